@@ -1,0 +1,1 @@
+"""Opus Ledger Sync: Service Opus invoices and payments into QuickBooks Online or Xero, exactly once."""

@@ -1,0 +1,124 @@
+"""The ledger protocol: what the sync needs from QuickBooks Online or Xero, and nothing more.
+
+Every ledger connector implements `LedgerConnector` and passes the shared conformance suite in
+`tests/conformance/`. Errors are typed by what the caller should do about them, not by vendor code.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar, Protocol
+
+from ledger_sync.core.records import EntityType, LedgerRecord
+
+
+class ErrorKind(StrEnum):
+    VALIDATION = "validation"
+    """The ledger refuses this record as it is: park it with the message; retrying cannot help."""
+    DUPLICATE = "duplicate"
+    """A name or number clash with a record we did not create: park it, a person must decide."""
+    CONFLICT = "conflict"
+    """Stale SyncToken: re-read the record and try again."""
+    THROTTLED = "throttled"
+    """Rate limit: wait `retry_after` seconds and try again."""
+    AUTH = "auth"
+    """Token expired, revoked or refused: refresh, or the connection needs reconnecting."""
+    UNAVAILABLE = "unavailable"
+    """Server error or timeout: the write may or may not have happened."""
+
+
+RETRYABLE = frozenset({ErrorKind.CONFLICT, ErrorKind.THROTTLED, ErrorKind.UNAVAILABLE})
+
+
+class LedgerError(Exception):
+    """A failure the ledger reported (or a transport failure), typed by what to do about it."""
+
+    def __init__(
+        self, kind: ErrorKind, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    def __repr__(self) -> str:
+        return f"LedgerError({self.kind.value}, code={self.code!r}, {self.message!r})"
+
+
+@dataclass(frozen=True)
+class LedgerAccount:
+    id: str
+    name: str
+    type: str
+    """Normalised type: income | bank | undeposited_funds | other_current_asset | liability | expense | other"""
+    active: bool
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerTaxRate:
+    """Something a sales line can carry: a QBO TaxCode (with its sales TaxRate) or a Xero TaxType."""
+
+    id: str
+    name: str
+    rate_percent: Decimal
+    active: bool
+    rate_ref: str
+    """The rate component tax lines point at (QBO TaxRate Id; the TaxType itself for Xero)."""
+
+
+@dataclass(frozen=True)
+class LedgerRef:
+    id: str
+    sync_token: str | None = None
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """Create `record`, or update it when `existing` is known. `idempotency_key` is deterministic."""
+
+    record: LedgerRecord
+    idempotency_key: str
+    existing: LedgerRef | None = None
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What happened to one op. Exactly one of `ref` and `error` is set."""
+
+    op: WriteOp
+    ref: LedgerRef | None = None
+    error: LedgerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.ref is not None
+
+
+class LedgerConnector(Protocol):
+    ledger: ClassVar[str]
+    max_batch_size: ClassVar[int]
+
+    def list_accounts(self) -> list[LedgerAccount]: ...
+
+    def list_tax_rates(self) -> list[LedgerTaxRate]: ...
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Write up to `max_batch_size` ops of one type; one outcome per op, in order.
+
+        Element-level failures come back as outcomes; only a failure of the whole call (auth,
+        throttling after retries, transport) raises `LedgerError`.
+        """
+        ...
+
+    def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        """Ledger records already stamped with these records' external ids, by source id."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,134 @@
+"""Service Opus's own tables, the source of truth the sync reads (and never writes, but for seeding).
+
+Each company is a tenant that connects its own ledger. Money columns are Numeric and come back as
+Decimal; tax rates are percentages (13.000 means 13 %).
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Date, DateTime, Enum, ForeignKey, Index, Numeric, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class SourceBase(DeclarativeBase):
+    pass
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    LOCKED = "locked"
+    VOID = "void"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    CASH = "cash"
+    CHECK = "check"
+    ACH = "ach"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    COLLECTED = "collected"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=16)
+
+
+class Company(SourceBase):
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+class Customer(SourceBase):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(1000))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    billing_line1: Mapped[str | None] = mapped_column(String(500))
+    billing_city: Mapped[str | None] = mapped_column(String(100))
+    billing_region: Mapped[str | None] = mapped_column(String(100))
+    billing_postal_code: Mapped[str | None] = mapped_column(String(20))
+    billing_country: Mapped[str | None] = mapped_column(String(60))
+
+
+class ProductCategory(SourceBase):
+    __tablename__ = "product_categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Product(SourceBase):
+    """A product or service sold on invoice lines."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("product_categories.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    is_service: Mapped[bool] = mapped_column(default=True)
+
+
+class TaxRate(SourceBase):
+    __tablename__ = "tax_rates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Invoice(SourceBase):
+    __tablename__ = "invoices"
+    __table_args__ = (Index("ix_invoices_company_locked", "company_id", "status", "locked_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.DRAFT)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLine(SourceBase):
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int]
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("product_categories.id"))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    tax_inclusive: Mapped[bool] = mapped_column(default=False)
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(SourceBase):
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_company_collected", "company_id", "status", "collected_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime)

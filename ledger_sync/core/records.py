@@ -1,0 +1,136 @@
+"""Ledger-neutral records: what the sync asks a ledger to hold, with ledger references resolved.
+
+The transform step builds these from Service Opus rows and the mapping; every connector turns them
+into its own wire format. `content_hash` is what the entity map remembers, so an unchanged record is
+never written again and the same record version always gets the same idempotency key.
+"""
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class EntityType(StrEnum):
+    """In dependency order: each type may reference the ones before it."""
+
+    CUSTOMER = "customer"
+    ITEM = "item"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    return value
+
+
+class Record:
+    """Mixin for the records below: identity, external id and a stable content hash."""
+
+    entity_type: EntityType
+    source_id: int
+
+    @property
+    def external_id(self) -> str:
+        """Stamped on the ledger record so it can be found again after an ambiguous failure."""
+        return f"SO-{self.entity_type.value[0].upper()}{self.source_id}"
+
+    @property
+    def content_hash(self) -> str:
+        payload = {f.name: _canonical(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class CustomerRecord(Record):
+    source_id: int
+    display_name: str
+    email: str | None = None
+    phone: str | None = None
+    address: Address | None = None
+    entity_type: EntityType = field(default=EntityType.CUSTOMER, init=False)
+
+
+@dataclass(frozen=True)
+class ItemRecord(Record):
+    source_id: int
+    name: str
+    description: str
+    unit_price: Decimal
+    income_account_ref: str
+    entity_type: EntityType = field(default=EntityType.ITEM, init=False)
+
+
+@dataclass(frozen=True)
+class InvoiceLineRecord:
+    """Amounts are tax-exclusive (net); `tax_amount` is Service Opus's own per-line tax."""
+
+    item_ref: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    tax_code_ref: str
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class TaxLineRecord:
+    """Tax of one ledger tax rate over the invoice: the sum of its lines' taxes."""
+
+    tax_code_ref: str
+    tax_rate_ref: str
+    rate_percent: Decimal
+    net_taxable: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceRecord(Record):
+    source_id: int
+    number: str
+    customer_ref: str
+    issue_date: date
+    due_date: date
+    currency: str
+    lines: tuple[InvoiceLineRecord, ...]
+    tax_lines: tuple[TaxLineRecord, ...]
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+    entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+
+@dataclass(frozen=True)
+class PaymentRecord(Record):
+    source_id: int
+    invoice_ref: str
+    customer_ref: str
+    amount: Decimal
+    paid_on: date
+    method: str
+    deposit_account_ref: str
+    entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
+
+
+LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord

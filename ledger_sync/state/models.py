@@ -1,0 +1,142 @@
+"""State store tables (SQLAlchemy 2). Schema changes go through Alembic: `ledger-sync db upgrade`.
+
+Tokens are stored encrypted (see `ledger_sync.state.tokens`); nothing here holds a secret in clear.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class StateBase(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    DISCONNECTED = "disconnected"
+
+
+class Connection(StateBase):
+    """One company's link to one ledger (a QBO realm or a Xero tenant) and its tokens."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("company_id", "ledger"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(Integer, index=True)
+    ledger: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    """QBO realmId or Xero tenant id."""
+    status: Mapped[str] = mapped_column(String(32), default=ConnectionStatus.CONNECTED)
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    auto_invoice_sync: Mapped[bool] = mapped_column(default=False)
+    auto_payment_sync: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MappingKind(StrEnum):
+    ACCOUNT = "account"
+    """source_key: sales_income | tax_payment | undeposited_funds"""
+    CATEGORY = "category"
+    """source_key: Service Opus product category id -> income account"""
+    TAX_RATE = "tax_rate"
+    """source_key: Service Opus tax rate id -> ledger tax code / tax type"""
+    BANK_ACCOUNT = "bank_account"
+
+
+class Mapping(StateBase):
+    __tablename__ = "mappings"
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "source_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    source_key: Mapped[str] = mapped_column(String(64))
+    ledger_id: Mapped[str] = mapped_column(String(64))
+    ledger_name: Mapped[str] = mapped_column(String(500), default="")
+
+
+class EntityMapEntry(StateBase):
+    """A source record known to be in the ledger, and the version of it that was pushed."""
+
+    __tablename__ = "entity_map"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int]
+    ledger_id: Mapped[str] = mapped_column(String(64))
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Checkpoint(StateBase):
+    """How far extraction has got for one entity type: (watermark_at, watermark_id) is done."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    watermark_at: Mapped[datetime]
+    watermark_id: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ParkedRecord(StateBase):
+    """A record that could not sync, with a reason a bookkeeper understands. Retried every run."""
+
+    __tablename__ = "parked_records"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    """The ledger's own message or code, for support."""
+    attempts: Mapped[int] = mapped_column(default=1)
+    parked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncRun(StateBase):
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="sync")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(32), default="running")
+    """running | completed | stopped_at_gate | failed"""
+    summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    report_path: Mapped[str | None] = mapped_column(String(1000))
