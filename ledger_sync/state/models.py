@@ -5,6 +5,7 @@ Tokens are stored encrypted (see `ledger_sync.state.tokens`); nothing here holds
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,7 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class StateBase(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class ConnectionStatus(StrEnum):

@@ -1,6 +1,7 @@
 """Alembic environment for the state store; the URL comes from the caller's config."""
 
 from alembic import context
+
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.models import StateBase
 
@@ -9,8 +10,12 @@ target_metadata = StateBase.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

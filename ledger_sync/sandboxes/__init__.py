@@ -1,0 +1,1 @@
+"""Local stand-ins for the ledgers' APIs, faithful to the vendors' published contracts."""
