@@ -62,3 +62,9 @@ def unit_price_for(net: Decimal, quantity: Decimal, places: int = 7) -> Decimal:
     if cents(quantity * price) != net:
         raise MoneyError(f"no {places}-place unit price gives {net} for quantity {quantity}")
     return cents(price) if price == cents(price) else price.normalize()
+
+
+def plain(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and never in exponent notation (19.9900 -> 19.99, 20.0000 -> 20)."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal

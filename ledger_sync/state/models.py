@@ -122,9 +122,14 @@ class ParkedRecord(StateBase):
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     entity_type: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int]
+    cause: Mapped[str] = mapped_column(String(16))
+    """check (failed an expectation) | ledger (the ledger refused it) | dependency (waits on another record)"""
     reason: Mapped[str] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
     """The ledger's own message or code, for support."""
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """Content hash of what the ledger refused: the same content is not resent before `retry_after`."""
+    retry_after: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=1)
     parked_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 06:15:39.786766
+Create Date: 2026-11-24 06:20:00.316820
 """
 
 from collections.abc import Sequence
@@ -85,8 +85,11 @@ def upgrade() -> None:
         sa.Column("connection_id", sa.Integer(), nullable=False),
         sa.Column("entity_type", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("cause", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("retry_after", ledger_sync.state.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("parked_at", ledger_sync.state.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_attempt_at", ledger_sync.state.models.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,213 @@
+"""Reads from the Service Opus database, as plain snapshots the rest of the sync can hold without a session.
+
+Pages are keyset-paginated on (locked_at, id) for invoices and (collected_at, id) for payments, the same
+order the checkpoints use, so a checkpoint is always a prefix of what was extracted.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.service_opus.models import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+    Product,
+    ProductCategory,
+    TaxRate,
+)
+from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.core.snapshots import (
+    Cursor,
+    SourceCustomer,
+    SourceInvoice,
+    SourceLine,
+    SourcePayment,
+    SourceProduct,
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Service Opus stores naive UTC; the sync works in aware UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _naive(cursor: Cursor) -> tuple[datetime, int]:
+    return cursor[0].astimezone(UTC).replace(tzinfo=None), cursor[1]
+
+
+class ServiceOpusSource:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def tax_rates(self, company_id: int) -> list[SourceTaxRate]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TaxRate).where(TaxRate.company_id == company_id).order_by(TaxRate.id))
+            return [SourceTaxRate(r.id, r.name, Decimal(r.rate).normalize(), r.active) for r in rows]
+
+    def categories(self, company_id: int) -> list[SourceCategory]:
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(ProductCategory).where(ProductCategory.company_id == company_id).order_by(ProductCategory.id)
+            )
+            return [SourceCategory(r.id, r.name) for r in rows]
+
+    def invoices(
+        self, company_id: int, *, after: Cursor | None, limit: int, ids: Iterable[int] = ()
+    ) -> list[SourceInvoice]:
+        """Locked invoices past `after` in checkpoint order, or (with `ids`) those invoices in any status."""
+        query = select(Invoice).where(Invoice.company_id == company_id)
+        wanted = sorted(ids)
+        if wanted:
+            query = query.where(Invoice.id.in_(wanted)).order_by(Invoice.id)
+        else:
+            query = query.where(Invoice.status == InvoiceStatus.LOCKED, Invoice.locked_at.is_not(None))
+            if after is not None:
+                query = query.where(tuple_(Invoice.locked_at, Invoice.id) > tuple_(*_naive(after)))
+            query = query.order_by(Invoice.locked_at, Invoice.id).limit(limit)
+        with Session(self.engine) as session:
+            invoices = session.scalars(query).all()
+            lines: dict[int, list[SourceLine]] = {}
+            for start in range(0, len(invoices), 500):
+                chunk = [i.id for i in invoices[start : start + 500]]
+                for line in session.scalars(
+                    select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk)).order_by(InvoiceLine.position)
+                ):
+                    lines.setdefault(line.invoice_id, []).append(
+                        SourceLine(
+                            line.product_id,
+                            line.category_id,
+                            line.description,
+                            Decimal(line.quantity),
+                            Decimal(line.unit_price),
+                            line.tax_rate_id,
+                            line.tax_inclusive,
+                        )
+                    )
+            return [
+                SourceInvoice(
+                    i.id,
+                    i.number,
+                    i.customer_id,
+                    i.issue_date,
+                    i.due_date,
+                    i.currency,
+                    i.status.value,
+                    _aware(i.locked_at),
+                    tuple(lines.get(i.id, ())),
+                )
+                for i in invoices
+            ]
+
+    def payments(
+        self, company_id: int, *, after: Cursor | None, limit: int, ids: Iterable[int] = ()
+    ) -> list[SourcePayment]:
+        """Collected payments past `after` in checkpoint order, or (with `ids`) those payments in any status."""
+        query = select(Payment).where(Payment.company_id == company_id)
+        wanted = sorted(ids)
+        if wanted:
+            query = query.where(Payment.id.in_(wanted)).order_by(Payment.id)
+        else:
+            query = query.where(Payment.status == PaymentStatus.COLLECTED, Payment.collected_at.is_not(None))
+            if after is not None:
+                query = query.where(tuple_(Payment.collected_at, Payment.id) > tuple_(*_naive(after)))
+            query = query.order_by(Payment.collected_at, Payment.id).limit(limit)
+        with Session(self.engine) as session:
+            return [
+                SourcePayment(
+                    p.id, p.invoice_id, Decimal(p.amount), p.method.value, p.status.value, _aware(p.collected_at)
+                )
+                for p in session.scalars(query)
+            ]
+
+    def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
+        """All collected payments of these invoices in collection order, to know what was still due."""
+        found: dict[int, list[SourcePayment]] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(invoice_ids), 500):
+                for p in session.scalars(
+                    select(Payment)
+                    .where(
+                        Payment.invoice_id.in_(invoice_ids[start : start + 500]),
+                        Payment.status == PaymentStatus.COLLECTED,
+                    )
+                    .order_by(Payment.collected_at, Payment.id)
+                ):
+                    found.setdefault(p.invoice_id, []).append(
+                        SourcePayment(
+                            p.id,
+                            p.invoice_id,
+                            Decimal(p.amount),
+                            p.method.value,
+                            p.status.value,
+                            _aware(p.collected_at),
+                        )
+                    )
+        return found
+
+    def customers(self, ids: Iterable[int]) -> dict[int, SourceCustomer]:
+        wanted = sorted(set(ids))
+        found: dict[int, SourceCustomer] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(wanted), 500):
+                for c in session.scalars(select(Customer).where(Customer.id.in_(wanted[start : start + 500]))):
+                    found[c.id] = SourceCustomer(
+                        c.id,
+                        c.display_name,
+                        c.email,
+                        c.phone,
+                        c.billing_line1,
+                        c.billing_city,
+                        c.billing_region,
+                        c.billing_postal_code,
+                        c.billing_country,
+                    )
+        return found
+
+    def products(self, ids: Iterable[int]) -> dict[int, SourceProduct]:
+        wanted = sorted(set(ids))
+        found: dict[int, SourceProduct] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(wanted), 500):
+                for p in session.scalars(select(Product).where(Product.id.in_(wanted[start : start + 500]))):
+                    found[p.id] = SourceProduct(p.id, p.category_id, p.name, p.description, Decimal(p.unit_price))
+        return found
+
+    def source_counts(self, company_id: int) -> dict[str, int]:
+        """How many records of each type the sync is responsible for (locked invoices and what they need)."""
+        locked = (
+            Invoice.company_id == company_id,
+            Invoice.status == InvoiceStatus.LOCKED,
+            Invoice.locked_at.is_not(None),
+        )
+        with Session(self.engine) as session:
+            invoices = session.scalar(select(func.count()).where(*locked)) or 0
+            customers = (
+                session.scalar(
+                    select(func.count(func.distinct(Invoice.customer_id))).where(
+                        *locked, Invoice.customer_id.is_not(None)
+                    )
+                )
+                or 0
+            )
+            items = (
+                session.scalar(select(func.count(func.distinct(InvoiceLine.product_id))).join(Invoice).where(*locked))
+                or 0
+            )
+            payments = (
+                session.scalar(
+                    select(func.count()).where(
+                        Payment.company_id == company_id,
+                        Payment.status == PaymentStatus.COLLECTED,
+                        Payment.collected_at.is_not(None),
+                    )
+                )
+                or 0
+            )
+        return {"customer": customers, "item": items, "invoice": invoices, "payment": payments}

@@ -1,0 +1,101 @@
+"""The ledger mapping a company admin makes, and the suggestion we preselect for them.
+
+Accounts by role (Sales Income, Tax Payment, Undeposited Funds), product categories to income
+accounts, and Service Opus tax rates to ledger tax rates. Suggestions only ever pick ACTIVE ledger
+accounts of a fitting type and ACTIVE tax rates of the same percentage.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from difflib import SequenceMatcher
+from enum import StrEnum
+
+from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+
+
+class AccountRole(StrEnum):
+    SALES_INCOME = "sales_income"
+    TAX_PAYMENT = "tax_payment"
+    UNDEPOSITED_FUNDS = "undeposited_funds"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def fitting_types(self) -> tuple[str, ...]:
+        return ROLE_TYPES[self]
+
+
+ROLE_LABELS = {
+    AccountRole.SALES_INCOME: "Sales Income Account",
+    AccountRole.TAX_PAYMENT: "Tax Payment Account",
+    AccountRole.UNDEPOSITED_FUNDS: "Undeposited Funds",
+}
+ROLE_TYPES = {
+    AccountRole.SALES_INCOME: ("income",),
+    AccountRole.TAX_PAYMENT: ("liability",),
+    AccountRole.UNDEPOSITED_FUNDS: ("undeposited_funds", "other_current_asset"),
+}
+ROLE_HINTS = {
+    AccountRole.SALES_INCOME: "sales income",
+    AccountRole.TAX_PAYMENT: "gst hst sales tax payable",
+    AccountRole.UNDEPOSITED_FUNDS: "undeposited funds",
+}
+
+
+@dataclass(frozen=True)
+class SourceTaxRate:
+    id: int
+    name: str
+    rate: Decimal
+    active: bool
+
+
+@dataclass(frozen=True)
+class SourceCategory:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class LedgerMapping:
+    accounts: dict[AccountRole, str] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)
+    tax_rates: dict[int, str] = field(default_factory=dict)
+
+    def income_account_for(self, category_id: int) -> str | None:
+        return self.categories.get(category_id) or self.accounts.get(AccountRole.SALES_INCOME)
+
+
+def _similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a.lower(), b.lower()).ratio()
+
+
+def _best(candidates: Iterable[LedgerAccount | LedgerTaxRate], hint: str) -> str | None:
+    ranked = sorted(candidates, key=lambda c: (-_similarity(c.name, hint), c.name))
+    return ranked[0].id if ranked else None
+
+
+def suggest_mapping(
+    tax_rates: Iterable[SourceTaxRate],
+    categories: Iterable[SourceCategory],
+    ledger_accounts: list[LedgerAccount],
+    ledger_tax_rates: list[LedgerTaxRate],
+) -> LedgerMapping:
+    """A preselection: same-percentage active tax rates by closest name, accounts by type then name."""
+    active_accounts = [a for a in ledger_accounts if a.active]
+    accounts: dict[AccountRole, str] = {}
+    for role in AccountRole:
+        fitting = [a for a in active_accounts if a.type in role.fitting_types]
+        if (choice := _best(fitting, ROLE_HINTS[role])) is not None:
+            accounts[role] = choice
+    income = [a for a in active_accounts if a.type == "income"]
+    category_map = {c.id: choice for c in categories if (choice := _best(income, c.name)) is not None}
+    rate_map: dict[int, str] = {}
+    for rate in tax_rates:
+        same = [r for r in ledger_tax_rates if r.active and r.rate_percent == rate.rate]
+        if (choice := _best(same, rate.name)) is not None:
+            rate_map[rate.id] = choice
+    return LedgerMapping(accounts=accounts, categories=category_map, tax_rates=rate_map)

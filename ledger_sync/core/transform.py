@@ -1,0 +1,151 @@
+"""Service Opus snapshots -> ledger-neutral records, with every ledger reference already resolved.
+
+Pure functions: the caller supplies the mapping and the ledger ids of dependencies. Anything that
+cannot become a valid record raises `TransformProblem` with a reason a bookkeeper understands.
+"""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from ledger_sync.connectors.ledger import LedgerTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
+from ledger_sync.core.money import MoneyError, cents, line_amounts, plain, unit_price_for
+from ledger_sync.core.records import (
+    Address,
+    CustomerRecord,
+    InvoiceLineRecord,
+    InvoiceRecord,
+    ItemRecord,
+    PaymentRecord,
+    TaxLineRecord,
+)
+from ledger_sync.core.snapshots import (
+    SourceCustomer,
+    SourceInvoice,
+    SourcePayment,
+    SourceProduct,
+)
+
+
+class TransformProblem(ValueError):
+    """The record cannot be expressed in the ledger; the message is the parking reason."""
+
+
+def customer_record(customer: SourceCustomer) -> CustomerRecord:
+    address = None
+    if customer.line1 and customer.city:
+        address = Address(
+            customer.line1, customer.city, customer.region or "", customer.postal_code or "", customer.country or ""
+        )
+    return CustomerRecord(
+        source_id=customer.id,
+        display_name=customer.display_name.strip(),
+        email=customer.email or None,
+        phone=customer.phone or None,
+        address=address,
+    )
+
+
+def item_record(product: SourceProduct, mapping: LedgerMapping) -> ItemRecord:
+    income = mapping.income_account_for(product.category_id)
+    if income is None:
+        raise TransformProblem(f"No income account is mapped for the category of product '{product.name}'")
+    return ItemRecord(
+        source_id=product.id,
+        name=product.name.strip(),
+        description=product.description,
+        unit_price=plain(cents(product.unit_price)),
+        income_account_ref=income,
+    )
+
+
+def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+    """The invoice's gross total as Service Opus prints it."""
+    total = Decimal("0.00")
+    for line in invoice.lines:
+        rate = tax_rates[line.tax_rate_id].rate if line.tax_rate_id in tax_rates else Decimal(0)
+        total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).gross
+    return total
+
+
+def invoice_record(
+    invoice: SourceInvoice,
+    *,
+    customer_ref: str,
+    item_refs: Mapping[int, str],
+    tax_rates: Mapping[int, SourceTaxRate],
+    mapping: LedgerMapping,
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+) -> InvoiceRecord:
+    if not invoice.lines:
+        raise TransformProblem(f"Invoice {invoice.number} has no lines")
+    lines: list[InvoiceLineRecord] = []
+    taxes: dict[str, list[Decimal]] = {}
+    for position, line in enumerate(invoice.lines, start=1):
+        source_rate = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+        if source_rate is None:
+            raise TransformProblem(f"Line {position} of invoice {invoice.number} has no tax rate")
+        code = mapping.tax_rates.get(source_rate.id)
+        ledger_rate = ledger_tax_rates.get(code) if code else None
+        if code is None or ledger_rate is None or not ledger_rate.active:
+            raise TransformProblem(f"Tax rate '{source_rate.name}' has no active mapping in the ledger")
+        try:
+            amounts = line_amounts(line.quantity, line.unit_price, source_rate.rate, line.tax_inclusive)
+            price = (
+                unit_price_for(amounts.net, line.quantity)
+                if line.tax_inclusive and line.quantity != 0
+                else plain(line.unit_price)
+            )
+        except MoneyError as exc:
+            raise TransformProblem(f"Line {position} of invoice {invoice.number}: {exc}") from exc
+        lines.append(
+            InvoiceLineRecord(
+                item_ref=item_refs[line.product_id],
+                description=line.description,
+                quantity=plain(line.quantity),
+                unit_price=price,
+                amount=amounts.net,
+                tax_code_ref=code,
+                tax_amount=amounts.tax,
+            )
+        )
+        taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
+        taxes[code][0] += amounts.net
+        taxes[code][1] += amounts.tax
+    tax_lines = tuple(
+        TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
+        for code, (net, tax) in sorted(taxes.items())
+    )
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
+    return InvoiceRecord(
+        source_id=invoice.id,
+        number=invoice.number,
+        customer_ref=customer_ref,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        lines=tuple(lines),
+        tax_lines=tax_lines,
+        subtotal=subtotal,
+        total_tax=total_tax,
+        total=subtotal + total_tax,
+    )
+
+
+def payment_record(
+    payment: SourcePayment, *, invoice_ref: str, customer_ref: str, mapping: LedgerMapping
+) -> PaymentRecord:
+    deposit = mapping.accounts.get(AccountRole.UNDEPOSITED_FUNDS)
+    if deposit is None:
+        raise TransformProblem("No Undeposited Funds account is mapped")
+    assert payment.collected_at is not None
+    return PaymentRecord(
+        source_id=payment.id,
+        invoice_ref=invoice_ref,
+        customer_ref=customer_ref,
+        amount=cents(payment.amount),
+        paid_on=payment.collected_at.date(),
+        method=payment.method,
+        deposit_account_ref=deposit,
+    )

@@ -1,0 +1,371 @@
+"""The state store's operations, as the sync uses them. Each method is one transaction.
+
+`record_batch` is the heart of exactly-once: the entity map, the parked records and the checkpoint of
+one ledger batch commit together, so a crash leaves either all of it or none of it.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.core.mapping import AccountRole, LedgerMapping
+from ledger_sync.core.records import EntityType
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine, session_scope, upgrade_state
+from ledger_sync.state.models import (
+    Checkpoint,
+    Connection,
+    EntityMapEntry,
+    Mapping,
+    MappingKind,
+    ParkedRecord,
+    SyncRun,
+    utcnow,
+)
+from ledger_sync.state.tokens import TokenCipher, store_tokens
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    id: int
+    company_id: int
+    ledger: str
+    tenant_id: str
+    status: str
+    has_refresh_token: bool
+    refresh_expires_at: datetime | None
+    auto_invoice_sync: bool
+    auto_payment_sync: bool
+
+
+@dataclass(frozen=True)
+class MappedEntity:
+    ledger_id: str
+    sync_token: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Synced:
+    source_id: int
+    ledger_id: str
+    sync_token: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Parking:
+    source_id: int
+    cause: str
+    """check | ledger | dependency"""
+    reason: str
+    detail: str | None = None
+    fingerprint: str | None = None
+    retry_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    kind: str
+    outcome: str
+    started_at: datetime
+    finished_at: datetime | None
+    summary: dict[str, object]
+    report_path: str | None
+
+
+def _info(row: Connection) -> ConnectionInfo:
+    return ConnectionInfo(
+        id=row.id,
+        company_id=row.company_id,
+        ledger=row.ledger,
+        tenant_id=row.tenant_id,
+        status=row.status,
+        has_refresh_token=row.refresh_token_enc is not None,
+        refresh_expires_at=row.refresh_expires_at,
+        auto_invoice_sync=row.auto_invoice_sync,
+        auto_payment_sync=row.auto_payment_sync,
+    )
+
+
+def _run_info(row: SyncRun) -> RunInfo:
+    return RunInfo(row.id, row.kind, row.outcome, row.started_at, row.finished_at, row.summary, row.report_path)
+
+
+class StateStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "StateStore":
+        """The configured store, migrated to the newest schema."""
+        upgrade_state(settings.resolved_state_url)
+        return cls(settings.resolved_state_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # connections
+
+    def connect(self, company_id: int, ledger: str, tenant_id: str, tokens: TokenSet, cipher: TokenCipher) -> int:
+        """Create or re-authorise the company's connection to `ledger`."""
+        with session_scope(self.sessions) as session:
+            row = session.scalar(
+                select(Connection).where(Connection.company_id == company_id, Connection.ledger == ledger)
+            )
+            if row is None:
+                row = Connection(company_id=company_id, ledger=ledger, tenant_id=tenant_id)
+                session.add(row)
+            row.tenant_id = tenant_id
+            store_tokens(row, tokens, cipher)
+            session.flush()
+            return row.id
+
+    def connection(self, company_id: int, ledger: str) -> ConnectionInfo | None:
+        with self.sessions() as session:
+            row = session.scalar(
+                select(Connection).where(Connection.company_id == company_id, Connection.ledger == ledger)
+            )
+            return _info(row) if row else None
+
+    def connection_by_id(self, connection_id: int) -> ConnectionInfo:
+        with self.sessions() as session:
+            row = session.get(Connection, connection_id)
+            if row is None:
+                raise LookupError(f"no connection {connection_id}")
+            return _info(row)
+
+    # mapping
+
+    def save_mapping(self, connection_id: int, mapping: LedgerMapping, names: dict[str, str]) -> None:
+        """Replace the connection's mapping; `names` gives ledger ids their display names."""
+        rows = [(MappingKind.ACCOUNT, role.value, ledger_id) for role, ledger_id in mapping.accounts.items()]
+        rows += [(MappingKind.CATEGORY, str(k), v) for k, v in mapping.categories.items()]
+        rows += [(MappingKind.TAX_RATE, str(k), v) for k, v in mapping.tax_rates.items()]
+        with session_scope(self.sessions) as session:
+            session.execute(delete(Mapping).where(Mapping.connection_id == connection_id))
+            session.add_all(
+                Mapping(
+                    connection_id=connection_id,
+                    kind=kind,
+                    source_key=key,
+                    ledger_id=ledger_id,
+                    ledger_name=names.get(ledger_id, ""),
+                )
+                for kind, key, ledger_id in rows
+            )
+
+    def unmap_tax_rate(self, connection_id: int, tax_rate_id: int) -> None:
+        with session_scope(self.sessions) as session:
+            session.execute(
+                delete(Mapping).where(
+                    Mapping.connection_id == connection_id,
+                    Mapping.kind == MappingKind.TAX_RATE,
+                    Mapping.source_key == str(tax_rate_id),
+                )
+            )
+
+    def load_mapping(self, connection_id: int) -> LedgerMapping:
+        with self.sessions() as session:
+            rows = session.scalars(select(Mapping).where(Mapping.connection_id == connection_id)).all()
+        mapping = LedgerMapping()
+        for row in rows:
+            if row.kind == MappingKind.ACCOUNT:
+                mapping.accounts[AccountRole(row.source_key)] = row.ledger_id
+            elif row.kind == MappingKind.CATEGORY:
+                mapping.categories[int(row.source_key)] = row.ledger_id
+            elif row.kind == MappingKind.TAX_RATE:
+                mapping.tax_rates[int(row.source_key)] = row.ledger_id
+        return mapping
+
+    # entity map, parked records and checkpoints
+
+    def mapped(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
+        ids = sorted(set(source_ids))
+        found: dict[int, MappedEntity] = {}
+        with self.sessions() as session:
+            for start in range(0, len(ids), 500):
+                rows = session.scalars(
+                    select(EntityMapEntry).where(
+                        EntityMapEntry.connection_id == connection_id,
+                        EntityMapEntry.entity_type == entity_type.value,
+                        EntityMapEntry.source_id.in_(ids[start : start + 500]),
+                    )
+                )
+                found.update({r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash) for r in rows})
+        return found
+
+    def parked(self, connection_id: int, entity_type: EntityType) -> dict[int, Parking]:
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(ParkedRecord).where(
+                    ParkedRecord.connection_id == connection_id, ParkedRecord.entity_type == entity_type.value
+                )
+            )
+            return {
+                r.source_id: Parking(r.source_id, r.cause, r.reason, r.detail, r.fingerprint, r.retry_after)
+                for r in rows
+            }
+
+    def record_batch(
+        self,
+        connection_id: int,
+        entity_type: EntityType,
+        *,
+        synced: Sequence[Synced] = (),
+        parked: Sequence[Parking] = (),
+        checkpoint: tuple[datetime, int] | None = None,
+    ) -> None:
+        """Commit one batch's results together: entity map rows, parked rows, and the checkpoint."""
+        kind = entity_type.value
+        with session_scope(self.sessions) as session:
+            touched = [s.source_id for s in synced] + [p.source_id for p in parked]
+            if touched:
+                existing_parked = {
+                    r.source_id: r
+                    for r in session.scalars(
+                        select(ParkedRecord).where(
+                            ParkedRecord.connection_id == connection_id,
+                            ParkedRecord.entity_type == kind,
+                            ParkedRecord.source_id.in_(touched),
+                        )
+                    )
+                }
+            else:
+                existing_parked = {}
+            if synced:
+                entries = {
+                    r.source_id: r
+                    for r in session.scalars(
+                        select(EntityMapEntry).where(
+                            EntityMapEntry.connection_id == connection_id,
+                            EntityMapEntry.entity_type == kind,
+                            EntityMapEntry.source_id.in_([s.source_id for s in synced]),
+                        )
+                    )
+                }
+                for item in synced:
+                    entry = entries.get(item.source_id)
+                    if entry is None:
+                        session.add(
+                            EntityMapEntry(
+                                connection_id=connection_id,
+                                entity_type=kind,
+                                source_id=item.source_id,
+                                ledger_id=item.ledger_id,
+                                sync_token=item.sync_token,
+                                content_hash=item.content_hash,
+                            )
+                        )
+                    else:
+                        entry.ledger_id, entry.sync_token = item.ledger_id, item.sync_token
+                        entry.content_hash = item.content_hash
+                    if (released := existing_parked.pop(item.source_id, None)) is not None:
+                        session.delete(released)
+            for park in parked:
+                row = existing_parked.get(park.source_id)
+                if row is None:
+                    row = ParkedRecord(
+                        connection_id=connection_id, entity_type=kind, source_id=park.source_id, attempts=0
+                    )
+                    session.add(row)
+                row.cause, row.reason, row.detail = park.cause, park.reason, park.detail
+                row.fingerprint, row.retry_after = park.fingerprint, park.retry_after
+                row.attempts = (row.attempts or 0) + 1
+                row.last_attempt_at = utcnow()
+            if checkpoint is not None:
+                self._advance(session, connection_id, kind, checkpoint)
+
+    def release(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> None:
+        """Forget parked rows whose records no longer need syncing (e.g. an invoice voided since)."""
+        ids = list(source_ids)
+        if not ids:
+            return
+        with session_scope(self.sessions) as session:
+            session.execute(
+                delete(ParkedRecord).where(
+                    ParkedRecord.connection_id == connection_id,
+                    ParkedRecord.entity_type == entity_type.value,
+                    ParkedRecord.source_id.in_(ids),
+                )
+            )
+
+    @staticmethod
+    def _advance(session: Session, connection_id: int, kind: str, mark: tuple[datetime, int]) -> None:
+        row = session.scalar(
+            select(Checkpoint).where(Checkpoint.connection_id == connection_id, Checkpoint.entity_type == kind)
+        )
+        if row is None:
+            session.add(
+                Checkpoint(connection_id=connection_id, entity_type=kind, watermark_at=mark[0], watermark_id=mark[1])
+            )
+        elif (row.watermark_at, row.watermark_id) < mark:
+            row.watermark_at, row.watermark_id = mark
+
+    def checkpoint(self, connection_id: int, entity_type: EntityType) -> tuple[datetime, int] | None:
+        with self.sessions() as session:
+            row = session.scalar(
+                select(Checkpoint).where(
+                    Checkpoint.connection_id == connection_id, Checkpoint.entity_type == entity_type.value
+                )
+            )
+            return (row.watermark_at, row.watermark_id) if row else None
+
+    def counts(self, connection_id: int) -> dict[str, tuple[int, int]]:
+        """(synced, parked) per entity type."""
+        with self.sessions() as session:
+            synced = dict(
+                session.execute(
+                    select(EntityMapEntry.entity_type, func.count())
+                    .where(EntityMapEntry.connection_id == connection_id)
+                    .group_by(EntityMapEntry.entity_type)
+                ).tuples()
+            )
+            parked = dict(
+                session.execute(
+                    select(ParkedRecord.entity_type, func.count())
+                    .where(ParkedRecord.connection_id == connection_id)
+                    .group_by(ParkedRecord.entity_type)
+                ).tuples()
+            )
+        return {t.value: (synced.get(t.value, 0), parked.get(t.value, 0)) for t in EntityType}
+
+    def parked_list(self, connection_id: int) -> list[tuple[str, int, str]]:
+        """(entity type, source id, reason) of every parked record, for reports."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(ParkedRecord.entity_type, ParkedRecord.source_id, ParkedRecord.reason)
+                .where(ParkedRecord.connection_id == connection_id)
+                .order_by(ParkedRecord.entity_type, ParkedRecord.source_id)
+            ).tuples()
+            return list(rows)
+
+    # runs
+
+    def start_run(self, connection_id: int, kind: str) -> int:
+        with session_scope(self.sessions) as session:
+            run = SyncRun(connection_id=connection_id, kind=kind)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, outcome: str, summary: dict[str, object], report_path: str | None) -> None:
+        with session_scope(self.sessions) as session:
+            run = session.get(SyncRun, run_id)
+            assert run is not None
+            run.outcome, run.summary, run.report_path = outcome, summary, report_path
+            run.finished_at = utcnow()
+
+    def last_run(self, connection_id: int) -> RunInfo | None:
+        with self.sessions() as session:
+            row = session.scalar(
+                select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(1)
+            )
+            return _run_info(row) if row else None
