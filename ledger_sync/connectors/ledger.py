@@ -105,6 +105,11 @@ class LedgerConnector(Protocol):
     ledger: ClassVar[str]
     max_batch_size: ClassVar[int]
 
+    @property
+    def calls(self) -> int:
+        """API calls spent so far, for run summaries."""
+        ...
+
     def list_accounts(self) -> list[LedgerAccount]: ...
 
     def list_tax_rates(self) -> list[LedgerTaxRate]: ...

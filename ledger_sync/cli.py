@@ -1,0 +1,166 @@
+"""The `ledger-sync` command line: the entry point for everything."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger_sync.settings import Settings
+
+app = typer.Typer(help="Opus Ledger Sync: Service Opus -> QuickBooks Online / Xero.", no_args_is_help=True)
+db_app = typer.Typer(help="The state store's schema.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local sandboxes of the ledger APIs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+
+Company = Annotated[int, typer.Option(help="Service Opus company id.")]
+Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online).")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the state store to the newest schema (LEDGER_SYNC_STATE_URL)."""
+    from ledger_sync.state.db import upgrade_state
+
+    settings = Settings()
+    upgrade_state(settings.resolved_state_url)
+    console.print("State store is at the newest schema.")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new encryption key for LEDGER_SYNC_ENCRYPTION_KEY (tokens are encrypted at rest)."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@app.command("seed")
+def seed_command(
+    invoices: Annotated[int, typer.Option(min=0, help="How many invoices to generate.")] = 200,
+    companies: Annotated[int, typer.Option(min=1, help="Spread over this many companies.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+) -> None:
+    """Generate realistic, deterministic Service Opus data into LEDGER_SYNC_SOURCE_URL."""
+    from ledger_sync.connectors.service_opus.seed import seed as generate
+    from ledger_sync.state.db import make_engine
+
+    engine = make_engine(Settings().resolved_source_url)
+    summary = generate(engine, invoices=invoices, companies=companies, seed=seed)
+    engine.dispose()
+    console.print(summary)
+
+
+@sandbox_app.command("qbo")
+def sandbox_qbo(
+    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8765,
+    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (QBO_SANDBOX_DB_PATH).")] = None,
+    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
+    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
+) -> None:
+    """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API)."""
+    import uvicorn
+
+    from ledger_sync.sandboxes.qbo.app import create_app
+    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+
+    overrides: dict[str, object] = {"auto_consent": auto_consent}
+    if db is not None:
+        overrides["db_path"] = db
+    if time_scale is not None:
+        overrides["time_scale"] = time_scale
+    uvicorn.run(create_app(QboSandboxConfig(**overrides)), host=host, port=port)  # type: ignore[arg-type]
+
+
+@app.command("map")
+def map_command(company: Company = 1, ledger: Ledger = "qbo") -> None:
+    """Save the suggested mapping (read from the live ledger) for the company's connection."""
+    from ledger_sync.onboarding import apply_suggested_mapping
+    from ledger_sync.state.store import StateStore
+
+    settings = Settings()
+    store = StateStore.open(settings)
+    try:
+        mapping = apply_suggested_mapping(settings, store, company, ledger)
+    finally:
+        store.close()
+    console.print(mapping)
+
+
+def _summary_table(summary: dict[str, object]) -> Table:
+    table = Table(title=f"Sync of company {summary['company_id']}: {summary['outcome']}")
+    table.add_column("entity")
+    entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
+    counters = list(next(iter(entities.values())))
+    for counter in counters:
+        table.add_column(counter, justify="right")
+    for name, counts in entities.items():
+        table.add_row(name, *(str(counts[c]) for c in counters))
+    return table
+
+
+def print_summary(summary: dict[str, object]) -> None:
+    console.print(_summary_table(summary))
+    console.print(f"API calls: {summary['api_calls']}")
+    for failure in summary.get("gate_failures") or []:  # type: ignore[attr-defined]
+        console.print(f"[red]Gate failed:[/red] {failure}")
+    if summary.get("report"):
+        console.print(f"Validation report: {summary['report']}")
+
+
+@app.command()
+def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> None:
+    """Run the sync flow for one company now (exit code 2 if a gate stopped it)."""
+    from ledger_sync.flows.sync import sync_company
+
+    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)  # type: ignore[arg-type]
+    print_summary(summary)
+    if summary["outcome"] == "stopped_at_gate":
+        raise typer.Exit(2)
+
+
+@app.command()
+def status(
+    company: Company = 1,
+    ledger: Ledger = "qbo",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Per entity type: records in Service Opus, synced, parked and pending; and the last run's outcome."""
+    from ledger_sync.state.store import StateStore
+    from ledger_sync.status import company_status
+
+    settings = Settings()
+    store = StateStore.open(settings)
+    try:
+        report = company_status(settings, store, company, ledger)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    console.print(report)
+
+
+@app.command()
+def demo(
+    ledger: Ledger = "qbo",
+    invoices: Annotated[int, typer.Option(min=1, help="Invoices to seed.")] = 200,
+    home: Annotated[Path, typer.Option(help="Working folder, recreated.")] = Path(".ledger-sync/demo"),
+) -> None:
+    """Seed, start the sandbox, connect, map, sync twice (the second run must write nothing), report."""
+    from ledger_sync.demo import run_demo
+
+    if ledger != "qbo":
+        raise typer.BadParameter("the demo supports --ledger qbo", param_hint="--ledger")
+    result = run_demo(home, invoices)
+    print_summary(result.first_run)
+    console.print(f"Second run: {result.writes_on_second_run} writes to the ledger ({result.second_run['outcome']}).")
+    console.print_json(json.dumps(result.status))
+    console.print(f"Sandbox ledger: {result.sandbox_db}")
+    if result.writes_on_second_run:
+        raise typer.Exit(1)

@@ -1,0 +1,155 @@
+"""`ledger-sync demo`: the whole job on the embedded default, SQLite and the local QBO sandbox.
+
+Seeds a sample company (plus a few records no ledger can take, to show parking), starts the
+sandbox, connects through its OAuth flow (it consents automatically in demo mode), applies the
+suggested mapping, syncs, then syncs again to show that a re-run writes nothing.
+"""
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
+from ledger_sync.connectors.service_opus.seed import seed
+from ledger_sync.onboarding import apply_suggested_mapping, complete_authorization
+from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
+from ledger_sync.sandboxes.serve import serving
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import StateStore
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    company_id: int
+    first_run: dict[str, object]
+    second_run: dict[str, object]
+    writes_on_second_run: int
+    status: dict[str, object]
+    sandbox_db: Path
+
+
+def add_problem_records(engine: Engine, company_id: int) -> None:
+    """Two locked invoices no ledger should take as they are: one for a customer whose name has a colon
+    (QBO forbids it), one with a negative quantity. They end up parked, with reasons."""
+    with Session(engine) as session, session.begin():
+        template = session.scalars(
+            select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
+        ).one()
+        product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
+        customer = Customer(
+            company_id=company_id, display_name="Harbour Dental: Head Office", email="accounts@harbourdental.example"
+        )
+        session.add(customer)
+        session.flush()
+        last_locked = session.scalar(select(func.max(Invoice.locked_at)).where(Invoice.company_id == company_id))
+        for number, customer_id, quantity in (("PRB-0001", customer.id, "2"), ("PRB-0002", template.customer_id, "-3")):
+            invoice = Invoice(
+                company_id=company_id,
+                number=number,
+                customer_id=customer_id,
+                issue_date=template.issue_date,
+                due_date=template.due_date,
+                currency=template.currency,
+                status=InvoiceStatus.LOCKED,
+                locked_at=(last_locked or datetime(2026, 1, 1)) + timedelta(minutes=1),
+            )
+            invoice.lines.append(
+                InvoiceLine(
+                    position=1,
+                    product_id=product.id,
+                    category_id=product.category_id,
+                    description=product.name,
+                    quantity=Decimal(quantity),
+                    unit_price=product.unit_price,
+                    tax_rate_id=template.lines[0].tax_rate_id,
+                    tax_inclusive=False,
+                )
+            )
+            session.add(invoice)
+
+
+def connect_with_auto_consent(settings: Settings, store: StateStore, company_id: int) -> int:
+    """Follow the authorize URL to the sandbox's immediate redirect, check `state`, exchange the code."""
+    from ledger_sync.connectors.qbo import QboConfig, QboOAuth
+
+    state = secrets.token_urlsafe(16)
+    oauth = QboOAuth(QboConfig.from_settings(settings))
+    try:
+        authorize = oauth.authorization_url(state)
+    finally:
+        oauth.close()
+    response = httpx.get(authorize, follow_redirects=False, timeout=30)
+    if response.status_code not in (302, 303):
+        raise RuntimeError(f"the authorize endpoint answered {response.status_code}, not a redirect")
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    if query.get("state") != [state]:
+        raise RuntimeError("the authorization redirect carried the wrong state")
+    return complete_authorization(settings, store, company_id, "qbo", query["code"][0], query["realmId"][0])
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def writes_since(base_url: str, since: int) -> tuple[int, int]:
+    """(writes since request id `since`, the newest request id) from the sandbox's request log."""
+    log = httpx.get(f"{base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()
+    entries = log["requests"] if isinstance(log, dict) else log
+    newest = max((e["id"] for e in entries), default=since)
+    return sum(1 for e in entries if e["write"]), newest
+
+
+def run_demo(home: Path, invoices: int) -> DemoResult:
+    """Run the demo in a fresh `home` folder and return what it saw."""
+    from ledger_sync.flows.sync import sync_company
+    from ledger_sync.sandboxes.qbo.app import create_app
+    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+    from ledger_sync.status import company_status
+
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    source_engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
+    seed(source_engine, invoices=invoices)
+    company_id = 1
+    add_problem_records(source_engine, company_id)
+    source_engine.dispose()
+    sandbox = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True)
+    with (
+        serving(create_app(sandbox)) as base_url,
+        _environment({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"} | qbo_sandbox_env(base_url)),
+    ):
+        settings = Settings()
+        store = StateStore.open(settings)
+        try:
+            connect_with_auto_consent(settings, store, company_id)
+            apply_suggested_mapping(settings, store, company_id, "qbo")
+            first = sync_company(company_id=company_id, ledger="qbo")
+            _, mark = writes_since(base_url, 0)
+            second = sync_company(company_id=company_id, ledger="qbo")
+            writes, _ = writes_since(base_url, mark)
+            status = company_status(settings, store, company_id, "qbo")
+        finally:
+            store.close()
+    return DemoResult(company_id, first, second, writes, status, sandbox.db_path)

@@ -1,0 +1,55 @@
+"""Sync one company: gate, then invoices (with their customers and items), then payments.
+
+Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Literal, TypeVar
+
+from prefect import flow
+
+from ledger_sync.core.snapshots import Cursor
+from ledger_sync.settings import Settings
+from ledger_sync.tasks.check import check_invoices, check_payments
+from ledger_sync.tasks.extract import InvoicePage, PaymentPage, extract_invoices, extract_payments
+from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
+from ledger_sync.tasks.job import SyncJob, open_job
+from ledger_sync.tasks.load import load_customers, load_invoices, load_items, load_payments
+from ledger_sync.tasks.report import report_run
+
+Page = TypeVar("Page", InvoicePage, PaymentPage)
+
+
+def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, size: int) -> Iterator[Page]:
+    """Pages until the source has nothing newer; the first page also carries the parked records to retry."""
+    page = extract(job, None, size)
+    while page:
+        yield page
+        if not page.fresh:
+            return
+        page = extract(job, page.next_after, size)
+
+
+@flow(name="sync-company")
+def sync_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> dict[str, object]:
+    """Push one company's locked invoices and collected payments into its ledger, exactly once."""
+    job = open_job(Settings(), company_id, ledger, kind="sync")
+    try:
+        chart = read_ledger_chart(job)
+        gate = check_run_gates(job, chart)
+        if not gate.passed:
+            return report_run(job, gate)
+
+        for page in pages(extract_invoices, job, page_size):
+            page = check_invoices(job, chart, page)
+            load_customers(job, page)
+            load_items(job, page)
+            load_invoices(job, chart, page)
+
+        for page in pages(extract_payments, job, page_size):
+            page = check_payments(job, page)
+            load_payments(job, page)
+
+        return report_run(job, gate)
+    finally:
+        job.close()

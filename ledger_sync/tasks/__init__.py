@@ -1,0 +1,1 @@
+"""Prefect tasks, each a batch of work: open, gate, extract, check, load, report."""

@@ -1,0 +1,96 @@
+"""Record-level expectations: park just the records the ledger cannot take, with the reason why."""
+
+from decimal import Decimal
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.snapshots import SourceInvoice
+from ledger_sync.core.transform import total_due
+from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow
+from ledger_sync.state.store import Parking
+from ledger_sync.tasks.extract import InvoicePage, PaymentPage
+from ledger_sync.tasks.gate import LedgerChart
+from ledger_sync.tasks.job import SyncJob
+
+LEDGER_LIMITS = {
+    "qbo": LedgerLimits("qbo", customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21),
+    "xero": LedgerLimits("xero", customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255),
+}
+
+
+def _invoice_row(job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, customer_known: bool) -> InvoiceRow:
+    quantities = [line.quantity for line in invoice.lines]
+    amounts = [
+        line.quantity * line.unit_price
+        for line in invoice.lines
+        if line.quantity.is_finite() and line.unit_price.is_finite()
+    ]
+    unmapped = []
+    for line in invoice.lines:
+        rate = job.tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+        ledger_id = job.mapping.tax_rates.get(rate.id) if rate else None
+        target = chart.tax_rates.get(ledger_id) if ledger_id else None
+        if rate is not None and (target is None or not target.active) and rate.name not in unmapped:
+            unmapped.append(rate.name)
+    return InvoiceRow(
+        source_id=invoice.id,
+        number=invoice.number,
+        customer_id=invoice.customer_id if customer_known else None,
+        line_count=len(invoice.lines),
+        min_quantity=min((q for q in quantities if q.is_finite()), default=None),
+        max_abs_amount=max((abs(a) for a in amounts), default=None),
+        has_non_finite=any(not v.is_finite() for line in invoice.lines for v in (line.quantity, line.unit_price)),
+        issue_date=invoice.issue_date,
+        unmapped_tax_rates=tuple(unmapped),
+    )
+
+
+def _park_all(page: InvoicePage | PaymentPage, entity_type: EntityType, reasons: dict[int, str]) -> None:
+    for source_id, reason in reasons.items():
+        page.parked[(entity_type, source_id)] = Parking(source_id, "check", reason)
+
+
+@task(name="check-invoices", cache_policy=NO_CACHE)
+def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> InvoicePage:
+    from ledger_sync.expectations.records import check_customers
+    from ledger_sync.expectations.records import check_invoices as expect_invoices
+
+    limits = LEDGER_LIMITS[job.connection.ledger]
+    context_dir, run_name = job.settings.home / "gx", f"run-{job.run_id}"
+    customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
+    _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
+    invoices = [
+        _invoice_row(job, chart, i, i.customer_id in page.customers) for i in page.invoices if i.status == "locked"
+    ]
+    _park_all(page, EntityType.INVOICE, expect_invoices(invoices, limits, context_dir=context_dir, run_name=run_name))
+    return page
+
+
+@task(name="check-payments", cache_policy=NO_CACHE)
+def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
+    from ledger_sync.expectations.records import check_payments as expect_payments
+
+    rows = []
+    for payment in page.payments:
+        if payment.status != "collected":
+            continue
+        invoice = page.invoices.get(payment.invoice_id)
+        earlier = page.paid_before.get(payment.invoice_id, [])
+        already = sum(
+            (p.amount for p in earlier if p.cursor and payment.cursor and p.cursor < payment.cursor), Decimal("0.00")
+        )
+        rows.append(
+            PaymentRow(
+                source_id=payment.id,
+                invoice_id=invoice.id if invoice else None,
+                amount=payment.amount,
+                invoice_total=total_due(invoice, job.tax_rates) if invoice else None,
+                already_paid=already,
+                invoice_status=invoice.status if invoice else None,
+            )
+        )
+    reasons = expect_payments(rows, context_dir=job.settings.home / "gx", run_name=f"run-{job.run_id}")
+    _park_all(page, EntityType.PAYMENT, reasons)
+    return page

@@ -1,0 +1,96 @@
+"""Extraction: one page of locked invoices or collected payments past the checkpoint, with what they need.
+
+The first page of a run also carries the parked records, which are retried on every run.
+"""
+
+from dataclasses import dataclass, field
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.snapshots import Cursor, SourceCustomer, SourceInvoice, SourcePayment, SourceProduct
+from ledger_sync.state.store import Parking
+from ledger_sync.tasks.job import SyncJob
+
+
+@dataclass
+class InvoicePage:
+    fresh: list[SourceInvoice]
+    """Past the checkpoint, in checkpoint order."""
+    retries: list[SourceInvoice]
+    """Parked earlier, any status now."""
+    customers: dict[int, SourceCustomer]
+    products: dict[int, SourceProduct]
+    next_after: Cursor | None
+    parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
+    """Filled by the record-level checks: what must not be pushed, and why."""
+
+    def __len__(self) -> int:
+        return len(self.fresh) + len(self.retries)
+
+    @property
+    def invoices(self) -> list[SourceInvoice]:
+        return self.retries + self.fresh
+
+
+@dataclass
+class PaymentPage:
+    fresh: list[SourcePayment]
+    retries: list[SourcePayment]
+    invoices: dict[int, SourceInvoice]
+    paid_before: dict[int, list[SourcePayment]]
+    """Every collected payment of the page's invoices, in collection order."""
+    next_after: Cursor | None
+    parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.fresh) + len(self.retries)
+
+    @property
+    def payments(self) -> list[SourcePayment]:
+        return self.retries + self.fresh
+
+
+def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -> tuple[Cursor | None, set[int]]:
+    """Where this page starts, and which parked ids to retry (first page of the run only)."""
+    if after is not None:
+        return after, set()
+    return job.store.checkpoint(job.connection.id, entity_type), set(job.store.parked(job.connection.id, entity_type))
+
+
+@task(name="extract-invoices", cache_policy=NO_CACHE)
+def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> InvoicePage:
+    start, retry_ids = _resume_point(job, EntityType.INVOICE, after)
+    fresh = job.source.invoices(job.company_id, after=start, limit=page_size)
+    fresh_ids = {i.id for i in fresh}
+    retries = job.source.invoices(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
+    invoices = retries + fresh
+    # Parked customers and items are retried with the invoices that need them.
+    customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
+    customer_ids |= set(job.store.parked(job.connection.id, EntityType.CUSTOMER)) if after is None else set()
+    product_ids = {line.product_id for i in invoices for line in i.lines}
+    product_ids |= set(job.store.parked(job.connection.id, EntityType.ITEM)) if after is None else set()
+    return InvoicePage(
+        fresh=fresh,
+        retries=retries,
+        customers=job.source.customers(customer_ids),
+        products=job.source.products(product_ids),
+        next_after=fresh[-1].cursor if fresh else after,
+    )
+
+
+@task(name="extract-payments", cache_policy=NO_CACHE)
+def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> PaymentPage:
+    start, retry_ids = _resume_point(job, EntityType.PAYMENT, after)
+    fresh = job.source.payments(job.company_id, after=start, limit=page_size)
+    fresh_ids = {p.id for p in fresh}
+    retries = job.source.payments(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
+    invoice_ids = sorted({p.invoice_id for p in retries + fresh})
+    return PaymentPage(
+        fresh=fresh,
+        retries=retries,
+        invoices={i.id: i for i in job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids)},
+        paid_before=job.source.collected_before(invoice_ids),
+        next_after=fresh[-1].cursor if fresh else after,
+    )

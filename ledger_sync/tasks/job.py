@@ -1,0 +1,80 @@
+"""What one company's sync run holds open, and the task that opens it."""
+
+from dataclasses import dataclass, field
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
+from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import ConnectionInfo, StateStore
+
+
+@dataclass
+class RunStats:
+    """Counters for the run summary, per entity type."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    parked: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=dict)
+
+    def add(self, counter: str, entity_type: str, n: int = 1) -> None:
+        if n:
+            bucket: dict[str, int] = getattr(self, counter)
+            bucket[entity_type] = bucket.get(entity_type, 0) + n
+
+
+@dataclass
+class SyncJob:
+    settings: Settings
+    company_id: int
+    connection: ConnectionInfo
+    run_id: int
+    store: StateStore
+    source: ServiceOpusSource
+    ledger: LedgerConnector
+    mapping: LedgerMapping
+    tax_rates: dict[int, SourceTaxRate]
+    stats: RunStats = field(default_factory=RunStats)
+
+    @property
+    def ledger_name(self) -> str:
+        return LEDGER_NAMES[self.connection.ledger]
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.source.engine.dispose()
+        self.store.close()
+
+
+class NotConnected(RuntimeError):
+    pass
+
+
+@task(name="open-job", cache_policy=NO_CACHE)
+def open_job(settings: Settings, company_id: int, ledger: str, kind: str) -> SyncJob:
+    """Open the state store, the source and the ledger connector, and record the run's start."""
+    store = StateStore.open(settings)
+    connection = store.connection(company_id, ledger)
+    if connection is None:
+        store.close()
+        raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
+    source = ServiceOpusSource(make_engine(settings.resolved_source_url))
+    return SyncJob(
+        settings=settings,
+        company_id=company_id,
+        connection=connection,
+        run_id=store.start_run(connection.id, kind),
+        store=store,
+        source=source,
+        ledger=open_ledger(settings, store, connection),
+        mapping=store.load_mapping(connection.id),
+        tax_rates={r.id: r for r in source.tax_rates(company_id)},
+    )

@@ -1,0 +1,265 @@
+"""Loading, in dependency order: customers, items, invoices, payments.
+
+`push` is the one write loop every type goes through. Unchanged records (same content hash as last
+pushed) are never written again; each ledger batch's outcomes, parked records and the checkpoint
+commit together; the checkpoint only moves past records known to be in the ledger or parked.
+Writes whose outcome is unknown stay pending and are retried with the same idempotency key.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.connectors.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.snapshots import Cursor, SourceInvoice
+from ledger_sync.core.transform import (
+    TransformProblem,
+    customer_record,
+    invoice_record,
+    item_record,
+    payment_record,
+)
+from ledger_sync.state.models import utcnow
+from ledger_sync.state.store import MappedEntity, Parking, Synced
+from ledger_sync.tasks.extract import InvoicePage, PaymentPage
+from ledger_sync.tasks.gate import LedgerChart
+from ledger_sync.tasks.job import SyncJob
+
+LEDGER_RETRY = timedelta(hours=24)
+"""A record the ledger refused is resent unchanged at most this often (changed content goes at once)."""
+KEY_NAMESPACE = uuid.UUID("6f1f3c1e-2b0c-4f57-9a43-5d3e2f0b7a11")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record to push, or the reason it cannot go (yet). Neither: it waits, unhandled."""
+
+    source_id: int
+    record: LedgerRecord | None = None
+    parking: Parking | None = None
+    cursor: Cursor | None = None
+
+
+def idempotency_key(job: SyncJob, record: LedgerRecord) -> str:
+    """The same record version of the same tenant always gets the same key."""
+    name = f"{job.connection.ledger}:{job.connection.tenant_id}:{record.entity_type}:{record.source_id}:"
+    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash))
+
+
+def _checkpoint(candidates: Sequence[Candidate], handled: set[int]) -> Cursor | None:
+    """The last cursor before which every checkpointed candidate is handled."""
+    mark = None
+    for candidate in candidates:
+        if candidate.cursor is None:
+            continue
+        if candidate.source_id not in handled:
+            break
+        mark = candidate.cursor
+    return mark
+
+
+def _refused(job: SyncJob, outcome: WriteOutcome, now: datetime) -> Parking:
+    record, error = outcome.op.record, outcome.error
+    assert error is not None
+    return Parking(
+        source_id=record.source_id,
+        cause="ledger",
+        reason=f"{job.ledger_name} refused this {record.entity_type.value}: {error.message}",
+        detail=f"{error.kind.value} {error.code or ''}".strip(),
+        fingerprint=record.content_hash,
+        retry_after=now + LEDGER_RETRY,
+    )
+
+
+def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
+    logger = get_run_logger()
+    kind, connection_id, now = entity_type.value, job.connection.id, utcnow()
+    mapped = job.store.mapped(connection_id, entity_type, [c.source_id for c in candidates])
+    parked_before = job.store.parked(connection_id, entity_type)
+    handled: set[int] = set()
+    parks: list[Parking] = []
+    ops: list[WriteOp] = []
+    for candidate in candidates:
+        if candidate.parking is not None:
+            parks.append(candidate.parking)
+            handled.add(candidate.source_id)
+            continue
+        if candidate.record is None:
+            continue
+        known = mapped.get(candidate.source_id)
+        if known is not None and known.content_hash == candidate.record.content_hash:
+            handled.add(candidate.source_id)
+            job.stats.add("unchanged", kind)
+            continue
+        prior = parked_before.get(candidate.source_id)
+        if (
+            prior is not None
+            and prior.cause == "ledger"
+            and prior.fingerprint == candidate.record.content_hash
+            and prior.retry_after is not None
+            and prior.retry_after > now
+        ):
+            handled.add(candidate.source_id)
+            continue
+        existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
+        ops.append(WriteOp(candidate.record, idempotency_key(job, candidate.record), existing))
+    job.stats.add("parked", kind, len(parks))
+    job.store.record_batch(connection_id, entity_type, parked=parks, checkpoint=_checkpoint(candidates, handled))
+    for start in range(0, len(ops), job.ledger.max_batch_size):
+        chunk = ops[start : start + job.ledger.max_batch_size]
+        try:
+            outcomes = job.ledger.write(entity_type, chunk)
+        except LedgerError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                raise
+            logger.warning("%d %s writes have an unknown outcome and stay pending: %s", len(chunk), kind, exc.message)
+            job.stats.add("unknown", kind, len(chunk))
+            continue
+        synced: list[Synced] = []
+        refused: list[Parking] = []
+        for outcome in outcomes:
+            record = outcome.op.record
+            if outcome.ref is not None:
+                synced.append(Synced(record.source_id, outcome.ref.id, outcome.ref.sync_token, record.content_hash))
+                handled.add(record.source_id)
+                job.stats.add("updated" if outcome.op.existing else "created", kind)
+            elif outcome.error is not None and outcome.error.kind in (ErrorKind.VALIDATION, ErrorKind.DUPLICATE):
+                refused.append(_refused(job, outcome, now))
+                handled.add(record.source_id)
+            else:
+                job.stats.add("unknown", kind)
+        job.stats.add("parked", kind, len(refused))
+        job.store.record_batch(
+            connection_id, entity_type, synced=synced, parked=refused, checkpoint=_checkpoint(candidates, handled)
+        )
+
+
+def _waiting(
+    job: SyncJob, page: InvoicePage | PaymentPage, entity_type: EntityType, source_id: int, what: str
+) -> Parking | None:
+    """Parked-behind reason when a dependency is parked; None when it is merely not synced yet."""
+    reason = page.parked.get((entity_type, source_id)) or job.store.parked(job.connection.id, entity_type).get(
+        source_id
+    )
+    if reason is None:
+        return None
+    return Parking(0, "dependency", f"Waiting for {what}, which cannot sync: {reason.reason}")
+
+
+@task(name="load-customers", cache_policy=NO_CACHE)
+def load_customers(job: SyncJob, page: InvoicePage) -> None:
+    candidates = [
+        Candidate(c.id, parking=page.parked.get((EntityType.CUSTOMER, c.id)))
+        if (EntityType.CUSTOMER, c.id) in page.parked
+        else Candidate(c.id, record=customer_record(c))
+        for c in page.customers.values()
+    ]
+    push(job, EntityType.CUSTOMER, candidates)
+
+
+@task(name="load-items", cache_policy=NO_CACHE)
+def load_items(job: SyncJob, page: InvoicePage) -> None:
+    candidates = []
+    for product in page.products.values():
+        try:
+            candidates.append(Candidate(product.id, record=item_record(product, job.mapping)))
+        except TransformProblem as problem:
+            candidates.append(Candidate(product.id, parking=Parking(product.id, "check", str(problem))))
+    push(job, EntityType.ITEM, candidates)
+
+
+@task(name="load-invoices", cache_policy=NO_CACHE)
+def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
+    fresh = {i.id for i in page.fresh}
+    gone = [i.id for i in page.retries if i.status != "locked"]
+    job.store.release(job.connection.id, EntityType.INVOICE, gone)
+    job.stats.add("skipped", "invoice", len(gone))
+    customers = job.store.mapped(job.connection.id, EntityType.CUSTOMER, page.customers)
+    items = job.store.mapped(job.connection.id, EntityType.ITEM, page.products)
+    candidates = []
+    for invoice in page.invoices:
+        if invoice.status != "locked":
+            continue
+        cursor = invoice.cursor if invoice.id in fresh else None
+        candidates.append(
+            Candidate(invoice.id, cursor=cursor, **_invoice_fields(job, chart, page, invoice, customers, items))
+        )
+    push(job, EntityType.INVOICE, candidates)
+
+
+def _invoice_fields(
+    job: SyncJob,
+    chart: LedgerChart,
+    page: InvoicePage,
+    invoice: SourceInvoice,
+    customers: dict[int, MappedEntity],
+    items: dict[int, MappedEntity],
+) -> dict[str, Any]:
+    """record= or parking= for one invoice (or nothing while a dependency's outcome is unknown)."""
+    if (parking := page.parked.get((EntityType.INVOICE, invoice.id))) is not None:
+        return {"parking": parking}
+    customer = page.customers.get(invoice.customer_id) if invoice.customer_id is not None else None
+    if customer is not None and customer.id not in customers:
+        wait = _waiting(job, page, EntityType.CUSTOMER, customer.id, f"customer '{customer.display_name}'")
+        return {"parking": _for(wait, invoice.id)} if wait else {}
+    for line in invoice.lines:
+        if line.product_id not in items:
+            product = page.products.get(line.product_id)
+            label = f"product '{product.name}'" if product else f"product {line.product_id}"
+            wait = _waiting(job, page, EntityType.ITEM, line.product_id, label)
+            return {"parking": _for(wait, invoice.id)} if wait else {}
+    assert customer is not None  # a missing customer was parked by the record-level check
+    try:
+        record = invoice_record(
+            invoice,
+            customer_ref=customers[customer.id].ledger_id,
+            item_refs={pid: m.ledger_id for pid, m in items.items()},
+            tax_rates=job.tax_rates,
+            mapping=job.mapping,
+            ledger_tax_rates=chart.tax_rates,
+        )
+    except TransformProblem as problem:
+        return {"parking": Parking(invoice.id, "check", str(problem))}
+    return {"record": record}
+
+
+def _for(parking: Parking, source_id: int) -> Parking:
+    return Parking(source_id, parking.cause, parking.reason, parking.detail)
+
+
+@task(name="load-payments", cache_policy=NO_CACHE)
+def load_payments(job: SyncJob, page: PaymentPage) -> None:
+    fresh = {p.id for p in page.fresh}
+    gone = [p.id for p in page.retries if p.status != "collected"]
+    job.store.release(job.connection.id, EntityType.PAYMENT, gone)
+    job.stats.add("skipped", "payment", len(gone))
+    invoices = job.store.mapped(job.connection.id, EntityType.INVOICE, page.invoices)
+    customer_ids = {i.customer_id for i in page.invoices.values() if i.customer_id is not None}
+    customers = job.store.mapped(job.connection.id, EntityType.CUSTOMER, customer_ids)
+    candidates = []
+    for payment in page.payments:
+        if payment.status != "collected":
+            continue
+        cursor = payment.cursor if payment.id in fresh else None
+        if (parking := page.parked.get((EntityType.PAYMENT, payment.id))) is not None:
+            candidates.append(Candidate(payment.id, parking=parking, cursor=cursor))
+            continue
+        invoice = page.invoices[payment.invoice_id]
+        if invoice.id not in invoices or invoice.customer_id not in customers:
+            wait = _waiting(job, page, EntityType.INVOICE, invoice.id, f"invoice {invoice.number}")
+            candidates.append(Candidate(payment.id, parking=_for(wait, payment.id) if wait else None, cursor=cursor))
+            continue
+        record = payment_record(
+            payment,
+            invoice_ref=invoices[invoice.id].ledger_id,
+            customer_ref=customers[invoice.customer_id].ledger_id,
+            mapping=job.mapping,
+        )
+        candidates.append(Candidate(payment.id, record=record, cursor=cursor))
+    push(job, EntityType.PAYMENT, candidates)

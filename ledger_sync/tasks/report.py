@@ -1,0 +1,55 @@
+"""The end of a run: its summary in the state store and as Prefect artifacts finance can read."""
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.core.records import EntityType
+from ledger_sync.expectations.inputs import GateReport
+from ledger_sync.tasks.job import SyncJob
+
+COUNTERS = ("created", "updated", "unchanged", "parked", "skipped", "unknown")
+
+
+def _outcome(job: SyncJob, gate: GateReport) -> str:
+    if not gate.passed:
+        return "stopped_at_gate"
+    return "completed_with_pending" if job.stats.unknown else "completed"
+
+
+@task(name="report-run", cache_policy=NO_CACHE)
+def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
+    entities = {
+        t.value: {counter: getattr(job.stats, counter).get(t.value, 0) for counter in COUNTERS} for t in EntityType
+    }
+    summary: dict[str, object] = {
+        "run_id": job.run_id,
+        "company_id": job.company_id,
+        "ledger": job.connection.ledger,
+        "outcome": _outcome(job, gate),
+        "entities": entities,
+        "api_calls": job.ledger.calls,
+        "gates": gate.checks,
+        "gate_failures": [f.message for f in gate.failures],
+        "report": str(gate.docs_path) if gate.docs_path else None,
+    }
+    job.store.finish_run(job.run_id, str(summary["outcome"]), summary, summary["report"])  # type: ignore[arg-type]
+    create_table_artifact(
+        key=f"sync-summary-company-{job.company_id}",
+        table=[{"entity": name, **counts} for name, counts in entities.items()],
+        description=f"{job.ledger_name} sync of company {job.company_id}: {summary['outcome']}, "
+        f"{summary['api_calls']} API calls",
+    )
+    parked = job.store.parked_list(job.connection.id)
+    create_table_artifact(
+        key=f"parked-records-company-{job.company_id}",
+        table=[{"entity": e, "source_id": s, "reason": r} for e, s, r in parked] or [{"entity": "", "reason": "none"}],
+        description="Records that could not sync, with the reason (retried on every run)",
+    )
+    if gate.docs_path:
+        create_link_artifact(
+            key=f"validation-report-company-{job.company_id}",
+            link=gate.docs_path.resolve().as_uri(),
+            description="Great Expectations Data Docs of this run's gates",
+        )
+    return summary
