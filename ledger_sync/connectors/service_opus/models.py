@@ -7,9 +7,11 @@ Decimal; tax rates are percentages (13.000 means 13 %).
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Date, DateTime, Enum, ForeignKey, Index, Numeric, String
+from sqlalchemy import Date, DateTime, Dialect, Enum, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class SourceBase(DeclarativeBase):
@@ -34,6 +36,24 @@ class PaymentStatus(StrEnum):
     COLLECTED = "collected"
     FAILED = "failed"
     REFUNDED = "refunded"
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Numeric everywhere, but text on SQLite, whose NUMERIC affinity would store a binary float."""
+
+    impl = Numeric(14, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(String(48) if dialect.name == "sqlite" else Numeric(14, 4))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(Decimal(value))
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
@@ -77,7 +97,7 @@ class Product(SourceBase):
     category_id: Mapped[int] = mapped_column(ForeignKey("product_categories.id"))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(1000), default="")
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
     is_service: Mapped[bool] = mapped_column(default=True)
 
 
@@ -86,7 +106,7 @@ class TaxRate(SourceBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     active: Mapped[bool] = mapped_column(default=True)
 
 
@@ -115,8 +135,8 @@ class InvoiceLine(SourceBase):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("product_categories.id"))
     description: Mapped[str] = mapped_column(String(4000), default="")
-    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
     tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
     tax_inclusive: Mapped[bool] = mapped_column(default=False)
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
@@ -128,7 +148,7 @@ class Payment(SourceBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,467 @@
+"""Realistic, deterministic Service Opus data of any size, for demos, tests and benchmarks.
+
+Everything is drawn from `random.Random` seeded per company, so the same arguments on an empty database
+give byte-identical rows. Rows go in through SQLAlchemy Core executemany in chunks with primary keys
+computed here (continuing after each table's current maximum), because the ORM unit of work is far too
+slow for 100,000 invoices. Companies are generated independently and their invoices interleaved by
+issue time, as in a real multi-tenant database.
+"""
+
+import heapq
+import itertools
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from math import ceil
+from operator import attrgetter
+
+from sqlalchemy import Connection, Engine, Table, func, insert, select
+
+from ledger_sync.connectors.service_opus import names
+from ledger_sync.connectors.service_opus.models import InvoiceStatus, PaymentMethod, PaymentStatus, SourceBase
+from ledger_sync.connectors.service_opus.names import CATEGORY_NAMES, City, ProductKind, TaxScheme, Trade
+from ledger_sync.core.money import cents, line_amounts
+
+CHUNK_INVOICES = 5_000
+"""Invoices (with their lines and payments) written per transaction."""
+
+TABLES: tuple[Table, ...] = tuple(
+    SourceBase.metadata.tables[name]
+    for name in (
+        "companies",
+        "customers",
+        "product_categories",
+        "products",
+        "tax_rates",
+        "invoices",
+        "invoice_lines",
+        "payments",
+    )
+)
+"""In foreign-key order."""
+
+HOME_CITIES = ("Toronto", "Vancouver", "Montréal", "Calgary", "Halifax", "Ottawa", "Winnipeg", "Hamilton")
+"""Where company k is based (cycled); the first is in Ontario, so the default seed is mostly HST."""
+
+STATUSES = (InvoiceStatus.LOCKED, InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+STATUS_WEIGHTS = tuple(itertools.accumulate((80, 12, 8)))
+LINE_COUNT_WEIGHTS = tuple(itertools.accumulate((22, 24, 18, 13, 9, 6, 4, 4)))
+KINDS = (ProductKind.HOURLY, ProductKind.PART, ProductKind.FEE, ProductKind.PLAN)
+KIND_WEIGHTS = tuple(itertools.accumulate((30, 45, 15, 10)))
+HOURS = tuple(Decimal(h) for h in ("0.5", "0.75", "1", "1", "1.25", "1.5", "1.5", "2", "2", "2.5", "3", "4", "6", "8"))
+PART_COUNTS = tuple(Decimal(n) for n in range(1, 11))
+PART_COUNT_WEIGHTS = tuple(itertools.accumulate((30, 20, 12, 8, 6, 5, 4, 3, 2, 2)))
+METHODS = (PaymentMethod.CARD, PaymentMethod.ACH, PaymentMethod.CHECK, PaymentMethod.CASH)
+METHOD_WEIGHTS = tuple(itertools.accumulate((55, 20, 15, 10)))
+PAYMENT_STATUSES = (PaymentStatus.COLLECTED, PaymentStatus.PENDING, PaymentStatus.FAILED)
+PAYMENT_STATUS_WEIGHTS = tuple(itertools.accumulate((90, 6, 4)))
+COLLECTION_DELAY_SECONDS: dict[PaymentMethod, tuple[int, int]] = {
+    PaymentMethod.CARD: (600, 3 * 86_400),
+    PaymentMethod.CASH: (60, 2 * 3_600),
+    PaymentMethod.CHECK: (3 * 86_400, 30 * 86_400),
+    PaymentMethod.ACH: (86_400, 10 * 86_400),
+}
+KIND_DESCRIPTIONS: dict[ProductKind, str] = {
+    ProductKind.HOURLY: "Billed in quarter-hour increments",
+    ProductKind.PART: "Supplied and installed",
+    ProductKind.PLAN: "Priority booking and discounted repairs",
+    ProductKind.FEE: "Travel and first assessment on site",
+}
+ASCII_FOLD = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    companies: int
+    customers: int
+    products: int
+    tax_rates: int
+    invoices: int
+    locked: int
+    drafts: int
+    voids: int
+    invoice_lines: int
+    payments: int
+    collected_payments: int
+
+
+@dataclass(frozen=True)
+class _Product:
+    id: int
+    category_id: int
+    kind: ProductKind
+    name: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class _Customer:
+    id: int
+    terms_days: int
+    scheme: TaxScheme | None
+    """None: a tax-exempt customer."""
+
+
+@dataclass(frozen=True)
+class _Company:
+    """What invoice generation needs to know about one seeded company."""
+
+    id: int
+    invoices: int
+    trade: Trade
+    customers: tuple[_Customer, ...]
+    products: dict[ProductKind, tuple[_Product, ...]]
+    rates: dict[str, tuple[int, Decimal]]
+    """Tax rate name -> (id, percent)."""
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """One generated invoice with its lines and payments, before ids are assigned."""
+
+    issued_at: datetime
+    status: InvoiceStatus
+    invoice: dict[str, object]
+    lines: list[dict[str, object]]
+    payments: list[dict[str, object]]
+
+
+@dataclass
+class _Counts:
+    by_table: dict[str, int] = field(default_factory=dict)
+    by_status: dict[InvoiceStatus, int] = field(default_factory=dict)
+    collected_payments: int = 0
+
+
+def seed(
+    engine: Engine, *, invoices: int = 200, companies: int = 1, seed: int = 7, start: datetime = datetime(2026, 1, 1)
+) -> SeedSummary:
+    """Create the schema if missing and append `companies` new companies sharing `invoices` invoices."""
+    if invoices < 0 or companies < 1:
+        raise ValueError(f"need invoices >= 0 and companies >= 1, got {invoices} and {companies}")
+    SourceBase.metadata.create_all(engine)
+    with engine.connect() as conn:
+        ids = {table.name: itertools.count(_max_id(conn, table) + 1) for table in TABLES}
+    rows: dict[str, list[dict[str, object]]] = {table.name: [] for table in TABLES}
+    rngs = [random.Random(f"service-opus/{seed}/{k}") for k in range(companies)]
+    seeded = [
+        _reference_data(rng, k, invoices // companies + (k < invoices % companies), ids, rows)
+        for k, rng in enumerate(rngs)
+    ]
+    counts = _Counts()
+    with engine.begin() as conn:
+        _insert(conn, rows, counts)
+    drafts = heapq.merge(
+        *(_invoices(rng, company, start) for rng, company in zip(rngs, seeded, strict=True)),
+        key=attrgetter("issued_at"),
+    )
+    while chunk := list(itertools.islice(drafts, CHUNK_INVOICES)):
+        with engine.begin() as conn:
+            _insert(conn, _assign_ids(chunk, ids, counts), counts)
+    table_count = counts.by_table.get
+    return SeedSummary(
+        companies=table_count("companies", 0),
+        customers=table_count("customers", 0),
+        products=table_count("products", 0),
+        tax_rates=table_count("tax_rates", 0),
+        invoices=table_count("invoices", 0),
+        locked=counts.by_status.get(InvoiceStatus.LOCKED, 0),
+        drafts=counts.by_status.get(InvoiceStatus.DRAFT, 0),
+        voids=counts.by_status.get(InvoiceStatus.VOID, 0),
+        invoice_lines=table_count("invoice_lines", 0),
+        payments=table_count("payments", 0),
+        collected_payments=counts.collected_payments,
+    )
+
+
+def _max_id(conn: Connection, table: Table) -> int:
+    return conn.execute(select(func.max(table.c.id))).scalar_one() or 0
+
+
+def _insert(conn: Connection, rows: dict[str, list[dict[str, object]]], counts: _Counts) -> None:
+    for table in TABLES:
+        if batch := rows.get(table.name):
+            conn.execute(insert(table), batch)
+            counts.by_table[table.name] = counts.by_table.get(table.name, 0) + len(batch)
+
+
+def _assign_ids(
+    chunk: list[_Draft], ids: dict[str, Iterator[int]], counts: _Counts
+) -> dict[str, list[dict[str, object]]]:
+    """Number a chunk of drafts in issue order and return its rows per table."""
+    rows: dict[str, list[dict[str, object]]] = {"invoices": [], "invoice_lines": [], "payments": []}
+    for draft in chunk:
+        invoice_id = next(ids["invoices"])
+        draft.invoice["id"] = invoice_id
+        rows["invoices"].append(draft.invoice)
+        counts.by_status[draft.status] = counts.by_status.get(draft.status, 0) + 1
+        for line in draft.lines:
+            line["id"] = next(ids["invoice_lines"])
+            line["invoice_id"] = invoice_id
+            rows["invoice_lines"].append(line)
+        for payment in draft.payments:
+            payment["id"] = next(ids["payments"])
+            payment["invoice_id"] = invoice_id
+            rows["payments"].append(payment)
+            counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
+    return rows
+
+
+def _reference_data(
+    rng: random.Random,
+    k: int,
+    invoice_count: int,
+    ids: dict[str, Iterator[int]],
+    rows: dict[str, list[dict[str, object]]],
+) -> _Company:
+    """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
+    trade = names.TRADES[k % len(names.TRADES)]
+    home = next(c for c in names.CITIES if c.name == HOME_CITIES[k % len(HOME_CITIES)])
+    pool = trade.company_names
+    company_name = pool[k // len(names.TRADES) % len(pool)]
+    if (branch := k // (len(names.TRADES) * len(pool))) > 0:
+        company_name = f"{company_name} ({home.name}, branch {branch + 1})"
+    company_id = next(ids["companies"])
+    rows["companies"].append({"id": company_id, "name": company_name, "currency": "CAD"})
+
+    rates: dict[str, tuple[int, Decimal]] = {}
+    for rate_name, percent in names.TAX_RATES:
+        rate_id = next(ids["tax_rates"])
+        rates[rate_name] = (rate_id, Decimal(percent))
+        rows["tax_rates"].append(
+            {"id": rate_id, "company_id": company_id, "name": rate_name, "rate": Decimal(percent), "active": True}
+        )
+
+    category_ids: dict[ProductKind, int] = {}
+    for kind, category_name in CATEGORY_NAMES.items():
+        category_ids[kind] = next(ids["product_categories"])
+        rows["product_categories"].append({"id": category_ids[kind], "company_id": company_id, "name": category_name})
+
+    products: dict[ProductKind, list[_Product]] = {kind: [] for kind in ProductKind}
+    price_factor = rng.choice((Decimal("0.95"), Decimal(1), Decimal("1.05"), Decimal("1.10")))
+    for kind, product_name, base_price in names.COMMON_PRODUCTS + trade.products:
+        product = _Product(
+            next(ids["products"]), category_ids[kind], kind, product_name, cents(Decimal(base_price) * price_factor)
+        )
+        products[kind].append(product)
+        rows["products"].append(
+            {
+                "id": product.id,
+                "company_id": company_id,
+                "category_id": product.category_id,
+                "name": product_name,
+                "description": KIND_DESCRIPTIONS[kind],
+                "unit_price": product.price,
+                "is_service": kind is not ProductKind.PART,
+            }
+        )
+
+    local = tuple(c for c in names.CITIES if c.province == home.province)
+    taken: set[str] = set()
+    customers = []
+    for _ in range(max(5, ceil(invoice_count / 4))):
+        city = rng.choice(local) if rng.random() < 0.8 else rng.choice(names.CITIES)
+        customer_id = next(ids["customers"])
+        rows["customers"].append({"id": customer_id, "company_id": company_id, **_customer_row(rng, city, taken)})
+        scheme = None if rng.random() < 0.03 else names.PROVINCE_TAX[city.province]
+        customers.append(_Customer(customer_id, 15 if rng.random() < 0.3 else 30, scheme))
+
+    return _Company(
+        id=company_id,
+        invoices=invoice_count,
+        trade=trade,
+        customers=tuple(customers),
+        products={kind: tuple(group) for kind, group in products.items()},
+        rates=rates,
+    )
+
+
+def _customer_row(rng: random.Random, city: City, taken: set[str]) -> dict[str, object]:
+    """A person or a business in `city`, with a display name not yet in `taken` (which it joins)."""
+    is_business = rng.random() < 0.35
+    for attempt in range(8):
+        first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+        if is_business:
+            pattern = rng.choice(names.BUSINESS_PATTERNS)
+            display = pattern.format(first=first, last=last, other=rng.choice(names.LAST_NAMES), city=city.name)
+            display += f" ({city.name})" if attempt >= 4 else ""
+        else:
+            initial = f" {rng.choice(names.POSTAL_LETTERS)}." if attempt or rng.random() < 0.25 else ""
+            display = f"{first}{initial} {last}"
+        if display not in taken:
+            break
+    else:
+        base = display
+        display = next(f"{base} ({n})" for n in itertools.count(2) if f"{base} ({n})" not in taken)
+    taken.add(display)
+
+    if is_business:
+        email = f"{rng.choice(('accounts', 'billing', 'office'))}@{_slug(display, '-')[:40].strip('-')}.example.ca"
+    else:
+        email = f"{_slug(first, '')}.{_slug(last, '')}@{rng.choice(names.EMAIL_DOMAINS)}"
+    row: dict[str, object] = {
+        "display_name": display,
+        "email": None if rng.random() < 0.1 else email,
+        "phone": None if rng.random() < 0.05 else f"({rng.choice(city.area_codes)}) 555-01{rng.randrange(100):02d}",
+    }
+    has_address = rng.random() >= 0.05
+    row.update(
+        billing_line1=_street_line(rng, city) if has_address else None,
+        billing_city=city.name if has_address else None,
+        billing_region=city.province if has_address else None,
+        billing_postal_code=_postal_code(rng, city) if has_address else None,
+        billing_country="Canada" if has_address else None,
+    )
+    return row
+
+
+def _slug(text: str, separator: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.translate(ASCII_FOLD)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", separator, folded.lower().replace("'", "")).strip(separator)
+
+
+def _street_line(rng: random.Random, city: City) -> str:
+    number = rng.randint(1, 9999)
+    if city.province == "QC":
+        line = f"{number}, {rng.choice(names.FRENCH_STREETS)}"
+    else:
+        line = f"{number} {rng.choice(names.STREETS)}"
+    if rng.random() < 0.15:
+        line = f"{rng.choice(('Unit', 'Suite'))} {rng.randint(1, 450)}, {line}"
+    return line
+
+
+def _postal_code(rng: random.Random, city: City) -> str:
+    letters = names.POSTAL_LETTERS
+    return (
+        f"{rng.choice(city.postal_prefixes)}{rng.randint(0, 9)}{rng.choice(letters)} "
+        f"{rng.randint(0, 9)}{rng.choice(letters)}{rng.randint(0, 9)}"
+    )
+
+
+def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterator[_Draft]:
+    """Company's invoices in issue order; about five a day for small runs, a year's span for large ones."""
+    mean_gap = int(86_400 / max(5, company.invoices / 365))
+    issued_at = start
+    number = rng.randint(100, 1500)
+    for _ in range(company.invoices):
+        issued_at += timedelta(seconds=rng.randint(0, 2 * mean_gap))
+        customer = company.customers[int(len(company.customers) * rng.random() ** 2)]
+        status = rng.choices(STATUSES, cum_weights=STATUS_WEIGHTS)[0]
+        locked_at = None if status is InvoiceStatus.DRAFT else issued_at + _lock_delay(rng)
+        lines, total = _lines(rng, company, customer)
+        invoice: dict[str, object] = {
+            "company_id": company.id,
+            "number": f"INV-{number:06d}",
+            "customer_id": customer.id,
+            "issue_date": issued_at.date(),
+            "due_date": issued_at.date() + timedelta(days=customer.terms_days),
+            "currency": "CAD",
+            "status": status,
+            "locked_at": locked_at,
+        }
+        paid = status is InvoiceStatus.LOCKED and rng.random() < 0.7
+        payments = _payments(rng, company.id, locked_at, total) if paid and locked_at is not None else []
+        yield _Draft(issued_at, status, invoice, lines, payments)
+        number += 1
+
+
+def _lock_delay(rng: random.Random) -> timedelta:
+    """Most invoices are locked the same day, some after a day or three, a few after a week or more."""
+    roll = rng.random()
+    if roll < 0.7:
+        return timedelta(seconds=rng.randint(3_600, 8 * 3_600))
+    if roll < 0.95:
+        return timedelta(seconds=rng.randint(86_400, 3 * 86_400))
+    return timedelta(seconds=rng.randint(4 * 86_400, 10 * 86_400))
+
+
+def _lines(rng: random.Random, company: _Company, customer: _Customer) -> tuple[list[dict[str, object]], Decimal]:
+    """1-8 lines (all tax-inclusive on ~15 % of invoices) and the invoice's gross total."""
+    inclusive = rng.random() < 0.15
+    count = rng.choices(range(1, 9), cum_weights=LINE_COUNT_WEIGHTS)[0]
+    note = rng.choice(company.trade.job_notes)
+    lines: list[dict[str, object]] = []
+    total = Decimal(0)
+    for position in range(1, count + 1):
+        kind = rng.choices(KINDS, cum_weights=KIND_WEIGHTS)[0]
+        product = rng.choice(company.products[kind])
+        quantity = _quantity(rng, kind)
+        unit_price = _unit_price(rng, product.price)
+        rate_id, percent = company.rates[_rate_name(rng, customer.scheme, kind)]
+        total += line_amounts(quantity, unit_price, percent, inclusive).gross
+        lines.append(
+            {
+                "position": position,
+                "product_id": product.id,
+                "category_id": product.category_id,
+                "description": f"{product.name} — {note}" if position == 1 else product.name,
+                "quantity": quantity,
+                "unit_price": unit_price,
+                "tax_rate_id": rate_id,
+                "tax_inclusive": inclusive,
+            }
+        )
+    return lines, total
+
+
+def _quantity(rng: random.Random, kind: ProductKind) -> Decimal:
+    if kind is ProductKind.HOURLY:
+        return rng.choice(HOURS)
+    if kind is ProductKind.PART:
+        return rng.choices(PART_COUNTS, cum_weights=PART_COUNT_WEIGHTS)[0]
+    return Decimal(1)
+
+
+def _unit_price(rng: random.Random, price: Decimal) -> Decimal:
+    """Usually the list price; sometimes a 10 % discount or a quoted price, always to the cent."""
+    roll = rng.random()
+    if roll < 0.9:
+        return price
+    if roll < 0.97:
+        return cents(price * Decimal("0.9"))
+    return cents(price * rng.randint(80, 130) / 100)
+
+
+def _rate_name(rng: random.Random, scheme: TaxScheme | None, kind: ProductKind) -> str:
+    """The line's tax rate: the province's, PST on goods and GST on services where both apply."""
+    if scheme is None or rng.random() < 0.04:
+        return "Exempt"
+    if scheme is TaxScheme.HST:
+        return "HST"
+    if scheme is TaxScheme.GST_PST and kind is ProductKind.PART:
+        return "PST"
+    return "GST"
+
+
+def _payments(rng: random.Random, company_id: int, locked_at: datetime, total: Decimal) -> list[dict[str, object]]:
+    """Mostly one full payment; some partial, some split in 2-3; never more than `total`."""
+    total_cents = int(total * 100)
+    roll = rng.random()
+    if roll < 0.75 or total_cents < 3:
+        amounts = [total_cents]
+    elif roll < 0.87:
+        amounts = [rng.randint(max(1, total_cents // 5), total_cents * 9 // 10)]
+    else:
+        cuts = sorted(rng.sample(range(1, total_cents), 1 if roll < 0.94 else 2))
+        amounts = [b - a for a, b in itertools.pairwise([0, *cuts, total_cents])]
+    payments: list[dict[str, object]] = []
+    moment = locked_at
+    for amount in amounts:
+        method = rng.choices(METHODS, cum_weights=METHOD_WEIGHTS)[0]
+        status = rng.choices(PAYMENT_STATUSES, cum_weights=PAYMENT_STATUS_WEIGHTS)[0]
+        moment += timedelta(seconds=rng.randint(*COLLECTION_DELAY_SECONDS[method]))
+        payments.append(
+            {
+                "company_id": company_id,
+                "amount": Decimal(amount).scaleb(-2),
+                "method": method,
+                "status": status,
+                "collected_at": moment if status is PaymentStatus.COLLECTED else None,
+            }
+        )
+    return payments

@@ -1,0 +1,217 @@
+"""The seed: deterministic, realistic, internally consistent, and appendable."""
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from ledger_sync.connectors.service_opus import names
+from ledger_sync.connectors.service_opus.seed import TABLES, SeedSummary, seed
+from ledger_sync.core.money import cents, line_amounts
+from ledger_sync.state.db import make_engine
+
+SIZE = 2_000
+
+
+@pytest.fixture
+def new_engine(tmp_path: Path) -> Iterator[Callable[[str], Engine]]:
+    """Makes engines on fresh SQLite files (foreign keys enforced) and disposes of them afterwards."""
+    engines: list[Engine] = []
+
+    def make(name: str) -> Engine:
+        engines.append(make_engine(f"sqlite:///{tmp_path / name}"))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def _digest(engine: Engine) -> str:
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in TABLES:
+            for row in conn.execute(select(table).order_by(table.c.id)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def _rows(engine: Engine, sql: str) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(text(sql)))
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, SeedSummary]]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('seed') / 'source.db'}")
+    summary = seed(engine, invoices=SIZE)
+    yield engine, summary
+    engine.dispose()
+
+
+def test_same_arguments_give_identical_data(new_engine: Callable[[str], Engine]) -> None:
+    engines = [new_engine(f"{name}.db") for name in ("a", "b", "c")]
+    summaries = [
+        seed(engine, invoices=300, companies=2, seed=s) for engine, s in zip(engines, (11, 11, 12), strict=True)
+    ]
+    digests = [_digest(engine) for engine in engines]
+    assert summaries[0] == summaries[1]
+    assert digests[0] == digests[1]
+    assert digests[0] != digests[2]
+
+
+def test_summary_matches_the_rows(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, summary = seeded
+    counts = {table.name: _rows(engine, f"SELECT count(*) FROM {table.name}")[0][0] for table in TABLES}
+    statuses = dict(_rows(engine, "SELECT status, count(*) FROM invoices GROUP BY status"))
+    collected = _rows(engine, "SELECT count(*) FROM payments WHERE status = 'collected'")[0][0]
+    assert summary == SeedSummary(
+        companies=counts["companies"],
+        customers=counts["customers"],
+        products=counts["products"],
+        tax_rates=counts["tax_rates"],
+        invoices=SIZE,
+        locked=statuses["locked"],
+        drafts=statuses["draft"],
+        voids=statuses["void"],
+        invoice_lines=counts["invoice_lines"],
+        payments=counts["payments"],
+        collected_payments=collected,
+    )
+    assert summary.customers == SIZE // 4
+    assert (summary.companies, summary.tax_rates, counts["product_categories"]) == (1, 4, 4)
+
+
+def test_company_reference_data(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, _ = seeded
+    assert _rows(engine, "SELECT currency FROM companies") == [("CAD",)]
+    rates = {
+        name: Decimal(str(rate)) for name, rate, active in _rows(engine, "SELECT name, rate, active FROM tax_rates")
+    }
+    assert rates == {"GST": 5, "HST": 13, "PST": 7, "Exempt": 0}
+    categories = {name for (name,) in _rows(engine, "SELECT name FROM product_categories")}
+    assert categories == {"Labour", "Parts & Materials", "Service Plans", "Call-out Fees"}
+    prices = [Decimal(str(price)) for (price,) in _rows(engine, "SELECT unit_price FROM products")]
+    assert 20 <= len(prices) <= 30
+    assert all(price > 0 and price == cents(price) for price in prices)
+
+
+def test_status_mix_and_lock_times(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, summary = seeded
+    assert 0.75 <= summary.locked / SIZE <= 0.85
+    assert 0.08 <= summary.drafts / SIZE <= 0.16
+    assert 0.05 <= summary.voids / SIZE <= 0.11
+    invoices = _rows(engine, "SELECT status, issue_date, due_date, locked_at FROM invoices ORDER BY id")
+    issue_dates = [date.fromisoformat(issued) for _, issued, _, _ in invoices]
+    assert issue_dates == sorted(issue_dates)
+    assert issue_dates[0] >= date(2026, 1, 1)
+    for status, issued, due, locked_at in invoices:
+        assert (date.fromisoformat(due) - date.fromisoformat(issued)).days in (15, 30)
+        assert (locked_at is None) == (status == "draft")
+        if locked_at:
+            assert datetime.fromisoformat(locked_at).date() >= date.fromisoformat(issued)
+
+
+def test_numbers_and_names_are_ledger_safe(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, _ = seeded
+    numbers = _rows(engine, "SELECT company_id, number FROM invoices")
+    assert len(set(numbers)) == len(numbers)
+    assert all(number.startswith("INV-") and len(number) <= 21 for _, number in numbers)
+    customers = _rows(engine, "SELECT company_id, display_name FROM customers")
+    assert len(set(customers)) == len(customers)
+    assert not [name for _, name in customers if any(c in name for c in ":\t\n\r")]
+    displayed = "".join(name for _, name in customers)
+    assert "'" in displayed and "&" in displayed and "ë" in displayed
+
+
+def test_name_pools_hold_the_awkward_characters() -> None:
+    pool = " ".join(names.FIRST_NAMES + names.LAST_NAMES + names.BUSINESS_PATTERNS)
+    assert "O'Brien" in names.LAST_NAMES and "D'Angelo" in names.LAST_NAMES
+    assert {"Zoë", "François"} <= set(names.FIRST_NAMES) and {"Müller", "Côté", "Lefèvre"} <= set(names.LAST_NAMES)
+    assert "{last} & Sons Plumbing" in names.BUSINESS_PATTERNS
+    assert ":" not in pool and "\t" not in pool and "\n" not in pool
+
+
+def test_lines(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, _ = seeded
+    lines = _rows(
+        engine, "SELECT invoice_id, position, quantity, unit_price, tax_inclusive FROM invoice_lines ORDER BY id"
+    )
+    by_invoice: dict[int, list] = defaultdict(list)
+    for invoice_id, position, quantity, unit_price, inclusive in lines:
+        by_invoice[invoice_id].append((position, inclusive))
+        assert 0 < Decimal(str(quantity)) <= 10
+        assert Decimal(str(unit_price)) == cents(Decimal(str(unit_price)))
+    assert len(by_invoice) == SIZE
+    assert all([p for p, _ in group] == list(range(1, len(group) + 1)) for group in by_invoice.values())
+    assert max(len(group) for group in by_invoice.values()) <= 8
+    assert all(len({inclusive for _, inclusive in group}) == 1 for group in by_invoice.values())
+    inclusive_share = sum(group[0][1] for group in by_invoice.values()) / SIZE
+    assert 0.10 <= inclusive_share <= 0.20
+    assert any(Decimal(str(quantity)) % 1 for _, _, quantity, _, _ in lines)
+    rates = Counter(
+        name for (name,) in _rows(engine, "SELECT t.name FROM invoice_lines l JOIN tax_rates t ON t.id = l.tax_rate_id")
+    )
+    assert rates.most_common(1)[0][0] == "HST"
+    assert rates["Exempt"] > 0
+
+
+def test_payments_never_exceed_the_invoice_total(seeded: tuple[Engine, SeedSummary]) -> None:
+    engine, summary = seeded
+    gross: dict[int, Decimal] = defaultdict(Decimal)
+    lines = _rows(
+        engine,
+        "SELECT l.invoice_id, l.quantity, l.unit_price, t.rate, l.tax_inclusive"
+        " FROM invoice_lines l JOIN tax_rates t ON t.id = l.tax_rate_id",
+    )
+    for invoice_id, quantity, unit_price, rate, inclusive in lines:
+        amounts = line_amounts(Decimal(str(quantity)), Decimal(str(unit_price)), Decimal(str(rate)), bool(inclusive))
+        gross[invoice_id] += amounts.gross
+    payments = _rows(
+        engine,
+        "SELECT p.invoice_id, p.amount, p.status, p.collected_at, i.status, i.locked_at, p.company_id, i.company_id"
+        " FROM payments p JOIN invoices i ON i.id = p.invoice_id",
+    )
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount, status, collected_at, invoice_status, locked_at, company, invoice_company in payments:
+        assert invoice_status == "locked" and company == invoice_company
+        assert Decimal(str(amount)) == cents(Decimal(str(amount))) > 0
+        assert (collected_at is not None) == (status == "collected")
+        if collected_at:
+            assert collected_at > locked_at
+        paid[invoice_id] += Decimal(str(amount))
+    assert all(total <= gross[invoice_id] for invoice_id, total in paid.items())
+    assert 0.6 <= len(paid) / summary.locked <= 0.8
+    fully_paid = sum(total == gross[invoice_id] for invoice_id, total in paid.items())
+    assert 0.7 <= fully_paid / len(paid) < 1
+    methods = Counter(method for (method,) in _rows(engine, "SELECT method FROM payments"))
+    assert methods.most_common(1)[0][0] == "card"
+
+
+def test_a_second_call_appends_a_fresh_data_set(new_engine: Callable[[str], Engine]) -> None:
+    engine = new_engine("source.db")
+    first = seed(engine, invoices=100)
+    before = _rows(engine, "SELECT id, number FROM invoices ORDER BY id")
+    second = seed(engine, invoices=120, companies=2, seed=8)
+    assert (second.companies, second.invoices) == (2, 120)
+    assert _rows(engine, "SELECT id, number FROM invoices WHERE id <= 100 ORDER BY id") == before
+    assert _rows(engine, "SELECT count(*), count(DISTINCT company_id) FROM invoices") == [(220, 3)]
+    assert _rows(engine, "SELECT company_id, count(*) FROM invoices WHERE company_id > 1 GROUP BY 1") == [
+        (2, 60),
+        (3, 60),
+    ]
+    assert _rows(engine, "SELECT count(*) FROM customers")[0][0] == first.customers + second.customers
+    assert _rows(engine, "PRAGMA foreign_key_check") == []
+
+
+def test_tiny_and_invalid_sizes(new_engine: Callable[[str], Engine]) -> None:
+    engine = new_engine("source.db")
+    summary = seed(engine, invoices=0, companies=2)
+    assert (summary.companies, summary.customers, summary.invoices, summary.payments) == (2, 10, 0, 0)
+    with pytest.raises(ValueError, match="invoices"):
+        seed(engine, invoices=-1)

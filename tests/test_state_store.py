@@ -1,0 +1,81 @@
+"""The state store on SQLite and PostgreSQL: one transaction per batch, monotonic checkpoints, parking."""
+
+from datetime import UTC, datetime, timedelta
+
+from cryptography.fernet import Fernet
+
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.core.mapping import AccountRole, LedgerMapping
+from ledger_sync.core.records import EntityType
+from ledger_sync.state.db import upgrade_state
+from ledger_sync.state.store import Parking, StateStore, Synced
+from ledger_sync.state.tokens import TokenCipher
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _store(url: str) -> StateStore:
+    upgrade_state(url)
+    return StateStore(url)
+
+
+def _connected(store: StateStore) -> int:
+    tokens = TokenSet("access-abc", "refresh-xyz", T0 + timedelta(hours=1), T0 + timedelta(days=100))
+    return store.connect(1, "qbo", "realm-1", tokens, TokenCipher(Fernet.generate_key()))
+
+
+def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, "check", "Line quantity -2 is negative")],
+                       checkpoint=(T0, 2))
+    store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
+                       checkpoint=(T0 + timedelta(minutes=1), 3))
+    assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {1, 2}
+    assert store.parked(cid, EntityType.INVOICE) == {}  # syncing a parked record releases it
+    assert store.checkpoint(cid, EntityType.INVOICE) == (T0 + timedelta(minutes=1), 3)
+    assert store.counts(cid)["invoice"] == (2, 0)
+    store.close()
+
+
+def test_checkpoint_never_moves_backwards(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    store.record_batch(cid, EntityType.PAYMENT, checkpoint=(T0, 10))
+    store.record_batch(cid, EntityType.PAYMENT, checkpoint=(T0 - timedelta(days=1), 99))
+    assert store.checkpoint(cid, EntityType.PAYMENT) == (T0, 10)
+    store.close()
+
+
+def test_parking_twice_counts_attempts_and_keeps_one_row(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    for reason in ("first reason", "second reason"):
+        store.record_batch(cid, EntityType.CUSTOMER, parked=[Parking(7, "ledger", reason, fingerprint="f")])
+    parked = store.parked(cid, EntityType.CUSTOMER)
+    assert list(parked) == [7] and parked[7].reason == "second reason"
+    assert store.parked_list(cid) == [("customer", 7, "second reason")]
+    store.release(cid, EntityType.CUSTOMER, [7])
+    assert store.parked(cid, EntityType.CUSTOMER) == {}
+    store.close()
+
+
+def test_mapping_round_trips(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    mapping = LedgerMapping(accounts={AccountRole.SALES_INCOME: "79"}, categories={3: "80"}, tax_rates={5: "TC1"})
+    store.save_mapping(cid, mapping, {"79": "Services"})
+    assert store.load_mapping(cid) == mapping
+    store.unmap_tax_rate(cid, 5)
+    assert store.load_mapping(cid).tax_rates == {}
+    store.close()
+
+
+def test_runs_record_their_outcome(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    run = store.start_run(cid, "sync")
+    store.finish_run(run, "completed", {"api_calls": 3}, None)
+    last = store.last_run(cid)
+    assert last is not None and (last.outcome, last.summary) == ("completed", {"api_calls": 3})
+    store.close()
