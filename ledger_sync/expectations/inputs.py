@@ -1,0 +1,134 @@
+"""Plain inputs and outputs of the expectation gates, importable without Great Expectations.
+
+The sync builds these rows from Service Opus, the mapping and the ledger's chart; `gates` and
+`records` turn them into DataFrames and validate them with Great Expectations.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+LEDGER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
+
+
+def ledger_label(ledger: str) -> str:
+    """The ledger's name as a bookkeeper knows it ("qbo" -> "QuickBooks Online")."""
+    return LEDGER_NAMES.get(ledger, ledger)
+
+
+REQUIRED_ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sales_income": ("Sales Income Account", ("income",)),
+    "tax_payment": ("Tax Payment Account", ("liability",)),
+    "undeposited_funds": ("Undeposited Funds Account", ("undeposited_funds", "other_current_asset")),
+}
+"""role -> (label, ledger types that fit). A role missing from the inputs counts as unmapped."""
+CATEGORY_ACCOUNT_TYPES: tuple[str, ...] = ("income",)
+"""A product category (role "category:<id>") must point at an income account."""
+
+
+@dataclass(frozen=True)
+class TaxRateMappingRow:
+    """One ACTIVE Service Opus tax rate and what it is mapped to; ledger_* None: unmapped or not found."""
+
+    source_id: int
+    source_name: str
+    source_rate: Decimal
+    ledger_id: str | None
+    ledger_name: str | None
+    ledger_active: bool | None
+    """None: the mapped id was not found in the ledger."""
+
+
+@dataclass(frozen=True)
+class AccountMappingRow:
+    role: str
+    """"sales_income", "tax_payment", "undeposited_funds" or "category:<id>"."""
+    label: str
+    """What the bookkeeper calls it: "Sales Income Account", "Category 'Parts & Materials'"."""
+    ledger_id: str | None
+    ledger_name: str | None
+    ledger_type: str | None
+    ledger_active: bool | None
+    """None: the mapped id was not found in the ledger."""
+    expected_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    ledger: str
+    status: str
+    has_refresh_token: bool
+    refresh_expires_at: datetime | None
+    """None: expiry unknown, taken as not expired."""
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RunGateInputs:
+    tax_rates: list[TaxRateMappingRow]
+    accounts: list[AccountMappingRow]
+    connection: ConnectionRow
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    check: str
+    """"chart_mapping", "required_accounts" or "active_connection"."""
+    item: str
+    message: str
+
+
+@dataclass(frozen=True)
+class GateReport:
+    passed: bool
+    failures: list[CheckFailure]
+    checks: dict[str, bool]
+    docs_path: Path | None
+    """The Data Docs page of the first failed check, or the index when all passed."""
+
+
+@dataclass(frozen=True)
+class LedgerLimits:
+    ledger: str
+    customer_name_max: int
+    forbidden_name_chars: str
+    doc_number_max: int
+
+
+QBO_LIMITS = LedgerLimits(ledger="qbo", customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21)
+XERO_LIMITS = LedgerLimits(ledger="xero", customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    source_id: int
+    display_name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    source_id: int
+    number: str | None
+    customer_id: int | None
+    line_count: int
+    min_quantity: Decimal | None
+    max_abs_amount: Decimal | None
+    """Largest absolute line amount or total; ignored when has_non_finite."""
+    has_non_finite: bool
+    issue_date: date | None
+    unmapped_tax_rates: tuple[str, ...]
+    """Names of line tax rates without an active mapping."""
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    source_id: int
+    invoice_id: int | None
+    amount: Decimal | None
+    invoice_total: Decimal | None
+    already_paid: Decimal
+    """Sum of the invoice's OTHER payments, not counting this one."""
+    invoice_status: str | None
+    """Service Opus invoice status ("draft", "locked", "void"); None: the invoice was not found."""

@@ -1,0 +1,304 @@
+"""Record-level expectations: a record the ledger would reject is parked, with a reason a bookkeeper
+understands, while the rest of the run syncs.
+
+Each entity has one suite (per ledger where the ledger's limits matter) run through its own
+checkpoint, so Data Docs show finance which records were held back and why. Every expectation
+carries a reason key; the rejected rows (by `source_id`) get that key's message.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ledger_sync.core.money import cents
+from ledger_sync.expectations.context import run_checkpoint
+from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow, ledger_label
+
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
+SOURCE_ID = "source_id"
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+"""Dates both ledgers accept; anything outside is a typo in Service Opus, not a real invoice."""
+MAX_AMOUNT = Decimal("9999999999.99")
+"""Largest amount we let through (?): neither vendor documents a maximum, so stay well inside any."""
+CHAR_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+RowT = TypeVar("RowT", CustomerRow, InvoiceRow, PaymentRow)
+Template = Callable[[Any], str]
+
+
+def _plain(value: Decimal) -> str:
+    """-2.0000 -> "-2", without scientific notation."""
+    return format(value.normalize(), "f")
+
+
+def _finite(value: Decimal | None) -> Decimal | None:
+    """Non-finite Decimals raise on comparison, so they become missing; a separate check reports them."""
+    return value if value is not None and value.is_finite() else None
+
+
+def _char_names(name: str, forbidden: str) -> str:
+    return " and ".join(CHAR_NAMES.get(c, f"'{c}'") for c in forbidden if c in name)
+
+
+def _park(
+    rows: Sequence[RowT],
+    columns: Callable[[RowT], dict[str, Any]],
+    expectations: Callable[[], list["Expectation"]],
+    templates: dict[str, Template],
+    *,
+    suite: str,
+    context_dir: Path,
+    run_name: str,
+) -> dict[int, str]:
+    """Validate one row per record and join each rejected record's distinct reasons with "; "."""
+    if not rows:
+        return {}
+    import great_expectations as gx
+    import pandas as pd
+
+    frame = pd.DataFrame([{SOURCE_ID: row.source_id, **columns(row)} for row in rows])
+    outcomes = run_checkpoint(
+        context_dir,
+        checkpoint=suite,
+        suites=[gx.ExpectationSuite(name=suite, expectations=expectations())],
+        frame=frame,
+        index_column=SOURCE_ID,
+        run_name=run_name,
+    )
+    by_id = {row.source_id: row for row in rows}
+    reasons: dict[int, list[str]] = {}
+    for outcome in outcomes:
+        for failure in outcome.failures:
+            for hit in failure.rows:
+                source_id = int(hit[SOURCE_ID])
+                reason = templates[failure.reason](by_id[source_id])
+                found = reasons.setdefault(source_id, [])
+                if reason not in found:
+                    found.append(reason)
+    return {source_id: "; ".join(found) for source_id, found in sorted(reasons.items())}
+
+
+def check_customers(
+    rows: list[CustomerRow], limits: LedgerLimits, *, context_dir: Path, run_name: str
+) -> dict[int, str]:
+    """Customers whose name the ledger would reject: missing, too long, or with forbidden characters."""
+    ledger = ledger_label(limits.ledger)
+
+    def expectations() -> list["Expectation"]:
+        import great_expectations.expectations as gxe
+
+        return [
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="display_name", meta={"reason": "no_name"}, description="Every customer has a name"
+            ),
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column="display_name", regex=r"^\s*$", meta={"reason": "no_name"}, description="No blank names"
+            ),
+            gxe.ExpectColumnValueLengthsToBeBetween(
+                column="display_name",
+                max_value=limits.customer_name_max,
+                meta={"reason": "name_too_long"},
+                description=f"Names fit {ledger}'s {limits.customer_name_max} characters",
+            ),
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column="display_name",
+                regex=f"[{re.escape(limits.forbidden_name_chars)}]",
+                meta={"reason": "forbidden_chars"},
+                description=f"Names have no character {ledger} forbids",
+            ),
+        ]
+
+    templates: dict[str, Template] = {
+        "no_name": lambda r: "Customer has no name",
+        "name_too_long": lambda r: (
+            f"Customer name is {len(r.display_name)} characters; {ledger} allows at most {limits.customer_name_max}"
+        ),
+        "forbidden_chars": lambda r: (
+            f"Customer name contains {_char_names(r.display_name, limits.forbidden_name_chars)} "
+            f"which {ledger} does not allow in a display name"
+        ),
+    }
+    return _park(
+        rows,
+        lambda r: {"display_name": r.display_name},
+        expectations,
+        templates,
+        suite=f"customers_{limits.ledger}",
+        context_dir=context_dir,
+        run_name=run_name,
+    )
+
+
+def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir: Path, run_name: str) -> dict[int, str]:
+    """Invoices the ledger would reject or that would post wrong: no customer, bad amounts, unmapped tax."""
+    ledger = ledger_label(limits.ledger)
+
+    def expectations() -> list["Expectation"]:
+        import great_expectations.expectations as gxe
+
+        return [
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="customer_id", meta={"reason": "no_customer"}, description="Every invoice has a customer"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="line_count", min_value=1, meta={"reason": "no_lines"}, description="Every invoice has lines"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="min_quantity",
+                min_value=0,
+                meta={"reason": "negative_quantity"},
+                description="No negative line quantity",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="has_non_finite",
+                value_set=[False],
+                meta={"reason": "non_finite"},
+                description="Every amount is a finite number",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="max_abs_amount",
+                max_value=MAX_AMOUNT,
+                meta={"reason": "amount_too_large"},
+                description=f"Amounts stay within {MAX_AMOUNT:,}",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="number", meta={"reason": "no_number"}, description="Every invoice has a number"
+            ),
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column="number", regex=r"^\s*$", meta={"reason": "no_number"}, description="No blank numbers"
+            ),
+            gxe.ExpectColumnValueLengthsToBeBetween(
+                column="number",
+                max_value=limits.doc_number_max,
+                meta={"reason": "number_too_long"},
+                description=f"Invoice numbers fit {ledger}'s {limits.doc_number_max} characters",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="issue_date", meta={"reason": "no_date"}, description="Every invoice has a date"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="issue_date",
+                min_value=EARLIEST_DATE,
+                max_value=LATEST_DATE,
+                meta={"reason": "date_out_of_range"},
+                description=f"Invoice dates lie between {EARLIEST_DATE} and {LATEST_DATE}",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="unmapped_tax_rate_count",
+                max_value=0,
+                meta={"reason": "unmapped_tax_rate"},
+                description="Every line's tax rate has an active mapping",
+            ),
+        ]
+
+    templates: dict[str, Template] = {
+        "no_customer": lambda r: "Invoice has no customer",
+        "no_lines": lambda r: "Invoice has no lines",
+        "negative_quantity": lambda r: f"Line quantity {_plain(r.min_quantity)} is negative",
+        "non_finite": lambda r: "Amount is not a finite number",
+        "amount_too_large": lambda r: (
+            f"Amount {cents(r.max_abs_amount)} is larger than the {MAX_AMOUNT} the ledger accepts"
+        ),
+        "no_number": lambda r: "Invoice has no number",
+        "number_too_long": lambda r: (
+            f"Invoice number '{r.number}' is longer than the {limits.doc_number_max} characters {ledger} allows"
+        ),
+        "no_date": lambda r: "Invoice has no date",
+        "date_out_of_range": lambda r: (
+            f"Invoice date {r.issue_date} is outside the range the ledger accepts ({EARLIEST_DATE} .. {LATEST_DATE})"
+        ),
+        "unmapped_tax_rate": lambda r: "; ".join(
+            f"Tax rate '{name}' has no active mapping" for name in r.unmapped_tax_rates
+        ),
+    }
+    return _park(
+        rows,
+        lambda r: {
+            "customer_id": r.customer_id,
+            "line_count": r.line_count,
+            "min_quantity": _finite(r.min_quantity),
+            "has_non_finite": r.has_non_finite,
+            "max_abs_amount": None if r.has_non_finite else _finite(r.max_abs_amount),
+            "number": r.number,
+            "issue_date": r.issue_date,
+            "unmapped_tax_rate_count": len(r.unmapped_tax_rates),
+        },
+        expectations,
+        templates,
+        suite=f"invoices_{limits.ledger}",
+        context_dir=context_dir,
+        run_name=run_name,
+    )
+
+
+def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) -> dict[int, str]:
+    """Payments the ledger would reject: no invoice, a voided invoice, or more than is still due."""
+
+    def expectations() -> list["Expectation"]:
+        import great_expectations.expectations as gxe
+
+        return [
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="invoice_id", meta={"reason": "invoice_missing"}, description="Every payment has an invoice"
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="invoice_status",
+                meta={"reason": "invoice_missing"},
+                description="The payment's invoice exists",
+            ),
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column="invoice_status",
+                value_set=["void"],
+                meta={"reason": "invoice_void"},
+                description="No payment for a voided invoice",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="amount", meta={"reason": "no_amount"}, description="Every payment has a finite amount"
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount",
+                min_value=0,
+                strict_min=True,
+                meta={"reason": "not_positive"},
+                description="Every payment is positive",
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="still_due",
+                column_B="amount",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta={"reason": "overpaid"},
+                description="No payment exceeds what is still due on its invoice",
+            ),
+        ]
+
+    templates: dict[str, Template] = {
+        "invoice_missing": lambda r: "Payment's invoice is missing",
+        "invoice_void": lambda r: "Payment is for a voided invoice",
+        "no_amount": lambda r: "Payment has no amount" if r.amount is None else "Amount is not a finite number",
+        "not_positive": lambda r: f"Payment amount {cents(r.amount)} is not positive",
+        "overpaid": lambda r: (
+            f"Payment of {cents(r.amount)} is more than the {cents(r.invoice_total - r.already_paid)} "
+            "still due on the invoice"
+        ),
+    }
+    return _park(
+        rows,
+        lambda r: {
+            "invoice_id": r.invoice_id,
+            "invoice_status": r.invoice_status,
+            "amount": _finite(r.amount),
+            "still_due": (_finite(r.invoice_total) - r.already_paid if _finite(r.invoice_total) is not None else None),
+        },
+        expectations,
+        templates,
+        suite="payments",
+        context_dir=context_dir,
+        run_name=run_name,
+    )

@@ -1,0 +1,410 @@
+"""Great Expectations gates: run-level checks name every offending item, record-level checks park records."""
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger_sync.expectations import records
+from ledger_sync.expectations.context import ExpectationRunError, docs_index, run_checkpoint
+from ledger_sync.expectations.gates import run_gates
+from ledger_sync.expectations.inputs import (
+    QBO_LIMITS,
+    XERO_LIMITS,
+    AccountMappingRow,
+    CheckFailure,
+    ConnectionRow,
+    CustomerRow,
+    InvoiceRow,
+    PaymentRow,
+    RunGateInputs,
+    TaxRateMappingRow,
+)
+from ledger_sync.expectations.records import check_customers, check_invoices, check_payments
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+D = Decimal
+QBO = "QuickBooks Online"
+
+
+@pytest.fixture(scope="module")
+def gx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One GX context for the module: contexts are slow to set up, reuse is what production does too."""
+    return tmp_path_factory.mktemp("home") / "gx"
+
+
+GST = TaxRateMappingRow(1, "GST 5%", D("5"), "10", "GST", True)
+PST = TaxRateMappingRow(2, "PST 7%", D("7"), "11", "PST BC", True)
+SALES = AccountMappingRow("sales_income", "Sales Income Account", "79", "Sales", "income", True, ("income",))
+TAX = AccountMappingRow(
+    "tax_payment", "Tax Payment Account", "33", "GST/HST Payable", "liability", True, ("liability",)
+)
+UNDEPOSITED = AccountMappingRow(
+    "undeposited_funds",
+    "Undeposited Funds Account",
+    "4",
+    "Undeposited Funds",
+    "other_current_asset",
+    True,
+    ("undeposited_funds", "other_current_asset"),
+)
+PARTS = AccountMappingRow("category:12", "Category 'Parts & Materials'", "80", "Parts", "income", True, ("income",))
+CONNECTED = ConnectionRow("qbo", "connected", True, NOW + timedelta(days=90), NOW)
+GOOD = RunGateInputs(tax_rates=[GST, PST], accounts=[SALES, TAX, UNDEPOSITED, PARTS], connection=CONNECTED)
+
+
+def test_all_good_inputs_pass(gx_dir: Path) -> None:
+    report = run_gates(GOOD, context_dir=gx_dir, run_name="good")
+    assert report.passed
+    assert report.failures == []
+    assert report.checks == {"chart_mapping": True, "required_accounts": True, "active_connection": True}
+    assert report.docs_path == docs_index(gx_dir)
+    assert report.docs_path.is_file()
+
+
+def test_unknown_refresh_expiry_counts_as_not_expired(gx_dir: Path) -> None:
+    inputs = replace(GOOD, connection=replace(CONNECTED, refresh_expires_at=None))
+    assert run_gates(inputs, context_dir=gx_dir, run_name="no-expiry").passed
+
+
+@pytest.mark.parametrize(
+    ("pst", "message"),
+    [
+        (
+            replace(PST, ledger_id=None, ledger_name=None, ledger_active=None),
+            f"Tax rate 'PST 7%' is not mapped to a {QBO} tax rate",
+        ),
+        (replace(PST, ledger_active=False), f"Tax rate 'PST 7%' is mapped to 'PST BC', which is inactive in {QBO}"),
+        (
+            replace(PST, ledger_name=None, ledger_active=None),
+            f"Tax rate 'PST 7%' is mapped to id 11, which does not exist in {QBO}",
+        ),
+    ],
+    ids=["unmapped", "inactive", "missing_from_ledger"],
+)
+def test_chart_mapping_names_the_tax_rate(gx_dir: Path, pst: TaxRateMappingRow, message: str) -> None:
+    report = run_gates(replace(GOOD, tax_rates=[GST, pst]), context_dir=gx_dir, run_name="chart")
+    assert not report.passed
+    assert report.checks == {"chart_mapping": False, "required_accounts": True, "active_connection": True}
+    assert report.failures == [CheckFailure("chart_mapping", "PST 7%", message)]
+
+
+@pytest.mark.parametrize(
+    ("accounts", "item", "message"),
+    [
+        ([SALES, UNDEPOSITED], "Tax Payment Account", f"Tax Payment Account is not mapped to a {QBO} account"),
+        (
+            [replace(SALES, ledger_id=None, ledger_name=None, ledger_type=None, ledger_active=None), TAX, UNDEPOSITED],
+            "Sales Income Account",
+            f"Sales Income Account is not mapped to a {QBO} account",
+        ),
+        (
+            [SALES, TAX, replace(UNDEPOSITED, ledger_name=None, ledger_type=None, ledger_active=None)],
+            "Undeposited Funds Account",
+            f"Undeposited Funds Account is mapped to id 4, which does not exist in {QBO}",
+        ),
+        (
+            [SALES, replace(TAX, ledger_active=False), UNDEPOSITED],
+            "Tax Payment Account",
+            f"Tax Payment Account is mapped to 'GST/HST Payable', which is inactive in {QBO}",
+        ),
+        (
+            [replace(SALES, ledger_name="Office Supplies", ledger_type="expense"), TAX, UNDEPOSITED],
+            "Sales Income Account",
+            f"Sales Income Account is mapped to 'Office Supplies', which is an expense account in {QBO}; "
+            "it must be an income account",
+        ),
+        (
+            [SALES, TAX, replace(UNDEPOSITED, ledger_name="Chequing", ledger_type="bank")],
+            "Undeposited Funds Account",
+            f"Undeposited Funds Account is mapped to 'Chequing', which is a bank account in {QBO}; "
+            "it must be an undeposited funds or other current asset account",
+        ),
+        (
+            [SALES, TAX, UNDEPOSITED, replace(PARTS, ledger_active=False)],
+            "Category 'Parts & Materials'",
+            f"Category 'Parts & Materials' is mapped to 'Parts', which is inactive in {QBO}",
+        ),
+    ],
+    ids=["role_missing", "unmapped", "missing_from_ledger", "inactive", "wrong_type", "wrong_type_bank", "category"],
+)
+def test_required_accounts_names_the_account(
+    gx_dir: Path, accounts: list[AccountMappingRow], item: str, message: str
+) -> None:
+    report = run_gates(replace(GOOD, accounts=accounts), context_dir=gx_dir, run_name="accounts")
+    assert report.checks == {"chart_mapping": True, "required_accounts": False, "active_connection": True}
+    assert report.failures == [CheckFailure("required_accounts", item, message)]
+
+
+@pytest.mark.parametrize(
+    ("connection", "message"),
+    [
+        (
+            replace(CONNECTED, status="needs_reconnect"),
+            f"The {QBO} connection status is 'needs_reconnect'; reconnect {QBO} to sync",
+        ),
+        (
+            replace(CONNECTED, refresh_expires_at=NOW - timedelta(minutes=1)),
+            f"The {QBO} authorisation expired on 2026-03-01 11:59 UTC; reconnect {QBO} to sync",
+        ),
+        (
+            replace(CONNECTED, has_refresh_token=False, refresh_expires_at=None),
+            f"The {QBO} connection holds no refresh token; reconnect {QBO} to sync",
+        ),
+    ],
+    ids=["needs_reconnect", "refresh_expired", "no_refresh_token"],
+)
+def test_active_connection_fails(gx_dir: Path, connection: ConnectionRow, message: str) -> None:
+    report = run_gates(replace(GOOD, connection=connection), context_dir=gx_dir, run_name="connection")
+    assert report.checks == {"chart_mapping": True, "required_accounts": True, "active_connection": False}
+    assert report.failures == [CheckFailure("active_connection", QBO, message)]
+
+
+def test_every_offending_item_is_reported_in_input_order(gx_dir: Path) -> None:
+    inputs = RunGateInputs(
+        tax_rates=[
+            replace(GST, ledger_active=False),
+            replace(PST, ledger_id=None, ledger_name=None, ledger_active=None),
+        ],
+        accounts=[SALES, replace(TAX, ledger_type="expense", ledger_active=False)],
+        connection=replace(CONNECTED, status="disconnected", has_refresh_token=False),
+    )
+    report = run_gates(inputs, context_dir=gx_dir, run_name="all-bad")
+    assert report.checks == {"chart_mapping": False, "required_accounts": False, "active_connection": False}
+    assert [(f.check, f.item) for f in report.failures] == [
+        ("chart_mapping", "GST 5%"),
+        ("chart_mapping", "PST 7%"),
+        ("required_accounts", "Tax Payment Account"),
+        ("required_accounts", "Tax Payment Account"),
+        ("required_accounts", "Undeposited Funds Account"),
+        ("active_connection", QBO),
+        ("active_connection", QBO),
+    ]
+
+
+def test_data_docs_show_the_suites(gx_dir: Path) -> None:
+    report = run_gates(
+        replace(GOOD, tax_rates=[replace(PST, ledger_active=False)]), context_dir=gx_dir, run_name="docs"
+    )
+    assert report.docs_path is not None
+    assert report.docs_path.suffix == ".html"
+    assert report.docs_path.is_relative_to(gx_dir.resolve())
+    assert "chart_mapping" in report.docs_path.read_text()
+    index = docs_index(gx_dir).read_text()
+    for suite in ("chart_mapping", "required_accounts", "active_connection"):
+        assert suite in index
+        assert (gx_dir / "expectations" / f"{suite}.json").is_file()
+
+
+def test_no_progress_bars_in_the_logs(gx_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    run_gates(GOOD, context_dir=gx_dir, run_name="quiet")
+    assert "Calculating Metrics" not in capfd.readouterr().err
+
+
+def test_an_expectation_that_cannot_run_is_an_error(gx_dir: Path) -> None:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    suite = gx.ExpectationSuite(
+        name="broken", expectations=[gxe.ExpectColumnValuesToNotBeNull(column="absent", meta={"reason": "x"})]
+    )
+    with pytest.raises(ExpectationRunError, match="absent"):
+        run_checkpoint(
+            gx_dir,
+            checkpoint="broken",
+            suites=[suite],
+            frame=pd.DataFrame({"source_id": [1]}),
+            index_column="source_id",
+            run_name="broken",
+        )
+
+
+def customer(source_id: int, name: str | None) -> CustomerRow:
+    return CustomerRow(source_id, name, "a@example.com")
+
+
+def invoice(source_id: int, **changes: object) -> InvoiceRow:
+    good = InvoiceRow(source_id, f"INV-{source_id}", 7, 2, D("1.0000"), D("250.00"), False, date(2026, 2, 1), ())
+    return replace(good, **changes)
+
+
+def payment(source_id: int, **changes: object) -> PaymentRow:
+    return replace(PaymentRow(source_id, 9, D("40.00"), D("100.00"), D("0"), "locked"), **changes)
+
+
+LONG_NUMBER = "INV-2026-000000000000042"
+
+RECORD_CASES = [
+    pytest.param(
+        check_customers,
+        QBO_LIMITS,
+        [customer(1, "Acme: Plumbing"), customer(2, "Fine Co")],
+        {1: f"Customer name contains ':' which {QBO} does not allow in a display name"},
+        id="customer_colon",
+    ),
+    pytest.param(
+        check_customers,
+        XERO_LIMITS,
+        [customer(1, "Acme: Plumbing"), customer(2, "Tab\tCo")],
+        {2: "Customer name contains a tab which Xero does not allow in a display name"},
+        id="customer_tab_xero",
+    ),
+    pytest.param(
+        check_customers,
+        QBO_LIMITS,
+        [customer(1, "x" * 612), customer(2, "x" * 500)],
+        {1: f"Customer name is 612 characters; {QBO} allows at most 500"},
+        id="customer_name_too_long",
+    ),
+    pytest.param(
+        check_customers,
+        QBO_LIMITS,
+        [customer(1, None), customer(2, "  "), customer(3, "Ok")],
+        {1: "Customer has no name", 2: "Customer has no name"},
+        id="customer_no_name",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1), invoice(2, customer_id=None)],
+        {2: "Invoice has no customer"},
+        id="invoice_no_customer",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, min_quantity=D("-2.0000")), invoice(2, min_quantity=D("0"))],
+        {1: "Line quantity -2 is negative"},
+        id="invoice_negative_quantity",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, number=LONG_NUMBER), invoice(2, number="INV-2026-00000000042")],
+        {1: f"Invoice number '{LONG_NUMBER}' is longer than the 21 characters {QBO} allows"},
+        id="invoice_number_too_long",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, has_non_finite=True, max_abs_amount=D("NaN"), min_quantity=D("Infinity")), invoice(2)],
+        {1: "Amount is not a finite number"},
+        id="invoice_non_finite",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, max_abs_amount=D("12345678901.00")), invoice(2, max_abs_amount=D("-9999999999.99"))],
+        {1: "Amount 12345678901.00 is larger than the 9999999999.99 the ledger accepts"},
+        id="invoice_amount_too_large",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, issue_date=date(1899, 12, 31)), invoice(2, issue_date=date(2100, 1, 1)), invoice(3)],
+        {
+            1: "Invoice date 1899-12-31 is outside the range the ledger accepts (1900-01-01 .. 2099-12-31)",
+            2: "Invoice date 2100-01-01 is outside the range the ledger accepts (1900-01-01 .. 2099-12-31)",
+        },
+        id="invoice_date_out_of_range",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, unmapped_tax_rates=("PST 7%",)), invoice(2)],
+        {1: "Tax rate 'PST 7%' has no active mapping"},
+        id="invoice_unmapped_tax_rate",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, line_count=0), invoice(2, number=None), invoice(3, issue_date=None)],
+        {1: "Invoice has no lines", 2: "Invoice has no number", 3: "Invoice has no date"},
+        id="invoice_missing_parts",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [invoice(1, customer_id=None, min_quantity=D("-1"), unmapped_tax_rates=("PST 7%", "GST 5%"))],
+        {
+            1: "Invoice has no customer; Line quantity -1 is negative; "
+            "Tax rate 'PST 7%' has no active mapping; Tax rate 'GST 5%' has no active mapping"
+        },
+        id="invoice_several_reasons",
+    ),
+    pytest.param(
+        check_payments,
+        None,
+        [
+            payment(1, amount=D("120.00")),
+            payment(2, amount=D("100.00")),
+            payment(3, amount=D("61"), already_paid=D("40")),
+        ],
+        {
+            1: "Payment of 120.00 is more than the 100.00 still due on the invoice",
+            3: "Payment of 61.00 is more than the 60.00 still due on the invoice",
+        },
+        id="payment_overpaid",
+    ),
+    pytest.param(
+        check_payments,
+        None,
+        [payment(1, invoice_status="void"), payment(2, invoice_status="draft")],
+        {1: "Payment is for a voided invoice"},
+        id="payment_voided_invoice",
+    ),
+    pytest.param(
+        check_payments,
+        None,
+        [
+            payment(1, invoice_id=None, invoice_total=None, invoice_status=None),
+            payment(2, invoice_total=None, invoice_status=None),
+            payment(3),
+        ],
+        {1: "Payment's invoice is missing", 2: "Payment's invoice is missing"},
+        id="payment_invoice_missing",
+    ),
+    pytest.param(
+        check_payments,
+        None,
+        [payment(1, amount=None), payment(2, amount=D("NaN")), payment(3, amount=D("0"))],
+        {1: "Payment has no amount", 2: "Amount is not a finite number", 3: "Payment amount 0.00 is not positive"},
+        id="payment_bad_amount",
+    ),
+]
+
+
+@pytest.mark.parametrize(("check", "limits", "rows", "expected"), RECORD_CASES)
+def test_record_reasons(gx_dir: Path, check: object, limits: object, rows: list[object], expected: dict) -> None:
+    args = [rows] if limits is None else [rows, limits]
+    assert check(*args, context_dir=gx_dir, run_name="records") == expected  # type: ignore[operator]
+
+
+def test_valid_records_are_not_parked(gx_dir: Path) -> None:
+    assert check_customers([customer(1, "O'Brien & Sons")], QBO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
+    assert check_invoices([invoice(1), invoice(2)], XERO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
+    assert check_payments([payment(1, amount=D("100.00"))], context_dir=gx_dir, run_name="ok") == {}
+
+
+def test_empty_inputs_make_no_gx_call(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("GX was called for an empty row list")
+
+    monkeypatch.setattr(records, "run_checkpoint", forbidden)
+    assert check_customers([], QBO_LIMITS, context_dir=tmp_path, run_name="empty") == {}
+    assert check_invoices([], QBO_LIMITS, context_dir=tmp_path, run_name="empty") == {}
+    assert check_payments([], context_dir=tmp_path, run_name="empty") == {}
+    assert not (tmp_path / "great_expectations.yml").exists()
+
+
+def test_importing_the_gates_does_not_import_gx() -> None:
+    code = (
+        "import sys; import ledger_sync.expectations.gates, ledger_sync.expectations.records; "
+        "assert 'great_expectations' not in sys.modules and 'pandas' not in sys.modules, 'eager import'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
