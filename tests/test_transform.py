@@ -1,0 +1,108 @@
+"""Service Opus snapshots to ledger records: totals equal to the cent, problems explained."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
+from ledger_sync.core.money import cents
+from ledger_sync.core.records import InvoiceRecord
+from ledger_sync.core.snapshots import SourceInvoice, SourceLine
+from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
+
+RATES = {
+    1: SourceTaxRate(1, "HST 13%", D("13"), True),
+    2: SourceTaxRate(2, "GST 5%", D("5"), True),
+    3: SourceTaxRate(3, "Exempt", D("0"), True),
+}
+LEDGER_RATES = {
+    "10": LedgerTaxRate("10", "HST ON", D("13"), True, "r10"),
+    "11": LedgerTaxRate("11", "GST", D("5"), True, "r11"),
+    "12": LedgerTaxRate("12", "Exempt", D("0"), True, "r12"),
+    "13": LedgerTaxRate("13", "HST NS", D("15"), False, "r13"),
+}
+MAPPING = LedgerMapping(accounts={AccountRole.SALES_INCOME: "1"}, tax_rates={1: "10", 2: "11", 3: "12"})
+
+
+def _invoice(*lines: tuple[str, str, int, bool]) -> SourceInvoice:
+    return SourceInvoice(
+        id=9,
+        number="INV-9",
+        customer_id=4,
+        issue_date=date(2026, 2, 1),
+        due_date=date(2026, 3, 1),
+        currency="CAD",
+        status="locked",
+        locked_at=datetime(2026, 2, 1, tzinfo=UTC),
+        lines=tuple(
+            SourceLine(7, 1, f"line {n}", D(q), D(p), rate, incl) for n, (q, p, rate, incl) in enumerate(lines)
+        ),
+    )
+
+
+def _record(invoice: SourceInvoice, mapping: LedgerMapping = MAPPING) -> InvoiceRecord:
+    return invoice_record(
+        invoice, customer_ref="C1", item_refs={7: "I7"}, tax_rates=RATES, mapping=mapping, ledger_tax_rates=LEDGER_RATES
+    )
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [("3", "19.99", 1, False), ("1.5", "85.00", 2, False)],
+        [("3", "19.99", 1, True), ("7", "0.99", 1, True), ("1", "10.00", 3, True)],
+        [("2", "33.33", 1, True), ("1", "49.95", 2, False), ("0.333", "12.00", 1, False)],
+        [("1", "0.05", 1, False)] * 7,
+    ],
+)
+def test_ledger_total_equals_service_opus_total(lines: list[tuple[str, str, int, bool]]) -> None:
+    invoice = _invoice(*lines)
+    record = _record(invoice)
+    assert record.total == total_due(invoice, RATES)
+    assert record.subtotal + record.total_tax == record.total
+    assert sum(t.amount for t in record.tax_lines) == record.total_tax
+    for line in record.lines:  # what QBO checks: Amount = round(Qty x UnitPrice, 2)
+        assert cents(line.quantity * line.unit_price) == line.amount
+
+
+def test_tax_lines_group_by_ledger_tax_rate() -> None:
+    record = _record(_invoice(("1", "100.00", 1, False), ("1", "50.00", 1, False), ("1", "20.00", 2, False)))
+    assert [(t.tax_code_ref, t.tax_rate_ref, t.net_taxable, t.amount) for t in record.tax_lines] == [
+        ("10", "r10", D("150.00"), D("19.50")),
+        ("11", "r11", D("20.00"), D("1.00")),
+    ]
+
+
+def test_unmapped_or_inactive_tax_rate_is_explained() -> None:
+    with pytest.raises(TransformProblem, match="Tax rate 'GST 5%' has no active mapping"):
+        _record(_invoice(("1", "10.00", 2, False)), LedgerMapping(tax_rates={1: "10"}))
+    with pytest.raises(TransformProblem, match="HST 13%"):
+        _record(_invoice(("1", "10.00", 1, False)), LedgerMapping(tax_rates={1: "13"}))
+
+
+def test_line_without_tax_rate_and_empty_invoice_are_explained() -> None:
+    with pytest.raises(TransformProblem, match="Line 1 of invoice INV-9 has no tax rate"):
+        _record(_invoice(("1", "10.00", None, False)))  # type: ignore[arg-type]
+    with pytest.raises(TransformProblem, match="has no lines"):
+        _record(_invoice())
+
+
+def test_suggested_mapping_picks_active_accounts_and_same_rate_tax_codes() -> None:
+    accounts = [
+        LedgerAccount("1", "Old Sales Income", "income", False),
+        LedgerAccount("2", "Sales of Product Income", "income", True),
+        LedgerAccount("3", "Labour Income", "income", True),
+        LedgerAccount("4", "GST/HST Payable", "liability", True),
+        LedgerAccount("5", "Undeposited Funds", "undeposited_funds", True),
+        LedgerAccount("6", "Chequing", "bank", True),
+    ]
+    mapping = suggest_mapping(RATES.values(), [SourceCategory(1, "Labour")], accounts, list(LEDGER_RATES.values()))
+    assert mapping.accounts == {
+        AccountRole.SALES_INCOME: "2",
+        AccountRole.TAX_PAYMENT: "4",
+        AccountRole.UNDEPOSITED_FUNDS: "5",
+    }
+    assert mapping.categories == {1: "3"}
+    assert mapping.tax_rates == {1: "10", 2: "11", 3: "12"}
