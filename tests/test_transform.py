@@ -106,3 +106,11 @@ def test_suggested_mapping_picks_active_accounts_and_same_rate_tax_codes() -> No
     }
     assert mapping.categories == {1: "3"}
     assert mapping.tax_rates == {1: "10", 2: "11", 3: "12"}
+
+
+def test_content_hash_covers_nested_lines_and_changes_with_them() -> None:
+    record = _record(_invoice(("1", "10.00", 1, False)))
+    changed = _record(_invoice(("1", "10.01", 1, False)))
+    assert len(record.content_hash) == 32
+    assert record.content_hash == _record(_invoice(("1", "10.00", 1, False))).content_hash
+    assert record.content_hash != changed.content_hash

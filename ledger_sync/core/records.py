@@ -32,6 +32,8 @@ def _canonical(value: object) -> object:
         return [_canonical(v) for v in value]
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in sorted(value.items())}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 
@@ -48,8 +50,7 @@ class Record:
 
     @property
     def content_hash(self) -> str:
-        payload = {f.name: _canonical(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+        return hashlib.sha256(json.dumps(_canonical(self), sort_keys=True).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,7 @@
+"""QuickBooks Online: one package per ledger with its config, OAuth, HTTP client and the connector."""
+
+from ledger_sync.connectors.qbo.auth import QboOAuth
+from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.connectors.qbo.connector import QboConnector
+
+__all__ = ["QboConfig", "QboConnector", "QboOAuth"]

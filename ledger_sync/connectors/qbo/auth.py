@@ -1,0 +1,148 @@
+"""QBO's OAuth 2 authorization-code flow (authlib over httpx): consent URL, code exchange, refresh, revoke.
+
+Token lifetimes are turned into absolute expiries here so the token store never has to know QBO's
+fields; the refresh token dies at the earlier of its rolling expiry and the 5-year hard cap.
+Nothing here logs or puts a token or the client secret into an exception message.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+
+from ledger_sync.connectors.auth import AuthRejected, TokenSet
+from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.connectors.qbo.config import QboConfig
+
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
+_TOKEN_HEADERS = {
+    "Accept": "application/json",
+    "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+    HARD_EXPIRY_HEADER: "true",
+}
+REJECTED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client"})
+"""Errors after which no retry can help: the user must reconnect (or the app credentials are wrong)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class QboOAuth:
+    """The app's side of QBO's OAuth 2; `transport` and `now` exist for tests."""
+
+    def __init__(
+        self,
+        config: QboConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._config = config
+        self._now = now
+        self._client = OAuth2Client(
+            client_id=config.client_id,
+            client_secret=config.client_secret.get_secret_value(),
+            token_endpoint_auth_method="client_secret_basic",
+            redirect_uri=config.redirect_uri,
+            timeout=config.timeout_seconds,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"QboOAuth(client_id={self._config.client_id!r}, token_url={self._config.token_url!r})"
+
+    def authorization_url(self, state: str) -> str:
+        url, _ = self._client.create_authorization_url(
+            self._config.authorize_url, state=state, scope=self._config.scope
+        )
+        return str(url)
+
+    def exchange_code(self, code: str) -> TokenSet:
+        with _token_endpoint_errors():
+            token = self._client.fetch_token(
+                self._config.token_url, grant_type="authorization_code", code=code, headers=_TOKEN_HEADERS
+            )
+        return self._token_set(token, previous_refresh_token=None)
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Always store the result: QBO rotates refresh tokens (about daily) and the old one then dies."""
+        with _token_endpoint_errors():
+            token = self._client.refresh_token(
+                self._config.token_url, refresh_token=refresh_token, headers=_TOKEN_HEADERS
+            )
+        return self._token_set(token, previous_refresh_token=refresh_token)
+
+    def revoke(self, refresh_token: str) -> None:
+        """Intuit's revoke endpoint takes a JSON body (not RFC 7009's form) with HTTP Basic client auth."""
+        with _token_endpoint_errors():
+            response = self._client.post(
+                self._config.revoke_url,
+                json={"token": refresh_token},
+                headers={"Accept": "application/json"},
+                auth=httpx.BasicAuth(self._config.client_id, self._config.client_secret.get_secret_value()),
+            )
+        if response.is_success:
+            return
+        error = _oauth_error_code(response)
+        if error in REJECTED_GRANT_ERRORS:
+            raise AuthRejected(f"QBO refused the revocation: {error}")
+        raise LedgerError(
+            _status_kind(response.status_code), f"QBO revoke endpoint answered HTTP {response.status_code}"
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _token_set(self, token: Mapping[str, Any], previous_refresh_token: str | None) -> TokenSet:
+        access_token = token.get("access_token")
+        refresh_token = token.get("refresh_token") or previous_refresh_token
+        if not access_token or not refresh_token or "expires_in" not in token:
+            raise LedgerError(ErrorKind.AUTH, "QBO token response lacks access_token, refresh_token or expires_in")
+        now = self._now()
+        refresh_lives = [
+            int(token[key])
+            for key in ("x_refresh_token_expires_in", "x_refresh_token_hard_expires_in")
+            if token.get(key) is not None
+        ]
+        return TokenSet(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
+            refresh_expires_at=now + timedelta(seconds=min(refresh_lives)) if refresh_lives else None,
+        )
+
+
+def _status_kind(status: int) -> ErrorKind:
+    if status == 429:
+        return ErrorKind.THROTTLED
+    return ErrorKind.UNAVAILABLE if status >= 500 else ErrorKind.AUTH
+
+
+def _oauth_error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["error"]) if isinstance(body, dict) and "error" in body else None
+
+
+@contextmanager
+def _token_endpoint_errors() -> Iterator[None]:
+    """Turn authlib/httpx failures into AuthRejected or LedgerError, with messages free of secrets."""
+    try:
+        yield
+    except OAuthError as exc:
+        if exc.error in REJECTED_GRANT_ERRORS:
+            raise AuthRejected(f"QBO refused the grant: {exc.error}") from None
+        raise LedgerError(ErrorKind.AUTH, f"QBO token endpoint error: {exc.error}") from None
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        raise LedgerError(_status_kind(status), f"QBO token endpoint answered HTTP {status}") from None
+    except httpx.TransportError as exc:
+        raise LedgerError(ErrorKind.UNAVAILABLE, f"QBO token endpoint unreachable: {type(exc).__name__}") from exc
+    except ValueError as exc:
+        raise LedgerError(ErrorKind.UNAVAILABLE, "QBO token endpoint answered a body that is not JSON") from exc

@@ -1,0 +1,140 @@
+"""Every JSON body the connector sends, validated against Intuit's official v3 XSDs.
+
+QBO JSON uses the XSD's element names; to validate, attributes (`sparse`, `bId`, `operation`) become
+`@`-keys and references (`{"value": "1", "name": "X"}`) become simple content with a `name` attribute.
+"""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger_sync.connectors.ledger import LedgerRef, WriteOp
+from ledger_sync.core.records import CustomerRecord, EntityType
+from ledger_sync.settings import Settings
+
+from .conftest import Harness, customer, invoice, item, payment
+
+pytestmark = pytest.mark.contract
+
+NAMESPACE = "http://schema.intuit.com/finance/v3"
+ATTRIBUTES = frozenset({"sparse", "domain", "status", "bId", "operation", "optionsData"})
+REF_KEYS = frozenset({"value", "name", "type"})
+ENTITY_PATHS = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> Any:
+    xmlschema = pytest.importorskip("xmlschema")
+    specs = Settings().shared_dir / "specs" / "qbo"
+    main = specs / "IntuitRestServiceDef.xsd"
+    if not main.is_file():
+        pytest.skip(f"QBO XSDs not found at {specs.resolve()} (the shared specs folder is absent)")
+    return xmlschema.XMLSchema(str(main))
+
+
+def to_xml_shape(value: Any) -> Any:
+    """QBO JSON -> the dict shape xmlschema encodes: attributes as @keys, references as simple content."""
+    if isinstance(value, list):
+        return [to_xml_shape(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "value" in value and set(value) <= REF_KEYS:
+        return {"$": value["value"], **{f"@{k}": v for k, v in value.items() if k != "value"}}
+    return {(f"@{k}" if k in ATTRIBUTES else k): to_xml_shape(v) for k, v in value.items()}
+
+
+def validate(schema: Any, element: str, body: dict[str, Any]) -> None:
+    import xmlschema
+
+    schema.elements[element].encode(
+        to_xml_shape(body), converter=xmlschema.UnorderedConverter, namespaces={"": NAMESPACE}
+    )
+
+
+def fake_qbo(request: httpx.Request) -> httpx.Response:
+    """Accepts every write and echoes it back with an Id; reads return a fresh SyncToken."""
+    path = request.url.path.rsplit("/", 2)
+    if request.method == "GET":
+        name = ENTITY_PATHS[path[-2]]
+        return httpx.Response(200, json={name: {"Id": path[-1], "SyncToken": "4"}})
+    if path[-1] == "query":
+        return httpx.Response(200, json={"QueryResponse": {}})
+    body = json.loads(request.content)
+    if path[-1] == "batch":
+        answers = []
+        for entry in body["BatchItemRequest"]:
+            name = next(k for k in entry if k not in ATTRIBUTES)
+            answers.append({"bId": entry["bId"], name: {"Id": "1", "SyncToken": "0", **entry[name]}})
+        return httpx.Response(200, json={"BatchItemResponse": answers})
+    name = ENTITY_PATHS[path[-1]]
+    if body.get("SyncToken") == "3":
+        return httpx.Response(400, json={"Fault": {"Error": [{"Message": "Stale Object Error", "code": "5010"}]}})
+    return httpx.Response(200, json={name: {"Id": "1", "SyncToken": "0", **body}})
+
+
+def run_every_kind_of_write() -> list[httpx.Request]:
+    harness = Harness(fake_qbo)
+    write = harness.connector.write
+    bare = CustomerRecord(source_id=3, display_name="Bare Minimum")
+    write(EntityType.CUSTOMER, [WriteOp(customer(1), "k-c1")])
+    write(EntityType.CUSTOMER, [WriteOp(customer(2, "Beta"), "k-c2"), WriteOp(bare, "k-c3")])
+    write(EntityType.CUSTOMER, [WriteOp(customer(1), "k-c1-u", LedgerRef("7", "3"))])
+    write(EntityType.ITEM, [WriteOp(item(1), "k-i1"), WriteOp(item(2, "Windows"), "k-i2", LedgerRef("8", "1"))])
+    write(EntityType.INVOICE, [WriteOp(invoice(1), "k-v1")])
+    write(
+        EntityType.INVOICE,
+        [WriteOp(invoice(2, "INV-2"), "k-v2"), WriteOp(invoice(3, "INV-3"), "k-v3", LedgerRef("9", "3"))],
+    )
+    write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
+    write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
+    harness.connector.close()
+    harness.http.close()
+    return [r for r in harness.requests if r.method == "POST" and not r.url.path.endswith("/query")]
+
+
+def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> None:
+    requests = run_every_kind_of_write()
+    kinds = set()
+    for request in requests:
+        body = json.loads(request.content, parse_float=Decimal)
+        last = request.url.path.rsplit("/", 1)[-1]
+        if last == "batch":
+            validate(schema, "IntuitBatchRequest", body)
+            for entry in body["BatchItemRequest"]:
+                name = next(k for k in entry if k not in ATTRIBUTES)
+                kinds.add((name, entry["operation"], "sparse" in entry[name]))
+        else:
+            validate(schema, ENTITY_PATHS[last], body)
+            kinds.add((ENTITY_PATHS[last], "single", "sparse" in body))
+    assert kinds == {
+        ("Customer", "single", False),
+        ("Customer", "single", True),
+        ("Customer", "create", False),
+        ("Item", "create", False),
+        ("Item", "update", True),
+        ("Invoice", "single", False),
+        ("Invoice", "create", False),
+        ("Invoice", "update", True),
+        ("Payment", "create", False),
+        ("Payment", "single", True),
+    }
+
+
+def test_the_validator_rejects_what_qbo_would_not_understand(schema: Any) -> None:
+    import xmlschema
+
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        validate(schema, "Customer", {"DisplayName": "X", "Email": "x@example.com"})
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        validate(schema, "Invoice", {"Line": [{"Amount": "ten", "DetailType": "SalesItemLineDetail"}]})
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        validate(schema, "IntuitBatchRequest", {"BatchItemRequest": [{"bId": "1", "operation": "upsert"}]})
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        validate(
+            schema,
+            "IntuitBatchRequest",
+            {"BatchItemRequest": [{"bId": "1", "operation": "create", "Customer": {"Email": "x@example.com"}}]},
+        )

@@ -1,0 +1,324 @@
+"""The connector end to end against the local QBO sandbox (real uvicorn on 127.0.0.1), OAuth flow included.
+
+The sandbox stands in for Intuit; these tests check the connector against it, and read the synced
+records back with Intuit's community SDK (python-quickbooks) as an independent client.
+"""
+
+import dataclasses
+import itertools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
+from ledger_sync.connectors.qbo import QboConfig, QboConnector, QboOAuth
+from ledger_sync.core.money import line_amounts
+from ledger_sync.core.records import (
+    CustomerRecord,
+    EntityType,
+    InvoiceLineRecord,
+    InvoiceRecord,
+    ItemRecord,
+    PaymentRecord,
+    TaxLineRecord,
+)
+from ledger_sync.sandboxes.serve import serving
+
+sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
+from ledger_sync.sandboxes.qbo.config import QboSandboxConfig  # noqa: E402
+
+pytestmark = pytest.mark.slow
+VERSIONS = itertools.count()
+"""Distinct idempotency keys for each write of a record version in these tests."""
+REDIRECT_URI = "http://127.0.0.1:8000/integrations/accounting/qbo/callback"
+
+
+class RefreshingTokens:
+    """A minimal TokenProvider over QboOAuth: refresh once per rejected token, keep the latest set."""
+
+    def __init__(self, oauth: QboOAuth, tokens: TokenSet) -> None:
+        self._oauth = oauth
+        self._lock = threading.Lock()
+        self.tokens = tokens
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        return self.tokens.access_token
+
+    def refreshed_access_token(self, rejected: str) -> str:
+        with self._lock:
+            if self.tokens.access_token == rejected:
+                self.tokens = self._oauth.refresh(self.tokens.refresh_token)
+                self.refreshes += 1
+            return self.tokens.access_token
+
+
+@dataclass
+class Connected:
+    base_url: str
+    realm_id: str
+    config: QboConfig
+    tokens: RefreshingTokens
+    connector: QboConnector
+    income: LedgerAccount
+    deposit: LedgerAccount
+    gst: LedgerTaxRate
+    hst: LedgerTaxRate
+
+
+def qbo_config(base_url: str) -> QboConfig:
+    return QboConfig(
+        api_base=base_url,
+        authorize_url=f"{base_url}/connect/oauth2",
+        token_url=f"{base_url}/oauth2/v1/tokens/bearer",
+        revoke_url=f"{base_url}/v2/oauth2/tokens/revoke",
+        client_id="sandbox-client",
+        client_secret=SecretStr("sandbox-secret"),
+        redirect_uri=REDIRECT_URI,
+        scope="com.intuit.quickbooks.accounting",
+        timeout_seconds=10,
+        backoff_base_seconds=0.25,
+        backoff_max_seconds=2,
+    )
+
+
+def consent(oauth: QboOAuth) -> tuple[str, str]:
+    """Follow the authorize URL to the redirect (auto-consent) without following it: (code, realmId)."""
+    response = httpx.get(oauth.authorization_url("state-xyz"), follow_redirects=False)
+    assert response.status_code in (302, 303, 307), response.text
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    params = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert params["state"] == "state-xyz"
+    return params["code"], params["realmId"]
+
+
+@pytest.fixture(scope="module")
+def connected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connected]:
+    db_path: Path = tmp_path_factory.mktemp("qbo-sandbox") / "qbo.db"
+    app = sandbox_app.create_app(QboSandboxConfig(db_path=db_path, auto_consent=True))
+    with serving(app) as base_url:
+        config = qbo_config(base_url)
+        oauth = QboOAuth(config)
+        code, realm_id = consent(oauth)
+        tokens = RefreshingTokens(oauth, oauth.exchange_code(code))
+        connector = QboConnector(config, realm_id, tokens)
+        accounts = connector.list_accounts()
+        rates = {rate.name: rate for rate in connector.list_tax_rates()}
+        try:
+            yield Connected(
+                base_url=base_url,
+                realm_id=realm_id,
+                config=config,
+                tokens=tokens,
+                connector=connector,
+                income=next(a for a in accounts if a.type == "income" and a.active),
+                deposit=next(a for a in accounts if a.type == "bank" and a.active),
+                gst=rates["GST"],
+                hst=rates["HST ON"],
+            )
+        finally:
+            connector.close()
+            oauth.close()
+
+
+def make_invoice(env: Connected, source_id: int, customer_ref: str, item_ref: str) -> InvoiceRecord:
+    """Two lines at GST and HST, taxed the Service Opus way (per line, half-up) so totals must match exactly."""
+    specs = [
+        ("Gutters", Decimal("3"), Decimal("33.33"), env.gst),
+        ("Windows", Decimal("1.5"), Decimal("40.10"), env.hst),
+    ]
+    lines, tax_lines = [], []
+    for description, qty, price, rate in specs:
+        amounts = line_amounts(qty, price, rate.rate_percent, inclusive=False)
+        lines.append(InvoiceLineRecord(item_ref, description, qty, price, amounts.net, rate.id, amounts.tax))
+        tax_lines.append(TaxLineRecord(rate.id, rate.rate_ref, rate.rate_percent, amounts.net, amounts.tax))
+    subtotal = sum((line.amount for line in lines), Decimal(0))
+    total_tax = sum((line.tax_amount for line in lines), Decimal(0))
+    return InvoiceRecord(
+        source_id=source_id,
+        number=f"SO-{source_id}",
+        customer_ref=customer_ref,
+        issue_date=date(2026, 4, 1),
+        due_date=date(2026, 5, 1),
+        currency="CAD",
+        lines=tuple(lines),
+        tax_lines=tuple(tax_lines),
+        subtotal=subtotal,
+        total_tax=total_tax,
+        total=subtotal + total_tax,
+    )
+
+
+def write_ok(env: Connected, entity_type: EntityType, records: list, existing: dict | None = None) -> list[LedgerRef]:
+    existing = existing or {}
+    ops = [WriteOp(r, f"it-{r.external_id}-{next(VERSIONS)}", existing.get(r.source_id)) for r in records]
+    outcomes = env.connector.write(entity_type, ops)
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    return [o.ref for o in outcomes]  # type: ignore[misc]
+
+
+@dataclass
+class Synced:
+    customer: LedgerRef
+    invoice: LedgerRef
+    invoice_record: InvoiceRecord
+    payment: LedgerRef
+    payment_record: PaymentRecord
+
+
+@pytest.fixture(scope="module")
+def synced(connected: Connected) -> Synced:
+    env = connected
+    customers = [
+        CustomerRecord(source_id=101, display_name="O'Brien & Søn “Plumbing”", email="ap@obrien.test"),
+        CustomerRecord(source_id=102, display_name="Beta Builders"),
+    ]
+    customer_refs = write_ok(env, EntityType.CUSTOMER, customers)
+    items = [ItemRecord(201, "Gutter cleaning", "Two storeys", Decimal("33.33"), env.income.id)]
+    [item_ref] = write_ok(env, EntityType.ITEM, items)
+    invoices = [
+        make_invoice(env, 301, customer_refs[0].id, item_ref.id),
+        make_invoice(env, 302, customer_refs[1].id, item_ref.id),
+    ]
+    invoice_refs = write_ok(env, EntityType.INVOICE, invoices)
+    payment = PaymentRecord(
+        401, invoice_refs[0].id, customer_refs[0].id, invoices[0].total, invoices[0].issue_date, "card", env.deposit.id
+    )
+    [payment_ref] = write_ok(env, EntityType.PAYMENT, [payment])
+    return Synced(customer_refs[0], invoice_refs[0], invoices[0], payment_ref, payment)
+
+
+def test_ledger_totals_equal_service_opus_totals(connected: Connected, synced: Synced) -> None:
+    stored = connected.connector.read("Invoice", synced.invoice.id)
+    record = synced.invoice_record
+    assert Decimal(str(stored["TotalAmt"])) == record.total
+    assert Decimal(str(stored["TxnTaxDetail"]["TotalTax"])) == record.total_tax
+    assert stored["PrivateNote"] == record.external_id and stored["DocNumber"] == record.number
+    assert len(stored["TxnTaxDetail"]["TaxLine"]) == 2
+
+
+def test_find_by_external_id_finds_what_we_wrote(connected: Connected, synced: Synced) -> None:
+    connector = connected.connector
+    found = connector.find_by_external_id(EntityType.INVOICE, [synced.invoice_record])
+    assert found[synced.invoice_record.source_id].id == synced.invoice.id
+    found = connector.find_by_external_id(EntityType.PAYMENT, [synced.payment_record])
+    assert found == {synced.payment_record.source_id: synced.payment}
+    customer = CustomerRecord(source_id=101, display_name="O'Brien & Søn “Plumbing”")
+    assert connector.find_by_external_id(EntityType.CUSTOMER, [customer])[101].id == synced.customer.id
+    unknown = CustomerRecord(source_id=999, display_name="Nobody Here")
+    assert connector.find_by_external_id(EntityType.CUSTOMER, [unknown]) == {}
+
+
+def test_display_name_clash_with_an_employee_is_a_duplicate_outcome(connected: Connected) -> None:
+    clash = CustomerRecord(source_id=150, display_name="Jordan Lee")
+    [outcome] = connected.connector.write(EntityType.CUSTOMER, [WriteOp(clash, "it-clash")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.DUPLICATE
+    assert connected.connector.find_by_external_id(EntityType.CUSTOMER, [clash]) == {}
+
+
+def test_name_match_without_our_stamp_is_not_ours(connected: Connected) -> None:
+    theirs = CustomerRecord(source_id=160, display_name="Gamma Glass")
+    write_ok(connected, EntityType.CUSTOMER, [theirs])
+    ours = CustomerRecord(source_id=161, display_name="Gamma Glass")
+    assert connected.connector.find_by_external_id(EntityType.CUSTOMER, [ours]) == {}
+    [outcome] = connected.connector.write(EntityType.CUSTOMER, [WriteOp(ours, "it-gamma-161")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.DUPLICATE
+
+
+def test_stale_sync_token_is_recovered(connected: Connected) -> None:
+    record = CustomerRecord(source_id=170, display_name="Delta Doors")
+    [created] = write_ok(connected, EntityType.CUSTOMER, [record])
+    renamed = CustomerRecord(source_id=170, display_name="Delta Doors Inc")
+    [updated] = write_ok(connected, EntityType.CUSTOMER, [renamed], {170: created})
+    assert updated.sync_token != created.sync_token
+    again = CustomerRecord(source_id=170, display_name="Delta Doors Incorporated", email="d@delta.test")
+    [latest] = write_ok(connected, EntityType.CUSTOMER, [again], {170: created})  # created's token is stale now
+    stored = connected.connector.read("Customer", created.id)
+    assert (stored["DisplayName"], stored["SyncToken"]) == ("Delta Doors Incorporated", latest.sync_token)
+
+
+def test_batch_of_updates_and_creates(connected: Connected) -> None:
+    records = [CustomerRecord(source_id=180 + i, display_name=f"Batch Customer {i}") for i in range(5)]
+    refs = write_ok(connected, EntityType.CUSTOMER, records)
+    renamed = [CustomerRecord(source_id=r.source_id, display_name=r.display_name + " Ltd") for r in records]
+    updated = write_ok(
+        connected, EntityType.CUSTOMER, renamed, {r.source_id: ref for r, ref in zip(records, refs, strict=True)}
+    )
+    assert [u.id for u in updated] == [r.id for r in refs]
+    assert connected.connector.calls > 0
+
+
+def test_python_quickbooks_reads_the_synced_invoice_and_payment(
+    connected: Connected, synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("quickbooks")
+    import intuitlib.client
+    from quickbooks import QuickBooks
+    from quickbooks.objects.invoice import Invoice
+    from quickbooks.objects.payment import Payment
+
+    base = connected.base_url
+    discovery = {
+        "authorization_endpoint": connected.config.authorize_url,
+        "token_endpoint": connected.config.token_url,
+        "revocation_endpoint": connected.config.revoke_url,
+        "issuer": base,
+        "jwks_uri": f"{base}/jwks",
+        "userinfo_endpoint": f"{base}/userinfo",
+    }
+    monkeypatch.setattr(intuitlib.client, "get_discovery_doc", lambda environment, session=None: discovery)
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback
+    auth_client = intuitlib.client.AuthClient(
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        redirect_uri=REDIRECT_URI,
+        environment="sandbox",
+        access_token=connected.tokens.access_token(),
+        refresh_token=connected.tokens.tokens.refresh_token,
+    )
+    qb = QuickBooks(auth_client=auth_client, company_id=connected.realm_id, minorversion=75, use_decimal=True)
+    qb.sandbox_api_url_v3 = f"{base}/v3"
+
+    invoice = Invoice.get(int(synced.invoice.id), qb=qb)
+    assert Decimal(str(invoice.TotalAmt)) == synced.invoice_record.total
+    assert invoice.DocNumber == synced.invoice_record.number
+    assert invoice.CustomerRef.value == synced.customer.id
+    assert [Decimal(str(line.Amount)) for line in invoice.Line if line.DetailType == "SalesItemLineDetail"] == [
+        line.amount for line in synced.invoice_record.lines
+    ]
+    payment = Payment.get(int(synced.payment.id), qb=qb)
+    assert Decimal(str(payment.TotalAmt)) == synced.payment_record.amount
+    assert payment.PaymentRefNum == synced.payment_record.external_id
+    [linked] = payment.Line[0].LinkedTxn
+    assert (linked.TxnId, linked.TxnType) == (synced.invoice.id, "Invoice")
+    assert Decimal(str(Invoice.get(int(synced.invoice.id), qb=qb).Balance)) == 0
+
+
+def test_repeated_writes_with_the_same_keys_are_answered_from_the_idempotency_cache(connected: Connected) -> None:
+    single = [WriteOp(CustomerRecord(source_id=190, display_name="Echo Electric"), "it-replay-190")]
+    pair = [
+        WriteOp(CustomerRecord(source_id=190 + i, display_name=f"Echo {i}"), f"it-replay-{190 + i}") for i in (1, 2)
+    ]
+    for ops in (single, pair):
+        first = connected.connector.write(EntityType.CUSTOMER, ops)
+        second = connected.connector.write(EntityType.CUSTOMER, ops)
+        assert all(o.ok for o in first) and [o.ref for o in second] == [o.ref for o in first]
+
+
+def test_a_rejected_access_token_is_refreshed_once(connected: Connected) -> None:
+    tokens = connected.tokens
+    tokens.tokens = dataclasses.replace(tokens.tokens, access_token="not-a-valid-token")
+    before = tokens.refreshes
+    [ref] = write_ok(connected, EntityType.CUSTOMER, [CustomerRecord(source_id=195, display_name="Foxtrot")])
+    assert connected.connector.read("Customer", ref.id)["DisplayName"] == "Foxtrot"
+    assert tokens.refreshes == before + 1
