@@ -1,0 +1,211 @@
+"""One QBO company (realm): reads, validated writes with QBO's derived fields, queries, and its creation.
+
+Writes run in one store transaction: the rules see the company as it is, the entity is stamped (Id,
+SyncToken, MetaData) and saved, and invoices a payment touches get their new Balance and LinkedTxn.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ledger_sync.core.money import to_decimal
+from ledger_sync.sandboxes.clock import ScaledClock
+from ledger_sync.sandboxes.qbo import chart, faults, invoicing, payments, query, rules
+from ledger_sync.sandboxes.qbo.books import ref_id
+from ledger_sync.sandboxes.qbo.store import Store
+from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
+
+ENTITIES = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment")
+ENTITIES += ("CompanyInfo",)
+WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment"})
+NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
+"""Entities whose queries return only active records unless the query filters on Active."""
+
+
+def entity_name(name: str) -> str | None:
+    """The canonical entity name for a URL segment or query (`customer`, `TAXCODE`, ...)."""
+    return next((entity for entity in ENTITIES if entity.lower() == name.lower()), None)
+
+
+def _named(ref: dict[str, Any], target: dict[str, Any], name_key: str) -> dict[str, Any]:
+    return {**ref, "value": target["Id"], "name": target.get(name_key, "")}
+
+
+class Company:
+    def __init__(self, store: Store, realm_id: str, clock: ScaledClock) -> None:
+        self._store = store
+        self.realm_id = realm_id
+        self._clock = clock
+
+    # Books
+
+    def get(self, entity: str, entity_id: str) -> dict[str, Any] | None:
+        return self._store.get(self.realm_id, entity, entity_id)
+
+    def all(self, entity: str) -> list[dict[str, Any]]:
+        return self._store.all(self.realm_id, entity)
+
+    # Creation
+
+    def exists(self) -> bool:
+        return self._store.has_realm(self.realm_id)
+
+    def create(self) -> None:
+        """A new Canadian company with its chart of accounts and sales taxes (on first consent)."""
+        with self._store.transaction():
+            if self.exists():
+                return
+            self._store.add_realm(self.realm_id, self._clock.seconds())
+            for entity, bodies in chart.company_entities(self.realm_id).items():
+                for body in bodies:
+                    self._save(entity, body, None)
+
+    # Reads
+
+    def read(self, entity: str, entity_id: str) -> dict[str, Any]:
+        found = self.get(entity, entity_id)
+        if found is None:
+            raise faults.object_not_found()
+        return found
+
+    def query(self, text: str) -> dict[str, Any]:
+        parsed = query.parse(text)
+        entity = entity_name(parsed.entity)
+        if entity is None:
+            raise faults.query_validation(f"value {parsed.entity} is not a valid entity")
+        parsed.entity = entity
+        return query.run(parsed, self.all(entity), active_only_by_default=entity in NAME_LISTS)
+
+    # Writes
+
+    def write(
+        self, entity: str, body: object, *, update: bool = False, allow_duplicate_doc_number: bool = False
+    ) -> dict[str, Any]:
+        """Create (no Id) or update (Id + current SyncToken; `sparse: true` merges) one entity."""
+        if entity not in WRITABLE:
+            raise faults.unsupported_operation(f"{'Update' if update else 'Create'} {entity}")
+        if not isinstance(body, dict):
+            raise faults.invalid_json()
+        with self._store.transaction():
+            existing = None
+            candidate = {k: v for k, v in body.items() if k not in ("sparse", "domain", "MetaData")}
+            if update or body.get("Id") is not None:
+                existing = self._current(entity, body)
+                candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
+                candidate["Id"] = existing["Id"]
+            prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)
+            saved = self._save(entity, prepared, existing)
+            if entity == "Payment":
+                touched = {i for i, _ in payments.invoice_links(saved)}
+                touched |= {i for i, _ in payments.invoice_links(existing or {})}
+                for invoice_id in sorted(touched, key=int):
+                    self._rebalance(invoice_id)
+            return saved
+
+    def patch(self, entity: str, entity_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Change fields behind the client's back (as a user in the QBO UI would): no rules, SyncToken bumps."""
+        with self._store.transaction():
+            existing = self.read(entity, entity_id)
+            return self._save(entity, {**existing, **fields, "Id": existing["Id"]}, existing)
+
+    def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("Id") is None:
+            raise faults.required("Id")
+        existing = self.get(entity, str(body["Id"]))
+        if existing is None:
+            raise faults.object_not_found("Id")
+        if body.get("SyncToken") is None:
+            raise faults.required("SyncToken")
+        if str(body["SyncToken"]) != existing["SyncToken"]:
+            raise faults.stale_object()
+        return existing
+
+    def _prepare(
+        self, entity: str, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
+    ) -> dict[str, Any]:
+        if entity in NAME_LISTS:
+            candidate.setdefault("Active", True)
+        if entity in rules.PEOPLE:
+            candidate["DisplayName"] = rules.display_name(candidate)
+            rules.check_person(self, entity, candidate)
+            candidate.setdefault("PrintOnCheckName", candidate["DisplayName"])
+            if entity == "Customer":
+                candidate["FullyQualifiedName"] = candidate["DisplayName"]
+                candidate.setdefault("Balance", 0)
+                candidate.setdefault("CurrencyRef", chart.CAD)
+            return candidate
+        if entity == "Item":
+            rules.check_item(self, candidate)
+            candidate["FullyQualifiedName"] = candidate["Name"]
+            for key in ("IncomeAccountRef", "AssetAccountRef", "ExpenseAccountRef"):
+                if ref_id(candidate.get(key)) is not None:
+                    candidate[key] = _named(candidate[key], self.read("Account", ref_id(candidate[key]) or ""), "Name")
+            if candidate.get("UnitPrice") is not None:
+                candidate["UnitPrice"] = to_decimal(candidate["UnitPrice"])
+            return candidate
+        if entity == "Account":
+            rules.check_account(self, candidate)
+            candidate["FullyQualifiedName"] = candidate["Name"]
+            candidate.setdefault("CurrencyRef", chart.CAD)
+            return candidate
+        if entity == "Invoice":
+            return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
+        rules.check_payment(self, candidate)
+        settled = payments.settle(self, candidate)
+        settled["CustomerRef"] = _named(
+            settled["CustomerRef"], self.read("Customer", ref_id(settled["CustomerRef"]) or ""), "DisplayName"
+        )
+        settled.setdefault("TxnDate", self._today())
+        settled.setdefault("CurrencyRef", chart.CAD)
+        return settled
+
+    def _prepare_invoice(
+        self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
+    ) -> dict[str, Any]:
+        rules.check_invoice(self, candidate, allow_duplicate_doc_number)
+        if candidate.get("DocNumber") is None:
+            numbers = [int(i["DocNumber"]) for i in self.all("Invoice") if str(i.get("DocNumber", "")).isdigit()]
+            candidate["DocNumber"] = str(max([1000, *numbers]) + 1)
+        supplied_tax = (request.get("TxnTaxDetail") or {}).get("TaxLine")
+        applied = payments.applied_amounts(self).get(candidate.get("Id", ""), Decimal(0))
+        priced = invoicing.price(self, candidate, supplied_tax, applied)
+        customer = self.read("Customer", ref_id(priced["CustomerRef"]) or "")
+        priced["CustomerRef"] = _named(priced["CustomerRef"], customer, "DisplayName")
+        for line in priced["Line"]:
+            if line.get("DetailType") == invoicing.SALES:
+                item = self.read("Item", ref_id(line[invoicing.SALES]["ItemRef"]) or "")
+                line[invoicing.SALES]["ItemRef"] = _named(line[invoicing.SALES]["ItemRef"], item, "Name")
+        priced.setdefault("TxnDate", self._today())
+        priced.setdefault("DueDate", priced["TxnDate"])
+        priced.setdefault("CurrencyRef", chart.CAD)
+        priced["LinkedTxn"] = [
+            {"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, candidate.get("Id", ""))
+        ]
+        return priced
+
+    def _rebalance(self, invoice_id: str) -> None:
+        invoice = self.get("Invoice", invoice_id)
+        if invoice is None:
+            return
+        applied = payments.applied_amounts(self).get(invoice_id, Decimal(0))
+        linked = [{"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, invoice_id)]
+        balance = to_decimal(invoice["TotalAmt"]) - applied
+        if balance != to_decimal(invoice.get("Balance", 0)) or linked != invoice.get("LinkedTxn", []):
+            self._save("Invoice", {**invoice, "Balance": balance, "LinkedTxn": linked}, invoice)
+
+    def _today(self) -> str:
+        return self._clock.now().astimezone(QBO_ZONE).date().isoformat()
+
+    def _save(self, entity: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        now: datetime = self._clock.now()
+        stamp = qbo_timestamp(now)
+        if existing is None:
+            saved = {**body, "Id": str(body.get("Id") or self._store.next_id(self.realm_id, entity)), "SyncToken": "0"}
+            saved["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
+        else:
+            saved = {**body, "Id": existing["Id"], "SyncToken": str(int(existing["SyncToken"]) + 1)}
+            saved["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": stamp}
+        saved["domain"] = "QBO"
+        saved["sparse"] = False
+        self._store.put(self.realm_id, entity, saved)
+        return saved

@@ -1,0 +1,31 @@
+"""Settings of the QBO sandbox, read from QBO_SANDBOX_* environment variables."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QboSandboxConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QBO_SANDBOX_", extra="ignore")
+
+    db_path: Path = Path(".ledger-sync/qbo-sandbox.db")
+    """SQLite file holding the sandbox ledger, tokens, replays and the request log."""
+    time_scale: float = 1.0
+    """Sandbox seconds per real second, for token lifetimes and rate windows."""
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-secret"
+    auto_consent: bool = False
+    """Demo mode: the authorize endpoint redirects at once instead of showing the consent page."""
+    realm_id: str = "9341455130166501"
+    """The company created on first consent."""
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 8726400
+    """100 days, rolling: every refresh starts the period again."""
+    refresh_rotation_after: int = 86400
+    """A refresh this long after the refresh token was issued returns a new one and kills the old one."""
+    refresh_hard_ttl: int = 5 * 365 * 86400
+    """Refresh tokens die this long after the original consent, whatever the rolling expiry says."""
+    per_minute: int = 500
+    per_second: int = 10
+    concurrent: int = 10
+    batch_per_minute: int = 40

@@ -1,0 +1,195 @@
+"""QBO's validation: what it refuses and with which Fault, checked before anything is written.
+
+Each `check_*` raises the first Fault QBO would give for the entity as it would be saved (after a sparse
+merge). The checks read the company through `Books` and never change anything.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from ledger_sync.core.money import MoneyError, cents, to_decimal
+from ledger_sync.sandboxes.qbo import faults
+from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.invoicing import SALES, TAX_CALCULATIONS
+from ledger_sync.sandboxes.qbo.payments import applied_amounts, invoice_links
+
+PEOPLE = ("Customer", "Vendor", "Employee")
+"""DisplayName is unique across all three."""
+ITEM_TYPES = ("Service", "NonInventory", "Inventory", "Category", "Group")
+NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+BAD_NAME_CHARACTERS = (":", "\t", "\n", "\r")
+
+
+def reference(books: Books, entity: str, ref: object, element: str) -> dict[str, Any]:
+    """The active `entity` that `ref` points at: 2020 when absent, 2500 when unknown, 610 when inactive."""
+    target_id = ref_id(ref)
+    if target_id is None:
+        raise faults.required(element)
+    target = books.get(entity, target_id)
+    if target is None:
+        raise faults.invalid_reference(element)
+    if target.get("Active") is False:
+        raise faults.object_not_found(element)
+    return target
+
+
+def money(value: object, element: str) -> Decimal:
+    if value is None:
+        raise faults.required(element)
+    try:
+        return to_decimal(value)
+    except MoneyError as exc:
+        raise faults.invalid_value(element) from exc
+
+
+def _text(body: dict[str, Any], key: str, maximum: int) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise faults.required(key)
+    if len(value) > maximum:
+        raise faults.string_length(key, maximum, len(value))
+    if any(char in value for char in BAD_NAME_CHARACTERS):
+        raise faults.invalid_characters(key)
+    return value
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def display_name(body: dict[str, Any]) -> str | None:
+    """DisplayName as given, else built from the name parts or the company name, as QBO does."""
+    if body.get("DisplayName"):
+        return str(body["DisplayName"])
+    parts = " ".join(str(body[p]) for p in NAME_PARTS if body.get(p))
+    return parts or body.get("CompanyName") or None
+
+
+def check_person(books: Books, entity: str, body: dict[str, Any]) -> None:
+    """Customer, Vendor or Employee: a clean DisplayName no other person of any of the three kinds uses."""
+    name = _text(body, "DisplayName", 500)
+    for kind in PEOPLE:
+        for other in books.all(kind):
+            if (kind, other["Id"]) != (entity, body.get("Id")) and _same_name(other.get("DisplayName", ""), name):
+                raise faults.duplicate_name(other["Id"], "customer, vendor or employee")
+    if entity == "Customer" and ref_id(body.get("DefaultTaxCodeRef")) is not None:
+        reference(books, "TaxCode", body["DefaultTaxCodeRef"], "DefaultTaxCodeRef")
+
+
+def check_item(books: Books, body: dict[str, Any]) -> None:
+    name = _text(body, "Name", 100)
+    for other in books.all("Item"):
+        if other["Id"] != body.get("Id") and _same_name(other.get("Name", ""), name):
+            raise faults.duplicate_name(other["Id"], "product or service")
+    item_type = body.get("Type")
+    if item_type is None:
+        raise faults.required("Type")
+    if item_type not in ITEM_TYPES:
+        raise faults.invalid_value("Type")
+    if item_type in ("Service", "NonInventory", "Inventory"):
+        reference(books, "Account", body.get("IncomeAccountRef"), "IncomeAccountRef")
+    if item_type == "Inventory":
+        reference(books, "Account", body.get("AssetAccountRef"), "AssetAccountRef")
+        reference(books, "Account", body.get("ExpenseAccountRef"), "ExpenseAccountRef")
+    if body.get("UnitPrice") is not None:
+        money(body["UnitPrice"], "UnitPrice")
+
+
+def check_account(books: Books, body: dict[str, Any]) -> None:
+    name = _text(body, "Name", 100)
+    for other in books.all("Account"):
+        if other["Id"] != body.get("Id") and _same_name(other.get("Name", ""), name):
+            raise faults.duplicate_name(other["Id"], "account")
+    if not body.get("AccountType"):
+        raise faults.required("AccountType")
+
+
+def _check_doc_number(books: Books, body: dict[str, Any], allow_duplicate: bool) -> None:
+    doc_number = body.get("DocNumber")
+    if doc_number is None:
+        return
+    doc_number = str(doc_number)
+    if len(doc_number) > 21:
+        raise faults.string_length("DocNumber", 21, len(doc_number))
+    if allow_duplicate:
+        return
+    for other in books.all("Invoice"):
+        if other["Id"] != body.get("Id") and other.get("DocNumber") == doc_number:
+            raise faults.duplicate_doc_number(doc_number, "Invoice", other["Id"])
+
+
+def _check_sales_line(books: Books, line: dict[str, Any]) -> None:
+    detail = line.get(SALES)
+    if not isinstance(detail, dict):
+        raise faults.required(f"Line.{SALES}")
+    if ref_id(detail.get("ItemRef")) is None:
+        raise faults.required(f"Line.{SALES}.ItemRef")
+    reference(books, "Item", detail["ItemRef"], f"Line.{SALES}.ItemRef")
+    amount = money(line.get("Amount"), "Line.Amount")
+    if detail.get("Qty") is not None and detail.get("UnitPrice") is not None:
+        quantity = money(detail["Qty"], f"Line.{SALES}.Qty")
+        unit_price = money(detail["UnitPrice"], f"Line.{SALES}.UnitPrice")
+        if cents(quantity * unit_price) != amount:
+            raise faults.amount_mismatch(line.get("Amount"))
+    if ref_id(detail.get("TaxCodeRef")) is None:
+        raise faults.business("Make sure all your transactions have a GST/HST rate before you save.")
+    reference(books, "TaxCode", detail["TaxCodeRef"], f"Line.{SALES}.TaxCodeRef")
+
+
+def check_invoice(books: Books, body: dict[str, Any], allow_duplicate_doc_number: bool) -> None:
+    reference(books, "Customer", body.get("CustomerRef"), "CustomerRef")
+    _check_doc_number(books, body, allow_duplicate_doc_number)
+    if body.get("GlobalTaxCalculation", "TaxExcluded") not in TAX_CALCULATIONS:
+        raise faults.invalid_value("GlobalTaxCalculation")
+    lines = body.get("Line")
+    if not isinstance(lines, list) or not lines:
+        raise faults.required("Line")
+    for line in lines:
+        detail_type = line.get("DetailType") if isinstance(line, dict) else None
+        if detail_type is None:
+            raise faults.required("Line.DetailType")
+        if detail_type == SALES:
+            _check_sales_line(books, line)
+        elif detail_type not in ("DescriptionOnly", "SubTotalLineDetail"):
+            raise faults.invalid_value("Line.DetailType")
+    tax_lines = (body.get("TxnTaxDetail") or {}).get("TaxLine") or []
+    for tax_line in tax_lines:
+        rate_ref = (tax_line.get("TaxLineDetail") or {}).get("TaxRateRef")
+        if ref_id(rate_ref) is None or books.get("TaxRate", str(ref_id(rate_ref))) is None:
+            raise faults.invalid_reference("TxnTaxDetail.TaxLine.TaxLineDetail.TaxRateRef")
+        money(tax_line.get("Amount"), "TxnTaxDetail.TaxLine.Amount")
+
+
+def check_payment(books: Books, body: dict[str, Any]) -> None:
+    """Every linked invoice is the customer's and open for at least the amount applied to it."""
+    customer = reference(books, "Customer", body.get("CustomerRef"), "CustomerRef")
+    total = money(body.get("TotalAmt"), "TotalAmt")
+    if total < 0:
+        raise faults.invalid_value("TotalAmt")
+    if ref_id(body.get("DepositToAccountRef")) is not None:
+        reference(books, "Account", body["DepositToAccountRef"], "DepositToAccountRef")
+    lines = body.get("Line") or []
+    for line in lines:
+        if not isinstance(line, dict):
+            raise faults.invalid_value("Line")
+        money(line.get("Amount"), "Line.Amount")
+        for linked in line.get("LinkedTxn") or []:
+            if linked.get("TxnType") != "Invoice":
+                raise faults.invalid_value("Line.LinkedTxn.TxnType")
+    applied_elsewhere = applied_amounts(books, exclude_payment_id=body.get("Id"))
+    applied_here: dict[str, Decimal] = {}
+    for invoice_id, amount in invoice_links(body):
+        invoice = books.get("Invoice", invoice_id)
+        if invoice is None:
+            raise faults.invalid_reference("Line.LinkedTxn.TxnId")
+        if ref_id(invoice.get("CustomerRef")) != customer["Id"]:
+            raise faults.business(f"Invoice {invoice_id} belongs to another customer than this payment.")
+        applied_here[invoice_id] = applied_here.get(invoice_id, Decimal(0)) + amount
+        open_balance = to_decimal(invoice["TotalAmt"]) - applied_elsewhere.get(invoice_id, Decimal(0))
+        if applied_here[invoice_id] > open_balance:
+            raise faults.business(
+                f"The payment amount applied to invoice {invoice_id} ({applied_here[invoice_id]}) is more than "
+                f"its open balance ({open_balance})."
+            )
+    if sum((to_decimal(line["Amount"]) for line in lines), Decimal(0)) > total:
+        raise faults.business("The amounts applied to transactions are more than the payment's total amount.")

@@ -1,0 +1,179 @@
+"""Each refusal QBO gives, with its status, Fault type and code."""
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from .helpers import Qbo, assert_fault
+
+
+def invoice(qbo: Qbo, customer: dict[str, Any], *lines: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"CustomerRef": {"value": customer["Id"]}, "Line": list(lines), **fields}
+
+
+def test_stale_sync_token_is_5010(qbo: Qbo) -> None:
+    customer = qbo.customer()
+    updated = qbo.create("Customer", {**customer, "CompanyName": "Beta"})
+    assert updated["SyncToken"] == "1"
+    stale = qbo.post("Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "late"})
+    assert_fault(stale, 400, "5010")
+
+
+def test_sparse_update_changes_only_the_fields_sent(qbo: Qbo) -> None:
+    customer = qbo.create("Customer", {"DisplayName": "Sparse Co", "Notes": "keep me"})
+    updated = qbo.create("Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "CompanyName": "SC"})
+    assert (updated["Notes"], updated["CompanyName"], updated["SyncToken"]) == ("keep me", "SC", "1")
+    assert updated["MetaData"]["CreateTime"] == customer["MetaData"]["CreateTime"]
+
+
+def test_display_name_clash_with_a_vendor_is_6240_naming_its_id(qbo: Qbo) -> None:
+    vendor = qbo.named("Vendor", "Acme Supplies")
+    error = assert_fault(qbo.post("Customer", {"DisplayName": "acme supplies"}), 400, "6240")
+    assert error["Message"] == "Duplicate Name Exists Error" and f"Id={vendor['Id']}" in error["Detail"]
+
+
+def test_display_name_clash_with_an_employee_or_customer_is_6240(qbo: Qbo) -> None:
+    assert_fault(qbo.post("Customer", {"DisplayName": "Jordan Lee"}), 400, "6240")
+    qbo.customer("Unique Co")
+    assert_fault(qbo.post("Customer", {"DisplayName": "Unique Co"}), 400, "6240")
+
+
+def test_item_name_clash_is_6240(qbo: Qbo) -> None:
+    qbo.item("Windows")
+    income = qbo.named("Account", "Services")
+    clash = qbo.post("Item", {"Name": "Windows", "Type": "Service", "IncomeAccountRef": {"value": income["Id"]}})
+    assert_fault(clash, 400, "6240")
+
+
+def test_colon_in_display_name_is_2040(qbo: Qbo) -> None:
+    assert_fault(qbo.post("Customer", {"DisplayName": "Parent:Child"}), 400, "2040")
+
+
+def test_tab_or_newline_in_display_name_is_2040(qbo: Qbo) -> None:
+    assert_fault(qbo.post("Customer", {"DisplayName": "Tab\tbed"}), 400, "2040")
+    assert_fault(qbo.post("Customer", {"DisplayName": "Two\nlines"}), 400, "2040")
+
+
+def test_display_name_over_500_characters_is_2050(qbo: Qbo) -> None:
+    error = assert_fault(qbo.post("Customer", {"DisplayName": "x" * 501}), 400, "2050")
+    assert "Max:500" in error["Detail"]
+    assert qbo.post("Customer", {"DisplayName": "x" * 500}).status_code == 200
+
+
+def test_doc_number_over_21_characters_is_2050(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    error = assert_fault(qbo.post("Invoice", invoice(qbo, customer, line, DocNumber="D" * 22)), 400, "2050")
+    assert error["element"] == "DocNumber"
+
+
+def test_duplicate_doc_number_is_6140_unless_allowed(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    first = qbo.create("Invoice", invoice(qbo, customer, line, DocNumber="SO-1"))
+    error = assert_fault(qbo.post("Invoice", invoice(qbo, customer, line, DocNumber="SO-1")), 400, "6140")
+    assert f"TxnId={first['Id']}" in error["Detail"]
+    allowed = qbo.post("Invoice", invoice(qbo, customer, line, DocNumber="SO-1"), include="allowduplicatedocnum")
+    assert allowed.status_code == 200
+
+
+def test_sales_line_without_item_ref_is_2020(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    del line["SalesItemLineDetail"]["ItemRef"]
+    error = assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "2020")
+    assert error["element"] == "Line.SalesItemLineDetail.ItemRef"
+
+
+def test_amount_not_qty_times_unit_price_is_6070(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "3", "33.33", "100.00", "GST")
+    assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "6070")
+    rounded = qbo.sales_line(item, "1.5", "40.105", "60.16", "GST")  # 60.1575 rounds half-up to 60.16
+    assert qbo.post("Invoice", invoice(qbo, customer, rounded)).status_code == 200
+
+
+def test_line_without_tax_code_in_a_canadian_company_is_6000(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    del line["SalesItemLineDetail"]["TaxCodeRef"]
+    error = assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "6000")
+    assert "GST/HST" in error["Detail"]
+
+
+def test_inactive_tax_code_is_610(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "HST NS")
+    assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "610")
+
+
+def test_tax_code_archived_behind_our_back_is_610(client: TestClient, qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    gst = qbo.named("TaxCode", "GST")
+    patched = client.patch(f"/_sandbox/realms/{qbo.realm_id}/TaxCode/{gst['Id']}", json={"Active": False})
+    assert patched.status_code == 200 and patched.json()["TaxCode"]["SyncToken"] == "1"
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "610")
+
+
+def test_unknown_item_or_customer_reference_is_2500(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    line["SalesItemLineDetail"]["ItemRef"] = {"value": "999"}
+    assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "2500")
+    assert_fault(
+        qbo.post("Invoice", invoice(qbo, {"Id": "999"}, qbo.sales_line(item, "1", "1", "1", "GST"))), 400, "2500"
+    )
+
+
+def test_item_on_inactive_income_account_is_610(qbo: Qbo) -> None:
+    old = qbo.named("Account", "Old Sales Income")
+    assert old["Active"] is False
+    response = qbo.post("Item", {"Name": "Legacy", "Type": "Service", "IncomeAccountRef": {"value": old["Id"]}})
+    assert_fault(response, 400, "610")
+
+
+def test_service_item_without_income_account_is_2020(qbo: Qbo) -> None:
+    error = assert_fault(qbo.post("Item", {"Name": "Bare", "Type": "NonInventory"}), 400, "2020")
+    assert error["element"] == "IncomeAccountRef"
+
+
+def test_payment_over_the_open_balance_is_6000(qbo: Qbo) -> None:
+    item, customer = qbo.item(), qbo.customer()
+    created = qbo.create("Invoice", invoice(qbo, customer, qbo.sales_line(item, "1", "100", "100", "GST")))
+    assert created["TotalAmt"] == Decimal("105.00")
+    link = [{"TxnId": created["Id"], "TxnType": "Invoice"}]
+    over = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TotalAmt": Decimal("106"),
+        "Line": [{"Amount": Decimal("106"), "LinkedTxn": link}],
+    }
+    assert_fault(qbo.post("Payment", over), 400, "6000")
+    first = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TotalAmt": Decimal("100"),
+        "Line": [{"Amount": Decimal("100"), "LinkedTxn": link}],
+    }
+    qbo.create("Payment", first)
+    second = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TotalAmt": Decimal("10"),
+        "Line": [{"Amount": Decimal("10"), "LinkedTxn": link}],
+    }
+    assert_fault(qbo.post("Payment", second), 400, "6000")
+
+
+def test_malformed_json_is_2010(qbo: Qbo) -> None:
+    response = qbo.client.post(
+        f"{qbo.base}/customer",
+        content=b'{"DisplayName": ',
+        headers={**qbo.headers(), "Content-Type": "application/json"},
+    )
+    error = assert_fault(response, 400, "2010")
+    assert error["Message"] == "Request has invalid or unsupported property"
+
+
+def test_unknown_id_is_610_and_tax_codes_are_read_only(qbo: Qbo) -> None:
+    assert_fault(qbo.get("Customer", "4242"), 400, "610")
+    assert_fault(qbo.post("TaxCode", {"Name": "Mine"}), 400, "500")
