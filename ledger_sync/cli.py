@@ -1,6 +1,7 @@
 """The `ledger-sync` command line: the entry point for everything."""
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger_sync.settings import Settings
+
+# Prefect's server would phone home for telemetry; this machine (and many customers') has no such network.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(help="Opus Ledger Sync: Service Opus -> QuickBooks Online / Xero.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store's schema.", no_args_is_help=True)
@@ -159,6 +163,12 @@ def demo(
         raise typer.BadParameter("the demo supports --ledger qbo", param_hint="--ledger")
     result = run_demo(home, invoices)
     print_summary(result.first_run)
+    parked = Table(title="Parked records (retried on every run, released when fixed)")
+    for column in ("entity", "source id", "reason"):
+        parked.add_column(column)
+    for entity, source_id, reason in result.parked:
+        parked.add_row(entity, str(source_id), reason)
+    console.print(parked)
     console.print(f"Second run: {result.writes_on_second_run} writes to the ledger ({result.second_run['outcome']}).")
     console.print_json(json.dumps(result.status))
     console.print(f"Sandbox ledger: {result.sandbox_db}")

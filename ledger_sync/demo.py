@@ -37,6 +37,7 @@ class DemoResult:
     second_run: dict[str, object]
     writes_on_second_run: int
     status: dict[str, object]
+    parked: list[tuple[str, int, str]]
     sandbox_db: Path
 
 
@@ -150,6 +151,8 @@ def run_demo(home: Path, invoices: int) -> DemoResult:
             second = sync_company(company_id=company_id, ledger="qbo")
             writes, _ = writes_since(base_url, mark)
             status = company_status(settings, store, company_id, "qbo")
+            connection = store.connection(company_id, "qbo")
+            parked = store.parked_list(connection.id) if connection else []
         finally:
             store.close()
-    return DemoResult(company_id, first, second, writes, status, sandbox.db_path)
+    return DemoResult(company_id, first, second, writes, status, parked, sandbox.db_path)

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: state stores on SQLite and, where the machine runs it, PostgreSQL."""
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -49,3 +50,6 @@ def state_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
     return base
+
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

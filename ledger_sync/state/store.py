@@ -326,14 +326,18 @@ class StateStore:
                     select(EntityMapEntry.entity_type, func.count())
                     .where(EntityMapEntry.connection_id == connection_id)
                     .group_by(EntityMapEntry.entity_type)
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
             parked = dict(
                 session.execute(
                     select(ParkedRecord.entity_type, func.count())
                     .where(ParkedRecord.connection_id == connection_id)
                     .group_by(ParkedRecord.entity_type)
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
         return {t.value: (synced.get(t.value, 0), parked.get(t.value, 0)) for t in EntityType}
 

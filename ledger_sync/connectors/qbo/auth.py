@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 from ledger_sync.connectors.auth import AuthRejected, TokenSet
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.connectors.oauth_client import OAuth2Client, OAuthError
 from ledger_sync.connectors.qbo.config import QboConfig
 
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"

@@ -1,0 +1,163 @@
+"""The accounting API subset under `/api.xro/2.0`: reads with Xero's filters and paging, batched writes.
+
+Authentication, the tenant header and the call limits are enforced by `guard.py` before any of
+these run.
+"""
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ledger_sync.sandboxes.xero import query, wire
+from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
+from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
+from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
+from ledger_sync.sandboxes.xero.responses import JSON, api_error, envelope, problem, xero_json
+from ledger_sync.sandboxes.xero.writes import RESOURCES, apply, elements, parse_body
+
+router = APIRouter(prefix="/api.xro/2.0")
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments")
+_LIST_FILTERS = {
+    "IDs": None,
+    "InvoiceNumbers": "InvoiceNumber",
+    "ContactIDs": "Contact.ContactID",
+    "Statuses": "Status",
+}
+
+
+def books(request: Request, box: Annotated[Sandbox, Depends(sandbox)]) -> Books:
+    return Books(box.store, box.clock, request.state.tenant)
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() == "true"
+
+
+def _unitdp(request: Request) -> int:
+    return 4 if request.query_params.get("unitdp") == "4" else 2
+
+
+def _render(collection: str, doc: dict[str, Any], unitdp: int, with_lines: bool = True) -> dict[str, Any]:
+    """Invoices show UnitAmount at 2 dp unless `unitdp=4`; unpaged lists leave the lines out, as Xero's do."""
+    if collection != "Invoices":
+        return doc
+    if not with_lines:
+        return {key: value for key, value in doc.items() if key != "LineItems"}
+    places = Decimal("0.0001") if unitdp == 4 else Decimal("0.01")
+    lines = [{**line, "UnitAmount": line["UnitAmount"].quantize(places, ROUND_HALF_UP)} for line in doc["LineItems"]]
+    return {**doc, "LineItems": lines}
+
+
+def _filtered(collection: str, docs: list[dict[str, Any]], request: Request) -> list[dict[str, Any]]:
+    params = request.query_params
+    for name, path in _LIST_FILTERS.items():
+        if params.get(name):
+            wanted = {value.strip().casefold() for value in params[name].split(",") if value.strip()}
+            field = (path or ID_FIELDS[collection]).split(".")
+            docs = [doc for doc in docs if str(query.lookup(doc, field)).casefold() in wanted]
+    if collection == "Contacts" and not _flag(request, "includeArchived") and not params.get("IDs"):
+        docs = [doc for doc in docs if doc.get("ContactStatus") != "ARCHIVED"]
+    if params.get("searchTerm"):
+        term = params["searchTerm"].casefold()
+        fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress", "InvoiceNumber", "Reference")
+        docs = [doc for doc in docs if any(term in str(doc.get(field, "")).casefold() for field in fields)]
+    if params.get("where"):
+        predicate = query.where(params["where"])
+        docs = [doc for doc in docs if predicate(doc)]
+    if params.get("order"):
+        docs = query.order(docs, params["order"])
+    return docs
+
+
+@router.get("/{collection}", response_model=None)
+def read_many(collection: str, request: Request, ledger: Annotated[Books, Depends(books)]) -> Response:
+    if collection not in _READABLE:
+        return problem(404, "The resource you're looking for cannot be found")
+    try:
+        docs = _filtered(collection, ledger.all(collection), request)
+    except query.QueryError as bad:
+        return api_error(16, "QueryParseException", str(bad))
+    extra: dict[str, Any] = {}
+    page_param = request.query_params.get("page")
+    paged = page_param is not None and collection in ("Contacts", "Invoices", "Payments")
+    if paged:
+        page = max(1, int(page_param)) if page_param.isdigit() else 1
+        size_param = request.query_params.get("pageSize", "")
+        size = min(MAX_PAGE_SIZE, max(1, int(size_param))) if size_param.isdigit() else PAGE_SIZE
+        count = len(docs)
+        extra["pagination"] = {"page": page, "pageSize": size, "pageCount": math.ceil(count / size), "itemCount": count}
+        docs = docs[(page - 1) * size : page * size]
+    rendered = [_render(collection, doc, _unitdp(request), with_lines=paged) for doc in docs]
+    return xero_json(envelope(collection, rendered, ledger.instant(), **extra))
+
+
+@router.get("/{collection}/{key}", response_model=None)
+def read_one(collection: str, key: str, request: Request, ledger: Annotated[Books, Depends(books)]) -> Response:
+    doc = ledger.find(collection, key) if collection in _READABLE else None
+    if doc is None:
+        return problem(404, "The resource you're looking for cannot be found")
+    return xero_json(envelope(collection, [_render(collection, doc, _unitdp(request))], ledger.instant()))
+
+
+async def _write(
+    collection: str, request: Request, ledger: Books, keys: IdempotencyKeys, create_only: bool
+) -> Response:
+    resource = RESOURCES.get(collection)
+    if resource is None:
+        return problem(404, "The resource you're looking for cannot be found")
+    raw = await request.body()
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        return problem(400, f"The Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters long.")
+    print_ = fingerprint(request.method, str(request.url.path) + "?" + str(request.url.query), raw)
+    with ledger.store.transaction():
+        if key is not None:
+            try:
+                recorded = keys.recall(ledger.tenant, key, print_)
+            except KeyReused:
+                return problem(400, "The Idempotency-Key has already been used for a different request.")
+            if recorded is not None:
+                return Response(recorded.body, status_code=recorded.status, media_type=JSON)
+        try:
+            given = elements(resource, parse_body(raw))
+        except Invalid as bad:
+            return api_error(14, "PostDataInvalidException", "; ".join(bad.messages))
+        summarize = request.query_params.get("summarizeErrors", "true").lower() != "false"
+        outcome = apply(ledger, resource, given, create_only, summarize, _unitdp(request))
+        body = outcome.body
+        if outcome.status == 200:
+            docs = [_render(collection, doc, _unitdp(request)) for doc in body[collection]]
+            body = envelope(collection, docs, ledger.instant())
+        text = wire.dumps(body)
+        if key is not None:
+            keys.remember(ledger.tenant, key, print_, Recorded(outcome.status, text))
+    return Response(text, status_code=outcome.status, media_type=JSON)
+
+
+def _keys(box: Annotated[Sandbox, Depends(sandbox)]) -> IdempotencyKeys:
+    return IdempotencyKeys(box.store, box.clock)
+
+
+@router.put("/{collection}", response_model=None)
+async def create(
+    collection: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    return await _write(collection, request, ledger, keys, create_only=True)
+
+
+@router.post("/{collection}", response_model=None)
+async def create_or_update(
+    collection: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    return await _write(collection, request, ledger, keys, create_only=collection == "Payments")

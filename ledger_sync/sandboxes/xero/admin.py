@@ -1,0 +1,48 @@
+"""Test-only controls (no auth): the request log, edits behind the client's back, the clock."""
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import Response
+
+from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books
+from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
+from ledger_sync.sandboxes.xero.responses import problem, xero_json
+
+router = APIRouter(prefix="/_sandbox")
+
+
+@router.get("/requests", response_model=None)
+def requests_log(box: Annotated[Sandbox, Depends(sandbox)], since: int = 0) -> Response:
+    rows = box.store.execute("SELECT * FROM requests WHERE id > ? ORDER BY id", (since,))
+    entries = [{**dict(row), "write": bool(row["write"])} for row in rows]
+    return xero_json({"requests": entries})
+
+
+@router.get("/tenants", response_model=None)
+def tenants(box: Annotated[Sandbox, Depends(sandbox)]) -> Response:
+    return xero_json({"tenants": box.tenants.organisations()})
+
+
+@router.patch("/tenants/{tenant}/{collection}/{key}", response_model=None)
+def patch_record(
+    tenant: str,
+    collection: str,
+    key: str,
+    changes: Annotated[dict[str, Any], Body()],
+    box: Annotated[Sandbox, Depends(sandbox)],
+) -> Response:
+    """Change a record as a user in Xero's UI would (e.g. archive a tax rate); ids cannot change."""
+    ledger = Books(box.store, box.clock, tenant)
+    doc = ledger.find(collection, key) if collection in ID_FIELDS else None
+    if doc is None:
+        return problem(404, f"No {collection} record {key} in tenant {tenant}")
+    doc.update({name: value for name, value in changes.items() if name != ID_FIELDS[collection]})
+    return xero_json(ledger.save(collection, doc))
+
+
+@router.post("/clock/advance", response_model=None)
+def advance_clock(box: Annotated[Sandbox, Depends(sandbox)], seconds: Annotated[float, Body(embed=True)]) -> Response:
+    box.clock.advance(timedelta(seconds=seconds))
+    return xero_json({"now": box.clock.now().isoformat()})

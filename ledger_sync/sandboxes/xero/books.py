@@ -1,0 +1,72 @@
+"""One organisation's records as the accounting rules see them: look-ups, saving, the sandbox date."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from ledger_sync.sandboxes.clock import ScaledClock
+from ledger_sync.sandboxes.xero import wire
+from ledger_sync.sandboxes.xero.store import Store
+
+ID_FIELDS = {
+    "Accounts": "AccountID",
+    "TaxRates": "TaxType",
+    "Contacts": "ContactID",
+    "Items": "ItemID",
+    "Invoices": "InvoiceID",
+    "Payments": "PaymentID",
+}
+"""The key each collection's documents are stored under."""
+
+ALT_KEYS = {"Accounts": "Code", "Contacts": "ContactNumber", "Items": "Code", "Invoices": "InvoiceNumber"}
+"""The human key Xero also accepts in place of the id (e.g. `GET /Invoices/INV-0001`)."""
+
+
+class Invalid(Exception):
+    """An element breaks Xero's rules; `messages` become its ValidationErrors."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+class Books:
+    def __init__(self, store: Store, clock: ScaledClock, tenant: str) -> None:
+        self.store = store
+        self.clock = clock
+        self.tenant = tenant
+
+    def all(self, collection: str) -> list[dict[str, Any]]:
+        return self.store.all(self.tenant, collection)
+
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        return self.store.get(self.tenant, collection, doc_id)
+
+    def find(self, collection: str, key: object) -> dict[str, Any] | None:
+        """By id, else by the collection's human key (case-insensitive, as Xero matches them)."""
+        if not isinstance(key, str) or not key:
+            return None
+        found = self.get(collection, key) or self.get(collection, key.lower())
+        if found is not None or collection not in ALT_KEYS:
+            return found
+        wanted = key.casefold()
+        field = ALT_KEYS[collection]
+        return next((doc for doc in self.all(collection) if str(doc.get(field, "")).casefold() == wanted), None)
+
+    def save(self, collection: str, doc: dict[str, Any]) -> dict[str, Any]:
+        doc["UpdatedDateUTC"] = self.stamp()
+        self.store.put(self.tenant, collection, doc[ID_FIELDS[collection]], doc)
+        return doc
+
+    def stamp(self) -> str:
+        return wire.ms_date(self.clock.now())
+
+    def instant(self) -> str:
+        return wire.ms_instant(self.clock.now())
+
+    def today(self) -> date:
+        return self.clock.now().date()
+
+    @staticmethod
+    def new_id() -> str:
+        return str(uuid.uuid4())

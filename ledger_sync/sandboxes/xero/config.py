@@ -1,0 +1,27 @@
+"""Knobs of the Xero sandbox, read from XERO_SANDBOX_* environment variables."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class XeroSandboxConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XERO_SANDBOX_", extra="ignore")
+
+    db_path: Path = Path(".ledger-sync/xero-sandbox.db")
+    time_scale: float = 1.0
+    """Sandbox seconds per real second: token lifetimes and rate windows pass faster."""
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-secret"
+    auto_consent: bool = False
+    """Skip the consent page: `authorize` redirects straight back with a code."""
+    tenants: int = 1
+    """Organisations the user can connect; with 2+ the consent page shows a tenant picker."""
+    access_token_ttl: int = 1800
+    refresh_grace_seconds: int = 1800
+    """How long a used refresh token still answers (with the pair issued on its first use)."""
+    refresh_idle_ttl: int = 60 * 86400
+    per_minute: int = 60
+    per_day: int = 5000
+    concurrent: int = 5
+    app_per_minute: int = 10000

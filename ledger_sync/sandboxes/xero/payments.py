@@ -1,0 +1,82 @@
+"""Payments against sales invoices: AUTHORISED invoice, amount within what is due, a payable account."""
+
+from decimal import Decimal
+from typing import Any
+
+from ledger_sync.sandboxes.xero import invoices, wire
+from ledger_sync.sandboxes.xero.books import Books, Invalid
+from ledger_sync.sandboxes.xero.taxmath import cents, number
+
+EXCEEDS = "Payment amount exceeds the amount outstanding on this document"
+
+
+def existing(books: Books, element: dict[str, Any]) -> None:
+    """Payments are only ever created (an update is a delete, which the sandbox does not model)."""
+    return None
+
+
+def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> dict[str, Any]:
+    errors: list[str] = []
+    invoice = _invoice(books, element.get("Invoice"), element.get("InvoiceNumber"), errors)
+    account = _account(books, element.get("Account"), errors)
+    amount = Decimal(0)
+    try:
+        amount = cents(number(element.get("Amount"), "Amount"))
+        if amount <= 0:
+            errors.append("Payment amount must be greater than zero.")
+        elif invoice is not None and invoice["Status"] == "AUTHORISED" and amount > invoice["AmountDue"]:
+            errors.append(EXCEEDS)
+    except Invalid as bad:
+        errors.extend(bad.messages)
+    try:
+        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+    except ValueError:
+        errors.append("Date is not a valid date.")
+    if errors or invoice is None or account is None:
+        raise Invalid(*errors)
+    date_value, _ = wire.day_fields(day)
+    payment = {
+        "PaymentID": books.new_id(),
+        "Date": date_value,
+        "BankAmount": amount,
+        "Amount": amount,
+        "Reference": str(element.get("Reference", "")),
+        "CurrencyRate": Decimal("1.000000"),
+        "PaymentType": "ACCRECPAYMENT",
+        "Status": "AUTHORISED",
+        "IsReconciled": bool(element.get("IsReconciled", False)),
+        "HasAccount": True,
+        "HasValidationErrors": False,
+        "Account": {"AccountID": account["AccountID"], "Code": account["Code"]},
+        "Invoice": {
+            "Type": invoice["Type"],
+            "InvoiceID": invoice["InvoiceID"],
+            "InvoiceNumber": invoice["InvoiceNumber"],
+            "Contact": invoice["Contact"],
+            "CurrencyCode": invoice["CurrencyCode"],
+        },
+    }
+    books.save("Payments", payment)
+    invoices.record_payment(books, invoice, payment)
+    return payment
+
+
+def _invoice(books: Books, given: Any, number_: Any, errors: list[str]) -> dict[str, Any] | None:
+    key = (given.get("InvoiceID") or given.get("InvoiceNumber")) if isinstance(given, dict) else number_
+    invoice = books.find("Invoices", key) if key else None
+    if invoice is None:
+        errors.append("Invoice could not be found." if key else "An Invoice must be specified for the payment.")
+    elif invoice["Status"] != "AUTHORISED":
+        errors.append("Payment cannot be applied: the invoice must be AUTHORISED.")
+    return invoice
+
+
+def _account(books: Books, given: Any, errors: list[str]) -> dict[str, Any] | None:
+    key = (given.get("AccountID") or given.get("Code")) if isinstance(given, dict) else None
+    account = books.find("Accounts", key) if key else None
+    if account is None:
+        errors.append("Account could not be found." if key else "An Account must be specified for the payment.")
+    elif account.get("Status") != "ACTIVE" or not (account["Type"] == "BANK" or account.get("EnablePaymentsToAccount")):
+        errors.append("Account type is invalid for making a payment to/from")
+        return None
+    return account
