@@ -6,7 +6,6 @@ suggested mapping, syncs, then syncs again to show that a re-run writes nothing.
 """
 
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
 from ledger_sync.connectors.service_opus.seed import seed
-from ledger_sync.onboarding import apply_suggested_mapping, complete_authorization
+from ledger_sync.onboarding import (
+    apply_suggested_mapping,
+    exchange_authorization,
+    save_connection,
+    start_authorization,
+)
 from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
 from ledger_sync.sandboxes.serve import serving
 from ledger_sync.settings import Settings
@@ -81,23 +85,17 @@ def add_problem_records(engine: Engine, company_id: int) -> None:
             session.add(invoice)
 
 
-def connect_with_auto_consent(settings: Settings, store: StateStore, company_id: int) -> int:
+def connect_with_auto_consent(settings: Settings, store: StateStore, company_id: int, ledger: str = "qbo") -> int:
     """Follow the authorize URL to the sandbox's immediate redirect, check `state`, exchange the code."""
-    from ledger_sync.connectors.qbo import QboConfig, QboOAuth
-
-    state = secrets.token_urlsafe(16)
-    oauth = QboOAuth(QboConfig.from_settings(settings))
-    try:
-        authorize = oauth.authorization_url(state)
-    finally:
-        oauth.close()
-    response = httpx.get(authorize, follow_redirects=False, timeout=30)
+    start = start_authorization(settings, ledger)
+    response = httpx.get(start.url, follow_redirects=False, timeout=30)
     if response.status_code not in (302, 303):
         raise RuntimeError(f"the authorize endpoint answered {response.status_code}, not a redirect")
     query = parse_qs(urlsplit(response.headers["location"]).query)
-    if query.get("state") != [state]:
+    if query.get("state") != [start.state]:
         raise RuntimeError("the authorization redirect carried the wrong state")
-    return complete_authorization(settings, store, company_id, "qbo", query["code"][0], query["realmId"][0])
+    tokens = exchange_authorization(settings, ledger, query["code"][0], start.code_verifier)
+    return save_connection(settings, store, company_id, ledger, query["realmId"][0], tokens)
 
 
 @contextmanager

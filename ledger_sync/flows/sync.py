@@ -8,6 +8,8 @@ from typing import Literal, TypeVar
 
 from prefect import flow
 
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.settings import Settings
 from ledger_sync.tasks.check import check_invoices, check_payments
@@ -30,26 +32,33 @@ def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, 
         page = extract(job, page.next_after, size)
 
 
-@flow(name="sync-company")
-def sync_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> dict[str, object]:
-    """Push one company's locked invoices and collected payments into its ledger, exactly once."""
-    job = open_job(Settings(), company_id, ledger, kind="sync")
+def run_sync(company_id: int, ledger: str, kind: str, scope: SyncScope, page_size: int) -> dict[str, object]:
+    """The sync itself, shared by every flow that syncs (hourly, backfill, live)."""
+    job = open_job(Settings(), company_id, ledger, kind, scope)
     try:
         chart = read_ledger_chart(job)
         gate = check_run_gates(job, chart)
         if not gate.passed:
             return report_run(job, gate)
 
-        for page in pages(extract_invoices, job, page_size):
-            page = check_invoices(job, chart, page)
-            load_customers(job, page)
-            load_items(job, page)
-            load_invoices(job, chart, page)
+        if scope.covers(EntityType.INVOICE):
+            for page in pages(extract_invoices, job, page_size):
+                page = check_invoices(job, chart, page)
+                load_customers(job, page)
+                load_items(job, page)
+                load_invoices(job, chart, page)
 
-        for page in pages(extract_payments, job, page_size):
-            page = check_payments(job, page)
-            load_payments(job, page)
+        if scope.covers(EntityType.PAYMENT):
+            for page in pages(extract_payments, job, page_size):
+                page = check_payments(job, page)
+                load_payments(job, page)
 
         return report_run(job, gate)
     finally:
         job.close()
+
+
+@flow(name="sync-company")
+def sync_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> dict[str, object]:
+    """Push one company's locked invoices and collected payments into its ledger, exactly once."""
+    return run_sync(company_id, ledger, "sync", SyncScope(), page_size)

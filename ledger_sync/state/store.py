@@ -19,6 +19,7 @@ from ledger_sync.state.db import make_engine, session_scope, upgrade_state
 from ledger_sync.state.models import (
     Checkpoint,
     Connection,
+    ConnectionStatus,
     EntityMapEntry,
     Mapping,
     MappingKind,
@@ -141,6 +142,28 @@ class StateStore:
             if row is None:
                 raise LookupError(f"no connection {connection_id}")
             return _info(row)
+
+    def refresh_token(self, connection_id: int, cipher: TokenCipher) -> str | None:
+        """The decrypted refresh token (for revocation only: connectors get tokens via the provider)."""
+        with self.sessions() as session:
+            row = session.get(Connection, connection_id)
+            return cipher.decrypt(row.refresh_token_enc) if row and row.refresh_token_enc else None
+
+    def disconnect(self, connection_id: int) -> None:
+        with session_scope(self.sessions) as session:
+            row = session.get(Connection, connection_id)
+            if row is not None:
+                row.access_token_enc = row.refresh_token_enc = None
+                row.access_expires_at = row.refresh_expires_at = None
+                row.status = ConnectionStatus.DISCONNECTED
+
+    def set_auto_sync(self, connection_id: int, *, invoices: bool, payments: bool) -> None:
+        """The Automatic Invoice Sync and Automatic Payment Sync toggles."""
+        with session_scope(self.sessions) as session:
+            row = session.get(Connection, connection_id)
+            if row is None:
+                raise LookupError(f"no connection {connection_id}")
+            row.auto_invoice_sync, row.auto_payment_sync = invoices, payments
 
     # mapping
 

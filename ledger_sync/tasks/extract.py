@@ -53,8 +53,8 @@ class PaymentPage:
 
 
 def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -> tuple[Cursor | None, set[int]]:
-    """Where this page starts, and which parked ids to retry (first page of the run only)."""
-    if after is not None:
+    """Where this page starts, and which parked ids to retry (first page of an incremental run only)."""
+    if after is not None or job.scope.ranged:
         return after, set()
     return job.store.checkpoint(job.connection.id, entity_type), set(job.store.parked(job.connection.id, entity_type))
 
@@ -62,15 +62,17 @@ def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -
 @task(name="extract-invoices", cache_policy=NO_CACHE)
 def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> InvoicePage:
     start, retry_ids = _resume_point(job, EntityType.INVOICE, after)
-    fresh = job.source.invoices(job.company_id, after=start, limit=page_size)
+    fresh = job.source.invoices(
+        job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
+    )
     fresh_ids = {i.id for i in fresh}
     retries = job.source.invoices(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
     invoices = retries + fresh
     # Parked customers and items are retried with the invoices that need them.
     customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
-    customer_ids |= set(job.store.parked(job.connection.id, EntityType.CUSTOMER)) if after is None else set()
+    customer_ids |= set(job.store.parked(job.connection.id, EntityType.CUSTOMER)) if retry_ids else set()
     product_ids = {line.product_id for i in invoices for line in i.lines}
-    product_ids |= set(job.store.parked(job.connection.id, EntityType.ITEM)) if after is None else set()
+    product_ids |= set(job.store.parked(job.connection.id, EntityType.ITEM)) if retry_ids else set()
     return InvoicePage(
         fresh=fresh,
         retries=retries,
@@ -83,7 +85,9 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
 @task(name="extract-payments", cache_policy=NO_CACHE)
 def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> PaymentPage:
     start, retry_ids = _resume_point(job, EntityType.PAYMENT, after)
-    fresh = job.source.payments(job.company_id, after=start, limit=page_size)
+    fresh = job.source.payments(
+        job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
+    )
     fresh_ids = {p.id for p in fresh}
     retries = job.source.payments(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
     invoice_ids = sorted({p.invoice_id for p in retries + fresh})

@@ -9,6 +9,7 @@ from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.ledger import LedgerConnector
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.scope import SyncScope
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -24,6 +25,8 @@ class RunStats:
     parked: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=dict)
+    would_write: dict[str, int] = field(default_factory=dict)
+    """Dry runs only: writes a real run would have made."""
 
     def add(self, counter: str, entity_type: str, n: int = 1) -> None:
         if n:
@@ -42,6 +45,7 @@ class SyncJob:
     ledger: LedgerConnector
     mapping: LedgerMapping
     tax_rates: dict[int, SourceTaxRate]
+    scope: SyncScope = field(default_factory=SyncScope)
     stats: RunStats = field(default_factory=RunStats)
 
     @property
@@ -59,7 +63,7 @@ class NotConnected(RuntimeError):
 
 
 @task(name="open-job", cache_policy=NO_CACHE)
-def open_job(settings: Settings, company_id: int, ledger: str, kind: str) -> SyncJob:
+def open_job(settings: Settings, company_id: int, ledger: str, kind: str, scope: SyncScope | None = None) -> SyncJob:
     """Open the state store, the source and the ledger connector, and record the run's start."""
     store = StateStore.open(settings)
     connection = store.connection(company_id, ledger)
@@ -77,4 +81,5 @@ def open_job(settings: Settings, company_id: int, ledger: str, kind: str) -> Syn
         ledger=open_ledger(settings, store, connection),
         mapping=store.load_mapping(connection.id),
         tax_rates={r.id: r for r in source.tax_rates(company_id)},
+        scope=scope or SyncScope(),
     )

@@ -52,9 +52,11 @@ def idempotency_key(job: SyncJob, record: LedgerRecord) -> str:
     return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash))
 
 
-def _checkpoint(candidates: Sequence[Candidate], handled: set[int]) -> Cursor | None:
-    """The last cursor before which every checkpointed candidate is handled."""
+def _checkpoint(candidates: Sequence[Candidate] | None, handled: set[int]) -> Cursor | None:
+    """The last cursor before which every checkpointed candidate is handled (None: ranged runs never move it)."""
     mark = None
+    if candidates is None:
+        return None
     for candidate in candidates:
         if candidate.cursor is None:
             continue
@@ -109,8 +111,13 @@ def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate])
             continue
         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
         ops.append(WriteOp(candidate.record, idempotency_key(job, candidate.record), existing))
+    if job.scope.dry_run:
+        job.stats.add("would_write", kind, len(ops))
+        job.stats.add("parked", kind, len(parks))
+        return
+    checkpoint = None if job.scope.ranged else candidates
     job.stats.add("parked", kind, len(parks))
-    job.store.record_batch(connection_id, entity_type, parked=parks, checkpoint=_checkpoint(candidates, handled))
+    job.store.record_batch(connection_id, entity_type, parked=parks, checkpoint=_checkpoint(checkpoint, handled))
     for start in range(0, len(ops), job.ledger.max_batch_size):
         chunk = ops[start : start + job.ledger.max_batch_size]
         try:
@@ -136,7 +143,7 @@ def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate])
                 job.stats.add("unknown", kind)
         job.stats.add("parked", kind, len(refused))
         job.store.record_batch(
-            connection_id, entity_type, synced=synced, parked=refused, checkpoint=_checkpoint(candidates, handled)
+            connection_id, entity_type, synced=synced, parked=refused, checkpoint=_checkpoint(checkpoint, handled)
         )
 
 
@@ -178,7 +185,8 @@ def load_items(job: SyncJob, page: InvoicePage) -> None:
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     fresh = {i.id for i in page.fresh}
     gone = [i.id for i in page.retries if i.status != "locked"]
-    job.store.release(job.connection.id, EntityType.INVOICE, gone)
+    if not job.scope.dry_run:
+        job.store.release(job.connection.id, EntityType.INVOICE, gone)
     job.stats.add("skipped", "invoice", len(gone))
     customers = job.store.mapped(job.connection.id, EntityType.CUSTOMER, page.customers)
     items = job.store.mapped(job.connection.id, EntityType.ITEM, page.products)
@@ -237,7 +245,8 @@ def _for(parking: Parking, source_id: int) -> Parking:
 def load_payments(job: SyncJob, page: PaymentPage) -> None:
     fresh = {p.id for p in page.fresh}
     gone = [p.id for p in page.retries if p.status != "collected"]
-    job.store.release(job.connection.id, EntityType.PAYMENT, gone)
+    if not job.scope.dry_run:
+        job.store.release(job.connection.id, EntityType.PAYMENT, gone)
     job.stats.add("skipped", "payment", len(gone))
     invoices = job.store.mapped(job.connection.id, EntityType.INVOICE, page.invoices)
     customer_ids = {i.customer_id for i in page.invoices.values() if i.customer_id is not None}

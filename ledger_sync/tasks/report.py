@@ -8,12 +8,14 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
-COUNTERS = ("created", "updated", "unchanged", "parked", "skipped", "unknown")
+COUNTERS = ("created", "updated", "unchanged", "parked", "skipped", "unknown", "would_write")
 
 
 def _outcome(job: SyncJob, gate: GateReport) -> str:
     if not gate.passed:
         return "stopped_at_gate"
+    if job.scope.dry_run:
+        return "dry_run"
     return "completed_with_pending" if job.stats.unknown else "completed"
 
 
@@ -27,6 +29,12 @@ def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
         "company_id": job.company_id,
         "ledger": job.connection.ledger,
         "outcome": _outcome(job, gate),
+        "scope": {
+            "since": job.scope.since.isoformat() if job.scope.since else None,
+            "until": job.scope.until.isoformat() if job.scope.until else None,
+            "entity_types": sorted(job.scope.entity_types),
+            "dry_run": job.scope.dry_run,
+        },
         "entities": entities,
         "api_calls": job.ledger.calls,
         "gates": gate.checks,

@@ -5,7 +5,7 @@ order the checkpoints use, so a checkpoint is always a prefix of what was extrac
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine, func, select, tuple_
@@ -59,15 +59,27 @@ class ServiceOpusSource:
             return [SourceCategory(r.id, r.name) for r in rows]
 
     def invoices(
-        self, company_id: int, *, after: Cursor | None, limit: int, ids: Iterable[int] = ()
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        ids: Iterable[int] = (),
+        since: date | None = None,
+        until: date | None = None,
     ) -> list[SourceInvoice]:
-        """Locked invoices past `after` in checkpoint order, or (with `ids`) those invoices in any status."""
+        """Locked invoices past `after` in checkpoint order, issued within since..until when given;
+        or (with `ids`) those invoices in any status."""
         query = select(Invoice).where(Invoice.company_id == company_id)
         wanted = sorted(ids)
         if wanted:
             query = query.where(Invoice.id.in_(wanted)).order_by(Invoice.id)
         else:
             query = query.where(Invoice.status == InvoiceStatus.LOCKED, Invoice.locked_at.is_not(None))
+            if since is not None:
+                query = query.where(Invoice.issue_date >= since)
+            if until is not None:
+                query = query.where(Invoice.issue_date <= until)
             if after is not None:
                 query = query.where(tuple_(Invoice.locked_at, Invoice.id) > tuple_(*_naive(after)))
             query = query.order_by(Invoice.locked_at, Invoice.id).limit(limit)
@@ -106,15 +118,27 @@ class ServiceOpusSource:
             ]
 
     def payments(
-        self, company_id: int, *, after: Cursor | None, limit: int, ids: Iterable[int] = ()
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        ids: Iterable[int] = (),
+        since: date | None = None,
+        until: date | None = None,
     ) -> list[SourcePayment]:
-        """Collected payments past `after` in checkpoint order, or (with `ids`) those payments in any status."""
+        """Collected payments past `after` in checkpoint order, collected within since..until when given;
+        or (with `ids`) those payments in any status."""
         query = select(Payment).where(Payment.company_id == company_id)
         wanted = sorted(ids)
         if wanted:
             query = query.where(Payment.id.in_(wanted)).order_by(Payment.id)
         else:
             query = query.where(Payment.status == PaymentStatus.COLLECTED, Payment.collected_at.is_not(None))
+            if since is not None:
+                query = query.where(Payment.collected_at >= datetime.combine(since, time.min))
+            if until is not None:
+                query = query.where(Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min))
             if after is not None:
                 query = query.where(tuple_(Payment.collected_at, Payment.id) > tuple_(*_naive(after)))
             query = query.order_by(Payment.collected_at, Payment.id).limit(limit)
