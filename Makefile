@@ -20,7 +20,14 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check ledger_sync tests bench
 
-test: $(STAMP) lint
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "chromium is not installed and this is not root: browser tests will be skipped"; fi
+
+test: $(STAMP) lint | $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP)
