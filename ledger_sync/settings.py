@@ -39,6 +39,37 @@ class Settings(BaseSettings):
     qbo_scope: str = "com.intuit.quickbooks.accounting"
     qbo_minor_version: int = 75
 
+    xero_api_base: str = "https://api.xero.com/api.xro/2.0"
+    xero_connections_url: str = "https://api.xero.com/connections"
+    xero_authorize_url: str = "https://login.xero.com/identity/connect/authorize"
+    xero_token_url: str = "https://identity.xero.com/connect/token"
+    xero_revoke_url: str = "https://identity.xero.com/connect/revocation"
+    xero_client_id: str = ""
+    xero_client_secret: SecretStr = SecretStr("")
+    """Empty: a public PKCE client (the code verifier alone proves the exchange)."""
+    xero_redirect_uri: str = "http://127.0.0.1:8000/integrations/accounting/xero/callback"
+    xero_scopes: str = "offline_access accounting.contacts accounting.settings accounting.transactions"
+    """Apps created from 2026-03-02 need granular scopes (accounting.invoices, accounting.payments, ...)."""
+    xero_minute_window_seconds: float = 60.0
+    """Length of Xero's per-minute call window; only a time-scaled sandbox shortens it."""
+
+    work_pool: str = "ledger-sync"
+    """The Prefect work pool (process type) the deployments run on."""
+    company_api_calls_per_minute: int = 450
+    """Prefect rate limit per company across all workers (QBO allows 500/min per realm; Xero 60)."""
+    company_api_burst: int = 10
+    """Calls a company may spend at once before the rate limit paces them (QBO: 10 per second)."""
+    company_slot_timeout_seconds: float = 3600.0
+    """How long a run waits for another sync of the same company to finish."""
+
+    web_base_url: str = "http://127.0.0.1:8000"
+    """Where `ledger-sync web` is reached; an https URL makes the session cookie Secure."""
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    """The settings page's admin credential. Required to serve the page."""
+    session_secret: SecretStr | None = None
+    """Signs the settings page's session cookie. Required outside demo mode."""
+
     @cached_property
     def resolved_state_url(self) -> str:
         return self.state_url or f"sqlite:///{self.home / 'state.db'}"

@@ -49,10 +49,11 @@ def state_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         return f"sqlite:///{tmp_path_factory.mktemp('state') / 'state.db'}"
     base = request.getfixturevalue("postgres_schema_url")
     engine = sa.create_engine(base)
-    with engine.begin() as conn:  # a clean schema per test
-        for table in ("alembic_version", "sync_runs", "parked_records", "checkpoints", "entity_map", "mappings",
-                      "connections"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    existing = sa.MetaData()
+    existing.reflect(engine)
+    existing.drop_all(engine)  # a clean schema per test
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return base
 

@@ -140,6 +140,8 @@ def payment_record(
     if deposit is None:
         raise TransformProblem("No Undeposited Funds account is mapped")
     assert payment.collected_at is not None
+    if cents(payment.amount) != payment.amount:
+        raise TransformProblem(f"Payment amount {payment.amount.normalize()} is not a whole number of cents")
     return PaymentRecord(
         source_id=payment.id,
         invoice_ref=invoice_ref,

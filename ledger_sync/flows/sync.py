@@ -32,10 +32,26 @@ def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, 
         page = extract(job, page.next_after, size)
 
 
-def run_sync(company_id: int, ledger: str, kind: str, scope: SyncScope, page_size: int) -> dict[str, object]:
+class SyncHooks:
+    """What a deployment adds around the sync: wrap the job's ledger (rate limits), follow pages (progress)."""
+
+    def opened(self, job: SyncJob) -> None:
+        """The job is open; nothing was read from the ledger yet."""
+
+    def page_done(self, job: SyncJob, entity_type: EntityType, records: int) -> None:
+        """A page of `records` source records was checked and loaded."""
+
+
+NO_HOOKS = SyncHooks()
+
+
+def run_sync(
+    company_id: int, ledger: str, kind: str, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
+) -> dict[str, object]:
     """The sync itself, shared by every flow that syncs (hourly, backfill, live)."""
     job = open_job(Settings(), company_id, ledger, kind, scope)
     try:
+        hooks.opened(job)
         chart = read_ledger_chart(job)
         gate = check_run_gates(job, chart)
         if not gate.passed:
@@ -47,11 +63,13 @@ def run_sync(company_id: int, ledger: str, kind: str, scope: SyncScope, page_siz
                 load_customers(job, page)
                 load_items(job, page)
                 load_invoices(job, chart, page)
+                hooks.page_done(job, EntityType.INVOICE, len(page))
 
         if scope.covers(EntityType.PAYMENT):
             for page in pages(extract_payments, job, page_size):
                 page = check_payments(job, page)
                 load_payments(job, page)
+                hooks.page_done(job, EntityType.PAYMENT, len(page))
 
         return report_run(job, gate)
     finally:

@@ -100,6 +100,25 @@ class EntityMapEntry(StateBase):
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class WriteIntent(StateBase):
+    """A create sent (or about to be sent) whose outcome is not known yet.
+
+    Committed before the write goes out and deleted in the same transaction that records the outcome,
+    so after a crash or an ambiguous failure the next run knows to look the record up by its external
+    id in the ledger before creating it again.
+    """
+
+    __tablename__ = "write_intents"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    first_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Checkpoint(StateBase):
     """How far extraction has got for one entity type: (watermark_at, watermark_id) is done."""
 
@@ -146,3 +165,17 @@ class SyncRun(StateBase):
     """running | completed | stopped_at_gate | failed"""
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     report_path: Mapped[str | None] = mapped_column(String(1000))
+
+
+class PendingAuthorization(StateBase):
+    """A ledger authorization in flight, single use: the `state` sent to the provider with its PKCE
+    verifier, or tokens waiting for the admin to pick a Xero organisation. Secrets are encrypted."""
+
+    __tablename__ = "pending_authorizations"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The OAuth `state` while consent is pending; a fresh random key while a tenant is being picked."""
+    company_id: Mapped[int]
+    ledger: Mapped[str] = mapped_column(String(16))
+    code_verifier_enc: Mapped[str | None] = mapped_column(Text)
+    tokens_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,7 @@ from ledger_sync.state.models import (
     MappingKind,
     ParkedRecord,
     SyncRun,
+    WriteIntent,
     utcnow,
 )
 from ledger_sync.state.tokens import TokenCipher, store_tokens
@@ -67,6 +68,13 @@ class Parking:
     detail: str | None = None
     fingerprint: str | None = None
     retry_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    source_id: int
+    content_hash: str
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -246,7 +254,7 @@ class StateStore:
         parked: Sequence[Parking] = (),
         checkpoint: tuple[datetime, int] | None = None,
     ) -> None:
-        """Commit one batch's results together: entity map rows, parked rows, and the checkpoint."""
+        """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint."""
         kind = entity_type.value
         with session_scope(self.sessions) as session:
             touched = [s.source_id for s in synced] + [p.source_id for p in parked]
@@ -303,8 +311,53 @@ class StateStore:
                 row.fingerprint, row.retry_after = park.fingerprint, park.retry_after
                 row.attempts = (row.attempts or 0) + 1
                 row.last_attempt_at = utcnow()
+            self._delete_intents(session, connection_id, kind, touched)
             if checkpoint is not None:
                 self._advance(session, connection_id, kind, checkpoint)
+
+    def intents(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
+        """Creates sent earlier whose outcome was never learned, by source id."""
+        ids = sorted(set(source_ids))
+        found: dict[int, Intent] = {}
+        with self.sessions() as session:
+            for start in range(0, len(ids), 500):
+                rows = session.scalars(
+                    select(WriteIntent).where(
+                        WriteIntent.connection_id == connection_id,
+                        WriteIntent.entity_type == entity_type.value,
+                        WriteIntent.source_id.in_(ids[start : start + 500]),
+                    )
+                )
+                found.update({r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key) for r in rows})
+        return found
+
+    def add_intents(self, connection_id: int, entity_type: EntityType, intents: Sequence[Intent]) -> None:
+        """Record creates about to be sent (committed before they go out); a newer intent replaces an older."""
+        if not intents:
+            return
+        with session_scope(self.sessions) as session:
+            self._delete_intents(session, connection_id, entity_type.value, [i.source_id for i in intents])
+            session.add_all(
+                WriteIntent(
+                    connection_id=connection_id,
+                    entity_type=entity_type.value,
+                    source_id=i.source_id,
+                    content_hash=i.content_hash,
+                    idempotency_key=i.idempotency_key,
+                )
+                for i in intents
+            )
+
+    @staticmethod
+    def _delete_intents(session: Session, connection_id: int, kind: str, source_ids: list[int]) -> None:
+        if source_ids:
+            session.execute(
+                delete(WriteIntent).where(
+                    WriteIntent.connection_id == connection_id,
+                    WriteIntent.entity_type == kind,
+                    WriteIntent.source_id.in_(source_ids),
+                )
+            )
 
     def release(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> None:
         """Forget parked rows whose records no longer need syncing (e.g. an invoice voided since)."""

@@ -5,6 +5,7 @@ from decimal import Decimal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ledger_sync.core.money import MoneyError
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import SourceInvoice
 from ledger_sync.core.transform import total_due
@@ -47,6 +48,16 @@ def _invoice_row(job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, custo
     )
 
 
+def _total_or_none(job: SyncJob, invoice: SourceInvoice | None) -> Decimal | None:
+    """The invoice's total, or None when it has none (missing invoice, or non-finite amounts, parked itself)."""
+    if invoice is None:
+        return None
+    try:
+        return total_due(invoice, job.tax_rates)
+    except MoneyError:
+        return None
+
+
 def _park_all(page: InvoicePage | PaymentPage, entity_type: EntityType, reasons: dict[int, str]) -> None:
     for source_id, reason in reasons.items():
         page.parked[(entity_type, source_id)] = Parking(source_id, "check", reason)
@@ -86,7 +97,7 @@ def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
                 source_id=payment.id,
                 invoice_id=invoice.id if invoice else None,
                 amount=payment.amount,
-                invoice_total=total_due(invoice, job.tax_rates) if invoice else None,
+                invoice_total=_total_or_none(job, invoice),
                 already_paid=already,
                 invoice_status=invoice.status if invoice else None,
             )

@@ -1,5 +1,6 @@
 """Run-level gates: the ledger chart is read once, then the mapping and the connection are checked."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -7,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.mapping import AccountRole
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.expectations.inputs import (
     AccountMappingRow,
     ConnectionRow,
@@ -15,6 +16,7 @@ from ledger_sync.expectations.inputs import (
     RunGateInputs,
     TaxRateMappingRow,
 )
+from ledger_sync.state.store import ConnectionInfo
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -36,21 +38,33 @@ def read_ledger_chart(job: SyncJob) -> LedgerChart:
 
 def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) -> RunGateInputs:
     """The rows the run-level expectations look at: every mapping paired with what the ledger says of it."""
+    connection = job.store.connection_by_id(job.connection.id)
+    return mapping_gate_inputs(job.tax_rates.values(), job.mapping, chart, categories, connection)
+
+
+def mapping_gate_inputs(
+    tax_rates: Iterable[SourceTaxRate],
+    mapping: LedgerMapping,
+    chart: LedgerChart,
+    categories: dict[int, str],
+    connection: ConnectionInfo,
+) -> RunGateInputs:
+    """`gate_inputs` outside a sync run (the settings page's validation panel checks the same things)."""
     tax_rows = []
-    for rate in job.tax_rates.values():
+    for rate in tax_rates:
         if not rate.active:
             continue
-        ledger_id = job.mapping.tax_rates.get(rate.id)
+        ledger_id = mapping.tax_rates.get(rate.id)
         found = chart.tax_rates.get(ledger_id) if ledger_id else None
         tax_rows.append(
             TaxRateMappingRow(
                 rate.id, rate.name, rate.rate, ledger_id, found.name if found else None, found.active if found else None
             )
         )
-    roles = [(role.value, role.label, job.mapping.accounts.get(role), role.fitting_types) for role in AccountRole]
+    roles = [(role.value, role.label, mapping.accounts.get(role), role.fitting_types) for role in AccountRole]
     roles += [
         (f"category:{cid}", f"Category '{categories.get(cid, cid)}'", account, ("income",))
-        for cid, account in job.mapping.categories.items()
+        for cid, account in mapping.categories.items()
     ]
     account_rows = []
     for role, label, ledger_id, types in roles:
@@ -66,7 +80,6 @@ def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) ->
                 types,
             )
         )
-    connection = job.store.connection_by_id(job.connection.id)
     return RunGateInputs(
         tax_rates=tax_rows,
         accounts=account_rows,

@@ -25,6 +25,8 @@ class RunStats:
     parked: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=dict)
+    recovered: dict[str, int] = field(default_factory=dict)
+    """Found in the ledger after an earlier attempt whose outcome was unknown."""
     would_write: dict[str, int] = field(default_factory=dict)
     """Dry runs only: writes a real run would have made."""
 

@@ -26,7 +26,7 @@ from ledger_sync.core.transform import (
     payment_record,
 )
 from ledger_sync.state.models import utcnow
-from ledger_sync.state.store import MappedEntity, Parking, Synced
+from ledger_sync.state.store import Intent, MappedEntity, Parking, Synced
 from ledger_sync.tasks.extract import InvoicePage, PaymentPage
 from ledger_sync.tasks.gate import LedgerChart
 from ledger_sync.tasks.job import SyncJob
@@ -53,7 +53,7 @@ def idempotency_key(job: SyncJob, record: LedgerRecord) -> str:
 
 
 def _checkpoint(candidates: Sequence[Candidate] | None, handled: set[int]) -> Cursor | None:
-    """The last cursor before which every checkpointed candidate is handled (None: ranged runs never move it)."""
+    """The last cursor up to which every checkpointed candidate is handled (None: ranged runs never move it)."""
     mark = None
     if candidates is None:
         return None
@@ -79,11 +79,56 @@ def _refused(job: SyncJob, outcome: WriteOutcome, now: datetime) -> Parking:
     )
 
 
-def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
-    logger = get_run_logger()
-    kind, connection_id, now = entity_type.value, job.connection.id, utcnow()
-    mapped = job.store.mapped(connection_id, entity_type, [c.source_id for c in candidates])
-    parked_before = job.store.parked(connection_id, entity_type)
+def _recover(job: SyncJob, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced]]:
+    """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
+
+    Found as sent: it is in the ledger, record it. Found in an older version: update that one.
+    Not found: create it (with the same idempotency key). Lookup failed: leave it pending this run.
+    """
+    creates = {op.record.source_id: op for op in ops if op.existing is None}
+    intents = job.store.intents(job.connection.id, entity_type, creates)
+    if not intents:
+        return ops, []
+    try:
+        found = job.ledger.find_by_external_id(entity_type, [creates[source_id].record for source_id in intents])
+    except LedgerError as exc:
+        if exc.kind is ErrorKind.AUTH:
+            raise
+        get_run_logger().warning("%d %s records stay pending: lookup failed: %s", len(intents), entity_type, exc)
+        job.stats.add("unknown", entity_type.value, len(intents))
+        return [op for op in ops if op.record.source_id not in intents], []
+    remaining: list[WriteOp] = []
+    recovered: list[Synced] = []
+    for op in ops:
+        record, ref = op.record, found.get(op.record.source_id) if op.record.source_id in intents else None
+        if ref is None:
+            remaining.append(op)
+        elif intents[record.source_id].content_hash == record.content_hash:
+            recovered.append(Synced(record.source_id, ref.id, ref.sync_token, record.content_hash))
+        else:
+            remaining.append(WriteOp(record, op.idempotency_key, existing=ref))
+    job.stats.add("recovered", entity_type.value, len(recovered))
+    return remaining, recovered
+
+
+@dataclass
+class _Progress:
+    """What one push has settled so far, and where its checkpoint may move (None: it must not)."""
+
+    handled: set[int]
+    checkpointed: Sequence[Candidate] | None
+
+    def checkpoint(self) -> Cursor | None:
+        return _checkpoint(self.checkpointed, self.handled)
+
+
+def _plan(
+    job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate]
+) -> tuple[set[int], list[Parking], list[WriteOp]]:
+    """Split candidates into parked, unchanged (settled without a write) and the writes to make."""
+    kind, now = entity_type.value, utcnow()
+    mapped = job.store.mapped(job.connection.id, entity_type, [c.source_id for c in candidates])
+    parked_before = job.store.parked(job.connection.id, entity_type)
     handled: set[int] = set()
     parks: list[Parking] = []
     ops: list[WriteOp] = []
@@ -111,40 +156,60 @@ def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate])
             continue
         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
         ops.append(WriteOp(candidate.record, idempotency_key(job, candidate.record), existing))
-    if job.scope.dry_run:
-        job.stats.add("would_write", kind, len(ops))
-        job.stats.add("parked", kind, len(parks))
-        return
-    checkpoint = None if job.scope.ranged else candidates
-    job.stats.add("parked", kind, len(parks))
-    job.store.record_batch(connection_id, entity_type, parked=parks, checkpoint=_checkpoint(checkpoint, handled))
-    for start in range(0, len(ops), job.ledger.max_batch_size):
-        chunk = ops[start : start + job.ledger.max_batch_size]
-        try:
-            outcomes = job.ledger.write(entity_type, chunk)
-        except LedgerError as exc:
-            if exc.kind is ErrorKind.AUTH:
-                raise
-            logger.warning("%d %s writes have an unknown outcome and stay pending: %s", len(chunk), kind, exc.message)
-            job.stats.add("unknown", kind, len(chunk))
-            continue
-        synced: list[Synced] = []
-        refused: list[Parking] = []
-        for outcome in outcomes:
-            record = outcome.op.record
-            if outcome.ref is not None:
-                synced.append(Synced(record.source_id, outcome.ref.id, outcome.ref.sync_token, record.content_hash))
-                handled.add(record.source_id)
-                job.stats.add("updated" if outcome.op.existing else "created", kind)
-            elif outcome.error is not None and outcome.error.kind in (ErrorKind.VALIDATION, ErrorKind.DUPLICATE):
-                refused.append(_refused(job, outcome, now))
-                handled.add(record.source_id)
-            else:
-                job.stats.add("unknown", kind)
-        job.stats.add("parked", kind, len(refused))
-        job.store.record_batch(
-            connection_id, entity_type, synced=synced, parked=refused, checkpoint=_checkpoint(checkpoint, handled)
+    return handled, parks, ops
+
+
+def _write(job: SyncJob, entity_type: EntityType, chunk: list[WriteOp], progress: _Progress) -> None:
+    """One ledger call; its outcomes, parked refusals and the checkpoint commit together."""
+    kind, now = entity_type.value, utcnow()
+    creates = [
+        Intent(op.record.source_id, op.record.content_hash, op.idempotency_key) for op in chunk if not op.existing
+    ]
+    job.store.add_intents(job.connection.id, entity_type, creates)
+    try:
+        outcomes = job.ledger.write(entity_type, chunk)
+    except LedgerError as exc:
+        if exc.kind is ErrorKind.AUTH:
+            raise
+        get_run_logger().warning(
+            "%d %s writes have an unknown outcome and stay pending: %s", len(chunk), kind, exc.message
         )
+        job.stats.add("unknown", kind, len(chunk))
+        return
+    synced: list[Synced] = []
+    refused: list[Parking] = []
+    for outcome in outcomes:
+        record = outcome.op.record
+        if outcome.ref is not None:
+            synced.append(Synced(record.source_id, outcome.ref.id, outcome.ref.sync_token, record.content_hash))
+            progress.handled.add(record.source_id)
+            job.stats.add("updated" if outcome.op.existing else "created", kind)
+        elif outcome.error is not None and outcome.error.kind in (ErrorKind.VALIDATION, ErrorKind.DUPLICATE):
+            refused.append(_refused(job, outcome, now))
+            progress.handled.add(record.source_id)
+        else:
+            job.stats.add("unknown", kind)
+    job.stats.add("parked", kind, len(refused))
+    job.store.record_batch(
+        job.connection.id, entity_type, synced=synced, parked=refused, checkpoint=progress.checkpoint()
+    )
+
+
+def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
+    """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now."""
+    handled, parks, ops = _plan(job, entity_type, candidates)
+    job.stats.add("parked", entity_type.value, len(parks))
+    if job.scope.dry_run:
+        job.stats.add("would_write", entity_type.value, len(ops))
+        return
+    ops, recovered = _recover(job, entity_type, ops)
+    handled.update(r.source_id for r in recovered)
+    progress = _Progress(handled, None if job.scope.ranged else candidates)
+    job.store.record_batch(
+        job.connection.id, entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint()
+    )
+    for start in range(0, len(ops), job.ledger.max_batch_size):
+        _write(job, entity_type, ops[start : start + job.ledger.max_batch_size], progress)
 
 
 def _waiting(
@@ -264,11 +329,15 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
             wait = _waiting(job, page, EntityType.INVOICE, invoice.id, f"invoice {invoice.number}")
             candidates.append(Candidate(payment.id, parking=_for(wait, payment.id) if wait else None, cursor=cursor))
             continue
-        record = payment_record(
-            payment,
-            invoice_ref=invoices[invoice.id].ledger_id,
-            customer_ref=customers[invoice.customer_id].ledger_id,
-            mapping=job.mapping,
-        )
+        try:
+            record = payment_record(
+                payment,
+                invoice_ref=invoices[invoice.id].ledger_id,
+                customer_ref=customers[invoice.customer_id].ledger_id,
+                mapping=job.mapping,
+            )
+        except TransformProblem as problem:
+            candidates.append(Candidate(payment.id, parking=Parking(payment.id, "check", str(problem)), cursor=cursor))
+            continue
         candidates.append(Candidate(payment.id, record=record, cursor=cursor))
     push(job, EntityType.PAYMENT, candidates)

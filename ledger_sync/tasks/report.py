@@ -8,7 +8,7 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
-COUNTERS = ("created", "updated", "unchanged", "parked", "skipped", "unknown", "would_write")
+COUNTERS = ("created", "updated", "unchanged", "recovered", "parked", "skipped", "unknown", "would_write")
 
 
 def _outcome(job: SyncJob, gate: GateReport) -> str:
@@ -17,6 +17,13 @@ def _outcome(job: SyncJob, gate: GateReport) -> str:
     if job.scope.dry_run:
         return "dry_run"
     return "completed_with_pending" if job.stats.unknown else "completed"
+
+
+def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[dict[str, object]]:
+    """One row per entity type and a total row carrying the API calls the run spent."""
+    rows: list[dict[str, object]] = [{"entity": name, **counts, "api_calls": ""} for name, counts in entities.items()]
+    totals = {counter: sum(counts[counter] for counts in entities.values()) for counter in COUNTERS}
+    return [*rows, {"entity": "total", **totals, "api_calls": api_calls}]
 
 
 @task(name="report-run", cache_policy=NO_CACHE)
@@ -44,7 +51,7 @@ def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
     job.store.finish_run(job.run_id, str(summary["outcome"]), summary, summary["report"])  # type: ignore[arg-type]
     create_table_artifact(
         key=f"sync-summary-company-{job.company_id}",
-        table=[{"entity": name, **counts} for name, counts in entities.items()],
+        table=_summary_rows(entities, job.ledger.calls),
         description=f"{job.ledger_name} sync of company {job.company_id}: {summary['outcome']}, "
         f"{summary['api_calls']} API calls",
     )

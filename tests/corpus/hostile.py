@@ -1,0 +1,221 @@
+"""A corpus of hostile Service Opus records, each with the outcome it must have in each ledger.
+
+Outcomes: "synced", "skipped" (drafts and voids are deliberately not pushed) or "parked:<text the
+parking reason must contain>". Nothing in here may stop a run.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.service_opus.models import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Product,
+    TaxRate,
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    entity: str
+    source_id: int
+    label: str
+    qbo: str
+    xero: str
+
+    def outcome(self, ledger: str) -> str:
+        return self.qbo if ledger == "qbo" else self.xero
+
+
+@dataclass
+class _Corpus:
+    session: Session
+    company_id: int
+    product: Product
+    hst: TaxRate
+    locked_at: datetime
+    expected: list[Expected] = field(default_factory=list)
+    number: int = 0
+
+    def customer(self, name: str, qbo: str = "synced", xero: str | None = None) -> Customer:
+        customer = Customer(company_id=self.company_id, display_name=name, email="ap@example.com")
+        self.session.add(customer)
+        self.session.flush()
+        self.expected.append(Expected("customer", customer.id, f"customer {name[:40]!r}", qbo, xero or qbo))
+        # Each customer needs a locked invoice to be synced at all; that invoice follows its customer.
+        follow = "synced" if qbo == "synced" else "parked:Waiting for customer"
+        follow_xero = "synced" if (xero or qbo) == "synced" else "parked:Waiting for customer"
+        self.invoice(f"needs customer {customer.id}", customer=customer, qbo=follow, xero=follow_xero)
+        return customer
+
+    def invoice(
+        self,
+        label: str,
+        *,
+        lines: list[tuple[str, str, bool]] | None = None,
+        customer: Customer | None = None,
+        no_customer: bool = False,
+        number: str | None = None,
+        issued: date | None = None,
+        status: InvoiceStatus = InvoiceStatus.LOCKED,
+        tax_rate: TaxRate | None = None,
+        qbo: str = "synced",
+        xero: str | None = None,
+    ) -> Invoice:
+        self.number += 1
+        self.locked_at += timedelta(minutes=1)
+        invoice = Invoice(
+            company_id=self.company_id,
+            number=number or f"HX-{self.number:04d}",
+            customer_id=None if no_customer else (customer or self.regular).id,
+            issue_date=issued or date(2026, 6, 1),
+            due_date=(issued or date(2026, 6, 1)) + timedelta(days=30),
+            currency="CAD",
+            status=status,
+            locked_at=None if status == InvoiceStatus.DRAFT else self.locked_at.replace(tzinfo=None),
+        )
+        for position, (quantity, price, inclusive) in enumerate(lines or [("1", "100.00", False)], start=1):
+            invoice.lines.append(
+                InvoiceLine(
+                    position=position,
+                    product_id=self.product.id,
+                    category_id=self.product.category_id,
+                    description=f"{label} — “quoted” & 'ticked'",
+                    quantity=Decimal(quantity),
+                    unit_price=Decimal(price),
+                    tax_rate_id=(tax_rate or self.hst).id,
+                    tax_inclusive=inclusive,
+                )
+            )
+        self.session.add(invoice)
+        self.session.flush()
+        expected = "skipped" if status != InvoiceStatus.LOCKED else qbo
+        self.expected.append(
+            Expected(
+                "invoice", invoice.id, label, expected, "skipped" if status != InvoiceStatus.LOCKED else xero or qbo
+            )
+        )
+        return invoice
+
+    def payment(self, label: str, invoice: Invoice, amount: str, qbo: str = "synced", xero: str | None = None) -> None:
+        self.locked_at += timedelta(minutes=1)
+        payment = Payment(
+            company_id=self.company_id,
+            invoice_id=invoice.id,
+            amount=Decimal(amount),
+            method=PaymentMethod.CARD,
+            status=PaymentStatus.COLLECTED,
+            collected_at=(self.locked_at + timedelta(days=400)).replace(tzinfo=None),
+        )
+        self.session.add(payment)
+        self.session.flush()
+        self.expected.append(Expected("payment", payment.id, label, qbo, xero or qbo))
+
+    @property
+    def regular(self) -> Customer:
+        return self._regular
+
+    @regular.setter
+    def regular(self, customer: Customer) -> None:
+        self._regular = customer
+
+
+def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
+    """Insert the corpus into a seeded company and return what must become of each record."""
+    product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
+    rates = {r.name.split()[0]: r for r in session.scalars(select(TaxRate).where(TaxRate.company_id == company_id))}
+    archived = TaxRate(company_id=company_id, name="Old PST 8%", rate=Decimal(8), active=False)
+    session.add(archived)
+    corpus = _Corpus(session, company_id, product, rates["HST"], datetime(2027, 1, 1, tzinfo=UTC))
+    corpus.regular = corpus.customer("Regular Customer Ltd")
+
+    # Customer names (each also brings an invoice that must follow its customer).
+    corpus.customer("O'Brien's Plumbing")
+    corpus.customer("Back\\slash Services")
+    corpus.customer("Colon: Head Office", qbo="parked:':'", xero="synced")
+    corpus.customer("Emoji 🔧 Repairs")
+    corpus.customer("“Curly” Quotes Ltd")
+    corpus.customer("En – Dash Heating")
+    corpus.customer("Zoë Lefèvre-Côté")
+    corpus.customer("100%_wild*cards?")
+    corpus.customer("x" * 300, qbo="synced", xero="parked:at most 255")
+    corpus.customer("y" * 501, qbo="parked:at most 500", xero="parked:at most 255")
+    corpus.customer("Tab\tInside", qbo="parked:tab", xero="parked:tab")
+    corpus.customer("New\nLine Ltd", qbo="parked:line", xero="parked:line")
+    corpus.customer("", qbo="parked:no name", xero="parked:no name")
+    corpus.customer("Acme Supplies", qbo="parked:refused", xero="synced")  # a QBO vendor's name
+    corpus.customer("Jordan Lee", qbo="parked:refused", xero="synced")  # a QBO employee's name
+    corpus.customer("Twin Name Co")
+    corpus.customer("Twin Name Co", qbo="parked:refused", xero="parked:refused")
+
+    # Invoices.
+    corpus.invoice("zero quantity line", lines=[("0", "50.00", False), ("1", "10.00", False)])
+    corpus.invoice("negative quantity", lines=[("-2", "50.00", False)], qbo="parked:negative", xero="parked:negative")
+    corpus.invoice("three-decimal unit price", lines=[("3", "12.345", False)])
+    corpus.invoice("three-decimal quantity", lines=[("1.333", "75.00", False)])
+    corpus.invoice(
+        "inclusive rounding that does not divide evenly",
+        lines=[("3", "33.33", True), ("7", "0.99", True), ("1", "0.01", True)],
+    )
+    corpus.invoice("mixed inclusive and exclusive lines", lines=[("2", "19.99", True), ("1", "5.55", False)])
+    corpus.invoice("a thousand lines", lines=[("1", f"{1 + n % 97}.{n % 100:02d}", False) for n in range(1000)])
+    corpus.invoice("no customer", no_customer=True, qbo="parked:no customer", xero="parked:no customer")
+    corpus.invoice(
+        "number over 21 characters", number="INV-2026-000000000000123", qbo="parked:longer than the 21", xero="synced"
+    )
+    corpus.invoice("duplicate number (first)", number="DUP-0001")
+    corpus.invoice("duplicate number (second)", number="DUP-0001", qbo="parked:refused", xero="parked:refused")
+    corpus.invoice("archived, unmapped tax rate", tax_rate=archived, qbo="parked:Old PST 8%", xero="parked:Old PST 8%")
+    corpus.invoice("NaN unit price", lines=[("1", "NaN", False)], qbo="parked:finite", xero="parked:finite")
+    corpus.invoice("infinite quantity", lines=[("Infinity", "10.00", False)], qbo="parked:finite", xero="parked:finite")
+    corpus.invoice(
+        "dated 1850", issued=date(1850, 1, 1), qbo="parked:outside the range", xero="parked:outside the range"
+    )
+    corpus.invoice(
+        "dated 2150", issued=date(2150, 1, 1), qbo="parked:outside the range", xero="parked:outside the range"
+    )
+    corpus.invoice("no lines", lines=[], qbo="parked:no lines", xero="parked:no lines")
+    corpus.invoice(
+        "amount over the ledger maximum",
+        lines=[("1000", "99999999.99", False)],
+        qbo="parked:larger",
+        xero="parked:larger",
+    )
+    corpus.invoice("draft", status=InvoiceStatus.DRAFT)
+    corpus.invoice("void", status=InvoiceStatus.VOID)
+
+    # Payments.
+    paid = corpus.invoice("invoice paid in three parts", lines=[("1", "100.00", False)])  # 113.00 with HST
+    for part in ("40.00", "40.00", "33.00"):
+        corpus.payment(f"a third of {paid.number}", paid, part)
+    over = corpus.invoice("invoice overpaid", lines=[("1", "100.00", False)])
+    corpus.payment(
+        "payment larger than the amount due", over, "150.00", qbo="parked:more than the", xero="parked:more than the"
+    )
+    void = corpus.invoice("voided invoice with a payment", status=InvoiceStatus.VOID)
+    corpus.payment("payment for a voided invoice", void, "10.00", qbo="parked:voided", xero="parked:voided")
+    negative = corpus.invoice(
+        "negative quantity, paid", lines=[("-1", "10.00", False)], qbo="parked:negative", xero="parked:negative"
+    )
+    corpus.payment(
+        "payment for a parked invoice",
+        negative,
+        "5.00",
+        qbo="parked:Waiting for invoice",
+        xero="parked:Waiting for invoice",
+    )
+    sub_cent = corpus.invoice("invoice paid with a sub-cent amount", lines=[("1", "10.00", False)])
+    corpus.payment("three-decimal payment", sub_cent, "10.005", qbo="parked:cents", xero="parked:cents")
+    zero = corpus.invoice("invoice paid zero", lines=[("1", "10.00", False)])
+    corpus.payment("zero payment", zero, "0.00", qbo="parked:not positive", xero="parked:not positive")
+    corpus.payment("negative payment", zero, "-5.00", qbo="parked:not positive", xero="parked:not positive")
+    return corpus.expected
