@@ -61,6 +61,15 @@ def state_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One ephemeral Prefect server (and database) for the whole session, for tests that run flows in-process."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -321,13 +321,18 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
         if payment.status != "collected":
             continue
         cursor = payment.cursor if payment.id in fresh else None
-        if (parking := page.parked.get((EntityType.PAYMENT, payment.id))) is not None:
-            candidates.append(Candidate(payment.id, parking=parking, cursor=cursor))
+        invoice = page.invoices.get(payment.invoice_id)
+        if invoice is None:  # the record-level check parked it: its invoice is missing
+            candidates.append(
+                Candidate(payment.id, parking=page.parked.get((EntityType.PAYMENT, payment.id)), cursor=cursor)
+            )
             continue
-        invoice = page.invoices[payment.invoice_id]
-        if invoice.id not in invoices or invoice.customer_id not in customers:
-            wait = _waiting(job, page, EntityType.INVOICE, invoice.id, f"invoice {invoice.number}")
-            candidates.append(Candidate(payment.id, parking=_for(wait, payment.id) if wait else None, cursor=cursor))
+        unsynced = invoice.id not in invoices or invoice.customer_id not in customers
+        # Waiting for a parked invoice says more than any check of the payment against it.
+        wait = _waiting(job, page, EntityType.INVOICE, invoice.id, f"invoice {invoice.number}") if unsynced else None
+        parking = _for(wait, payment.id) if wait else page.parked.get((EntityType.PAYMENT, payment.id))
+        if parking is not None or unsynced:
+            candidates.append(Candidate(payment.id, parking=parking, cursor=cursor))
             continue
         try:
             record = payment_record(

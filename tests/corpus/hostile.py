@@ -83,7 +83,8 @@ class _Corpus:
             status=status,
             locked_at=None if status == InvoiceStatus.DRAFT else self.locked_at.replace(tzinfo=None),
         )
-        for position, (quantity, price, inclusive) in enumerate(lines or [("1", "100.00", False)], start=1):
+        default = [("1", "100.00", False)]
+        for position, (quantity, price, inclusive) in enumerate(default if lines is None else lines, start=1):
             invoice.lines.append(
                 InvoiceLine(
                     position=position,

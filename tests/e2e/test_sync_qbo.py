@@ -13,7 +13,7 @@ from ledger_sync.core.transform import total_due
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Sta
     invoices, _, source = _source(stack)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
     parked = {source_id for kind, source_id, _ in stack.store.parked_list(1) if kind == "invoice"}
-    ledger = stack.ledger("Invoice")
+    ledger = stack.ledger_entities("Invoice")
     numbers = Counter(i["DocNumber"] for i in ledger)
     assert all(count == 1 for count in numbers.values()), "an invoice was written twice"
     by_number = {i["DocNumber"]: i for i in ledger}
@@ -55,7 +55,7 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
     _, payments, _ = _source(stack)
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED]
     parked = {source_id for kind, source_id, _ in stack.store.parked_list(1) if kind == "payment"}
-    ledger = stack.ledger("Payment")
+    ledger = stack.ledger_entities("Payment")
     refs = Counter(p["PaymentRefNum"] for p in ledger)
     assert all(count == 1 for count in refs.values()), "a payment was written twice"
     amounts = {p["PaymentRefNum"]: Decimal(str(p["TotalAmt"])) for p in ledger}

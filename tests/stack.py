@@ -1,0 +1,78 @@
+"""A whole local stack for end-to-end tests: Service Opus data, a ledger sandbox, a connection, a mapping."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from ledger_sync.demo import connect_with_auto_consent
+from ledger_sync.onboarding import apply_suggested_mapping
+from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
+from ledger_sync.sandboxes.serve import serving
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import StateStore
+
+
+@dataclass
+class Stack:
+    home: Path
+    ledger: str
+    base_url: str
+    settings: Settings
+    store: StateStore
+    company_id: int
+    tenant_id: str
+
+    def ledger_entities(self, entity: str) -> list[dict[str, object]]:
+        """Everything of one entity in the sandbox ledger, read through its admin API."""
+        body = httpx.get(f"{self.base_url}/_sandbox/realms/{self.tenant_id}/{entity}", timeout=30).json()
+        return body[entity] if isinstance(body, dict) else body
+
+    def _requests(self, since: int = 0) -> list[dict[str, object]]:
+        body = httpx.get(f"{self.base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()
+        return body["requests"] if isinstance(body, dict) else body
+
+    def writes_since(self, request_id: int) -> list[dict[str, object]]:
+        return [e for e in self._requests(request_id) if e["write"]]
+
+    def last_request_id(self) -> int:
+        return max((int(e["id"]) for e in self._requests()), default=0)  # type: ignore[call-overload]
+
+    def parked(self) -> dict[tuple[str, int], str]:
+        connection = self.store.connection(self.company_id, self.ledger)
+        assert connection is not None
+        return {(kind, source_id): reason for kind, source_id, reason in self.store.parked_list(connection.id)}
+
+
+@contextmanager
+def open_stack(home: Path, populate: Callable[[Engine], None], ledger: str = "qbo") -> Iterator[Stack]:
+    """Populate the source, start the sandbox, connect through its OAuth flow and apply the suggested mapping."""
+    from ledger_sync.sandboxes.qbo.app import create_app
+    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+
+    engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
+    populate(engine)
+    engine.dispose()
+    config = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True)
+    with serving(create_app(config)) as base_url, pytest.MonkeyPatch.context() as env:
+        for key, value in {
+            "LEDGER_SYNC_HOME": str(home),
+            "LEDGER_SYNC_DEMO_MODE": "true",
+            **qbo_sandbox_env(base_url),
+        }.items():
+            env.setenv(key, value)
+        settings = Settings()
+        store = StateStore.open(settings)
+        try:
+            connect_with_auto_consent(settings, store, 1, ledger)
+            apply_suggested_mapping(settings, store, 1, ledger)
+            connection = store.connection(1, ledger)
+            assert connection is not None
+            yield Stack(home, ledger, base_url, settings, store, 1, connection.tenant_id)
+        finally:
+            store.close()
