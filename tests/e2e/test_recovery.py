@@ -1,0 +1,107 @@
+"""Exactly once when answers are lost or the worker dies between the ledger's commit and ours,
+and parked records released once their cause is fixed."""
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError, WriteOp, WriteOutcome
+from ledger_sync.connectors.service_opus.models import Customer
+from ledger_sync.connectors.service_opus.seed import seed
+from ledger_sync.core.records import EntityType
+from ledger_sync.demo import add_problem_records
+from ledger_sync.flows.sync import sync_company
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import StateStore
+from ledger_sync.status import company_status
+from tests.stack import Stack, open_stack
+
+
+class LosesAnswers:
+    """Every write reaches the ledger, but every `every`-th answer is lost on the way back."""
+
+    def __init__(self, inner: LedgerConnector, every: int) -> None:
+        self._inner, self._every, self._writes = inner, every, 0
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        outcomes = self._inner.write(entity_type, ops)
+        self._writes += 1
+        if self._writes % self._every == 0:
+            raise LedgerError(ErrorKind.UNAVAILABLE, "connection dropped after the ledger answered")
+        return outcomes
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def _populate(engine: Engine) -> None:
+    seed(engine, invoices=60, seed=3)
+    add_problem_records(engine, 1)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Iterator[Stack]:
+    with open_stack(tmp_path_factory.mktemp("recovery"), _populate) as opened:
+        yield opened
+
+
+def _no_duplicates(stack: Stack) -> None:
+    for entity, key in (("Customer", "DisplayName"), ("Invoice", "DocNumber"), ("Payment", "PaymentRefNum")):
+        counts = Counter(str(e[key]) for e in stack.ledger_entities(entity))
+        assert [k for k, n in counts.items() if n > 1] == [], f"{entity} written twice"
+
+
+def test_lost_answers_and_a_crash_after_the_ledger_commit_write_nothing_twice(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger_sync.tasks import job as job_module
+
+    real_open = job_module.open_ledger
+    monkeypatch.setattr(job_module, "open_ledger", lambda *a: LosesAnswers(real_open(*a), every=2))
+    lossy = sync_company(company_id=1, ledger="qbo")
+    assert lossy["outcome"] == "completed_with_pending"
+    pending = company_status(stack.settings, stack.store, 1, "qbo")["entities"]
+    assert any(c["pending"] for c in pending.values())  # type: ignore[union-attr]
+
+    # The worker "dies" after the ledger committed a batch but before our transaction does.
+    monkeypatch.setattr(job_module, "open_ledger", real_open)
+    real_record = StateStore.record_batch
+
+    def dies_after_a_write(self: StateStore, *args: object, **kwargs: object) -> None:
+        if kwargs.get("synced"):
+            raise RuntimeError("worker killed between the ledger's commit and ours")
+        real_record(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StateStore, "record_batch", dies_after_a_write)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        sync_company(company_id=1, ledger="qbo")
+    monkeypatch.setattr(StateStore, "record_batch", real_record)
+
+    healed = sync_company(company_id=1, ledger="qbo")
+    assert healed["outcome"] == "completed"
+    recovered = sum(c["recovered"] for c in healed["entities"].values())  # type: ignore[union-attr]
+    assert recovered > 0
+    _no_duplicates(stack)
+    status = company_status(stack.settings, stack.store, 1, "qbo")["entities"]
+    assert all(c["pending"] == 0 for c in status.values())  # type: ignore[union-attr]
+
+
+def test_a_parked_record_is_released_when_its_cause_is_fixed(stack: Stack) -> None:
+    sync_company(company_id=1, ledger="qbo")
+    assert any("Harbour Dental" in reason for reason in stack.parked().values())
+    engine = make_engine(stack.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Customer)
+            .where(Customer.display_name == "Harbour Dental: Head Office")
+            .values(display_name="Harbour Dental - Head Office")
+        )
+    engine.dispose()
+    sync_company(company_id=1, ledger="qbo")
+    assert not any("Harbour Dental" in reason for reason in stack.parked().values())
+    assert "Harbour Dental - Head Office" in {c["DisplayName"] for c in stack.ledger_entities("Customer")}
+    assert "PRB-0001" in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
+    _no_duplicates(stack)
