@@ -7,11 +7,13 @@ one ledger batch commit together, so a crash leaves either all of it or none of 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
 from ledger_sync.settings import Settings
@@ -29,6 +31,8 @@ from ledger_sync.state.models import (
     utcnow,
 )
 from ledger_sync.state.tokens import TokenCipher, store_tokens
+
+RowT = TypeVar("RowT", EntityMapEntry, WriteIntent)
 
 
 @dataclass(frozen=True)
@@ -218,20 +222,25 @@ class StateStore:
 
     # entity map, parked records and checkpoints
 
-    def mapped(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
-        ids = sorted(set(source_ids))
-        found: dict[int, MappedEntity] = {}
+    def _rows_for(
+        self, model: type[RowT], connection_id: int, entity_type: EntityType, source_ids: Iterable[int]
+    ) -> list[RowT]:
+        """Rows of a per-record table for these source ids, in IN lists of bounded size."""
+        found: list[RowT] = []
         with self.sessions() as session:
-            for start in range(0, len(ids), 500):
-                rows = session.scalars(
-                    select(EntityMapEntry).where(
-                        EntityMapEntry.connection_id == connection_id,
-                        EntityMapEntry.entity_type == entity_type.value,
-                        EntityMapEntry.source_id.in_(ids[start : start + 500]),
+            for chunk in chunked(sorted(set(source_ids))):
+                found += session.scalars(
+                    select(model).where(
+                        model.connection_id == connection_id,
+                        model.entity_type == entity_type.value,
+                        model.source_id.in_(chunk),
                     )
                 )
-                found.update({r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash) for r in rows})
         return found
+
+    def mapped(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
+        rows = self._rows_for(EntityMapEntry, connection_id, entity_type, source_ids)
+        return {r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash) for r in rows}
 
     def parked(self, connection_id: int, entity_type: EntityType) -> dict[int, Parking]:
         with self.sessions() as session:
@@ -317,19 +326,8 @@ class StateStore:
 
     def intents(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         """Creates sent earlier whose outcome was never learned, by source id."""
-        ids = sorted(set(source_ids))
-        found: dict[int, Intent] = {}
-        with self.sessions() as session:
-            for start in range(0, len(ids), 500):
-                rows = session.scalars(
-                    select(WriteIntent).where(
-                        WriteIntent.connection_id == connection_id,
-                        WriteIntent.entity_type == entity_type.value,
-                        WriteIntent.source_id.in_(ids[start : start + 500]),
-                    )
-                )
-                found.update({r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key) for r in rows})
-        return found
+        rows = self._rows_for(WriteIntent, connection_id, entity_type, source_ids)
+        return {r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key) for r in rows}
 
     def add_intents(self, connection_id: int, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         """Record creates about to be sent (committed before they go out); a newer intent replaces an older."""

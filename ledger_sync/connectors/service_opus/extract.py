@@ -7,9 +7,10 @@ order the checkpoints use, so a checkpoint is always a prefix of what was extrac
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Engine, Select, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger_sync.connectors.service_opus.models import (
     Customer,
@@ -22,6 +23,7 @@ from ledger_sync.connectors.service_opus.models import (
     ProductCategory,
     TaxRate,
 )
+from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
 from ledger_sync.core.snapshots import (
     Cursor,
@@ -40,6 +42,29 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _naive(cursor: Cursor) -> tuple[datetime, int]:
     return cursor[0].astimezone(UTC).replace(tzinfo=None), cursor[1]
+
+
+def _selection(
+    model: type[Invoice] | type[Payment],
+    moment: InstrumentedAttribute[datetime | None],
+    done: ColumnElement[bool],
+    window: list[ColumnElement[bool]],
+    *,
+    company_id: int,
+    after: Cursor | None,
+    limit: int,
+    ids: Iterable[int],
+) -> Select[Any]:
+    """With `ids`: those records in any status. Else: `done` records within `window`, past `after` in
+    (moment, id) order, the order checkpoints use."""
+    query = select(model).where(model.company_id == company_id)
+    wanted = sorted(ids)
+    if wanted:
+        return query.where(model.id.in_(wanted)).order_by(model.id)
+    query = query.where(done, moment.is_not(None), *window)
+    if after is not None:
+        query = query.where(tuple_(moment, model.id) > tuple_(*_naive(after)))
+    return query.order_by(moment, model.id).limit(limit)
 
 
 class ServiceOpusSource:
@@ -70,24 +95,22 @@ class ServiceOpusSource:
     ) -> list[SourceInvoice]:
         """Locked invoices past `after` in checkpoint order, issued within since..until when given;
         or (with `ids`) those invoices in any status."""
-        query = select(Invoice).where(Invoice.company_id == company_id)
-        wanted = sorted(ids)
-        if wanted:
-            query = query.where(Invoice.id.in_(wanted)).order_by(Invoice.id)
-        else:
-            query = query.where(Invoice.status == InvoiceStatus.LOCKED, Invoice.locked_at.is_not(None))
-            if since is not None:
-                query = query.where(Invoice.issue_date >= since)
-            if until is not None:
-                query = query.where(Invoice.issue_date <= until)
-            if after is not None:
-                query = query.where(tuple_(Invoice.locked_at, Invoice.id) > tuple_(*_naive(after)))
-            query = query.order_by(Invoice.locked_at, Invoice.id).limit(limit)
+        window = [Invoice.issue_date >= since] if since else []
+        window += [Invoice.issue_date <= until] if until else []
+        query = _selection(
+            Invoice,
+            Invoice.locked_at,
+            Invoice.status == InvoiceStatus.LOCKED,
+            window,
+            company_id=company_id,
+            after=after,
+            limit=limit,
+            ids=ids,
+        )
         with Session(self.engine) as session:
             invoices = session.scalars(query).all()
             lines: dict[int, list[SourceLine]] = {}
-            for start in range(0, len(invoices), 500):
-                chunk = [i.id for i in invoices[start : start + 500]]
+            for chunk in chunked([i.id for i in invoices]):
                 for line in session.scalars(
                     select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk)).order_by(InvoiceLine.position)
                 ):
@@ -129,19 +152,18 @@ class ServiceOpusSource:
     ) -> list[SourcePayment]:
         """Collected payments past `after` in checkpoint order, collected within since..until when given;
         or (with `ids`) those payments in any status."""
-        query = select(Payment).where(Payment.company_id == company_id)
-        wanted = sorted(ids)
-        if wanted:
-            query = query.where(Payment.id.in_(wanted)).order_by(Payment.id)
-        else:
-            query = query.where(Payment.status == PaymentStatus.COLLECTED, Payment.collected_at.is_not(None))
-            if since is not None:
-                query = query.where(Payment.collected_at >= datetime.combine(since, time.min))
-            if until is not None:
-                query = query.where(Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min))
-            if after is not None:
-                query = query.where(tuple_(Payment.collected_at, Payment.id) > tuple_(*_naive(after)))
-            query = query.order_by(Payment.collected_at, Payment.id).limit(limit)
+        window = [Payment.collected_at >= datetime.combine(since, time.min)] if since else []
+        window += [Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else []
+        query = _selection(
+            Payment,
+            Payment.collected_at,
+            Payment.status == PaymentStatus.COLLECTED,
+            window,
+            company_id=company_id,
+            after=after,
+            limit=limit,
+            ids=ids,
+        )
         with Session(self.engine) as session:
             return [
                 SourcePayment(
@@ -154,11 +176,11 @@ class ServiceOpusSource:
         """All collected payments of these invoices in collection order, to know what was still due."""
         found: dict[int, list[SourcePayment]] = {}
         with Session(self.engine) as session:
-            for start in range(0, len(invoice_ids), 500):
+            for chunk in chunked(invoice_ids):
                 for p in session.scalars(
                     select(Payment)
                     .where(
-                        Payment.invoice_id.in_(invoice_ids[start : start + 500]),
+                        Payment.invoice_id.in_(chunk),
                         Payment.status == PaymentStatus.COLLECTED,
                     )
                     .order_by(Payment.collected_at, Payment.id)
@@ -179,8 +201,8 @@ class ServiceOpusSource:
         wanted = sorted(set(ids))
         found: dict[int, SourceCustomer] = {}
         with Session(self.engine) as session:
-            for start in range(0, len(wanted), 500):
-                for c in session.scalars(select(Customer).where(Customer.id.in_(wanted[start : start + 500]))):
+            for chunk in chunked(wanted):
+                for c in session.scalars(select(Customer).where(Customer.id.in_(chunk))):
                     found[c.id] = SourceCustomer(
                         c.id,
                         c.display_name,
@@ -198,8 +220,8 @@ class ServiceOpusSource:
         wanted = sorted(set(ids))
         found: dict[int, SourceProduct] = {}
         with Session(self.engine) as session:
-            for start in range(0, len(wanted), 500):
-                for p in session.scalars(select(Product).where(Product.id.in_(wanted[start : start + 500]))):
+            for chunk in chunked(wanted):
+                for p in session.scalars(select(Product).where(Product.id.in_(chunk))):
                     found[p.id] = SourceProduct(p.id, p.category_id, p.name, p.description, Decimal(p.unit_price))
         return found
 
