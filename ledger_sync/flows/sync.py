@@ -72,6 +72,9 @@ def run_sync(
                 hooks.page_done(job, EntityType.PAYMENT, len(page))
 
         return report_run(job, gate)
+    except Exception as failure:
+        job.record_failure(failure)
+        raise
     finally:
         job.close()
 

@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
-from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.scope import SyncScope
@@ -54,6 +54,13 @@ class SyncJob:
     def ledger_name(self) -> str:
         return LEDGER_NAMES[self.connection.ledger]
 
+    def record_failure(self, failure: Exception) -> None:
+        """A run that died still ends in the state store, so `status` never shows it running forever."""
+        auth = isinstance(failure, LedgerError) and failure.kind is ErrorKind.AUTH
+        outcome = "needs_reconnect" if auth else "failed"
+        message = failure.message if isinstance(failure, LedgerError) else type(failure).__name__
+        self.store.finish_run(self.run_id, outcome, {"outcome": outcome, "error": message}, None)
+
     def close(self) -> None:
         self.ledger.close()
         self.source.engine.dispose()
@@ -73,6 +80,7 @@ def open_job(settings: Settings, company_id: int, ledger: str, kind: str, scope:
         store.close()
         raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
+    ledger_connector = open_ledger(settings, store, connection)  # before the run starts: no run left "running"
     return SyncJob(
         settings=settings,
         company_id=company_id,
@@ -80,7 +88,7 @@ def open_job(settings: Settings, company_id: int, ledger: str, kind: str, scope:
         run_id=store.start_run(connection.id, kind),
         store=store,
         source=source,
-        ledger=open_ledger(settings, store, connection),
+        ledger=ledger_connector,
         mapping=store.load_mapping(connection.id),
         tax_rates={r.id: r for r in source.tax_rates(company_id)},
         scope=scope or SyncScope(),

@@ -105,3 +105,21 @@ def test_a_parked_record_is_released_when_its_cause_is_fixed(stack: Stack) -> No
     assert "Harbour Dental - Head Office" in {c["DisplayName"] for c in stack.ledger_entities("Customer")}
     assert "PRB-0001" in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
     _no_duplicates(stack)
+
+
+class RefusesAuthorization(LosesAnswers):
+    """The refresh token was revoked: the first ledger call fails for good."""
+
+    def list_accounts(self) -> list[object]:
+        raise LedgerError(ErrorKind.AUTH, "the qbo authorization was refused (invalid_grant); reconnect the ledger")
+
+
+def test_a_run_that_dies_on_a_revoked_token_is_recorded(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger_sync.tasks import job as job_module
+
+    real_open = job_module.open_ledger
+    monkeypatch.setattr(job_module, "open_ledger", lambda *a: RefusesAuthorization(real_open(*a), every=1))
+    with pytest.raises(LedgerError):
+        sync_company(company_id=1, ledger="qbo")
+    last = company_status(stack.settings, stack.store, 1, "qbo")["last_run"]
+    assert last == {"outcome": "needs_reconnect", "kind": "sync"}
