@@ -22,7 +22,7 @@ app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 
 Company = Annotated[int, typer.Option(help="Service Opus company id.")]
-Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online).")]
+Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online) or xero (Xero).")]
 
 
 @db_app.command("upgrade")
@@ -68,17 +68,63 @@ def sandbox_qbo(
     auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
 ) -> None:
     """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API)."""
-    import uvicorn
+    _serve_sandbox("qbo", host, port, db, time_scale, auto_consent)
 
-    from ledger_sync.sandboxes.qbo.app import create_app
-    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+
+@sandbox_app.command("xero")
+def sandbox_xero(
+    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8766,
+    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (XERO_SANDBOX_DB_PATH).")] = None,
+    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
+    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
+) -> None:
+    """Serve the local Xero sandbox (identity with PKCE, /connections and the accounting API)."""
+    _serve_sandbox("xero", host, port, db, time_scale, auto_consent)
+
+
+def _serve_sandbox(
+    ledger: str, host: str, port: int, db: Path | None, time_scale: float | None, auto_consent: bool
+) -> None:
+    import uvicorn
 
     overrides: dict[str, object] = {"auto_consent": auto_consent}
     if db is not None:
         overrides["db_path"] = db
     if time_scale is not None:
         overrides["time_scale"] = time_scale
-    uvicorn.run(create_app(QboSandboxConfig(**overrides)), host=host, port=port)  # type: ignore[arg-type]
+    if ledger == "qbo":
+        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
+        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+
+        app_ = create_qbo(QboSandboxConfig(**overrides))  # type: ignore[arg-type]
+    else:
+        from ledger_sync.sandboxes.xero.app import create_app as create_xero
+        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
+
+        app_ = create_xero(XeroSandboxConfig(**overrides))  # type: ignore[arg-type]
+    uvicorn.run(app_, host=host, port=port)
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve Settings -> Integrations -> Accounting (needs LEDGER_SYNC_ADMIN_PASSWORD and, outside demo mode,
+    LEDGER_SYNC_SESSION_SECRET and LEDGER_SYNC_ENCRYPTION_KEY)."""
+    import uvicorn
+
+    from ledger_sync.state.tokens import MissingEncryptionKey
+    from ledger_sync.web.app import create_app
+    from ledger_sync.web.security import WebSetupError
+
+    try:
+        application = create_app(Settings())
+    except (WebSetupError, MissingEncryptionKey) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    uvicorn.run(application, host=host, port=port)
 
 
 @app.command("map")
@@ -159,9 +205,9 @@ def demo(
     """Seed, start the sandbox, connect, map, sync twice (the second run must write nothing), report."""
     from ledger_sync.demo import run_demo
 
-    if ledger != "qbo":
-        raise typer.BadParameter("the demo supports --ledger qbo", param_hint="--ledger")
-    result = run_demo(home, invoices)
+    if ledger not in ("qbo", "xero"):
+        raise typer.BadParameter("the demo supports --ledger qbo or --ledger xero", param_hint="--ledger")
+    result = run_demo(home, invoices, ledger)
     print_summary(result.first_run)
     parked = Table(title="Parked records (retried on every run, released when fixed)")
     for column in ("entity", "source id", "reason"):
@@ -174,3 +220,63 @@ def demo(
     console.print(f"Sandbox ledger: {result.sandbox_db}")
     if result.writes_on_second_run:
         raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    prefect_port: Annotated[int, typer.Option(help="Prefect server and UI port.")] = 4200,
+    qbo_port: Annotated[int, typer.Option(help="QBO sandbox port.")] = 8765,
+    xero_port: Annotated[int, typer.Option(help="Xero sandbox port.")] = 8766,
+    web_port: Annotated[int, typer.Option(help="Settings page port.")] = 8000,
+) -> None:
+    """Start the local stack (Prefect server, worker, sandboxes, outbox relay, settings page), deploy, and
+    run until Ctrl-C. PostgreSQL: LEDGER_SYNC_STATE_URL and PREFECT_API_DATABASE_CONNECTION_URL."""
+    import signal
+    import threading
+
+    from ledger_sync.stack import Ports, run_stack
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    code = run_stack(Settings(), Ports(prefect_port, qbo_port, xero_port, web_port), stop, console.print)
+    raise typer.Exit(code)
+
+
+@app.command("setup-limits")
+def setup_limits_command() -> None:
+    """Create the work pool, and create or update each connected company's Prefect limits: one sync at a
+    time, paced API calls (LEDGER_SYNC_COMPANY_API_CALLS_PER_MINUTE, _API_BURST)."""
+    from ledger_sync.stack import prepare_prefect
+
+    for name in prepare_prefect(Settings()):
+        console.print(f"Limit {name}")
+
+
+@app.command()
+def relay(
+    follow: Annotated[bool, typer.Option(help="Keep relaying until interrupted.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes with --follow.")] = 2.0,
+) -> None:
+    """Send Service Opus's outbox (locks and collections) to Prefect as events; rows wait while it is down."""
+    import logging
+    import signal
+    import threading
+
+    from ledger_sync.events.outbox import ensure_outbox, relay_until
+    from ledger_sync.events.outbox import relay as relay_once
+    from ledger_sync.state.db import make_engine
+
+    engine = make_engine(Settings().resolved_source_url)
+    ensure_outbox(engine)
+    try:
+        if not follow:
+            console.print(f"Sent {relay_once(engine)} event(s).")
+            return
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        relay_until(engine, stop, interval)
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""`ledger-sync web`: Settings -> Integrations -> Accounting, server-rendered (no front-end build step)."""

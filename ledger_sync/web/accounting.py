@@ -1,0 +1,138 @@
+"""Settings -> Integrations -> Accounting: per ledger the connection, the mapping form, the live sync
+toggles and the validation panel; plus the Data Docs the panel links to.
+
+The page reads the ledger's chart live on every load, so a tax rate archived in the ledger shows up
+at once as a failing chart-mapping check.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from ledger_sync import onboarding
+from ledger_sync.connectors.ledger import LedgerAccount, LedgerError, LedgerTaxRate
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.expectations.inputs import ledger_label
+from ledger_sync.settings import Settings
+from ledger_sync.state.store import ConnectionInfo, StateStore
+from ledger_sync.web.connect import PICK, accounting_url
+from ledger_sync.web.connections import LEDGERS, ConnectionView, connection_view
+from ledger_sync.web.mapping_form import MappingForm, mapping_form, parse_mapping
+from ledger_sync.web.pages import notify, render
+from ledger_sync.web.security import require_admin, require_csrf
+from ledger_sync.web.validation import ValidationView, docs_root, validate
+
+Chart = tuple[list[LedgerAccount], list[LedgerTaxRate]]
+
+
+@dataclass(frozen=True)
+class LedgerPanel:
+    connection: ConnectionView
+    form: MappingForm | None = None
+    validation: ValidationView | None = None
+    chart_error: str | None = None
+    tenants: list[tuple[str, str]] | None = None
+    """Organisations to pick from after a consent that authorised several."""
+
+
+async def submitted_form(request: Request) -> dict[str, str]:
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+def accounting_router(settings: Settings, store: StateStore, source: ServiceOpusSource) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(require_admin)])
+
+    def source_chart(company_id: int) -> tuple[list[SourceTaxRate], list[SourceCategory]]:
+        return source.tax_rates(company_id), source.categories(company_id)
+
+    def live_chart(connection: ConnectionInfo) -> tuple[Chart | None, str | None]:
+        try:
+            return onboarding.ledger_chart(settings, store, connection), None
+        except LedgerError as exc:
+            return None, f"Could not read the chart of accounts from {ledger_label(connection.ledger)}: {exc.message}"
+
+    def connected(company_id: int, ledger: str) -> ConnectionInfo:
+        connection = store.connection(company_id, ledger) if ledger in LEDGERS else None
+        if connection is None or connection.status == "disconnected":
+            raise HTTPException(404, f"Company {company_id} is not connected to {ledger_label(ledger)}.")
+        return connection
+
+    def panel(request: Request, company_id: int, ledger: str, now: datetime) -> LedgerPanel:
+        pick = request.session.get(PICK)
+        tenants = [(t[0], t[1]) for t in pick["tenants"]] if pick and pick["ledger"] == ledger else None
+        info = store.connection(company_id, ledger)
+        if info is None or info.status == "disconnected":
+            return LedgerPanel(connection_view(ledger, info, now), tenants=tenants)
+        chart, chart_error = live_chart(info)
+        info = store.connection_by_id(info.id)  # reading the chart may have refreshed (or lost) the tokens
+        rates, categories = source_chart(company_id)
+        saved = store.load_mapping(info.id)
+        form = mapping_form(ledger, saved, rates, categories, *chart) if chart else None
+        return LedgerPanel(
+            connection_view(ledger, info, now),
+            form,
+            validate(settings, info, saved, rates, categories, chart),
+            chart_error,
+            tenants,
+        )
+
+    @router.get("/")
+    def home() -> Response:
+        return RedirectResponse(accounting_url(1), status_code=303)
+
+    @router.get("/settings/integrations/accounting")
+    def accounting_page(request: Request, admin: Annotated[str, Depends(require_admin)], company: int = 1) -> Response:
+        now = datetime.now(UTC)
+        panels = [panel(request, company, ledger, now) for ledger in LEDGERS]
+        return render(request, "accounting.html", {"company": company, "panels": panels, "admin": admin})
+
+    @router.post("/integrations/accounting/{ledger}/mapping", dependencies=[Depends(require_csrf)])
+    def save_mapping(
+        request: Request, ledger: str, submitted: Annotated[dict[str, str], Depends(submitted_form)], company: int = 1
+    ) -> Response:
+        connection = connected(company, ledger)
+        chart, chart_error = live_chart(connection)
+        if chart is None:
+            notify(request, "error", f"{chart_error} The mapping was not saved.")
+            return RedirectResponse(accounting_url(company, ledger), status_code=303)
+        rates, categories = source_chart(company)
+        form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart)
+        parsed = parse_mapping(form, submitted)
+        store.save_mapping(connection.id, parsed.mapping, parsed.names)
+        if parsed.missing:
+            notify(request, "error", "Mapping saved, but still missing: " + ", ".join(parsed.missing) + ".")
+        else:
+            notify(request, "ok", "Mapping saved.")
+        return RedirectResponse(accounting_url(company, ledger), status_code=303)
+
+    @router.post("/integrations/accounting/{ledger}/auto-sync", dependencies=[Depends(require_csrf)])
+    def save_toggles(
+        request: Request,
+        ledger: str,
+        company: Annotated[int, Form()] = 1,
+        invoices: Annotated[str | None, Form()] = None,
+        payments: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        connection = connected(company, ledger)
+        store.set_auto_sync(connection.id, invoices=invoices is not None, payments=payments is not None)
+        states = [
+            f"Automatic Invoice Sync {'on' if invoices else 'off'}",
+            f"Automatic Payment Sync {'on' if payments else 'off'}",
+        ]
+        notify(request, "ok", f"{ledger_label(ledger)}: {', '.join(states)}.")
+        return RedirectResponse(accounting_url(company, ledger), status_code=303)
+
+    @router.get("/reports/{path:path}")
+    def report(path: str) -> Response:
+        """The Data Docs the validation panel links to (HTML and its static assets)."""
+        root = docs_root(settings).resolve()
+        target = (root / path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            raise HTTPException(404, "No such report.")
+        return FileResponse(target)
+
+    return router

@@ -1,0 +1,50 @@
+"""The settings web app: `create_app(settings)` wires the admin session, login and the Accounting tab.
+
+Missing settings fail here, at startup, with a message saying what to set (the admin password, the
+session secret outside demo mode, the token encryption key outside demo mode).
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import StateStore
+from ledger_sync.state.tokens import TokenCipher
+from ledger_sync.web.accounting import accounting_router
+from ledger_sync.web.connect import connect_router
+from ledger_sync.web.login import login_router
+from ledger_sync.web.security import LoginRequired, admin_password, login_redirect, session_secret
+
+
+def create_app(settings: Settings) -> FastAPI:
+    secret = session_secret(settings)
+    admin_password(settings)
+    TokenCipher.from_settings(settings)  # the token encryption key, checked before the first request
+    store = StateStore.open(settings)
+    source = ServiceOpusSource(make_engine(settings.resolved_source_url))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+        source.engine.dispose()
+
+    app = FastAPI(title="Opus Ledger Sync settings", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="ledger_sync_session",
+        same_site="lax",
+        https_only=settings.web_base_url.startswith("https://"),
+        max_age=8 * 3600,
+    )
+    app.add_exception_handler(LoginRequired, login_redirect)
+    app.include_router(login_router(settings))
+    app.include_router(connect_router(settings, store))
+    app.include_router(accounting_router(settings, store, source))
+    return app

@@ -1,0 +1,170 @@
+"""The mapping form: what each dropdown offers (read from the live ledger) and what a submitted form means.
+
+Only active ledger accounts of a fitting type and only active tax rates are offered, so the admin
+cannot pick something the sync would refuse. A saved choice the ledger no longer offers (archived
+since) is shown as missing, not silently replaced.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
+from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES, ledger_label
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    name: str
+    detail: str = ""
+    """Shown after the name (a tax rate's percentage)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    """The form field: `account:<role>`, `category:<id>` or `tax_rate:<id>`."""
+    label: str
+    hint: str
+    choices: list[Choice]
+    selected: str | None
+    required: bool
+    problem: str | None
+    """Why nothing (valid) is selected, in words the admin can act on."""
+
+
+@dataclass(frozen=True)
+class MappingForm:
+    accounts: list[Field]
+    categories: list[Field]
+    tax_rates: list[Field]
+    suggested: bool
+    """Nothing was saved yet: the selections are suggestions."""
+
+    @property
+    def fields(self) -> list[Field]:
+        return [*self.accounts, *self.categories, *self.tax_rates]
+
+
+def _type_words(types: Iterable[str]) -> str:
+    return " or ".join(t.replace("_", " ") for t in types)
+
+
+def _field(
+    name: str,
+    label: str,
+    hint: str,
+    choices: list[Choice],
+    current: str | None,
+    required: bool,
+    ledger: str,
+    known: dict[str, str],
+) -> Field:
+    offered = {c.id for c in choices}
+    selected = current if current in offered else None
+    problem = None
+    if not choices:
+        problem = f"{ledger_label(ledger)} has no active {hint.lower()}: create one there, then reload this page."
+    elif current is not None and selected is None:
+        saved = f"'{known[current]}'" if current in known else "The saved choice"
+        problem = f"{saved} is no longer active in {ledger_label(ledger)}: choose another."
+    elif selected is None and required:
+        problem = "Not mapped yet: choose one."
+    return Field(name, label, hint, choices, selected, required, problem)
+
+
+def mapping_form(
+    ledger: str,
+    saved: LedgerMapping,
+    source_rates: list[SourceTaxRate],
+    categories: list[SourceCategory],
+    accounts: list[LedgerAccount],
+    ledger_rates: list[LedgerTaxRate],
+) -> MappingForm:
+    """The dropdowns, preselected with the saved mapping, or with the suggestion when nothing is saved."""
+    suggested = not (saved.accounts or saved.categories or saved.tax_rates)
+    current = suggest_mapping(source_rates, categories, accounts, ledger_rates) if suggested else saved
+    active = sorted((a for a in accounts if a.active), key=lambda a: a.name.lower())
+    known = {a.id: a.name for a in accounts} | {r.id: r.name for r in ledger_rates}
+
+    def fitting(types: tuple[str, ...]) -> list[Choice]:
+        return [Choice(a.id, a.name) for a in active if a.type in types]
+
+    account_fields = [
+        _field(
+            f"account:{role.value}",
+            role.label,
+            f"{_type_words(role.fitting_types).capitalize()} account",
+            fitting(role.fitting_types),
+            current.accounts.get(role),
+            True,
+            ledger,
+            known,
+        )
+        for role in AccountRole
+    ]
+    category_fields = [
+        _field(
+            f"category:{c.id}",
+            c.name,
+            "Income account",
+            fitting(CATEGORY_ACCOUNT_TYPES),
+            current.categories.get(c.id),
+            False,
+            ledger,
+            known,
+        )
+        for c in categories
+    ]
+    rate_choices = [
+        Choice(r.id, r.name, f"{r.rate_percent.normalize():f}%")
+        for r in sorted(ledger_rates, key=lambda r: r.name.lower())
+        if r.active
+    ]
+    rate_fields = [
+        _field(
+            f"tax_rate:{r.id}",
+            f"{r.name} ({r.rate.normalize():f}%)",
+            "Tax rate",
+            rate_choices,
+            current.tax_rates.get(r.id),
+            True,
+            ledger,
+            known,
+        )
+        for r in source_rates
+        if r.active
+    ]
+    return MappingForm(account_fields, category_fields, rate_fields, suggested)
+
+
+@dataclass(frozen=True)
+class ParsedMapping:
+    mapping: LedgerMapping
+    names: dict[str, str]
+    missing: list[str]
+    """Labels of required fields left without a valid choice."""
+
+
+def parse_mapping(form: MappingForm, submitted: Mapping[str, str]) -> ParsedMapping:
+    """Keep only choices the form offered; a category left empty falls back to the Sales Income Account."""
+    mapping = LedgerMapping()
+    names: dict[str, str] = {}
+    missing: list[str] = []
+    for item in form.fields:
+        choices = {c.id: c.name for c in item.choices}
+        value = submitted.get(item.name, "")
+        if value not in choices:
+            if item.required:
+                missing.append(item.label)
+            continue
+        names[value] = choices[value]
+        kind, _, key = item.name.partition(":")
+        if kind == "account":
+            mapping.accounts[AccountRole(key)] = value
+        elif kind == "category":
+            mapping.categories[int(key)] = value
+        else:
+            mapping.tax_rates[int(key)] = value
+    return ParsedMapping(mapping, names, missing)

@@ -1,0 +1,112 @@
+"""Settings -> Integrations -> Accounting in headless Chromium: the whole walkthrough a finance admin does."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ledger_sync.sandboxes.serve import free_port, serving
+from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, web_stack
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=30_000)  # the first validation of a process imports Great Expectations
+
+
+def _log_in(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/settings/integrations/accounting")
+    expect(page).to_have_url(f"{base_url}/login?next=%2Fsettings%2Fintegrations%2Faccounting")
+    page.fill("#username", ADMIN_USER)
+    page.fill("#password", ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+
+
+def _check(page: Page, ledger: str, title: str):  # type: ignore[no-untyped-def]
+    return page.locator(f"#{ledger}-validation [data-check='{title}']")
+
+
+def _mapped_tax_rate(stack: WebStack) -> str:
+    """The ledger id of a tax rate the saved mapping uses."""
+    store = stack.store()
+    try:
+        return next(iter(store.load_mapping(stack.connection().id).tax_rates.values()))
+    finally:
+        store.close()
+
+
+LEDGERS = [
+    pytest.param("qbo", "QuickBooks Online", "Connect", {}, id="qbo"),
+    pytest.param("xero", "Xero", "Allow access", {"tenants": 2}, id="xero-two-organisations"),
+]
+
+
+@pytest.mark.parametrize(("ledger", "label", "consent_button", "sandbox"), LEDGERS)
+def test_connect_map_toggle_validate(
+    browser: Browser,
+    screenshots_dir: Path,
+    tmp_path: Path,
+    ledger: str,
+    label: str,
+    consent_button: str,
+    sandbox: dict[str, object],
+) -> None:
+    port = free_port()
+    with (
+        web_stack(tmp_path, ledger, web_url=f"http://127.0.0.1:{port}", **sandbox) as stack,
+        serving(stack.app, port=port) as url,
+    ):
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        _log_in(page, url)
+        card = page.locator(f"section#{ledger}")
+        expect(card.get_by_test_id("status")).to_have_text("Not connected")
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-1-not-connected.png"), full_page=True)
+
+        with page.expect_popup() as opened:
+            card.get_by_role("link", name=f"Connect to {label}").click()
+        popup = opened.value
+        expect(popup.get_by_role("button", name=consent_button)).to_be_visible()
+        popup.screenshot(path=str(screenshots_dir / f"{ledger}-2-consent-popup.png"))
+        popup.get_by_role("button", name=consent_button).click()
+        popup.wait_for_event("close")
+
+        if sandbox.get("tenants", 1) > 1:  # type: ignore[operator]
+            picker = card.get_by_role("radio")
+            expect(picker).to_have_count(2)
+            page.screenshot(path=str(screenshots_dir / f"{ledger}-2b-pick-organisation.png"), full_page=True)
+            picker.nth(1).check()
+            card.get_by_role("button", name="Use this organisation").click()
+        expect(card.get_by_test_id("status")).to_have_text("Connected")
+        expect(page.get_by_role("status").first).to_contain_text(f"Connected to {label}")
+        expect(card.get_by_text(f"Suggested from your {label} chart")).to_be_visible()
+        card.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
+
+        card.get_by_label("Automatic Invoice Sync").check()
+        card.get_by_label("Automatic Payment Sync").check()
+        card.get_by_role("button", name="Save live sync").click()
+        expect(page.get_by_role("status").first).to_contain_text("Automatic Invoice Sync on")
+        expect(card.get_by_label("Automatic Invoice Sync")).to_be_checked()
+        expect(card.get_by_label("Automatic Payment Sync")).to_be_checked()
+
+        expect(_check(page, ledger, "Chart mapping")).to_have_attribute("data-passed", "yes")
+        expect(_check(page, ledger, "Active connection")).to_have_attribute("data-passed", "yes")
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-3-connected-mapped.png"), full_page=True)
+
+        archived = _mapped_tax_rate(stack)
+        name = stack.tax_rate_name(archived)
+        stack.archive_tax_rate(archived)
+        page.reload()
+        chart_check = _check(page, ledger, "Chart mapping")
+        expect(chart_check).to_have_attribute("data-passed", "no")
+        expect(chart_check).to_contain_text(f"'{name}', which is inactive in {label}")
+        expect(_check(page, ledger, "Active connection")).to_have_attribute("data-passed", "yes")
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-4-archived-tax-rate.png"), full_page=True)
+
+        with context.expect_page() as opened_report:
+            card.get_by_role("link", name="Open the validation report").click()
+        docs = opened_report.value
+        docs.wait_for_load_state()
+        assert "/reports/" in docs.url
+        expect(docs.locator("body")).to_contain_text("chart_mapping")
+        context.close()

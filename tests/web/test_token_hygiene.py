@@ -1,0 +1,92 @@
+"""No token the ledger issues ever shows up in the state database file, a log line, a page or an artifact."""
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.connectors.qbo.auth import QboOAuth
+from ledger_sync.connectors.xero import XeroOAuth
+from tests.web.stack import connect, csrf_of, log_in, selected_choices, web_stack
+
+PAGE = "/settings/integrations/accounting"
+
+
+LEDGERS = [
+    pytest.param("qbo", {"access_token_ttl": 120, "refresh_rotation_after": 0}, id="qbo"),
+    pytest.param("xero", {"access_token_ttl": 120}, id="xero"),
+]
+"""Access tokens shorter than the refresh margin (and QBO rotating on every refresh): many tokens, quickly."""
+
+
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every access and refresh token a sandbox hands out to the app in this test."""
+    tokens: list[str] = []
+    for oauth in (QboOAuth, XeroOAuth):
+        original = oauth._token_set
+
+        def recording(self: object, *args: object, _original: Any = original, **kwargs: object) -> TokenSet:
+            result: TokenSet = _original(self, *args, **kwargs)
+            tokens.extend([result.access_token, result.refresh_token])
+            return result
+
+        monkeypatch.setattr(oauth, "_token_set", recording)
+    yield tokens
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    return (path for path in folder.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize(("ledger", "sandbox"), LEDGERS)
+def test_tokens_never_reach_the_database_file_logs_pages_or_artifacts(
+    tmp_path: Path,
+    ledger: str,
+    sandbox: dict[str, object],
+    issued: list[str],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    pages: list[str] = []
+
+    def keep(response: httpx.Response) -> None:
+        response.read()
+        pages.append(response.text)
+
+    with web_stack(tmp_path, ledger, auto_consent=True, **sandbox) as stack, TestClient(stack.app) as client:
+        client.event_hooks = {"request": [], "response": [keep]}
+        log_in(client)
+        connect(client, ledger)
+        page = client.get(PAGE).text
+        form = selected_choices(page)
+        client.post(f"/integrations/accounting/{ledger}/mapping?company=1", data={**form, "csrf_token": csrf_of(page)})
+        client.post(f"/integrations/accounting/{ledger}/auto-sync", data={"company": "1", "csrf_token": csrf_of(page)})
+        client.get(PAGE)
+        client.post(f"/integrations/accounting/{ledger}/disconnect", data={"company": "1", "csrf_token": csrf_of(page)})
+        client.get(PAGE)
+        connect(client, ledger)  # a second consent, then refreshes again
+        client.get(PAGE)
+        cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    assert len(set(issued)) >= 10, "the test must see the app receive, refresh and rotate tokens"
+    assert len(pages) >= 10
+
+    haystacks = {
+        "logs": caplog.text,
+        "captured output": "".join(capfd.readouterr()),
+        "cookies": cookies,
+        **{f"page {i}": text for i, text in enumerate(pages)},
+    }
+    for path in _files(stack.home):  # the state database (and its WAL), Data Docs, GX results, keys
+        haystacks[str(path)] = path.read_bytes().decode("latin-1")
+    assert any(name.endswith("state.db") for name in haystacks)
+    assert any("data_docs" in name for name in haystacks)
+    for token in set(issued):
+        leaks = [where for where, text in haystacks.items() if token in text]
+        assert not leaks, f"a token leaked into {leaks}"
