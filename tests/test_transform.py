@@ -114,3 +114,16 @@ def test_content_hash_covers_nested_lines_and_changes_with_them() -> None:
     assert len(record.content_hash) == 32
     assert record.content_hash == _record(_invoice(("1", "10.00", 1, False))).content_hash
     assert record.content_hash != changed.content_hash
+
+
+def test_suggestions_prefer_meaningful_words_over_string_likeness() -> None:
+    xero_chart = [
+        LedgerAccount("a1", "Interest Income", "income", True),
+        LedgerAccount("a2", "Sales", "income", True),
+        LedgerAccount("a3", "Other Revenue", "income", True),
+    ]
+    categories = [SourceCategory(1, "Labour"), SourceCategory(2, "Parts & Materials")]
+    mapping = suggest_mapping([], categories, xero_chart, [])
+    assert mapping.accounts[AccountRole.SALES_INCOME] == "a2"
+    assert mapping.categories == {}  # nothing fits: both fall back to Sales Income
+    assert mapping.income_account_for(1) == "a2"

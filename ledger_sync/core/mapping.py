@@ -5,6 +5,7 @@ accounts, and Service Opus tax rates to ledger tax rates. Suggestions only ever 
 accounts of a fitting type and ACTIVE tax rates of the same percentage.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,7 +40,7 @@ ROLE_TYPES = {
     AccountRole.UNDEPOSITED_FUNDS: ("undeposited_funds", "other_current_asset"),
 }
 ROLE_HINTS = {
-    AccountRole.SALES_INCOME: "sales income",
+    AccountRole.SALES_INCOME: "sales",
     AccountRole.TAX_PAYMENT: "gst hst sales tax payable",
     AccountRole.UNDEPOSITED_FUNDS: "undeposited funds",
 }
@@ -69,13 +70,28 @@ class LedgerMapping:
         return self.categories.get(category_id) or self.accounts.get(AccountRole.SALES_INCOME)
 
 
-def _similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, a.lower(), b.lower()).ratio()
+GENERIC_WORDS = frozenset({"income", "revenue", "account", "accounts", "other", "of", "and", "the", "a"})
+"""Words every income account shares: they say nothing about which one fits."""
 
 
-def _best(candidates: Iterable[LedgerAccount | LedgerTaxRate], hint: str) -> str | None:
-    ranked = sorted(candidates, key=lambda c: (-_similarity(c.name, hint), c.name))
-    return ranked[0].id if ranked else None
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower())) - GENERIC_WORDS
+
+
+def _best(candidates: Iterable[LedgerAccount | LedgerTaxRate], hint: str, *, need_overlap: bool = False) -> str | None:
+    """The candidate sharing the most meaningful words with `hint`; string similarity breaks ties."""
+    wanted = _words(hint)
+    ranked = sorted(
+        candidates,
+        key=lambda c: (
+            -len(_words(c.name) & wanted),
+            -SequenceMatcher(None, c.name.lower(), hint.lower()).ratio(),
+            c.name,
+        ),
+    )
+    if not ranked or (need_overlap and not _words(ranked[0].name) & wanted):
+        return None
+    return ranked[0].id
 
 
 def suggest_mapping(
@@ -92,7 +108,8 @@ def suggest_mapping(
         if (choice := _best(fitting, ROLE_HINTS[role])) is not None:
             accounts[role] = choice
     income = [a for a in active_accounts if a.type == "income"]
-    category_map = {c.id: choice for c in categories if (choice := _best(income, c.name)) is not None}
+    # A category without a clearly fitting income account falls back to Sales Income (left unmapped).
+    category_map = {c.id: choice for c in categories if (choice := _best(income, c.name, need_overlap=True))}
     rate_map: dict[int, str] = {}
     for rate in tax_rates:
         same = [r for r in ledger_tax_rates if r.active and r.rate_percent == rate.rate]
