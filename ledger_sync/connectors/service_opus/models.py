@@ -152,3 +152,20 @@ class Payment(SourceBase):
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OutboxEvent(SourceBase):
+    """An event Service Opus owes the sync (a lock, a collection), written in the same transaction as
+    the change it reports, so a Prefect server that is down loses nothing: the relay sends it later."""
+
+    __tablename__ = "ledger_sync_outbox"
+    __table_args__ = (Index("ix_ledger_sync_outbox_unsent", "sent_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    """The Prefect event id, fixed at write time so a re-sent event is the same event."""
+    event: Mapped[str] = mapped_column(String(100))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    entity_id: Mapped[int]
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    """UTC, naive like the other Service Opus timestamps."""
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

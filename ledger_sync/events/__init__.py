@@ -1,0 +1,1 @@
+"""How Service Opus tells the sync that an invoice was locked or a payment collected: Prefect events."""

@@ -1,0 +1,67 @@
+"""The Prefect events Service Opus sends, and the two ways to send them.
+
+`emit` is fire-and-forget for callers that can afford to lose an event while the Prefect server is
+down (the hourly sync catches up). `publish` confirms delivery or raises, for the outbox relay.
+Each event's resource is the invoice or payment; the label `service-opus.company-id` carries the
+company, which the live-sync deployment trigger passes to the flow.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect.events import Event, emit_event
+from prefect.events.clients import get_events_client
+
+from ledger_sync.core.records import EntityType
+
+INVOICE_LOCKED = "service-opus.invoice.locked"
+PAYMENT_COLLECTED = "service-opus.payment.collected"
+COMPANY_LABEL = "service-opus.company-id"
+ENTITY_OF_EVENT = {INVOICE_LOCKED: EntityType.INVOICE, PAYMENT_COLLECTED: EntityType.PAYMENT}
+
+
+@dataclass(frozen=True)
+class OpusEvent:
+    event: str
+    company_id: int
+    entity_id: int
+    event_id: UUID
+    occurred_at: datetime
+    """UTC; naive values are taken as UTC (Service Opus stores naive UTC)."""
+
+    def __post_init__(self) -> None:
+        if self.event not in ENTITY_OF_EVENT:
+            raise ValueError(f"unknown Service Opus event {self.event!r}; expected one of {', '.join(ENTITY_OF_EVENT)}")
+
+    def fields(self) -> dict[str, Any]:
+        """The Prefect event's fields, as `Event(...)` and `emit_event(...)` take them."""
+        occurred = self.occurred_at if self.occurred_at.tzinfo else self.occurred_at.replace(tzinfo=UTC)
+        kind = ENTITY_OF_EVENT[self.event].value
+        return {
+            "id": self.event_id,
+            "occurred": occurred,
+            "event": self.event,
+            "resource": {
+                "prefect.resource.id": f"service-opus.{kind}.{self.entity_id}",
+                COMPANY_LABEL: str(self.company_id),
+            },
+            "related": [
+                {"prefect.resource.id": f"service-opus.company.{self.company_id}", "prefect.resource.role": "company"}
+            ],
+        }
+
+
+def emit(event: OpusEvent) -> None:
+    """Send in the background; lost if the server is unreachable (the hourly sync still finds the record)."""
+    emit_event(**event.fields())
+
+
+async def publish(events: Sequence[OpusEvent], sent: Callable[[OpusEvent], None]) -> None:
+    """Send each event and call `sent` once the server has it; raises when the server is unreachable."""
+    async with get_events_client(reconnection_attempts=1, checkpoint_every=1) as client:
+        for event in events:
+            await client.emit(Event(**event.fields()))
+            sent(event)

@@ -1,0 +1,29 @@
+"""The live deployment: triggered by `service-opus.invoice.locked` and `service-opus.payment.collected`.
+
+The deployment trigger (prefect.yaml) passes the company id from the event's resource label. The run
+syncs only the entity type the event is about, and only if that type's automatic sync toggle is on:
+with Automatic Invoice Sync off, an invoice-locked event syncs nothing.
+"""
+
+from typing import Literal
+
+from prefect import flow
+
+from ledger_sync.events.emitter import ENTITY_OF_EVENT
+from ledger_sync.flows.hourly import connected, toggled_sync
+from ledger_sync.settings import Settings
+from ledger_sync.state.store import StateStore
+
+OpusEventName = Literal["service-opus.invoice.locked", "service-opus.payment.collected"]
+
+
+@flow(name="live-sync")
+def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[dict[str, object]]:
+    """Sync what one Service Opus event is about, in each of the company's connected ledgers."""
+    store = StateStore.open(Settings())
+    try:
+        ledgers = [c.ledger for c in connected(store, company_id)]
+    finally:
+        store.close()
+    entity = frozenset({ENTITY_OF_EVENT[event]})
+    return [toggled_sync(company_id, ledger, entity, "live", page_size) for ledger in ledgers]

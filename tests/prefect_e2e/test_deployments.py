@@ -1,0 +1,268 @@
+"""Acceptance of issue 6 against a real Prefect server and worker: backfill from the API, live sync on
+Service Opus events (toggles honoured, nothing lost while the server is down), artifacts and Data Docs."""
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, OutboxEvent
+from ledger_sync.events.outbox import lock_invoice, relay, unsent
+from ledger_sync.state.db import make_engine
+from tests.prefect_e2e.conftest import COMPANY, Deployed, wait_for, wait_for_run
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.e2e
+
+
+def _locked_in(deployed: Deployed, since: date, until: date) -> set[str]:
+    engine = make_engine(deployed.settings.resolved_source_url)
+    with Session(engine) as session:
+        numbers = set(
+            session.scalars(
+                select(Invoice.number).where(
+                    Invoice.company_id == COMPANY,
+                    Invoice.status == InvoiceStatus.LOCKED,
+                    Invoice.issue_date.between(since, until),
+                )
+            )
+        )
+    engine.dispose()
+    return numbers
+
+
+def _issue_dates(deployed: Deployed) -> list[date]:
+    engine = make_engine(deployed.settings.resolved_source_url)
+    with Session(engine) as session:
+        dates = sorted(
+            session.scalars(
+                select(Invoice.issue_date).where(Invoice.company_id == COMPANY, Invoice.status == InvoiceStatus.LOCKED)
+            )
+        )
+    engine.dispose()
+    return dates
+
+
+def _lock_a_draft(deployed: Deployed) -> str:
+    """Lock a draft invoice the way Service Opus would: status and outbox row in one transaction."""
+    engine = make_engine(deployed.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        draft = session.scalars(
+            select(Invoice)
+            .where(Invoice.company_id == COMPANY, Invoice.status == InvoiceStatus.DRAFT)
+            .order_by(Invoice.id)
+            .limit(1)
+        ).one()
+        lock_invoice(session, draft)
+        number = draft.number
+    engine.dispose()
+    return number
+
+
+def _relay(deployed: Deployed) -> int:
+    engine = make_engine(deployed.settings.resolved_source_url)
+    try:
+        return relay(engine)
+    finally:
+        engine.dispose()
+
+
+def _runs_of(deployed: Deployed, deployment: str) -> list[UUID]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    wanted = deployed.deployment_id(deployment)
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[wanted])))
+    return [r.id for r in runs]
+
+
+@pytest.fixture(scope="module")
+def backfill_run(deployed: Deployed) -> tuple[UUID, set[str], int]:
+    """A backfill of the first third of the seeded invoices, launched through the API with typed parameters."""
+    dates = _issue_dates(deployed)
+    since, until = dates[0], dates[len(dates) // 3]  # the problem records share the first date
+    run_id = deployed.run_deployment(
+        "backfill/backfill",
+        {
+            "company_id": COMPANY,
+            "ledger": "qbo",
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "entity_types": ["invoice"],
+            "dry_run": False,
+        },
+    )
+    run = wait_for_run(run_id, timeout=180)
+    assert run.state.is_completed(), run.state
+    return run_id, _locked_in(deployed, since, until), deployed.ledger.last_request_id()
+
+
+def test_backfill_deployment_puts_the_range_in_the_ledger(deployed: Deployed, backfill_run: tuple) -> None:
+    _, expected, _ = backfill_run
+    parked = {n for n in expected if n.startswith("PRB-")}
+    in_ledger = deployed.ledger.doc_numbers()
+    assert expected - parked <= in_ledger
+    assert in_ledger <= expected, "the backfill wrote invoices outside its range"
+    assert not deployed.ledger.entities("Payment"), "entity_types=['invoice'] wrote payments"
+
+
+def test_rerunning_the_backfill_writes_nothing(deployed: Deployed, backfill_run: tuple) -> None:
+    first_id, _, mark = backfill_run
+    with_same_parameters = wait_for_run(
+        deployed.run_deployment("backfill/backfill", _parameters_of(first_id)), timeout=180
+    )
+    assert with_same_parameters.state.is_completed()
+    assert deployed.ledger.writes_since(mark) == []
+
+
+def _parameters_of(flow_run_id: UUID) -> dict:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id).parameters
+
+
+def test_a_run_publishes_summary_parked_records_and_data_docs(deployed: Deployed, backfill_run: tuple) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    run_id, _, _ = backfill_run
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    by_key = {a.key: a for a in artifacts}
+    summary = by_key[f"sync-summary-company-{COMPANY}"]
+    rows = json.loads(summary.data)
+    assert {r["entity"] for r in rows} >= {"invoice", "customer", "item", "total"}
+    total = next(r for r in rows if r["entity"] == "total")
+    assert total["api_calls"] > 0 and total["created"] > 0
+    parked = json.loads(by_key[f"parked-records-company-{COMPANY}"].data)
+    assert any("negative" in r["reason"] for r in parked), parked
+    assert float(by_key[f"backfill-progress-company-{COMPANY}"].data) == 100.0
+    link = by_key[f"validation-report-company-{COMPANY}"].data
+    uri = link[link.index("(file://") + 1 : link.rindex(")")]
+    page = Path(url2pathname(urlparse(uri).path))
+    assert page.is_relative_to(deployed.home / "gx" / "uncommitted" / "data_docs" / "local_site")
+    html = page.read_text()
+    assert "chart_mapping" in html or "run_gates" in html
+
+
+def _pick_date(page: "Page", day: date) -> None:
+    """Open the first empty date field's picker, type the date into its native input, apply."""
+    page.get_by_text("Select date").first.click()
+    page.locator("input[type=date]:visible").fill(day.isoformat())
+    page.get_by_role("button", name="Apply", exact=True).click()
+
+
+@pytest.mark.browser
+def test_ops_launch_a_backfill_from_the_prefect_ui_form(
+    deployed: Deployed, browser: "Browser", screenshots_dir: Path
+) -> None:
+    dates = _issue_dates(deployed)
+    since, until = dates[len(dates) // 2], dates[-1]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{deployed.prefect.ui_url}/deployments/deployment/{deployed.deployment_id('backfill/backfill')}")
+        page.get_by_role("button", name="Run", exact=True).first.click()
+        page.get_by_text("Custom run").click()
+        page.locator(".schema-form-property-integer input").first.fill(str(COMPANY))
+        _pick_date(page, since)
+        _pick_date(page, until)
+        page.locator(".schema-form-property", has_text="dry_run").last.get_by_role("switch").click()
+        page.screenshot(path=str(screenshots_dir / "prefect-backfill-form.png"), full_page=True)
+        before = set(_runs_of(deployed, "backfill/backfill"))
+        page.get_by_role("button", name="Submit", exact=True).click()
+        (run_id,) = wait_for(lambda: set(_runs_of(deployed, "backfill/backfill")) - before, 30, "the run from the form")
+        run = wait_for_run(run_id, timeout=180)
+        page.goto(f"{deployed.prefect.ui_url}/runs/flow-run/{run_id}")
+        page.get_by_text("Completed").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(screenshots_dir / "prefect-backfill-completed.png"), full_page=True)
+    finally:
+        page.close()
+    assert run.state.is_completed(), run.state
+    assert run.parameters["company_id"] == COMPANY
+    assert (run.parameters["since"], run.parameters["until"]) == (since.isoformat(), until.isoformat())
+    assert run.parameters["dry_run"] is True
+
+
+def test_the_hourly_cron_schedule_creates_runs(deployed: Deployed) -> None:
+    """The server's scheduler turns the cron into scheduled runs (it cannot on SQLAlchemy 2.1)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    with get_client(sync_client=True) as client:
+        hourly = client.read_deployment_by_name("hourly-sync/hourly-sync")
+
+    def scheduled() -> list[object]:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[hourly.id])))
+        return [r for r in runs if r.state and r.state.is_scheduled() and r.expected_start_time.minute == 0]
+
+    assert wait_for(scheduled, 90, "the hourly schedule to create scheduled runs")
+
+
+def test_hourly_sync_fans_out_to_each_company(deployed: Deployed) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    hourly = wait_for_run(deployed.run_deployment("hourly-sync/hourly-sync", {}), timeout=120)
+    assert hourly.state.is_completed()
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[hourly.id]))
+        )
+    assert len(children) == 1
+    child = wait_for_run(children[0].id, timeout=180)
+    assert child.state.is_completed(), child.state
+    assert child.parameters["company_id"] == COMPANY
+    assert len(deployed.ledger.entities("Payment")) > 0
+
+
+def test_a_locked_invoice_reaches_the_ledger_within_a_minute(deployed: Deployed) -> None:
+    number = _lock_a_draft(deployed)
+    assert _relay(deployed) == 1
+    wait_for(lambda: number in deployed.ledger.doc_numbers(), 60, f"invoice {number} in the ledger")
+
+
+def test_with_automatic_invoice_sync_off_the_event_syncs_nothing(deployed: Deployed) -> None:
+    connection = deployed.store.connection(COMPANY, "qbo")
+    deployed.store.set_auto_sync(connection.id, invoices=False, payments=True)
+    try:
+        before = set(_runs_of(deployed, "live-sync/live-sync"))
+        mark = deployed.ledger.last_request_id()
+        number = _lock_a_draft(deployed)
+        assert _relay(deployed) == 1
+        new = wait_for(
+            lambda: set(_runs_of(deployed, "live-sync/live-sync")) - before, 60, "the live-sync run of the event"
+        )
+        for run_id in new:
+            assert wait_for_run(run_id).state.is_completed()
+        assert number not in deployed.ledger.doc_numbers()
+        assert deployed.ledger.writes_since(mark) == []
+    finally:
+        deployed.store.set_auto_sync(connection.id, invoices=True, payments=True)
+
+
+def test_an_invoice_locked_while_the_server_is_down_is_not_lost(deployed: Deployed) -> None:
+    deployed.prefect.stop_server()
+    number = _lock_a_draft(deployed)
+    with pytest.raises(Exception):  # noqa: B017 - any connection failure will do; the point is the row stays
+        _relay(deployed)
+    engine = make_engine(deployed.settings.resolved_source_url)
+    assert [e.event for e in unsent(engine)] == ["service-opus.invoice.locked"]
+    deployed.prefect.start_server()
+    assert _relay(deployed) == 1
+    assert unsent(engine) == []
+    with Session(engine) as session:
+        assert session.scalar(select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))) is None
+    engine.dispose()
+    wait_for(lambda: number in deployed.ledger.doc_numbers(), 90, f"invoice {number} in the ledger after the outage")
