@@ -4,6 +4,7 @@ The first page of a run also carries the parked records, which are retried on ev
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -56,7 +57,10 @@ def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -
     """Where this page starts, and which parked ids to retry (first page of an incremental run only)."""
     if after is not None or job.scope.ranged:
         return after, set()
-    return job.store.checkpoint(job.connection.id, entity_type), set(job.store.parked(job.connection.id, entity_type))
+    checkpoint = job.store.checkpoint(job.connection.id, entity_type)
+    if checkpoint is not None:
+        checkpoint = (checkpoint[0] - timedelta(minutes=job.settings.checkpoint_overlap_minutes), 0)
+    return checkpoint, set(job.store.parked(job.connection.id, entity_type))
 
 
 @task(name="extract-invoices", cache_policy=NO_CACHE)

@@ -3,6 +3,7 @@ and parked records released once their cause is fixed."""
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, update
@@ -123,3 +124,27 @@ def test_a_run_that_dies_on_a_revoked_token_is_recorded(stack: Stack, monkeypatc
         sync_company(company_id=1, ledger="qbo")
     last = company_status(stack.settings, stack.store, 1, "qbo")["last_run"]
     assert last == {"outcome": "needs_reconnect", "kind": "sync"}
+
+
+def test_a_lock_that_commits_late_with_an_earlier_timestamp_is_not_skipped(stack: Stack) -> None:
+    from sqlalchemy import select
+
+    from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus
+
+    sync_company(company_id=1, ledger="qbo")
+    connection = stack.store.connection(1, "qbo")
+    assert connection is not None
+    mark = stack.store.checkpoint(connection.id, EntityType.INVOICE)
+    assert mark is not None
+    engine = make_engine(stack.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        draft = session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.DRAFT).limit(1)).one()
+        draft.status = InvoiceStatus.LOCKED  # its transaction started before the last sync, committed after it
+        draft.locked_at = (mark[0] - timedelta(minutes=5)).replace(tzinfo=None)
+        number = draft.number
+    engine.dispose()
+    writes_before = stack.last_request_id()
+    sync_company(company_id=1, ledger="qbo")
+    assert number in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
+    assert len(stack.writes_since(writes_before)) >= 1
+    _no_duplicates(stack)
