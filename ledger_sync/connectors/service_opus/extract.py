@@ -44,6 +44,12 @@ def _naive(cursor: Cursor) -> tuple[datetime, int]:
     return cursor[0].astimezone(UTC).replace(tzinfo=None), cursor[1]
 
 
+def _payment(row: Payment) -> SourcePayment:
+    return SourcePayment(
+        row.id, row.invoice_id, Decimal(row.amount), row.method.value, row.status.value, _aware(row.collected_at)
+    )
+
+
 def _selection(
     model: type[Invoice] | type[Payment],
     moment: InstrumentedAttribute[datetime | None],
@@ -165,12 +171,7 @@ class ServiceOpusSource:
             ids=ids,
         )
         with Session(self.engine) as session:
-            return [
-                SourcePayment(
-                    p.id, p.invoice_id, Decimal(p.amount), p.method.value, p.status.value, _aware(p.collected_at)
-                )
-                for p in session.scalars(query)
-            ]
+            return [_payment(p) for p in session.scalars(query)]
 
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All collected payments of these invoices in collection order, to know what was still due."""
@@ -185,16 +186,7 @@ class ServiceOpusSource:
                     )
                     .order_by(Payment.collected_at, Payment.id)
                 ):
-                    found.setdefault(p.invoice_id, []).append(
-                        SourcePayment(
-                            p.id,
-                            p.invoice_id,
-                            Decimal(p.amount),
-                            p.method.value,
-                            p.status.value,
-                            _aware(p.collected_at),
-                        )
-                    )
+                    found.setdefault(p.invoice_id, []).append(_payment(p))
         return found
 
     def customers(self, ids: Iterable[int]) -> dict[int, SourceCustomer]:

@@ -7,11 +7,13 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from ledger_sync.sandboxes.clock import ScaledClock
+from ledger_sync.sandboxes.faults import install_faults
 from ledger_sync.sandboxes.qbo import faults
 from ledger_sync.sandboxes.qbo.admin import admin_router
 from ledger_sync.sandboxes.qbo.api import accounting_router
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 from ledger_sync.sandboxes.qbo.context import Sandbox
+from ledger_sync.sandboxes.qbo.fault_hooks import qbo_vendor_faults
 from ledger_sync.sandboxes.qbo.oauth import oauth_router
 from ledger_sync.sandboxes.qbo.requestlog import RequestLogMiddleware
 from ledger_sync.sandboxes.qbo.store import Store
@@ -43,4 +45,5 @@ def create_app(config: QboSandboxConfig) -> FastAPI:
 
     app.add_exception_handler(faults.QboFault, fault_response)
     app.add_middleware(RequestLogMiddleware, store=store, clock=clock)
+    install_faults(app, config.faults, qbo_vendor_faults(sandbox))
     return app

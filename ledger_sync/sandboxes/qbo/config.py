@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger_sync.sandboxes.faults import FaultPlan
 
 
 class QboSandboxConfig(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QBO_SANDBOX_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QBO_SANDBOX_", env_nested_delimiter="__", extra="ignore")
 
     db_path: Path = Path(".ledger-sync/qbo-sandbox.db")
     """SQLite file holding the sandbox ledger, tokens, replays and the request log."""
@@ -29,3 +32,5 @@ class QboSandboxConfig(BaseSettings):
     per_second: int = 10
     concurrent: int = 10
     batch_per_minute: int = 40
+    faults: FaultPlan = Field(default_factory=FaultPlan)
+    """Injected failures, off by default: QBO_SANDBOX_FAULTS='{"seed": 7, ...}' or QBO_SANDBOX_FAULTS__SEED=7."""

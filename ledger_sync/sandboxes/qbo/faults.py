@@ -194,6 +194,20 @@ def throttled() -> QboFault:
     )
 
 
+def system_failure() -> QboFault:
+    """QBO's own outage answer (HTTP 500, SystemFault 10000): nothing was done, try again later."""
+    return QboFault(
+        FaultError(
+            "An application error has occurred while processing your request",
+            "System Failure Error: An unexpected error occurred while accessing or saving your data. "
+            "Please wait a few minutes and try again. If the problem persists, contact customer support.",
+            "10000",
+        ),
+        fault_type="SystemFault",
+        status=500,
+    )
+
+
 def authentication_failed(detail: str) -> QboFault:
     return QboFault(
         FaultError("message=AuthenticationFailed; errorCode=003200; statusCode=401", detail, "3200"),

@@ -43,8 +43,9 @@ def _unitdp(request: Request) -> int:
 
 
 def _render(collection: str, doc: dict[str, Any], unitdp: int, with_lines: bool = True) -> dict[str, Any]:
-    """Invoices show UnitAmount at 2 dp unless `unitdp=4`; unpaged lists leave the lines out, as Xero's do."""
-    if collection != "Invoices":
+    """Invoices show UnitAmount at 2 dp unless `unitdp=4`; unpaged lists leave the lines out, as Xero's do.
+    A refused element is echoed as it was sent (its amounts may be JSON integers, or missing)."""
+    if collection != "Invoices" or doc.get("StatusAttributeString") == "ERROR":
         return doc
     if not with_lines:
         return {key: value for key, value in doc.items() if key != "LineItems"}

@@ -25,6 +25,14 @@ def tenants(box: Annotated[Sandbox, Depends(sandbox)]) -> Response:
     return xero_json({"tenants": box.tenants.organisations()})
 
 
+@router.get("/tenants/{tenant}/{collection}", response_model=None)
+def list_records(tenant: str, collection: str, box: Annotated[Sandbox, Depends(sandbox)]) -> Response:
+    """Every record of a collection, archived and voided included, without limits or faults (for checks)."""
+    if collection not in ID_FIELDS:
+        return problem(404, f"No collection {collection}")
+    return xero_json({collection: Books(box.store, box.clock, tenant).all(collection)})
+
+
 @router.patch("/tenants/{tenant}/{collection}/{key}", response_model=None)
 def patch_record(
     tenant: str,

@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger_sync.sandboxes.faults import FaultPlan
 
 
 class XeroSandboxConfig(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XERO_SANDBOX_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="XERO_SANDBOX_", env_nested_delimiter="__", extra="ignore")
 
     db_path: Path = Path(".ledger-sync/xero-sandbox.db")
     time_scale: float = 1.0
@@ -25,3 +28,5 @@ class XeroSandboxConfig(BaseSettings):
     per_day: int = 5000
     concurrent: int = 5
     app_per_minute: int = 10000
+    faults: FaultPlan = Field(default_factory=FaultPlan)
+    """Injected failures, off by default: XERO_SANDBOX_FAULTS='{"seed": 7, ...}' or XERO_SANDBOX_FAULTS__SEED=7."""

@@ -1,7 +1,8 @@
 """Sales invoices (ACCREC): contact resolution, line checks against accounts and tax rates, totals.
 
 Tax is computed per line and rounded to the cent, then summed, as Xero does. Lines must post to an
-ACTIVE revenue account and use an ACTIVE tax rate that can apply to revenue.
+ACTIVE revenue account (or the ROUNDING system account, which Xero offers for rounding adjustment
+lines) and use an ACTIVE tax rate that can apply to revenue.
 """
 
 from decimal import Decimal
@@ -115,10 +116,8 @@ def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], curr
     elif current is None:
         invoice["InvoiceNumber"] = _next_number(books)
     clash = any(
-        other["InvoiceID"] != invoice["InvoiceID"]
-        and other["Type"] == "ACCREC"
-        and other["InvoiceNumber"].casefold() == invoice["InvoiceNumber"].casefold()
-        for other in books.all("Invoices")
+        other["InvoiceID"] != invoice["InvoiceID"] and other["Type"] == "ACCREC"
+        for other in books.store.matching(books.tenant, "Invoices", "InvoiceNumber", invoice["InvoiceNumber"])
     )
     if clash:
         errors.append("Invoice # must be unique.")
@@ -240,7 +239,8 @@ def _account(books: Books, code: Any) -> dict[str, Any]:
     if not code:
         raise Invalid("Account code must be specified for each line item.")
     account = books.find("Accounts", str(code))
-    if account is None or account.get("Class") != "REVENUE":
+    postable = account is not None and (account.get("Class") == "REVENUE" or account.get("SystemAccount") == "ROUNDING")
+    if account is None or not postable:
         raise Invalid(f"Account code '{code}' is not a valid code for this document.")
     if account.get("Status") != "ACTIVE":
         raise Invalid(

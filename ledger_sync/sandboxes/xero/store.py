@@ -117,6 +117,21 @@ class Store:
         )
         return [wire.loads(row["body"]) for row in rows]
 
+    def matching(self, tenant: str, collection: str, field: str, value: str) -> list[dict[str, Any]]:
+        """Documents whose top-level `field` equals `value` ignoring case. SQLite narrows ASCII values
+        down before anything is decoded (a per-element uniqueness check must not decode every document)."""
+        if value.isascii():
+            rows = self.execute(
+                "SELECT body FROM docs WHERE tenant = ? AND collection = ? "
+                "AND lower(json_extract(body, ?)) = lower(?) ORDER BY seq",
+                (tenant, collection, f"$.{field}", value),
+            )
+            docs = [wire.loads(row["body"]) for row in rows]
+        else:
+            docs = self.all(tenant, collection)
+        wanted = value.casefold()
+        return [doc for doc in docs if str(doc.get(field, "")).casefold() == wanted]
+
     def put(self, tenant: str, collection: str, doc_id: str, body: dict[str, Any]) -> None:
         with self.transaction():
             updated = self._db.execute(

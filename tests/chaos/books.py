@@ -1,0 +1,212 @@
+"""The ledger after a chaos run against Service Opus: every expected record exactly once, equal to the cent.
+
+Each ledger names its records its own way (QBO: DocNumber, PaymentRefNum, DisplayName; Xero: InvoiceNumber,
+Reference, Name); `LedgerBooks` reads them through the sandbox's admin API (no auth, no faults) into neutral rows.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.core.money import cents
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.transform import total_due
+
+KINDS = ("customer", "invoice", "payment")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ledger record as the checks see it: what identifies it, its amount, its ledger id and creation time."""
+
+    kind: str
+    key: str
+    amount: Decimal | None
+    ledger_id: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    kind: str
+    name: str
+    key: Callable[[dict[str, Any]], str]
+    amount: Callable[[dict[str, Any]], Decimal | None]
+    ledger_id: str
+    created: Callable[[dict[str, Any]], str]
+
+
+def _decimal(field_name: str) -> Callable[[dict[str, Any]], Decimal | None]:
+    return lambda body: Decimal(str(body[field_name])) if body.get(field_name) is not None else None
+
+
+def _text(field_name: str) -> Callable[[dict[str, Any]], str]:
+    return lambda body: str(body.get(field_name) or "").strip()
+
+
+def _no_amount(_: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class LedgerBooks:
+    """How to list one ledger's records through its sandbox, and which field identifies each kind."""
+
+    path: str
+    """Admin listing path with `{tenant}` and `{name}`."""
+    collections: tuple[Collection, ...]
+
+    def rows(self, base_url: str, tenant: str) -> list[Row]:
+        found = []
+        for collection in self.collections:
+            answer = httpx.get(f"{base_url}{self.path.format(tenant=tenant, name=collection.name)}", timeout=60)
+            answer.raise_for_status()
+            body = answer.json()
+            records = body[collection.name] if isinstance(body, dict) else body
+            found += [
+                Row(
+                    collection.kind,
+                    collection.key(record),
+                    collection.amount(record),
+                    str(record[collection.ledger_id]),
+                    collection.created(record),
+                )
+                for record in records
+            ]
+        return found
+
+
+QBO_BOOKS = LedgerBooks(
+    "/_sandbox/realms/{tenant}/{name}",
+    (
+        Collection(
+            "customer", "Customer", _text("DisplayName"), _no_amount, "Id", lambda b: b["MetaData"]["CreateTime"]
+        ),
+        Collection(
+            "invoice", "Invoice", _text("DocNumber"), _decimal("TotalAmt"), "Id", lambda b: b["MetaData"]["CreateTime"]
+        ),
+        Collection(
+            "payment",
+            "Payment",
+            _text("PaymentRefNum"),
+            _decimal("TotalAmt"),
+            "Id",
+            lambda b: b["MetaData"]["CreateTime"],
+        ),
+    ),
+)
+XERO_BOOKS = LedgerBooks(
+    "/_sandbox/tenants/{tenant}/{name}",
+    (
+        Collection("customer", "Contacts", _text("Name"), _no_amount, "ContactID", _text("UpdatedDateUTC")),
+        Collection(
+            "invoice", "Invoices", _text("InvoiceNumber"), _decimal("Total"), "InvoiceID", _text("UpdatedDateUTC")
+        ),
+        Collection("payment", "Payments", _text("Reference"), _decimal("Amount"), "PaymentID", _text("UpdatedDateUTC")),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What Service Opus says the ledger must hold (by key, with amounts) and must not hold."""
+
+    records: dict[str, dict[str, Decimal | None]]
+    forbidden: dict[str, set[str]]
+    keys_by_source: dict[tuple[str, int], str]
+
+
+def expected_from_source(source_url: str, company_id: int) -> Expected:
+    from ledger_sync.state.db import make_engine
+
+    source = ServiceOpusSource(make_engine(source_url))
+    try:
+        with Session(source.engine) as session:
+            invoices = list(session.scalars(select(Invoice).where(Invoice.company_id == company_id)))
+            payments = list(session.scalars(select(Payment).where(Payment.company_id == company_id)))
+        locked = [i.id for i in invoices if i.status == InvoiceStatus.LOCKED and i.locked_at is not None]
+        snapshots = source.invoices(company_id, after=None, limit=0, ids=locked)
+        rates = {rate.id: rate for rate in source.tax_rates(company_id)}
+        customers = source.customers(s.customer_id for s in snapshots if s.customer_id is not None)
+    finally:
+        source.engine.dispose()
+    collected = [p for p in payments if p.status == PaymentStatus.COLLECTED and p.collected_at is not None]
+    keys = {("invoice", s.id): s.number for s in snapshots}
+    keys |= {("payment", p.id): _payment_key(p.id) for p in collected}
+    keys |= {("customer", c.id): c.display_name.strip() for c in customers.values()}
+    records: dict[str, dict[str, Decimal | None]] = {
+        "invoice": {s.number: total_due(s, rates) for s in snapshots},
+        "payment": {_payment_key(p.id): cents(Decimal(p.amount)) for p in collected},
+        "customer": {c.display_name.strip(): None for c in customers.values()},
+    }
+    forbidden = {
+        "invoice": {i.number for i in invoices if i.id not in set(locked)} - set(records["invoice"]),
+        "payment": {_payment_key(p.id) for p in payments if p.status != PaymentStatus.COLLECTED},
+    }
+    return Expected(records, forbidden, keys)
+
+
+def _payment_key(payment_id: int) -> str:
+    """Payments carry their external id as their reference (`SO-P<id>`, see `core.records`)."""
+    return f"SO-{EntityType.PAYMENT.value[0].upper()}{payment_id}"
+
+
+@dataclass
+class Findings:
+    """Everything wrong with the ledger after the run; empty lists mean exactly once, equal to the cent."""
+
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    wrong_amounts: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    parked_without_reason: list[str] = field(default_factory=list)
+    parked_but_in_ledger: list[str] = field(default_factory=list)
+    duplicate_rows: list[Row] = field(default_factory=list)
+    parked: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        problems = (self.duplicates, self.lost, self.wrong_amounts, self.forbidden)
+        return not any(problems) and not self.parked_without_reason and not self.parked_but_in_ledger
+
+
+def compare(expected: Expected, rows: list[Row], parked: list[tuple[str, int, str]]) -> Findings:
+    """Duplicates and lost records by key; amounts to the cent; drafts, voids and uncollected never written."""
+    findings = Findings(parked=parked)
+    by_key: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        by_key[(row.kind, row.key)].append(row)
+    parked_keys = {
+        (kind, expected.keys_by_source.get((kind, source_id), "")): reason for kind, source_id, reason in parked
+    }
+    for kind in KINDS:
+        for key, amount in sorted(expected.records[kind].items()):
+            copies = by_key.get((kind, key), [])
+            if len(copies) > 1:
+                ids = ", ".join(f"{c.ledger_id} (created {c.created})" for c in copies)
+                findings.duplicates.append(f"{kind} {key}: {len(copies)} copies, ledger ids {ids}")
+                findings.duplicate_rows += copies
+            if not copies and (kind, key) not in parked_keys:
+                findings.lost.append(f"{kind} {key}: not in the ledger and not parked")
+            if (kind, key) in parked_keys and copies:
+                findings.parked_but_in_ledger.append(
+                    f"{kind} {key}: parked ({parked_keys[(kind, key)]}) although the ledger holds it as "
+                    f"{', '.join(c.ledger_id for c in copies)}"
+                )
+            wrong = [c for c in copies if amount is not None and c.amount != amount]
+            findings.wrong_amounts += [f"{kind} {key}: ledger {c.amount}, Service Opus {amount}" for c in wrong]
+    present = Counter((row.kind, row.key) for row in rows)
+    for kind, keys in expected.forbidden.items():
+        findings.forbidden += [
+            f"{kind} {key} is not locked/collected but is in the ledger" for key in sorted(keys) if present[(kind, key)]
+        ]
+    findings.parked_without_reason = [f"{kind} {source_id}" for kind, source_id, reason in parked if not reason.strip()]
+    return findings

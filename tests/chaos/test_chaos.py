@@ -1,0 +1,34 @@
+"""Exactly once under faults: a faulty sandbox, sync processes SIGKILLed at random, and the ledger must still equal
+Service Opus: every record once, to the cent, nothing for drafts and voids, 0 pending.
+
+One bounded run per ledger the project supports (`bench/soak.py` is the long version). On failure the message names
+each duplicate and lost record, and for each duplicate the run that wrote each copy and the faults just before it;
+the whole run folder (logs of every process, databases) is kept under pytest's tmp_path.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.harness import ChaosConfig, ChaosRun, ledgers
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("ledger", sorted(ledgers()))
+def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_path: Path) -> None:
+    if ledgers()[ledger].client_env is None:
+        pytest.skip(f"the project has no {ledger} connector yet; this test runs against it once it exists")
+    config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11)
+    report = ChaosRun(config, tmp_path / ledger).run()
+    print(report.summary())
+    assert report.kills == config.kills, report.summary()
+    assert sum(report.faults[kind] for kind in ("server_error", "throttle", "slow", "drop_after_commit")) > 0
+    assert report.faults["revoke"] == 1 and report.reconnects >= 1, report.summary()
+    assert report.findings.duplicates == [], report.summary()
+    assert report.findings.lost == [], report.summary()
+    assert report.findings.wrong_amounts == [], report.summary()
+    assert report.findings.forbidden == [], report.summary()
+    assert report.findings.parked_without_reason == [], report.summary()
+    assert report.findings.parked_but_in_ledger == [], report.summary()
+    assert report.pending == 0, report.summary()
