@@ -1,8 +1,9 @@
-"""`ledger-sync demo`: the whole job on the embedded default, SQLite and the local QBO sandbox.
+"""`ledger-sync demo`: the whole job on the embedded default, SQLite and a local ledger sandbox (QBO or Xero).
 
 Seeds a sample company (plus a few records no ledger can take, to show parking), starts the
-sandbox, connects through its OAuth flow (it consents automatically in demo mode), applies the
-suggested mapping, syncs, then syncs again to show that a re-run writes nothing.
+sandbox, connects through its OAuth flow (it consents automatically in demo mode; PKCE and the
+tenant from `/connections` for Xero), applies the suggested mapping, syncs, then syncs again to
+show that a re-run writes nothing.
 """
 
 import os
@@ -23,11 +24,12 @@ from ledger_sync.connectors.service_opus.models import Customer, Invoice, Invoic
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.onboarding import (
     apply_suggested_mapping,
+    available_tenants,
     exchange_authorization,
     save_connection,
     start_authorization,
 )
-from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
+from ledger_sync.sandboxes.endpoints import qbo_sandbox_env, xero_sandbox_env
 from ledger_sync.sandboxes.serve import serving
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -45,16 +47,20 @@ class DemoResult:
     sandbox_db: Path
 
 
-def add_problem_records(engine: Engine, company_id: int) -> None:
-    """Two locked invoices no ledger should take as they are: one for a customer whose name has a colon
-    (QBO forbids it), one with a negative quantity. They end up parked, with reasons."""
+PROBLEM_CUSTOMERS = {"qbo": "Harbour Dental: Head Office", "xero": "Harbour Dental\tHead Office"}
+"""A customer name each ledger refuses: QBO forbids a colon, Xero a tab (pasted from a spreadsheet)."""
+
+
+def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") -> None:
+    """Two locked invoices no ledger should take as they are: one for a customer whose name the ledger
+    forbids (see PROBLEM_CUSTOMERS), one with a negative quantity. They end up parked, with reasons."""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
         ).one()
         product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
         customer = Customer(
-            company_id=company_id, display_name="Harbour Dental: Head Office", email="accounts@harbourdental.example"
+            company_id=company_id, display_name=PROBLEM_CUSTOMERS[ledger], email="accounts@harbourdental.example"
         )
         session.add(customer)
         session.flush()
@@ -86,7 +92,8 @@ def add_problem_records(engine: Engine, company_id: int) -> None:
 
 
 def connect_with_auto_consent(settings: Settings, store: StateStore, company_id: int, ledger: str = "qbo") -> int:
-    """Follow the authorize URL to the sandbox's immediate redirect, check `state`, exchange the code."""
+    """Follow the authorize URL to the sandbox's immediate redirect, check `state`, exchange the code
+    (with the PKCE verifier for Xero), and connect the first tenant the grant reaches."""
     start = start_authorization(settings, ledger)
     response = httpx.get(start.url, follow_redirects=False, timeout=30)
     if response.status_code not in (302, 303):
@@ -95,7 +102,10 @@ def connect_with_auto_consent(settings: Settings, store: StateStore, company_id:
     if query.get("state") != [start.state]:
         raise RuntimeError("the authorization redirect carried the wrong state")
     tokens = exchange_authorization(settings, ledger, query["code"][0], start.code_verifier)
-    return save_connection(settings, store, company_id, ledger, query["realmId"][0], tokens)
+    tenants = available_tenants(settings, ledger, tokens, query.get("realmId", [None])[0])
+    if not tenants:
+        raise RuntimeError("the authorization reached no company or organisation")
+    return save_connection(settings, store, company_id, ledger, tenants[0][0], tokens)
 
 
 @contextmanager
@@ -112,19 +122,44 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+LEDGER_API_PATHS = ("/v3/", "/api.xro/")
+"""Where the sandboxes serve the ledger APIs; a token refresh is an HTTP write but not a ledger write."""
+
+
 def writes_since(base_url: str, since: int) -> tuple[int, int]:
-    """(writes since request id `since`, the newest request id) from the sandbox's request log."""
+    """(ledger writes since request id `since`, the newest request id) from the sandbox's request log."""
     log = httpx.get(f"{base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()
     entries = log["requests"] if isinstance(log, dict) else log
     newest = max((e["id"] for e in entries), default=since)
-    return sum(1 for e in entries if e["write"]), newest
+    return sum(1 for e in entries if e["write"] and e["path"].startswith(LEDGER_API_PATHS)), newest
 
 
-def run_demo(home: Path, invoices: int) -> DemoResult:
-    """Run the demo in a fresh `home` folder and return what it saw."""
+@contextmanager
+def sandbox_for(ledger: str, home: Path, time_scale: float = 1.0) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """Start `ledger`'s sandbox (auto-consenting) in `home`: (base URL, LEDGER_SYNC_* settings, its file).
+    `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows)."""
+    if ledger == "qbo":
+        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
+        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+
+        qbo = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True, time_scale=time_scale)
+        with serving(create_qbo(qbo)) as base_url:
+            yield base_url, qbo_sandbox_env(base_url), qbo.db_path
+        return
+    if ledger == "xero":
+        from ledger_sync.sandboxes.xero.app import create_app as create_xero
+        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
+
+        xero = XeroSandboxConfig(db_path=home / "xero-sandbox.db", auto_consent=True, time_scale=time_scale)
+        with serving(create_xero(xero)) as base_url:
+            yield base_url, xero_sandbox_env(base_url, xero.time_scale), xero.db_path
+        return
+    raise ValueError(f"unknown ledger {ledger!r}; expected qbo or xero")
+
+
+def run_demo(home: Path, invoices: int, ledger: str = "qbo") -> DemoResult:
+    """Run the demo against `ledger`'s sandbox in a fresh `home` folder and return what it saw."""
     from ledger_sync.flows.sync import sync_company
-    from ledger_sync.sandboxes.qbo.app import create_app
-    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
     from ledger_sync.status import company_status
 
     shutil.rmtree(home, ignore_errors=True)
@@ -132,25 +167,24 @@ def run_demo(home: Path, invoices: int) -> DemoResult:
     source_engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
     seed(source_engine, invoices=invoices)
     company_id = 1
-    add_problem_records(source_engine, company_id)
+    add_problem_records(source_engine, company_id, ledger)
     source_engine.dispose()
-    sandbox = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True)
     with (
-        serving(create_app(sandbox)) as base_url,
-        _environment({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"} | qbo_sandbox_env(base_url)),
+        sandbox_for(ledger, home) as (base_url, endpoints, sandbox_db),
+        _environment({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"} | endpoints),
     ):
         settings = Settings()
         store = StateStore.open(settings)
         try:
-            connect_with_auto_consent(settings, store, company_id)
-            apply_suggested_mapping(settings, store, company_id, "qbo")
-            first = sync_company(company_id=company_id, ledger="qbo")
+            connect_with_auto_consent(settings, store, company_id, ledger)
+            apply_suggested_mapping(settings, store, company_id, ledger)
+            first = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[arg-type]
             _, mark = writes_since(base_url, 0)
-            second = sync_company(company_id=company_id, ledger="qbo")
+            second = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[arg-type]
             writes, _ = writes_since(base_url, mark)
-            status = company_status(settings, store, company_id, "qbo")
-            connection = store.connection(company_id, "qbo")
+            status = company_status(settings, store, company_id, ledger)
+            connection = store.connection(company_id, ledger)
             parked = store.parked_list(connection.id) if connection else []
         finally:
             store.close()
-    return DemoResult(company_id, first, second, writes, status, parked, sandbox.db_path)
+    return DemoResult(company_id, first, second, writes, status, parked, sandbox_db)

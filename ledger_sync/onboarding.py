@@ -6,7 +6,9 @@ a code verifier the caller keeps server-side), the provider redirects back with 
 """
 
 import secrets
+from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.connectors.factory import open_ledger
@@ -17,6 +19,9 @@ from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.state.tokens import TokenCipher
+
+if TYPE_CHECKING:
+    from ledger_sync.connectors.xero import XeroOAuth
 
 
 class UnknownLedger(ValueError):
@@ -44,6 +49,10 @@ def start_authorization(settings: Settings, ledger: str) -> AuthorizationStart:
             return AuthorizationStart(ledger, oauth.authorization_url(state), state)
         finally:
             oauth.close()
+    if ledger == "xero":
+        verifier = secrets.token_urlsafe(48)
+        with closing(_xero_oauth(settings)) as xero:
+            return AuthorizationStart(ledger, xero.authorization_url(state, verifier), state, verifier)
     raise UnknownLedger(ledger)
 
 
@@ -57,6 +66,23 @@ def exchange_authorization(settings: Settings, ledger: str, code: str, code_veri
             return oauth.exchange_code(code)
         finally:
             oauth.close()
+    if ledger == "xero":
+        if not code_verifier:
+            raise ValueError("a Xero authorization code can only be exchanged with its PKCE code verifier")
+        with closing(_xero_oauth(settings)) as xero:
+            return xero.exchange_code(code, code_verifier)
+    raise UnknownLedger(ledger)
+
+
+def available_tenants(
+    settings: Settings, ledger: str, tokens: TokenSet, realm_id: str | None = None
+) -> list[tuple[str, str]]:
+    """(tenant id, name) of what a fresh grant can reach: QBO's realm from the redirect, Xero's connections."""
+    if ledger == "qbo":
+        return [(realm_id, realm_id)] if realm_id else []
+    if ledger == "xero":
+        with closing(_xero_oauth(settings)) as xero:
+            return xero.tenants(tokens.access_token)
     raise UnknownLedger(ledger)
 
 
@@ -81,7 +107,16 @@ def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: s
             oauth.revoke(refresh_token)
         finally:
             oauth.close()
+    if refresh_token is not None and ledger == "xero":
+        with closing(_xero_oauth(settings)) as xero:
+            xero.revoke(refresh_token)
     store.disconnect(connection.id)
+
+
+def _xero_oauth(settings: Settings) -> "XeroOAuth":
+    from ledger_sync.connectors.xero import XeroConfig, XeroOAuth
+
+    return XeroOAuth(XeroConfig.from_settings(settings))
 
 
 def ledger_chart(

@@ -9,10 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from ledger_sync.demo import connect_with_auto_consent
+from ledger_sync.demo import LEDGER_API_PATHS, connect_with_auto_consent, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
-from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
-from ledger_sync.sandboxes.serve import serving
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
@@ -29,8 +27,9 @@ class Stack:
     tenant_id: str
 
     def ledger_entities(self, entity: str) -> list[dict[str, object]]:
-        """Everything of one entity in the sandbox ledger, read through its admin API."""
-        body = httpx.get(f"{self.base_url}/_sandbox/realms/{self.tenant_id}/{entity}", timeout=30).json()
+        """Everything of one entity ("Invoice" in QBO, "Invoices" in Xero) in the sandbox, via its admin API."""
+        owner = "realms" if self.ledger == "qbo" else "tenants"
+        body = httpx.get(f"{self.base_url}/_sandbox/{owner}/{self.tenant_id}/{entity}", timeout=30).json()
         return body[entity] if isinstance(body, dict) else body
 
     def _requests(self, since: int = 0) -> list[dict[str, object]]:
@@ -38,7 +37,8 @@ class Stack:
         return body["requests"] if isinstance(body, dict) else body
 
     def writes_since(self, request_id: int) -> list[dict[str, object]]:
-        return [e for e in self._requests(request_id) if e["write"]]
+        """Ledger writes (a token refresh is an HTTP write, not a ledger one)."""
+        return [e for e in self._requests(request_id) if e["write"] and str(e["path"]).startswith(LEDGER_API_PATHS)]
 
     def last_request_id(self) -> int:
         return max((int(e["id"]) for e in self._requests()), default=0)  # type: ignore[call-overload]
@@ -51,19 +51,15 @@ class Stack:
 
 @contextmanager
 def open_stack(home: Path, populate: Callable[[Engine], None], ledger: str = "qbo") -> Iterator[Stack]:
-    """Populate the source, start the sandbox, connect through its OAuth flow and apply the suggested mapping."""
-    from ledger_sync.sandboxes.qbo.app import create_app
-    from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
-
+    """Populate the source, start the ledger sandbox, connect through its OAuth flow, apply the suggested mapping."""
     engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
     populate(engine)
     engine.dispose()
-    config = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True)
-    with serving(create_app(config)) as base_url, pytest.MonkeyPatch.context() as env:
+    with sandbox_for(ledger, home) as (base_url, endpoints, _), pytest.MonkeyPatch.context() as env:
         for key, value in {
             "LEDGER_SYNC_HOME": str(home),
             "LEDGER_SYNC_DEMO_MODE": "true",
-            **qbo_sandbox_env(base_url),
+            **endpoints,
         }.items():
             env.setenv(key, value)
         settings = Settings()

@@ -16,4 +16,10 @@ def open_ledger(settings: Settings, store: StateStore, connection: ConnectionInf
         config = QboConfig.from_settings(settings)
         tokens = StoredTokenProvider(store.sessions, connection.id, cipher, QboOAuth(config).refresh)
         return QboConnector(config, connection.tenant_id, tokens)
+    if connection.ledger == "xero":
+        from ledger_sync.connectors.xero import XeroConfig, XeroConnector, XeroOAuth
+
+        xero = XeroConfig.from_settings(settings)
+        tokens = StoredTokenProvider(store.sessions, connection.id, cipher, XeroOAuth(xero).refresh)
+        return XeroConnector(xero, connection.tenant_id, tokens)
     raise ValueError(f"unknown ledger {connection.ledger!r}; expected one of {', '.join(LEDGER_NAMES)}")

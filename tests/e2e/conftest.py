@@ -1,6 +1,8 @@
-"""The end-to-end stack: a seeded company (with a few records no ledger can take), the sandbox, Prefect."""
+"""The end-to-end stack, once per ledger: a seeded company (with a few records no ledger can take), the
+ledger's sandbox, a connection through its OAuth flow, the suggested mapping, Prefect."""
 
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine
@@ -9,13 +11,18 @@ from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.demo import add_problem_records
 from tests.stack import Stack, open_stack
 
+LEDGERS = ("qbo", "xero")
 
-def _seeded(engine: Engine) -> None:
+
+def _seeded(engine: Engine, ledger: str) -> None:
     seed(engine, invoices=150, seed=11)
-    add_problem_records(engine, 1)
+    add_problem_records(engine, 1, ledger)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Iterator[Stack]:
-    with open_stack(tmp_path_factory.mktemp("stack"), _seeded) as opened:
+@pytest.fixture(scope="module", params=LEDGERS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
+) -> Iterator[Stack]:
+    ledger = request.param
+    with open_stack(tmp_path_factory.mktemp(f"stack-{ledger}"), partial(_seeded, ledger=ledger), ledger) as opened:
         yield opened

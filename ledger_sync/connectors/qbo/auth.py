@@ -5,16 +5,16 @@ fields; the refresh token dies at the earlier of its rolling expiry and the 5-ye
 Nothing here logs or puts a token or the client secret into an exception message.
 """
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from ledger_sync.connectors.auth import AuthRejected, TokenSet
+from ledger_sync.connectors.http import REJECTED_GRANT_ERRORS, oauth_error_code, status_kind, token_endpoint_errors
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
-from ledger_sync.connectors.oauth_client import OAuth2Client, OAuthError
+from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.qbo.config import QboConfig
 
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
@@ -23,8 +23,6 @@ _TOKEN_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
     HARD_EXPIRY_HEADER: "true",
 }
-REJECTED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client"})
-"""Errors after which no retry can help: the user must reconnect (or the app credentials are wrong)."""
 
 
 def _utcnow() -> datetime:
@@ -62,7 +60,7 @@ class QboOAuth:
         return str(url)
 
     def exchange_code(self, code: str) -> TokenSet:
-        with _token_endpoint_errors():
+        with token_endpoint_errors("QBO"):
             token = self._client.fetch_token(
                 self._config.token_url, grant_type="authorization_code", code=code, headers=_TOKEN_HEADERS
             )
@@ -70,7 +68,7 @@ class QboOAuth:
 
     def refresh(self, refresh_token: str) -> TokenSet:
         """Always store the result: QBO rotates refresh tokens (about daily) and the old one then dies."""
-        with _token_endpoint_errors():
+        with token_endpoint_errors("QBO"):
             token = self._client.refresh_token(
                 self._config.token_url, refresh_token=refresh_token, headers=_TOKEN_HEADERS
             )
@@ -78,7 +76,7 @@ class QboOAuth:
 
     def revoke(self, refresh_token: str) -> None:
         """Intuit's revoke endpoint takes a JSON body (not RFC 7009's form) with HTTP Basic client auth."""
-        with _token_endpoint_errors():
+        with token_endpoint_errors("QBO"):
             response = self._client.post(
                 self._config.revoke_url,
                 json={"token": refresh_token},
@@ -87,11 +85,11 @@ class QboOAuth:
             )
         if response.is_success:
             return
-        error = _oauth_error_code(response)
+        error = oauth_error_code(response)
         if error in REJECTED_GRANT_ERRORS:
             raise AuthRejected(f"QBO refused the revocation: {error}")
         raise LedgerError(
-            _status_kind(response.status_code), f"QBO revoke endpoint answered HTTP {response.status_code}"
+            status_kind(response.status_code), f"QBO revoke endpoint answered HTTP {response.status_code}"
         )
 
     def close(self) -> None:
@@ -114,35 +112,3 @@ class QboOAuth:
             access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
             refresh_expires_at=now + timedelta(seconds=min(refresh_lives)) if refresh_lives else None,
         )
-
-
-def _status_kind(status: int) -> ErrorKind:
-    if status == 429:
-        return ErrorKind.THROTTLED
-    return ErrorKind.UNAVAILABLE if status >= 500 else ErrorKind.AUTH
-
-
-def _oauth_error_code(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return str(body["error"]) if isinstance(body, dict) and "error" in body else None
-
-
-@contextmanager
-def _token_endpoint_errors() -> Iterator[None]:
-    """Turn authlib/httpx failures into AuthRejected or LedgerError, with messages free of secrets."""
-    try:
-        yield
-    except OAuthError as exc:
-        if exc.error in REJECTED_GRANT_ERRORS:
-            raise AuthRejected(f"QBO refused the grant: {exc.error}") from None
-        raise LedgerError(ErrorKind.AUTH, f"QBO token endpoint error: {exc.error}") from None
-    except httpx.HTTPStatusError as exc:
-        status = exc.response.status_code
-        raise LedgerError(_status_kind(status), f"QBO token endpoint answered HTTP {status}") from None
-    except httpx.TransportError as exc:
-        raise LedgerError(ErrorKind.UNAVAILABLE, f"QBO token endpoint unreachable: {type(exc).__name__}") from exc
-    except ValueError as exc:
-        raise LedgerError(ErrorKind.UNAVAILABLE, "QBO token endpoint answered a body that is not JSON") from exc

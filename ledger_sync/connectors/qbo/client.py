@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 
 from ledger_sync.connectors.auth import AuthRejected, TokenProvider
+from ledger_sync.connectors.http import backoff_delay
+from ledger_sync.connectors.jsonnum import dumps, loads
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import response_error
-from ledger_sync.connectors.qbo.jsonnum import dumps, loads
 
 RETRIED_KINDS = frozenset({ErrorKind.THROTTLED, ErrorKind.UNAVAILABLE})
 JSON_TYPE = "application/json"
@@ -118,8 +119,7 @@ class QboClient:
         """Server's Retry-After when given, else 'equal jitter' exponential backoff."""
         if retry_after is not None:
             return retry_after
-        ceiling = min(self._config.backoff_max_seconds, self._config.backoff_base_seconds * 2 ** (attempt - 1))
-        return ceiling / 2 + self._random.uniform(0, ceiling / 2)
+        return backoff_delay(attempt, self._config.backoff_base_seconds, self._config.backoff_max_seconds, self._random)
 
 
 def _body_or_error(response: httpx.Response) -> dict[str, Any] | LedgerError:

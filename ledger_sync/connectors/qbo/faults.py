@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ledger_sync.connectors.http import retry_after_seconds
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 
 THROTTLE_CODES = frozenset({"3001"})
@@ -53,17 +54,6 @@ def response_error(response: httpx.Response) -> LedgerError:
         return LedgerError(ErrorKind.UNAVAILABLE, f"QBO answered HTTP {status} with an unreadable body")
     kind = classify(status, "", "", "")
     return LedgerError(kind, f"QBO answered HTTP {status} without a Fault body", retry_after=retry_after)
-
-
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Only the delta-seconds form is honoured; an HTTP-date falls back to our own backoff."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _error(

@@ -2,7 +2,7 @@
 
 Every record carries its external id ("stamp") in a field QBO keeps but does not interpret, so that
 `find_by_external_id` can tell our records from a same-named one somebody else created.
-Money stays Decimal end to end (see `jsonnum`).
+Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`).
 """
 
 from collections.abc import Mapping

@@ -1,7 +1,12 @@
-"""Acceptance of the walking skeleton: locked invoices and collected payments land in QBO exactly once."""
+"""Acceptance of the walking skeleton, for every ledger: locked invoices and collected payments land in
+the ledger exactly once, equal to the cent; drafts and voids never do; what cannot go is parked with a
+reason; a re-run writes nothing; an unmapped tax rate stops the run at the gate, naming it."""
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,15 +15,55 @@ from sqlalchemy.orm import Session
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from ledger_sync.core.transform import total_due
+from ledger_sync.demo import PROBLEM_CUSTOMERS
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
 from tests.stack import Stack
 
 
+@dataclass(frozen=True)
+class Shape:
+    """Where each ledger keeps what these tests compare."""
+
+    invoices: str
+    number: str
+    total: str
+    item_lines: Callable[[dict[str, Any]], list[Any]]
+    payments: str
+    reference: str
+    amount: str
+    forbidden_name_reason: str
+    """What the parking reason of the problem customer (see PROBLEM_CUSTOMERS) names."""
+
+
+SHAPES = {
+    "qbo": Shape(
+        "Invoice",
+        "DocNumber",
+        "TotalAmt",
+        lambda invoice: [ln for ln in invoice["Line"] if ln.get("DetailType") == "SalesItemLineDetail"],
+        "Payment",
+        "PaymentRefNum",
+        "TotalAmt",
+        "':'",
+    ),
+    "xero": Shape(
+        "Invoices",
+        "InvoiceNumber",
+        "Total",
+        lambda invoice: [ln for ln in invoice["LineItems"] if ln.get("ItemCode")],
+        "Payments",
+        "Reference",
+        "Amount",
+        "a tab",
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def first_run(stack: Stack) -> dict[str, object]:
-    return sync_company(company_id=stack.company_id, ledger="qbo")
+    return sync_company(company_id=stack.company_id, ledger=stack.ledger)  # type: ignore[arg-type]
 
 
 def _source(stack: Stack) -> tuple[list[Invoice], list[Payment], ServiceOpusSource]:
@@ -31,57 +76,63 @@ def _source(stack: Stack) -> tuple[list[Invoice], list[Payment], ServiceOpusSour
     return invoices, payments, ServiceOpusSource(engine)
 
 
+def _parked(stack: Stack, kind: str) -> set[int]:
+    return {source_id for entity, source_id in stack.parked() if entity == kind}
+
+
 def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Stack, first_run: dict) -> None:
+    shape = SHAPES[stack.ledger]
     assert first_run["outcome"] == "completed"
     invoices, _, source = _source(stack)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
-    parked = {source_id for kind, source_id, _ in stack.store.parked_list(1) if kind == "invoice"}
-    ledger = stack.ledger_entities("Invoice")
-    numbers = Counter(i["DocNumber"] for i in ledger)
+    ledger = stack.ledger_entities(shape.invoices)
+    numbers = Counter(i[shape.number] for i in ledger)
     assert all(count == 1 for count in numbers.values()), "an invoice was written twice"
-    by_number = {i["DocNumber"]: i for i in ledger}
+    by_number = {i[shape.number]: i for i in ledger}
+    parked = _parked(stack, "invoice")
     expected = [i for i in invoices if i.status == InvoiceStatus.LOCKED and i.id not in parked]
     assert {i.number for i in expected} == set(by_number)
     snapshots = {s.id: s for s in source.invoices(stack.company_id, after=None, limit=0, ids=[i.id for i in expected])}
     for invoice in expected:
         pushed = by_number[invoice.number]
-        assert Decimal(str(pushed["TotalAmt"])) == total_due(snapshots[invoice.id], rates), invoice.number
-        assert len([ln for ln in pushed["Line"] if ln.get("DetailType") == "SalesItemLineDetail"]) == len(invoice.lines)
+        assert Decimal(str(pushed[shape.total])) == total_due(snapshots[invoice.id], rates), invoice.number
+        assert len(shape.item_lines(pushed)) == len(invoice.lines)
     not_pushed = {i.number for i in invoices if i.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)}
     assert not not_pushed & set(by_number), "a draft or void reached the ledger"
 
 
 def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: dict) -> None:
+    shape = SHAPES[stack.ledger]
     _, payments, _ = _source(stack)
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED]
-    parked = {source_id for kind, source_id, _ in stack.store.parked_list(1) if kind == "payment"}
-    ledger = stack.ledger_entities("Payment")
-    refs = Counter(p["PaymentRefNum"] for p in ledger)
+    ledger = stack.ledger_entities(shape.payments)
+    refs = Counter(p[shape.reference] for p in ledger)
     assert all(count == 1 for count in refs.values()), "a payment was written twice"
-    amounts = {p["PaymentRefNum"]: Decimal(str(p["TotalAmt"])) for p in ledger}
+    amounts = {p[shape.reference]: Decimal(str(p[shape.amount])) for p in ledger}
+    parked = _parked(stack, "payment")
     expected = {f"SO-P{p.id}": Decimal(p.amount).quantize(Decimal("0.01")) for p in collected if p.id not in parked}
     assert amounts == expected
 
 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
-    parked = stack.store.parked_list(1)
-    reasons = {kind: reason for kind, _, reason in parked}
-    assert "':'" in reasons["customer"] or ":" in reasons["customer"]
-    assert "negative" in " ".join(r for k, _, r in parked if k == "invoice")
-    assert any("Waiting for customer 'Harbour Dental: Head Office'" in r for _, _, r in parked)
-    assert all(reason.strip() for _, _, reason in parked)
-    status = company_status(stack.settings, stack.store, 1, "qbo")
+    parked = stack.parked()
+    reasons = {kind: reason for (kind, _), reason in parked.items()}
+    assert SHAPES[stack.ledger].forbidden_name_reason in reasons["customer"]
+    assert "negative" in " ".join(r for (k, _), r in parked.items() if k == "invoice")
+    assert any(f"Waiting for customer '{PROBLEM_CUSTOMERS[stack.ledger]}'" in r for r in parked.values())
+    assert all(reason.strip() for reason in parked.values())
+    status = company_status(stack.settings, stack.store, 1, stack.ledger)
     for counts in status["entities"].values():  # type: ignore[union-attr]
         assert counts["pending"] == 0
         assert counts["synced"] + counts["parked"] == counts["source"]
 
 
 def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
-    before = company_status(stack.settings, stack.store, 1, "qbo")
+    before = company_status(stack.settings, stack.store, 1, stack.ledger)
     mark = stack.last_request_id()
-    second = sync_company(company_id=stack.company_id, ledger="qbo")
+    second = sync_company(company_id=stack.company_id, ledger=stack.ledger)  # type: ignore[arg-type]
     assert stack.writes_since(mark) == []
-    assert company_status(stack.settings, stack.store, 1, "qbo") == before
+    assert company_status(stack.settings, stack.store, 1, stack.ledger) == before
     entities = second["entities"]
     assert all(c["created"] == 0 and c["updated"] == 0 for c in entities.values())  # type: ignore[union-attr]
 
@@ -89,16 +140,16 @@ def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
 def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, first_run: dict) -> None:
     from ledger_sync.onboarding import apply_suggested_mapping
 
-    connection = stack.store.connection(1, "qbo")
+    connection = stack.store.connection(1, stack.ledger)
     assert connection is not None
     _, _, source = _source(stack)
     hst = next(r for r in source.tax_rates(1) if r.name.startswith("HST"))
     stack.store.unmap_tax_rate(connection.id, hst.id)
     mark = stack.last_request_id()
     try:
-        summary = sync_company(company_id=1, ledger="qbo")
+        summary = sync_company(company_id=1, ledger=stack.ledger)  # type: ignore[arg-type]
     finally:
-        apply_suggested_mapping(stack.settings, stack.store, 1, "qbo")
+        apply_suggested_mapping(stack.settings, stack.store, 1, stack.ledger)
     assert summary["outcome"] == "stopped_at_gate"
     assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[union-attr]
     assert stack.writes_since(mark) == []

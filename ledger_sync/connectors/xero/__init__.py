@@ -1,0 +1,7 @@
+"""Xero: one package per ledger with its config, OAuth, HTTP client and the connector."""
+
+from ledger_sync.connectors.xero.auth import XeroOAuth
+from ledger_sync.connectors.xero.config import XeroConfig
+from ledger_sync.connectors.xero.connector import XeroConnector
+
+__all__ = ["XeroConfig", "XeroConnector", "XeroOAuth"]

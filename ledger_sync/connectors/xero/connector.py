@@ -1,0 +1,303 @@
+"""`LedgerConnector` for Xero: up to 50 elements per call, element-level outcomes, exact totals.
+
+Each write is ONE PUT (all creates) or POST (some updates) with `summarizeErrors=false`, so every
+element comes back with its own id or ValidationErrors, and a deterministic `Idempotency-Key`
+derived from the ops' keys, so a retried call is answered from Xero's idempotency cache. Invoices
+carry an explicit, logged rounding adjustment whenever Xero's per-line tax would make its total
+differ from Service Opus's (see `rounding`); the total Xero answers is checked and corrected once
+more if it still differs. See `wire` for the record <-> JSON mapping and the stamps.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import httpx
+
+from ledger_sync.connectors.auth import TokenProvider
+from ledger_sync.connectors.ledger import (
+    ErrorKind,
+    LedgerAccount,
+    LedgerError,
+    LedgerRef,
+    LedgerTaxRate,
+    WriteOp,
+    WriteOutcome,
+)
+from ledger_sync.connectors.xero import wire
+from ledger_sync.connectors.xero.client import XeroClient
+from ledger_sync.connectors.xero.config import XeroConfig
+from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
+from ledger_sync.core.records import EntityType, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_LENGTH = 128
+PAGE_SIZE = 100
+WHERE_CHUNK = 25
+"""Values per `where` clause of OR-ed equalities, to keep URLs short."""
+PAGED = frozenset({"Contacts", "Invoices", "Payments"})
+ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
+
+
+def idempotency_key(ops: Sequence[WriteOp], purpose: str = "write") -> str:
+    """The same ops (same record versions) always give the same key, well within Xero's 128 characters."""
+    digest = hashlib.sha256("\x1f".join([purpose, *(op.idempotency_key for op in ops)]).encode()).hexdigest()
+    return f"ledger-sync-{purpose}-{digest}"[:IDEMPOTENCY_KEY_LENGTH]
+
+
+def where_equals(field: str, values: Sequence[str]) -> str:
+    """`Field=="a" OR Field=="b"`, with quotes and backslashes escaped."""
+    quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+    return " OR ".join(f"{field}=={value}" for value in quoted)
+
+
+class XeroConnector:
+    ledger: ClassVar[str] = "xero"
+    max_batch_size: ClassVar[int] = 50
+
+    def __init__(
+        self,
+        config: XeroConfig,
+        tenant_id: str,
+        tokens: TokenProvider,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep)
+        self._accounts: list[dict[str, Any]] | None = None
+        self._item_accounts: dict[str, str] | None = None
+        """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
+
+    def __repr__(self) -> str:
+        return f"XeroConnector(tenant_id={self.tenant_id!r}, calls={self.calls})"
+
+    @property
+    def calls(self) -> int:
+        """API calls spent so far (retries included), for run summaries."""
+        return self._client.calls
+
+    @property
+    def day_remaining(self) -> int | None:
+        """Calls left today for this tenant, as Xero last reported."""
+        return self._client.day_remaining
+
+    def list_accounts(self) -> list[LedgerAccount]:
+        self._accounts = self._client.get("Accounts").get("Accounts", [])
+        return [wire.to_account(account) for account in self._accounts]
+
+    def list_tax_rates(self) -> list[LedgerTaxRate]:
+        return [wire.to_tax_rate(rate) for rate in self._client.get("TaxRates").get("TaxRates", [])]
+
+    def read(self, entity: str, ledger_id: str) -> dict[str, Any]:
+        """The raw Xero JSON of one record; `entity` is a Xero collection ("Invoices") or an EntityType."""
+        collection = wire.COLLECTIONS.get(entity, entity)  # type: ignore[call-overload]
+        found = self._client.get(f"{collection}/{ledger_id}", {"unitdp": "4"}).get(collection) or []
+        if not found or not isinstance(found[0], dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered a read of {collection} {ledger_id} without it")
+        return found[0]
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        if len(ops) > self.max_batch_size:
+            raise ValueError(f"{len(ops)} ops exceed the Xero connector's batch limit of {self.max_batch_size}")
+        wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
+        if wrong:
+            raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
+        outcomes: dict[int, WriteOutcome] = {}
+        elements: dict[int, dict[str, Any]] = {}
+        totals: dict[int, Any] = {}
+        for index, op in enumerate(ops):
+            try:
+                elements[index] = self._element(op)
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                outcomes[index] = WriteOutcome(op=op, error=error)
+        if elements:
+            sent = [ops[index] for index in elements]
+            answered = self._send(entity_type, sent, list(elements.values()), idempotency_key(sent))
+            for index, (outcome, result) in zip(elements, answered, strict=True):
+                outcomes[index] = outcome
+                if entity_type is EntityType.INVOICE and outcome.ref is not None and result is not None:
+                    totals[index] = result.get("Total")
+            self._correct_totals(outcomes, totals)
+        return [outcomes[index] for index in range(len(ops))]
+
+    def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        if not records:
+            return {}
+        stamp = wire.STAMP_FIELDS[entity_type]
+        collection = wire.COLLECTIONS[entity_type]
+        if entity_type is EntityType.INVOICE:
+            keys = [record.number for record in records if isinstance(record, InvoiceRecord)]
+            docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
+        else:
+            docs = self._where(collection, stamp, [record.external_id for record in records])
+        if entity_type is EntityType.PAYMENT:
+            docs = [doc for doc in docs if doc.get("Status") != "DELETED"]
+        if entity_type is EntityType.ITEM and self._item_accounts is not None:
+            self._remember_items(docs)
+        by_stamp = {str(doc.get(stamp)): doc for doc in docs if doc.get(stamp)}
+        found: dict[int, LedgerRef] = {}
+        for record in records:
+            doc = by_stamp.get(record.external_id)
+            ref = wire.element_ref(entity_type, doc) if doc is not None else None
+            if ref is not None:
+                found[record.source_id] = ref
+        return found
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _element(self, op: WriteOp) -> dict[str, Any]:
+        """The JSON element for one op; LedgerError(VALIDATION) when it cannot be expressed in Xero."""
+        record = op.record
+        match record:
+            case InvoiceRecord():
+                return self._invoice(record, op.existing)
+            case ItemRecord():
+                return wire.item(record, self._account_code(record.income_account_ref))
+            case PaymentRecord():
+                if op.existing is not None:
+                    raise LedgerError(
+                        ErrorKind.VALIDATION,
+                        "Xero cannot change a payment; delete it in Xero and it will be entered again",
+                    )
+                return wire.payment(record)
+            case _:
+                return wire.contact(record, op.existing)
+
+    def _invoice(self, record: InvoiceRecord, existing: LedgerRef | None, extra: Decimal = Decimal(0)) -> dict:
+        lines = xero_lines(record)
+        difference = adjustment(record, lines) + extra
+        rounding = (difference, self._rounding_code()) if difference else None
+        if difference:
+            logger.info(
+                "Invoice %s: rounding adjustment of %s so Xero's total equals Service Opus's %s",
+                record.number,
+                difference,
+                record.total,
+            )
+        return wire.invoice(record, lines, self._sales_accounts(), rounding, existing)
+
+    def _send(
+        self, entity_type: EntityType, ops: Sequence[WriteOp], elements: list[dict[str, Any]], key: str
+    ) -> list[tuple[WriteOutcome, dict[str, Any] | None]]:
+        """One call for all `elements`; each op's outcome with the element Xero answered for it."""
+        collection = wire.COLLECTIONS[entity_type]
+        method = "POST" if any(op.existing for op in ops) else "PUT"
+        params = {"summarizeErrors": "false"}
+        if entity_type is EntityType.INVOICE and any(_has_fine_prices(element) for element in elements):
+            params["unitdp"] = "4"
+        answer = self._client.write(method, collection, {collection: elements}, params, key)
+        results = answer.get(collection) or []
+        answered = []
+        for position, op in enumerate(ops):
+            result = results[position] if position < len(results) and isinstance(results[position], dict) else None
+            answered.append((self._outcome(entity_type, op, result), result))
+        return answered
+
+    def _outcome(self, entity_type: EntityType, op: WriteOp, result: dict[str, Any] | None) -> WriteOutcome:
+        if result is None:
+            error = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without a result for this op; outcome unknown")
+            return WriteOutcome(op=op, error=error)
+        error = wire.element_error(result)
+        ref = wire.element_ref(entity_type, result) if error is None else None
+        if error is None and ref is None:
+            error = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without an id for this op; outcome unknown")
+        if ref is not None and entity_type is EntityType.ITEM and self._item_accounts is not None:
+            self._remember_items([result])
+        return WriteOutcome(op=op, ref=ref, error=error)
+
+    def _correct_totals(self, outcomes: dict[int, WriteOutcome], totals: dict[int, Any]) -> None:
+        """Invoices whose Xero total still differs from the record's (Xero rounded otherwise than
+        predicted) get one corrective update carrying the remaining difference; a failure is logged,
+        the invoice itself is in the ledger either way."""
+        fixes: list[tuple[WriteOp, Decimal]] = []
+        for index, total in totals.items():
+            outcome = outcomes[index]
+            record = outcome.op.record
+            if isinstance(record, InvoiceRecord) and isinstance(total, Decimal) and total != record.total:
+                fixes.append((WriteOp(record, outcome.op.idempotency_key, outcome.ref), record.total - total))
+        if not fixes:
+            return
+        ops = [op for op, _ in fixes]
+        elements = [self._invoice(op.record, op.existing, extra) for op, extra in fixes]  # type: ignore[arg-type]
+        for outcome, result in self._send(EntityType.INVOICE, ops, elements, idempotency_key(ops, "rounding")):
+            number = outcome.op.record.number  # type: ignore[union-attr]
+            total = result.get("Total") if result else None
+            if outcome.error is not None or total != outcome.op.record.total:  # type: ignore[union-attr]
+                logger.error("Invoice %s: Xero's total %s still differs from Service Opus's", number, total)
+
+    def _rounding_code(self) -> str:
+        account = next(
+            (
+                a
+                for a in self._chart()
+                if a.get("SystemAccount") == ROUNDING_SYSTEM_ACCOUNT and a.get("Status") == "ACTIVE"
+            ),
+            None,
+        )
+        if account is None or not account.get("Code"):
+            raise LedgerError(ErrorKind.VALIDATION, "Xero has no active ROUNDING system account with a code")
+        return str(account["Code"])
+
+    def _account_code(self, account_id: str) -> str:
+        account = next((a for a in self._chart() if str(a.get("AccountID")) == account_id), None)
+        if account is None or not account.get("Code"):
+            raise LedgerError(ErrorKind.VALIDATION, f"Xero has no account {account_id} with a code to post sales to")
+        return str(account["Code"])
+
+    def _chart(self) -> list[dict[str, Any]]:
+        if self._accounts is None:
+            self.list_accounts()
+        return self._accounts or []
+
+    def _sales_accounts(self) -> dict[str, str]:
+        """Each item's sales account code (read once): invoice lines post where their item says."""
+        if self._item_accounts is None:
+            self._item_accounts = {}
+            self._remember_items(self._client.get("Items").get("Items", []))
+        return self._item_accounts
+
+    def _remember_items(self, items: list[dict[str, Any]]) -> None:
+        assert self._item_accounts is not None
+        for doc in items:
+            code = (doc.get("SalesDetails") or {}).get("AccountCode")
+            if doc.get("Code") and code:
+                self._item_accounts[str(doc["Code"])] = str(code)
+
+    def _where(self, collection: str, field: str, values: Sequence[str], also: str | None = None) -> list[dict]:
+        docs: list[dict[str, Any]] = []
+        unique = sorted(set(values))
+        for start in range(0, len(unique), WHERE_CHUNK):
+            condition = where_equals(field, unique[start : start + WHERE_CHUNK])
+            docs += self._list(collection, {"where": f"{also} AND ({condition})" if also else condition})
+        return docs
+
+    def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every match, page by page where Xero pages the collection."""
+        if collection not in PAGED:
+            return self._client.get(collection, params).get(collection, [])
+        docs: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            found = self._client.get(collection, {**params, "page": str(page), "pageSize": str(PAGE_SIZE)})
+            batch = found.get(collection, [])
+            docs += batch
+            if len(batch) < PAGE_SIZE:
+                return docs
+            page += 1
+
+
+def _has_fine_prices(element: dict[str, Any]) -> bool:
+    return any(
+        isinstance(line.get("UnitAmount"), Decimal)
+        and line["UnitAmount"] != line["UnitAmount"].quantize(Decimal("0.01"))
+        for line in element.get("LineItems", [])
+    )

@@ -1,0 +1,58 @@
+"""What Xero will make of an invoice's lines, and the adjustment that makes its total Service Opus's.
+
+Xero keeps UnitAmount to 2 dp (4 with `unitdp=4`) and Quantity to 4 dp, makes each LineAmount
+Quantity x UnitAmount rounded to the cent, taxes each line on its own and rounds that to the cent.
+Service Opus may price more finely (a tax-inclusive line's net unit price can need 7 dp), so the
+two totals can differ by a few cents. The difference goes on an explicit adjustment line to the
+ROUNDING system account rather than being lost.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ledger_sync.core.money import HUNDRED, MoneyError, cents, unit_price_for
+from ledger_sync.core.records import InvoiceLineRecord, InvoiceRecord
+
+UNIT_PLACES = 4
+"""`unitdp=4`: the finest unit price Xero keeps."""
+QUANTITY_STEP = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class XeroLine:
+    """A record line as Xero will hold it: its quantity, unit amount, line amount and tax."""
+
+    source: InvoiceLineRecord
+    quantity: Decimal
+    unit_amount: Decimal
+    line_amount: Decimal
+    tax: Decimal
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def xero_line(line: InvoiceLineRecord, rate_percent: Decimal) -> XeroLine:
+    """The closest Xero can come to `line`: its exact net amount whenever a 4-dp unit price gives it."""
+    quantity = line.quantity.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP).normalize()
+    unit = line.unit_price
+    if _places(unit) > UNIT_PLACES:
+        try:
+            unit = unit_price_for(line.amount, quantity, places=UNIT_PLACES)
+        except MoneyError:
+            unit = unit.quantize(Decimal(1).scaleb(-UNIT_PLACES), rounding=ROUND_HALF_UP).normalize()
+    amount = cents(quantity * unit)
+    return XeroLine(line, quantity, unit, amount, cents(amount * rate_percent / HUNDRED))
+
+
+def xero_lines(record: InvoiceRecord) -> list[XeroLine]:
+    rates = {tax.tax_code_ref: tax.rate_percent for tax in record.tax_lines}
+    return [xero_line(line, rates.get(line.tax_code_ref, Decimal(0))) for line in record.lines]
+
+
+def adjustment(record: InvoiceRecord, lines: list[XeroLine]) -> Decimal:
+    """What must be added to the total Xero computes from `lines` to reach the record's total."""
+    computed = sum((line.line_amount + line.tax for line in lines), Decimal("0.00"))
+    return record.total - computed

@@ -1,0 +1,206 @@
+"""Ledger records to Xero JSON elements, and Xero JSON to the ledger-neutral types and outcomes.
+
+Every record carries its external id ("stamp") where Xero keeps it verbatim: a Contact's
+`ContactNumber`, an Item's `Code`, an Invoice's `Reference` (next to its `InvoiceNumber`) and a
+Payment's `Reference`. Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`).
+"""
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate
+from ledger_sync.connectors.xero.rounding import XeroLine
+from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
+
+COLLECTIONS = {
+    EntityType.CUSTOMER: "Contacts",
+    EntityType.ITEM: "Items",
+    EntityType.INVOICE: "Invoices",
+    EntityType.PAYMENT: "Payments",
+}
+REF_FIELDS = {
+    EntityType.CUSTOMER: "ContactID",
+    EntityType.ITEM: "Code",
+    EntityType.INVOICE: "InvoiceID",
+    EntityType.PAYMENT: "PaymentID",
+}
+"""What other records point at: items are referenced by Code on invoice lines, the rest by id."""
+STAMP_FIELDS = {
+    EntityType.CUSTOMER: "ContactNumber",
+    EntityType.ITEM: "Code",
+    EntityType.INVOICE: "Reference",
+    EntityType.PAYMENT: "Reference",
+}
+ITEM_NAME_MAX = 50
+DESCRIPTION_MAX = 4000
+ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
+NO_TAX = "NONE"
+_DUPLICATE = re.compile(r"already assigned to another contact|must be unique|already exists", re.IGNORECASE)
+
+JsonObject = dict[str, Any]
+
+
+def contact(record: CustomerRecord, existing: LedgerRef | None = None) -> JsonObject:
+    body: JsonObject = {"ContactID": existing.id} if existing else {}
+    body |= {"Name": record.display_name, "ContactNumber": record.external_id}
+    if record.email:
+        body["EmailAddress"] = record.email
+    if record.phone:
+        body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": record.phone}]
+    if record.address:
+        address = record.address
+        body["Addresses"] = [
+            {
+                "AddressType": "POBOX",
+                "AddressLine1": address.line1,
+                "City": address.city,
+                "Region": address.region,
+                "PostalCode": address.postal_code,
+                "Country": address.country,
+            }
+        ]
+    return body
+
+
+def item(record: ItemRecord, account_code: str) -> JsonObject:
+    """Code is the external id (items are found and referenced by it); a long name is cut to Xero's 50
+    characters and then given in full at the start of the description."""
+    name, description = record.name, record.description
+    if len(name) > ITEM_NAME_MAX:
+        name = name[: ITEM_NAME_MAX - 1].rstrip() + "…"
+        description = f"{record.name}: {description}" if description else record.name
+    return {
+        "Code": record.external_id,
+        "Name": name,
+        "Description": description[:DESCRIPTION_MAX],
+        "IsSold": True,
+        "SalesDetails": {"UnitPrice": record.unit_price, "AccountCode": account_code},
+    }
+
+
+def invoice(
+    record: InvoiceRecord,
+    lines: list[XeroLine],
+    item_accounts: Mapping[str, str],
+    rounding: tuple[Decimal, str] | None,
+    existing: LedgerRef | None = None,
+) -> JsonObject:
+    """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code)."""
+    items = [_line(line, item_accounts.get(line.source.item_ref)) for line in lines]
+    if rounding is not None:
+        amount, account_code = rounding
+        items.append(
+            {
+                "Description": ROUNDING_DESCRIPTION,
+                "Quantity": Decimal(1),
+                "UnitAmount": amount,
+                "LineAmount": amount,
+                "AccountCode": account_code,
+                "TaxType": NO_TAX,
+            }
+        )
+    body: JsonObject = {"InvoiceID": existing.id} if existing else {}
+    return body | {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": record.customer_ref},
+        "InvoiceNumber": record.number,
+        "Reference": record.external_id,
+        "Date": record.issue_date.isoformat(),
+        "DueDate": record.due_date.isoformat(),
+        "CurrencyCode": record.currency,
+        "Status": "AUTHORISED",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": items,
+    }
+
+
+def _line(line: XeroLine, account_code: str | None) -> JsonObject:
+    body: JsonObject = {
+        "Description": line.source.description[:DESCRIPTION_MAX],
+        "Quantity": line.quantity,
+        "UnitAmount": line.unit_amount,
+        "ItemCode": line.source.item_ref,
+        "TaxType": line.source.tax_code_ref,
+        "LineAmount": line.line_amount,
+    }
+    if account_code:
+        body["AccountCode"] = account_code
+    return body
+
+
+def payment(record: PaymentRecord) -> JsonObject:
+    return {
+        "Invoice": {"InvoiceID": record.invoice_ref},
+        "Account": {"AccountID": record.deposit_account_ref},
+        "Date": record.paid_on.isoformat(),
+        "Amount": record.amount,
+        "Reference": record.external_id,
+    }
+
+
+def element_error(element: Mapping[str, Any]) -> LedgerError | None:
+    """The error Xero reported on one element of a `summarizeErrors=false` answer, or None if it was saved."""
+    messages = [str(e.get("Message", "")) for e in element.get("ValidationErrors") or [] if isinstance(e, dict)]
+    flagged = element.get("HasErrors") or element.get("HasValidationErrors")
+    if not messages and not flagged and element.get("StatusAttributeString") != "ERROR":
+        return None
+    text = "; ".join(m for m in messages if m) or "Xero refused this element without a message"
+    kind = ErrorKind.DUPLICATE if _DUPLICATE.search(text) else ErrorKind.VALIDATION
+    return LedgerError(kind, text)
+
+
+def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRef | None:
+    value = element.get(REF_FIELDS[entity_type])
+    return LedgerRef(id=str(value)) if value else None
+
+
+_ACCOUNT_TYPES = {
+    "REVENUE": "income",
+    "SALES": "income",
+    "OTHERINCOME": "income",
+    "BANK": "bank",
+    "CURRENT": "other_current_asset",
+    "PREPAYMENT": "other_current_asset",
+    "INVENTORY": "other_current_asset",
+    "CURRLIAB": "liability",
+    "LIABILITY": "liability",
+    "TERMLIAB": "liability",
+    "PAYGLIABILITY": "liability",
+    "SUPERANNUATIONLIABILITY": "liability",
+    "WAGESPAYABLELIABILITY": "liability",
+    "EXPENSE": "expense",
+    "DIRECTCOSTS": "expense",
+    "OVERHEADS": "expense",
+    "DEPRECIATN": "expense",
+}
+CONTROL_ACCOUNTS = frozenset({"DEBTORS", "CREDITORS"})
+"""System accounts Xero posts to itself: nothing may be mapped to them."""
+
+
+def to_account(account: Mapping[str, Any]) -> LedgerAccount:
+    """Normalised: a non-bank account taking payments (EnablePaymentsToAccount) is where card payments clear."""
+    kind = _ACCOUNT_TYPES.get(str(account.get("Type")), "other")
+    if kind != "bank" and account.get("EnablePaymentsToAccount"):
+        kind = "undeposited_funds"
+    if account.get("SystemAccount") in CONTROL_ACCOUNTS:
+        kind = "other"
+    return LedgerAccount(
+        id=str(account["AccountID"]),
+        name=str(account.get("Name", "")),
+        type=kind,
+        active=account.get("Status") == "ACTIVE",
+        code=account.get("Code") or None,
+    )
+
+
+def to_tax_rate(rate: Mapping[str, Any]) -> LedgerTaxRate:
+    """Only an ACTIVE rate that can apply to revenue can go on a sales line."""
+    return LedgerTaxRate(
+        id=str(rate["TaxType"]),
+        name=str(rate.get("Name", "")),
+        rate_percent=Decimal(str(rate.get("EffectiveRate", 0))),
+        active=rate.get("Status") == "ACTIVE" and bool(rate.get("CanApplyToRevenue")),
+        rate_ref=str(rate["TaxType"]),
+    )

@@ -1,0 +1,187 @@
+"""The Xero connector over a fake Xero: one call per batch, element outcomes, exact totals, stamps."""
+
+import logging
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from ledger_sync.connectors.ledger import ErrorKind, LedgerRef, WriteOp
+from ledger_sync.core.records import EntityType, InvoiceLineRecord
+
+from .conftest import CLEARING_ID, TENANT, body_of, customer, invoice, item, payment, xero_answer
+from .fake import FakeXero
+
+
+def ops(*records: object, existing: LedgerRef | None = None) -> list[WriteOp]:
+    return [WriteOp(r, f"key-{r.external_id}-{r.content_hash[:8]}", existing) for r in records]  # type: ignore[attr-defined]
+
+
+def test_a_batch_is_one_put_with_summarize_errors_false_the_tenant_and_a_deterministic_key(harness_for) -> None:
+    harness = harness_for(FakeXero())
+    batch = ops(*(customer(n, f"Customer {n}") for n in range(1, 4)))
+    outcomes = harness.connector.write(EntityType.CUSTOMER, batch)
+    harness.connector.write(EntityType.CUSTOMER, batch)
+    first, again = harness.writes()
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert first.method == "PUT" and first.url.params["summarizeErrors"] == "false"
+    assert first.headers["xero-tenant-id"] == TENANT
+    key = first.headers["Idempotency-Key"]
+    assert key == again.headers["Idempotency-Key"] and len(key) <= 128
+    contacts = body_of(first)["Contacts"]
+    assert [c["ContactNumber"] for c in contacts] == ["SO-C1", "SO-C2", "SO-C3"]
+    assert contacts[0]["Addresses"][0]["AddressType"] == "POBOX" and "ContactID" not in contacts[0]
+
+
+def test_an_update_is_a_post_naming_the_contact(harness_for) -> None:
+    harness = harness_for(FakeXero())
+    (outcome,) = harness.connector.write(EntityType.CUSTOMER, ops(customer(), existing=LedgerRef("c-1")))
+    (request,) = harness.writes()
+    assert request.method == "POST" and body_of(request)["Contacts"][0]["ContactID"] == "c-1"
+    assert outcome.ref == LedgerRef("c-1")
+
+
+def test_element_errors_become_outcomes_typed_duplicate_or_validation(harness_for) -> None:
+    fake = FakeXero()
+    fake.refuse = {
+        1: "The contact name Acme is already assigned to another contact. The contact name must be unique.",
+        2: "Email address must be valid.",
+    }
+    harness = harness_for(fake)
+    outcomes = harness.connector.write(EntityType.CUSTOMER, ops(*(customer(n) for n in range(1, 4))))
+    assert outcomes[0].ok
+    assert [o.error.kind for o in outcomes[1:] if o.error] == [ErrorKind.DUPLICATE, ErrorKind.VALIDATION]
+    assert "Email address" in (outcomes[2].error.message if outcomes[2].error else "")
+
+
+def test_invoice_lines_post_to_their_items_accounts_without_adjustment_when_xero_agrees(harness_for) -> None:
+    harness = harness_for(FakeXero())
+    record = invoice()
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    request = harness.writes()[0]
+    sent = body_of(request)["Invoices"][0]
+    assert outcome.ok and "unitdp" not in request.url.params
+    assert (sent["Type"], sent["Status"], sent["LineAmountTypes"]) == ("ACCREC", "AUTHORISED", "Exclusive")
+    assert (sent["InvoiceNumber"], sent["Reference"]) == ("INV-1001", "SO-I1")
+    assert [(ln["ItemCode"], ln["AccountCode"], ln["TaxType"]) for ln in sent["LineItems"]] == [
+        ("SO-I11", "200", "OUTPUT"),
+        ("SO-I12", "260", "TAX001"),
+    ]
+    assert [ln["LineAmount"] for ln in sent["LineItems"]] == [Decimal("100.00"), Decimal("60.15")]
+
+
+def test_a_total_xero_would_round_otherwise_gets_a_logged_adjustment_line(
+    harness_for, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tax-inclusive lines at 13%: 7 x 49.99 has a net (309.67) whose unit price needs more than 4 dp, and
+    1.00 gross has Service Opus tax 0.12 inside it where Xero charges 13% of the 0.88 net, 0.11."""
+    line = InvoiceLineRecord(
+        "SO-I11", "Panels", Decimal("7"), Decimal("44.2385714"), Decimal("309.67"), "TAX001", Decimal("40.26")
+    )
+    one_cent_off = InvoiceLineRecord(
+        "SO-I12", "Fee", Decimal("1"), Decimal("0.88"), Decimal("0.88"), "TAX001", Decimal("0.12")
+    )
+    record = invoice(lines=(line, one_cent_off))
+    harness = harness_for(FakeXero())
+    with caplog.at_level(logging.INFO, logger="ledger_sync.connectors.xero.connector"):
+        (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    request = harness.writes()[0]
+    lines = body_of(request)["Invoices"][0]["LineItems"]
+    assert request.url.params["unitdp"] == "4"
+    assert lines[0]["UnitAmount"] == Decimal("44.2386") and lines[0]["LineAmount"] == Decimal("309.67")
+    rounding = lines[-1]
+    assert (rounding["AccountCode"], rounding["TaxType"]) == ("860", "NONE")
+    assert rounding["LineAmount"] == Decimal("0.01") == record.total - Decimal("350.92")
+    assert outcome.ok
+    assert any("INV-1001" in r.getMessage() and "0.01" in r.getMessage() for r in caplog.records)
+
+
+def test_a_total_xero_still_answers_otherwise_is_corrected_by_one_update(harness_for) -> None:
+    fake = FakeXero()
+    fake.total_skew = Decimal("0.01")
+    harness = harness_for(fake)
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(invoice()))
+    create, fix = harness.writes()
+    element = body_of(fix)["Invoices"][0]
+    assert fix.method == "POST" and element["InvoiceID"] == outcome.ref.id  # type: ignore[union-attr]
+    assert element["LineItems"][-1]["LineAmount"] == Decimal("-0.01")
+    assert fix.headers["Idempotency-Key"] != create.headers["Idempotency-Key"]
+
+
+def test_a_long_item_name_is_cut_to_50_characters_and_given_in_full_in_the_description(harness_for) -> None:
+    harness = harness_for(FakeXero())
+    name = "Annual furnace, humidifier and heat-recovery ventilator maintenance plan"
+    (outcome,) = harness.connector.write(EntityType.ITEM, ops(item(3, name)))
+    sent = body_of(harness.writes()[0])["Items"][0]
+    assert len(sent["Name"]) == 50 and sent["Name"].endswith("…") and sent["Description"].startswith(name)
+    assert sent["Code"] == "SO-I3" and sent["SalesDetails"]["AccountCode"] == "200"
+    assert outcome.ref == LedgerRef("SO-I3")
+
+
+def test_payments_go_many_per_put_and_cannot_be_changed(harness_for) -> None:
+    harness = harness_for(FakeXero())
+    outcomes = harness.connector.write(EntityType.PAYMENT, ops(payment(1), payment(2, "10.00")))
+    sent = body_of(harness.writes()[0])["Payments"]
+    assert [o.ok for o in outcomes] == [True, True]
+    assert sent[1] == {
+        "Invoice": {"InvoiceID": "1f2e3d4c-0000-0000-0000-000000000009"},
+        "Account": {"AccountID": CLEARING_ID},
+        "Date": "2026-03-15",
+        "Amount": Decimal("10.00"),
+        "Reference": "SO-P2",
+    }
+    (refused,) = harness.connector.write(EntityType.PAYMENT, ops(payment(3), existing=LedgerRef("p-1")))
+    assert refused.error is not None and refused.error.kind is ErrorKind.VALIDATION
+    assert len(harness.writes()) == 1
+
+
+def test_accounts_and_tax_rates_are_normalised(harness_for) -> None:
+    rates = [
+        {"TaxType": "OUTPUT", "Name": "GST", "EffectiveRate": Decimal("5.0000"), "Status": "ACTIVE",
+         "CanApplyToRevenue": True},
+        {"TaxType": "INPUT", "Name": "GST on Purchases", "EffectiveRate": 5, "Status": "ACTIVE",
+         "CanApplyToRevenue": False},
+        {"TaxType": "TAX004", "Name": "HST NS", "EffectiveRate": 15, "Status": "ARCHIVED", "CanApplyToRevenue": True},
+    ]  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return xero_answer("TaxRates", rates) if request.url.path.endswith("TaxRates") else FakeXero()(request)
+
+    harness = harness_for(handler)
+    kinds = {a.code: (a.type, a.active) for a in harness.connector.list_accounts()}
+    assert kinds == {
+        "200": ("income", True),
+        "280": ("income", False),
+        "090": ("bank", True),
+        "615": ("undeposited_funds", True),
+        "610": ("other", True),
+        "860": ("liability", True),
+    }
+    taxes = {t.id: (t.rate_percent, t.active, t.rate_ref) for t in harness.connector.list_tax_rates()}
+    assert taxes == {
+        "OUTPUT": (Decimal("5"), True, "OUTPUT"),
+        "INPUT": (Decimal("5"), False, "INPUT"),
+        "TAX004": (Decimal("15"), False, "TAX004"),
+    }
+
+
+def test_find_by_external_id_matches_stamps_only(harness_for) -> None:
+    docs = {
+        "Contacts": [{"ContactID": "c-1", "ContactNumber": "SO-C1"}, {"ContactID": "c-9", "ContactNumber": "other"}],
+        "Invoices": [
+            {"InvoiceID": "i-1", "InvoiceNumber": "INV-1001", "Reference": "SO-I1"},
+            {"InvoiceID": "i-2", "InvoiceNumber": "INV-1002", "Reference": "typed by a person"},
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        collection = request.url.path.rsplit("/", 1)[-1]
+        return xero_answer(collection, docs[collection])
+
+    harness = harness_for(handler)
+    found = harness.connector.find_by_external_id(EntityType.CUSTOMER, [customer(1), customer(2)])
+    assert found == {1: LedgerRef("c-1")}
+    assert harness.requests[0].url.params["where"] == 'ContactNumber=="SO-C1" OR ContactNumber=="SO-C2"'
+    invoices = harness.connector.find_by_external_id(EntityType.INVOICE, [invoice(1), invoice(2, "INV-1002")])
+    assert invoices == {1: LedgerRef("i-1")}
+    assert harness.requests[1].url.params["where"].startswith('Type=="ACCREC" AND (InvoiceNumber=="INV-1001"')
