@@ -141,9 +141,15 @@ def connect(client: TestClient, ledger: str = "qbo", company: int = 1) -> httpx.
     return client.get(f"{callback.path}?{callback.query.decode()}", follow_redirects=False)
 
 
-SELECTED = re.compile(r'<select name="([^"]+)".*?<option value="([^"]+)"\s+selected', re.S)
+SELECT = re.compile(r'<select name="([^"]+)".*?</select>', re.S)
+SELECTED_OPTION = re.compile(r'<option value="([^"]*)"\s+selected')
 
 
 def selected_choices(html: str) -> dict[str, str]:
     """The mapping form as the page preselects it: field name -> selected ledger id."""
-    return dict(SELECTED.findall(html))
+    choices = {}
+    for block in SELECT.finditer(html):
+        chosen = SELECTED_OPTION.search(block[0])
+        if chosen and chosen[1]:
+            choices[block[1]] = chosen[1]
+    return choices
