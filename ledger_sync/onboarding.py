@@ -5,28 +5,23 @@ a code verifier the caller keeps server-side), the provider redirects back with 
 `exchange_authorization` turns it into tokens, `save_connection` stores them encrypted.
 """
 
+import logging
 import secrets
 from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from ledger_sync.connectors.auth import TokenSet
-from ledger_sync.connectors.factory import open_ledger
+from ledger_sync.connectors.auth import AuthRejected, TokenSet
+from ledger_sync.connectors.factory import open_ledger, open_oauth
 from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.connectors.xero import XeroOAuth
 from ledger_sync.core.mapping import LedgerMapping, suggest_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.state.tokens import TokenCipher
 
-if TYPE_CHECKING:
-    from ledger_sync.connectors.xero import XeroOAuth
-
-
-class UnknownLedger(ValueError):
-    def __init__(self, ledger: str) -> None:
-        super().__init__(f"unknown ledger {ledger!r}; expected qbo or xero")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,49 +36,31 @@ class AuthorizationStart:
 def start_authorization(settings: Settings, ledger: str) -> AuthorizationStart:
     """The provider's authorize URL for the consent popup, with a fresh unguessable `state`."""
     state = secrets.token_urlsafe(24)
-    if ledger == "qbo":
-        from ledger_sync.connectors.qbo import QboConfig, QboOAuth
-
-        oauth = QboOAuth(QboConfig.from_settings(settings))
-        try:
-            return AuthorizationStart(ledger, oauth.authorization_url(state), state)
-        finally:
-            oauth.close()
-    if ledger == "xero":
-        verifier = secrets.token_urlsafe(48)
-        with closing(_xero_oauth(settings)) as xero:
-            return AuthorizationStart(ledger, xero.authorization_url(state, verifier), state, verifier)
-    raise UnknownLedger(ledger)
+    with closing(open_oauth(settings, ledger)) as oauth:
+        if isinstance(oauth, XeroOAuth):
+            verifier = secrets.token_urlsafe(48)
+            return AuthorizationStart(ledger, oauth.authorization_url(state, verifier), state, verifier)
+        return AuthorizationStart(ledger, oauth.authorization_url(state), state)
 
 
 def exchange_authorization(settings: Settings, ledger: str, code: str, code_verifier: str | None = None) -> TokenSet:
     """Exchange the authorization code from the provider's redirect for tokens."""
-    if ledger == "qbo":
-        from ledger_sync.connectors.qbo import QboConfig, QboOAuth
-
-        oauth = QboOAuth(QboConfig.from_settings(settings))
-        try:
-            return oauth.exchange_code(code)
-        finally:
-            oauth.close()
-    if ledger == "xero":
-        if not code_verifier:
-            raise ValueError("a Xero authorization code can only be exchanged with its PKCE code verifier")
-        with closing(_xero_oauth(settings)) as xero:
-            return xero.exchange_code(code, code_verifier)
-    raise UnknownLedger(ledger)
+    with closing(open_oauth(settings, ledger)) as oauth:
+        if isinstance(oauth, XeroOAuth):
+            if not code_verifier:
+                raise ValueError("a Xero authorization code can only be exchanged with its PKCE code verifier")
+            return oauth.exchange_code(code, code_verifier)
+        return oauth.exchange_code(code)
 
 
 def available_tenants(
     settings: Settings, ledger: str, tokens: TokenSet, realm_id: str | None = None
 ) -> list[tuple[str, str]]:
     """(tenant id, name) of what a fresh grant can reach: QBO's realm from the redirect, Xero's connections."""
-    if ledger == "qbo":
-        return [(realm_id, realm_id)] if realm_id else []
-    if ledger == "xero":
-        with closing(_xero_oauth(settings)) as xero:
-            return xero.tenants(tokens.access_token)
-    raise UnknownLedger(ledger)
+    with closing(open_oauth(settings, ledger)) as oauth:
+        if isinstance(oauth, XeroOAuth):
+            return oauth.tenants(tokens.access_token)
+    return [(realm_id, realm_id)] if realm_id else []
 
 
 def save_connection(
@@ -94,29 +71,22 @@ def save_connection(
 
 
 def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: str) -> None:
-    """Revoke the refresh token at the provider and forget the tokens; the mapping is kept for a reconnect."""
+    """Revoke the refresh token at the provider and forget the tokens; the mapping is kept for a reconnect.
+
+    A provider that refuses the revocation because it no longer knows the token has nothing left to
+    revoke: the connection is still forgotten here.
+    """
     connection = store.connection(company_id, ledger)
     if connection is None:
         return
     refresh_token = store.refresh_token(connection.id, TokenCipher.from_settings(settings))
-    if refresh_token is not None and ledger == "qbo":
-        from ledger_sync.connectors.qbo import QboConfig, QboOAuth
-
-        oauth = QboOAuth(QboConfig.from_settings(settings))
-        try:
-            oauth.revoke(refresh_token)
-        finally:
-            oauth.close()
-    if refresh_token is not None and ledger == "xero":
-        with closing(_xero_oauth(settings)) as xero:
-            xero.revoke(refresh_token)
+    if refresh_token is not None:
+        with closing(open_oauth(settings, ledger)) as oauth:
+            try:
+                oauth.revoke(refresh_token)
+            except AuthRejected:
+                log.info("%s no longer knew the token of company %s: disconnected locally", ledger, company_id)
     store.disconnect(connection.id)
-
-
-def _xero_oauth(settings: Settings) -> "XeroOAuth":
-    from ledger_sync.connectors.xero import XeroConfig, XeroOAuth
-
-    return XeroOAuth(XeroConfig.from_settings(settings))
 
 
 def ledger_chart(

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync import onboarding
 from ledger_sync.connectors.auth import AuthRejected, TokenSet
+from ledger_sync.connectors.factory import UnknownLedger
 from ledger_sync.connectors.ledger import LedgerError
 from ledger_sync.expectations.inputs import ledger_label
 from ledger_sync.settings import Settings
@@ -57,7 +58,7 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
         """The popup's first page: remember a fresh `state` and go to the provider's consent page."""
         try:
             start = onboarding.start_authorization(settings, ledger)
-        except onboarding.UnknownLedger:
+        except UnknownLedger:
             return popup_result(request, company, 404, f"{ledger_label(ledger)} is not available in this installation.")
         pending.open(start.state, company, ledger, start.code_verifier)
         request.session[STATES] = [*request.session.get(STATES, [])[-4:], start.state]
@@ -122,10 +123,6 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
             return RedirectResponse(accounting_url(company), status_code=303)
         try:
             onboarding.disconnect(settings, store, company, ledger)
-        except AuthRejected:  # the provider no longer knows the token: nothing left to revoke
-            connection = store.connection(company, ledger)
-            if connection is not None:
-                store.disconnect(connection.id)
         except LedgerError as exc:
             notify(request, "error", f"{ledger_label(ledger)} could not revoke the authorisation: {exc}")
             return RedirectResponse(accounting_url(company, ledger), status_code=303)

@@ -5,7 +5,6 @@ Shared by `tests/chaos` (small and bounded) and `bench/soak.py` (longer and bigg
 the Service Opus and state databases, the sandbox ledger, the Prefect home, and one log per process.
 """
 
-import importlib.util
 import json
 import os
 import random
@@ -38,29 +37,19 @@ class LedgerUnderTest:
     sandbox_module: str
     env_prefix: str
     books: LedgerBooks
-    client_env: Callable[[str, float], dict[str, str]] | None
-    """(base URL, time scale) -> the LEDGER_SYNC_* variables pointing the connector at the sandbox; None while the
-    project has no connector for this ledger."""
-
-
-def _xero_client_env() -> Callable[[str, float], dict[str, str]] | None:
-    """Xero takes part once its connector and its sandbox endpoints exist."""
-    from ledger_sync.sandboxes import endpoints
-
-    if importlib.util.find_spec("ledger_sync.connectors.xero") is None:
-        return None
-    return getattr(endpoints, "xero_sandbox_env", None)
+    client_env: Callable[[str, float], dict[str, str]]
+    """(base URL, time scale) -> the LEDGER_SYNC_* variables pointing the connector at the sandbox."""
 
 
 def ledgers() -> dict[str, LedgerUnderTest]:
-    from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
+    from ledger_sync.sandboxes.endpoints import qbo_sandbox_env, xero_sandbox_env
 
     def qbo_env(base_url: str, _: float) -> dict[str, str]:
         return qbo_sandbox_env(base_url)
 
     return {
         "qbo": LedgerUnderTest("qbo", "ledger_sync.sandboxes.qbo", "QBO_SANDBOX_", QBO_BOOKS, qbo_env),
-        "xero": LedgerUnderTest("xero", "ledger_sync.sandboxes.xero", "XERO_SANDBOX_", XERO_BOOKS, _xero_client_env()),
+        "xero": LedgerUnderTest("xero", "ledger_sync.sandboxes.xero", "XERO_SANDBOX_", XERO_BOOKS, xero_sandbox_env),
     }
 
 
@@ -196,8 +185,6 @@ class ChaosRun:
     def __init__(self, config: ChaosConfig, workdir: Path) -> None:
         self.config = config
         self.ledger = ledgers()[config.ledger]
-        if self.ledger.client_env is None:
-            raise ValueError(f"the project has no {config.ledger} connector yet")
         self.workdir = workdir
         self.plan = config.plan or default_plan(config.seed)
         self.random = random.Random(f"chaos:{config.seed}")
@@ -226,7 +213,6 @@ class ChaosRun:
                 "sandbox", [sys.executable, "-m", ledger.sandbox_module, "--port", str(port)], sandbox_env
             )
             wait_until_up(f"{self.base_url}/_sandbox/faults", sandbox, 60, f"the {ledger.name} sandbox")
-            assert ledger.client_env is not None
             self.env = {
                 **os.environ,
                 **prefect,

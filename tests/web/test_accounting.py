@@ -111,6 +111,16 @@ def test_disconnect_revokes_the_authorisation(stack: WebStack, client: TestClien
     assert "Connect to QuickBooks Online" in answer.text
 
 
+def test_disconnect_works_when_the_provider_already_forgot_the_token(stack: WebStack, client: TestClient) -> None:
+    connect(client)
+    with closing(QboOAuth(QboConfig.from_settings(stack.settings))) as oauth:
+        oauth.revoke(_refresh_token(stack))  # revoked elsewhere, e.g. from the QuickBooks app list
+    page = client.get(PAGE).text
+    answer = client.post("/integrations/accounting/qbo/disconnect", data={"company": "1", "csrf_token": csrf_of(page)})
+    assert "Disconnected from QuickBooks Online" in answer.text
+    assert stack.connection().status == ConnectionStatus.DISCONNECTED
+
+
 @pytest.mark.parametrize("sandbox_config", [{"auto_consent": True, "access_token_ttl": 120}])
 def test_a_refused_refresh_shows_needs_reconnect(stack: WebStack, client: TestClient) -> None:
     """Access tokens shorter than the refresh margin: every page load refreshes, until the grant is revoked."""
