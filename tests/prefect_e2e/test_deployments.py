@@ -158,15 +158,22 @@ def test_a_run_publishes_summary_parked_records_and_data_docs(deployed: Deployed
 
 def _pick_date(page: "Page", day: date) -> None:
     """Open the first empty date field's picker, type the date into its native input, apply."""
-    page.get_by_text("Select date").first.click()
+    from playwright.sync_api import expect
+
+    empty = page.get_by_text("Select date")
+    remaining = empty.count()
+    empty.first.click()
     page.locator("input[type=date]:visible").fill(day.isoformat())
     page.get_by_role("button", name="Apply", exact=True).click()
+    expect(empty).to_have_count(remaining - 1)  # applied: the next pick must not land in this field again
 
 
 @pytest.mark.browser
 def test_ops_launch_a_backfill_from_the_prefect_ui_form(
     deployed: Deployed, browser: "Browser", screenshots_dir: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     dates = _issue_dates(deployed)
     since, until = dates[len(dates) // 2], dates[-1]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -177,7 +184,9 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
         page.locator(".schema-form-property-integer input").first.fill(str(COMPANY))
         _pick_date(page, since)
         _pick_date(page, until)
-        page.locator(".schema-form-property", has_text="dry_run").last.get_by_role("switch").click()
+        dry_run = page.locator(".schema-form-property", has_text="dry_run").last.get_by_role("switch")
+        dry_run.click()
+        expect(dry_run).to_be_checked()
         page.screenshot(path=str(screenshots_dir / "prefect-backfill-form.png"), full_page=True)
         before = set(_runs_of(deployed, "backfill/backfill"))
         page.get_by_role("button", name="Submit", exact=True).click()
