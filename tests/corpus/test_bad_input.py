@@ -15,12 +15,12 @@ from ledger_sync.core.transform import total_due
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from tests.corpus.hostile import Expected, add_hostile_records
-from tests.stack import Stack, open_stack
+from tests.stack import SHAPES, Stack, open_stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["qbo", "xero"])
 def corpus(
-    tmp_path_factory: pytest.TempPathFactory, prefect_server: None
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[tuple[Stack, list[Expected], dict[str, object]]]:
     expected: list[Expected] = []
 
@@ -29,8 +29,8 @@ def corpus(
         with Session(engine) as session, session.begin():
             expected.extend(add_hostile_records(session, 1))
 
-    with open_stack(tmp_path_factory.mktemp("corpus"), populate) as stack:
-        summary = sync_company(company_id=1, ledger=stack.ledger)
+    with open_stack(tmp_path_factory.mktemp("corpus"), populate, request.param) as stack:
+        summary = sync_company(company_id=1, ledger=stack.ledger)  # type: ignore[arg-type]
         yield stack, expected, summary
 
 
@@ -68,6 +68,7 @@ def test_synced_hostile_invoices_match_service_opus_to_the_cent(corpus: tuple[St
     source = ServiceOpusSource(make_engine(stack.settings.resolved_source_url))
     rates = {r.id: r for r in source.tax_rates(1)}
     synced_ids = [e.source_id for e in expected if e.entity == "invoice" and e.outcome(stack.ledger) == "synced"]
-    by_number = {i["DocNumber"]: i for i in stack.ledger_entities("Invoice")}
+    shape = SHAPES[stack.ledger]
+    by_number = {i[shape.number]: i for i in stack.ledger_entities(shape.invoices)}
     for invoice in source.invoices(1, after=None, limit=0, ids=synced_ids):
-        assert Decimal(str(by_number[invoice.number]["TotalAmt"])) == total_due(invoice, rates), invoice.number
+        assert Decimal(str(by_number[invoice.number][shape.total])) == total_due(invoice, rates), invoice.number

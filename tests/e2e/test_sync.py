@@ -3,10 +3,7 @@ the ledger exactly once, equal to the cent; drafts and voids never do; what cann
 reason; a re-run writes nothing; an unmapped tax rate stops the run at the gate, naming it."""
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,46 +16,7 @@ from ledger_sync.demo import PROBLEM_CUSTOMERS
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
-from tests.stack import Stack
-
-
-@dataclass(frozen=True)
-class Shape:
-    """Where each ledger keeps what these tests compare."""
-
-    invoices: str
-    number: str
-    total: str
-    item_lines: Callable[[dict[str, Any]], list[Any]]
-    payments: str
-    reference: str
-    amount: str
-    forbidden_name_reason: str
-    """What the parking reason of the problem customer (see PROBLEM_CUSTOMERS) names."""
-
-
-SHAPES = {
-    "qbo": Shape(
-        "Invoice",
-        "DocNumber",
-        "TotalAmt",
-        lambda invoice: [ln for ln in invoice["Line"] if ln.get("DetailType") == "SalesItemLineDetail"],
-        "Payment",
-        "PaymentRefNum",
-        "TotalAmt",
-        "':'",
-    ),
-    "xero": Shape(
-        "Invoices",
-        "InvoiceNumber",
-        "Total",
-        lambda invoice: [ln for ln in invoice["LineItems"] if ln.get("ItemCode")],
-        "Payments",
-        "Reference",
-        "Amount",
-        "a tab",
-    ),
-}
+from tests.stack import SHAPES, Stack
 
 
 @pytest.fixture(scope="module")
