@@ -1,10 +1,9 @@
-"""Shared fixtures: a config, a token provider that records refreshes, and connectors over MockTransport."""
+"""Shared fixtures: a config, connectors over MockTransport (harness and FakeTokens: `tests.connector_support`)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -18,9 +17,8 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
+from tests.connector_support import Handler, RecordingHarness, closing_harnesses, full_customer
 
-ACCESS_TOKEN = "access-SECRET-1111"
-REFRESHED_TOKEN = "access-SECRET-2222"
 REALM = "9130"
 API_BASE = "https://qbo.test"
 
@@ -40,57 +38,21 @@ def make_config(**overrides: object) -> QboConfig:
     return QboConfig(**values)  # type: ignore[arg-type]
 
 
-class FakeTokens:
-    """A TokenProvider that hands out ACCESS_TOKEN, then REFRESHED_TOKEN after a refresh."""
-
-    def __init__(self) -> None:
-        self.current = ACCESS_TOKEN
-        self.rejected: list[str] = []
-
-    def access_token(self) -> str:
-        return self.current
-
-    def refreshed_access_token(self, rejected: str) -> str:
-        self.rejected.append(rejected)
-        self.current = REFRESHED_TOKEN
-        return self.current
-
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Harness:
+class Harness(RecordingHarness):
     """A connector wired to `handler`, with every request and every backoff sleep recorded."""
 
+    connector: QboConnector
+
     def __init__(self, handler: Handler, **config: object) -> None:
-        self.requests: list[httpx.Request] = []
-        self.sleeps: list[float] = []
-        self.tokens = FakeTokens()
-
-        def recording(request: httpx.Request) -> httpx.Response:
-            request.read()
-            self.requests.append(request)
-            return handler(request)
-
-        self.http = httpx.Client(transport=httpx.MockTransport(recording))
+        super().__init__(handler)
         self.connector = QboConnector(
             make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleeps.append
         )
 
 
 @pytest.fixture
-def harness_for() -> Callable[..., Harness]:
-    made: list[Harness] = []
-
-    def build(handler: Handler, **config: object) -> Harness:
-        harness = Harness(handler, **config)
-        made.append(harness)
-        return harness
-
-    yield build
-    for harness in made:
-        harness.connector.close()
-        harness.http.close()
+def harness_for() -> Iterator[Callable[..., Harness]]:
+    yield from closing_harnesses(Harness)
 
 
 def fault(code: str, message: str, fault_type: str = "ValidationFault", detail: str = "") -> dict[str, object]:
@@ -98,13 +60,7 @@ def fault(code: str, message: str, fault_type: str = "ValidationFault", detail: 
 
 
 def customer(source_id: int = 1, name: str = "Acme Ltd") -> CustomerRecord:
-    return CustomerRecord(
-        source_id=source_id,
-        display_name=name,
-        email="ap@acme.test",
-        phone="+1 555 0100",
-        address=Address("1 Main St", "Springfield", "CA", "90210", "US"),
-    )
+    return full_customer(source_id, name, address=Address("1 Main St", "Springfield", "CA", "90210", "US"))
 
 
 def item(source_id: int = 1, name: str = "Gutter cleaning") -> ItemRecord:

@@ -5,8 +5,9 @@ import pytest
 
 from ledger_sync.connectors.auth import AuthRejected
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError, WriteOp
+from tests.connector_support import ACCESS_TOKEN, REFRESHED_TOKEN
 
-from .conftest import ACCESS_TOKEN, REALM, REFRESHED_TOKEN, customer, fault
+from .conftest import REALM, customer, fault
 
 CUSTOMER_OK = {"Customer": {"Id": "7", "SyncToken": "0", "DisplayName": "Acme Ltd"}, "time": "2026-01-01T00:00:00Z"}
 XML_THROTTLE = (

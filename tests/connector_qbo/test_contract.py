@@ -90,8 +90,7 @@ def run_every_kind_of_write() -> list[httpx.Request]:
     )
     write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
     write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
-    harness.connector.close()
-    harness.http.close()
+    harness.close()
     return [r for r in harness.requests if r.method == "POST" and not r.url.path.endswith("/query")]
 
 

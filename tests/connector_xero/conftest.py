@@ -1,4 +1,4 @@
-"""Shared fixtures: a config, a token provider that records refreshes, and connectors over MockTransport."""
+"""Shared fixtures: a config, connectors over MockTransport (harness and FakeTokens: `tests.connector_support`)."""
 
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -20,9 +20,8 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
+from tests.connector_support import Handler, RecordingHarness, closing_harnesses, full_customer
 
-ACCESS_TOKEN = "access-SECRET-1111"
-REFRESHED_TOKEN = "access-SECRET-2222"
 TENANT = "7d1a5b0e-1111-4c2b-9a57-0a7c1b2c3d4e"
 API_BASE = "https://api.xero.test/api.xro/2.0"
 INCOME_ID = "5040915e-8ce7-4177-8d08-fde416232f18"
@@ -57,25 +56,6 @@ def make_config(**overrides: object) -> XeroConfig:
     return XeroConfig(**values)  # type: ignore[arg-type]
 
 
-class FakeTokens:
-    """A TokenProvider that hands out ACCESS_TOKEN, then REFRESHED_TOKEN after a refresh."""
-
-    def __init__(self) -> None:
-        self.current = ACCESS_TOKEN
-        self.rejected: list[str] = []
-
-    def access_token(self) -> str:
-        return self.current
-
-    def refreshed_access_token(self, rejected: str) -> str:
-        self.rejected.append(rejected)
-        self.current = REFRESHED_TOKEN
-        return self.current
-
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
 def xero_answer(collection: str, docs: list[dict[str, Any]], status: int = 200, **headers: str) -> httpx.Response:
     body = {"Id": "e0b4", "Status": "OK", "ProviderName": "Test", "DateTimeUTC": "/Date(1)/", collection: docs}
     return httpx.Response(status, content=dumps(body).encode(), headers={"Content-Type": "application/json", **headers})
@@ -85,20 +65,13 @@ def body_of(request: httpx.Request) -> Any:
     return loads(request.content)
 
 
-class Harness:
+class Harness(RecordingHarness):
     """A connector wired to `handler`, with every request and every sleep recorded."""
 
+    connector: XeroConnector
+
     def __init__(self, handler: Handler, **config: object) -> None:
-        self.requests: list[httpx.Request] = []
-        self.sleeps: list[float] = []
-        self.tokens = FakeTokens()
-
-        def recording(request: httpx.Request) -> httpx.Response:
-            request.read()
-            self.requests.append(request)
-            return handler(request)
-
-        self.http = httpx.Client(transport=httpx.MockTransport(recording))
+        super().__init__(handler)
         self.connector = XeroConnector(
             make_config(**config), TENANT, self.tokens, http=self.http, sleep=self.sleeps.append
         )
@@ -109,27 +82,11 @@ class Harness:
 
 @pytest.fixture
 def harness_for() -> Iterator[Callable[..., Harness]]:
-    made: list[Harness] = []
-
-    def build(handler: Handler, **config: object) -> Harness:
-        harness = Harness(handler, **config)
-        made.append(harness)
-        return harness
-
-    yield build
-    for harness in made:
-        harness.connector.close()
-        harness.http.close()
+    yield from closing_harnesses(Harness)
 
 
 def customer(source_id: int = 1, name: str = "Acme Ltd") -> CustomerRecord:
-    return CustomerRecord(
-        source_id=source_id,
-        display_name=name,
-        email="ap@acme.test",
-        phone="+1 555 0100",
-        address=Address("1 Main St", "Toronto", "ON", "M5V 2T6", "CA"),
-    )
+    return full_customer(source_id, name, address=Address("1 Main St", "Toronto", "ON", "M5V 2T6", "CA"))
 
 
 def item(source_id: int = 1, name: str = "Gutter cleaning") -> ItemRecord:

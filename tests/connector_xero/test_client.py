@@ -8,8 +8,9 @@ import pytest
 
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.xero.client import XeroClient
+from tests.connector_support import ACCESS_TOKEN, REFRESHED_TOKEN, FakeTokens
 
-from .conftest import ACCESS_TOKEN, REFRESHED_TOKEN, TENANT, FakeTokens, make_config, xero_answer
+from .conftest import TENANT, make_config, xero_answer
 
 
 def ok(**headers: str) -> httpx.Response:

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
-from ledger_sync.connectors.http import REJECTED_GRANT_ERRORS, oauth_error_code, status_kind, token_endpoint_errors
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.connectors.http import raise_for_revocation, token_endpoint_errors
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.qbo.config import QboConfig
@@ -83,14 +83,7 @@ class QboOAuth:
                 headers={"Accept": "application/json"},
                 auth=httpx.BasicAuth(self._config.client_id, self._config.client_secret.get_secret_value()),
             )
-        if response.is_success:
-            return
-        error = oauth_error_code(response)
-        if error in REJECTED_GRANT_ERRORS:
-            raise AuthRejected(f"QBO refused the revocation: {error}")
-        raise LedgerError(
-            status_kind(response.status_code), f"QBO revoke endpoint answered HTTP {response.status_code}"
-        )
+        raise_for_revocation(response, "QBO", "revoke endpoint")
 
     def close(self) -> None:
         self._client.close()

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from ledger_sync.connectors.http import HttpPolicy
 from ledger_sync.settings import Settings
 
 
 @dataclass(frozen=True)
-class QboConfig:
+class QboConfig(HttpPolicy):
     api_base: str
     """Scheme and host only, e.g. `https://quickbooks.api.intuit.com`; `/v3/company/{realm}` is appended."""
     authorize_url: str
@@ -19,11 +20,6 @@ class QboConfig:
     redirect_uri: str
     scope: str
     minor_version: int = 75
-    timeout_seconds: float = 30
-    max_attempts: int = 6
-    """Tries per API call for throttling and outages, the first one included."""
-    backoff_base_seconds: float = 0.5
-    backoff_max_seconds: float = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "QboConfig":

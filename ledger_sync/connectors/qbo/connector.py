@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.auth import TokenProvider
+from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger import (
     ErrorKind,
     LedgerAccount,
@@ -61,9 +62,10 @@ def stale_retry_request_id(key: str, sync_token: str) -> str:
     return _digest(key, "stale-retry", sync_token)[:BATCH_REQUEST_ID_LENGTH]
 
 
-class QboConnector:
+class QboConnector(ClientConnector):
     ledger: ClassVar[str] = "qbo"
     max_batch_size: ClassVar[int] = 30
+    _client: QboClient
 
     def __init__(
         self,
@@ -79,11 +81,6 @@ class QboConnector:
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"
-
-    @property
-    def calls(self) -> int:
-        """API calls spent so far (retries included), for run summaries."""
-        return self._client.calls
 
     def list_accounts(self) -> list[LedgerAccount]:
         return [to_account(account) for account in select_all(self._client, "Account", ALL_ACTIVE_STATES)]
@@ -127,9 +124,6 @@ class QboConnector:
             if match is not None:
                 found[record.source_id] = ledger_ref(match)
         return found
-
-    def close(self) -> None:
-        self._client.close()
 
     def _candidates(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> list[dict[str, Any]]:
         """QBO entities that might be ours: same name/number, or for payments same customer and date range.

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
-from ledger_sync.connectors.http import REJECTED_GRANT_ERRORS, oauth_error_code, status_kind, token_endpoint_errors
+from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.connectors.http import raise_for_revocation, status_kind, token_endpoint_errors
 from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.xero.config import XeroConfig
@@ -113,14 +113,7 @@ class XeroOAuth:
             response = self._client.revoke_token(
                 self._config.revoke_url, token=refresh_token, token_type_hint="refresh_token", headers=_ACCEPT_JSON
             )
-        if response.is_success:
-            return
-        error = oauth_error_code(response)
-        if error in REJECTED_GRANT_ERRORS:
-            raise AuthRejected(f"Xero refused the revocation: {error}")
-        raise LedgerError(
-            status_kind(response.status_code), f"Xero revocation endpoint answered HTTP {response.status_code}"
-        )
+        raise_for_revocation(response, "Xero", "revocation endpoint")
 
     def close(self) -> None:
         self._client.close()

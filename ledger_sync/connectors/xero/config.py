@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from ledger_sync.connectors.http import HttpPolicy
 from ledger_sync.settings import Settings
 
 
 @dataclass(frozen=True)
-class XeroConfig:
+class XeroConfig(HttpPolicy):
     api_base: str
     """The accounting API root, e.g. `https://api.xero.com/api.xro/2.0`."""
     connections_url: str
@@ -20,11 +21,6 @@ class XeroConfig:
     """Empty for a public PKCE client."""
     redirect_uri: str
     scopes: str
-    timeout_seconds: float = 30
-    max_attempts: int = 6
-    """Tries per API call for throttling and outages, the first one included."""
-    backoff_base_seconds: float = 0.5
-    backoff_max_seconds: float = 30
     minute_window_seconds: float = 60
     """Xero's per-minute limit window, for pacing on `X-MinLimit-Remaining`."""
     max_concurrent: int = 5

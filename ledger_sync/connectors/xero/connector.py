@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.auth import TokenProvider
+from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger import (
     ErrorKind,
     LedgerAccount,
@@ -55,9 +56,10 @@ def where_equals(field: str, values: Sequence[str]) -> str:
     return " OR ".join(f"{field}=={value}" for value in quoted)
 
 
-class XeroConnector:
+class XeroConnector(ClientConnector):
     ledger: ClassVar[str] = "xero"
     max_batch_size: ClassVar[int] = 50
+    _client: XeroClient
 
     def __init__(
         self,
@@ -76,11 +78,6 @@ class XeroConnector:
 
     def __repr__(self) -> str:
         return f"XeroConnector(tenant_id={self.tenant_id!r}, calls={self.calls})"
-
-    @property
-    def calls(self) -> int:
-        """API calls spent so far (retries included), for run summaries."""
-        return self._client.calls
 
     @property
     def day_remaining(self) -> int | None:
@@ -150,9 +147,6 @@ class XeroConnector:
             if ref is not None:
                 found[record.source_id] = ref
         return found
-
-    def close(self) -> None:
-        self._client.close()
 
     def _element(self, op: WriteOp) -> dict[str, Any]:
         """The JSON element for one op; LedgerError(VALIDATION) when it cannot be expressed in Xero."""
