@@ -5,7 +5,6 @@ SyncToken, MetaData) and saved, and invoices a payment touches get their new Bal
 """
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from ledger_sync.core.money import to_decimal
@@ -44,6 +43,15 @@ class Company:
 
     def all(self, entity: str) -> list[dict[str, Any]]:
         return self._store.all(self.realm_id, entity)
+
+    def named(self, entities: tuple[str, ...], field: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+        return self._store.named(self.realm_id, entities, field, name)
+
+    def with_doc_number(self, doc_number: str) -> list[dict[str, Any]]:
+        return self._store.find_by(self.realm_id, "Invoice", "DocNumber", doc_number)
+
+    def payments_linking(self, invoice_id: str) -> list[dict[str, Any]]:
+        return self._store.payments_linking(self.realm_id, invoice_id)
 
     # Creation
 
@@ -164,10 +172,10 @@ class Company:
     ) -> dict[str, Any]:
         rules.check_invoice(self, candidate, allow_duplicate_doc_number)
         if candidate.get("DocNumber") is None:
-            numbers = [int(i["DocNumber"]) for i in self.all("Invoice") if str(i.get("DocNumber", "")).isdigit()]
-            candidate["DocNumber"] = str(max([1000, *numbers]) + 1)
+            largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
+            candidate["DocNumber"] = str(max(1000, largest or 0) + 1)
         supplied_tax = (request.get("TxnTaxDetail") or {}).get("TaxLine")
-        applied = payments.applied_amounts(self).get(candidate.get("Id", ""), Decimal(0))
+        applied = payments.applied_amount(self, candidate.get("Id", ""))
         priced = invoicing.price(self, candidate, supplied_tax, applied)
         customer = self.read("Customer", ref_id(priced["CustomerRef"]) or "")
         priced["CustomerRef"] = _named(priced["CustomerRef"], customer, "DisplayName")
@@ -187,7 +195,7 @@ class Company:
         invoice = self.get("Invoice", invoice_id)
         if invoice is None:
             return
-        applied = payments.applied_amounts(self).get(invoice_id, Decimal(0))
+        applied = payments.applied_amount(self, invoice_id)
         linked = [{"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, invoice_id)]
         balance = to_decimal(invoice["TotalAmt"]) - applied
         if balance != to_decimal(invoice.get("Balance", 0)) or linked != invoice.get("LinkedTxn", []):

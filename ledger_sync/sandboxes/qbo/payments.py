@@ -17,19 +17,17 @@ def invoice_links(payment: dict[str, Any]) -> list[tuple[str, Decimal]]:
     return links
 
 
-def applied_amounts(books: Books, exclude_payment_id: str | None = None) -> dict[str, Decimal]:
-    """Invoice Id -> total applied by all payments (but the excluded one, when re-checking its update)."""
-    applied: dict[str, Decimal] = {}
-    for payment in books.all("Payment"):
-        if payment["Id"] == exclude_payment_id:
-            continue
-        for invoice_id, amount in invoice_links(payment):
-            applied[invoice_id] = applied.get(invoice_id, Decimal(0)) + amount
+def applied_amount(books: Books, invoice_id: str, exclude_payment_id: str | None = None) -> Decimal:
+    """What all payments (but the excluded one, when re-checking its update) apply to the invoice."""
+    applied = Decimal(0)
+    for payment in books.payments_linking(invoice_id):
+        if payment["Id"] != exclude_payment_id:
+            applied += sum((amount for i, amount in invoice_links(payment) if i == invoice_id), Decimal(0))
     return applied
 
 
 def paying_payment_ids(books: Books, invoice_id: str) -> list[str]:
-    return [p["Id"] for p in books.all("Payment") if any(i == invoice_id for i, _ in invoice_links(p))]
+    return [p["Id"] for p in books.payments_linking(invoice_id) if any(i == invoice_id for i, _ in invoice_links(p))]
 
 
 def undeposited_funds(books: Books) -> dict[str, Any]:

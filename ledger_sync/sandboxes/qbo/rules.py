@@ -11,7 +11,7 @@ from ledger_sync.core.money import MoneyError, cents, to_decimal
 from ledger_sync.sandboxes.qbo import faults
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
 from ledger_sync.sandboxes.qbo.invoicing import SALES, TAX_CALCULATIONS
-from ledger_sync.sandboxes.qbo.payments import applied_amounts, invoice_links
+from ledger_sync.sandboxes.qbo.payments import applied_amount, invoice_links
 
 PEOPLE = ("Customer", "Vendor", "Employee")
 """DisplayName is unique across all three."""
@@ -53,10 +53,6 @@ def _text(body: dict[str, Any], key: str, maximum: int) -> str:
     return value
 
 
-def _same_name(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
 def display_name(body: dict[str, Any]) -> str | None:
     """DisplayName as given, else built from the name parts or the company name, as QBO does."""
     if body.get("DisplayName"):
@@ -68,18 +64,17 @@ def display_name(body: dict[str, Any]) -> str | None:
 def check_person(books: Books, entity: str, body: dict[str, Any]) -> None:
     """Customer, Vendor or Employee: a clean DisplayName no other person of any of the three kinds uses."""
     name = _text(body, "DisplayName", 500)
-    for kind in PEOPLE:
-        for other in books.all(kind):
-            if (kind, other["Id"]) != (entity, body.get("Id")) and _same_name(other.get("DisplayName", ""), name):
-                raise faults.duplicate_name(other["Id"], "customer, vendor or employee")
+    for kind, other in books.named(PEOPLE, "DisplayName", name):
+        if (kind, other["Id"]) != (entity, body.get("Id")):
+            raise faults.duplicate_name(other["Id"], "customer, vendor or employee")
     if entity == "Customer" and ref_id(body.get("DefaultTaxCodeRef")) is not None:
         reference(books, "TaxCode", body["DefaultTaxCodeRef"], "DefaultTaxCodeRef")
 
 
 def check_item(books: Books, body: dict[str, Any]) -> None:
     name = _text(body, "Name", 100)
-    for other in books.all("Item"):
-        if other["Id"] != body.get("Id") and _same_name(other.get("Name", ""), name):
+    for _, other in books.named(("Item",), "Name", name):
+        if other["Id"] != body.get("Id"):
             raise faults.duplicate_name(other["Id"], "product or service")
     item_type = body.get("Type")
     if item_type is None:
@@ -97,8 +92,8 @@ def check_item(books: Books, body: dict[str, Any]) -> None:
 
 def check_account(books: Books, body: dict[str, Any]) -> None:
     name = _text(body, "Name", 100)
-    for other in books.all("Account"):
-        if other["Id"] != body.get("Id") and _same_name(other.get("Name", ""), name):
+    for _, other in books.named(("Account",), "Name", name):
+        if other["Id"] != body.get("Id"):
             raise faults.duplicate_name(other["Id"], "account")
     if not body.get("AccountType"):
         raise faults.required("AccountType")
@@ -113,8 +108,8 @@ def _check_doc_number(books: Books, body: dict[str, Any], allow_duplicate: bool)
         raise faults.string_length("DocNumber", 21, len(doc_number))
     if allow_duplicate:
         return
-    for other in books.all("Invoice"):
-        if other["Id"] != body.get("Id") and other.get("DocNumber") == doc_number:
+    for other in books.with_doc_number(doc_number):
+        if other["Id"] != body.get("Id"):
             raise faults.duplicate_doc_number(doc_number, "Invoice", other["Id"])
 
 
@@ -176,7 +171,6 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
         for linked in line.get("LinkedTxn") or []:
             if linked.get("TxnType") != "Invoice":
                 raise faults.invalid_value("Line.LinkedTxn.TxnType")
-    applied_elsewhere = applied_amounts(books, exclude_payment_id=body.get("Id"))
     applied_here: dict[str, Decimal] = {}
     for invoice_id, amount in invoice_links(body):
         invoice = books.get("Invoice", invoice_id)
@@ -185,7 +179,7 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
         if ref_id(invoice.get("CustomerRef")) != customer["Id"]:
             raise faults.business(f"Invoice {invoice_id} belongs to another customer than this payment.")
         applied_here[invoice_id] = applied_here.get(invoice_id, Decimal(0)) + amount
-        open_balance = to_decimal(invoice["TotalAmt"]) - applied_elsewhere.get(invoice_id, Decimal(0))
+        open_balance = to_decimal(invoice["TotalAmt"]) - applied_amount(books, invoice_id, body.get("Id"))
         if applied_here[invoice_id] > open_balance:
             raise faults.business(
                 f"The payment amount applied to invoice {invoice_id} ({applied_here[invoice_id]}) is more than "

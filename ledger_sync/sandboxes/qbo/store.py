@@ -3,6 +3,12 @@
 One connection guarded by a re-entrant lock: the sandbox is small and writes must be serialised anyway
 (name and DocNumber uniqueness are checked then written). Nested `transaction()` blocks are savepoints,
 so one failing batch item rolls back alone.
+
+The uniqueness checks and derived fields of every write look entities up by name, DocNumber or linked
+invoice; scanning the company for them made a sync quadratic. Expression indexes over the JSON bodies (and
+a table of payment-to-invoice links) narrow each lookup to a few candidates, which are then matched in Python
+exactly as before. The SQL keys are supersets by construction: whatever SQL cannot match exactly (non-ASCII
+names, odd JSON types) gets a catch-all key that is always fetched.
 """
 
 import sqlite3
@@ -14,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger_sync.sandboxes.qbo import wire
+from ledger_sync.sandboxes.qbo.books import name_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS realms (realm_id TEXT PRIMARY KEY, created_at REAL NOT NULL);
@@ -36,6 +43,82 @@ CREATE TABLE IF NOT EXISTS request_log (
     query TEXT NOT NULL, status INTEGER NOT NULL, write INTEGER NOT NULL
 );
 """
+
+_BODY = "CAST(body AS TEXT)"
+"""Bodies are stored as JSON bytes; SQLite's JSON functions refuse BLOBs."""
+_ASCII_SPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
+"""What `str.strip()` removes from an ASCII string."""
+ANY_NAME = "·non-ascii·"
+"""The catch-all name key: not ASCII, so no ASCII name's key can equal it."""
+
+
+def _field(field: str) -> str:
+    if not field.isidentifier():
+        raise ValueError(f"not a JSON field name: {field!r}")
+    return f"'$.{field}'"
+
+
+def _value(field: str, body: str = _BODY) -> str:
+    return f"json_extract({body}, {_field(field)})"
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _is_ascii(value: str) -> str:
+    """True for text whose UTF-8 is one byte a character (an embedded NUL also makes this false)."""
+    return f"length(CAST({value} AS BLOB)) = length({value})"
+
+
+def _name_key_sql(field: str) -> str:
+    """`name_key(field)` for ASCII text (SQLite's lower() and trim() agree with Python there), ANY_NAME for other
+    text, NULL for absent or non-text values."""
+    value = _value(field)
+    return (
+        f"CASE WHEN json_type({_BODY}, {_field(field)}) = 'text' THEN CASE WHEN {_is_ascii(value)} "
+        f"THEN lower(trim({value}, {_ASCII_SPACE})) ELSE '{ANY_NAME}' END END"
+    )
+
+
+def _number_order_sql(field: str) -> str:
+    """For a value that `str(v).isdigit()` accepts and SQLite reads exactly (ASCII digits): a text key in numeric
+    order (digit count, then digits, leading zeros dropped). '' for what only Python can judge (non-ASCII text,
+    negative or over-long integers); NULL for values that are certainly not digits."""
+    value = _value(field)
+    kind = f"json_type({_BODY}, {_field(field)})"
+    text = f"CAST({value} AS TEXT)"
+    digits = f"ltrim({text}, '0')"
+    return (
+        f"CASE WHEN {kind} = 'text' AND NOT {_is_ascii(value)} THEN '' "
+        f"WHEN {kind} IN ('text', 'integer') AND {text} <> '' AND {text} NOT GLOB '*[^0-9]*' "
+        f"THEN printf('%04d', length({digits})) || {digits} "
+        f"WHEN {kind} = 'integer' THEN '' END"
+    )
+
+
+NAME_FIELDS = ("DisplayName", "Name")
+LOOKUP_INDEXES = {
+    **{f"entities_{field.lower()}_key": _name_key_sql(field) for field in NAME_FIELDS},
+    "entities_docnumber": _value("DocNumber"),
+    "entities_docnumber_order": _number_order_sql("DocNumber"),
+}
+"""Expression indexes, created on every open so existing sandbox files get them too."""
+
+_LINK = "CASE WHEN link.type = 'object' THEN link.value ELSE '{}' END"
+_TXN_ID = _value("TxnId", _LINK)
+PAYMENT_LINKS = f"""
+INSERT OR IGNORE INTO payment_links (realm_id, invoice_id, payment_id)
+SELECT e.realm_id,
+    CASE WHEN json_type({_LINK}, '$.TxnId') IN ('text', 'integer') AND typeof({_TXN_ID}) IN ('text', 'integer')
+    THEN CAST({_TXN_ID} AS TEXT) ELSE '' END,
+    e.id
+FROM entities AS e, json_each({_BODY}, '$.Line') AS line,
+    json_each(CASE WHEN line.type = 'object' THEN line.value ELSE '{{}}' END, '$.LinkedTxn') AS link
+WHERE e.entity = 'Payment'
+"""
+"""Every Id a payment's `Line[].LinkedTxn[]` names, as `str()` gives it, or '' when SQL cannot render it so;
+a superset of `payments.invoice_links` (it ignores TxnType)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +145,15 @@ class Store:
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
+        with self.transaction():
+            for name, key in LOOKUP_INDEXES.items():
+                self._conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON entities (realm_id, entity, {key})")
+            if not self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payment_links'"):
+                self._conn.execute(
+                    "CREATE TABLE payment_links (realm_id TEXT NOT NULL, invoice_id TEXT NOT NULL, "
+                    "payment_id INTEGER NOT NULL, PRIMARY KEY (realm_id, invoice_id, payment_id)) WITHOUT ROWID"
+                )
+                self._conn.execute(PAYMENT_LINKS)
 
     def close(self) -> None:
         with self._lock:
@@ -121,11 +213,66 @@ class Store:
         )
         return str(rows[0][0])
 
-    def put(self, realm_id: str, entity: str, body: dict[str, Any]) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO entities (realm_id, entity, id, body) VALUES (?, ?, ?, ?)",
-            (realm_id, entity, int(body["Id"]), wire.dumps(body)),
+    def _bodies(self, sql: str, params: tuple[Any, ...]) -> list[tuple[str, dict[str, Any]]]:
+        """(entity, body) for `SELECT entity, id, body ...` rows, by Id: sorted here, as an ORDER BY would lead
+        SQLite to walk the primary key instead of the narrower lookup index."""
+        rows = sorted(self._rows(sql, params), key=lambda row: row[1])
+        return [(entity, wire.loads(body)) for entity, _, body in rows]
+
+    def named(
+        self, realm_id: str, entities: tuple[str, ...], field: str, name: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(entity, body) of each of `entities` whose text `field` has the same `name_key` as `name`, in the
+        order of `entities`, then Id."""
+        wanted = name_key(name)
+        keys = (wanted, ANY_NAME) if wanted.isascii() else (ANY_NAME,)
+        found = self._bodies(
+            f"SELECT entity, id, body FROM entities WHERE realm_id = ? AND entity IN ({_marks(entities)}) "
+            f"AND {_name_key_sql(field)} IN ({_marks(keys)})",
+            (realm_id, *entities, *keys),
         )
+        matching = [(e, b) for e, b in found if isinstance(b.get(field), str) and name_key(b[field]) == wanted]
+        return sorted(matching, key=lambda pair: entities.index(pair[0]))
+
+    def find_by(self, realm_id: str, entity: str, field: str, value: str) -> list[dict[str, Any]]:
+        """The `entity` records whose `field` is the text `value`, by Id."""
+        found = self._bodies(
+            f"SELECT entity, id, body FROM entities WHERE realm_id = ? AND entity = ? AND {_value(field)} = ?",
+            (realm_id, entity, value),
+        )
+        return [body for _, body in found if body.get(field) == value]
+
+    def largest_number(self, realm_id: str, entity: str, field: str) -> int | None:
+        """The largest `int(v)` over the `entity` records whose `field` value `v` has `str(v).isdigit()`."""
+        order = _number_order_sql(field)
+        where = f"FROM entities WHERE realm_id = ? AND entity = ? AND {order}"
+        top = self._rows(f"SELECT body {where} > '' ORDER BY {order} DESC LIMIT 1", (realm_id, entity))
+        odd = self._rows(f"SELECT body {where} = ''", (realm_id, entity))
+        values = [str(wire.loads(body).get(field)) for (body,) in top + odd]
+        numbers = [int(value) for value in values if value.isdigit()]
+        return max(numbers, default=None)
+
+    def payments_linking(self, realm_id: str, invoice_id: str) -> list[dict[str, Any]]:
+        """The payments whose `Line[].LinkedTxn[]` may name `invoice_id` (callers match exactly), by Id."""
+        found = self._bodies(
+            "SELECT DISTINCT e.entity, e.id, e.body FROM payment_links AS l CROSS JOIN entities AS e "
+            "ON e.realm_id = l.realm_id AND e.entity = 'Payment' AND e.id = l.payment_id "
+            "WHERE l.realm_id = ? AND l.invoice_id IN (?, '')",
+            (realm_id, invoice_id),
+        )
+        return [body for _, body in found]
+
+    def put(self, realm_id: str, entity: str, body: dict[str, Any]) -> None:
+        with self.transaction():
+            self._run(
+                "INSERT OR REPLACE INTO entities (realm_id, entity, id, body) VALUES (?, ?, ?, ?)",
+                (realm_id, entity, int(body["Id"]), wire.dumps(body)),
+            )
+            if entity == "Payment":
+                self._run(
+                    "DELETE FROM payment_links WHERE realm_id = ? AND payment_id = ?", (realm_id, int(body["Id"]))
+                )
+                self._run(f"{PAYMENT_LINKS} AND e.realm_id = ? AND e.id = ?", (realm_id, int(body["Id"])))
 
     # OAuth tokens
 
