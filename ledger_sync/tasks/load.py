@@ -52,20 +52,6 @@ def idempotency_key(job: SyncJob, record: LedgerRecord) -> str:
     return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash))
 
 
-def _checkpoint(candidates: Sequence[Candidate] | None, handled: set[int]) -> Cursor | None:
-    """The last cursor up to which every checkpointed candidate is handled (None: ranged runs never move it)."""
-    mark = None
-    if candidates is None:
-        return None
-    for candidate in candidates:
-        if candidate.cursor is None:
-            continue
-        if candidate.source_id not in handled:
-            break
-        mark = candidate.cursor
-    return mark
-
-
 def _refused(job: SyncJob, outcome: WriteOutcome, now: datetime) -> Parking:
     record, error = outcome.op.record, outcome.error
     assert error is not None
@@ -119,7 +105,15 @@ class _Progress:
     checkpointed: Sequence[Candidate] | None
 
     def checkpoint(self) -> Cursor | None:
-        return _checkpoint(self.checkpointed, self.handled)
+        """The last cursor up to which every checkpointed candidate is handled (ranged runs: None, never moves)."""
+        mark = None
+        for candidate in self.checkpointed or ():
+            if candidate.cursor is None:
+                continue
+            if candidate.source_id not in self.handled:
+                break
+            mark = candidate.cursor
+        return mark
 
 
 def _plan(
@@ -212,16 +206,18 @@ def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate])
         _write(job, entity_type, ops[start : start + job.ledger.max_batch_size], progress)
 
 
-def _waiting(
-    job: SyncJob, page: InvoicePage | PaymentPage, entity_type: EntityType, source_id: int, what: str
-) -> Parking | None:
-    """Parked-behind reason when a dependency is parked; None when it is merely not synced yet."""
-    reason = page.parked.get((entity_type, source_id)) or job.store.parked(job.connection.id, entity_type).get(
-        source_id
-    )
+def _blocked(job: SyncJob, page: InvoicePage | PaymentPage, entity_type: EntityType) -> dict[int, Parking]:
+    """Parked records of a dependency type, read once per page: earlier runs', then this page's checks."""
+    this_page = {source_id: p for (kind, source_id), p in page.parked.items() if kind is entity_type}
+    return job.store.parked(job.connection.id, entity_type) | this_page
+
+
+def _waiting(blocked: dict[int, Parking], dependency_id: int, waiter_id: int, what: str) -> Parking | None:
+    """Parked-behind reason when the dependency is parked; None when it is merely not synced yet."""
+    reason = blocked.get(dependency_id)
     if reason is None:
         return None
-    return Parking(0, "dependency", f"Waiting for {what}, which cannot sync: {reason.reason}")
+    return Parking(waiter_id, "dependency", f"Waiting for {what}, which cannot sync: {reason.reason}")
 
 
 @task(name="load-customers", cache_policy=NO_CACHE)
@@ -253,46 +249,53 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     if not job.scope.dry_run:
         job.store.release(job.connection.id, EntityType.INVOICE, gone)
     job.stats.add("skipped", "invoice", len(gone))
-    customers = job.store.mapped(job.connection.id, EntityType.CUSTOMER, page.customers)
-    items = job.store.mapped(job.connection.id, EntityType.ITEM, page.products)
+    needs = _InvoiceNeeds(
+        customers=job.store.mapped(job.connection.id, EntityType.CUSTOMER, page.customers),
+        items=job.store.mapped(job.connection.id, EntityType.ITEM, page.products),
+        blocked_customers=_blocked(job, page, EntityType.CUSTOMER),
+        blocked_items=_blocked(job, page, EntityType.ITEM),
+    )
     candidates = []
     for invoice in page.invoices:
         if invoice.status != "locked":
             continue
         cursor = invoice.cursor if invoice.id in fresh else None
-        candidates.append(
-            Candidate(invoice.id, cursor=cursor, **_invoice_fields(job, chart, page, invoice, customers, items))
-        )
+        candidates.append(Candidate(invoice.id, cursor=cursor, **_invoice_fields(job, chart, page, invoice, needs)))
     push(job, EntityType.INVOICE, candidates)
 
 
+@dataclass(frozen=True)
+class _InvoiceNeeds:
+    """What a page's invoices depend on, read once: ledger ids of what is synced, reasons of what is parked."""
+
+    customers: dict[int, MappedEntity]
+    items: dict[int, MappedEntity]
+    blocked_customers: dict[int, Parking]
+    blocked_items: dict[int, Parking]
+
+
 def _invoice_fields(
-    job: SyncJob,
-    chart: LedgerChart,
-    page: InvoicePage,
-    invoice: SourceInvoice,
-    customers: dict[int, MappedEntity],
-    items: dict[int, MappedEntity],
+    job: SyncJob, chart: LedgerChart, page: InvoicePage, invoice: SourceInvoice, needs: _InvoiceNeeds
 ) -> dict[str, Any]:
     """record= or parking= for one invoice (or nothing while a dependency's outcome is unknown)."""
     if (parking := page.parked.get((EntityType.INVOICE, invoice.id))) is not None:
         return {"parking": parking}
     customer = page.customers.get(invoice.customer_id) if invoice.customer_id is not None else None
-    if customer is not None and customer.id not in customers:
-        wait = _waiting(job, page, EntityType.CUSTOMER, customer.id, f"customer '{customer.display_name}'")
-        return {"parking": _for(wait, invoice.id)} if wait else {}
+    if customer is not None and customer.id not in needs.customers:
+        wait = _waiting(needs.blocked_customers, customer.id, invoice.id, f"customer '{customer.display_name}'")
+        return {"parking": wait} if wait else {}
     for line in invoice.lines:
-        if line.product_id not in items:
+        if line.product_id not in needs.items:
             product = page.products.get(line.product_id)
             label = f"product '{product.name}'" if product else f"product {line.product_id}"
-            wait = _waiting(job, page, EntityType.ITEM, line.product_id, label)
-            return {"parking": _for(wait, invoice.id)} if wait else {}
+            wait = _waiting(needs.blocked_items, line.product_id, invoice.id, label)
+            return {"parking": wait} if wait else {}
     assert customer is not None  # a missing customer was parked by the record-level check
     try:
         record = invoice_record(
             invoice,
-            customer_ref=customers[customer.id].ledger_id,
-            item_refs={pid: m.ledger_id for pid, m in items.items()},
+            customer_ref=needs.customers[customer.id].ledger_id,
+            item_refs={pid: m.ledger_id for pid, m in needs.items.items()},
             tax_rates=job.tax_rates,
             mapping=job.mapping,
             ledger_tax_rates=chart.tax_rates,
@@ -300,10 +303,6 @@ def _invoice_fields(
     except TransformProblem as problem:
         return {"parking": Parking(invoice.id, "check", str(problem))}
     return {"record": record}
-
-
-def _for(parking: Parking, source_id: int) -> Parking:
-    return Parking(source_id, parking.cause, parking.reason, parking.detail)
 
 
 @task(name="load-payments", cache_policy=NO_CACHE)
@@ -316,6 +315,7 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
     invoices = job.store.mapped(job.connection.id, EntityType.INVOICE, page.invoices)
     customer_ids = {i.customer_id for i in page.invoices.values() if i.customer_id is not None}
     customers = job.store.mapped(job.connection.id, EntityType.CUSTOMER, customer_ids)
+    blocked_invoices = _blocked(job, page, EntityType.INVOICE)
     candidates = []
     for payment in page.payments:
         if payment.status != "collected":
@@ -329,8 +329,8 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
             continue
         unsynced = invoice.id not in invoices or invoice.customer_id not in customers
         # Waiting for a parked invoice says more than any check of the payment against it.
-        wait = _waiting(job, page, EntityType.INVOICE, invoice.id, f"invoice {invoice.number}") if unsynced else None
-        parking = _for(wait, payment.id) if wait else page.parked.get((EntityType.PAYMENT, payment.id))
+        wait = _waiting(blocked_invoices, invoice.id, payment.id, f"invoice {invoice.number}") if unsynced else None
+        parking = wait or page.parked.get((EntityType.PAYMENT, payment.id))
         if parking is not None or unsynced:
             candidates.append(Candidate(payment.id, parking=parking, cursor=cursor))
             continue
