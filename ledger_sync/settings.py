@@ -80,7 +80,3 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_source_url(self) -> str:
         return self.source_url or f"sqlite:///{self.home / 'service_opus.db'}"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.home / "reports"

@@ -28,9 +28,6 @@ class ErrorKind(StrEnum):
     """Server error or timeout: the write may or may not have happened."""
 
 
-RETRYABLE = frozenset({ErrorKind.CONFLICT, ErrorKind.THROTTLED, ErrorKind.UNAVAILABLE})
-
-
 class LedgerError(Exception):
     """A failure the ledger reported (or a transport failure), typed by what to do about it."""
 
@@ -42,10 +39,6 @@ class LedgerError(Exception):
         self.message = message
         self.code = code
         self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in RETRYABLE
 
     def __repr__(self) -> str:
         return f"LedgerError({self.kind.value}, code={self.code!r}, {self.message!r})"

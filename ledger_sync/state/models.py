@@ -71,7 +71,6 @@ class MappingKind(StrEnum):
     """source_key: Service Opus product category id -> income account"""
     TAX_RATE = "tax_rate"
     """source_key: Service Opus tax rate id -> ledger tax code / tax type"""
-    BANK_ACCOUNT = "bank_account"
 
 
 class Mapping(StateBase):

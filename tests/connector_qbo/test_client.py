@@ -134,7 +134,7 @@ def test_exhausted_throttle_carries_retry_after(harness_for) -> None:
     harness = harness_for(lambda request: throttled, max_attempts=2)
     with pytest.raises(LedgerError) as caught:
         harness.connector.read("Customer", "7")
-    assert caught.value.retry_after == 12.0 and caught.value.retryable
+    assert caught.value.retry_after == 12.0 and caught.value.kind is ErrorKind.THROTTLED
 
 
 def test_401_refreshes_once_and_retries_with_the_new_token(harness_for) -> None:
