@@ -17,7 +17,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency, rate_limit
 from prefect.exceptions import ObjectNotFound
 
-from ledger_sync.connectors.ledger import (
+from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
     LedgerRef,

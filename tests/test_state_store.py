@@ -7,8 +7,9 @@ from cryptography.fernet import Fernet
 from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.state.db import upgrade_state
-from ledger_sync.state.store import Parking, StateStore, Synced
+from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ def _connected(store: StateStore) -> int:
 def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)
-    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, "check", "Line quantity -2 is negative")],
+    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")],
                        checkpoint=(T0, 2))
     store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
                        checkpoint=(T0 + timedelta(minutes=1), 3))
@@ -51,7 +52,7 @@ def test_parking_twice_counts_attempts_and_keeps_one_row(state_url: str) -> None
     store = _store(state_url)
     cid = _connected(store)
     for reason in ("first reason", "second reason"):
-        store.record_batch(cid, EntityType.CUSTOMER, parked=[Parking(7, "ledger", reason, fingerprint="f")])
+        store.record_batch(cid, EntityType.CUSTOMER, parked=[Parking(7, ParkingCause.LEDGER, reason, fingerprint="f")])
     parked = store.parked(cid, EntityType.CUSTOMER)
     assert list(parked) == [7] and parked[7].reason == "second reason"
     assert store.parked_list(cid) == [("customer", 7, "second reason")]

@@ -3,7 +3,7 @@ ledger's OAuth client for connecting."""
 
 from typing import TYPE_CHECKING
 
-from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.state.tokens import StoredTokenProvider, TokenCipher

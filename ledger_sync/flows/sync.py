@@ -8,12 +8,13 @@ from typing import Literal, TypeVar
 
 from prefect import flow
 
+from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.settings import Settings
 from ledger_sync.tasks.check import check_invoices, check_payments
-from ledger_sync.tasks.extract import InvoicePage, PaymentPage, extract_invoices, extract_payments
+from ledger_sync.tasks.extract import extract_invoices, extract_payments
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
 from ledger_sync.tasks.load import load_customers, load_invoices, load_items, load_payments

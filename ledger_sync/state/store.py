@@ -16,6 +16,7 @@ from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, ParkingCause, Synced
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine, session_scope, upgrade_state
 from ledger_sync.state.models import (
@@ -46,39 +47,6 @@ class ConnectionInfo:
     refresh_expires_at: datetime | None
     auto_invoice_sync: bool
     auto_payment_sync: bool
-
-
-@dataclass(frozen=True)
-class MappedEntity:
-    ledger_id: str
-    sync_token: str | None
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Synced:
-    source_id: int
-    ledger_id: str
-    sync_token: str | None
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Parking:
-    source_id: int
-    cause: str
-    """check | ledger | dependency"""
-    reason: str
-    detail: str | None = None
-    fingerprint: str | None = None
-    retry_after: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Intent:
-    source_id: int
-    content_hash: str
-    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -250,7 +218,9 @@ class StateStore:
                 )
             )
             return {
-                r.source_id: Parking(r.source_id, r.cause, r.reason, r.detail, r.fingerprint, r.retry_after)
+                r.source_id: Parking(
+                    r.source_id, ParkingCause(r.cause), r.reason, r.detail, r.fingerprint, r.retry_after
+                )
                 for r in rows
             }
 

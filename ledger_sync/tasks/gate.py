@@ -1,13 +1,12 @@
 """Run-level gates: the ledger chart is read once, then the mapping and the connection are checked."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.expectations.inputs import (
     AccountMappingRow,
@@ -18,14 +17,6 @@ from ledger_sync.expectations.inputs import (
 )
 from ledger_sync.state.store import ConnectionInfo
 from ledger_sync.tasks.job import SyncJob
-
-
-@dataclass(frozen=True)
-class LedgerChart:
-    """The ledger's accounts and tax rates, by id, as read at the start of the run."""
-
-    accounts: dict[str, LedgerAccount]
-    tax_rates: dict[str, LedgerTaxRate]
 
 
 @task(name="read-ledger-chart", cache_policy=NO_CACHE)

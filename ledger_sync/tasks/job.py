@@ -6,34 +6,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
-from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.scope import SyncScope
+from ledger_sync.engine.stats import RunStats
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
-
-
-@dataclass
-class RunStats:
-    """Counters for the run summary, per entity type."""
-
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-    parked: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    unknown: dict[str, int] = field(default_factory=dict)
-    recovered: dict[str, int] = field(default_factory=dict)
-    """Found in the ledger after an earlier attempt whose outcome was unknown."""
-    would_write: dict[str, int] = field(default_factory=dict)
-    """Dry runs only: writes a real run would have made."""
-
-    def add(self, counter: str, entity_type: str, n: int = 1) -> None:
-        if n:
-            bucket: dict[str, int] = getattr(self, counter)
-            bucket[entity_type] = bucket.get(entity_type, 0) + n
 
 
 @dataclass

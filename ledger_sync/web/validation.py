@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerChart, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, SourceCategory, SourceTaxRate
 from ledger_sync.expectations.context import DOCS_DIR
 from ledger_sync.settings import Settings
@@ -52,7 +52,7 @@ def validate(
 ) -> ValidationView:
     """Run the gates; with `chart` None (unreadable) only the connection check is meaningful."""
     from ledger_sync.expectations.gates import run_gates
-    from ledger_sync.tasks.gate import LedgerChart, mapping_gate_inputs
+    from ledger_sync.tasks.gate import mapping_gate_inputs
 
     accounts, rates = chart or ([], [])
     inputs = mapping_gate_inputs(

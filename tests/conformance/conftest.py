@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from ledger_sync.connectors.factory import open_ledger
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerConnector, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerConnector, LedgerTaxRate
 from ledger_sync.core.records import EntityType
 from ledger_sync.demo import connect_with_auto_consent, sandbox_for
 from ledger_sync.settings import Settings

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_sync.connectors.ledger import ErrorKind, LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.ledger import ErrorKind, LedgerRef, WriteOp, WriteOutcome
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine

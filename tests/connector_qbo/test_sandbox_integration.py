@@ -19,8 +19,8 @@ import pytest
 from pydantic import SecretStr
 
 from ledger_sync.connectors.auth import TokenSet
-from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.connectors.qbo import QboConfig, QboConnector, QboOAuth
+from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     CustomerRecord,

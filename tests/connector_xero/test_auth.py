@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from ledger_sync.connectors.auth import AuthRejected
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.xero import XeroOAuth
+from ledger_sync.core.ledger import ErrorKind, LedgerError
 
 from .conftest import make_config
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
     CustomerRecord,

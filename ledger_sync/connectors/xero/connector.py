@@ -19,7 +19,11 @@ import httpx
 
 from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import ClientConnector
-from ledger_sync.connectors.ledger import (
+from ledger_sync.connectors.xero import wire
+from ledger_sync.connectors.xero.client import XeroClient
+from ledger_sync.connectors.xero.config import XeroConfig
+from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
+from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
@@ -28,10 +32,6 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.xero import wire
-from ledger_sync.connectors.xero.client import XeroClient
-from ledger_sync.connectors.xero.config import XeroConfig
-from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.records import EntityType, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
 
 logger = logging.getLogger(__name__)

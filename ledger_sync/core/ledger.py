@@ -67,6 +67,14 @@ class LedgerTaxRate:
 
 
 @dataclass(frozen=True)
+class LedgerChart:
+    """The ledger's accounts and tax rates, by id, as read at the start of the run."""
+
+    accounts: dict[str, LedgerAccount]
+    tax_rates: dict[str, LedgerTaxRate]
+
+
+@dataclass(frozen=True)
 class LedgerRef:
     id: str
     sync_token: str | None = None
