@@ -21,7 +21,7 @@ def refused(request: pytest.FixtureRequest) -> tuple[MemoryState, ScriptedLedger
     state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: request.param}), Clock()
     engine = engine_for(state, ledger, clock)
     engine.push(C, [Push(customer(1), cursor(1)), Push(customer(2), cursor(2))])
-    assert engine.stats.count(Tally.PARKED, C) == 1
+    assert engine.stats.count(Tally.PARKED, C) == 1 and engine.stats.count(Tally.CREATED, C) == 1
     return state, ledger, clock
 
 
