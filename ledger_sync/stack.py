@@ -103,10 +103,15 @@ class Children:
 
 
 def prefect_env(api_url: str, prefect_home: Path) -> dict[str, str]:
-    """What every Prefect client and server child needs: the API, a private PREFECT_HOME, no telemetry."""
+    """What every Prefect client and server child needs: the API, a private PREFECT_HOME, no telemetry.
+
+    The write engine logs through stdlib logging (it knows nothing of Prefect): its warnings reach the
+    flow run's log because its logger is one of Prefect's extra loggers.
+    """
     return {
         "PREFECT_API_URL": api_url,
         "PREFECT_HOME": str(prefect_home),
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "ledger_sync.engine",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": api_url,
     }
