@@ -7,10 +7,10 @@ SyncToken, MetaData) and saved, and invoices a payment touches get their new Bal
 from datetime import datetime
 from typing import Any
 
-from ledger_sync.core.money import to_decimal
 from ledger_sync.sandboxes.clock import ScaledClock
 from ledger_sync.sandboxes.qbo import chart, faults, invoicing, payments, query, rules
 from ledger_sync.sandboxes.qbo.books import ref_id
+from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
