@@ -9,14 +9,12 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
-from sqlalchemy import select
 
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
 from ledger_sync.flows.sync import SyncHooks, run_sync
 from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, ensure_limits
 from ledger_sync.settings import Settings
-from ledger_sync.state.models import Connection, ConnectionStatus
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.tasks.job import NotConnected, SyncJob
 
@@ -28,16 +26,6 @@ def toggled(connection: ConnectionInfo) -> frozenset[EntityType]:
     """The entity types the Automatic Invoice Sync and Automatic Payment Sync toggles let sync on their own."""
     on = {EntityType.INVOICE: connection.auto_invoice_sync, EntityType.PAYMENT: connection.auto_payment_sync}
     return frozenset(entity for entity, enabled in on.items() if enabled)
-
-
-def connected(store: StateStore, company_id: int | None = None) -> list[ConnectionInfo]:
-    """Every connected connection, or those of one company."""
-    query = select(Connection.company_id, Connection.ledger).where(Connection.status == ConnectionStatus.CONNECTED)
-    if company_id is not None:
-        query = query.where(Connection.company_id == company_id)
-    with store.sessions() as session:
-        keys = session.execute(query.order_by(Connection.company_id, Connection.ledger)).tuples().all()
-    return [info for c, ledger in keys if (info := store.connection(c, ledger)) is not None]
 
 
 class RateLimited(SyncHooks):
@@ -80,7 +68,7 @@ def hourly_sync(page_size: int = 500) -> list[dict[str, object]]:
     settings = Settings()
     store = StateStore.open(settings)
     try:
-        targets = [c for c in connected(store) if toggled(c)]
+        targets = [c for c in store.connected() if toggled(c)]
     finally:
         store.close()
     ensure_limits(CompanyLimits.from_settings(settings, c) for c in sorted({t.company_id for t in targets}))

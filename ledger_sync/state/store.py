@@ -12,10 +12,10 @@ from typing import TypeVar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine, session_scope, upgrade_state
 from ledger_sync.state.models import (
@@ -147,6 +147,14 @@ class StateStore:
                 select(Connection).where(Connection.company_id == company_id, Connection.ledger == ledger)
             )
             return _info(row) if row else None
+
+    def connected(self, company_id: int | None = None) -> list[ConnectionInfo]:
+        """Every connected connection, or those of one company, by company and ledger."""
+        query = select(Connection).where(Connection.status == ConnectionStatus.CONNECTED)
+        if company_id is not None:
+            query = query.where(Connection.company_id == company_id)
+        with self.sessions() as session:
+            return [_info(row) for row in session.scalars(query.order_by(Connection.company_id, Connection.ledger))]
 
     def connection_by_id(self, connection_id: int) -> ConnectionInfo:
         with self.sessions() as session:

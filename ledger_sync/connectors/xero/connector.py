@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger import (
     ErrorKind,
@@ -33,6 +32,7 @@ from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.records import EntityType, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.tokens import TokenProvider
 
 logger = logging.getLogger(__name__)
 
