@@ -63,7 +63,8 @@ def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) ->
     """The invoice's gross total as Service Opus prints it."""
     total = Decimal("0.00")
     for line in invoice.lines:
-        rate = tax_rates[line.tax_rate_id].rate if line.tax_rate_id in tax_rates else Decimal(0)
+        rate_id = line.tax_rate_id
+        rate = tax_rates[rate_id].rate if rate_id is not None and rate_id in tax_rates else Decimal(0)
         total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).gross
     return total
 

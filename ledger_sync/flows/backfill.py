@@ -66,6 +66,7 @@ def backfill(
         key=f"backfill-progress-company-{company_id}",
         description=f"Backfill of company {company_id}, {since} to {until}: {total} records",
     )
+    assert isinstance(progress, UUID)  # Prefect's async_dispatch answers a sync flow synchronously
     with company_slot(settings, company_id):
         summary = run_sync(company_id, ledger, "backfill", scope, page_size, BackfillProgress(progress, total))
     update_progress_artifact(progress, 100.0)

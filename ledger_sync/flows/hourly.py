@@ -8,6 +8,7 @@ connection's toggles allow, so it also drains whatever the live events missed.
 from typing import Literal
 
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from ledger_sync.core.records import EntityType
@@ -80,6 +81,7 @@ def hourly_sync(page_size: int = 500) -> list[dict[str, object]]:
             flow_run_name=f"company-{target.company_id}-{target.ledger}",
             timeout=0,
         )
+        assert isinstance(run, FlowRun)  # Prefect's async_dispatch answers a sync flow synchronously
         started.append({"company_id": target.company_id, "ledger": target.ledger, "flow_run_id": str(run.id)})
     get_run_logger().info("Started %d company sync(s)", len(started))
     return started

@@ -66,10 +66,10 @@ def run_sync(
                 hooks.page_done(job, EntityType.INVOICE, len(page))
 
         if scope.covers(EntityType.PAYMENT):
-            for page in pages(extract_payments, job, page_size):
-                page = check_payments(job, page)
-                load_payments(job, page)
-                hooks.page_done(job, EntityType.PAYMENT, len(page))
+            for payments in pages(extract_payments, job, page_size):
+                payments = check_payments(job, payments)
+                load_payments(job, payments)
+                hooks.page_done(job, EntityType.PAYMENT, len(payments))
 
         return report_run(job, gate)
     except Exception as failure:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger_sync.connectors.service_opus.models import (
@@ -83,7 +83,8 @@ def _selection(
         return query.where(model.id.in_(wanted)).order_by(model.id)
     query = query.where(done, moment.is_not(None), *window)
     if after is not None:
-        query = query.where(tuple_(moment, model.id) > tuple_(*_naive(after)))
+        mark, last_id = _naive(after)
+        query = query.where(tuple_(moment, model.id) > tuple_(literal(mark), literal(last_id)))
     return query.order_by(moment, model.id).limit(limit)
 
 

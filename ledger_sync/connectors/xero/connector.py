@@ -198,8 +198,8 @@ class XeroConnector(ClientConnector):
 
     def _outcome(self, entity_type: EntityType, op: WriteOp, result: dict[str, Any] | None) -> WriteOutcome:
         if result is None:
-            error = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without a result for this op; outcome unknown")
-            return WriteOutcome(op=op, error=error)
+            unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without a result for this op; outcome unknown")
+            return WriteOutcome(op=op, error=unknown)
         error = wire.element_error(result)
         ref = wire.element_ref(entity_type, result) if error is None else None
         if error is None and ref is None:
