@@ -14,6 +14,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.flows.hourly import RateLimited
 from ledger_sync.flows.sync import run_sync
@@ -54,7 +55,7 @@ def backfill(
     entity_types: list[EntityName] = ["invoice", "payment"],  # noqa: B006 - flow parameters are never mutated
     dry_run: bool = False,
     page_size: int = 500,
-) -> dict[str, object]:
+) -> RunSummary:
     """Re-sync the company's invoices issued and payments collected from `since` to `until` (inclusive)."""
     if not entity_types:
         raise ValueError("choose at least one entity type: invoice and/or payment")
@@ -68,6 +69,6 @@ def backfill(
     )
     assert isinstance(progress, UUID)  # Prefect's async_dispatch answers a sync flow synchronously
     with company_slot(settings, company_id):
-        summary = run_sync(company_id, ledger, "backfill", scope, page_size, BackfillProgress(progress, total))
+        summary = run_sync(company_id, ledger, RunKind.BACKFILL, scope, page_size, BackfillProgress(progress, total))
     update_progress_artifact(progress, 100.0)
     return summary

@@ -12,6 +12,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunKind, RunOutcome, RunSummary, SkippedSync
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
 from ledger_sync.flows.sync import SyncHooks, run_sync
 from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, ensure_limits
@@ -37,8 +38,8 @@ class RateLimited(SyncHooks):
 
 
 def toggled_sync(
-    company_id: int, ledger: str, requested: frozenset[EntityType], kind: str, page_size: int
-) -> dict[str, object]:
+    company_id: int, ledger: str, requested: frozenset[EntityType], kind: RunKind, page_size: int
+) -> RunSummary | SkippedSync:
     """An incremental sync of what the toggles allow of `requested`, never alongside another sync of the company."""
     settings = Settings()
     store = StateStore.open(settings)
@@ -52,15 +53,17 @@ def toggled_sync(
     if not allowed:
         wanted = ", ".join(sorted(e.value for e in requested))
         get_run_logger().info("Automatic sync of %s is off for company %s: nothing synced", wanted, company_id)
-        return {"company_id": company_id, "ledger": ledger, "outcome": "off", "entity_types": []}
+        return SkippedSync(company_id=company_id, ledger=ledger, outcome=RunOutcome.OFF, entity_types=[])
     with company_slot(settings, company_id):
         return run_sync(company_id, ledger, kind, SyncScope(entity_types=allowed), page_size, RateLimited())
 
 
 @flow(name="company-sync")
-def company_sync(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> dict[str, object]:
+def company_sync(
+    company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500
+) -> RunSummary | SkippedSync:
     """Sync one company's invoices and/or payments, as its automatic sync toggles allow."""
-    return toggled_sync(company_id, ledger, SYNCED_TYPES, "hourly", page_size)
+    return toggled_sync(company_id, ledger, SYNCED_TYPES, RunKind.HOURLY, page_size)
 
 
 @flow(name="hourly-sync")

@@ -9,6 +9,7 @@ from typing import Literal
 
 from prefect import flow
 
+from ledger_sync.core.runs import RunKind, RunSummary, SkippedSync
 from ledger_sync.events.emitter import ENTITY_OF_EVENT
 from ledger_sync.flows.hourly import toggled_sync
 from ledger_sync.settings import Settings
@@ -18,7 +19,7 @@ OpusEventName = Literal["service-opus.invoice.locked", "service-opus.payment.col
 
 
 @flow(name="live-sync")
-def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[dict[str, object]]:
+def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[RunSummary | SkippedSync]:
     """Sync what one Service Opus event is about, in each of the company's connected ledgers."""
     store = StateStore.open(Settings())
     try:
@@ -26,4 +27,4 @@ def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> li
     finally:
         store.close()
     entity = frozenset({ENTITY_OF_EVENT[event]})
-    return [toggled_sync(company_id, ledger, entity, "live", page_size) for ledger in ledgers]
+    return [toggled_sync(company_id, ledger, entity, RunKind.LIVE, page_size) for ledger in ledgers]
