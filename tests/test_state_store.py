@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.state.db import upgrade_state
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
@@ -79,4 +79,18 @@ def test_runs_record_their_outcome(state_url: str) -> None:
     store.finish_run(run, "completed", {"api_calls": 3}, None)
     last = store.last_run(cid)
     assert last is not None and (last.outcome, last.summary) == ("completed", {"api_calls": 3})
+    store.close()
+
+
+def test_connected_lists_only_connected_connections_by_company_and_ledger(state_url: str) -> None:
+    store = _store(state_url)
+    tokens = TokenSet("access-abc", "refresh-xyz", T0 + timedelta(hours=1))
+    cipher = TokenCipher(Fernet.generate_key())
+    store.connect(2, "xero", "tenant-2", tokens, cipher)
+    store.connect(1, "xero", "tenant-1", tokens, cipher)
+    store.connect(1, "qbo", "realm-1", tokens, cipher)
+    store.disconnect(store.connect(3, "qbo", "realm-3", tokens, cipher))
+    assert [(c.company_id, c.ledger) for c in store.connected()] == [(1, "qbo"), (1, "xero"), (2, "xero")]
+    assert [(c.company_id, c.ledger) for c in store.connected(1)] == [(1, "qbo"), (1, "xero")]
+    assert store.connected(3) == []
     store.close()

@@ -9,6 +9,7 @@ from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.engine.stats import RunStats
 from ledger_sync.settings import Settings
@@ -37,9 +38,9 @@ class SyncJob:
     def record_failure(self, failure: Exception) -> None:
         """A run that died still ends in the state store, so `status` never shows it running forever."""
         auth = isinstance(failure, LedgerError) and failure.kind is ErrorKind.AUTH
-        outcome = "needs_reconnect" if auth else "failed"
+        outcome = RunOutcome.NEEDS_RECONNECT if auth else RunOutcome.FAILED
         message = failure.message if isinstance(failure, LedgerError) else type(failure).__name__
-        self.store.finish_run(self.run_id, outcome, {"outcome": outcome, "error": message}, None)
+        self.store.finish_run(self.run_id, outcome, FailedRunSummary(outcome=outcome, error=message), None)
 
     def close(self) -> None:
         self.ledger.close()
@@ -52,7 +53,9 @@ class NotConnected(RuntimeError):
 
 
 @task(name="open-job", cache_policy=NO_CACHE)
-def open_job(settings: Settings, company_id: int, ledger: str, kind: str, scope: SyncScope | None = None) -> SyncJob:
+def open_job(
+    settings: Settings, company_id: int, ledger: str, kind: RunKind, scope: SyncScope | None = None
+) -> SyncJob:
     """Open the state store, the source and the ledger connector, and record the run's start."""
     store = StateStore.open(settings)
     connection = store.connection(company_id, ledger)

@@ -4,17 +4,18 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from ledger_sync.core.runs import RunOutcome, RunSummary
 from ledger_sync.engine.stats import Tally
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
 
-def _outcome(job: SyncJob, gate: GateReport) -> str:
+def _outcome(job: SyncJob, gate: GateReport) -> RunOutcome:
     if not gate.passed:
-        return "stopped_at_gate"
+        return RunOutcome.STOPPED_AT_GATE
     if job.scope.dry_run:
-        return "dry_run"
-    return "completed_with_pending" if job.stats.pending else "completed"
+        return RunOutcome.DRY_RUN
+    return RunOutcome.COMPLETED_WITH_PENDING if job.stats.pending else RunOutcome.COMPLETED
 
 
 def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[dict[str, object]]:
@@ -25,9 +26,9 @@ def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[d
 
 
 @task(name="report-run", cache_policy=NO_CACHE)
-def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
+def report_run(job: SyncJob, gate: GateReport) -> RunSummary:
     entities = job.stats.by_entity()
-    summary: dict[str, object] = {
+    summary: RunSummary = {
         "run_id": job.run_id,
         "company_id": job.company_id,
         "ledger": job.connection.ledger,
@@ -44,7 +45,7 @@ def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
         "gate_failures": [f.message for f in gate.failures],
         "report": str(gate.docs_path) if gate.docs_path else None,
     }
-    job.store.finish_run(job.run_id, str(summary["outcome"]), summary, summary["report"])  # type: ignore[arg-type]
+    job.store.finish_run(job.run_id, summary["outcome"], summary, summary["report"])
     create_table_artifact(
         key=f"sync-summary-company-{job.company_id}",
         table=_summary_rows(entities, job.ledger.calls),

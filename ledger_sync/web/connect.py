@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync import onboarding
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
 from ledger_sync.connectors.factory import UnknownLedger
 from ledger_sync.core.ledger import LedgerError
+from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.expectations.inputs import ledger_label
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger_sync.core.ledger import LedgerAccount, LedgerChart, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, SourceCategory, SourceTaxRate
 from ledger_sync.expectations.context import DOCS_DIR
+from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo
 
@@ -52,13 +53,13 @@ def validate(
 ) -> ValidationView:
     """Run the gates; with `chart` None (unreadable) only the connection check is meaningful."""
     from ledger_sync.expectations.gates import run_gates
-    from ledger_sync.tasks.gate import mapping_gate_inputs
 
     accounts, rates = chart or ([], [])
     inputs = mapping_gate_inputs(
         source_rates,
         mapping,
-        LedgerChart({a.id: a for a in accounts}, {t.id: t for t in rates}),
+        {a.id: a for a in accounts},
+        {t.id: t for t in rates},
         {c.id: c.name for c in categories},
         connection,
     )

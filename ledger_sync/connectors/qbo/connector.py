@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
@@ -30,6 +29,7 @@ from ledger_sync.core.ledger import (
     WriteOutcome,
 )
 from ledger_sync.core.records import EntityType, LedgerRecord, PaymentRecord
+from ledger_sync.core.tokens import TokenProvider
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT})
 """Failures that belong to one record; anything else fails the whole call."""
