@@ -1,14 +1,16 @@
-"""Invoice totals as a non-US QBO company computes them: sales lines, per-rate tax lines, total and balance.
+"""Invoice totals as a QBO company computes them: sales lines, tax lines, total and balance.
 
-Tax is computed per tax rate over the summed net amounts of the lines carrying it, rounded half-up to the
-cent (QBO's way, which can differ by a cent from per-line tax). When the request supplies its own
+Non-US: tax is computed per tax rate over the summed net amounts of the lines carrying it, rounded half-up
+to the cent (QBO's way, which can differ by a cent from per-line tax). When the request supplies its own
 `TxnTaxDetail.TaxLine` amounts they are kept, as QBO lets non-US companies override tax.
+US: see `us_sales_tax` (one combined code per invoice, `TAX`/`NON` lines, Automated Sales Tax).
 """
 
 from decimal import Decimal
 from typing import Any
 
 from ledger_sync.core.money import HUNDRED, cents, to_decimal
+from ledger_sync.sandboxes.qbo import us_sales_tax
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
 
 SALES = "SalesItemLineDetail"
@@ -91,22 +93,26 @@ def _tax_lines(
     return computed
 
 
-def price(
-    books: Books, invoice: dict[str, Any], supplied_tax_lines: list[dict[str, Any]] | None, applied: Decimal
-) -> dict[str, Any]:
+def price(books: Books, invoice: dict[str, Any], request: dict[str, Any], applied: Decimal) -> dict[str, Any]:
     """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance."""
-    calculation = invoice.get("GlobalTaxCalculation") or "TaxExcluded"
     lines = _sales_lines(invoice["Line"])
     subtotal = sum((line["Amount"] for line in lines if line.get("DetailType") == SALES), Decimal(0))
+    sub_total_line = {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    if us_sales_tax.is_us(books):
+        tax_detail = us_sales_tax.tax_detail(books, lines, request)
+        total = subtotal + tax_detail["TotalTax"]
+        priced = {**invoice, "Line": [*lines, sub_total_line], "TxnTaxDetail": tax_detail}
+        return {**priced, "TotalAmt": total, "Balance": total - applied}
+    calculation = invoice.get("GlobalTaxCalculation") or "TaxExcluded"
+    supplied_tax_lines = (request.get("TxnTaxDetail") or {}).get("TaxLine")
     tax_lines = _tax_lines(books, lines, calculation, supplied_tax_lines)
     total_tax = sum((line["Amount"] for line in tax_lines), Decimal(0))
     total = subtotal if calculation == "TaxInclusive" else subtotal + total_tax
-    tax_detail: dict[str, Any] = {"TotalTax": total_tax, "TaxLine": tax_lines}
     return {
         **invoice,
-        "Line": [*lines, {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}],
+        "Line": [*lines, sub_total_line],
         "GlobalTaxCalculation": calculation,
-        "TxnTaxDetail": tax_detail,
+        "TxnTaxDetail": {"TotalTax": total_tax, "TaxLine": tax_lines},
         "TotalAmt": total,
         "Balance": total - applied,
     }
