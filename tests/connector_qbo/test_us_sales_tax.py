@@ -1,0 +1,174 @@
+"""US QuickBooks companies: the tax model read from the company, US invoice bodies, combined codes in the
+mapping, the post-write comparison with Service Opus, and the same against the sandbox's US companies
+(manual sales tax and Automated Sales Tax)."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger_sync.connectors.ledger import ErrorKind, LedgerError, WriteOp
+from ledger_sync.connectors.qbo import QboConnector, QboOAuth
+from ledger_sync.connectors.qbo.tax_model import QboTaxModel
+from ledger_sync.connectors.qbo.wire import to_qbo, to_tax_rates
+from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
+from ledger_sync.sandboxes.qbo.app import create_app
+from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
+from ledger_sync.sandboxes.serve import serving
+
+from .conftest import invoice, saved_invoice, us_invoice
+from .test_sandbox_integration import RefreshingTokens, consent, qbo_config
+
+
+def company(country: str, automated: bool | None = None) -> dict[str, Any]:
+    """QueryResponses for CompanyInfo and Preferences (`automated` None: the company has no TaxPrefs)."""
+    prefs = {} if automated is None else {"TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": automated}}
+    return {"CompanyInfo": [{"Id": "9130", "Country": country}], "Preferences": [{"Id": "1", **prefs}]}
+
+
+def answering(entities: dict[str, Any]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        entity = request.content.decode().split(" FROM ")[1].split()[0]
+        return httpx.Response(200, json={"QueryResponse": {entity: entities.get(entity, [])}})
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("country", "automated", "model"),
+    [("CA", None, QboTaxModel.NON_US), ("US", False, QboTaxModel.US), ("US", True, QboTaxModel.US_AST)],
+)
+def test_the_tax_model_is_read_from_company_info_and_preferences(harness_for, country, automated, model) -> None:
+    harness = harness_for(answering(company(country, automated)), tax_model=None)
+    assert harness.connector.tax_model is model
+    assert harness.connector.tax_model is model
+    assert len(harness.requests) == (1 if country == "CA" else 2)
+
+
+def test_a_company_without_a_country_is_an_error_not_a_guess(harness_for) -> None:
+    harness = harness_for(answering({}), tax_model=None)
+    with pytest.raises(LedgerError) as raised:
+        _ = harness.connector.tax_model
+    assert raised.value.kind is ErrorKind.UNAVAILABLE and "Country" in raised.value.message
+
+
+def test_a_us_invoice_carries_tax_or_non_lines_the_combined_code_and_the_total_tax_override() -> None:
+    record = us_invoice()
+    for model in (QboTaxModel.US, QboTaxModel.US_AST):
+        body = to_qbo(record, tax_model=model)
+        codes = [line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in body["Line"]]
+        assert codes == ["TAX", "NON"]
+        assert body["TxnTaxDetail"] == {"TxnTaxCodeRef": {"value": "3"}, "TotalTax": record.total_tax}
+        assert "GlobalTaxCalculation" not in body
+    untaxed = replace(record, lines=record.lines[1:], total_tax=Decimal("0.00"))
+    assert to_qbo(untaxed, tax_model=QboTaxModel.US)["TxnTaxDetail"] == {"TotalTax": Decimal("0.00")}
+
+
+def test_us_combined_codes_and_non_are_mappable_but_not_outside_the_us() -> None:
+    rates = [
+        {"Id": "1", "RateValue": "6.25"},
+        {"Id": "2", "RateValue": "1"},
+        {"Id": "3", "RateValue": "1", "Active": False},
+    ]
+    detail = [{"TaxRateRef": {"value": rate_id}} for rate_id in ("1", "2")]
+    codes = [
+        {"Id": "5", "Name": "Austin, TX", "SalesTaxRateList": {"TaxRateDetail": detail}},
+        {"Id": "6", "Name": "Old", "SalesTaxRateList": {"TaxRateDetail": [*detail, {"TaxRateRef": {"value": "3"}}]}},
+    ]
+    us = {rate.id: rate for rate in to_tax_rates(codes, rates, QboTaxModel.US_AST)}
+    assert (us["5"].rate_percent, us["5"].active, us["5"].rate_ref) == (Decimal("7.25"), True, "5")
+    assert (us["6"].rate_percent, us["6"].active) == (Decimal("8.25"), False)
+    assert (us["NON"].rate_percent, us["NON"].active) == (Decimal(0), True)
+    assert to_tax_rates(codes, rates, QboTaxModel.NON_US) == []
+
+
+def test_a_us_invoice_whose_lines_map_to_two_codes_is_refused_without_a_call(harness_for) -> None:
+    calls: list[httpx.Request] = []
+    harness = harness_for(lambda request: calls.append(request) or httpx.Response(500), tax_model=QboTaxModel.US)
+    record = us_invoice()
+    mixed = replace(record, lines=(record.lines[0], replace(record.lines[0], tax_code_ref="4")))
+    [outcome] = harness.connector.write(EntityType.INVOICE, [WriteOp(mixed, "k-mixed")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    assert "one sales tax code" in outcome.error.message and calls == []
+
+
+@pytest.mark.parametrize("model", list(QboTaxModel))
+def test_an_invoice_saved_with_other_tax_or_total_is_refused_with_both_figures(harness_for, model) -> None:
+    """Whether QBO keeps a supplied tax is reported both ways (python-quickbooks#301 vs PHP-SDK#422)."""
+    record = us_invoice() if model.is_us else None
+    kept = saved_invoice("130", "0", record)
+    dropped = {**kept, "TotalAmt": "999.99", "TxnTaxDetail": {"TotalTax": "8.26"}}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = json.loads(request.content)["BatchItemRequest"]
+        return httpx.Response(
+            200,
+            json={"BatchItemResponse": [{"bId": items[0]["bId"], "Invoice": kept}, {"bId": "1", "Invoice": dropped}]},
+        )
+
+    harness = harness_for(handler, tax_model=model)
+    first = record or invoice()
+    ops = [WriteOp(first, "k-1"), WriteOp(replace(first, source_id=2, number="N-2"), "k-2")]
+    ok, differs = harness.connector.write(EntityType.INVOICE, ops)
+    assert ok.ok and differs.error is not None and differs.error.kind is ErrorKind.VALIDATION
+    assert "tax 8.26 and total 999.99" in differs.error.message
+    assert f"tax {first.total_tax} and total {first.total}" in differs.error.message
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["us-manual", "us-ast"])
+def us_connector(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QboConnector]:
+    db_path: Path = tmp_path_factory.mktemp("qbo-us") / "qbo.db"
+    config = QboSandboxConfig(db_path=db_path, auto_consent=True, country="US", automated_sales_tax=request.param)
+    with serving(create_app(config)) as base_url:
+        oauth = QboOAuth(qbo_config(base_url))
+        code, realm_id = consent(oauth)
+        connector = QboConnector(qbo_config(base_url), realm_id, RefreshingTokens(oauth, oauth.exchange_code(code)))
+        try:
+            yield connector
+        finally:
+            connector.close()
+            oauth.close()
+
+
+def test_us_invoices_land_equal_to_service_opus_on_both_us_tax_models(us_connector: QboConnector) -> None:
+    """Service Opus taxes per line; QBO from the combined rate (and AST from its own pick): the override wins."""
+    assert us_connector.tax_model.is_us
+    rates = {rate.name: rate for rate in us_connector.list_tax_rates()}
+    assert rates["Denver, CO"].rate_percent == Decimal("8.81") and rates["Non-taxable (NON)"].id == "NON"
+    income = next(a for a in us_connector.list_accounts() if a.type == "income" and a.active)
+    [customer] = us_connector.write(EntityType.CUSTOMER, [WriteOp(CustomerRecord(1, "Lone Star Dental"), "c1")])
+    item_record = ItemRecord(1, "Valve", "Valve", Decimal("33.35"), income.id)
+    [item] = us_connector.write(EntityType.ITEM, [WriteOp(item_record, "i1")])
+    assert customer.ref is not None and item.ref is not None
+    records = [
+        replace(us_invoice(rates[name].id, n, customer.ref.id, item.ref.id), number=f"US-{n}")
+        for n, name in enumerate(("Denver, CO", "Seattle, WA"), start=1)
+    ]
+    # Per line at 8.25 % (the Service Opus figure): 100.05 -> 8.25; QBO at Denver's 8.81 % would say 8.81.
+    outcomes = us_connector.write(EntityType.INVOICE, [WriteOp(r, f"v{r.source_id}") for r in records])
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    for record, outcome in zip(records, outcomes, strict=True):
+        assert outcome.ref is not None
+        saved = us_connector.read(EntityType.INVOICE, outcome.ref.id)
+        assert Decimal(str(saved["TxnTaxDetail"]["TotalTax"])) == record.total_tax == Decimal("8.25")
+        assert Decimal(str(saved["TotalAmt"])) == record.total
+        codes = [
+            ln["SalesItemLineDetail"]["TaxCodeRef"]["value"] for ln in saved["Line"] if "SalesItemLineDetail" in ln
+        ]
+        assert codes == ["TAX", "NON"]
+
+
+def test_names_the_qbo_lexer_refuses_never_block_their_neighbours(us_connector: QboConnector) -> None:
+    """The sandbox refuses U+2019 and U+2013 in a literal (4000) as QBO does; the connector still finds all."""
+    names = ["O’Brien Plumbing", "North–South Roofing", "Plain Neighbour", "“Quoted” Co"]
+    records = [CustomerRecord(100 + n, name) for n, name in enumerate(names)]
+    outcomes = us_connector.write(EntityType.CUSTOMER, [WriteOp(r, f"lex-{r.source_id}") for r in records])
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    found = us_connector.find_by_external_id(EntityType.CUSTOMER, records)
+    created = {record.source_id: outcome.ref for record, outcome in zip(records, outcomes, strict=True)}
+    assert found == created
