@@ -25,8 +25,7 @@ class FakeXero:
         self.refuse: dict[int, str] = {}
         """Element position -> validation message for the next write."""
         self.total_skew = Decimal(0)
-        """Added to the first answered total of each invoice, as if Xero rounded otherwise."""
-        self.skewed: set[str] = set()
+        """Added to every answered invoice total, as if Xero rounded otherwise (it does so consistently)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         collection = request.url.path.rsplit("/", 1)[-1]
@@ -52,10 +51,7 @@ class FakeXero:
                 Decimal("0.00"),
             )
             invoice_id = element.get("InvoiceID") or str(uuid.uuid4())
-            if invoice_id not in self.skewed:
-                total += self.total_skew
-                self.skewed.add(invoice_id)
-            saved |= {"InvoiceID": invoice_id, "Total": total}
+            saved |= {"InvoiceID": invoice_id, "Total": total + self.total_skew}
         id_field = {"Contacts": "ContactID", "Payments": "PaymentID", "Items": "ItemID"}.get(collection)
         if id_field:
             saved[id_field] = element.get(id_field) or str(uuid.uuid4())

@@ -106,6 +106,24 @@ def test_a_total_xero_still_answers_otherwise_is_corrected_by_one_update(harness
     assert fix.method == "POST" and element["InvoiceID"] == outcome.ref.id  # type: ignore[union-attr]
     assert element["LineItems"][-1]["LineAmount"] == Decimal("-0.01")
     assert fix.headers["Idempotency-Key"] != create.headers["Idempotency-Key"]
+    assert outcome.ok
+
+
+def test_a_total_the_correction_cannot_fix_is_a_refusal_naming_both_totals(harness_for) -> None:
+    """Never silent: the engine parks it with Xero's figure and Service Opus's."""
+    fake = FakeXero()
+    fake.total_skew = Decimal("0.01")
+
+    def drifting(request: httpx.Request) -> httpx.Response:
+        answer = fake(request)
+        fake.total_skew += Decimal("0.01") if request.method in ("PUT", "POST") else Decimal(0)
+        return answer
+
+    harness = harness_for(drifting)
+    record = invoice()
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    assert len(harness.writes()) == 2 and outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    assert f"total {record.total + Decimal('0.01')}; Service Opus has total {record.total}" in outcome.error.message
 
 
 def test_a_long_item_name_is_cut_to_50_characters_and_given_in_full_in_the_description(harness_for) -> None:
