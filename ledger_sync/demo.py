@@ -152,9 +152,13 @@ class QboCompany:
         return f"{self.country}{' (Automated Sales Tax)' if self.automated_sales_tax else ''}"
 
 
+CANADIAN_QBO = QboCompany()
+"""The default sandbox company."""
+
+
 @contextmanager
 def sandbox_for(
-    ledger: str, home: Path, time_scale: float = 1.0, qbo_company: QboCompany = QboCompany()
+    ledger: str, home: Path, time_scale: float = 1.0, qbo_company: QboCompany = CANADIAN_QBO
 ) -> Iterator[tuple[str, dict[str, str], Path]]:
     """Start `ledger`'s sandbox (auto-consenting) in `home`: (base URL, LEDGER_SYNC_* settings, its file).
     `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows); `qbo_company` is the
@@ -184,7 +188,7 @@ def sandbox_for(
     raise ValueError(f"unknown ledger {ledger!r}; expected qbo or xero")
 
 
-def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCompany = QboCompany()) -> DemoResult:
+def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCompany = CANADIAN_QBO) -> DemoResult:
     """Run the demo against `ledger`'s sandbox in a fresh `home` folder and return what it saw. A US QBO
     company gets a US Service Opus company (combined sales tax rates, USD)."""
     from ledger_sync.flows.sync import sync_company

@@ -1,7 +1,8 @@
 """A small in-memory stand-in for Xero's accounting API, for connector tests over MockTransport.
 
 It answers writes element by element (`summarizeErrors=false` shape) and computes an invoice's total
-Xero's way: per-line tax rounded half-up to the cent. `total_skew` makes it round otherwise.
+Xero's way: per-line tax rounded half-up to the cent, or the line's supplied TaxAmount. `total_skew` makes it
+round otherwise.
 """
 
 import uuid
@@ -43,11 +44,7 @@ class FakeXero:
         if collection == "Invoices":
             lines = element["LineItems"]
             total = sum(
-                (
-                    Decimal(str(line["LineAmount"]))
-                    + (Decimal(str(line["LineAmount"])) * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)
-                    for line in lines
-                ),
+                (Decimal(str(line["LineAmount"])) + _line_tax(line) for line in lines),
                 Decimal("0.00"),
             )
             invoice_id = element.get("InvoiceID") or str(uuid.uuid4())
@@ -58,3 +55,9 @@ class FakeXero:
         if collection == "Items":
             self.items[element["Code"]] = saved
         return saved
+
+
+def _line_tax(line: dict[str, Any]) -> Decimal:
+    if line.get("TaxAmount") is not None:
+        return Decimal(str(line["TaxAmount"]))
+    return (Decimal(str(line["LineAmount"])) * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)

@@ -3,6 +3,7 @@ the ledger exactly once, equal to the cent; drafts and voids never do; what cann
 reason; a re-run writes nothing; an unmapped tax rate stops the run at the gate, naming it."""
 
 from collections import Counter
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.core.mapping import SourceTaxRate
+from ledger_sync.core.money import line_amounts
+from ledger_sync.core.snapshots import SourceInvoice
 from ledger_sync.core.transform import total_due
 from ledger_sync.demo import PROBLEM_CUSTOMERS
 from ledger_sync.flows.sync import sync_company
@@ -38,7 +42,7 @@ def _parked(stack: Stack, kind: str) -> set[int]:
     return {source_id for entity, source_id in stack.parked() if entity == kind}
 
 
-def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Stack, first_run: dict) -> None:
+def test_every_locked_invoice_is_in_the_ledger_once_with_equal_tax_and_totals(stack: Stack, first_run: dict) -> None:
     shape = SHAPES[stack.ledger]
     assert first_run["outcome"] == "completed"
     invoices, _, source = _source(stack)
@@ -53,7 +57,9 @@ def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Sta
     snapshots = {s.id: s for s in source.invoices(stack.company_id, after=None, limit=0, ids=[i.id for i in expected])}
     for invoice in expected:
         pushed = by_number[invoice.number]
-        assert Decimal(str(pushed[shape.total])) == total_due(snapshots[invoice.id], rates), invoice.number
+        total = total_due(snapshots[invoice.id], rates)
+        assert Decimal(str(pushed[shape.total])) == total, invoice.number
+        assert Decimal(str(shape.total_tax(pushed))) == total - net_due(snapshots[invoice.id], rates), invoice.number
         assert len(shape.item_lines(pushed)) == len(invoice.lines)
     not_pushed = {i.number for i in invoices if i.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)}
     assert not not_pushed & set(by_number), "a draft or void reached the ledger"
@@ -101,7 +107,7 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     connection = stack.store.connection(1, stack.ledger)
     assert connection is not None
     _, _, source = _source(stack)
-    hst = next(r for r in source.tax_rates(1) if r.name.startswith("HST"))
+    hst = max(source.tax_rates(1), key=lambda rate: rate.rate)
     stack.store.unmap_tax_rate(connection.id, hst.id)
     mark = stack.last_request_id()
     try:
@@ -112,3 +118,12 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[union-attr]
     assert stack.writes_since(mark) == []
     assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
+
+
+def net_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+    """The invoice's net total as Service Opus prints it (tax-inclusive lines split into net and tax)."""
+    total = Decimal("0.00")
+    for line in invoice.lines:
+        rate = tax_rates[line.tax_rate_id].rate if line.tax_rate_id in tax_rates else Decimal(0)
+        total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).net
+    return total
