@@ -97,7 +97,7 @@ def price(books: Books, invoice: dict[str, Any], request: dict[str, Any], applie
     """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance."""
     lines = _sales_lines(invoice["Line"])
     subtotal = sum((line["Amount"] for line in lines if line.get("DetailType") == SALES), Decimal(0))
-    sub_total_line = {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    sub_total_line: dict[str, Any] = {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
     if us_sales_tax.is_us(books):
         tax_detail = us_sales_tax.tax_detail(books, lines, request)
         total = subtotal + tax_detail["TotalTax"]
