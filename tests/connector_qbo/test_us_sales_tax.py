@@ -21,7 +21,7 @@ from ledger_sync.sandboxes.qbo.app import create_app
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 from ledger_sync.sandboxes.serve import serving
 
-from .conftest import invoice, saved_invoice, us_invoice
+from .conftest import fault, invoice, saved_invoice, us_invoice
 from .test_sandbox_integration import RefreshingTokens, consent, qbo_config
 
 
@@ -172,3 +172,16 @@ def test_names_the_qbo_lexer_refuses_never_block_their_neighbours(us_connector: 
     found = us_connector.find_by_external_id(EntityType.CUSTOMER, records)
     created = {record.source_id: outcome.ref for record, outcome in zip(records, outcomes, strict=True)}
     assert found == created
+
+
+def test_a_6100_answer_is_a_refusal_the_engine_parks(harness_for) -> None:
+    """Should QBO still refuse a line code (6100), the record is parked with QBO's words, not retried blindly."""
+    detail = "Business Validation Error: Valid line TaxCodes for US should be TAX or NON"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=fault("6100", "A business validation error has occurred", detail=detail))
+
+    harness = harness_for(handler, tax_model=QboTaxModel.NON_US)
+    [outcome] = harness.connector.write(EntityType.INVOICE, [WriteOp(invoice(), "k-6100")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    assert outcome.error.code == "6100" and "TAX or NON" in outcome.error.message
