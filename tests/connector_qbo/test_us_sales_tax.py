@@ -161,6 +161,18 @@ def test_us_invoices_land_equal_to_service_opus_on_both_us_tax_models(us_connect
             ln["SalesItemLineDetail"]["TaxCodeRef"]["value"] for ln in saved["Line"] if "SalesItemLineDetail" in ln
         ]
         assert codes == ["TAX", "NON"]
+    first, ref = records[0], outcomes[0].ref
+    assert ref is not None
+    taxed = replace(first.lines[0], quantity=Decimal("4"), amount=Decimal("133.40"), tax_amount=Decimal("11.01"))
+    changed = replace(first, lines=(taxed, first.lines[1]), subtotal=Decimal("213.40"), total_tax=Decimal("11.01"))
+    changed = replace(changed, total=Decimal("224.41"))
+    [updated] = us_connector.write(EntityType.INVOICE, [WriteOp(changed, "v1-changed", ref)])
+    assert updated.ok and updated.ref is not None and updated.ref.id == ref.id, updated.error
+    saved = us_connector.read(EntityType.INVOICE, ref.id)
+    assert (Decimal(str(saved["TxnTaxDetail"]["TotalTax"])), Decimal(str(saved["TotalAmt"]))) == (
+        Decimal("11.01"),
+        Decimal("224.41"),
+    )
 
 
 def test_names_the_qbo_lexer_refuses_never_block_their_neighbours(us_connector: QboConnector) -> None:
