@@ -4,6 +4,7 @@ mapping, the post-write comparison with Service Opus, and the same against the s
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -120,10 +121,16 @@ def test_an_invoice_saved_with_other_tax_or_total_is_refused_with_both_figures(h
     assert f"tax {first.total_tax} and total {first.total}" in differs.error.message
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["us-manual", "us-ast"])
-def us_connector(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QboConnector]:
-    db_path: Path = tmp_path_factory.mktemp("qbo-us") / "qbo.db"
-    config = QboSandboxConfig(db_path=db_path, auto_consent=True, country="US", automated_sales_tax=request.param)
+@contextmanager
+def connected_us(home: Path, automated: bool, keeps_total_tax_override: bool = True) -> Iterator[QboConnector]:
+    """A connector to a fresh US company of the sandbox, through the real OAuth flow."""
+    config = QboSandboxConfig(
+        db_path=home / "qbo.db",
+        auto_consent=True,
+        country="US",
+        automated_sales_tax=automated,
+        keeps_total_tax_override=keeps_total_tax_override,
+    )
     with serving(create_app(config)) as base_url:
         oauth = QboOAuth(qbo_config(base_url))
         code, realm_id = consent(oauth)
@@ -135,18 +142,49 @@ def us_connector(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             oauth.close()
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["us-manual", "us-ast"])
+def us_connector(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QboConnector]:
+    with connected_us(tmp_path_factory.mktemp("qbo-us"), request.param) as connector:
+        yield connector
+
+
+def parties(connector: QboConnector) -> tuple[str, str]:
+    """(customer ref, item ref) in a fresh company."""
+    income = next(a for a in connector.list_accounts() if a.type == "income" and a.active)
+    [customer] = connector.write(EntityType.CUSTOMER, [WriteOp(CustomerRecord(1, "Lone Star Dental"), "c1")])
+    [item] = connector.write(
+        EntityType.ITEM, [WriteOp(ItemRecord(1, "Valve", "Valve", Decimal("33.35"), income.id), "i1")]
+    )
+    assert customer.ref is not None and item.ref is not None
+    return customer.ref.id, item.ref.id
+
+
+@pytest.mark.parametrize("automated", [False, True], ids=["us-manual", "us-ast"])
+def test_a_company_that_drops_the_override_gets_the_invoice_parked_with_both_figures(
+    tmp_path: Path, automated: bool
+) -> None:
+    with connected_us(tmp_path, automated, keeps_total_tax_override=False) as connector:
+        customer_ref, item_ref = parties(connector)
+        seattle = next(rate for rate in connector.list_tax_rates() if rate.name == "Seattle, WA")
+        sent = us_invoice(seattle.id, 1, customer_ref, item_ref)  # 100.05 taxable
+        nine_percent = replace(sent.lines[0], tax_amount=Decimal("9.00"))  # mapped to a code at another rate
+        record = replace(sent, lines=(nine_percent, sent.lines[1]), total_tax=Decimal("9.00"))
+        record = replace(record, total=record.subtotal + record.total_tax)
+        [outcome] = connector.write(EntityType.INVOICE, [WriteOp(record, "dropped-1")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    qbo_tax = "10.36" if not automated else "8.25"  # Seattle's 10.35 %, or AST's own pick (Austin, 8.25 %)
+    assert f"with tax {qbo_tax}" in outcome.error.message
+    assert f"Service Opus has tax {record.total_tax} and total {record.total}" in outcome.error.message
+
+
 def test_us_invoices_land_equal_to_service_opus_on_both_us_tax_models(us_connector: QboConnector) -> None:
     """Service Opus taxes per line; QBO from the combined rate (and AST from its own pick): the override wins."""
     assert us_connector.tax_model.is_us
     rates = {rate.name: rate for rate in us_connector.list_tax_rates()}
     assert rates["Denver, CO"].rate_percent == Decimal("8.81") and rates["Non-taxable (NON)"].id == "NON"
-    income = next(a for a in us_connector.list_accounts() if a.type == "income" and a.active)
-    [customer] = us_connector.write(EntityType.CUSTOMER, [WriteOp(CustomerRecord(1, "Lone Star Dental"), "c1")])
-    item_record = ItemRecord(1, "Valve", "Valve", Decimal("33.35"), income.id)
-    [item] = us_connector.write(EntityType.ITEM, [WriteOp(item_record, "i1")])
-    assert customer.ref is not None and item.ref is not None
+    customer_ref, item_ref = parties(us_connector)
     records = [
-        replace(us_invoice(rates[name].id, n, customer.ref.id, item.ref.id), number=f"US-{n}")
+        replace(us_invoice(rates[name].id, n, customer_ref, item_ref), number=f"US-{n}")
         for n, name in enumerate(("Denver, CO", "Seattle, WA"), start=1)
     ]
     # Per line at 8.25 % (the Service Opus figure): 100.05 -> 8.25; QBO at Denver's 8.81 % would say 8.81.

@@ -15,10 +15,9 @@ from ledger_sync.sandboxes.qbo.app import create_app
 from .helpers import REDIRECT_URI, Qbo, assert_fault, consent, make_config, token_request
 
 
-def us_company(tmp_path: Path, automated_sales_tax: bool) -> Iterator[Qbo]:
-    config = make_config(
-        tmp_path / f"qbo-us-ast-{automated_sales_tax}.db", country="US", automated_sales_tax=automated_sales_tax
-    )
+def us_company(tmp_path: Path, automated_sales_tax: bool, **settings: Any) -> Iterator[Qbo]:
+    db_path = tmp_path / f"qbo-us-ast-{automated_sales_tax}.db"
+    config = make_config(db_path, country="US", automated_sales_tax=automated_sales_tax, **settings)
     with TestClient(create_app(config), follow_redirects=False) as client:
         redirect = consent(client)
         tokens = token_request(
@@ -138,3 +137,13 @@ def test_automated_sales_tax_ignores_supplied_codes_and_rates_unless_total_tax_o
     overridden = ast.create("Invoice", body)
     assert overridden["TxnTaxDetail"]["TxnTaxCodeRef"]["value"] == seattle["value"]
     assert overridden["TxnTaxDetail"]["TotalTax"] == Decimal("10.35") and overridden["TotalAmt"] == Decimal("110.35")
+
+
+@pytest.mark.parametrize("automated", [False, True], ids=["manual", "ast"])
+def test_a_company_that_drops_the_total_tax_override_keeps_its_own_tax(tmp_path: Path, automated: bool) -> None:
+    """Reported for some companies (python-quickbooks#301): the sandbox can be told to behave so."""
+    for qbo in us_company(tmp_path, automated, keeps_total_tax_override=False):
+        body = invoice_body(qbo, [("100.00", "TAX")])
+        body["TxnTaxDetail"] = {"TxnTaxCodeRef": code_ref(qbo, "Austin, TX"), "TotalTax": Decimal("8.00")}
+        saved = qbo.create("Invoice", body)
+        assert saved["TxnTaxDetail"]["TotalTax"] == Decimal("8.25") and saved["TotalAmt"] == Decimal("108.25")

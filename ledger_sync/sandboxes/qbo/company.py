@@ -31,10 +31,14 @@ def _named(ref: dict[str, Any], target: dict[str, Any], name_key: str) -> dict[s
 
 
 class Company:
-    def __init__(self, store: Store, realm_id: str, clock: ScaledClock) -> None:
+    def __init__(
+        self, store: Store, realm_id: str, clock: ScaledClock, *, keeps_total_tax_override: bool = True
+    ) -> None:
         self._store = store
         self.realm_id = realm_id
         self._clock = clock
+        self.keeps_total_tax_override = keeps_total_tax_override
+        """US: whether a supplied TotalTax replaces QBO's own tax (see `QboSandboxConfig`)."""
 
     # Books
 
@@ -176,7 +180,7 @@ class Company:
             largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)
         applied = payments.applied_amount(self, candidate.get("Id", ""))
-        priced = invoicing.price(self, candidate, request, applied)
+        priced = invoicing.price(self, candidate, request, applied, self.keeps_total_tax_override)
         customer = self.read("Customer", ref_id(priced["CustomerRef"]) or "")
         priced["CustomerRef"] = _named(priced["CustomerRef"], customer, "DisplayName")
         for line in priced["Line"]:

@@ -27,6 +27,10 @@ class QboSandboxConfig(BaseSettings):
     combined sales tax code per invoice)."""
     automated_sales_tax: bool = False
     """US only: the company is on Automated Sales Tax (`Preferences.TaxPrefs.PartnerTaxEnabled`)."""
+    keeps_total_tax_override: bool = True
+    """US only: a supplied `TxnTaxDetail.TotalTax` (with `TxnTaxCodeRef`) replaces QBO's own tax. Whether real
+    QBO keeps it is reported both ways (python-quickbooks#301 vs QuickBooks-V3-PHP-SDK#422); False drops it,
+    so clients can be tested for comparing what QBO saved with what they meant."""
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 8726400
     """100 days, rolling: every refresh starts the period again."""

@@ -93,13 +93,16 @@ def _tax_lines(
     return computed
 
 
-def price(books: Books, invoice: dict[str, Any], request: dict[str, Any], applied: Decimal) -> dict[str, Any]:
-    """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance."""
+def price(
+    books: Books, invoice: dict[str, Any], request: dict[str, Any], applied: Decimal, keep_override: bool = True
+) -> dict[str, Any]:
+    """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance.
+    `keep_override`: a US company keeps a supplied TotalTax."""
     lines = _sales_lines(invoice["Line"])
     subtotal = sum((line["Amount"] for line in lines if line.get("DetailType") == SALES), Decimal(0))
     sub_total_line: dict[str, Any] = {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
     if us_sales_tax.is_us(books):
-        tax_detail = us_sales_tax.tax_detail(books, lines, request)
+        tax_detail = us_sales_tax.tax_detail(books, lines, request, keep_override)
         total = subtotal + tax_detail["TotalTax"]
         priced = {**invoice, "Line": [*lines, sub_total_line], "TxnTaxDetail": tax_detail}
         return {**priced, "TotalAmt": total, "Balance": total - applied}

@@ -69,19 +69,22 @@ def _tax_line(rate_id: str, percent: Decimal, net: Decimal, amount: Decimal) -> 
     }
 
 
-def tax_detail(books: Books, lines: list[dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
+def tax_detail(
+    books: Books, lines: list[dict[str, Any]], request: dict[str, Any], keep_override: bool = True
+) -> dict[str, Any]:
     """`TxnTaxDetail` as QBO saves it: tax from the combined rate of the invoice's code over its `TAX` lines.
 
     Non-AST: the code is the request's `TxnTaxCodeRef` (none: no tax). AST: the company's own pick, unless the
     request gives both `TxnTaxCodeRef` and `TotalTax` (the documented override). Supplied `TaxLine`s are
     ignored in both: a US company derives them from the code (the stricter reading). A supplied `TotalTax`
-    is kept (the override; reported both ways, python-quickbooks#301 vs PHP-SDK#422, so clients compare).
+    is kept (the override) unless `keep_override` is False: whether QBO keeps it is reported both ways
+    (python-quickbooks#301 vs PHP-SDK#422), so clients must compare.
     The combined tax is split over the component rates with the last one taking the rounding remainder;
     how QBO distributes it is not documented, only the total is relied on.
     """
     supplied = request.get("TxnTaxDetail") or {}
     supplied_code = ref_id(supplied.get("TxnTaxCodeRef"))
-    override = supplied.get("TotalTax")
+    override = supplied.get("TotalTax") if keep_override else None
     code: dict[str, Any] | None
     if automated(books) and (supplied_code is None or override is None):
         code, override = _ast_code(books), None
