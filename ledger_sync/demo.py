@@ -140,6 +140,8 @@ class QboCompany:
 
     country: str = "CA"
     automated_sales_tax: bool = False
+    keeps_total_tax_override: bool = True
+    """US: whether the sandbox keeps a supplied TotalTax (real QBO is reported both ways)."""
 
     def __post_init__(self) -> None:
         if self.country not in ("CA", "US"):
@@ -173,6 +175,7 @@ def sandbox_for(
             time_scale=time_scale,
             country=qbo_company.country,  # type: ignore[arg-type]
             automated_sales_tax=qbo_company.automated_sales_tax,
+            keeps_total_tax_override=qbo_company.keeps_total_tax_override,
         )
         with serving(create_qbo(qbo)) as base_url:
             yield base_url, qbo_sandbox_env(base_url), qbo.db_path
