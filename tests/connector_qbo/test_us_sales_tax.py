@@ -235,3 +235,36 @@ def test_a_6100_answer_is_a_refusal_the_engine_parks(harness_for) -> None:
     [outcome] = harness.connector.write(EntityType.INVOICE, [WriteOp(invoice(), "k-6100")])
     assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
     assert outcome.error.code == "6100" and "TAX or NON" in outcome.error.message
+
+
+def test_a_create_that_meets_our_own_invoice_as_a_duplicate_updates_it(harness_for) -> None:
+    """An invoice QBO saved but we refused (its tax differed) is parked without its id; its next version meets
+    it as a duplicate DocNumber (6140), finds it by its stamp, and corrects it."""
+    record = invoice()
+    posted: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/query"):
+            stamped = {"Id": "130", "SyncToken": "2", "DocNumber": record.number, "PrivateNote": record.external_id}
+            return httpx.Response(200, json={"QueryResponse": {"Invoice": [stamped]}})
+        body = json.loads(request.content)
+        posted.append(body)
+        if "Id" not in body:
+            return httpx.Response(400, json=fault("6140", "Duplicate Document Number Error"))
+        return httpx.Response(200, json={"Invoice": saved_invoice("130", "3")})
+
+    harness = harness_for(handler)
+    [outcome] = harness.connector.write(EntityType.INVOICE, [WriteOp(record, "k-again")])
+    assert outcome.ok and outcome.ref is not None and outcome.ref.id == "130", outcome.error
+    assert [(body.get("Id"), body.get("SyncToken")) for body in posted] == [(None, None), ("130", "2")]
+
+
+def test_a_duplicate_invoice_number_somebody_else_owns_stays_a_refusal(harness_for) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/query"):
+            theirs = {"Id": "131", "SyncToken": "0", "DocNumber": "INV-1001", "PrivateNote": "typed by hand"}
+            return httpx.Response(200, json={"QueryResponse": {"Invoice": [theirs]}})
+        return httpx.Response(400, json=fault("6140", "Duplicate Document Number Error"))
+
+    [outcome] = harness_for(handler).connector.write(EntityType.INVOICE, [WriteOp(invoice(), "k-theirs")])
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.DUPLICATE

@@ -140,7 +140,8 @@ class QboConnector(ClientConnector):
         else:
             sent = self._write_batch(entity_type, sendable) if sendable else []
         answers = iter(self._retry_stale(entity_type, outcome) for outcome in sent)
-        return [refused[index] if index in refused else next(answers) for index in range(len(ops))]
+        outcomes = [refused[index] if index in refused else next(answers) for index in range(len(ops))]
+        return self._adopt_own_duplicates(entity_type, outcomes)
 
     def _unsendable(self, op: WriteOp) -> WriteOutcome | None:
         """The refusal of a record this company's tax model cannot express, decided before any call."""
@@ -204,6 +205,30 @@ class QboConnector(ClientConnector):
         response = self._client.post("batch", {"BatchItemRequest": items}, request_id=batch_request_id(ops))
         by_bid = {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
         return [_batch_outcome(op, name, by_bid.get(str(index))) for index, op in enumerate(ops)]
+
+    def _adopt_own_duplicates(self, entity_type: EntityType, outcomes: list[WriteOutcome]) -> list[WriteOutcome]:
+        """Invoice creates refused as a duplicate (DocNumber, 6140) whose clash is our own invoice, stamped with
+        the same external id, become updates of it. It happens after a write QBO saved but we refused (its tax
+        or total differed): the record was parked without its ledger id, and its next version must correct
+        that invoice rather than be parked as a duplicate of itself."""
+        clashing = {
+            index: outcome.op
+            for index, outcome in enumerate(outcomes)
+            if entity_type is EntityType.INVOICE
+            and outcome.op.existing is None
+            and outcome.error is not None
+            and outcome.error.kind is ErrorKind.DUPLICATE
+        }
+        if not clashing:
+            return outcomes
+        own = self.find_by_external_id(entity_type, [op.record for op in clashing.values()])
+        adopted = list(outcomes)
+        for index, op in clashing.items():
+            ref = own.get(op.record.source_id)
+            if ref is not None:
+                request_id = stale_retry_request_id(op.idempotency_key, f"adopt-{ref.id}-{ref.sync_token}")
+                adopted[index] = self._retry_stale(entity_type, self._write_one(entity_type, op, ref, request_id))
+        return adopted
 
     def _retry_stale(self, entity_type: EntityType, outcome: WriteOutcome) -> WriteOutcome:
         """A stale update (5010): re-read for the current SyncToken and send it once more; others pass through."""
