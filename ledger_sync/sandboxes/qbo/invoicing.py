@@ -12,6 +12,7 @@ from typing import Any
 from ledger_sync.core.money import HUNDRED, cents, to_decimal
 from ledger_sync.sandboxes.qbo import us_sales_tax
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.tax_lines import tax_line
 
 SALES = "SalesItemLineDetail"
 TAX_CALCULATIONS = ("TaxExcluded", "TaxInclusive", "NotApplicable")
@@ -54,19 +55,6 @@ def _taxable_by_rate(books: Books, lines: list[dict[str, Any]]) -> dict[str, Dec
     return dict(sorted(taxable.items(), key=lambda item: int(item[0])))
 
 
-def _tax_line(rate_id: str, percent: Decimal, net: Decimal, amount: Decimal) -> dict[str, Any]:
-    return {
-        "Amount": amount,
-        "DetailType": "TaxLineDetail",
-        "TaxLineDetail": {
-            "TaxRateRef": {"value": rate_id},
-            "PercentBased": True,
-            "TaxPercent": percent,
-            "NetAmountTaxable": net,
-        },
-    }
-
-
 def _tax_lines(
     books: Books, lines: list[dict[str, Any]], calculation: str, supplied: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
@@ -80,16 +68,16 @@ def _tax_lines(
             rate_id = str(ref_id(detail.get("TaxRateRef")))
             percent = to_decimal(detail.get("TaxPercent", _rate_percent(books, rate_id)))
             net = cents(detail.get("NetAmountTaxable", taxable.get(rate_id, Decimal(0))))
-            overridden.append(_tax_line(rate_id, percent, net, cents(line["Amount"])))
+            overridden.append(tax_line(rate_id, percent, net, cents(line["Amount"])))
         return overridden
     computed = []
     for rate_id, net in taxable.items():
         percent = _rate_percent(books, rate_id)
         if calculation == "TaxInclusive":
             tax = cents(net * percent / (HUNDRED + percent))
-            computed.append(_tax_line(rate_id, percent, net - tax, tax))
+            computed.append(tax_line(rate_id, percent, net - tax, tax))
         else:
-            computed.append(_tax_line(rate_id, percent, net, cents(net * percent / HUNDRED)))
+            computed.append(tax_line(rate_id, percent, net, cents(net * percent / HUNDRED)))
     return computed
 
 

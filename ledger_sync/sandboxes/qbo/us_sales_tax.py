@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.tax_lines import tax_line
 
 TAX = "TAX"
 NON = "NON"
@@ -32,7 +33,7 @@ def automated(books: Books) -> bool:
 
 
 def line_code(detail: dict[str, Any]) -> str:
-    """`TAX` or `NON` for a sales line; a missing code is non-taxable, as in QBO."""
+    """A sales line's tax code; a missing one is `NON` (non-taxable), as in QBO."""
     return ref_id(detail.get("TaxCodeRef")) or NON
 
 
@@ -54,19 +55,6 @@ def _ast_code(books: Books) -> dict[str, Any] | None:
     """The code AST picks. Real AST picks it from the ship-to address; the sandbox uses the company's home
     jurisdiction (its first active code), so a client that relies on its own line rates sees them ignored."""
     return next((code for code in books.all("TaxCode") if code.get("Active") is not False), None)
-
-
-def _tax_line(rate_id: str, percent: Decimal, net: Decimal, amount: Decimal) -> dict[str, Any]:
-    return {
-        "Amount": amount,
-        "DetailType": "TaxLineDetail",
-        "TaxLineDetail": {
-            "TaxRateRef": {"value": rate_id},
-            "PercentBased": True,
-            "TaxPercent": percent,
-            "NetAmountTaxable": net,
-        },
-    }
 
 
 def tax_detail(
@@ -105,7 +93,7 @@ def tax_detail(
     for position, (rate_id, percent) in enumerate(components, start=1):
         amount = remaining if position == len(components) else _cents(taxable * percent / HUNDRED)
         remaining -= amount
-        tax_lines.append(_tax_line(rate_id, percent, taxable, amount))
+        tax_lines.append(tax_line(rate_id, percent, taxable, amount))
     return {
         "TxnTaxCodeRef": {"value": str(code["Id"]), "name": code.get("Name", "")},
         "TotalTax": total,
