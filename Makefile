@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEDGER ?= qbo
+QBO_COUNTRY ?= CA
+QBO_AST ?= 0
 
 .PHONY: demo test lint bench clean
 
@@ -15,7 +17,8 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ledger-sync demo --ledger $(LEDGER)
+	$(BIN)/ledger-sync demo --ledger $(LEDGER) --qbo-country $(QBO_COUNTRY) \
+		$(if $(filter 1,$(QBO_AST)),--automated-sales-tax,--no-automated-sales-tax)
 
 # Style, the layers (import-linter contracts in pyproject.toml) and types (mypy, strict on core and engine).
 lint: $(STAMP)

@@ -2,6 +2,7 @@
 
 import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,13 @@ console = Console()
 
 Company = Annotated[int, typer.Option(help="Service Opus company id.")]
 Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online) or xero (Xero).")]
+
+
+class QboCountry(StrEnum):
+    """Countries a sandbox QBO company can be created in."""
+
+    CA = "CA"
+    US = "US"
 
 
 @db_app.command("upgrade")
@@ -67,9 +75,17 @@ def sandbox_qbo(
     db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (QBO_SANDBOX_DB_PATH).")] = None,
     time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
     auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
+    country: Annotated[
+        QboCountry | None, typer.Option(case_sensitive=False, help="Country of the company created on first consent.")
+    ] = None,
+    automated_sales_tax: Annotated[
+        bool | None, typer.Option(help="The US company created on first consent is on Automated Sales Tax.")
+    ] = None,
 ) -> None:
-    """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API)."""
-    _serve_sandbox("qbo", host, port, db, time_scale, auto_consent)
+    """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API). The company's country
+    and Automated Sales Tax are fixed when it is created (QBO_SANDBOX_COUNTRY, QBO_SANDBOX_AUTOMATED_SALES_TAX)."""
+    company = {"country": country.value if country else None, "automated_sales_tax": automated_sales_tax}
+    _serve_sandbox("qbo", host, port, db, time_scale, auto_consent, {k: v for k, v in company.items() if v is not None})
 
 
 @sandbox_app.command("xero")
@@ -85,11 +101,17 @@ def sandbox_xero(
 
 
 def _serve_sandbox(
-    ledger: str, host: str, port: int, db: Path | None, time_scale: float | None, auto_consent: bool
+    ledger: str,
+    host: str,
+    port: int,
+    db: Path | None,
+    time_scale: float | None,
+    auto_consent: bool,
+    extra: dict[str, object] | None = None,
 ) -> None:
     import uvicorn
 
-    overrides: dict[str, object] = {"auto_consent": auto_consent}
+    overrides: dict[str, object] = {"auto_consent": auto_consent, **(extra or {})}
     if db is not None:
         overrides["db_path"] = db
     if time_scale is not None:
@@ -202,13 +224,23 @@ def demo(
     ledger: Ledger = "qbo",
     invoices: Annotated[int, typer.Option(min=1, help="Invoices to seed.")] = 200,
     home: Annotated[Path, typer.Option(help="Working folder, recreated.")] = Path(".ledger-sync/demo"),
+    qbo_country: Annotated[
+        QboCountry, typer.Option(case_sensitive=False, help="QBO: the sandbox company's country.")
+    ] = QboCountry.CA,
+    automated_sales_tax: Annotated[bool, typer.Option(help="QBO, US company: on Automated Sales Tax.")] = False,
 ) -> None:
     """Seed, start the sandbox, connect, map, sync twice (the second run must write nothing), report."""
-    from ledger_sync.demo import run_demo
+    from ledger_sync.demo import QboCompany, run_demo
 
     if ledger not in ("qbo", "xero"):
         raise typer.BadParameter("the demo supports --ledger qbo or --ledger xero", param_hint="--ledger")
-    result = run_demo(home, invoices, ledger)
+    try:
+        qbo_company = QboCompany(qbo_country.value, automated_sales_tax)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--qbo-country") from exc
+    if ledger == "qbo":
+        console.print(f"QBO sandbox company: {qbo_company.label}")
+    result = run_demo(home, invoices, ledger, qbo_company)
     print_summary(result.first_run)
     parked = Table(title="Parked records (retried on every run, released when fixed)")
     for column in ("entity", "source id", "reason"):

@@ -135,15 +135,49 @@ def writes_since(base_url: str, since: int) -> tuple[int, int]:
     return sum(1 for e in entries if e["write"] and e["path"].startswith(LEDGER_API_PATHS)), newest
 
 
+@dataclass(frozen=True)
+class QboCompany:
+    """Which QBO company the sandbox creates on consent: CA, or US with or without Automated Sales Tax."""
+
+    country: str = "CA"
+    automated_sales_tax: bool = False
+    keeps_total_tax_override: bool = True
+    """US: whether the sandbox keeps a supplied TotalTax (real QBO is reported both ways)."""
+
+    def __post_init__(self) -> None:
+        if self.country not in ("CA", "US"):
+            raise ValueError(f"QBO company country must be CA or US, got {self.country!r}")
+        if self.automated_sales_tax and self.country != "US":
+            raise ValueError("Automated Sales Tax exists for US QBO companies only")
+
+    @property
+    def label(self) -> str:
+        return f"{self.country}{' (Automated Sales Tax)' if self.automated_sales_tax else ''}"
+
+
+CANADIAN_QBO = QboCompany()
+"""The default sandbox company."""
+
+
 @contextmanager
-def sandbox_for(ledger: str, home: Path, time_scale: float = 1.0) -> Iterator[tuple[str, dict[str, str], Path]]:
+def sandbox_for(
+    ledger: str, home: Path, time_scale: float = 1.0, qbo_company: QboCompany = CANADIAN_QBO
+) -> Iterator[tuple[str, dict[str, str], Path]]:
     """Start `ledger`'s sandbox (auto-consenting) in `home`: (base URL, LEDGER_SYNC_* settings, its file).
-    `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows)."""
+    `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows); `qbo_company` is the
+    company a QBO sandbox creates."""
     if ledger == "qbo":
         from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
         from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 
-        qbo = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True, time_scale=time_scale)
+        qbo = QboSandboxConfig(
+            db_path=home / "qbo-sandbox.db",
+            auto_consent=True,
+            time_scale=time_scale,
+            country=qbo_company.country,
+            automated_sales_tax=qbo_company.automated_sales_tax,
+            keeps_total_tax_override=qbo_company.keeps_total_tax_override,
+        )
         with serving(create_qbo(qbo)) as base_url:
             yield base_url, qbo_sandbox_env(base_url), qbo.db_path
         return
@@ -158,20 +192,21 @@ def sandbox_for(ledger: str, home: Path, time_scale: float = 1.0) -> Iterator[tu
     raise ValueError(f"unknown ledger {ledger!r}; expected qbo or xero")
 
 
-def run_demo(home: Path, invoices: int, ledger: str = "qbo") -> DemoResult:
-    """Run the demo against `ledger`'s sandbox in a fresh `home` folder and return what it saw."""
+def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCompany = CANADIAN_QBO) -> DemoResult:
+    """Run the demo against `ledger`'s sandbox in a fresh `home` folder and return what it saw. A US QBO
+    company gets a US Service Opus company (combined sales tax rates, USD)."""
     from ledger_sync.flows.sync import sync_company
     from ledger_sync.status import company_status
 
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     source_engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
-    seed(source_engine, invoices=invoices)
+    seed(source_engine, invoices=invoices, country=qbo_company.country if ledger == "qbo" else "CA")
     company_id = 1
     add_problem_records(source_engine, company_id, ledger)
     source_engine.dispose()
     with (
-        sandbox_for(ledger, home) as (base_url, endpoints, sandbox_db),
+        sandbox_for(ledger, home, qbo_company=qbo_company) as (base_url, endpoints, sandbox_db),
         _environment({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"} | endpoints),
     ):
         settings = Settings()

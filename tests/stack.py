@@ -10,11 +10,34 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from ledger_sync.demo import LEDGER_API_PATHS, connect_with_auto_consent, sandbox_for
+from ledger_sync.demo import CANADIAN_QBO, LEDGER_API_PATHS, QboCompany, connect_with_auto_consent, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
+
+
+@dataclass(frozen=True)
+class LedgerSetup:
+    """A ledger and, for QBO, the kind of company: the matrix the end-to-end and conformance suites run."""
+
+    ledger: str
+    qbo_company: QboCompany = CANADIAN_QBO
+
+    @property
+    def id(self) -> str:
+        if self.ledger != "qbo":
+            return self.ledger
+        company = self.qbo_company
+        return f"qbo-{company.country.lower()}{'-ast' if company.automated_sales_tax else ''}"
+
+
+LEDGER_SETUPS = (
+    LedgerSetup("qbo"),
+    LedgerSetup("qbo", QboCompany("US")),
+    LedgerSetup("qbo", QboCompany("US", automated_sales_tax=True)),
+    LedgerSetup("xero"),
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +47,7 @@ class Shape:
     invoices: str
     number: str
     total: str
+    total_tax: Callable[[dict[str, Any]], Any]
     item_lines: Callable[[dict[str, Any]], list[Any]]
     payments: str
     reference: str
@@ -37,6 +61,7 @@ SHAPES = {
         "Invoice",
         "DocNumber",
         "TotalAmt",
+        lambda invoice: invoice["TxnTaxDetail"]["TotalTax"],
         lambda invoice: [ln for ln in invoice["Line"] if ln.get("DetailType") == "SalesItemLineDetail"],
         "Payment",
         "PaymentRefNum",
@@ -47,6 +72,7 @@ SHAPES = {
         "Invoices",
         "InvoiceNumber",
         "Total",
+        lambda invoice: invoice["TotalTax"],
         lambda invoice: [ln for ln in invoice["LineItems"] if ln.get("ItemCode")],
         "Payments",
         "Reference",
@@ -90,12 +116,17 @@ class Stack:
 
 
 @contextmanager
-def open_stack(home: Path, populate: Callable[[Engine], None], ledger: str = "qbo") -> Iterator[Stack]:
+def open_stack(
+    home: Path, populate: Callable[[Engine], None], ledger: str = "qbo", qbo_company: QboCompany = CANADIAN_QBO
+) -> Iterator[Stack]:
     """Populate the source, start the ledger sandbox, connect through its OAuth flow, apply the suggested mapping."""
     engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
     populate(engine)
     engine.dispose()
-    with sandbox_for(ledger, home) as (base_url, endpoints, _), pytest.MonkeyPatch.context() as env:
+    with (
+        sandbox_for(ledger, home, qbo_company=qbo_company) as (base_url, endpoints, _),
+        pytest.MonkeyPatch.context() as env,
+    ):
         for key, value in {
             "LEDGER_SYNC_HOME": str(home),
             "LEDGER_SYNC_DEMO_MODE": "true",

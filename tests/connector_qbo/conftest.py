@@ -8,6 +8,8 @@ import pytest
 from pydantic import SecretStr
 
 from ledger_sync.connectors.qbo import QboConfig, QboConnector
+from ledger_sync.connectors.qbo.tax_model import QboTaxModel
+from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     Address,
     CustomerRecord,
@@ -43,10 +45,11 @@ class Harness(RecordingHarness):
 
     connector: QboConnector
 
-    def __init__(self, handler: Handler, **config: object) -> None:
+    def __init__(self, handler: Handler, tax_model: QboTaxModel | None = QboTaxModel.NON_US, **config: object) -> None:
+        """`tax_model` None: the connector reads it from `handler`'s CompanyInfo and Preferences."""
         super().__init__(handler)
         self.connector = QboConnector(
-            make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleeps.append
+            make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleeps.append, tax_model=tax_model
         )
 
 
@@ -98,6 +101,40 @@ def invoice(source_id: int = 1, number: str = "INV-1001") -> InvoiceRecord:
         total_tax=Decimal("12.82"),
         total=Decimal("172.97"),
     )
+
+
+def us_invoice(code: str = "3", source_id: int = 1, customer_ref: str = "58", item_ref: str = "11") -> InvoiceRecord:
+    """A taxable line at `code` (8.25 %, taxed per line as Service Opus does) and an untaxed one."""
+    taxable = line_amounts(Decimal("3"), Decimal("33.35"), Decimal("8.25"), False)
+    lines = (
+        InvoiceLineRecord(item_ref, "Parts", Decimal("3"), Decimal("33.35"), taxable.net, code, taxable.tax),
+        InvoiceLineRecord(item_ref, "Labor", Decimal("1"), Decimal("80.00"), Decimal("80.00"), "NON", Decimal("0.00")),
+    )
+    subtotal = taxable.net + Decimal("80.00")
+    return InvoiceRecord(
+        source_id=source_id,
+        number=f"US-{source_id}",
+        customer_ref=customer_ref,
+        issue_date=date(2026, 3, 1),
+        due_date=date(2026, 3, 31),
+        currency="USD",
+        lines=lines,
+        tax_lines=(),
+        subtotal=subtotal,
+        total_tax=taxable.tax,
+        total=subtotal + taxable.tax,
+    )
+
+
+def saved_invoice(ledger_id: str, sync_token: str, record: InvoiceRecord | None = None) -> dict[str, object]:
+    """What QBO answers for a saved invoice: its Id and SyncToken with the tax and total it holds."""
+    record = record or invoice()
+    return {
+        "Id": ledger_id,
+        "SyncToken": sync_token,
+        "TotalAmt": str(record.total),
+        "TxnTaxDetail": {"TotalTax": str(record.total_tax)},
+    }
 
 
 def payment(source_id: int = 1) -> PaymentRecord:

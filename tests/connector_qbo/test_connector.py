@@ -12,7 +12,7 @@ from ledger_sync.connectors.qbo.connector import batch_request_id, single_reques
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.records import EntityType
 
-from .conftest import customer, fault, invoice, item, payment
+from .conftest import customer, fault, invoice, item, payment, saved_invoice
 
 
 def ops_for(records, existing: dict[int, LedgerRef] | None = None) -> list[WriteOp]:
@@ -105,12 +105,12 @@ def test_stale_update_is_reread_and_retried_once_with_the_fresh_token(harness_fo
                 json={
                     "BatchItemResponse": [
                         {"bId": "0", **fault("5010", "Stale Object Error")},
-                        {"bId": "1", "Invoice": {"Id": "131", "SyncToken": "1"}},
+                        {"bId": "1", "Invoice": saved_invoice("131", "1")},
                     ]
                 },
             )
         seen.append(body)
-        return httpx.Response(200, json={"Invoice": {"Id": "130", "SyncToken": "6"}})
+        return httpx.Response(200, json={"Invoice": saved_invoice("130", "6")})
 
     harness = harness_for(handler)
     records = [invoice(1), invoice(2, "INV-1002")]

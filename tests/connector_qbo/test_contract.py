@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from ledger_sync.connectors.qbo.tax_model import QboTaxModel
 from ledger_sync.core.ledger import LedgerRef, WriteOp
 from ledger_sync.core.records import CustomerRecord, EntityType
 from ledger_sync.settings import Settings
 
-from .conftest import Harness, customer, invoice, item, payment
+from .conftest import Harness, customer, invoice, item, payment, us_invoice
 
 pytestmark = pytest.mark.contract
 
@@ -91,13 +92,22 @@ def run_every_kind_of_write() -> list[httpx.Request]:
     write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
     write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
     harness.close()
-    return [r for r in harness.requests if r.method == "POST" and not r.url.path.endswith("/query")]
+    us = Harness(fake_qbo, tax_model=QboTaxModel.US_AST)
+    us.connector.write(EntityType.INVOICE, [WriteOp(us_invoice(source_id=4), "k-v4")])
+    us.connector.write(
+        EntityType.INVOICE,
+        [WriteOp(us_invoice(source_id=5), "k-v5"), WriteOp(us_invoice(source_id=6), "k-v6", LedgerRef("9", "3"))],
+    )
+    us.close()
+    return [r for r in harness.requests + us.requests if r.method == "POST" and not r.url.path.endswith("/query")]
 
 
 def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> None:
     requests = run_every_kind_of_write()
     kinds = set()
+    us_invoices = 0
     for request in requests:
+        us_invoices += b'"TxnTaxCodeRef"' in request.content
         body = json.loads(request.content, parse_float=Decimal)
         last = request.url.path.rsplit("/", 1)[-1]
         if last == "batch":
@@ -120,6 +130,7 @@ def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> N
         ("Payment", "create", False),
         ("Payment", "single", True),
     }
+    assert us_invoices == 2
 
 
 def test_the_validator_rejects_what_qbo_would_not_understand(schema: Any) -> None:

@@ -65,13 +65,39 @@ def test_select_in_chunks_the_values_into_several_queries() -> None:
 
 def test_queries_go_as_utf8_post_bodies_with_escaped_literals(harness_for) -> None:
     harness = harness_for(lambda request: httpx.Response(200, json={"QueryResponse": {}}))
-    names = ["O'Brien \\ Sons", "Zoë “Quotes” – Co"]
+    names = ["O'Brien \\ Sons", "Zoë Ltée"]
     harness.connector.find_by_external_id(EntityType.CUSTOMER, [customer(1, names[0]), customer(2, names[1])])
     [request] = harness.requests
     assert request.method == "POST" and request.url.path.endswith("/query")
     assert request.headers["Content-Type"].startswith("application/text")
     statement = request.content.decode("utf-8")
     assert statement == (
-        r"SELECT * FROM Customer WHERE DisplayName IN ('O\'Brien \\ Sons', 'Zoë “Quotes” – Co')"
+        r"SELECT * FROM Customer WHERE DisplayName IN ('O\'Brien \\ Sons', 'Zoë Ltée')"
         " STARTPOSITION 1 MAXRESULTS 1000"
     )
+
+
+def test_names_the_qbo_lexer_refuses_are_looked_up_alone_by_like_and_matched_exactly(harness_for) -> None:
+    """A curly quote or an en dash in a literal is a 4000 Lexical error for the whole query in real QBO."""
+    curly, dashed, plain = "Zoë “Quotes” – Co", "O’Brien Plumbing", "Plain Roofing"
+    rows = {
+        "Quotes": [{"Id": "7", "DisplayName": curly, "Notes": "SO-C2"}, {"Id": "8", "DisplayName": "Quotes Inc"}],
+        "Brien Plumbing": [{"Id": "9", "DisplayName": "o’brien plumbing", "Notes": "SO-C3"}],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        statement = request.content.decode("utf-8")
+        assert "“" not in statement and "’" not in statement and "–" not in statement
+        found = next((found for run, found in rows.items() if f"LIKE '%{run}%'" in statement), [])
+        return httpx.Response(200, json={"QueryResponse": {"Customer": found}})
+
+    harness = harness_for(handler)
+    records = [customer(1, plain), customer(2, curly), customer(3, dashed)]
+    found = harness.connector.find_by_external_id(EntityType.CUSTOMER, records)
+    assert {source_id: ref.id for source_id, ref in found.items()} == {2: "7", 3: "9"}
+    statements = [r.content.decode("utf-8") for r in harness.requests]
+    assert [s.split(" STARTPOSITION")[0] for s in statements] == [
+        "SELECT * FROM Customer WHERE DisplayName IN ('Plain Roofing')",
+        "SELECT * FROM Customer WHERE DisplayName LIKE '%Brien Plumbing%'",
+        "SELECT * FROM Customer WHERE DisplayName LIKE '%Quotes%'",
+    ]

@@ -1,7 +1,8 @@
 """A small in-memory stand-in for Xero's accounting API, for connector tests over MockTransport.
 
 It answers writes element by element (`summarizeErrors=false` shape) and computes an invoice's total
-Xero's way: per-line tax rounded half-up to the cent. `total_skew` makes it round otherwise.
+Xero's way: per-line tax rounded half-up to the cent, or the line's supplied TaxAmount. `total_skew` makes it
+round otherwise.
 """
 
 import uuid
@@ -25,8 +26,7 @@ class FakeXero:
         self.refuse: dict[int, str] = {}
         """Element position -> validation message for the next write."""
         self.total_skew = Decimal(0)
-        """Added to the first answered total of each invoice, as if Xero rounded otherwise."""
-        self.skewed: set[str] = set()
+        """Added to every answered invoice total, as if Xero rounded otherwise (it does so consistently)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         collection = request.url.path.rsplit("/", 1)[-1]
@@ -44,21 +44,20 @@ class FakeXero:
         if collection == "Invoices":
             lines = element["LineItems"]
             total = sum(
-                (
-                    Decimal(str(line["LineAmount"]))
-                    + (Decimal(str(line["LineAmount"])) * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)
-                    for line in lines
-                ),
+                (Decimal(str(line["LineAmount"])) + _line_tax(line) for line in lines),
                 Decimal("0.00"),
             )
             invoice_id = element.get("InvoiceID") or str(uuid.uuid4())
-            if invoice_id not in self.skewed:
-                total += self.total_skew
-                self.skewed.add(invoice_id)
-            saved |= {"InvoiceID": invoice_id, "Total": total}
+            saved |= {"InvoiceID": invoice_id, "Total": total + self.total_skew}
         id_field = {"Contacts": "ContactID", "Payments": "PaymentID", "Items": "ItemID"}.get(collection)
         if id_field:
             saved[id_field] = element.get(id_field) or str(uuid.uuid4())
         if collection == "Items":
             self.items[element["Code"]] = saved
         return saved
+
+
+def _line_tax(line: dict[str, Any]) -> Decimal:
+    if line.get("TaxAmount") is not None:
+        return Decimal(str(line["TaxAmount"]))
+    return (Decimal(str(line["LineAmount"])) * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)

@@ -70,18 +70,23 @@ def test_invoice_lines_post_to_their_items_accounts_without_adjustment_when_xero
     assert [ln["LineAmount"] for ln in sent["LineItems"]] == [Decimal("100.00"), Decimal("60.15")]
 
 
-def test_a_total_xero_would_round_otherwise_gets_a_logged_adjustment_line(
+def test_each_line_carries_service_opus_tax_and_a_net_xero_rounds_otherwise_gets_a_logged_adjustment(
     harness_for, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Tax-inclusive lines at 13%: 7 x 49.99 has a net (309.67) whose unit price needs more than 4 dp, and
-    1.00 gross has Service Opus tax 0.12 inside it where Xero charges 13% of the 0.88 net, 0.11."""
+    """Tax-inclusive lines at 13%: 7 x 49.99 has a net (309.67) whose unit price needs more than 4 dp but a 4-dp
+    price still gives it; 1.00 gross has Service Opus tax 0.12 inside it where Xero would charge 13% of the 0.88
+    net, 0.11 (the line's TaxAmount overrides that); 1000 g at 0.00005 is 0.05 net, which no 4-dp unit price
+    gives (Xero makes it 0.10), so the net needs an untaxed adjustment line."""
     line = InvoiceLineRecord(
         "SO-I11", "Panels", Decimal("7"), Decimal("44.2385714"), Decimal("309.67"), "TAX001", Decimal("40.26")
     )
     one_cent_off = InvoiceLineRecord(
         "SO-I12", "Fee", Decimal("1"), Decimal("0.88"), Decimal("0.88"), "TAX001", Decimal("0.12")
     )
-    record = invoice(lines=(line, one_cent_off))
+    per_gram = InvoiceLineRecord(
+        "SO-I12", "Sealant", Decimal("1000"), Decimal("0.00005"), Decimal("0.05"), "TAX001", Decimal("0.01")
+    )
+    record = invoice(lines=(line, one_cent_off, per_gram))
     harness = harness_for(FakeXero())
     with caplog.at_level(logging.INFO, logger="ledger_sync.connectors.xero.connector"):
         (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
@@ -89,11 +94,12 @@ def test_a_total_xero_would_round_otherwise_gets_a_logged_adjustment_line(
     lines = body_of(request)["Invoices"][0]["LineItems"]
     assert request.url.params["unitdp"] == "4"
     assert lines[0]["UnitAmount"] == Decimal("44.2386") and lines[0]["LineAmount"] == Decimal("309.67")
+    assert [ln.get("TaxAmount") for ln in lines] == [Decimal("40.26"), Decimal("0.12"), Decimal("0.01"), None]
     rounding = lines[-1]
     assert (rounding["AccountCode"], rounding["TaxType"]) == ("860", "NONE")
-    assert rounding["LineAmount"] == Decimal("0.01") == record.total - Decimal("350.92")
+    assert rounding["LineAmount"] == Decimal("-0.05") == record.subtotal - Decimal("310.65")
     assert outcome.ok
-    assert any("INV-1001" in r.getMessage() and "0.01" in r.getMessage() for r in caplog.records)
+    assert any("INV-1001" in r.getMessage() and "-0.05" in r.getMessage() for r in caplog.records)
 
 
 def test_a_total_xero_still_answers_otherwise_is_corrected_by_one_update(harness_for) -> None:
@@ -106,6 +112,24 @@ def test_a_total_xero_still_answers_otherwise_is_corrected_by_one_update(harness
     assert fix.method == "POST" and element["InvoiceID"] == outcome.ref.id  # type: ignore[union-attr]
     assert element["LineItems"][-1]["LineAmount"] == Decimal("-0.01")
     assert fix.headers["Idempotency-Key"] != create.headers["Idempotency-Key"]
+    assert outcome.ok
+
+
+def test_a_total_the_correction_cannot_fix_is_a_refusal_naming_both_totals(harness_for) -> None:
+    """Never silent: the engine parks it with Xero's figure and Service Opus's."""
+    fake = FakeXero()
+    fake.total_skew = Decimal("0.01")
+
+    def drifting(request: httpx.Request) -> httpx.Response:
+        answer = fake(request)
+        fake.total_skew += Decimal("0.01") if request.method in ("PUT", "POST") else Decimal(0)
+        return answer
+
+    harness = harness_for(drifting)
+    record = invoice()
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    assert len(harness.writes()) == 2 and outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    assert f"total {record.total + Decimal('0.01')}; Service Opus has total {record.total}" in outcome.error.message
 
 
 def test_a_long_item_name_is_cut_to_50_characters_and_given_in_full_in_the_description(harness_for) -> None:

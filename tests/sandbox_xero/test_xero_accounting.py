@@ -166,6 +166,25 @@ def test_payments_reduce_amount_due_refuse_overpayment_and_need_a_bank_account(
     assert len(paid["Payments"]) == 2 and paid["FullyPaidOnDate"]
 
 
+def test_a_supplied_line_tax_amount_overrides_the_calculation_within_reason(xero: tuple[TestClient, Session]) -> None:
+    """Spec: the calculated TaxAmount "can be overriden"; the sandbox refuses tax on an untaxed line and an
+    override more than a cent per started 100.00 away (undocumented limits: the stricter reading)."""
+    client, session = xero
+    customer = create_contact(client, session, "Override")
+    kept = [{**line("25.06"), "TaxAmount": 1.26}, line("25.61")]
+    created = _put(client, session, "Invoices", [invoice(customer["ContactID"], kept)]).json()["Invoices"][0]
+    assert [item["TaxAmount"] for item in created["LineItems"]] == [1.26, 1.28]
+    assert (created["TotalTax"], created["Total"]) == (2.54, 53.21)
+    refused = [
+        invoice(customer["ContactID"], [{**line("25.06"), "TaxAmount": 1.28}]),
+        invoice(customer["ContactID"], [{**line("25.06", tax_type="NONE"), "TaxAmount": 0.01}]),
+        invoice(customer["ContactID"], [{**line("25.06"), "TaxAmount": 1.255}]),
+    ]
+    results = _put(client, session, "Invoices", refused, summarizeErrors="false").json()["Invoices"]
+    assert [r["StatusAttributeString"] for r in results] == ["ERROR", "ERROR", "ERROR"]
+    assert ["TaxAmount" in r["ValidationErrors"][0]["Message"] for r in results] == [True, True, True]
+
+
 def test_post_updates_an_invoice_by_number_and_get_filters_and_pages(xero: tuple[TestClient, Session]) -> None:
     client, session = xero
     customer = create_contact(client, session, "Pager")

@@ -4,6 +4,11 @@ Writes of several ops go in ONE `/batch` call whose `requestid` is derived from 
 keys, so a retried batch is answered from QBO's idempotency cache; a single op uses the entity
 endpoint with its own key. Per-item Faults become outcomes; a stale SyncToken (5010) on an update is
 re-read and retried once. See `wire` for the record <-> JSON mapping and the stamps.
+
+Invoices follow the company's tax model (`tax_model`, read once per connector, i.e. before every run). Every
+invoice QBO saves is compared with Service Opus: a tax or total that differs comes back as a refusal
+carrying both figures (the override was already sent, so there is nothing left to correct), and the engine
+parks it; it is never silent.
 """
 
 import hashlib
@@ -18,7 +23,18 @@ from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.query import quote, select_all, select_in
-from ledger_sync.connectors.qbo.wire import QBO_ENTITY, is_stamped, ledger_ref, to_account, to_qbo, to_tax_rates
+from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
+from ledger_sync.connectors.qbo.wire import (
+    QBO_ENTITY,
+    MixedUsTaxCodes,
+    invoice_totals,
+    is_stamped,
+    ledger_ref,
+    to_account,
+    to_qbo,
+    to_tax_rates,
+    us_tax_code,
+)
 from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
@@ -28,7 +44,7 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, PaymentRecord
 from ledger_sync.core.tokens import TokenProvider
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT})
@@ -75,9 +91,12 @@ class QboConnector(ClientConnector):
         *,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        tax_model: QboTaxModel | None = None,
     ) -> None:
+        """`tax_model` None: read it from the company when first needed."""
         self.realm_id = realm_id
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep)
+        self._tax_model = tax_model
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"
@@ -85,10 +104,17 @@ class QboConnector(ClientConnector):
     def list_accounts(self) -> list[LedgerAccount]:
         return [to_account(account) for account in select_all(self._client, "Account", ALL_ACTIVE_STATES)]
 
+    @property
+    def tax_model(self) -> QboTaxModel:
+        """The company's sales tax model (`CompanyInfo.Country`, `Preferences.TaxPrefs`), read once."""
+        if self._tax_model is None:
+            self._tax_model = read_tax_model(self._client)
+        return self._tax_model
+
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)
         rates = select_all(self._client, "TaxRate", ALL_ACTIVE_STATES)
-        return to_tax_rates(codes, rates)
+        return to_tax_rates(codes, rates, self.tax_model)
 
     def read(self, entity: str, ledger_id: str) -> dict[str, Any]:
         """The raw QBO JSON of one entity; `entity` is a QBO name ("Invoice") or an EntityType."""
@@ -106,13 +132,30 @@ class QboConnector(ClientConnector):
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
         if not ops:
             return []
-        if len(ops) == 1:
-            outcomes = [
-                self._write_one(entity_type, ops[0], ops[0].existing, single_request_id(ops[0].idempotency_key))
-            ]
+        refused = {index: outcome for index, op in enumerate(ops) if (outcome := self._unsendable(op)) is not None}
+        sendable = [op for index, op in enumerate(ops) if index not in refused]
+        if len(sendable) == 1:
+            op = sendable[0]
+            sent = [self._write_one(entity_type, op, op.existing, single_request_id(op.idempotency_key))]
         else:
-            outcomes = self._write_batch(entity_type, ops)
-        return [self._retry_stale(entity_type, outcome) for outcome in outcomes]
+            sent = self._write_batch(entity_type, sendable) if sendable else []
+        answers = iter(self._retry_stale(entity_type, outcome) for outcome in sent)
+        outcomes = [refused[index] if index in refused else next(answers) for index in range(len(ops))]
+        return self._adopt_own_duplicates(entity_type, outcomes)
+
+    def _unsendable(self, op: WriteOp) -> WriteOutcome | None:
+        """The refusal of a record this company's tax model cannot express, decided before any call."""
+        if not isinstance(op.record, InvoiceRecord) or not self.tax_model.is_us:
+            return None
+        try:
+            us_tax_code(op.record)
+        except MixedUsTaxCodes as problem:
+            return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, str(problem)))
+        return None
+
+    def _body(self, op: WriteOp, existing: LedgerRef | None) -> dict[str, Any]:
+        model = self.tax_model if isinstance(op.record, InvoiceRecord) else QboTaxModel.NON_US
+        return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         if not records:
@@ -144,7 +187,7 @@ class QboConnector(ClientConnector):
     ) -> WriteOutcome:
         name = QBO_ENTITY[entity_type]
         try:
-            body = self._client.post(name.lower(), to_qbo(op.record, existing), request_id=request_id)
+            body = self._client.post(name.lower(), self._body(op, existing), request_id=request_id)
         except LedgerError as error:
             return _element_failure(op, error)
         return _batch_outcome(op, name, body)
@@ -155,13 +198,37 @@ class QboConnector(ClientConnector):
             {
                 "bId": str(index),
                 "operation": "update" if op.existing else "create",
-                name: to_qbo(op.record, op.existing),
+                name: self._body(op, op.existing),
             }
             for index, op in enumerate(ops)
         ]
         response = self._client.post("batch", {"BatchItemRequest": items}, request_id=batch_request_id(ops))
         by_bid = {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
         return [_batch_outcome(op, name, by_bid.get(str(index))) for index, op in enumerate(ops)]
+
+    def _adopt_own_duplicates(self, entity_type: EntityType, outcomes: list[WriteOutcome]) -> list[WriteOutcome]:
+        """Invoice creates refused as a duplicate (DocNumber, 6140) whose clash is our own invoice, stamped with
+        the same external id, become updates of it. It happens after a write QBO saved but we refused (its tax
+        or total differed): the record was parked without its ledger id, and its next version must correct
+        that invoice rather than be parked as a duplicate of itself."""
+        clashing = {
+            index: outcome.op
+            for index, outcome in enumerate(outcomes)
+            if entity_type is EntityType.INVOICE
+            and outcome.op.existing is None
+            and outcome.error is not None
+            and outcome.error.kind is ErrorKind.DUPLICATE
+        }
+        if not clashing:
+            return outcomes
+        own = self.find_by_external_id(entity_type, [op.record for op in clashing.values()])
+        adopted = list(outcomes)
+        for index, op in clashing.items():
+            ref = own.get(op.record.source_id)
+            if ref is not None:
+                request_id = stale_retry_request_id(op.idempotency_key, f"adopt-{ref.id}-{ref.sync_token}")
+                adopted[index] = self._retry_stale(entity_type, self._write_one(entity_type, op, ref, request_id))
+        return adopted
 
     def _retry_stale(self, entity_type: EntityType, outcome: WriteOutcome) -> WriteOutcome:
         """A stale update (5010): re-read for the current SyncToken and send it once more; others pass through."""
@@ -186,9 +253,24 @@ def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:
 def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> WriteOutcome:
     """One op's outcome from its batch item (or an entity endpoint's answer, which has the same shape)."""
     if item is not None and isinstance(item.get(name), dict):
+        if isinstance(op.record, InvoiceRecord) and (difference := _totals_difference(op.record, item[name])):
+            return WriteOutcome(op=op, error=difference)
         return WriteOutcome(op=op, ref=ledger_ref(item[name]))
     if item is not None and isinstance(item.get("Fault"), dict):
         return WriteOutcome(op=op, error=fault_error(item["Fault"]))
     return WriteOutcome(
         op=op, error=LedgerError(ErrorKind.UNAVAILABLE, "QBO answered without a result for this op; outcome unknown")
+    )
+
+
+def _totals_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> LedgerError | None:
+    """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
+    total_tax, total = invoice_totals(saved)
+    if (total_tax, total) == (record.total_tax, record.total):
+        return None
+    return LedgerError(
+        ErrorKind.VALIDATION,
+        f"QuickBooks saved invoice {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
+        f"Service Opus has tax {record.total_tax} and total {record.total}",
+        code="totals-differ",
     )

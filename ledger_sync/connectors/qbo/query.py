@@ -1,9 +1,13 @@
 """QBO's query language: literal escaping, `IN (...)` lists in chunks, and paging through results.
 
-Escaping follows Intuit: backslash first, then `'` as `\\'`. Everything else (non-ASCII, curly quotes)
-goes through verbatim as UTF-8 in the POST body, so nothing is lost to URL encoding.
+Escaping follows Intuit: backslash first, then `'` as `\\'`. Accented letters go through verbatim as
+UTF-8 in the POST body, so nothing is lost to URL encoding. Non-ASCII punctuation does not: real QBO answers
+a curly quote (U+2019) or an en dash (U+2013) inside a literal with 4000 "Lexical error", failing the whole
+query (quickbooks-ruby#309, QuickBooks-V3-PHP-SDK#397). Such values are looked up alone, by a LIKE on their
+longest lexer-safe run, and matched exactly here, so one name never blocks its neighbours.
 """
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -45,12 +49,34 @@ def select_all(client: Queryable, entity: str, where: str | None = None) -> list
         start += PAGE_SIZE
 
 
+def lexer_safe(char: str) -> bool:
+    """ASCII, or a non-ASCII letter, digit or space; other non-ASCII characters (typographic quotes, dashes,
+    other punctuation) may be a QBO Lexical error, so they never go into a literal (stricter than the two
+    reported characters)."""
+    return char.isascii() or unicodedata.category(char)[0] in "LNZ"
+
+
+def _like_run(value: str) -> str:
+    """The longest part of `value` safe inside a LIKE pattern ('' when there is none)."""
+    runs = "".join(c if lexer_safe(c) and c != "%" else "\0" for c in value).split("\0")
+    return max(runs, key=len).strip()
+
+
 def select_in(
     client: Queryable, entity: str, field: str, values: Iterable[str], also: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every `entity` whose `field` is one of `values` (and matching `also`), one query per chunk."""
+    """Every `entity` whose `field` is one of `values` (and matching `also`), one query per chunk; a value the
+    lexer would refuse is queried alone by LIKE (or without the field when nothing of it is safe), and the
+    rows are matched against it here as QBO compares names: ignoring case."""
+    wanted = sorted(set(values))
+    safe = [value for value in wanted if all(lexer_safe(c) for c in value)]
+    condition = f" AND {also}" if also else ""
     results: list[dict[str, Any]] = []
-    for chunk in chunked(sorted(set(values))):
-        where = f"{field} IN {in_list(chunk)}" + (f" AND {also}" if also else "")
-        results.extend(select_all(client, entity, where))
+    for chunk in chunked(safe):
+        results.extend(select_all(client, entity, f"{field} IN {in_list(chunk)}{condition}"))
+    for value in sorted(set(wanted) - set(safe)):
+        run = _like_run(value)
+        where = f"{field} LIKE {quote(f'%{run}%')}{condition}" if run else also
+        rows = select_all(client, entity, where)
+        results.extend(row for row in rows if str(row.get(field, "")).casefold() == value.casefold())
     return results

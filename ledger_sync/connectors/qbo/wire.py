@@ -2,13 +2,16 @@
 
 Every record carries its external id ("stamp") in a field QBO keeps but does not interpret, so that
 `find_by_external_id` can tell our records from a same-named one somebody else created.
-Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`).
+Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Invoices are built for the company's
+tax model (`tax_model`): explicit tax lines per rate outside the US; `TAX`/`NON` lines, the invoice's one
+combined code and Service Opus's tax as the `TotalTax` override in the US.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.connectors.qbo.tax_model import US_NON_TAXABLE, US_TAXABLE, QboTaxModel
 from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
@@ -41,7 +44,13 @@ def ref(value: str) -> JsonObject:
     return {"value": value}
 
 
-def to_qbo(record: LedgerRecord, existing: LedgerRef | None = None) -> JsonObject:
+class MixedUsTaxCodes(ValueError):
+    """A US invoice names one tax code; these lines map to several. The message is the parking reason."""
+
+
+def to_qbo(
+    record: LedgerRecord, existing: LedgerRef | None = None, tax_model: QboTaxModel = QboTaxModel.NON_US
+) -> JsonObject:
     """The create body, or with `existing` a sparse update of the same fields (invoice lines are all sent)."""
     match record:
         case CustomerRecord():
@@ -49,7 +58,7 @@ def to_qbo(record: LedgerRecord, existing: LedgerRef | None = None) -> JsonObjec
         case ItemRecord():
             body = _item(record)
         case InvoiceRecord():
-            body = _invoice(record)
+            body = _us_invoice(record) if tax_model.is_us else _invoice(record)
         case PaymentRecord():
             body = _payment(record)
     if existing is None:
@@ -98,8 +107,8 @@ def _item(record: ItemRecord) -> JsonObject:
     }
 
 
-def _invoice(record: InvoiceRecord) -> JsonObject:
-    lines = [
+def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> list[JsonObject]:
+    return [
         {
             "LineNum": number,
             "Amount": line.amount,
@@ -109,11 +118,24 @@ def _invoice(record: InvoiceRecord) -> JsonObject:
                 "ItemRef": ref(line.item_ref),
                 "Qty": line.quantity,
                 "UnitPrice": line.unit_price,
-                "TaxCodeRef": ref(line.tax_code_ref),
+                "TaxCodeRef": ref(line_tax_code(line.tax_code_ref)),
             },
         }
         for number, line in enumerate(record.lines, start=1)
     ]
+
+
+def _invoice_header(record: InvoiceRecord) -> JsonObject:
+    return {
+        "DocNumber": record.number,
+        "TxnDate": record.issue_date.isoformat(),
+        "DueDate": record.due_date.isoformat(),
+        "CustomerRef": ref(record.customer_ref),
+        "CurrencyRef": ref(record.currency),
+    }
+
+
+def _invoice(record: InvoiceRecord) -> JsonObject:
     tax_lines = [
         {
             "Amount": tax.amount,
@@ -128,16 +150,45 @@ def _invoice(record: InvoiceRecord) -> JsonObject:
         for tax in record.tax_lines
     ]
     return {
-        "DocNumber": record.number,
-        "TxnDate": record.issue_date.isoformat(),
-        "DueDate": record.due_date.isoformat(),
-        "CustomerRef": ref(record.customer_ref),
-        "CurrencyRef": ref(record.currency),
+        **_invoice_header(record),
         "GlobalTaxCalculation": "TaxExcluded",
         "PrivateNote": record.external_id,
-        "Line": lines,
+        "Line": _sales_lines(record, lambda code: code),
         "TxnTaxDetail": {"TotalTax": record.total_tax, "TaxLine": tax_lines},
     }
+
+
+def us_tax_code(record: InvoiceRecord) -> str | None:
+    """The one combined code a US invoice names (None: every line is `NON`)."""
+    codes = sorted({line.tax_code_ref for line in record.lines} - {US_NON_TAXABLE})
+    if len(codes) > 1:
+        raise MixedUsTaxCodes(
+            f"A US QuickBooks invoice carries one sales tax code; the lines of invoice {record.number} map to "
+            f"{len(codes)} different codes"
+        )
+    return codes[0] if codes else None
+
+
+def _us_invoice(record: InvoiceRecord) -> JsonObject:
+    """`TAX`/`NON` lines and the invoice's combined code; Service Opus's tax always goes as the `TotalTax`
+    override: QBO's own figure (combined-rate rounding, or AST's address-based pick) may differ from it,
+    and the override is the only way to make it equal (no `GlobalTaxCalculation`: not for US companies)."""
+    code = us_tax_code(record)
+    tax_detail: JsonObject = {"TotalTax": record.total_tax}
+    if code is not None:
+        tax_detail = {"TxnTaxCodeRef": ref(code), **tax_detail}
+    return {
+        **_invoice_header(record),
+        "PrivateNote": record.external_id,
+        "Line": _sales_lines(record, lambda code: US_NON_TAXABLE if code == US_NON_TAXABLE else US_TAXABLE),
+        "TxnTaxDetail": tax_detail,
+    }
+
+
+def invoice_totals(invoice: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """(total tax, total) of a saved QBO invoice."""
+    total_tax = (invoice.get("TxnTaxDetail") or {}).get("TotalTax", 0)
+    return Decimal(str(total_tax)), Decimal(str(invoice.get("TotalAmt", 0)))
 
 
 def _payment(record: PaymentRecord) -> JsonObject:
@@ -180,28 +231,40 @@ def to_account(account: Mapping[str, Any]) -> LedgerAccount:
     )
 
 
-def to_tax_rates(codes: Sequence[Mapping[str, Any]], rates: Sequence[Mapping[str, Any]]) -> list[LedgerTaxRate]:
-    """One entry per TaxCode with exactly one sales TaxRate.
+US_NON_TAXABLE_RATE = LedgerTaxRate(
+    id=US_NON_TAXABLE, name="Non-taxable (NON)", rate_percent=Decimal(0), active=True, rate_ref=US_NON_TAXABLE
+)
+"""What an untaxed Service Opus rate maps to in a US company: the `NON` line code (it is not a TaxCode entity)."""
 
-    Codes combining several sales rates are left out on purpose: a single rate_ref cannot describe
-    their tax lines, so mapping to them must fail visibly rather than post wrong tax.
+
+def to_tax_rates(
+    codes: Sequence[Mapping[str, Any]], rates: Sequence[Mapping[str, Any]], tax_model: QboTaxModel = QboTaxModel.NON_US
+) -> list[LedgerTaxRate]:
+    """What a Service Opus rate can map to.
+
+    Non-US: one entry per TaxCode with exactly one sales TaxRate. Codes combining several sales rates are
+    left out on purpose: a single rate_ref cannot describe their tax lines, so mapping to them must fail
+    visibly rather than post wrong tax.
+    US: every TaxCode, at its combined rate (the sum of its sales rates; US tax lines come from the code,
+    not from us), plus `NON`.
     """
     rates_by_id = {str(rate["Id"]): rate for rate in rates}
-    result = []
+    result = [US_NON_TAXABLE_RATE] if tax_model.is_us else []
     for code in codes:
         details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
-        if len(details) != 1:
+        if not details or (len(details) != 1 and not tax_model.is_us):
             continue
-        rate = rates_by_id.get(str(details[0]["TaxRateRef"]["value"]))
-        if rate is None or rate.get("RateValue") is None:
+        found = [rates_by_id.get(str(detail["TaxRateRef"]["value"])) for detail in details]
+        components = [rate for rate in found if rate is not None and rate.get("RateValue") is not None]
+        if len(components) != len(details):
             continue
         result.append(
             LedgerTaxRate(
                 id=str(code["Id"]),
                 name=str(code.get("Name", "")),
-                rate_percent=Decimal(str(rate["RateValue"])),
-                active=bool(code.get("Active", True)) and bool(rate.get("Active", True)),
-                rate_ref=str(rate["Id"]),
+                rate_percent=sum((Decimal(str(rate["RateValue"])) for rate in components), Decimal(0)),
+                active=bool(code.get("Active", True)) and all(bool(rate.get("Active", True)) for rate in components),
+                rate_ref=str(code["Id"]) if tax_model.is_us else str(components[0]["Id"]),
             )
         )
     return result

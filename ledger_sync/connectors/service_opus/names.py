@@ -241,4 +241,18 @@ TRADES: tuple[Trade, ...] = (
 )
 
 TAX_RATES: tuple[tuple[str, str], ...] = (("GST", "5"), ("HST", "13"), ("PST", "7"), ("Exempt", "0"))
-"""Name and percentage of every company's tax rates."""
+"""Name and percentage of every Canadian company's tax rates."""
+US_TAX_RATES: tuple[tuple[str, str], ...] = (
+    ("Austin TX", "8.25"),
+    ("Seattle WA", "10.35"),
+    ("Denver CO", "8.81"),
+    ("Exempt", "0"),
+)
+"""Name and combined (state + county + city) percentage of every US company's sales tax rates."""
+US_JURISDICTIONS: dict[TaxScheme, str] = {
+    TaxScheme.HST: "Austin TX",
+    TaxScheme.GST: "Denver CO",
+    TaxScheme.GST_PST: "Seattle WA",
+}
+"""A US company's seeded customers reuse the generated cities; each region stands for one US jurisdiction,
+whose combined rate taxes all of the customer's taxable lines (US invoices carry one sales tax code)."""

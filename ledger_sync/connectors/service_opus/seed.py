@@ -28,6 +28,8 @@ from ledger_sync.core.money import cents, line_amounts
 
 CHUNK_INVOICES = 5_000
 """Invoices (with their lines and payments) written per transaction."""
+CURRENCIES = {"CA": "CAD", "US": "USD"}
+"""The home currency of a seeded company, by country."""
 
 TABLES: tuple[Table, ...] = tuple(
     SourceBase.metadata.tables[name]
@@ -117,6 +119,7 @@ class _Company:
     products: dict[ProductKind, tuple[_Product, ...]]
     rates: dict[str, tuple[int, Decimal]]
     """Tax rate name -> (id, percent)."""
+    country: str
 
 
 @dataclass(frozen=True)
@@ -138,18 +141,28 @@ class _Counts:
 
 
 def seed(
-    engine: Engine, *, invoices: int = 200, companies: int = 1, seed: int = 7, start: datetime = datetime(2026, 1, 1)
+    engine: Engine,
+    *,
+    invoices: int = 200,
+    companies: int = 1,
+    seed: int = 7,
+    start: datetime = datetime(2026, 1, 1),
+    country: str = "CA",
 ) -> SeedSummary:
-    """Create the schema if missing and append `companies` new companies sharing `invoices` invoices."""
+    """Create the schema if missing and append `companies` new companies sharing `invoices` invoices.
+
+    `country` CA: GST/HST/PST rates in CAD. US: combined sales tax rates in USD, one taxed rate per customer."""
     if invoices < 0 or companies < 1:
         raise ValueError(f"need invoices >= 0 and companies >= 1, got {invoices} and {companies}")
+    if country not in CURRENCIES:
+        raise ValueError(f"country must be one of {sorted(CURRENCIES)}, got {country!r}")
     SourceBase.metadata.create_all(engine)
     with engine.connect() as conn:
         ids: dict[str, Iterator[int]] = {table.name: itertools.count(_max_id(conn, table) + 1) for table in TABLES}
     rows: dict[str, list[dict[str, object]]] = {table.name: [] for table in TABLES}
     rngs = [random.Random(f"service-opus/{seed}/{k}") for k in range(companies)]
     seeded = [
-        _reference_data(rng, k, invoices // companies + (k < invoices % companies), ids, rows)
+        _reference_data(rng, k, invoices // companies + (k < invoices % companies), ids, rows, country)
         for k, rng in enumerate(rngs)
     ]
     counts = _Counts()
@@ -217,6 +230,7 @@ def _reference_data(
     invoice_count: int,
     ids: dict[str, Iterator[int]],
     rows: dict[str, list[dict[str, object]]],
+    country: str,
 ) -> _Company:
     """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
     trade = names.TRADES[k % len(names.TRADES)]
@@ -226,10 +240,10 @@ def _reference_data(
     if (branch := k // (len(names.TRADES) * len(pool))) > 0:
         company_name = f"{company_name} ({home.name}, branch {branch + 1})"
     company_id = next(ids["companies"])
-    rows["companies"].append({"id": company_id, "name": company_name, "currency": "CAD"})
+    rows["companies"].append({"id": company_id, "name": company_name, "currency": CURRENCIES[country]})
 
     rates: dict[str, tuple[int, Decimal]] = {}
-    for rate_name, percent in names.TAX_RATES:
+    for rate_name, percent in names.US_TAX_RATES if country == "US" else names.TAX_RATES:
         rate_id = next(ids["tax_rates"])
         rates[rate_name] = (rate_id, Decimal(percent))
         rows["tax_rates"].append(
@@ -277,6 +291,7 @@ def _reference_data(
         customers=tuple(customers),
         products={kind: tuple(group) for kind, group in products.items()},
         rates=rates,
+        country=country,
     )
 
 
@@ -360,7 +375,7 @@ def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterato
             "customer_id": customer.id,
             "issue_date": issued_at.date(),
             "due_date": issued_at.date() + timedelta(days=customer.terms_days),
-            "currency": "CAD",
+            "currency": CURRENCIES[company.country],
             "status": status,
             "locked_at": locked_at,
         }
@@ -392,7 +407,7 @@ def _lines(rng: random.Random, company: _Company, customer: _Customer) -> tuple[
         product = rng.choice(company.products[kind])
         quantity = _quantity(rng, kind)
         unit_price = _unit_price(rng, product.price)
-        rate_id, percent = company.rates[_rate_name(rng, customer.scheme, kind)]
+        rate_id, percent = company.rates[_rate_name(rng, customer.scheme, kind, company.country)]
         total += line_amounts(quantity, unit_price, percent, inclusive).gross
         lines.append(
             {
@@ -427,10 +442,13 @@ def _unit_price(rng: random.Random, price: Decimal) -> Decimal:
     return cents(price * rng.randint(80, 130) / 100)
 
 
-def _rate_name(rng: random.Random, scheme: TaxScheme | None, kind: ProductKind) -> str:
-    """The line's tax rate: the province's, PST on goods and GST on services where both apply."""
+def _rate_name(rng: random.Random, scheme: TaxScheme | None, kind: ProductKind, country: str) -> str:
+    """The line's tax rate: the province's, PST on goods and GST on services where both apply; in the US
+    the customer's jurisdiction's combined rate."""
     if scheme is None or rng.random() < 0.04:
         return "Exempt"
+    if country == "US":
+        return names.US_JURISDICTIONS[scheme]
     if scheme is TaxScheme.HST:
         return "HST"
     if scheme is TaxScheme.GST_PST and kind is ProductKind.PART:

@@ -210,23 +210,35 @@ class XeroConnector(ClientConnector):
 
     def _correct_totals(self, outcomes: dict[int, WriteOutcome], totals: dict[int, Any]) -> None:
         """Invoices whose Xero total still differs from the record's (Xero rounded otherwise than
-        predicted) get one corrective update carrying the remaining difference; a failure is logged,
-        the invoice itself is in the ledger either way."""
-        fixes: list[tuple[WriteOp, Decimal]] = []
+        predicted) get one corrective update carrying the remaining difference. One that still differs
+        (or whose correction failed) becomes a refusal naming both totals, so it is parked, never silent."""
+        fixes: dict[int, tuple[WriteOp, Decimal]] = {}
         for index, total in totals.items():
             outcome = outcomes[index]
             record = outcome.op.record
             if isinstance(record, InvoiceRecord) and isinstance(total, Decimal) and total != record.total:
-                fixes.append((WriteOp(record, outcome.op.idempotency_key, outcome.ref), record.total - total))
+                fixes[index] = (WriteOp(record, outcome.op.idempotency_key, outcome.ref), record.total - total)
         if not fixes:
             return
-        ops = [op for op, _ in fixes]
-        elements = [self._invoice(op.record, op.existing, extra) for op, extra in fixes]  # type: ignore[arg-type]
-        for outcome, result in self._send(EntityType.INVOICE, ops, elements, idempotency_key(ops, "rounding")):
-            number = outcome.op.record.number  # type: ignore[union-attr]
+        ops = [op for op, _ in fixes.values()]
+        elements = [self._invoice(op.record, op.existing, extra) for op, extra in fixes.values()]  # type: ignore[arg-type]
+        sent = self._send(EntityType.INVOICE, ops, elements, idempotency_key(ops, "rounding"))
+        for index, (outcome, result) in zip(fixes, sent, strict=True):
+            record = outcome.op.record
+            assert isinstance(record, InvoiceRecord)
             total = result.get("Total") if result else None
-            if outcome.error is not None or total != outcome.op.record.total:  # type: ignore[union-attr]
-                logger.error("Invoice %s: Xero's total %s still differs from Service Opus's", number, total)
+            if outcome.error is None and total == record.total:
+                continue
+            logger.error("Invoice %s: Xero's total %s still differs from Service Opus's", record.number, total)
+            outcomes[index] = WriteOutcome(
+                op=outcomes[index].op,
+                error=LedgerError(
+                    ErrorKind.VALIDATION,
+                    f"Xero holds invoice {record.number} with total {total if total is not None else totals[index]}; "
+                    f"Service Opus has total {record.total}",
+                    code="totals-differ",
+                ),
+            )
 
     def _rounding_code(self) -> str:
         account = next(

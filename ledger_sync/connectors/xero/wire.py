@@ -123,6 +123,7 @@ def _line(line: XeroLine, account_code: str | None) -> JsonObject:
         "UnitAmount": line.unit_amount,
         "ItemCode": line.source.item_ref,
         "TaxType": line.source.tax_code_ref,
+        "TaxAmount": line.tax,
         "LineAmount": line.line_amount,
     }
     if account_code:

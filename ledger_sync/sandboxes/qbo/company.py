@@ -15,7 +15,7 @@ from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("Payment", "CompanyInfo")
+ENTITIES += ("Payment", "CompanyInfo", "Preferences")
 WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment"})
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
@@ -31,10 +31,14 @@ def _named(ref: dict[str, Any], target: dict[str, Any], name_key: str) -> dict[s
 
 
 class Company:
-    def __init__(self, store: Store, realm_id: str, clock: ScaledClock) -> None:
+    def __init__(
+        self, store: Store, realm_id: str, clock: ScaledClock, *, keeps_total_tax_override: bool = True
+    ) -> None:
         self._store = store
         self.realm_id = realm_id
         self._clock = clock
+        self.keeps_total_tax_override = keeps_total_tax_override
+        """US: whether a supplied TotalTax replaces QBO's own tax (see `QboSandboxConfig`)."""
 
     # Books
 
@@ -58,13 +62,14 @@ class Company:
     def exists(self) -> bool:
         return self._store.has_realm(self.realm_id)
 
-    def create(self) -> None:
-        """A new Canadian company with its chart of accounts and sales taxes (on first consent)."""
+    def create(self, country: str = "CA", automated_sales_tax: bool = False) -> None:
+        """A new company of `country` (CA or US; US may be on Automated Sales Tax) with its chart of accounts,
+        sales taxes and preferences (on first consent)."""
         with self._store.transaction():
             if self.exists():
                 return
             self._store.add_realm(self.realm_id, self._clock.seconds())
-            for entity, bodies in chart.company_entities(self.realm_id).items():
+            for entity, bodies in chart.company_entities(self.realm_id, country, automated_sales_tax).items():
                 for body in bodies:
                     self._save(entity, body, None)
 
@@ -140,7 +145,7 @@ class Company:
             if entity == "Customer":
                 candidate["FullyQualifiedName"] = candidate["DisplayName"]
                 candidate.setdefault("Balance", 0)
-                candidate.setdefault("CurrencyRef", chart.CAD)
+                candidate.setdefault("CurrencyRef", self._home_currency())
             return candidate
         if entity == "Item":
             rules.check_item(self, candidate)
@@ -154,7 +159,7 @@ class Company:
         if entity == "Account":
             rules.check_account(self, candidate)
             candidate["FullyQualifiedName"] = candidate["Name"]
-            candidate.setdefault("CurrencyRef", chart.CAD)
+            candidate.setdefault("CurrencyRef", self._home_currency())
             return candidate
         if entity == "Invoice":
             return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
@@ -164,7 +169,7 @@ class Company:
             settled["CustomerRef"], self.read("Customer", ref_id(settled["CustomerRef"]) or ""), "DisplayName"
         )
         settled.setdefault("TxnDate", self._today())
-        settled.setdefault("CurrencyRef", chart.CAD)
+        settled.setdefault("CurrencyRef", self._home_currency())
         return settled
 
     def _prepare_invoice(
@@ -174,9 +179,8 @@ class Company:
         if candidate.get("DocNumber") is None:
             largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)
-        supplied_tax = (request.get("TxnTaxDetail") or {}).get("TaxLine")
         applied = payments.applied_amount(self, candidate.get("Id", ""))
-        priced = invoicing.price(self, candidate, supplied_tax, applied)
+        priced = invoicing.price(self, candidate, request, applied, self.keeps_total_tax_override)
         customer = self.read("Customer", ref_id(priced["CustomerRef"]) or "")
         priced["CustomerRef"] = _named(priced["CustomerRef"], customer, "DisplayName")
         for line in priced["Line"]:
@@ -185,7 +189,7 @@ class Company:
                 line[invoicing.SALES]["ItemRef"] = _named(line[invoicing.SALES]["ItemRef"], item, "Name")
         priced.setdefault("TxnDate", self._today())
         priced.setdefault("DueDate", priced["TxnDate"])
-        priced.setdefault("CurrencyRef", chart.CAD)
+        priced.setdefault("CurrencyRef", self._home_currency())
         priced["LinkedTxn"] = [
             {"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, candidate.get("Id", ""))
         ]
@@ -200,6 +204,10 @@ class Company:
         balance = to_decimal(invoice["TotalAmt"]) - applied
         if balance != to_decimal(invoice.get("Balance", 0)) or linked != invoice.get("LinkedTxn", []):
             self._save("Invoice", {**invoice, "Balance": balance, "LinkedTxn": linked}, invoice)
+
+    def _home_currency(self) -> dict[str, str]:
+        countries = [str(info.get("Country")) for info in self.all("CompanyInfo")]
+        return chart.HOME_CURRENCY.get(countries[0] if countries else "CA", chart.CAD)
 
     def _today(self) -> str:
         return self._clock.now().astimezone(QBO_ZONE).date().isoformat()

@@ -1,6 +1,7 @@
 """Settings of the QBO sandbox, read from QBO_SANDBOX_* environment variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,15 @@ class QboSandboxConfig(BaseSettings):
     """Demo mode: the authorize endpoint redirects at once instead of showing the consent page."""
     realm_id: str = "9341455130166501"
     """The company created on first consent."""
+    country: Literal["CA", "US"] = "CA"
+    """The country of a company at its creation: CA (GST/HST/PST codes per line) or US (TAX/NON lines and one
+    combined sales tax code per invoice)."""
+    automated_sales_tax: bool = False
+    """US only: the company is on Automated Sales Tax (`Preferences.TaxPrefs.PartnerTaxEnabled`)."""
+    keeps_total_tax_override: bool = True
+    """US only: a supplied `TxnTaxDetail.TotalTax` (with `TxnTaxCodeRef`) replaces QBO's own tax. Whether real
+    QBO keeps it is reported both ways (python-quickbooks#301 vs QuickBooks-V3-PHP-SDK#422); False drops it,
+    so clients can be tested for comparing what QBO saved with what they meant."""
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 8726400
     """100 days, rolling: every refresh starts the period again."""

@@ -20,7 +20,7 @@ class Sandbox:
     throttle: Throttle
 
     def company(self, realm_id: str) -> Company:
-        return Company(self.store, realm_id, self.clock)
+        return Company(self.store, realm_id, self.clock, keeps_total_tax_override=self.config.keeps_total_tax_override)
 
     def time(self) -> str:
         """The `time` every QBO response carries."""

@@ -158,6 +158,18 @@ def business(detail: str) -> QboFault:
     )
 
 
+def us_line_tax_code() -> QboFault:
+    """A US company's sales line with a TaxCodeRef other than TAX or NON (Stack Overflow q/30780062)."""
+    return QboFault(
+        FaultError(
+            "A business validation error has occurred while processing your request",
+            "Business Validation Error: Valid line TaxCodes for US should be TAX or NON",
+            "6100",
+            "Line.SalesItemLineDetail.TaxCodeRef",
+        )
+    )
+
+
 def unsupported_operation(detail: str) -> QboFault:
     return QboFault(FaultError("Unsupported Operation", f"Operation {detail} is not supported.", "500"))
 

@@ -1,15 +1,18 @@
-"""Invoice totals as a non-US QBO company computes them: sales lines, per-rate tax lines, total and balance.
+"""Invoice totals as a QBO company computes them: sales lines, tax lines, total and balance.
 
-Tax is computed per tax rate over the summed net amounts of the lines carrying it, rounded half-up to the
-cent (QBO's way, which can differ by a cent from per-line tax). When the request supplies its own
+Non-US: tax is computed per tax rate over the summed net amounts of the lines carrying it, rounded half-up
+to the cent (QBO's way, which can differ by a cent from per-line tax). When the request supplies its own
 `TxnTaxDetail.TaxLine` amounts they are kept, as QBO lets non-US companies override tax.
+US: see `us_sales_tax` (one combined code per invoice, `TAX`/`NON` lines, Automated Sales Tax).
 """
 
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.sandboxes.qbo import us_sales_tax
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
 from ledger_sync.sandboxes.qbo.money import HUNDRED, cents, to_decimal
+from ledger_sync.sandboxes.qbo.tax_lines import tax_line
 
 SALES = "SalesItemLineDetail"
 TAX_CALCULATIONS = ("TaxExcluded", "TaxInclusive", "NotApplicable")
@@ -52,19 +55,6 @@ def _taxable_by_rate(books: Books, lines: list[dict[str, Any]]) -> dict[str, Dec
     return dict(sorted(taxable.items(), key=lambda item: int(item[0])))
 
 
-def _tax_line(rate_id: str, percent: Decimal, net: Decimal, amount: Decimal) -> dict[str, Any]:
-    return {
-        "Amount": amount,
-        "DetailType": "TaxLineDetail",
-        "TaxLineDetail": {
-            "TaxRateRef": {"value": rate_id},
-            "PercentBased": True,
-            "TaxPercent": percent,
-            "NetAmountTaxable": net,
-        },
-    }
-
-
 def _tax_lines(
     books: Books, lines: list[dict[str, Any]], calculation: str, supplied: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
@@ -78,35 +68,42 @@ def _tax_lines(
             rate_id = str(ref_id(detail.get("TaxRateRef")))
             percent = to_decimal(detail.get("TaxPercent", _rate_percent(books, rate_id)))
             net = cents(detail.get("NetAmountTaxable", taxable.get(rate_id, Decimal(0))))
-            overridden.append(_tax_line(rate_id, percent, net, cents(line["Amount"])))
+            overridden.append(tax_line(rate_id, percent, net, cents(line["Amount"])))
         return overridden
     computed = []
     for rate_id, net in taxable.items():
         percent = _rate_percent(books, rate_id)
         if calculation == "TaxInclusive":
             tax = cents(net * percent / (HUNDRED + percent))
-            computed.append(_tax_line(rate_id, percent, net - tax, tax))
+            computed.append(tax_line(rate_id, percent, net - tax, tax))
         else:
-            computed.append(_tax_line(rate_id, percent, net, cents(net * percent / HUNDRED)))
+            computed.append(tax_line(rate_id, percent, net, cents(net * percent / HUNDRED)))
     return computed
 
 
 def price(
-    books: Books, invoice: dict[str, Any], supplied_tax_lines: list[dict[str, Any]] | None, applied: Decimal
+    books: Books, invoice: dict[str, Any], request: dict[str, Any], applied: Decimal, keep_override: bool = True
 ) -> dict[str, Any]:
-    """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance."""
-    calculation = invoice.get("GlobalTaxCalculation") or "TaxExcluded"
+    """The invoice with its derived fields: numbered lines + sub-total line, TxnTaxDetail, TotalAmt, Balance.
+    `keep_override`: a US company keeps a supplied TotalTax."""
     lines = _sales_lines(invoice["Line"])
     subtotal = sum((line["Amount"] for line in lines if line.get("DetailType") == SALES), Decimal(0))
+    sub_total_line: dict[str, Any] = {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    if us_sales_tax.is_us(books):
+        tax_detail = us_sales_tax.tax_detail(books, lines, request, keep_override)
+        total = subtotal + tax_detail["TotalTax"]
+        priced = {**invoice, "Line": [*lines, sub_total_line], "TxnTaxDetail": tax_detail}
+        return {**priced, "TotalAmt": total, "Balance": total - applied}
+    calculation = invoice.get("GlobalTaxCalculation") or "TaxExcluded"
+    supplied_tax_lines = (request.get("TxnTaxDetail") or {}).get("TaxLine")
     tax_lines = _tax_lines(books, lines, calculation, supplied_tax_lines)
     total_tax = sum((line["Amount"] for line in tax_lines), Decimal(0))
     total = subtotal if calculation == "TaxInclusive" else subtotal + total_tax
-    tax_detail: dict[str, Any] = {"TotalTax": total_tax, "TaxLine": tax_lines}
     return {
         **invoice,
-        "Line": [*lines, {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}],
+        "Line": [*lines, sub_total_line],
         "GlobalTaxCalculation": calculation,
-        "TxnTaxDetail": tax_detail,
+        "TxnTaxDetail": {"TotalTax": total_tax, "TaxLine": tax_lines},
         "TotalAmt": total,
         "Balance": total - applied,
     }

@@ -61,7 +61,7 @@ def oauth_router(sandbox: Sandbox) -> APIRouter:
 
     def consent(params: dict[str, str]) -> RedirectResponse:
         company = sandbox.company(config.realm_id)
-        company.create()
+        company.create(config.country, config.automated_sales_tax)
         code = sandbox.tokens.issue_code(config.realm_id, params["redirect_uri"])
         query = urlencode({"code": code, "state": params["state"], "realmId": config.realm_id})
         separator = "&" if "?" in params["redirect_uri"] else "?"

@@ -2,9 +2,11 @@
 
 `SELECT * | COUNT(*) | f, ... FROM Entity [WHERE c AND c ...] [ORDERBY f [ASC|DESC]] [STARTPOSITION n]
 [MAXRESULTS m]`; conditions `=`, `<`, `>`, `<=`, `>=`, `IN (...)`, `LIKE '%x%'`. String literals take `\\'`
-and `\\\\` escapes and any Unicode (modern QBO accepts curly quotes and dashes inside literals); OR and JOIN
-are parse errors (4000), as in QBO. Name-list entities return active records only unless the query
-filters on `Active` itself, like the real API.
+and `\\\\` escapes and accented letters, but real QBO's lexer refuses a curly quote (U+2019) or an en dash
+(U+2013) even inside a literal with 4000 "Lexical error" (quickbooks-ruby#309, QuickBooks-V3-PHP-SDK#397);
+the sandbox refuses the whole typographic quote and dash family (stricter than the two reported characters,
+which is the safe side). OR and JOIN are parse errors (4000), as in QBO. Name-list entities return active
+records only unless the query filters on `Active` itself, like the real API.
 """
 
 import re
@@ -20,6 +22,8 @@ DEFAULT_PAGE = 100
 KEYWORDS = {"select", "from", "where", "and", "or", "in", "like", "orderby", "order", "by", "asc", "desc"}
 KEYWORDS |= {"startposition", "maxresults", "count", "join", "true", "false", "not"}
 OPERATORS = ("<=", ">=", "!=", "=", "<", ">")
+LEXER_REFUSED = frozenset("\u2018\u2019\u201c\u201d\u2013\u2014")
+"""Typographic quotes and dashes: a Lexical error wherever they appear, literals included."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def _string(text: str, i: int) -> tuple[str, int]:
             i += 2
         elif char == "'":
             return "".join(chars), i + 1
+        elif char in LEXER_REFUSED:
+            raise _lexical_error(i + 1, char)
         else:
             chars.append(char)
             i += 1
