@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -179,17 +180,34 @@ def status(
     company: Company = 1,
     ledger: Ledger = "qbo",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    list_state: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            click_type=click.Choice(["pending", "parked", "waiting", "skipped"]),
+            help="List the records in this state, with why.",
+        ),
+    ] = None,
 ) -> None:
-    """Per entity type: records in Service Opus, synced, parked and pending; and the last run's outcome."""
+    """Per entity type: records in Service Opus, synced, parked, waiting, skipped and pending; the last run."""
     from ledger_sync.state.store import StateStore
-    from ledger_sync.status import company_status
+    from ledger_sync.status import RecordState, company_status, listed
 
     settings = Settings()
     store = StateStore.open(settings)
     try:
-        report = company_status(settings, store, company, ledger)
+        if list_state is not None:
+            rows = listed(settings, store, company, ledger, RecordState(list_state))
+        else:
+            report = company_status(settings, store, company, ledger)
     finally:
         store.close()
+    if list_state is not None:
+        if as_json:
+            typer.echo(json.dumps([{"entity": e, "id": i, "why": why} for e, i, why in rows], indent=2))
+        for entity, source_id, why in [] if as_json else rows:
+            typer.echo(f"{entity} {source_id}: {why}")
+        return
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

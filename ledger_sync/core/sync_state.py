@@ -14,6 +14,8 @@ class ParkingCause(StrEnum):
     """The ledger refused it (validation or duplicate): resent unchanged only after the retry window."""
     DEPENDENCY = "dependency"
     """Something it needs (its customer, an item, its invoice) is parked itself."""
+    WAITING = "waiting"
+    """It waits for something to happen in Service Opus (its invoice being locked); nothing to fix."""
 
 
 @dataclass(frozen=True)

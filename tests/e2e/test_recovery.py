@@ -127,20 +127,21 @@ def test_a_run_that_dies_on_a_revoked_token_is_recorded(stack: Stack, monkeypatc
 
 
 def test_a_lock_that_commits_late_with_an_earlier_timestamp_is_not_skipped(stack: Stack) -> None:
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus
 
     sync_company(company_id=1, ledger="qbo")
     connection = stack.store.connection(1, "qbo")
     assert connection is not None
-    mark = stack.store.checkpoint(connection.id, EntityType.INVOICE)
-    assert mark is not None
+    assert stack.store.checkpoint(connection.id, EntityType.INVOICE) is not None
     engine = make_engine(stack.settings.resolved_source_url)
     with Session(engine) as session, session.begin():
+        last_lock = session.scalar(select(func.max(Invoice.locked_at)))
+        assert last_lock is not None
         draft = session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.DRAFT).limit(1)).one()
         draft.status = InvoiceStatus.LOCKED  # its transaction started before the last sync, committed after it
-        draft.locked_at = (mark[0] - timedelta(minutes=5)).replace(tzinfo=None)
+        draft.locked_at = last_lock - timedelta(hours=3)
         number = draft.number
     engine.dispose()
     writes_before = stack.last_request_id()

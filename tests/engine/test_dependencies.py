@@ -25,7 +25,16 @@ def _invoice(invoice_id: int = 100) -> SourceInvoice:
     line = SourceLine(PRODUCT.id, 1, "Filter", Decimal("2"), Decimal("25.00"), 1, False)
     issued = date(2026, 3, 1)
     return SourceInvoice(
-        invoice_id, f"INV-{invoice_id}", CUSTOMER.id, issued, issued + timedelta(days=30), "AUD", "locked", T0, (line,)
+        invoice_id,
+        f"INV-{invoice_id}",
+        CUSTOMER.id,
+        issued,
+        issued + timedelta(days=30),
+        "AUD",
+        "locked",
+        T0,
+        (line,),
+        invoice_id,
     )
 
 
@@ -83,13 +92,13 @@ def test_an_invoice_behind_a_parked_item_is_parked_waiting_for_it() -> None:
 def test_an_invoice_behind_a_customer_not_synced_yet_waits_pending() -> None:
     state = MemoryState()
     _synced(state, EntityType.ITEM, PRODUCT.id, "I5")
-    assert _invoices(state, _invoice_page()) == [Wait(100, (T0, 100))]
+    assert _invoices(state, _invoice_page()) == [Wait(100, 100)]
 
 
 def test_an_invoice_behind_an_item_not_synced_yet_waits_pending() -> None:
     state = MemoryState()
     _synced(state, EntityType.CUSTOMER, CUSTOMER.id, "C7")
-    assert _invoices(state, _invoice_page()) == [Wait(100, (T0, 100))]
+    assert _invoices(state, _invoice_page()) == [Wait(100, 100)]
 
 
 def test_an_invoice_whose_dependencies_are_synced_is_pushed_with_their_ledger_ids() -> None:
@@ -97,14 +106,14 @@ def test_an_invoice_whose_dependencies_are_synced_is_pushed_with_their_ledger_id
     _synced(state, EntityType.CUSTOMER, CUSTOMER.id, "C7")
     _synced(state, EntityType.ITEM, PRODUCT.id, "I5")
     [candidate] = _invoices(state, _invoice_page())
-    assert isinstance(candidate, Push) and candidate.cursor == (T0, 100)
+    assert isinstance(candidate, Push) and candidate.cursor == 100
     assert isinstance(candidate.record, InvoiceRecord)
     assert candidate.record.customer_ref == "C7"
     assert [line.item_ref for line in candidate.record.lines] == ["I5"]
 
 
 def _payment_page() -> PaymentPage:
-    payment = SourcePayment(900, 100, Decimal("55.00"), "card", "collected", T0)
+    payment = SourcePayment(900, 100, Decimal("55.00"), "card", "collected", T0, 900)
     return PaymentPage(
         fresh=[payment], retries=[], invoices={100: _invoice()}, paid_before={}, next_after=None, parked={}
     )
@@ -123,7 +132,7 @@ def test_a_payment_behind_an_invoice_not_synced_yet_waits_and_holds_the_checkpoi
     state, ledger = MemoryState(), ScriptedLedger()
     _synced(state, EntityType.CUSTOMER, CUSTOMER.id, "C7")
     candidates = payment_candidates(state, _payment_page(), mapping=MAPPING)
-    assert candidates == [Wait(900, (T0, 900))]
+    assert candidates == [Wait(900, 900)]
     engine_for(state, ledger).push(EntityType.PAYMENT, candidates)
     assert ledger.calls == [] and state.parkings[EntityType.PAYMENT] == {}
     assert EntityType.PAYMENT not in state.checkpoints
