@@ -149,3 +149,35 @@ def test_a_lock_that_commits_late_with_an_earlier_timestamp_is_not_skipped(stack
     assert number in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
     assert len(stack.writes_since(writes_before)) >= 1
     _no_duplicates(stack)
+
+
+def test_a_payment_collected_offline_arriving_hours_late_is_synced_by_the_next_run(stack: Stack) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+    from ledger_sync.events.outbox import collect_payment
+
+    sync_company(company_id=1, ledger="qbo")
+    connection = stack.store.connection(1, "qbo")
+    assert connection is not None
+    engine = make_engine(stack.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        last_collection = session.scalar(select(func.max(Payment.collected_at)))
+        assert last_collection is not None
+        paid = select(Payment.invoice_id)
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.status == InvoiceStatus.LOCKED, Invoice.id.not_in(paid)).limit(1)
+        ).one()
+        assert stack.store.mapped(connection.id, EntityType.INVOICE, [invoice.id]), "its invoice is synced"
+        payment = Payment(company_id=1, invoice_id=invoice.id, amount=Decimal("1.00"), method=PaymentMethod.CASH)
+        session.add(payment)
+        # collected on a phone without signal 3 hours before the last payment the sync has seen
+        collect_payment(session, payment, at=last_collection - timedelta(hours=3))
+    engine.dispose()
+    writes_before = stack.last_request_id()
+    sync_company(company_id=1, ledger="qbo")
+    assert payment.id in stack.store.mapped(connection.id, EntityType.PAYMENT, [payment.id])
+    assert len(stack.writes_since(writes_before)) >= 1
+    _no_duplicates(stack)
