@@ -79,10 +79,12 @@ def moment_value(field: str, raw: object) -> datetime | None:
 
 
 def choice_value(field: str, raw: object, enum: type[E]) -> E:
+    allowed = ", ".join(member.value for member in enum)
+    if not isinstance(raw, str):
+        raise BadValue(field, raw, f"is not one of {allowed}")
     try:
         return enum(raw)
     except ValueError:
-        allowed = ", ".join(member.value for member in enum)
         raise BadValue(field, raw, f"is not one of {allowed}") from None
 
 

@@ -35,10 +35,10 @@ from sqlalchemy import (
     Numeric,
     String,
     event,
-    inspect,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -213,7 +213,7 @@ def _number_new(mapper: Mapper[Any], connection: Connection, target: Invoice | P
 @event.listens_for(Invoice, "before_update")
 @event.listens_for(Payment, "before_update")
 def _number_status_change(mapper: Mapper[Any], connection: Connection, target: Invoice | Payment) -> None:
-    if inspect(target).attrs.status.history.has_changes():
+    if get_history(target, "status").has_changes():
         target.change_no = next_change_no(connection, target.company_id)
 
 
