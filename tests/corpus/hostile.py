@@ -115,12 +115,11 @@ class _Corpus:
         )
         self.session.expire_all()
 
-    def bad_invoice(self, label: str, table: str, column: str, value: object, reason: str) -> Invoice:
+    def bad_invoice(self, label: str, table: str, column: str, value: object, reason: str) -> None:
         """A locked invoice (its line, for invoice_lines) holding a malformed value: parked naming it."""
         invoice = self.invoice(label, qbo=f"parked:{reason}")
         where = "invoice_id" if table == "invoice_lines" else "id"
         self.corrupt(table, column, value, where, invoice.id)
-        return invoice
 
     def bad_payment(self, label: str, column: str, value: object, reason: str) -> None:
         invoice = self.invoice(f"invoice of {label}", lines=[("1", "100.00", False)])
@@ -257,7 +256,8 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
         "quantity 1e30", "invoice_lines", "quantity", "1e30", "quantity of line 1 '1e30' is out of range"
     )
     corpus.bad_invoice("empty unit price", "invoice_lines", "unit_price", "", "unit price of line 1 '' is not a number")
-    corpus.bad_invoice("NULL unit price", "invoice_lines", "unit_price", None, "unit price of line 1 None is empty")
+    corpus.bad_invoice("unit price '$12.50'", "invoice_lines", "unit_price", "$12.50", "unit price of line 1 '$12.50'")
+    corpus.bad_invoice("quantity '1/2'", "invoice_lines", "quantity", "1/2", "quantity of line 1 '1/2' is not a number")
     corpus.bad_invoice("comma decimal", "invoice_lines", "unit_price", "12,50", "unit price of line 1 '12,50'")
     corpus.bad_invoice("blank quantity", "invoice_lines", "quantity", "   ", "quantity of line 1 '   ' is not a number")
     corpus.bad_invoice("huge negative price", "invoice_lines", "unit_price", "-99999999999", "is out of range")
@@ -268,11 +268,11 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     )
     corpus.bad_invoice("due 'soon'", "invoices", "due_date", "soon", "due_date 'soon' is not a date")
     corpus.bad_invoice("locked_at 'yesterday'", "invoices", "locked_at", "yesterday", "locked_at 'yesterday'")
-    corpus.bad_invoice("no currency", "invoices", "currency", None, "currency None is not text")
-    corpus.bad_invoice("no number", "invoices", "number", None, "number None is not text")
+    corpus.bad_invoice("locked_at ''", "invoices", "locked_at", "", "locked_at '' is not a date and time")
     corpus.bad_payment("method 'bitcoin'", "method", "bitcoin", "method 'bitcoin' is not one of card, cash, check, ach")
     corpus.bad_payment("amount 'abc'", "amount", "abc", "amount 'abc' is not a number")
     corpus.bad_payment("amount 1e30", "amount", "1e30", "amount '1e30' is out of range")
+    corpus.bad_payment("empty amount", "amount", "", "amount '' is not a number")
     corpus.bad_payment("collected without collected_at", "collected_at", None, "collected_at None is empty")
     corpus.bad_payment(
         "collected 2026-13-01", "collected_at", "2026-13-01 10:00:00", "collected_at '2026-13-01 10:00:00'"
@@ -282,10 +282,11 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     )
     session.add(broken_price)
     session.flush()
-    corpus.corrupt("products", "unit_price", "n/a", "id", broken_price.id)
-    corpus.expected.append(Expected("item", broken_price.id, "product price 'n/a'", *["parked:unit price 'n/a'"] * 2))
+    broken_id = broken_price.id  # the row cannot be loaded through the typed model once corrupted
+    corpus.corrupt("products", "unit_price", "n/a", "id", broken_id)
+    corpus.expected.append(Expected("item", broken_id, "product price 'n/a'", *["parked:unit price 'n/a'"] * 2))
     needs_broken = corpus.invoice("invoice of a product with price 'n/a'", qbo="parked:Waiting for product")
-    corpus.corrupt("invoice_lines", "product_id", broken_price.id, "invoice_id", needs_broken.id)
+    corpus.corrupt("invoice_lines", "product_id", broken_id, "invoice_id", needs_broken.id)
     broken_rate = TaxRate(company_id=company_id, name="Retired levy", rate=Decimal(2), active=False)
     session.add(broken_rate)
     session.flush()

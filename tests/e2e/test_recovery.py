@@ -156,7 +156,13 @@ def test_a_payment_collected_offline_arriving_hours_late_is_synced_by_the_next_r
 
     from sqlalchemy import func, select
 
-    from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+    from ledger_sync.connectors.service_opus.models import (
+        Invoice,
+        InvoiceStatus,
+        Payment,
+        PaymentMethod,
+        PaymentStatus,
+    )
     from ledger_sync.events.outbox import collect_payment
 
     sync_company(company_id=1, ledger="qbo")
@@ -171,7 +177,13 @@ def test_a_payment_collected_offline_arriving_hours_late_is_synced_by_the_next_r
             select(Invoice).where(Invoice.status == InvoiceStatus.LOCKED, Invoice.id.not_in(paid)).limit(1)
         ).one()
         assert stack.store.mapped(connection.id, EntityType.INVOICE, [invoice.id]), "its invoice is synced"
-        payment = Payment(company_id=1, invoice_id=invoice.id, amount=Decimal("1.00"), method=PaymentMethod.CASH)
+        payment = Payment(
+            company_id=1,
+            invoice_id=invoice.id,
+            amount=Decimal("1.00"),
+            method=PaymentMethod.CASH,
+            status=PaymentStatus.PENDING,
+        )
         session.add(payment)
         # collected on a phone without signal 3 hours before the last payment the sync has seen
         collect_payment(session, payment, at=last_collection - timedelta(hours=3))
