@@ -291,4 +291,10 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     session.add(broken_rate)
     session.flush()
     corpus.corrupt("tax_rates", "rate", "two percent", "id", broken_rate.id)  # unused and inactive: harmless
+    levy = TaxRate(company_id=company_id, name="Eco levy", rate=Decimal(1), active=True)
+    session.add(levy)
+    session.flush()
+    levy_id = levy.id
+    corpus.invoice("line with an unreadable tax rate", tax_rate=levy, qbo="parked:rate '1,5 %' is not a number")
+    corpus.corrupt("tax_rates", "rate", "1,5 %", "id", levy_id)
     return corpus.expected

@@ -187,9 +187,10 @@ def test_a_payment_collected_offline_arriving_hours_late_is_synced_by_the_next_r
         session.add(payment)
         # collected on a phone without signal 3 hours before the last payment the sync has seen
         collect_payment(session, payment, at=last_collection - timedelta(hours=3))
+        payment_id = payment.id
     engine.dispose()
     writes_before = stack.last_request_id()
     sync_company(company_id=1, ledger="qbo")
-    assert payment.id in stack.store.mapped(connection.id, EntityType.PAYMENT, [payment.id])
+    assert payment_id in stack.store.mapped(connection.id, EntityType.PAYMENT, [payment_id])
     assert len(stack.writes_since(writes_before)) >= 1
     _no_duplicates(stack)

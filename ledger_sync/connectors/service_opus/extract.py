@@ -71,7 +71,8 @@ def _read(rows: Iterable[RowMapping], convert: Callable[[RowMapping], T], what: 
         try:
             read.records.append(convert(row))
         except BadValue as bad:
-            read.unreadable.append(Unreadable(row["id"], f"Service Opus {what} holds {bad}", row.get("change_no")))
+            problem = f"Service Opus {what} {row['id']} has a value the sync cannot read: {bad}"
+            read.unreadable.append(Unreadable(row["id"], problem, row.get("change_no")))
     return read
 
 
