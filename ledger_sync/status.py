@@ -15,6 +15,8 @@ from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 
+UNKNOWN_OUTCOME = "sent to the ledger, outcome unknown: looked up and settled by the next run"
+
 
 class RecordState(StrEnum):
     """Where one source record stands (in the order `status` shows them)."""
@@ -75,7 +77,11 @@ def entity_statuses(settings: Settings, store: StateStore, company_id: int, ledg
     for entity_type in EntityType:
         synced = store.synced_ids(connection.id, entity_type) if connection else set()
         parked = store.parked(connection.id, entity_type) if connection else {}
-        statuses[entity_type.value] = classify(responsible[entity_type], synced, parked)
+        status = classify(responsible[entity_type], synced, parked)
+        pending = status.records[RecordState.PENDING]
+        for source_id in store.intents(connection.id, entity_type, pending) if connection else {}:
+            pending[source_id] = UNKNOWN_OUTCOME
+        statuses[entity_type.value] = status
     return statuses
 
 

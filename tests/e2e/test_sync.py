@@ -88,6 +88,27 @@ def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None
         assert counts["pending"] == 0
 
 
+def test_status_lists_each_parked_and_pending_record_with_why(stack: Stack, first_run: dict) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ledger_sync.cli import app
+
+    runner = CliRunner()
+    command = ["status", "--company", "1", "--ledger", stack.ledger]
+    listed = runner.invoke(app, [*command, "--list", "parked", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {(row["entity"], row["id"]): row["why"] for row in json.loads(listed.output)}
+    waiting = {(kind, i) for (kind, i), why in stack.parked().items() if why.endswith("to be locked")}
+    assert rows == {key: why for key, why in stack.parked().items() if key not in waiting}
+    pending = runner.invoke(app, [*command, "--list", "pending"])
+    assert pending.exit_code == 0 and pending.output == ""
+    counts = json.loads(runner.invoke(app, [*command, "--json"]).output)
+    assert accounting_errors(counts) == []
+    assert counts["entities"]["invoice"]["parked"] == sum(1 for kind, _ in rows if kind == "invoice")
+
+
 def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
     before = company_status(stack.settings, stack.store, 1, stack.ledger)
     mark = stack.last_request_id()
