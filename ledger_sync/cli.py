@@ -5,11 +5,11 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledger_sync.core.sync_state import RecordState
 from ledger_sync.settings import Settings
 
 # Prefect's server would phone home for telemetry; this machine (and many customers') has no such network.
@@ -181,23 +181,18 @@ def status(
     ledger: Ledger = "qbo",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     list_state: Annotated[
-        str | None,
-        typer.Option(
-            "--list",
-            click_type=click.Choice(["pending", "parked", "waiting", "skipped"]),
-            help="List the records in this state, with why.",
-        ),
+        RecordState | None, typer.Option("--list", help="List the records in this state, with why.")
     ] = None,
 ) -> None:
     """Per entity type: records in Service Opus, synced, parked, waiting, skipped and pending; the last run."""
     from ledger_sync.state.store import StateStore
-    from ledger_sync.status import RecordState, company_status, listed
+    from ledger_sync.status import company_status, listed
 
     settings = Settings()
     store = StateStore.open(settings)
     try:
         if list_state is not None:
-            rows = listed(settings, store, company, ledger, RecordState(list_state))
+            rows = listed(settings, store, company, ledger, list_state)
         else:
             report = company_status(settings, store, company, ledger)
     finally:

@@ -6,29 +6,15 @@ and a record missing from the ledger can only show as parked, waiting or pending
 """
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.core.sync_state import Parking, ParkingCause, RecordState
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 
 UNKNOWN_OUTCOME = "sent to the ledger, outcome unknown: looked up and settled by the next run"
-
-
-class RecordState(StrEnum):
-    """Where one source record stands (in the order `status` shows them)."""
-
-    SYNCED = "synced"
-    PARKED = "parked"
-    WAITING = "waiting"
-    """Parked for something that will happen in Service Opus (its invoice being locked)."""
-    SKIPPED = "skipped"
-    """Deliberately not synced (a draft, a void, an uncollected payment)."""
-    PENDING = "pending"
-    """Not seen by a run yet (or its last write's outcome is still unknown)."""
 
 
 @dataclass

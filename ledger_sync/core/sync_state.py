@@ -18,6 +18,19 @@ class ParkingCause(StrEnum):
     """It waits for something to happen in Service Opus (its invoice being locked); nothing to fix."""
 
 
+class RecordState(StrEnum):
+    """Where one source record stands, as `status` counts and lists them (in its order)."""
+
+    SYNCED = "synced"
+    PARKED = "parked"
+    WAITING = "waiting"
+    """Parked for something that will happen in Service Opus (its invoice being locked)."""
+    SKIPPED = "skipped"
+    """Deliberately not synced (a draft, a void, an uncollected payment)."""
+    PENDING = "pending"
+    """Not seen by a run yet (or its last write's outcome is still unknown)."""
+
+
 @dataclass(frozen=True)
 class MappedEntity:
     """A record's ledger counterpart, as last pushed."""
