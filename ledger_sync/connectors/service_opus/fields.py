@@ -57,7 +57,7 @@ def date_value(field: str, raw: object) -> date:
     if not isinstance(raw, str):
         raise BadValue(field, raw, "is not a date")
     try:
-        return date.fromisoformat(raw.strip()[:10])
+        return date.fromisoformat(raw.strip())
     except ValueError:
         raise BadValue(field, raw, "is not a date") from None
 
