@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger_sync.core.runs import RunOutcome, RunSummary
+from ledger_sync.core.sync_state import RecordState
 from ledger_sync.settings import Settings
 
 # Prefect's server would phone home for telemetry; this machine (and many customers') has no such network.
@@ -202,17 +203,29 @@ def status(
     company: Company = 1,
     ledger: Ledger = "qbo",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    list_state: Annotated[
+        RecordState | None, typer.Option("--list", help="List the records in this state, with why.")
+    ] = None,
 ) -> None:
-    """Per entity type: records in Service Opus, synced, parked and pending; and the last run's outcome."""
+    """Per entity type: records in Service Opus, synced, parked, waiting, skipped and pending; the last run."""
     from ledger_sync.state.store import StateStore
-    from ledger_sync.status import company_status
+    from ledger_sync.status import company_status, listed
 
     settings = Settings()
     store = StateStore.open(settings)
     try:
-        report = company_status(settings, store, company, ledger)
+        if list_state is not None:
+            rows = listed(settings, store, company, ledger, list_state)
+        else:
+            report = company_status(settings, store, company, ledger)
     finally:
         store.close()
+    if list_state is not None:
+        if as_json:
+            typer.echo(json.dumps([{"entity": e, "id": i, "why": why} for e, i, why in rows], indent=2))
+        for entity, source_id, why in [] if as_json else rows:
+            typer.echo(f"{entity} {source_id}: {why}")
+        return
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

@@ -28,9 +28,6 @@ class Settings(BaseSettings):
     """Fernet key for tokens at rest. Required outside demo mode."""
 
     http_timeout_seconds: float = 30.0
-    checkpoint_overlap_minutes: float = 15.0
-    """Incremental runs re-read this far behind the checkpoint, so a lock or collection whose transaction
-    committed late (with an earlier timestamp) is not skipped; what was already pushed costs no write."""
 
     qbo_api_base: str = "https://quickbooks.api.intuit.com"
     qbo_authorize_url: str = "https://appcenter.intuit.com/connect/oauth2"

@@ -1,29 +1,80 @@
-"""`ledger-sync status`: what the sync is responsible for, and where each record stands."""
+"""`ledger-sync status`: what the sync is responsible for, and where each record stands.
+
+Counts come from sets, never from subtraction: each record Service Opus holds that the sync answers
+for is in exactly one state, so synced + parked + waiting + skipped + pending == source by construction,
+and a record missing from the ledger can only show as parked, waiting or pending, each listed by id.
+"""
+
+from dataclasses import dataclass, field
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.sync_state import Parking, ParkingCause, RecordState
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 
+UNKNOWN_OUTCOME = "sent to the ledger, outcome unknown: looked up and settled by the next run"
 
-def company_status(settings: Settings, store: StateStore, company_id: int, ledger: str) -> dict[str, object]:
-    """Per entity type `{"source", "synced", "parked", "pending"}`, plus the last run's outcome."""
+
+@dataclass
+class EntityStatus:
+    """The records of one entity type, each in exactly one state, with why (for all but synced)."""
+
+    records: dict[RecordState, dict[int, str]] = field(default_factory=lambda: {s: {} for s in RecordState})
+
+    @property
+    def source(self) -> int:
+        return sum(len(ids) for ids in self.records.values())
+
+    def counts(self) -> dict[str, int]:
+        return {"source": self.source} | {state.value: len(ids) for state, ids in self.records.items()}
+
+
+def classify(responsible: dict[int, str | None], synced: set[int], parked: dict[int, Parking]) -> EntityStatus:
+    """Put each record the sync answers for in one state: skipped, then parked or waiting, synced, pending.
+
+    A skipped record that was synced (an invoice voided since) counts as skipped, not synced."""
+    status = EntityStatus()
+    for source_id, skipped in sorted(responsible.items()):
+        parking = parked.get(source_id)
+        if skipped is not None:
+            why = f"{skipped}, synced before" if source_id in synced else skipped
+            status.records[RecordState.SKIPPED][source_id] = why
+        elif parking is not None:
+            state = RecordState.WAITING if parking.cause is ParkingCause.WAITING else RecordState.PARKED
+            status.records[state][source_id] = parking.reason
+        elif source_id in synced:
+            status.records[RecordState.SYNCED][source_id] = ""
+        else:
+            status.records[RecordState.PENDING][source_id] = "not read by a run yet"
+    return status
+
+
+def entity_statuses(settings: Settings, store: StateStore, company_id: int, ledger: str) -> dict[str, EntityStatus]:
+    """Each entity type's records, by state."""
     connection = store.connection(company_id, ledger)
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
-        totals = source.source_counts(company_id)
+        responsible = source.responsibilities(company_id)
     finally:
         source.engine.dispose()
-    counts = store.counts(connection.id) if connection else {}
-    entities = {}
-    for entity_type, total in totals.items():
-        synced, parked = counts.get(entity_type, (0, 0))
-        entities[entity_type] = {
-            "source": total,
-            "synced": synced,
-            "parked": parked,
-            "pending": max(total - synced - parked, 0),
-        }
+    statuses = {}
+    for entity_type in EntityType:
+        synced = store.synced_ids(connection.id, entity_type) if connection else set()
+        parked = store.parked(connection.id, entity_type) if connection else {}
+        status = classify(responsible[entity_type], synced, parked)
+        pending = status.records[RecordState.PENDING]
+        for source_id in store.intents(connection.id, entity_type, pending) if connection else {}:
+            pending[source_id] = UNKNOWN_OUTCOME
+        statuses[entity_type.value] = status
+    return statuses
+
+
+def company_status(settings: Settings, store: StateStore, company_id: int, ledger: str) -> dict[str, object]:
+    """Per entity type `{"source", "synced", "parked", "waiting", "skipped", "pending"}`, plus the last run."""
+    connection = store.connection(company_id, ledger)
+    entities = {kind: status.counts() for kind, status in entity_statuses(settings, store, company_id, ledger).items()}
     last = store.last_run(connection.id) if connection else None
     return {
         "company_id": company_id,
@@ -32,3 +83,13 @@ def company_status(settings: Settings, store: StateStore, company_id: int, ledge
         "entities": entities,
         "last_run": {"outcome": last.outcome, "kind": last.kind} if last else None,
     }
+
+
+def listed(
+    settings: Settings, store: StateStore, company_id: int, ledger: str, state: RecordState
+) -> list[tuple[str, int, str]]:
+    """(entity type, source id, why) of every record in `state`."""
+    statuses = entity_statuses(settings, store, company_id, ledger)
+    return [
+        (kind, source_id, why) for kind, status in statuses.items() for source_id, why in status.records[state].items()
+    ]

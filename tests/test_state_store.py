@@ -29,12 +29,12 @@ def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str
     store = _store(state_url)
     cid = _connected(store)
     store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")],
-                       checkpoint=(T0, 2))
+                       checkpoint=2)
     store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
-                       checkpoint=(T0 + timedelta(minutes=1), 3))
+                       checkpoint=3)
     assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {1, 2}
     assert store.parked(cid, EntityType.INVOICE) == {}  # syncing a parked record releases it
-    assert store.checkpoint(cid, EntityType.INVOICE) == (T0 + timedelta(minutes=1), 3)
+    assert store.checkpoint(cid, EntityType.INVOICE) == 3
     assert store.counts(cid)["invoice"] == (2, 0)
     store.close()
 
@@ -42,9 +42,9 @@ def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str
 def test_checkpoint_never_moves_backwards(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)
-    store.record_batch(cid, EntityType.PAYMENT, checkpoint=(T0, 10))
-    store.record_batch(cid, EntityType.PAYMENT, checkpoint=(T0 - timedelta(days=1), 99))
-    assert store.checkpoint(cid, EntityType.PAYMENT) == (T0, 10)
+    store.record_batch(cid, EntityType.PAYMENT, checkpoint=10)
+    store.record_batch(cid, EntityType.PAYMENT, checkpoint=9)
+    assert store.checkpoint(cid, EntityType.PAYMENT) == 10
     store.close()
 
 

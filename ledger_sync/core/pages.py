@@ -6,7 +6,14 @@ Extraction fills a page, the record-level checks mark what must not be pushed, l
 from dataclasses import dataclass, field
 
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import Cursor, SourceCustomer, SourceInvoice, SourcePayment, SourceProduct
+from ledger_sync.core.snapshots import (
+    Cursor,
+    SourceCustomer,
+    SourceInvoice,
+    SourcePayment,
+    SourceProduct,
+    Unreadable,
+)
 from ledger_sync.core.sync_state import Parking
 
 
@@ -20,10 +27,17 @@ class InvoicePage:
     products: dict[int, SourceProduct]
     next_after: Cursor | None
     parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
-    """Filled by the record-level checks: what must not be pushed, and why."""
+    """Filled by extraction (unreadable products) and the record-level checks: what must not be pushed, and why."""
+    unreadable: list[Unreadable] = field(default_factory=list)
+    """Invoices holding a value the sync cannot read (fresh ones with their cursor): parked."""
 
     def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries)
+        return len(self.fresh) + len(self.retries) + len(self.unreadable)
+
+    @property
+    def has_fresh(self) -> bool:
+        """Something past the checkpoint was read: there may be more."""
+        return bool(self.fresh) or any(u.cursor is not None for u in self.unreadable)
 
     @property
     def invoices(self) -> list[SourceInvoice]:
@@ -39,9 +53,15 @@ class PaymentPage:
     """Every collected payment of the page's invoices, in collection order."""
     next_after: Cursor | None
     parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    """Payments holding a value the sync cannot read (fresh ones with their cursor): parked."""
 
     def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries)
+        return len(self.fresh) + len(self.retries) + len(self.unreadable)
+
+    @property
+    def has_fresh(self) -> bool:
+        return bool(self.fresh) or any(u.cursor is not None for u in self.unreadable)
 
     @property
     def payments(self) -> list[SourcePayment]:

@@ -1,11 +1,13 @@
 """Plain snapshots of Service Opus rows, held by the sync without a database session."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
-Cursor = tuple[datetime, int]
-"""A position in checkpoint order: (locked_at or collected_at, id)."""
+Cursor = int
+"""A position in checkpoint order: a change number of the company (`Invoice.change_no`, `Payment.change_no`),
+handed out in commit order, so reading past a cursor never skips a record committed late."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,13 @@ class SourceInvoice:
     currency: str
     status: str
     locked_at: datetime | None
+    """Only orders nothing and dates nothing in the ledger (issue_date does): None still syncs."""
     lines: tuple[SourceLine, ...]
+    change_no: Cursor | None = None
 
     @property
     def cursor(self) -> Cursor | None:
-        return (self.locked_at, self.id) if self.locked_at else None
+        return self.change_no
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,38 @@ class SourcePayment:
     method: str
     status: str
     collected_at: datetime | None
+    change_no: Cursor | None = None
 
     @property
     def cursor(self) -> Cursor | None:
-        return (self.collected_at, self.id) if self.collected_at else None
+        return self.change_no
+
+    @property
+    def collection_order(self) -> tuple[datetime, int]:
+        """Which of an invoice's payments came first (undated ones last)."""
+        return (self.collected_at or datetime.max.replace(tzinfo=UTC), self.id)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A source record holding a value the sync cannot read; it is parked with `problem`, the run goes on."""
+
+    id: int
+    problem: str
+    """Names the field and its (truncated) value."""
+    change_no: Cursor | None = None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        return self.change_no
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Extracted(Generic[T]):
+    """What one read of the source gave: the records it could read, and those it could not."""
+
+    records: list[T] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)

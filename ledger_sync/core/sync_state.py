@@ -14,6 +14,21 @@ class ParkingCause(StrEnum):
     """The ledger refused it (validation or duplicate): resent unchanged only after the retry window."""
     DEPENDENCY = "dependency"
     """Something it needs (its customer, an item, its invoice) is parked itself."""
+    WAITING = "waiting"
+    """It waits for something to happen in Service Opus (its invoice being locked); nothing to fix."""
+
+
+class RecordState(StrEnum):
+    """Where one source record stands, as `status` counts and lists them (in its order)."""
+
+    SYNCED = "synced"
+    PARKED = "parked"
+    WAITING = "waiting"
+    """Parked for something that will happen in Service Opus (its invoice being locked)."""
+    SKIPPED = "skipped"
+    """Deliberately not synced (a draft, a void, an uncollected payment)."""
+    PENDING = "pending"
+    """Not seen by a run yet (or its last write's outcome is still unknown)."""
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,12 @@ def customer_candidates(page: InvoicePage) -> list[Candidate]:
 
 
 def item_candidates(page: InvoicePage, mapping: LedgerMapping) -> list[Candidate]:
-    candidates: list[Candidate] = []
+    """The page's products; those extraction could not read are parked with why."""
+    candidates: list[Candidate] = [
+        Park(parking)
+        for (kind, source_id), parking in page.parked.items()
+        if kind is EntityType.ITEM and source_id not in page.products
+    ]
     for product in page.products.values():
         try:
             candidates.append(Push(item_record(product, mapping)))
@@ -103,13 +108,14 @@ def invoice_candidates(
         blocked_customers=_blocked(state, page, EntityType.CUSTOMER),
         blocked_items=_blocked(state, page, EntityType.ITEM),
     )
-    return [
+    candidates = _unreadable(page) + [
         _invoice_candidate(
             page, invoice, needs, invoice.cursor if invoice.id in fresh else None, mapping, tax_rates, chart
         )
         for invoice in page.invoices
         if invoice.status == "locked"
     ]
+    return _in_checkpoint_order(candidates)
 
 
 def _invoice_candidate(
@@ -162,8 +168,14 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
         cursor = payment.cursor if payment.id in fresh else None
         checked = page.parked.get((EntityType.PAYMENT, payment.id))
         invoice = page.invoices.get(payment.invoice_id)
-        if invoice is None:  # the record-level check parked it: its invoice is missing
-            candidates.append(Park(checked, cursor) if checked else Wait(payment.id, cursor))
+        if invoice is None:  # missing, or unreadable (then parked): the record-level check parked the payment
+            behind = _waiting(blocked_invoices, payment.invoice_id, payment.id, f"invoice {payment.invoice_id}")
+            parking = behind or checked
+            candidates.append(Park(parking, cursor) if parking else Wait(payment.id, cursor))
+            continue
+        if invoice.status == "draft":
+            reason = f"Waiting for invoice {invoice.number} to be locked"
+            candidates.append(Park(Parking(payment.id, ParkingCause.WAITING, reason), cursor))
             continue
         synced_invoice = invoices.get(invoice.id)
         synced_customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
@@ -185,7 +197,17 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
             candidates.append(Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor))
             continue
         candidates.append(Push(record, cursor))
-    return candidates
+    return _in_checkpoint_order(_unreadable(page) + candidates)
+
+
+def _unreadable(page: InvoicePage | PaymentPage) -> list[Candidate]:
+    """Records extraction could not read: parked, naming the field and the value."""
+    return [Park(Parking(u.id, ParkingCause.CHECK, u.problem), u.cursor) for u in page.unreadable]
+
+
+def _in_checkpoint_order(candidates: list[Candidate]) -> list[Candidate]:
+    """Retries (no cursor) first, then by change number: the checkpoint moves over a prefix."""
+    return sorted(candidates, key=lambda c: -1 if c.cursor is None else c.cursor)
 
 
 def _blocked(state: ConnectionState, page: InvoicePage | PaymentPage, entity_type: EntityType) -> dict[int, Parking]:

@@ -29,7 +29,7 @@ def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, 
     page = extract(job, None, size)
     while page:
         yield page
-        if not page.fresh:
+        if not page.has_fresh:
             return
         page = extract(job, page.next_after, size)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -121,15 +121,14 @@ class WriteIntent(StateBase):
 
 
 class Checkpoint(StateBase):
-    """How far extraction has got for one entity type: (watermark_at, watermark_id) is done."""
+    """How far extraction has got for one entity type: every change number up to `change_no` is done."""
 
     __tablename__ = "checkpoints"
     __table_args__ = (UniqueConstraint("connection_id", "entity_type"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     entity_type: Mapped[str] = mapped_column(String(16))
-    watermark_at: Mapped[datetime]
-    watermark_id: Mapped[int]
+    change_no: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -16,6 +16,7 @@ from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome, RunSummary
+from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, ParkingCause, Synced
 from ledger_sync.core.tokens import TokenSet
 from ledger_sync.settings import Settings
@@ -241,7 +242,7 @@ class StateStore:
         *,
         synced: Sequence[Synced] = (),
         parked: Sequence[Parking] = (),
-        checkpoint: tuple[datetime, int] | None = None,
+        checkpoint: Cursor | None = None,
     ) -> None:
         """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint."""
         kind = entity_type.value
@@ -352,25 +353,34 @@ class StateStore:
             )
 
     @staticmethod
-    def _advance(session: Session, connection_id: int, kind: str, mark: tuple[datetime, int]) -> None:
+    def _advance(session: Session, connection_id: int, kind: str, mark: Cursor) -> None:
         row = session.scalar(
             select(Checkpoint).where(Checkpoint.connection_id == connection_id, Checkpoint.entity_type == kind)
         )
         if row is None:
-            session.add(
-                Checkpoint(connection_id=connection_id, entity_type=kind, watermark_at=mark[0], watermark_id=mark[1])
-            )
-        elif (row.watermark_at, row.watermark_id) < mark:
-            row.watermark_at, row.watermark_id = mark
+            session.add(Checkpoint(connection_id=connection_id, entity_type=kind, change_no=mark))
+        elif row.change_no < mark:
+            row.change_no = mark
 
-    def checkpoint(self, connection_id: int, entity_type: EntityType) -> tuple[datetime, int] | None:
+    def checkpoint(self, connection_id: int, entity_type: EntityType) -> Cursor | None:
         with self.sessions() as session:
             row = session.scalar(
                 select(Checkpoint).where(
                     Checkpoint.connection_id == connection_id, Checkpoint.entity_type == entity_type.value
                 )
             )
-            return (row.watermark_at, row.watermark_id) if row else None
+            return row.change_no if row else None
+
+    def synced_ids(self, connection_id: int, entity_type: EntityType) -> set[int]:
+        """Source ids in the entity map (pushed at some point)."""
+        with self.sessions() as session:
+            return set(
+                session.scalars(
+                    select(EntityMapEntry.source_id).where(
+                        EntityMapEntry.connection_id == connection_id, EntityMapEntry.entity_type == entity_type.value
+                    )
+                )
+            )
 
     def counts(self, connection_id: int) -> dict[str, tuple[int, int]]:
         """(synced, parked) per entity type."""

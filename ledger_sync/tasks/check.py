@@ -76,7 +76,22 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
         _invoice_row(job, chart, i, i.customer_id in page.customers) for i in page.invoices if i.status == "locked"
     ]
     _park_all(page, EntityType.INVOICE, expect_invoices(invoices, limits, context_dir=context_dir, run_name=run_name))
+    _park_all(page, EntityType.INVOICE, _unreadable_tax_rates(job, page))
     return page
+
+
+def _unreadable_tax_rates(job: SyncJob, page: InvoicePage) -> dict[int, str]:
+    """Invoices not parked yet whose lines use a tax rate the sync cannot read, and which one."""
+    reasons: dict[int, str] = {}
+    for invoice in page.invoices:
+        if (EntityType.INVOICE, invoice.id) in page.parked:
+            continue
+        for position, line in enumerate(invoice.lines, start=1):
+            problem = job.unreadable_tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+            if problem is not None:
+                reasons[invoice.id] = f"Line {position} of invoice {invoice.number} uses a tax rate: {problem}"
+                break
+    return reasons
 
 
 @task(name="check-payments", cache_policy=NO_CACHE)
@@ -90,7 +105,7 @@ def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
         invoice = page.invoices.get(payment.invoice_id)
         earlier = page.paid_before.get(payment.invoice_id, [])
         already = sum(
-            (p.amount for p in earlier if p.cursor and payment.cursor and p.cursor < payment.cursor), Decimal("0.00")
+            (p.amount for p in earlier if p.collection_order < payment.collection_order), Decimal("0.00")
         )
         rows.append(
             PaymentRow(

@@ -1,16 +1,20 @@
 """Extraction: one page of locked invoices or collected payments past the checkpoint, with what they need.
 
-The first page of a run also carries the parked records, which are retried on every run.
+The first page of a run also carries the parked records, which are retried on every run. Pages follow
+the change number, so there is no overlap to re-read: a record committed late has a later number.
+Records holding a value the sync cannot read come with the page as `unreadable`, to be parked.
 """
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import replace
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import Cursor
+from ledger_sync.core.snapshots import Cursor, SourceInvoice, SourcePayment, Unreadable
+from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -18,10 +22,20 @@ def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -
     """Where this page starts, and which parked ids to retry (first page of an incremental run only)."""
     if after is not None or job.scope.ranged:
         return after, set()
-    checkpoint = job.store.checkpoint(job.connection.id, entity_type)
-    if checkpoint is not None:
-        checkpoint = (checkpoint[0] - timedelta(minutes=job.settings.checkpoint_overlap_minutes), 0)
-    return checkpoint, set(job.store.parked(job.connection.id, entity_type))
+    return job.store.checkpoint(job.connection.id, entity_type), set(job.store.parked(job.connection.id, entity_type))
+
+
+def _next_after(
+    after: Cursor | None, fresh: Sequence[SourceInvoice | SourcePayment], unreadable: Sequence[Unreadable]
+) -> Cursor | None:
+    """The last change number this page read, readable or not."""
+    cursors = [r.cursor for r in fresh] + [u.cursor for u in unreadable]
+    return max((c for c in cursors if c is not None), default=after)
+
+
+def _retried(unreadable: list[Unreadable]) -> list[Unreadable]:
+    """Retried records are behind the checkpoint already: they carry no cursor."""
+    return [replace(u, change_no=None) for u in unreadable]
 
 
 @task(name="extract-invoices", cache_policy=NO_CACHE)
@@ -30,21 +44,26 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
     fresh = job.source.invoices(
         job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
     )
-    fresh_ids = {i.id for i in fresh}
-    retries = job.source.invoices(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
-    invoices = retries + fresh
+    seen = {i.id for i in fresh.records} | {u.id for u in fresh.unreadable}
+    retries = job.source.invoices(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
+    invoices = (retries.records if retries else []) + fresh.records
     # Parked customers and items are retried with the invoices that need them.
     customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
     customer_ids |= set(job.store.parked(job.connection.id, EntityType.CUSTOMER)) if retry_ids else set()
     product_ids = {line.product_id for i in invoices for line in i.lines}
     product_ids |= set(job.store.parked(job.connection.id, EntityType.ITEM)) if retry_ids else set()
-    return InvoicePage(
-        fresh=fresh,
-        retries=retries,
+    products = job.source.products(product_ids)
+    page = InvoicePage(
+        fresh=fresh.records,
+        retries=retries.records if retries else [],
         customers=job.source.customers(customer_ids),
-        products=job.source.products(product_ids),
-        next_after=fresh[-1].cursor if fresh else after,
+        products={p.id: p for p in products.records},
+        next_after=_next_after(after, fresh.records, fresh.unreadable),
+        unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
     )
+    for product in products.unreadable:
+        page.parked[(EntityType.ITEM, product.id)] = Parking(product.id, ParkingCause.CHECK, product.problem)
+    return page
 
 
 @task(name="extract-payments", cache_policy=NO_CACHE)
@@ -53,13 +72,16 @@ def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> Paym
     fresh = job.source.payments(
         job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
     )
-    fresh_ids = {p.id for p in fresh}
-    retries = job.source.payments(job.company_id, after=None, limit=0, ids=retry_ids - fresh_ids) if retry_ids else []
-    invoice_ids = sorted({p.invoice_id for p in retries + fresh})
+    seen = {p.id for p in fresh.records} | {u.id for u in fresh.unreadable}
+    retries = job.source.payments(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
+    payments = (retries.records if retries else []) + fresh.records
+    invoice_ids = sorted({p.invoice_id for p in payments})
+    invoices = job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids).records
     return PaymentPage(
-        fresh=fresh,
-        retries=retries,
-        invoices={i.id: i for i in job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids)},
+        fresh=fresh.records,
+        retries=retries.records if retries else [],
+        invoices={i.id: i for i in invoices},
         paid_before=job.source.collected_before(invoice_ids),
-        next_after=fresh[-1].cursor if fresh else after,
+        next_after=_next_after(after, fresh.records, fresh.unreadable),
+        unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
     )

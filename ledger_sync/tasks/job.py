@@ -28,6 +28,9 @@ class SyncJob:
     ledger: LedgerConnector
     mapping: LedgerMapping
     tax_rates: dict[int, SourceTaxRate]
+    """The readable ones."""
+    unreadable_tax_rates: dict[int, str]
+    """Tax rates holding a value the sync cannot read, and why: invoices using one are parked."""
     scope: SyncScope = field(default_factory=SyncScope)
     stats: RunStats = field(default_factory=RunStats)
 
@@ -64,6 +67,7 @@ def open_job(
         raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     ledger_connector = open_ledger(settings, store, connection)  # before the run starts: no run left "running"
+    tax_rates = source.read_tax_rates(company_id)
     return SyncJob(
         settings=settings,
         company_id=company_id,
@@ -73,6 +77,7 @@ def open_job(
         source=source,
         ledger=ledger_connector,
         mapping=store.load_mapping(connection.id),
-        tax_rates={r.id: r for r in source.tax_rates(company_id)},
+        tax_rates={r.id: r for r in tax_rates.records},
+        unreadable_tax_rates={u.id: u.problem for u in tax_rates.unreadable},
         scope=scope or SyncScope(),
     )

@@ -35,6 +35,8 @@ class LedgerPanel:
     form: MappingForm | None = None
     validation: ValidationView | None = None
     chart_error: str | None = None
+    source_problems: tuple[str, ...] = ()
+    """Service Opus records the page could not read, named (they never fail the page)."""
     tenants: list[tuple[str, str]] | None = None
     """Organisations to pick from after a consent that authorised several."""
 
@@ -46,8 +48,10 @@ async def submitted_form(request: Request) -> dict[str, str]:
 def accounting_router(settings: Settings, store: StateStore, source: ServiceOpusSource) -> APIRouter:
     router = APIRouter(dependencies=[Depends(require_admin)])
 
-    def source_chart(company_id: int) -> tuple[list[SourceTaxRate], list[SourceCategory]]:
-        return source.tax_rates(company_id), source.categories(company_id)
+    def source_chart(company_id: int) -> tuple[list[SourceTaxRate], list[SourceCategory], tuple[str, ...]]:
+        """The readable tax rates and the categories, and why the other tax rates are left out."""
+        rates = source.read_tax_rates(company_id)
+        return rates.records, source.categories(company_id), tuple(u.problem for u in rates.unreadable)
 
     def live_chart(connection: ConnectionInfo) -> tuple[Chart | None, str | None]:
         try:
@@ -69,7 +73,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             return LedgerPanel(connection_view(ledger, info, now), tenants=tenants)
         chart, chart_error = live_chart(info)
         info = store.connection_by_id(info.id)  # reading the chart may have refreshed (or lost) the tokens
-        rates, categories = source_chart(company_id)
+        rates, categories, problems = source_chart(company_id)
         saved = store.load_mapping(info.id)
         form = mapping_form(ledger, saved, rates, categories, *chart) if chart else None
         return LedgerPanel(
@@ -77,6 +81,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             form,
             validate(settings, info, saved, rates, categories, chart),
             chart_error,
+            problems,
             tenants,
         )
 
@@ -99,7 +104,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         if chart is None:
             notify(request, "error", f"{chart_error} The mapping was not saved.")
             return RedirectResponse(accounting_url(company, ledger), status_code=303)
-        rates, categories = source_chart(company)
+        rates, categories, _ = source_chart(company)
         form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart)
         parsed = parse_mapping(form, submitted)
         store.save_mapping(connection.id, parsed.mapping, parsed.names)

@@ -133,7 +133,7 @@ def expected_from_source(source_url: str, company_id: int) -> Expected:
             invoices = list(session.scalars(select(Invoice).where(Invoice.company_id == company_id)))
             payments = list(session.scalars(select(Payment).where(Payment.company_id == company_id)))
         locked = [i.id for i in invoices if i.status == InvoiceStatus.LOCKED and i.locked_at is not None]
-        snapshots = source.invoices(company_id, after=None, limit=0, ids=locked)
+        snapshots = source.invoices(company_id, after=None, limit=0, ids=locked).records
         rates = {rate.id: rate for rate in source.tax_rates(company_id)}
         customers = source.customers(s.customer_id for s in snapshots if s.customer_id is not None)
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.harness import ChaosConfig, ChaosRun, ledgers
+from tests.status_invariant import accounting_errors
 
 
 @pytest.mark.slow
@@ -30,3 +31,4 @@ def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_
     assert report.findings.parked_without_reason == [], report.summary()
     assert report.findings.parked_but_in_ledger == [], report.summary()
     assert report.pending == 0, report.summary()
+    assert accounting_errors(report.status) == [], report.summary()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import (
@@ -107,7 +107,28 @@ class _Corpus:
         )
         return invoice
 
-    def payment(self, label: str, invoice: Invoice, amount: str, qbo: str = "synced", xero: str | None = None) -> None:
+    def corrupt(self, table: str, column: str, value: object, where: str, row_id: int) -> None:
+        """Write a value the typed model would refuse, as SQLite lets any app do."""
+        self.session.flush()
+        self.session.execute(
+            text(f"UPDATE {table} SET {column} = :value WHERE {where} = :id"), {"value": value, "id": row_id}
+        )
+        self.session.expire_all()
+
+    def bad_invoice(self, label: str, table: str, column: str, value: object, reason: str) -> None:
+        """A locked invoice (its line, for invoice_lines) holding a malformed value: parked naming it."""
+        invoice = self.invoice(label, qbo=f"parked:{reason}")
+        where = "invoice_id" if table == "invoice_lines" else "id"
+        self.corrupt(table, column, value, where, invoice.id)
+
+    def bad_payment(self, label: str, column: str, value: object, reason: str) -> None:
+        invoice = self.invoice(f"invoice of {label}", lines=[("1", "100.00", False)])
+        payment = self.payment(label, invoice, "10.00", qbo=f"parked:{reason}")
+        self.corrupt("payments", column, value, "id", payment.id)
+
+    def payment(
+        self, label: str, invoice: Invoice, amount: str, qbo: str = "synced", xero: str | None = None
+    ) -> Payment:
         self.locked_at += timedelta(minutes=1)
         payment = Payment(
             company_id=self.company_id,
@@ -120,6 +141,7 @@ class _Corpus:
         self.session.add(payment)
         self.session.flush()
         self.expected.append(Expected("payment", payment.id, label, qbo, xero or qbo))
+        return payment
 
     @property
     def regular(self) -> Customer:
@@ -219,4 +241,60 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     zero = corpus.invoice("invoice paid zero", lines=[("1", "10.00", False)])
     corpus.payment("zero payment", zero, "0.00", qbo="parked:not positive", xero="parked:not positive")
     corpus.payment("negative payment", zero, "-5.00", qbo="parked:not positive", xero="parked:not positive")
+
+    # Records without a business timestamp, and payments whose invoice is not locked (yet).
+    unlocked_at = corpus.invoice("locked invoice without locked_at")
+    corpus.corrupt("invoices", "locked_at", None, "id", unlocked_at.id)
+    draft = corpus.invoice("draft invoice with a collected payment", status=InvoiceStatus.DRAFT)
+    corpus.payment(
+        "payment for a draft invoice", draft, "10.00", qbo=f"parked:Waiting for invoice {draft.number} to be locked"
+    )
+
+    # Malformed values, as SQLite's loose typing lets them in: each parks its record, naming field and value.
+    corpus.bad_invoice("quantity 'abc'", "invoice_lines", "quantity", "abc", "quantity of line 1 'abc' is not a number")
+    corpus.bad_invoice(
+        "quantity 1e30", "invoice_lines", "quantity", "1e30", "quantity of line 1 '1e30' is out of range"
+    )
+    corpus.bad_invoice("empty unit price", "invoice_lines", "unit_price", "", "unit price of line 1 '' is not a number")
+    corpus.bad_invoice("unit price '$12.50'", "invoice_lines", "unit_price", "$12.50", "unit price of line 1 '$12.50'")
+    corpus.bad_invoice("quantity '1/2'", "invoice_lines", "quantity", "1/2", "quantity of line 1 '1/2' is not a number")
+    corpus.bad_invoice("comma decimal", "invoice_lines", "unit_price", "12,50", "unit price of line 1 '12,50'")
+    corpus.bad_invoice("blank quantity", "invoice_lines", "quantity", "   ", "quantity of line 1 '   ' is not a number")
+    corpus.bad_invoice("huge negative price", "invoice_lines", "unit_price", "-99999999999", "is out of range")
+    corpus.bad_invoice("long garbage quantity", "invoice_lines", "quantity", "9" * 30 + "x" * 100, "'99999999999")
+    corpus.bad_invoice("tax_inclusive 'yes'", "invoice_lines", "tax_inclusive", "yes", "tax_inclusive of line 1 'yes'")
+    corpus.bad_invoice(
+        "issued 2026-02-30", "invoices", "issue_date", "2026-02-30", "issue_date '2026-02-30' is not a date"
+    )
+    corpus.bad_invoice("due 'soon'", "invoices", "due_date", "soon", "due_date 'soon' is not a date")
+    corpus.bad_invoice("locked_at 'yesterday'", "invoices", "locked_at", "yesterday", "locked_at 'yesterday'")
+    corpus.bad_invoice("locked_at ''", "invoices", "locked_at", "", "locked_at '' is not a date and time")
+    corpus.bad_payment("method 'bitcoin'", "method", "bitcoin", "method 'bitcoin' is not one of card, cash, check, ach")
+    corpus.bad_payment("amount 'abc'", "amount", "abc", "amount 'abc' is not a number")
+    corpus.bad_payment("amount 1e30", "amount", "1e30", "amount '1e30' is out of range")
+    corpus.bad_payment("empty amount", "amount", "", "amount '' is not a number")
+    corpus.bad_payment("collected without collected_at", "collected_at", None, "collected_at None is empty")
+    corpus.bad_payment(
+        "collected 2026-13-01", "collected_at", "2026-13-01 10:00:00", "collected_at '2026-13-01 10:00:00'"
+    )
+    broken_price = Product(
+        company_id=company_id, category_id=product.category_id, name="Broken price", unit_price=Decimal("1.00")
+    )
+    session.add(broken_price)
+    session.flush()
+    broken_id = broken_price.id  # the row cannot be loaded through the typed model once corrupted
+    corpus.corrupt("products", "unit_price", "n/a", "id", broken_id)
+    corpus.expected.append(Expected("item", broken_id, "product price 'n/a'", *["parked:unit price 'n/a'"] * 2))
+    needs_broken = corpus.invoice("invoice of a product with price 'n/a'", qbo="parked:Waiting for product")
+    corpus.corrupt("invoice_lines", "product_id", broken_id, "invoice_id", needs_broken.id)
+    broken_rate = TaxRate(company_id=company_id, name="Retired levy", rate=Decimal(2), active=False)
+    session.add(broken_rate)
+    session.flush()
+    corpus.corrupt("tax_rates", "rate", "two percent", "id", broken_rate.id)  # unused and inactive: harmless
+    levy = TaxRate(company_id=company_id, name="Eco levy", rate=Decimal(1), active=True)
+    session.add(levy)
+    session.flush()
+    levy_id = levy.id
+    corpus.invoice("line with an unreadable tax rate", tax_rate=levy, qbo="parked:rate '1,5 %' is not a number")
+    corpus.corrupt("tax_rates", "rate", "1,5 %", "id", levy_id)
     return corpus.expected

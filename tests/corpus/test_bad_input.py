@@ -70,5 +70,5 @@ def test_synced_hostile_invoices_match_service_opus_to_the_cent(corpus: tuple[St
     synced_ids = [e.source_id for e in expected if e.entity == "invoice" and e.outcome(stack.ledger) == "synced"]
     shape = SHAPES[stack.ledger]
     by_number = {i[shape.number]: i for i in stack.ledger_entities(shape.invoices)}
-    for invoice in source.invoices(1, after=None, limit=0, ids=synced_ids):
+    for invoice in source.invoices(1, after=None, limit=0, ids=synced_ids).records:
         assert Decimal(str(by_number[invoice.number][shape.total])) == total_due(invoice, rates), invoice.number

@@ -127,24 +127,70 @@ def test_a_run_that_dies_on_a_revoked_token_is_recorded(stack: Stack, monkeypatc
 
 
 def test_a_lock_that_commits_late_with_an_earlier_timestamp_is_not_skipped(stack: Stack) -> None:
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus
 
     sync_company(company_id=1, ledger="qbo")
     connection = stack.store.connection(1, "qbo")
     assert connection is not None
-    mark = stack.store.checkpoint(connection.id, EntityType.INVOICE)
-    assert mark is not None
+    assert stack.store.checkpoint(connection.id, EntityType.INVOICE) is not None
     engine = make_engine(stack.settings.resolved_source_url)
     with Session(engine) as session, session.begin():
+        last_lock = session.scalar(select(func.max(Invoice.locked_at)))
+        assert last_lock is not None
         draft = session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.DRAFT).limit(1)).one()
         draft.status = InvoiceStatus.LOCKED  # its transaction started before the last sync, committed after it
-        draft.locked_at = (mark[0] - timedelta(minutes=5)).replace(tzinfo=None)
+        draft.locked_at = last_lock - timedelta(hours=3)
         number = draft.number
     engine.dispose()
     writes_before = stack.last_request_id()
     sync_company(company_id=1, ledger="qbo")
     assert number in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
+    assert len(stack.writes_since(writes_before)) >= 1
+    _no_duplicates(stack)
+
+
+def test_a_payment_collected_offline_arriving_hours_late_is_synced_by_the_next_run(stack: Stack) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import func, select
+
+    from ledger_sync.connectors.service_opus.models import (
+        Invoice,
+        InvoiceStatus,
+        Payment,
+        PaymentMethod,
+        PaymentStatus,
+    )
+    from ledger_sync.events.outbox import collect_payment
+
+    sync_company(company_id=1, ledger="qbo")
+    connection = stack.store.connection(1, "qbo")
+    assert connection is not None
+    engine = make_engine(stack.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        last_collection = session.scalar(select(func.max(Payment.collected_at)))
+        assert last_collection is not None
+        paid = select(Payment.invoice_id)
+        invoice = session.scalars(
+            select(Invoice).where(Invoice.status == InvoiceStatus.LOCKED, Invoice.id.not_in(paid)).limit(1)
+        ).one()
+        assert stack.store.mapped(connection.id, EntityType.INVOICE, [invoice.id]), "its invoice is synced"
+        payment = Payment(
+            company_id=1,
+            invoice_id=invoice.id,
+            amount=Decimal("1.00"),
+            method=PaymentMethod.CASH,
+            status=PaymentStatus.PENDING,
+        )
+        session.add(payment)
+        # collected on a phone without signal 3 hours before the last payment the sync has seen
+        collect_payment(session, payment, at=last_collection - timedelta(hours=3))
+        payment_id = payment.id
+    engine.dispose()
+    writes_before = stack.last_request_id()
+    sync_company(company_id=1, ledger="qbo")
+    assert payment_id in stack.store.mapped(connection.id, EntityType.PAYMENT, [payment_id])
     assert len(stack.writes_since(writes_before)) >= 1
     _no_duplicates(stack)

@@ -180,4 +180,5 @@ def customer(source_id: int, name: str | None = None) -> CustomerRecord:
 
 
 def cursor(source_id: int) -> Cursor:
-    return (T0 + timedelta(minutes=source_id), source_id)
+    """The change number of the record's last change, in the same order as its id."""
+    return 1000 + source_id

@@ -156,3 +156,20 @@ def test_expiry_warnings_two_weeks_ahead() -> None:
         expired
         == "The QuickBooks Online authorisation expired on 23 Nov 2026. Reconnect QuickBooks Online to keep syncing."
     )
+
+
+def test_a_tax_rate_service_opus_holds_unreadable_is_named_not_a_server_error(
+    stack: WebStack, client: TestClient
+) -> None:
+    from sqlalchemy import text
+
+    from ledger_sync.state.db import make_engine
+
+    engine = make_engine(stack.settings.resolved_source_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE tax_rates SET rate = 'n/a', active = 0 WHERE id = (SELECT max(id) FROM tax_rates)"))
+    engine.dispose()
+    connect(client)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert "has a value the sync cannot read: rate &#39;n/a&#39; is not a number" in page.text

@@ -1,23 +1,37 @@
 """Reads from the Service Opus database, as plain snapshots the rest of the sync can hold without a session.
 
-Pages are keyset-paginated on (locked_at, id) for invoices and (collected_at, id) for payments, the same
-order the checkpoints use, so a checkpoint is always a prefix of what was extracted.
+Pages are keyset-paginated on the change number (see `models`), the order the checkpoints use, so a
+checkpoint is always a prefix of what was extracted and a record committed late is still read.
+
+Rows are read raw and converted one record at a time (`fields`): a value that does not convert makes
+that record `Unreadable`, with the field and the value in its reason, and every other record is read.
 """
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Engine, Select, Table, func, select, type_coerce
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
+from ledger_sync.connectors.service_opus.fields import (
+    BadValue,
+    choice_value,
+    date_value,
+    decimal_value,
+    flag_value,
+    moment_value,
+    text_value,
+)
 from ledger_sync.connectors.service_opus.models import (
     Customer,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     Product,
     ProductCategory,
@@ -29,44 +43,126 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
     Cursor,
+    Extracted,
     SourceCustomer,
     SourceInvoice,
     SourceLine,
     SourcePayment,
     SourceProduct,
+    Unreadable,
 )
 
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Service Opus stores naive UTC; the sync works in aware UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-def _naive(cursor: Cursor) -> tuple[datetime, int]:
-    return cursor[0].astimezone(UTC).replace(tzinfo=None), cursor[1]
+T = TypeVar("T")
+INVOICES: Table = Invoice.__table__  # type: ignore[assignment]
+LINES: Table = InvoiceLine.__table__  # type: ignore[assignment]
+PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
+PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
+TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
 
 
-def _payment(row: Payment) -> SourcePayment:
+def _raw(table: Table) -> Select[Any]:
+    """Every column of `table` as the database holds it, without the column types' conversions."""
+    return select(*(type_coerce(column, NullType()).label(column.name) for column in table.c))
+
+
+def _read(rows: Iterable[RowMapping], convert: Callable[[RowMapping], T], what: str) -> Extracted[T]:
+    """Convert each row on its own: a bad value makes that row unreadable, not the read."""
+    read: Extracted[T] = Extracted()
+    for row in rows:
+        try:
+            read.records.append(convert(row))
+        except BadValue as bad:
+            problem = f"Service Opus {what} {row['id']} has a value the sync cannot read: {bad}"
+            read.unreadable.append(Unreadable(row["id"], problem, row.get("change_no")))
+    return read
+
+
+def _line(row: RowMapping) -> SourceLine:
+    at = f"line {row['position']}"
+    return SourceLine(
+        row["product_id"],
+        row["category_id"],
+        text_value(f"description of {at}", row["description"] or ""),
+        decimal_value(f"quantity of {at}", row["quantity"]),
+        decimal_value(f"unit price of {at}", row["unit_price"]),
+        row["tax_rate_id"],
+        flag_value(f"tax_inclusive of {at}", row["tax_inclusive"]),
+    )
+
+
+def _invoice(row: RowMapping, lines: Sequence[RowMapping]) -> SourceInvoice:
+    return SourceInvoice(
+        row["id"],
+        text_value("number", row["number"]),
+        row["customer_id"],
+        date_value("issue_date", row["issue_date"]),
+        date_value("due_date", row["due_date"]),
+        text_value("currency", row["currency"]),
+        choice_value("status", row["status"], InvoiceStatus).value,
+        moment_value("locked_at", row["locked_at"]),
+        tuple(_line(line) for line in lines),
+        row["change_no"],
+    )
+
+
+def _payment(row: RowMapping) -> SourcePayment:
+    status = choice_value("status", row["status"], PaymentStatus)
+    collected_at = moment_value("collected_at", row["collected_at"])
+    if status is PaymentStatus.COLLECTED and collected_at is None:
+        raise BadValue("collected_at", None, "is empty, and a collected payment needs its collection date")
     return SourcePayment(
-        row.id, row.invoice_id, Decimal(row.amount), row.method.value, row.status.value, _aware(row.collected_at)
+        row["id"],
+        row["invoice_id"],
+        decimal_value("amount", row["amount"]),
+        choice_value("method", row["method"], PaymentMethod).value,
+        status.value,
+        collected_at,
+        row["change_no"],
+    )
+
+
+def _product(row: RowMapping) -> SourceProduct:
+    return SourceProduct(
+        row["id"],
+        row["category_id"],
+        text_value("name", row["name"]),
+        text_value("description", row["description"] or ""),
+        decimal_value("unit price", row["unit_price"]),
+    )
+
+
+def _tax_rate(row: RowMapping) -> SourceTaxRate:
+    return SourceTaxRate(
+        row["id"],
+        text_value("name", row["name"]),
+        decimal_value("rate", row["rate"]).normalize(),
+        flag_value("active", row["active"]),
     )
 
 
 def _issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
     """Invoices issued within since..until (inclusive), either end open when None."""
-    window = [Invoice.issue_date >= since] if since else []
-    return window + ([Invoice.issue_date <= until] if until else [])
+    window = [INVOICES.c.issue_date >= since] if since else []
+    return window + ([INVOICES.c.issue_date <= until] if until else [])
 
 
 def _collected(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
     """Payments collected within since..until (whole days, inclusive), either end open when None."""
-    window = [Payment.collected_at >= datetime.combine(since, time.min)] if since else []
-    return window + ([Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else [])
+    window = [PAYMENTS.c.collected_at >= datetime.combine(since, time.min)] if since else []
+    return window + ([PAYMENTS.c.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else [])
+
+
+def _counted(table: Table, done: ColumnElement[bool], company_id: int) -> Select[Any]:
+    """A count of the company's `done` records that extraction can read (it reads by change number)."""
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.company_id == company_id, done, table.c.change_no.is_not(None))
+    )
 
 
 def _selection(
-    model: type[Invoice] | type[Payment],
-    moment: InstrumentedAttribute[datetime | None],
+    table: Table,
     done: ColumnElement[bool],
     window: list[ColumnElement[bool]],
     *,
@@ -76,26 +172,31 @@ def _selection(
     ids: Iterable[int],
 ) -> Select[Any]:
     """With `ids`: those records in any status. Else: `done` records within `window`, past `after` in
-    (moment, id) order, the order checkpoints use."""
-    query = select(model).where(model.company_id == company_id)
+    change-number order, the order checkpoints use."""
+    query = _raw(table).where(table.c.company_id == company_id)
     wanted = sorted(ids)
     if wanted:
-        return query.where(model.id.in_(wanted)).order_by(model.id)
-    query = query.where(done, moment.is_not(None), *window)
+        return query.where(table.c.id.in_(wanted)).order_by(table.c.id)
+    query = query.where(done, table.c.change_no.is_not(None), *window)
     if after is not None:
-        mark, last_id = _naive(after)
-        query = query.where(tuple_(moment, model.id) > tuple_(literal(mark), literal(last_id)))
-    return query.order_by(moment, model.id).limit(limit)
+        query = query.where(table.c.change_no > after)
+    return query.order_by(table.c.change_no).limit(limit)
 
 
 class ServiceOpusSource:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def read_tax_rates(self, company_id: int) -> Extracted[SourceTaxRate]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                _raw(TAX_RATES).where(TAX_RATES.c.company_id == company_id).order_by(TAX_RATES.c.id)
+            ).mappings()
+            return _read(rows, _tax_rate, "tax rate")
+
     def tax_rates(self, company_id: int) -> list[SourceTaxRate]:
-        with Session(self.engine) as session:
-            rows = session.scalars(select(TaxRate).where(TaxRate.company_id == company_id).order_by(TaxRate.id))
-            return [SourceTaxRate(r.id, r.name, Decimal(r.rate).normalize(), r.active) for r in rows]
+        """The readable tax rates (`read_tax_rates` also names the others)."""
+        return self.read_tax_rates(company_id).records
 
     def categories(self, company_id: int) -> list[SourceCategory]:
         with Session(self.engine) as session:
@@ -113,51 +214,27 @@ class ServiceOpusSource:
         ids: Iterable[int] = (),
         since: date | None = None,
         until: date | None = None,
-    ) -> list[SourceInvoice]:
+    ) -> Extracted[SourceInvoice]:
         """Locked invoices past `after` in checkpoint order, issued within since..until when given;
         or (with `ids`) those invoices in any status."""
         query = _selection(
-            Invoice,
-            Invoice.locked_at,
-            Invoice.status == InvoiceStatus.LOCKED,
+            INVOICES,
+            INVOICES.c.status == InvoiceStatus.LOCKED.value,
             _issued(since, until),
             company_id=company_id,
             after=after,
             limit=limit,
             ids=ids,
         )
-        with Session(self.engine) as session:
-            invoices = session.scalars(query).all()
-            lines: dict[int, list[SourceLine]] = {}
-            for chunk in chunked([i.id for i in invoices]):
-                for line in session.scalars(
-                    select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk)).order_by(InvoiceLine.position)
-                ):
-                    lines.setdefault(line.invoice_id, []).append(
-                        SourceLine(
-                            line.product_id,
-                            line.category_id,
-                            line.description,
-                            Decimal(line.quantity),
-                            Decimal(line.unit_price),
-                            line.tax_rate_id,
-                            line.tax_inclusive,
-                        )
-                    )
-            return [
-                SourceInvoice(
-                    i.id,
-                    i.number,
-                    i.customer_id,
-                    i.issue_date,
-                    i.due_date,
-                    i.currency,
-                    i.status.value,
-                    _aware(i.locked_at),
-                    tuple(lines.get(i.id, ())),
-                )
-                for i in invoices
-            ]
+        with self.engine.connect() as conn:
+            invoices = conn.execute(query).mappings().all()
+            lines: dict[int, list[RowMapping]] = {}
+            for chunk in chunked([i["id"] for i in invoices]):
+                for line in conn.execute(
+                    _raw(LINES).where(LINES.c.invoice_id.in_(chunk)).order_by(LINES.c.invoice_id, LINES.c.position)
+                ).mappings():
+                    lines.setdefault(line["invoice_id"], []).append(line)
+        return _read(invoices, lambda row: _invoice(row, lines.get(row["id"], [])), "invoice")
 
     def payments(
         self,
@@ -168,37 +245,35 @@ class ServiceOpusSource:
         ids: Iterable[int] = (),
         since: date | None = None,
         until: date | None = None,
-    ) -> list[SourcePayment]:
+    ) -> Extracted[SourcePayment]:
         """Collected payments past `after` in checkpoint order, collected within since..until when given;
         or (with `ids`) those payments in any status."""
         query = _selection(
-            Payment,
-            Payment.collected_at,
-            Payment.status == PaymentStatus.COLLECTED,
+            PAYMENTS,
+            PAYMENTS.c.status == PaymentStatus.COLLECTED.value,
             _collected(since, until),
             company_id=company_id,
             after=after,
             limit=limit,
             ids=ids,
         )
-        with Session(self.engine) as session:
-            return [_payment(p) for p in session.scalars(query)]
+        with self.engine.connect() as conn:
+            return _read(conn.execute(query).mappings().all(), _payment, "payment")
 
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
-        """All collected payments of these invoices in collection order, to know what was still due."""
+        """All readable collected payments of these invoices in collection order, to know what was still due
+        (an unreadable one is parked itself)."""
         found: dict[int, list[SourcePayment]] = {}
-        with Session(self.engine) as session:
+        with self.engine.connect() as conn:
             for chunk in chunked(invoice_ids):
-                for p in session.scalars(
-                    select(Payment)
-                    .where(
-                        Payment.invoice_id.in_(chunk),
-                        Payment.status == PaymentStatus.COLLECTED,
+                rows = conn.execute(
+                    _raw(PAYMENTS).where(
+                        PAYMENTS.c.invoice_id.in_(chunk), PAYMENTS.c.status == PaymentStatus.COLLECTED.value
                     )
-                    .order_by(Payment.collected_at, Payment.id)
-                ):
-                    found.setdefault(p.invoice_id, []).append(_payment(p))
-        return found
+                ).mappings()
+                for p in _read(rows, _payment, "payment").records:
+                    found.setdefault(p.invoice_id, []).append(p)
+        return {invoice_id: sorted(paid, key=lambda p: p.collection_order) for invoice_id, paid in found.items()}
 
     def customers(self, ids: Iterable[int]) -> dict[int, SourceCustomer]:
         wanted = sorted(set(ids))
@@ -219,69 +294,68 @@ class ServiceOpusSource:
                     )
         return found
 
-    def products(self, ids: Iterable[int]) -> dict[int, SourceProduct]:
-        wanted = sorted(set(ids))
-        found: dict[int, SourceProduct] = {}
-        with Session(self.engine) as session:
-            for chunk in chunked(wanted):
-                for p in session.scalars(select(Product).where(Product.id.in_(chunk))):
-                    found[p.id] = SourceProduct(p.id, p.category_id, p.name, p.description, Decimal(p.unit_price))
-        return found
+    def products(self, ids: Iterable[int]) -> Extracted[SourceProduct]:
+        read: Extracted[SourceProduct] = Extracted()
+        with self.engine.connect() as conn:
+            for chunk in chunked(sorted(set(ids))):
+                rows = conn.execute(_raw(PRODUCTS).where(PRODUCTS.c.id.in_(chunk))).mappings()
+                part = _read(rows, _product, "product")
+                read.records.extend(part.records)
+                read.unreadable.extend(part.unreadable)
+        return read
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
         """How many records a run of `scope` reads: locked invoices issued and collected payments collected
         within its range (a backfill's progress total)."""
-        conditions: list[list[ColumnElement[bool]]] = []
+        selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
-            conditions.append(
-                [
-                    Invoice.company_id == company_id,
-                    Invoice.status == InvoiceStatus.LOCKED,
-                    Invoice.locked_at.is_not(None),
-                    *_issued(scope.since, scope.until),
-                ]
+            selections.append(
+                _counted(INVOICES, INVOICES.c.status == InvoiceStatus.LOCKED.value, company_id).where(
+                    *_issued(scope.since, scope.until)
+                )
             )
         if scope.covers(EntityType.PAYMENT):
-            conditions.append(
-                [
-                    Payment.company_id == company_id,
-                    Payment.status == PaymentStatus.COLLECTED,
-                    Payment.collected_at.is_not(None),
-                    *_collected(scope.since, scope.until),
-                ]
+            selections.append(
+                _counted(PAYMENTS, PAYMENTS.c.status == PaymentStatus.COLLECTED.value, company_id).where(
+                    *_collected(scope.since, scope.until)
+                )
             )
-        with Session(self.engine) as session:
-            return sum(session.scalar(select(func.count()).where(*where)) or 0 for where in conditions)
+        with self.engine.connect() as conn:
+            return sum(conn.execute(query).scalar_one() for query in selections)
 
-    def source_counts(self, company_id: int) -> dict[str, int]:
-        """How many records of each type the sync is responsible for (locked invoices and what they need)."""
-        locked = (
-            Invoice.company_id == company_id,
-            Invoice.status == InvoiceStatus.LOCKED,
-            Invoice.locked_at.is_not(None),
-        )
-        with Session(self.engine) as session:
-            invoices = session.scalar(select(func.count()).where(*locked)) or 0
-            customers = (
-                session.scalar(
-                    select(func.count(func.distinct(Invoice.customer_id))).where(
-                        *locked, Invoice.customer_id.is_not(None)
-                    )
+    def responsibilities(self, company_id: int) -> dict[EntityType, dict[int, str | None]]:
+        """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).
+
+        Invoices and payments: all of them (drafts, voids, uncollected payments are skipped, saying so).
+        Customers and items: those the locked invoices need."""
+        locked = InvoiceStatus.LOCKED.value
+        with self.engine.connect() as conn:
+            invoices = conn.execute(
+                select(INVOICES.c.id, type_coerce(INVOICES.c.status, NullType())).where(
+                    INVOICES.c.company_id == company_id
                 )
-                or 0
-            )
-            items = (
-                session.scalar(select(func.count(func.distinct(InvoiceLine.product_id))).join(Invoice).where(*locked))
-                or 0
-            )
-            payments = (
-                session.scalar(
-                    select(func.count()).where(
-                        Payment.company_id == company_id,
-                        Payment.status == PaymentStatus.COLLECTED,
-                        Payment.collected_at.is_not(None),
-                    )
+            ).tuples()
+            payments = conn.execute(
+                select(PAYMENTS.c.id, type_coerce(PAYMENTS.c.status, NullType())).where(
+                    PAYMENTS.c.company_id == company_id
                 )
-                or 0
-            )
-        return {"customer": customers, "item": items, "invoice": invoices, "payment": payments}
+            ).tuples()
+            of_locked = (INVOICES.c.company_id == company_id, INVOICES.c.status == locked)
+            customers = conn.execute(
+                select(INVOICES.c.customer_id).distinct().where(*of_locked, INVOICES.c.customer_id.is_not(None))
+            ).scalars()
+            items = conn.execute(
+                select(LINES.c.product_id)
+                .distinct()
+                .join(INVOICES, LINES.c.invoice_id == INVOICES.c.id)
+                .where(*of_locked)
+            ).scalars()
+            return {
+                EntityType.CUSTOMER: dict.fromkeys(customers),
+                EntityType.ITEM: dict.fromkeys(items),
+                EntityType.INVOICE: {i: None if status == locked else f"{status} invoice" for i, status in invoices},
+                EntityType.PAYMENT: {
+                    p: None if status == PaymentStatus.COLLECTED.value else f"{status} payment"
+                    for p, status in payments
+                },
+            }

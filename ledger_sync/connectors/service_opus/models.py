@@ -2,6 +2,20 @@
 
 Each company is a tenant that connects its own ledger. Money columns are Numeric and come back as
 Decimal; tax rates are percentages (13.000 means 13 %).
+
+Change numbers: every insert of an invoice or a payment, and every change of its status, takes the
+company's next change number (`Company.last_change_no + 1`, by an UPDATE ... RETURNING of the company
+row inside the writing transaction). The sync reads what changed by that number, never by a business
+timestamp, and it cannot skip a change:
+- the UPDATE locks the company row until the transaction ends, so a second writer of the same company
+  waits for the first to commit (or roll back, then it takes the same number) before it gets the next
+  number. Numbers are therefore handed out in commit order, on PostgreSQL (row lock) as on SQLite
+  (a single writer at a time anyway);
+- so whenever a reader sees change number N committed, every number below N is committed too (or never
+  will be): reading `change_no > checkpoint` in order sees a gap-free prefix, whatever the business
+  timestamps say (a payment collected offline and synced hours later, a lock that commits late).
+The price: the lock and collect transactions of one company serialize from their status change to
+their commit, which Service Opus keeps short.
 """
 
 from datetime import date, datetime
@@ -9,8 +23,22 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Dialect, Enum, ForeignKey, Index, Numeric, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    event,
+    update,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -65,6 +93,8 @@ class Company(SourceBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    last_change_no: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The company's last change number handed out (see the module docstring)."""
 
 
 class Customer(SourceBase):
@@ -112,7 +142,10 @@ class TaxRate(SourceBase):
 
 class Invoice(SourceBase):
     __tablename__ = "invoices"
-    __table_args__ = (Index("ix_invoices_company_locked", "company_id", "status", "locked_at", "id"),)
+    __table_args__ = (
+        Index("ix_invoices_company_locked", "company_id", "status", "locked_at", "id"),
+        Index("ix_invoices_company_change", "company_id", "change_no"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     number: Mapped[str] = mapped_column(String(40))
@@ -122,6 +155,8 @@ class Invoice(SourceBase):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.DRAFT)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    change_no: Mapped[int | None] = mapped_column(BigInteger)
+    """Taken on insert and on every status change, in commit order (see the module docstring)."""
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
     )
@@ -144,7 +179,10 @@ class InvoiceLine(SourceBase):
 
 class Payment(SourceBase):
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_company_collected", "company_id", "status", "collected_at", "id"),)
+    __table_args__ = (
+        Index("ix_payments_company_collected", "company_id", "status", "collected_at", "id"),
+        Index("ix_payments_company_change", "company_id", "change_no"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
@@ -152,6 +190,31 @@ class Payment(SourceBase):
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    change_no: Mapped[int | None] = mapped_column(BigInteger)
+    """Taken on insert and on every status change, in commit order (see the module docstring)."""
+
+
+def next_change_no(connection: Connection, company_id: int) -> int:
+    """The company's next change number; holds the company row locked until the transaction ends."""
+    return connection.execute(
+        update(Company)
+        .where(Company.id == company_id)
+        .values(last_change_no=Company.last_change_no + 1)
+        .returning(Company.last_change_no)
+    ).scalar_one()
+
+
+@event.listens_for(Invoice, "before_insert")
+@event.listens_for(Payment, "before_insert")
+def _number_new(mapper: Mapper[Any], connection: Connection, target: Invoice | Payment) -> None:
+    target.change_no = next_change_no(connection, target.company_id)
+
+
+@event.listens_for(Invoice, "before_update")
+@event.listens_for(Payment, "before_update")
+def _number_status_change(mapper: Mapper[Any], connection: Connection, target: Invoice | Payment) -> None:
+    if get_history(target, "status").has_changes():
+        target.change_no = next_change_no(connection, target.company_id)
 
 
 class OutboxEvent(SourceBase):

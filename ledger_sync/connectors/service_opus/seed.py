@@ -19,7 +19,7 @@ from decimal import Decimal
 from math import ceil
 from operator import attrgetter
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from ledger_sync.connectors.service_opus import names
 from ledger_sync.connectors.service_opus.models import InvoiceStatus, PaymentMethod, PaymentStatus, SourceBase
@@ -45,6 +45,7 @@ TABLES: tuple[Table, ...] = tuple(
     )
 )
 """In foreign-key order."""
+COMPANIES = TABLES[0]
 
 HOME_CITIES = ("Toronto", "Vancouver", "Montréal", "Calgary", "Halifax", "Ottawa", "Winnipeg", "Hamilton")
 """Where company k is based (cycled); the first is in Ontario, so the default seed is mostly HST."""
@@ -172,9 +173,12 @@ def seed(
         *(_invoices(rng, company, start) for rng, company in zip(rngs, seeded, strict=True)),
         key=attrgetter("issued_at"),
     )
+    changes: dict[int, int] = {}
     while chunk := list(itertools.islice(drafts, CHUNK_INVOICES)):
         with engine.begin() as conn:
-            _insert(conn, _assign_ids(chunk, ids, counts), counts)
+            _insert(conn, _assign_ids(chunk, ids, counts, changes), counts)
+            for company_id, last in changes.items():
+                conn.execute(update(COMPANIES).where(COMPANIES.c.id == company_id).values(last_change_no=last))
     table_count = counts.by_table.get
     return SeedSummary(
         companies=table_count("companies", 0),
@@ -203,13 +207,22 @@ def _insert(conn: Connection, rows: dict[str, list[dict[str, object]]], counts: 
 
 
 def _assign_ids(
-    chunk: list[_Draft], ids: dict[str, Iterator[int]], counts: _Counts
+    chunk: list[_Draft], ids: dict[str, Iterator[int]], counts: _Counts, changes: dict[int, int]
 ) -> dict[str, list[dict[str, object]]]:
-    """Number a chunk of drafts in issue order and return its rows per table."""
+    """Number a chunk of drafts in issue order and return its rows per table.
+
+    `changes` holds each company's last change number: the rows take the next ones in insert order, as
+    the app's writes would (they all commit together, so any order is commit order)."""
     rows: dict[str, list[dict[str, object]]] = {"invoices": [], "invoice_lines": [], "payments": []}
+
+    def change_no(row: dict[str, object]) -> None:
+        company_id = int(str(row["company_id"]))
+        changes[company_id] = row["change_no"] = changes.get(company_id, 0) + 1
+
     for draft in chunk:
         invoice_id = next(ids["invoices"])
         draft.invoice["id"] = invoice_id
+        change_no(draft.invoice)
         rows["invoices"].append(draft.invoice)
         counts.by_status[draft.status] = counts.by_status.get(draft.status, 0) + 1
         for line in draft.lines:
@@ -219,6 +232,7 @@ def _assign_ids(
         for payment in draft.payments:
             payment["id"] = next(ids["payments"])
             payment["invoice_id"] = invoice_id
+            change_no(payment)
             rows["payments"].append(payment)
             counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
     return rows

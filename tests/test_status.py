@@ -1,0 +1,20 @@
+"""`status` puts every record the sync answers for in exactly one state, from sets."""
+
+from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.status import RecordState, classify
+
+
+def test_each_record_is_in_one_state_and_a_voided_synced_invoice_is_not_synced() -> None:
+    responsible = {1: None, 2: None, 3: None, 4: None, 5: "void invoice", 6: "draft invoice"}
+    parked = {
+        2: Parking(2, ParkingCause.CHECK, "quantity of line 1 'abc' is not a number"),
+        3: Parking(3, ParkingCause.WAITING, "Waiting for invoice INV-9 to be locked"),
+    }
+    status = classify(responsible, synced={1, 5, 99}, parked=parked)
+    assert status.records[RecordState.SYNCED] == {1: ""}
+    assert status.records[RecordState.PARKED] == {2: "quantity of line 1 'abc' is not a number"}
+    assert status.records[RecordState.WAITING] == {3: "Waiting for invoice INV-9 to be locked"}
+    assert status.records[RecordState.PENDING] == {4: "not read by a run yet"}
+    assert status.records[RecordState.SKIPPED] == {5: "void invoice, synced before", 6: "draft invoice"}
+    counts = status.counts()
+    assert counts["source"] == 6 == sum(counts[state.value] for state in RecordState)
