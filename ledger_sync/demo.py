@@ -144,7 +144,7 @@ def sandbox_for(ledger: str, home: Path, time_scale: float = 1.0) -> Iterator[tu
 
         qbo = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True, time_scale=time_scale)
         with serving(create_qbo(qbo)) as base_url:
-            yield base_url, qbo_sandbox_env(base_url), qbo.db_path
+            yield base_url, qbo_sandbox_env(base_url, qbo.time_scale), qbo.db_path
         return
     if ledger == "xero":
         from ledger_sync.sandboxes.xero.app import create_app as create_xero

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     """Fernet key for tokens at rest. Required outside demo mode."""
 
     http_timeout_seconds: float = 30.0
+    """Reads."""
+    http_write_timeout_seconds: float = 150.0
+    """Writes: QBO lets a request run 120 s, and a write abandoned early has an unknown outcome."""
     checkpoint_overlap_minutes: float = 15.0
     """Incremental runs re-read this far behind the checkpoint, so a lock or collection whose transaction
     committed late (with an earlier timestamp) is not skipped; what was already pushed costs no write."""
@@ -41,6 +44,8 @@ class Settings(BaseSettings):
     qbo_redirect_uri: str = "http://127.0.0.1:8000/integrations/accounting/qbo/callback"
     qbo_scope: str = "com.intuit.quickbooks.accounting"
     qbo_minor_version: int = 75
+    qbo_minute_seconds: float = 60.0
+    """A minute of QBO's rate limits and of its wait after a 429; only a time-scaled sandbox shortens it."""
 
     xero_api_base: str = "https://api.xero.com/api.xro/2.0"
     xero_connections_url: str = "https://api.xero.com/connections"

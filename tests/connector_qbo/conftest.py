@@ -46,7 +46,7 @@ class Harness(RecordingHarness):
     def __init__(self, handler: Handler, **config: object) -> None:
         super().__init__(handler)
         self.connector = QboConnector(
-            make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleeps.append
+            make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleep, monotonic=self.monotonic
         )
 
 

@@ -75,9 +75,10 @@ class QboConnector(ClientConnector):
         *,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.realm_id = realm_id
-        self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep)
+        self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"

@@ -69,9 +69,10 @@ class XeroConnector(ClientConnector):
         *,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tenant_id = tenant_id
-        self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep)
+        self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
         self._accounts: list[dict[str, Any]] | None = None
         self._item_accounts: dict[str, str] | None = None
         """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
