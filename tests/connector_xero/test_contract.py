@@ -199,4 +199,5 @@ def test_the_official_sdk_reads_our_invoice_back_equal_to_the_cent(traffic: Traf
     read = accounting.get_invoice(traffic.tenant_id, written, unitdp=4).invoices[0]
     assert (read.invoice_number, read.reference, read.total) == ("CT-0001", "SO-I1", Decimal("350.93"))
     assert read.amount_due == Decimal("250.93") and read.date == date(2026, 3, 1)
-    assert read.line_items[-1].account_code == "860" and read.line_items[-1].line_amount == Decimal("0.01")
+    assert (read.sub_total, read.total_tax) == (Decimal("310.55"), Decimal("40.38")), "Service Opus's net and tax"
+    assert [li.tax_amount for li in read.line_items] == [Decimal("40.26"), Decimal("0.12")], "no ROUNDING line needed"

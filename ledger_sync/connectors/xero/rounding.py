@@ -1,16 +1,18 @@
 """What Xero will make of an invoice's lines, and the adjustment that makes its total Service Opus's.
 
-Xero keeps UnitAmount to 2 dp (4 with `unitdp=4`) and Quantity to 4 dp, makes each LineAmount
-Quantity x UnitAmount rounded to the cent, taxes each line on its own and rounds that to the cent.
-Service Opus may price more finely (a tax-inclusive line's net unit price can need 7 dp), so the
-two totals can differ by a few cents. The difference goes on an explicit adjustment line to the
-ROUNDING system account rather than being lost.
+Xero keeps UnitAmount to 2 dp (4 with `unitdp=4`) and Quantity to 4 dp and makes each LineAmount
+Quantity x UnitAmount rounded to the cent. Its own per-line tax can differ by a cent from Service
+Opus's (a tax-inclusive line is split into net and tax before it reaches Xero), so every line carries
+the `TaxAmount` Service Opus computed, which the spec lets a client override: tax and net then match
+to the cent. Service Opus may price more finely than 4 dp (a tax-inclusive line's net unit price can
+need 7 dp), so a line amount can still differ; that difference goes on an explicit adjustment line to
+the ROUNDING system account rather than being lost.
 """
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ledger_sync.core.money import HUNDRED, MoneyError, cents, unit_price_for
+from ledger_sync.core.money import MoneyError, cents, unit_price_for
 from ledger_sync.core.records import InvoiceLineRecord, InvoiceRecord
 
 UNIT_PLACES = 4
@@ -20,7 +22,7 @@ QUANTITY_STEP = Decimal("0.0001")
 
 @dataclass(frozen=True)
 class XeroLine:
-    """A record line as Xero will hold it: its quantity, unit amount, line amount and tax."""
+    """A record line as Xero will hold it: its quantity, unit amount, line amount and (Service Opus's) tax."""
 
     source: InvoiceLineRecord
     quantity: Decimal
@@ -34,7 +36,7 @@ def _places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def xero_line(line: InvoiceLineRecord, rate_percent: Decimal) -> XeroLine:
+def xero_line(line: InvoiceLineRecord) -> XeroLine:
     """The closest Xero can come to `line`: its exact net amount whenever a 4-dp unit price gives it."""
     quantity = line.quantity.quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP).normalize()
     unit = line.unit_price
@@ -44,12 +46,11 @@ def xero_line(line: InvoiceLineRecord, rate_percent: Decimal) -> XeroLine:
         except MoneyError:
             unit = unit.quantize(Decimal(1).scaleb(-UNIT_PLACES), rounding=ROUND_HALF_UP).normalize()
     amount = cents(quantity * unit)
-    return XeroLine(line, quantity, unit, amount, cents(amount * rate_percent / HUNDRED))
+    return XeroLine(line, quantity, unit, amount, line.tax_amount)
 
 
 def xero_lines(record: InvoiceRecord) -> list[XeroLine]:
-    rates = {tax.tax_code_ref: tax.rate_percent for tax in record.tax_lines}
-    return [xero_line(line, rates.get(line.tax_code_ref, Decimal(0))) for line in record.lines]
+    return [xero_line(line) for line in record.lines]
 
 
 def adjustment(record: InvoiceRecord, lines: list[XeroLine]) -> Decimal:
