@@ -73,3 +73,10 @@ def test_an_invoice_in_a_currency_the_organisation_has_not_enabled_is_refused(xe
     elements = [invoice(customer["ContactID"], [line("10")], CurrencyCode="EUR")]
     [refused] = _send(client, session, "PUT", elements, summarizeErrors="false")
     assert refused["ValidationErrors"] == [{"Message": "Organisation is not subscribed to currency EUR"}]
+
+
+def test_an_invoice_in_another_currency_than_its_contacts_is_refused(xero) -> None:
+    client, session = xero
+    customer = create_contact(client, session, "Billed In Dollars", DefaultCurrency="USD")
+    [refused] = _send(client, session, "PUT", [invoice(customer["ContactID"], [line("10")])], summarizeErrors="false")
+    assert refused["ValidationErrors"] == [{"Message": "The contact 'Billed In Dollars' is billed in USD, not CAD."}]

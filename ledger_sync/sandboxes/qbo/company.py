@@ -9,7 +9,7 @@ from typing import Any
 
 from ledger_sync.core.money import to_decimal
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, faults, invoicing, payments, query, rules
+from ledger_sync.sandboxes.qbo import chart, currencies, faults, invoicing, payments, query, rules
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
@@ -138,6 +138,7 @@ class Company:
             rules.check_person(self, entity, candidate)
             candidate.setdefault("PrintOnCheckName", candidate["DisplayName"])
             if entity == "Customer":
+                currencies.check(candidate)
                 candidate["FullyQualifiedName"] = candidate["DisplayName"]
                 candidate.setdefault("Balance", 0)
                 candidate.setdefault("CurrencyRef", chart.CAD)
@@ -171,6 +172,7 @@ class Company:
         self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
     ) -> dict[str, Any]:
         rules.check_invoice(self, candidate, allow_duplicate_doc_number)
+        currencies.check(candidate)
         if candidate.get("DocNumber") is None:
             largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)

@@ -159,6 +159,10 @@ def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], cur
         raise Invalid("A Contact must be specified for this type of transaction")
     if contact["ContactStatus"] != "ACTIVE":
         raise Invalid(f"The contact '{contact['Name']}' is archived and cannot be used on a new transaction.")
+    currency = element.get("CurrencyCode", invoice["CurrencyCode"])
+    if contact.get("DefaultCurrency") and contact["DefaultCurrency"] != currency:
+        # Xero's own rule here is undocumented; the sandbox takes the strict one: a contact has one currency.
+        raise Invalid(f"The contact '{contact['Name']}' is billed in {contact['DefaultCurrency']}, not {currency}.")
     if not contact.get("IsCustomer"):
         contact = contacts.save(books, {"IsCustomer": True}, contact)
     invoice["Contact"] = contacts.summary(contact)
