@@ -9,6 +9,7 @@ from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -49,6 +50,9 @@ class SyncJob:
     tax_rates: dict[int, SourceTaxRate]
     scope: SyncScope = field(default_factory=SyncScope)
     stats: RunStats = field(default_factory=RunStats)
+    checkpoint_held: set[EntityType] = field(default_factory=set)
+    """Types with a record whose outcome this run left unknown: their checkpoint must not move past it,
+    so later pages of the run do not move it either."""
 
     @property
     def ledger_name(self) -> str:

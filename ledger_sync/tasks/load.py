@@ -115,6 +115,10 @@ class _Progress:
             mark = candidate.cursor
         return mark
 
+    def unsettled(self) -> bool:
+        """Whether a checkpointed candidate is left unhandled (its outcome unknown, or waiting on one)."""
+        return any(c.cursor is not None and c.source_id not in self.handled for c in self.checkpointed or ())
+
 
 def _plan(
     job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate]
@@ -198,12 +202,15 @@ def push(job: SyncJob, entity_type: EntityType, candidates: Sequence[Candidate])
         return
     ops, recovered = _recover(job, entity_type, ops)
     handled.update(r.source_id for r in recovered)
-    progress = _Progress(handled, None if job.scope.ranged else candidates)
+    held = job.scope.ranged or entity_type in job.checkpoint_held
+    progress = _Progress(handled, None if held else candidates)
     job.store.record_batch(
         job.connection.id, entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint()
     )
     for start in range(0, len(ops), job.ledger.max_batch_size):
         _write(job, entity_type, ops[start : start + job.ledger.max_batch_size], progress)
+    if progress.unsettled():
+        job.checkpoint_held.add(entity_type)
 
 
 def _blocked(job: SyncJob, page: InvoicePage | PaymentPage, entity_type: EntityType) -> dict[int, Parking]:
