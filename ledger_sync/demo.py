@@ -179,7 +179,7 @@ def sandbox_for(
             keeps_total_tax_override=qbo_company.keeps_total_tax_override,
         )
         with serving(create_qbo(qbo)) as base_url:
-            yield base_url, qbo_sandbox_env(base_url), qbo.db_path
+            yield base_url, qbo_sandbox_env(base_url, qbo.time_scale), qbo.db_path
         return
     if ledger == "xero":
         from ledger_sync.sandboxes.xero.app import create_app as create_xero

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     """Fernet key for tokens at rest. Required outside demo mode."""
 
     http_timeout_seconds: float = 30.0
+    """Reads."""
+    http_write_timeout_seconds: float = 150.0
+    """Writes: QBO lets a request run 120 s, and a write abandoned early has an unknown outcome."""
 
     qbo_api_base: str = "https://quickbooks.api.intuit.com"
     qbo_authorize_url: str = "https://appcenter.intuit.com/connect/oauth2"
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
     qbo_redirect_uri: str = "http://127.0.0.1:8000/integrations/accounting/qbo/callback"
     qbo_scope: str = "com.intuit.quickbooks.accounting"
     qbo_minor_version: int = 75
+    qbo_minute_seconds: float = 60.0
+    """A minute of QBO's rate limits and of its wait after a 429; only a time-scaled sandbox shortens it."""
 
     xero_api_base: str = "https://api.xero.com/api.xro/2.0"
     xero_connections_url: str = "https://api.xero.com/connections"
@@ -48,8 +53,9 @@ class Settings(BaseSettings):
     xero_client_secret: SecretStr = SecretStr("")
     """Empty: a public PKCE client (the code verifier alone proves the exchange)."""
     xero_redirect_uri: str = "http://127.0.0.1:8000/integrations/accounting/xero/callback"
-    xero_scopes: str = "offline_access accounting.contacts accounting.settings accounting.transactions"
-    """Apps created from 2026-03-02 need granular scopes (accounting.invoices, accounting.payments, ...)."""
+    xero_scopes: str = "offline_access accounting.contacts accounting.settings accounting.invoices accounting.payments"
+    """The granular scopes apps created from 2026-03-02 must use; an older app may still set the legacy
+    `offline_access accounting.contacts accounting.settings accounting.transactions` (until Sept 2027)."""
     xero_minute_window_seconds: float = 60.0
     """Length of Xero's per-minute call window; only a time-scaled sandbox shortens it."""
 

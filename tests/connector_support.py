@@ -32,13 +32,15 @@ class FakeTokens:
 
 
 class RecordingHarness:
-    """An httpx client over `handler` recording every request; a subclass builds `connector` on `http`."""
+    """An httpx client over `handler` recording every request, and a fake clock recording every sleep;
+    a subclass builds `connector` on `http`, `sleep` and `monotonic`."""
 
     connector: LedgerConnector
 
     def __init__(self, handler: Handler) -> None:
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
+        self.now = 1000.0
         self.tokens = FakeTokens()
 
         def recording(request: httpx.Request) -> httpx.Response:
@@ -47,6 +49,14 @@ class RecordingHarness:
             return handler(request)
 
         self.http = httpx.Client(transport=httpx.MockTransport(recording))
+
+    def sleep(self, seconds: float) -> None:
+        """Time passes only when the connector sleeps."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
 
     def close(self) -> None:
         self.connector.close()

@@ -21,6 +21,8 @@ class SourceCustomer:
     region: str | None
     postal_code: str | None
     country: str | None
+    currency: str | None = None
+    """None: billed in the company's currency."""
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,10 @@ class _Progress:
             mark = candidate.cursor
         return mark
 
+    def unsettled(self) -> bool:
+        """Whether a checkpointed candidate is left unhandled (its outcome unknown, or waiting on one)."""
+        return any(c.cursor is not None and c.source_id not in self.handled for c in self.checkpointed or ())
+
 
 @dataclass
 class WriteEngine:
@@ -99,6 +103,9 @@ class WriteEngine:
     """Write nothing, neither to the ledger nor to the state; count what would be written."""
     moves_checkpoints: bool = True
     """False for ranged runs (backfills), which re-read a range and must never move the checkpoints."""
+    held: set[EntityType] = field(default_factory=set)
+    """Types with a record this run left unsettled: their checkpoint stays behind it for the rest of the run,
+    so a later page that settles fully does not carry it past (share one set across a run's pushes)."""
     clock: Callable[[], datetime] = _utcnow
 
     def push(self, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
@@ -110,11 +117,14 @@ class WriteEngine:
             return
         ops, recovered = self._recover(entity_type, ops)
         handled.update(r.source_id for r in recovered)
-        progress = _Progress(handled, candidates if self.moves_checkpoints else None)
+        moves = self.moves_checkpoints and entity_type not in self.held
+        progress = _Progress(handled, candidates if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         size = self.ledger.max_batch_size
         for start in range(0, len(ops), size):
             self._write(entity_type, ops[start : start + size], progress)
+        if progress.unsettled():
+            self.held.add(entity_type)
 
     def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
         """Parked records that no longer need syncing are forgotten (and counted as skipped)."""

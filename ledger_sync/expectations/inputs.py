@@ -120,6 +120,14 @@ class InvoiceRow:
     issue_date: date | None
     unmapped_tax_rates: tuple[str, ...]
     """Names of line tax rates without an active mapping."""
+    currency: str | None = None
+    customer_currency: str | None = None
+    """The invoice's customer's one currency; None: not set in Service Opus, so nothing to compare."""
+
+    @property
+    def currency_differs(self) -> bool:
+        """A ledger customer has one currency: an invoice in another one cannot be entered for it."""
+        return self.customer_currency is not None and self.currency != self.customer_currency
 
 
 @dataclass(frozen=True)

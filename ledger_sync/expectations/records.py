@@ -195,6 +195,12 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
                 meta={"reason": "date_out_of_range"},
                 description=f"Invoice dates lie between {EARLIEST_DATE} and {LATEST_DATE}",
             ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="currency_differs",
+                value_set=[False],
+                meta={"reason": "currency_differs"},
+                description="Every invoice is in its customer's currency",
+            ),
             gxe.ExpectColumnValuesToBeBetween(
                 column="unmapped_tax_rate_count",
                 max_value=0,
@@ -219,6 +225,10 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
         "date_out_of_range": lambda r: (
             f"Invoice date {r.issue_date} is outside the range the ledger accepts ({EARLIEST_DATE} .. {LATEST_DATE})"
         ),
+        "currency_differs": lambda r: (
+            f"Invoice is in {r.currency} but its customer is billed in {r.customer_currency}; "
+            f"a customer has one currency in {ledger}"
+        ),
         "unmapped_tax_rate": lambda r: "; ".join(
             f"Tax rate '{name}' has no active mapping" for name in r.unmapped_tax_rates
         ),
@@ -234,6 +244,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             "number": r.number,
             "issue_date": r.issue_date,
             "unmapped_tax_rate_count": len(r.unmapped_tax_rates),
+            "currency_differs": r.currency_differs,
         },
         expectations,
         templates,

@@ -4,8 +4,11 @@ SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # the local sandbox's published test credential
 
 
-def qbo_sandbox_env(base_url: str) -> dict[str, str]:
-    """LEDGER_SYNC_* variables for a QBO sandbox at `base_url` (it serves every QBO host's paths)."""
+def qbo_sandbox_env(base_url: str, time_scale: float = 1.0) -> dict[str, str]:
+    """LEDGER_SYNC_* variables for a QBO sandbox at `base_url` (it serves every QBO host's paths).
+
+    `time_scale` is the sandbox's: its rate limit minute passes that much faster in real time.
+    """
     return {
         "LEDGER_SYNC_QBO_API_BASE": base_url,
         "LEDGER_SYNC_QBO_AUTHORIZE_URL": f"{base_url}/connect/oauth2",
@@ -13,6 +16,7 @@ def qbo_sandbox_env(base_url: str) -> dict[str, str]:
         "LEDGER_SYNC_QBO_REVOKE_URL": f"{base_url}/v2/oauth2/tokens/revoke",
         "LEDGER_SYNC_QBO_CLIENT_ID": SANDBOX_CLIENT_ID,
         "LEDGER_SYNC_QBO_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "LEDGER_SYNC_QBO_MINUTE_SECONDS": str(60 / time_scale),
     }
 
 

@@ -9,7 +9,7 @@ from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import SourceInvoice
+from ledger_sync.core.snapshots import SourceCustomer, SourceInvoice
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.transform import total_due
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow
@@ -21,7 +21,9 @@ LEDGER_LIMITS = {
 }
 
 
-def _invoice_row(job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, customer_known: bool) -> InvoiceRow:
+def _invoice_row(
+    job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, customer: SourceCustomer | None
+) -> InvoiceRow:
     quantities = [line.quantity for line in invoice.lines]
     amounts = [
         line.quantity * line.unit_price
@@ -38,13 +40,15 @@ def _invoice_row(job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, custo
     return InvoiceRow(
         source_id=invoice.id,
         number=invoice.number,
-        customer_id=invoice.customer_id if customer_known else None,
+        customer_id=invoice.customer_id if customer is not None else None,
         line_count=len(invoice.lines),
         min_quantity=min((q for q in quantities if q.is_finite()), default=None),
         max_abs_amount=max((abs(a) for a in amounts), default=None),
         has_non_finite=any(not v.is_finite() for line in invoice.lines for v in (line.quantity, line.unit_price)),
         issue_date=invoice.issue_date,
         unmapped_tax_rates=tuple(unmapped),
+        currency=invoice.currency,
+        customer_currency=customer.currency if customer is not None else None,
     )
 
 
@@ -73,7 +77,9 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
     _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
     invoices = [
-        _invoice_row(job, chart, i, i.customer_id in page.customers) for i in page.invoices if i.status == "locked"
+        _invoice_row(job, chart, i, page.customers.get(i.customer_id) if i.customer_id is not None else None)
+        for i in page.invoices
+        if i.status == "locked"
     ]
     _park_all(page, EntityType.INVOICE, expect_invoices(invoices, limits, context_dir=context_dir, run_name=run_name))
     _park_all(page, EntityType.INVOICE, _unreadable_tax_rates(job, page))

@@ -9,6 +9,7 @@ from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.engine.stats import RunStats
@@ -33,6 +34,9 @@ class SyncJob:
     """Tax rates holding a value the sync cannot read, and why: invoices using one are parked."""
     scope: SyncScope = field(default_factory=SyncScope)
     stats: RunStats = field(default_factory=RunStats)
+    checkpoint_held: set[EntityType] = field(default_factory=set)
+    """Types with a record whose outcome this run left unknown: their checkpoint must not move past it,
+    so later pages of the run do not move it either."""
 
     @property
     def ledger_name(self) -> str:

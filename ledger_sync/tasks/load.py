@@ -30,6 +30,7 @@ def write_engine(job: SyncJob) -> WriteEngine:
         stats=job.stats,
         dry_run=job.scope.dry_run,
         moves_checkpoints=not job.scope.ranged,
+        held=job.checkpoint_held,
     )
 
 

@@ -44,11 +44,8 @@ class LedgerUnderTest:
 def ledgers() -> dict[str, LedgerUnderTest]:
     from ledger_sync.sandboxes.endpoints import qbo_sandbox_env, xero_sandbox_env
 
-    def qbo_env(base_url: str, _: float) -> dict[str, str]:
-        return qbo_sandbox_env(base_url)
-
     return {
-        "qbo": LedgerUnderTest("qbo", "ledger_sync.sandboxes.qbo", "QBO_SANDBOX_", QBO_BOOKS, qbo_env),
+        "qbo": LedgerUnderTest("qbo", "ledger_sync.sandboxes.qbo", "QBO_SANDBOX_", QBO_BOOKS, qbo_sandbox_env),
         "xero": LedgerUnderTest("xero", "ledger_sync.sandboxes.xero", "XERO_SANDBOX_", XERO_BOOKS, xero_sandbox_env),
     }
 
@@ -219,6 +216,7 @@ class ChaosRun:
                 "LEDGER_SYNC_HOME": str(workdir / "home"),
                 "LEDGER_SYNC_DEMO_MODE": "true",
                 "LEDGER_SYNC_HTTP_TIMEOUT_SECONDS": str(self.config.http_timeout_seconds),
+                "LEDGER_SYNC_HTTP_WRITE_TIMEOUT_SECONDS": str(self.config.http_timeout_seconds),
                 **ledger.client_env(self.base_url, self.config.time_scale),
             }
             settings = self.settings()

@@ -49,7 +49,13 @@ class Harness(RecordingHarness):
         """`tax_model` None: the connector reads it from `handler`'s CompanyInfo and Preferences."""
         super().__init__(handler)
         self.connector = QboConnector(
-            make_config(**config), REALM, self.tokens, http=self.http, sleep=self.sleeps.append, tax_model=tax_model
+            make_config(**config),
+            REALM,
+            self.tokens,
+            http=self.http,
+            sleep=self.sleep,
+            monotonic=self.monotonic,
+            tax_model=tax_model,
         )
 
 

@@ -65,42 +65,85 @@ def test_faults_that_are_not_retried_map_to_their_kind(harness_for, status, body
     assert len(harness.requests) == 1
 
 
+THROTTLES = [
+    httpx.Response(429, json=fault("3001", "ThrottleExceeded")),
+    httpx.Response(429, text="Too Many Requests"),
+    httpx.Response(429, content=XML_THROTTLE, headers={"Content-Type": "application/xml"}),
+    httpx.Response(403, json=fault("3001", "message=ThrottleExceeded")),
+    httpx.Response(400, content=XML_THROTTLE),
+]
+UNEXPECTED_6000 = fault(
+    "6000",
+    "A business validation error has occurred while processing your request",
+    detail="Business Validation Error: An unexpected error occurred while accessing or saving your data. "
+    "Please wait a few minutes and try again.  If the problem persists, contact customer support.",
+)
+
+
 @pytest.mark.parametrize(
-    ("response", "kind"),
+    "response",
     [
-        (httpx.Response(429, json=fault("3001", "ThrottleExceeded")), ErrorKind.THROTTLED),
-        (httpx.Response(429, text="Too Many Requests"), ErrorKind.THROTTLED),
-        (httpx.Response(429, content=XML_THROTTLE, headers={"Content-Type": "application/xml"}), ErrorKind.THROTTLED),
-        (httpx.Response(403, json=fault("3001", "message=ThrottleExceeded")), ErrorKind.THROTTLED),
-        (httpx.Response(400, content=XML_THROTTLE), ErrorKind.THROTTLED),
-        (
-            httpx.Response(500, json=fault("10000", "An application error has occurred", "SystemFault")),
-            ErrorKind.UNAVAILABLE,
-        ),
-        (httpx.Response(503, text="<html>Service Unavailable</html>"), ErrorKind.UNAVAILABLE),
-        (httpx.Response(502, text=""), ErrorKind.UNAVAILABLE),
-        (httpx.Response(200, text="not json"), ErrorKind.UNAVAILABLE),
+        httpx.Response(500, json=fault("10000", "An application error has occurred", "SystemFault")),
+        httpx.Response(503, text="<html>Service Unavailable</html>"),
+        httpx.Response(502, text=""),
+        httpx.Response(200, text="not json"),
     ],
 )
-def test_throttles_and_outages_are_retried_then_raised(harness_for, response, kind) -> None:
+def test_read_outages_are_retried_then_raised(harness_for, response) -> None:
     harness = harness_for(lambda request: response, max_attempts=3)
     with pytest.raises(LedgerError) as caught:
         harness.connector.read("Customer", "7")
-    assert caught.value.kind is kind
+    assert caught.value.kind is ErrorKind.UNAVAILABLE
     assert len(harness.requests) == 3
     assert len(harness.sleeps) == 2
+
+
+@pytest.mark.parametrize("throttled", THROTTLES)
+def test_a_throttle_waits_the_minute_qbo_asks_for_and_is_not_a_failed_attempt(harness_for, throttled) -> None:
+    harness = harness_for(sequence(*[throttled] * 7, httpx.Response(200, json=CUSTOMER_OK)), max_attempts=2)
+    assert harness.connector.read("Customer", "7")["Id"] == "7"
+    assert harness.sleeps == [60.0] * 7
+    assert len(harness.requests) == 8
+
+
+def test_a_throttle_past_what_a_run_waits_stops_the_connection_until_the_wait_is_over(harness_for) -> None:
+    harness = harness_for(lambda request: THROTTLES[0], max_throttle_wait_seconds=300)
+    with pytest.raises(LedgerError) as caught:
+        harness.connector.read("Customer", "7")
+    assert caught.value.kind is ErrorKind.THROTTLED and caught.value.retry_after == 60.0
+    assert harness.sleeps == [60.0] * 5 and len(harness.requests) == 6
+    with pytest.raises(LedgerError) as again:
+        harness.connector.read("Customer", "7")
+    assert again.value.kind is ErrorKind.THROTTLED and len(harness.requests) == 6, "no call while standing down"
+    harness.now += 60
+    with pytest.raises(LedgerError):
+        harness.connector.read("Customer", "7")
+    assert len(harness.requests) == 12, "after the wait the next run's calls go out again"
+
+
+@pytest.mark.parametrize("value", ["3600", "1e400", "inf", "nan", "-inf"])
+def test_retry_after_is_capped_and_non_finite_values_count_as_absent(harness_for, value) -> None:
+    throttled = httpx.Response(429, json=fault("3001", "ThrottleExceeded"), headers={"Retry-After": value})
+    harness = harness_for(sequence(throttled, httpx.Response(200, json=CUSTOMER_OK)), max_throttle_wait_seconds=900)
+    if value == "3600":
+        with pytest.raises(LedgerError) as caught:
+            harness.connector.read("Customer", "7")
+        assert caught.value.kind is ErrorKind.THROTTLED and caught.value.retry_after == 3600.0
+        assert harness.sleeps == [] and "next run resumes" in caught.value.message
+    else:
+        harness.connector.read("Customer", "7")
+        assert harness.sleeps == [60.0], "no usable Retry-After: QBO's minute"
 
 
 @pytest.mark.parametrize(
     "failure",
     [
         httpx.Response(429, json=fault("3001", "ThrottleExceeded")),
-        httpx.Response(503, text="unavailable"),
-        httpx.ReadTimeout("timed out"),
-        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ConnectError("connection refused"),
+        httpx.ConnectTimeout("connect timed out"),
     ],
 )
-def test_write_retry_reuses_the_same_requestid(harness_for, failure) -> None:
+def test_a_write_that_cannot_have_been_done_is_resent_with_the_same_requestid(harness_for, failure) -> None:
     harness = harness_for(sequence(failure, failure, httpx.Response(200, json=CUSTOMER_OK)))
     [outcome] = harness.connector.write(customer().entity_type, [one_customer_op()])
     assert outcome.ok and outcome.ref is not None and outcome.ref.id == "7"
@@ -108,6 +151,35 @@ def test_write_retry_reuses_the_same_requestid(harness_for, failure) -> None:
     assert ids == {"key-customer-1"}
     assert len(harness.requests) == 3
     assert harness.connector.calls == 3
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(503, text="unavailable"),
+        httpx.Response(500, json=fault("10000", "An application error has occurred", "SystemFault")),
+        httpx.Response(400, json=UNEXPECTED_6000),
+        httpx.Response(200, text="not json"),
+        httpx.ReadTimeout("timed out"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+    ],
+)
+def test_a_write_that_may_have_been_done_is_never_resent_blind(harness_for, failure) -> None:
+    """Its outcome is unknown: the engine looks the record up by external id before writing it again."""
+    harness = harness_for(sequence(failure, httpx.Response(200, json=CUSTOMER_OK)))
+    with pytest.raises(LedgerError) as caught:
+        harness.connector.write(customer().entity_type, [one_customer_op()])
+    assert caught.value.kind is ErrorKind.UNAVAILABLE and "not resent" in caught.value.message
+    assert len(harness.requests) == 1 and harness.sleeps == []
+
+
+def test_writes_may_run_past_qbos_120_seconds_and_reads_stay_short(harness_for) -> None:
+    harness = harness_for(lambda request: httpx.Response(200, json={**CUSTOMER_OK, "QueryResponse": {}}))
+    harness.connector.write(customer().entity_type, [one_customer_op()])
+    harness.connector.read("Customer", "7")
+    harness.connector.find_by_external_id(customer().entity_type, [customer()])
+    write, read, query = (request.extensions["timeout"]["read"] for request in harness.requests)
+    assert write > 120 and (read, query) == (30, 30)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped(harness_for) -> None:
@@ -131,10 +203,11 @@ def test_retry_after_is_honoured(harness_for) -> None:
 
 def test_exhausted_throttle_carries_retry_after(harness_for) -> None:
     throttled = httpx.Response(429, json=fault("3001", "ThrottleExceeded"), headers={"Retry-After": "12"})
-    harness = harness_for(lambda request: throttled, max_attempts=2)
+    harness = harness_for(lambda request: throttled, max_throttle_wait_seconds=30)
     with pytest.raises(LedgerError) as caught:
         harness.connector.read("Customer", "7")
     assert caught.value.retry_after == 12.0 and caught.value.kind is ErrorKind.THROTTLED
+    assert harness.sleeps == [12.0, 12.0]
 
 
 def test_401_refreshes_once_and_retries_with_the_new_token(harness_for) -> None:

@@ -59,6 +59,44 @@ def test_batch_items_become_outcomes_in_order(harness_for) -> None:
     assert all(len(bid) <= 10 for bid in bids) and len(set(bids)) == 4
 
 
+def test_a_batch_item_answering_6000_unexpected_error_is_an_unknown_outcome_not_a_refusal(harness_for) -> None:
+    """As a replayed batch came back item by item (quickbooks-ruby#344): the engine looks it up, never parks it."""
+    unexpected = fault(
+        "6000",
+        "A business validation error has occurred while processing your request",
+        detail="Business Validation Error: An unexpected error occurred while accessing or saving your data. "
+        "Please wait a few minutes and try again.  If the problem persists, contact customer support.",
+    )
+    answers = [{"bId": "0", **unexpected}, {"bId": "1", "Customer": {"Id": "11", "SyncToken": "0"}}]
+    harness = harness_for(lambda request: httpx.Response(200, json={"BatchItemResponse": answers}))
+    first, second = harness.connector.write(EntityType.CUSTOMER, ops_for([customer(1, "A"), customer(2, "B")]))
+    assert first.error is not None and first.error.kind is ErrorKind.UNAVAILABLE and first.error.code == "6000"
+    assert second.ref == LedgerRef("11", "0")
+    assert len(harness.requests) == 1
+
+
+def test_batch_calls_are_paced_under_40_a_minute_and_all_calls_under_10_a_second(harness_for) -> None:
+    sent: list[tuple[float, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((harness.now, request.url.path.rsplit("/", 1)[-1]))
+        if request.url.path.endswith("/batch"):
+            items = json.loads(request.content)["BatchItemRequest"]
+            answers = [{"bId": e["bId"], "Customer": {"Id": e["bId"], "SyncToken": "0"}} for e in items]
+            return httpx.Response(200, json={"BatchItemResponse": answers})
+        return httpx.Response(200, json={"QueryResponse": {}})
+
+    harness = harness_for(handler)
+    for batch in range(100):
+        harness.connector.write(EntityType.CUSTOMER, ops_for([customer(batch * 2), customer(batch * 2 + 1)]))
+        harness.connector.find_by_external_id(EntityType.CUSTOMER, [customer(batch)])
+    batches = [at for at, path in sent if path == "batch"]
+    assert len(batches) == 100
+    assert max(sum(1 for at in batches if start <= at < start + 60) for start in batches) == 40
+    assert max(sum(1 for at, _ in sent if start <= at < start + 1) for start, _ in sent) <= 10
+    assert batches[-1] - batches[0] < 160, "paced, not slowed down beyond the limit"
+
+
 def test_batch_requestid_is_deterministic_and_depends_on_every_key() -> None:
     ops = ops_for([customer(1), customer(2)])
     assert batch_request_id(ops) == batch_request_id(list(ops))

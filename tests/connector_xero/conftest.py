@@ -73,7 +73,7 @@ class Harness(RecordingHarness):
     def __init__(self, handler: Handler, **config: object) -> None:
         super().__init__(handler)
         self.connector = XeroConnector(
-            make_config(**config), TENANT, self.tokens, http=self.http, sleep=self.sleeps.append
+            make_config(**config), TENANT, self.tokens, http=self.http, sleep=self.sleep, monotonic=self.monotonic
         )
 
     def writes(self) -> list[httpx.Request]:

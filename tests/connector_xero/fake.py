@@ -1,8 +1,8 @@
 """A small in-memory stand-in for Xero's accounting API, for connector tests over MockTransport.
 
-It answers writes element by element (`summarizeErrors=false` shape) and computes an invoice's total
-Xero's way: per-line tax rounded half-up to the cent, or the line's supplied TaxAmount. `total_skew` makes it
-round otherwise.
+It answers writes element by element (`summarizeErrors=false` shape) and computes an invoice's totals
+Xero's way: each LineAmount is Quantity x UnitAmount to the cent, each line's tax the TaxAmount given or
+else its own rounded half-up to the cent. `total_skew` makes it round otherwise.
 """
 
 import uuid
@@ -42,22 +42,24 @@ class FakeXero:
             return {**element, "HasErrors": True, "ValidationErrors": [{"Message": message}]}
         saved = dict(element)
         if collection == "Invoices":
-            lines = element["LineItems"]
-            total = sum(
-                (Decimal(str(line["LineAmount"])) + _line_tax(line) for line in lines),
-                Decimal("0.00"),
-            )
+            amounts = [
+                (Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"]))).quantize(CENT, ROUND_HALF_UP)
+                for line in element["LineItems"]
+            ]
+            taxes = [
+                Decimal(str(line["TaxAmount"]))
+                if "TaxAmount" in line
+                else (amount * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)
+                for line, amount in zip(element["LineItems"], amounts, strict=True)
+            ]
+            total_tax = sum(taxes, Decimal("0.00"))
+            total = sum(amounts, Decimal("0.00")) + total_tax
             invoice_id = element.get("InvoiceID") or str(uuid.uuid4())
-            saved |= {"InvoiceID": invoice_id, "Total": total + self.total_skew}
+            total += self.total_skew
+            saved |= {"InvoiceID": invoice_id, "Total": total, "TotalTax": total_tax}
         id_field = {"Contacts": "ContactID", "Payments": "PaymentID", "Items": "ItemID"}.get(collection)
         if id_field:
             saved[id_field] = element.get(id_field) or str(uuid.uuid4())
         if collection == "Items":
             self.items[element["Code"]] = saved
         return saved
-
-
-def _line_tax(line: dict[str, Any]) -> Decimal:
-    if line.get("TaxAmount") is not None:
-        return Decimal(str(line["TaxAmount"]))
-    return (Decimal(str(line["LineAmount"])) * RATES[line["TaxType"]] / 100).quantize(CENT, ROUND_HALF_UP)

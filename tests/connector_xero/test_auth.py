@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ledger_sync.connectors.xero import XeroOAuth
+from ledger_sync.connectors.xero import XeroConfig, XeroOAuth
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.tokens import AuthRejected
+from ledger_sync.settings import Settings
 
 from .conftest import make_config
 
@@ -89,3 +90,9 @@ def test_revocation_posts_the_refresh_token() -> None:
     oauth(lambda r: httpx.Response(200), seen).revoke("rt-SECRET-1")
     assert seen[0].url.path == "/connect/revocation"
     assert form(seen[0])["token"] == "rt-SECRET-1" and form(seen[0])["token_type_hint"] == "refresh_token"
+
+
+def test_default_scopes_are_the_granular_ones_new_apps_must_use() -> None:
+    scopes = set(XeroConfig.from_settings(Settings(_env_file=None)).scopes.split())  # type: ignore[call-arg]
+    assert {"offline_access", "accounting.contacts", "accounting.settings"} <= scopes
+    assert {"accounting.invoices", "accounting.payments"} <= scopes and "accounting.transactions" not in scopes

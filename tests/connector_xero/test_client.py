@@ -46,6 +46,33 @@ def test_the_day_limit_is_raised_at_once_with_its_retry_after(harness_for) -> No
     assert len(harness.requests) == 1 and harness.sleeps == []
 
 
+@pytest.mark.parametrize("value", ["inf", "nan", "1e999"])
+def test_a_non_finite_retry_after_counts_as_absent(harness_for, value) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": value, "X-Rate-Limit-Problem": "minute"})
+    answers = iter([limited, ok()])
+    harness = harness_for(lambda request: next(answers), backoff_base_seconds=2, backoff_max_seconds=4)
+    harness.connector._client.get("Contacts")
+    assert len(harness.sleeps) == 1 and 1 <= harness.sleeps[0] <= 2, "our own backoff, not an endless wait"
+
+
+def test_a_retry_after_past_15_minutes_stops_the_run_until_it_is_over(harness_for) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "1200", "X-Rate-Limit-Problem": "appminute"})
+    harness = harness_for(lambda request: limited)
+    with pytest.raises(LedgerError) as error:
+        harness.connector._client.get("Contacts")
+    assert (error.value.kind, error.value.retry_after) == (ErrorKind.THROTTLED, 1200.0)
+    with pytest.raises(LedgerError):
+        harness.connector._client.write("PUT", "Contacts", {"Contacts": []}, {}, "key-1")
+    assert len(harness.requests) == 1 and harness.sleeps == [], "nothing sent while standing down"
+
+
+def test_a_write_that_may_have_been_done_is_not_resent(harness_for) -> None:
+    harness = harness_for(lambda request: httpx.Response(503))
+    with pytest.raises(LedgerError) as error:
+        harness.connector._client.write("PUT", "Contacts", {"Contacts": []}, {}, "key-1")
+    assert error.value.kind is ErrorKind.UNAVAILABLE and len(harness.requests) == 1
+
+
 def test_outages_are_retried_with_capped_backoff_then_reported(harness_for) -> None:
     harness = harness_for(lambda request: httpx.Response(503), max_attempts=4, backoff_max_seconds=2)
     with pytest.raises(LedgerError) as error:

@@ -67,37 +67,46 @@ def test_invoice_lines_post_to_their_items_accounts_without_adjustment_when_xero
         ("SO-I11", "200", "OUTPUT"),
         ("SO-I12", "260", "TAX001"),
     ]
-    assert [ln["LineAmount"] for ln in sent["LineItems"]] == [Decimal("100.00"), Decimal("60.15")]
+    assert [ln["TaxAmount"] for ln in sent["LineItems"]] == [Decimal("5.00"), Decimal("7.82")], "Service Opus's"
+    assert not any("LineAmount" in ln for ln in sent["LineItems"]), "Xero recomputes it"
 
 
-def test_each_line_carries_service_opus_tax_and_a_net_xero_rounds_otherwise_gets_a_logged_adjustment(
-    harness_for, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Tax-inclusive lines at 13%: 7 x 49.99 has a net (309.67) whose unit price needs more than 4 dp but a 4-dp
-    price still gives it; 1.00 gross has Service Opus tax 0.12 inside it where Xero would charge 13% of the 0.88
-    net, 0.11 (the line's TaxAmount overrides that); 1000 g at 0.00005 is 0.05 net, which no 4-dp unit price
-    gives (Xero makes it 0.10), so the net needs an untaxed adjustment line."""
+def test_tax_inclusive_lines_carry_service_opus_tax_so_tax_net_and_total_match_without_rounding(harness_for) -> None:
+    """1.00 gross at 13% has Service Opus tax 0.12 inside it where Xero would charge 13% of the 0.88 net, 0.11;
+    7 x 49.99 gross has a net (309.67) whose unit price needs more than 4 dp, which 44.2386 still reaches."""
     line = InvoiceLineRecord(
         "SO-I11", "Panels", Decimal("7"), Decimal("44.2385714"), Decimal("309.67"), "TAX001", Decimal("40.26")
     )
     one_cent_off = InvoiceLineRecord(
         "SO-I12", "Fee", Decimal("1"), Decimal("0.88"), Decimal("0.88"), "TAX001", Decimal("0.12")
     )
-    per_gram = InvoiceLineRecord(
-        "SO-I12", "Sealant", Decimal("1000"), Decimal("0.00005"), Decimal("0.05"), "TAX001", Decimal("0.01")
-    )
-    record = invoice(lines=(line, one_cent_off, per_gram))
+    record = invoice(lines=(line, one_cent_off))
+    fake = FakeXero()
+    harness = harness_for(fake)
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    [request] = harness.writes()
+    lines = body_of(request)["Invoices"][0]["LineItems"]
+    assert request.url.params["unitdp"] == "4" and lines[0]["UnitAmount"] == Decimal("44.2386")
+    assert [ln["TaxAmount"] for ln in lines] == [Decimal("40.26"), Decimal("0.12")]
+    assert len(lines) == 2, "no ROUNDING line: Xero's tax, net and total are Service Opus's"
+    assert outcome.ok
+
+
+def test_a_line_amount_xero_cannot_hold_gets_a_logged_rounding_line(
+    harness_for, caplog: pytest.LogCaptureFixture
+) -> None:
+    """1000 x 0.00005 = 0.05: no unit price of 4 dp gives it (Xero makes 0.10), so 0.05 goes to ROUNDING."""
+    tiny = InvoiceLineRecord("SO-I11", "Washers", Decimal("1000"), Decimal("0.00005"), Decimal("0.05"), "OUTPUT",
+                             Decimal("0.00"))  # fmt: skip
+    record = invoice(lines=(tiny,))
     harness = harness_for(FakeXero())
     with caplog.at_level(logging.INFO, logger="ledger_sync.connectors.xero.connector"):
         (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
-    request = harness.writes()[0]
+    [request] = harness.writes()
     lines = body_of(request)["Invoices"][0]["LineItems"]
-    assert request.url.params["unitdp"] == "4"
-    assert lines[0]["UnitAmount"] == Decimal("44.2386") and lines[0]["LineAmount"] == Decimal("309.67")
-    assert [ln.get("TaxAmount") for ln in lines] == [Decimal("40.26"), Decimal("0.12"), Decimal("0.01"), None]
     rounding = lines[-1]
-    assert (rounding["AccountCode"], rounding["TaxType"]) == ("860", "NONE")
-    assert rounding["LineAmount"] == Decimal("-0.05") == record.subtotal - Decimal("310.65")
+    assert (rounding["AccountCode"], rounding["TaxType"], rounding["UnitAmount"]) == ("860", "NONE", Decimal("-0.05"))
+    assert "LineAmount" not in rounding and "TaxAmount" not in rounding
     assert outcome.ok
     assert any("INV-1001" in r.getMessage() and "-0.05" in r.getMessage() for r in caplog.records)
 
@@ -110,7 +119,7 @@ def test_a_total_xero_still_answers_otherwise_is_corrected_by_one_update(harness
     create, fix = harness.writes()
     element = body_of(fix)["Invoices"][0]
     assert fix.method == "POST" and element["InvoiceID"] == outcome.ref.id  # type: ignore[union-attr]
-    assert element["LineItems"][-1]["LineAmount"] == Decimal("-0.01")
+    assert element["LineItems"][-1]["UnitAmount"] == Decimal("-0.01")
     assert fix.headers["Idempotency-Key"] != create.headers["Idempotency-Key"]
     assert outcome.ok
 
@@ -209,3 +218,39 @@ def test_find_by_external_id_matches_stamps_only(harness_for) -> None:
     invoices = harness.connector.find_by_external_id(EntityType.INVOICE, [invoice(1), invoice(2, "INV-1002")])
     assert invoices == {1: LedgerRef("i-1")}
     assert harness.requests[1].url.params["where"].startswith('Type=="ACCREC" AND (InvoiceNumber=="INV-1001"')
+
+
+def test_creates_go_by_put_and_updates_by_post_in_separate_calls(harness_for) -> None:
+    """A POST create whose InvoiceNumber matches a bookkeeper's invoice would overwrite it: never create by POST."""
+    harness = harness_for(FakeXero())
+    new, changed = invoice(1, "INV-1001"), invoice(2, "INV-1002")
+    batch = [*ops(new), *ops(changed, existing=LedgerRef("i-2"))]
+    outcomes = harness.connector.write(EntityType.INVOICE, batch)
+    put, post = harness.writes()
+    assert (put.method, [e["InvoiceNumber"] for e in body_of(put)["Invoices"]]) == ("PUT", ["INV-1001"])
+    assert "InvoiceID" not in body_of(put)["Invoices"][0]
+    assert (post.method, [e["InvoiceID"] for e in body_of(post)["Invoices"]]) == ("POST", ["i-2"])
+    assert put.headers["Idempotency-Key"] != post.headers["Idempotency-Key"]
+    assert [o.op.record for o in outcomes] == [new, changed] and all(o.ok for o in outcomes)
+    assert outcomes[1].ref == LedgerRef("i-2")
+
+
+def test_lookups_include_archived_records_and_ignore_voided_and_deleted_ones(harness_for) -> None:
+    docs = {
+        "Contacts": [{"ContactID": "c-1", "ContactNumber": "SO-C1", "ContactStatus": "ARCHIVED"}],
+        "Invoices": [
+            {"InvoiceID": "i-1", "InvoiceNumber": "INV-1001", "Reference": "SO-I1", "Status": "VOIDED"},
+            {"InvoiceID": "i-2", "InvoiceNumber": "INV-1002", "Reference": "SO-I2", "Status": "DELETED"},
+            {"InvoiceID": "i-3", "InvoiceNumber": "INV-1003", "Reference": "SO-I3", "Status": "PAID"},
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        collection = request.url.path.rsplit("/", 1)[-1]
+        return xero_answer(collection, docs[collection])
+
+    harness = harness_for(handler)
+    assert harness.connector.find_by_external_id(EntityType.CUSTOMER, [customer(1)]) == {1: LedgerRef("c-1")}
+    records = [invoice(1, "INV-1001"), invoice(2, "INV-1002"), invoice(3, "INV-1003")]
+    assert harness.connector.find_by_external_id(EntityType.INVOICE, records) == {3: LedgerRef("i-3")}
+    assert [r.url.params.get("includeArchived") for r in harness.requests] == ["true", "true"]

@@ -4,7 +4,7 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import Candidate, Push, Wait
 from ledger_sync.engine.push import WriteEngine
 from ledger_sync.engine.stats import Tally
-from tests.engine.fakes import Call, MemoryState, ScriptedLedger, cursor, customer, engine_for
+from tests.engine.fakes import TENANT, Call, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
 C = EntityType.CUSTOMER
 
@@ -22,6 +22,18 @@ def test_a_lost_answer_holds_the_checkpoint_before_its_batch_even_when_later_bat
     assert state.checkpoints[C] == cursor(2)
     assert engine.stats.count(Tally.UNKNOWN, C) == 2
     assert engine.stats.pending
+
+
+def test_a_later_page_that_lands_fully_does_not_carry_the_checkpoint_past_an_earlier_pages_unknown() -> None:
+    """One run's pages share the engine's `held` set: page 2 settling fully must not move the checkpoint past
+    page 1's lost answer, or no later run would ever read that record again."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2, script=[Call.OK, Call.LOST_ANSWER, Call.OK])
+    held: set[EntityType] = set()
+    WriteEngine(state=state, ledger=ledger, tenant=TENANT, held=held).push(C, _fresh(1, 2, 3, 4))
+    assert state.checkpoints[C] == cursor(2) and held == {C}
+    WriteEngine(state=state, ledger=ledger, tenant=TENANT, held=held).push(C, _fresh(5, 6))
+    assert set(state.entity_map[C]) == {1, 2, 5, 6}
+    assert state.checkpoints[C] == cursor(2), "the checkpoint stays before the record whose outcome is unknown"
 
 
 def test_an_op_answered_with_neither_ref_nor_error_holds_the_checkpoint() -> None:

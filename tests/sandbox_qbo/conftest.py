@@ -14,8 +14,9 @@ from .helpers import REDIRECT_URI, Qbo, consent, make_config, token_request
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> QboSandboxConfig:
-    return make_config(tmp_path / "qbo-sandbox.db")
+def config(tmp_path: Path, request: pytest.FixtureRequest) -> QboSandboxConfig:
+    """Overrides come from an indirect parameter, when a test gives one."""
+    return make_config(tmp_path / "qbo-sandbox.db", **getattr(request, "param", {}))
 
 
 @pytest.fixture

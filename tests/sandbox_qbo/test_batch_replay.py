@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from .helpers import Qbo, assert_fault
@@ -75,4 +76,21 @@ def test_batch_replay_by_requestid(qbo: Qbo) -> None:
     first = qbo.batch(items, requestid="batch-1")
     again = qbo.batch(items, requestid="batch-1")
     assert again.content == first.content
+    assert len(qbo.rows("SELECT * FROM Customer WHERE DisplayName = 'Batched Once'")) == 1
+
+
+@pytest.mark.parametrize("config", [{"replayed_batch_items_unknown": True}], indirect=True)
+def test_a_replayed_batch_can_answer_each_item_6000_unexpected_error_as_qbo_has(qbo: Qbo) -> None:
+    items = [
+        {"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batched Once"}},
+        {"bId": "2", "operation": "create", "Customer": {"DisplayName": "Jordan Lee"}},
+    ]
+    first = qbo.batch(items, requestid="batch-unknown")
+    assert [sorted(r) for r in first.json()["BatchItemResponse"]] == [["Customer", "bId"], ["Fault", "bId"]]
+    again = qbo.batch(items, requestid="batch-unknown")
+    assert again.status_code == 200
+    for result, bid in zip(again.json()["BatchItemResponse"], ["1", "2"], strict=True):
+        [error] = result["Fault"]["Error"]
+        assert (result["bId"], error["code"]) == (bid, "6000")
+        assert "An unexpected error occurred" in error["Detail"] and "try again" in error["Detail"]
     assert len(qbo.rows("SELECT * FROM Customer WHERE DisplayName = 'Batched Once'")) == 1

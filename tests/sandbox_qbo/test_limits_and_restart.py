@@ -46,6 +46,19 @@ def test_batch_calls_have_their_own_per_minute_limit(tmp_path: Path) -> None:
         assert qbo.batch(item).status_code == 200
 
 
+def test_qbo_limits_40_batch_calls_a_minute_per_realm_without_a_retry_after(tmp_path: Path) -> None:
+    app = create_app(make_config(tmp_path / "qbo.db", batch_per_minute=QboSandboxConfig().batch_per_minute))
+    with TestClient(app, follow_redirects=False) as client:
+        qbo = connected(client)
+        item = [{"bId": "1", "Query": "SELECT COUNT(*) FROM Customer"}]
+        assert {qbo.batch(item).status_code for _ in range(40)} == {200}
+        refused = qbo.batch(item)
+        assert_fault(refused, 429, "3001", "ThrottleExceeded")
+        assert "retry-after" not in refused.headers, "QBO sends no Retry-After: the client waits its minute"
+        app.state.clock.advance(timedelta(seconds=60))
+        assert qbo.batch(item).status_code == 200
+
+
 def test_ledger_tokens_and_replays_survive_a_restart(tmp_path: Path) -> None:
     config = make_config(tmp_path / "qbo.db")
     with TestClient(create_app(config), follow_redirects=False) as client:

@@ -15,7 +15,10 @@ from ledger_sync.sandboxes.xero.app import create_app
 from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 
 REDIRECT_URI = "http://127.0.0.1:8000/callback"
-SCOPE = "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
+SCOPE = (
+    "openid profile email offline_access accounting.invoices accounting.payments accounting.contacts "
+    "accounting.settings"
+)
 API = "/api.xro/2.0"
 
 
@@ -29,21 +32,23 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
-def authorize_params(challenge: str, state: str = "st-1") -> dict[str, str]:
+def authorize_params(challenge: str, state: str = "st-1", scope: str = SCOPE) -> dict[str, str]:
     return {
         "client_id": "sandbox-client",
         "response_type": "code",
         "redirect_uri": REDIRECT_URI,
-        "scope": SCOPE,
+        "scope": scope,
         "state": state,
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
 
 
-def consent(client: TestClient, challenge: str, tenants: list[str] | None = None) -> dict[str, list[str]]:
+def consent(
+    client: TestClient, challenge: str, tenants: list[str] | None = None, scope: str = SCOPE
+) -> dict[str, list[str]]:
     """Show the consent page, press Allow; returns the redirect's query parameters."""
-    params = authorize_params(challenge)
+    params = authorize_params(challenge, scope=scope)
     page = client.get("/identity/connect/authorize", params=params)
     assert page.status_code == 200 and "Allow access" in page.text
     form: dict[str, Any] = {**params, "decision": "allow"}
@@ -71,9 +76,9 @@ class Session:
         return {"Authorization": f"Bearer {self.access_token}", "xero-tenant-id": self.tenant_id, **extra}
 
 
-def connect(client: TestClient) -> Session:
+def connect(client: TestClient, scope: str = SCOPE) -> Session:
     verifier, challenge = pkce()
-    code = consent(client, challenge)["code"][0]
+    code = consent(client, challenge, scope=scope)["code"][0]
     tokens = token_request(
         client, grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier
     ).json()

@@ -1,9 +1,10 @@
-"""The HTTP client for one QBO company: auth, minorversion, Fault typing and patient retries.
+"""The HTTP client for one QBO company: auth, minorversion, Fault typing, pacing and patient retries.
 
 Every call goes to `{api_base}/v3/company/{realm}` with `minorversion`. A 401 refreshes the token once
-through the provider. Throttling and outages are retried with exponential backoff and jitter (or the
-server's Retry-After), re-sending the SAME `requestid` so QBO can answer a repeated write with the
-original result instead of doing it twice.
+through the provider. Calls are paced under QBO's per-realm limits (10/s, 500/min, 40 batch calls/min),
+so a backfill rarely meets a 429; a 429 (QBO sends no Retry-After) is waited out for a minute, as Intuit
+asks, and re-sent with the SAME `requestid`. Read outages are retried with backoff; a write whose outcome
+is unknown is not resent (see `connectors.http`).
 """
 
 import time
@@ -15,6 +16,7 @@ import httpx
 
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
+from ledger_sync.connectors.pacing import Pacer, RateLimit
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import response_error
 from ledger_sync.core.ledger import LedgerError
@@ -32,30 +34,45 @@ class QboClient(LedgerHttpClient):
         *,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(config, tokens, http, sleep)
+        super().__init__(config, tokens, http, sleep, monotonic)
         self._config = config
         self._base = f"{config.api_base.rstrip('/')}/v3/company/{realm_id}"
+        minute = config.minute_seconds
+        self._pacers = [
+            Pacer(RateLimit(config.calls_per_second, minute / 60), monotonic, sleep),
+            Pacer(RateLimit(config.calls_per_minute, minute), monotonic, sleep),
+        ]
+        self._batch_pacer = Pacer(RateLimit(config.batch_calls_per_minute, minute), monotonic, sleep)
 
     def __repr__(self) -> str:
         return f"QboClient({self._base!r}, calls={self._calls})"
 
     def get(self, path: str) -> dict[str, Any]:
-        return self._call("GET", path, {}, None, None)
+        return self._call("GET", path, {}, None, None, write=False)
 
     def post(self, path: str, body: Mapping[str, Any], *, request_id: str | None = None) -> dict[str, Any]:
+        """A write (an entity or a `batch`)."""
         params = {"requestid": request_id} if request_id else {}
-        return self._call("POST", path, params, dumps(body).encode(), JSON_TYPE)
+        return self._call("POST", path, params, dumps(body).encode(), JSON_TYPE, write=True)
 
     def query(self, statement: str) -> dict[str, Any]:
         """POST rather than GET so long `IN (...)` lists never hit URL length limits."""
-        return self._call("POST", "query", {}, statement.encode(), "application/text; charset=utf-8")
+        return self._call("POST", "query", {}, statement.encode(), "application/text; charset=utf-8", write=False)
 
     def _call(
-        self, method: str, path: str, params: dict[str, str], content: bytes | None, content_type: str | None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        content: bytes | None,
+        content_type: str | None,
+        *,
+        write: bool,
     ) -> dict[str, Any]:
         query = {"minorversion": str(self._config.minor_version), **params}
-        return self._patiently(partial(self._send, method, path, query, content, content_type))
+        return self._patiently(partial(self._send, method, path, query, content, content_type, write), write=write)
 
     def _send(
         self,
@@ -64,12 +81,20 @@ class QboClient(LedgerHttpClient):
         query: dict[str, str],
         content: bytes | None,
         content_type: str | None,
+        write: bool,
         token: str,
     ) -> httpx.Response:
         headers = {"Accept": JSON_TYPE, "Authorization": f"Bearer {token}"}
         if content_type:
             headers["Content-Type"] = content_type
-        return self._request(method, f"{self._base}/{path}", query, content, headers)
+        pacers = [*self._pacers, self._batch_pacer] if path == "batch" else self._pacers
+        for pacer in pacers:
+            pacer.wait_turn()
+        try:
+            return self._request(method, f"{self._base}/{path}", query, content, headers, write=write)
+        finally:
+            for pacer in pacers:
+                pacer.done()
 
     def _response_error(self, response: httpx.Response) -> LedgerError:
         return response_error(response)

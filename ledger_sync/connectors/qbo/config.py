@@ -1,6 +1,6 @@
 """Where the QBO connector talks to and how patiently: endpoints, app credentials and retry budget."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
@@ -20,6 +20,14 @@ class QboConfig(HttpPolicy):
     redirect_uri: str
     scope: str
     minor_version: int = 75
+    minute_seconds: float = 60
+    """A minute of QBO's limits (and its wait after a 429); only a time-scaled sandbox shortens it."""
+    calls_per_second: int = 10
+    calls_per_minute: int = 500
+    batch_calls_per_minute: int = 40
+    """QBO's published per-realm limits, which the client paces itself under."""
+    throttle_wait_seconds: float | None = field(default=60, kw_only=True)
+    """QBO sends no Retry-After and asks clients to wait a minute after a 429."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "QboConfig":
@@ -34,4 +42,7 @@ class QboConfig(HttpPolicy):
             scope=settings.qbo_scope,
             minor_version=settings.qbo_minor_version,
             timeout_seconds=settings.http_timeout_seconds,
+            write_timeout_seconds=settings.http_write_timeout_seconds,
+            minute_seconds=settings.qbo_minute_seconds,
+            throttle_wait_seconds=settings.qbo_minute_seconds,
         )

@@ -92,11 +92,13 @@ class QboConnector(ClientConnector):
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         tax_model: QboTaxModel | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`tax_model` None: read it from the company when first needed."""
         self.realm_id = realm_id
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep)
         self._tax_model = tax_model
+        self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"

@@ -19,14 +19,22 @@ THROTTLE_CODES = frozenset({"3001"})
 DUPLICATE_CODES = frozenset({"6240", "6140"})
 STALE_CODES = frozenset({"5010"})
 AUTH_FAULT_TYPES = frozenset({"authenticationfault", "authorizationfault"})
+UNKNOWN_OUTCOME_CODE = "6000"
+UNKNOWN_OUTCOME_TEXT = ("unexpected", "try again")
+"""6000 is also QBO's code for a business rule refusal; a Detail in these words ("An unexpected error occurred
+while accessing or saving your data. Please wait a few minutes and try again", seen item by item on a replayed
+batch, quickbooks-ruby#344; "Unexpected Internal Error") means QBO does not say what it did: an unknown outcome,
+looked up before resending, never parked as a refusal."""
 
 
-def classify(status: int | None, fault_type: str, code: str, message: str) -> ErrorKind:
+def classify(status: int | None, fault_type: str, code: str, message: str, detail: str = "") -> ErrorKind:
     """`status` is None for a per-item fault inside a successful batch response."""
     text = message.lower()
     kind_of_fault = fault_type.lower()
     if status == 429 or code in THROTTLE_CODES or "throttle" in text:
         return ErrorKind.THROTTLED
+    if code == UNKNOWN_OUTCOME_CODE and any(words in f"{text} {detail.lower()}" for words in UNKNOWN_OUTCOME_TEXT):
+        return ErrorKind.UNAVAILABLE
     if code in DUPLICATE_CODES or "duplicate name" in text or "duplicate document" in text:
         return ErrorKind.DUPLICATE
     if code in STALE_CODES or "stale object" in text:
@@ -59,7 +67,7 @@ def response_error(response: httpx.Response) -> LedgerError:
 def _error(
     status: int | None, fault_type: str, code: str, message: str, detail: str, retry_after: float | None
 ) -> LedgerError:
-    kind = classify(status, fault_type, code, message)
+    kind = classify(status, fault_type, code, message, detail)
     text = f"{message}: {detail}" if detail and detail != message else message
     label = " ".join(part for part in (fault_type, code) if part)
     return LedgerError(

@@ -291,6 +291,7 @@ class ServiceOpusSource:
                         c.billing_region,
                         c.billing_postal_code,
                         c.billing_country,
+                        c.currency,
                     )
         return found
 

@@ -109,6 +109,8 @@ class Customer(SourceBase):
     billing_region: Mapped[str | None] = mapped_column(String(100))
     billing_postal_code: Mapped[str | None] = mapped_column(String(20))
     billing_country: Mapped[str | None] = mapped_column(String(60))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    """The one currency the customer is billed in (ISO 4217); None: the company's currency."""
 
 
 class ProductCategory(SourceBase):

@@ -294,7 +294,9 @@ def _reference_data(
     for _ in range(max(5, ceil(invoice_count / 4))):
         city = rng.choice(local) if rng.random() < 0.8 else rng.choice(names.CITIES)
         customer_id = next(ids["customers"])
-        rows["customers"].append({"id": customer_id, "company_id": company_id, **_customer_row(rng, city, taken)})
+        row = {"id": customer_id, "company_id": company_id, **_customer_row(rng, city, taken)}
+        row["currency"] = CURRENCIES[country]
+        rows["customers"].append(row)
         scheme = None if rng.random() < 0.03 else names.PROVINCE_TAX[city.province]
         customers.append(_Customer(customer_id, 15 if rng.random() < 0.3 else 30, scheme))
 

@@ -4,8 +4,8 @@ Every call sends `xero-tenant-id`. A 401 refreshes the token once through the pr
 at most `max_concurrent` calls in flight per tenant from this process; `X-MinLimit-Remaining` is
 watched so the client waits for the minute window to free a call instead of tripping the limit;
 a 429 is retried after its `Retry-After`, except the DAY limit, which is raised at once (waiting
-hours inside a run helps nobody). Writes are retried with the SAME `Idempotency-Key`, so Xero
-answers a repeat with the first result instead of writing twice.
+hours inside a run helps nobody). A throttled write is re-sent with the SAME `Idempotency-Key`; a
+write whose outcome is unknown is not re-sent at all (see `connectors.http`).
 """
 
 import threading
@@ -51,10 +51,9 @@ class XeroClient(LedgerHttpClient):
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(config, tokens, http, sleep)
+        super().__init__(config, tokens, http, sleep, monotonic)
         self._config = config
         self._tenant_id = tenant_id
-        self._monotonic = monotonic
         self._slots = _tenant_slots(config.api_base, tenant_id, config.max_concurrent)
         self._sent: deque[float] = deque()
         self._minute_remaining: int | None = None
@@ -70,13 +69,14 @@ class XeroClient(LedgerHttpClient):
     def write(
         self, method: str, path: str, body: Mapping[str, Any], params: Mapping[str, str], idempotency_key: str
     ) -> dict[str, Any]:
-        """PUT (create) or POST (create or update) `body`; a retry re-sends the same key."""
+        """PUT (create) or POST (update) `body`; a throttled call is re-sent with the same key."""
         return self._call(method, path, dict(params), dumps(body).encode(), idempotency_key)
 
     def _call(
         self, method: str, path: str, params: dict[str, str], content: bytes | None, key: str | None
     ) -> dict[str, Any]:
-        return self._patiently(partial(self._send, method, path, params, content, key))
+        write = content is not None
+        return self._patiently(partial(self._send, method, path, params, content, key), write=write)
 
     def _send(
         self, method: str, path: str, params: dict[str, str], content: bytes | None, key: str | None, token: str
@@ -89,7 +89,9 @@ class XeroClient(LedgerHttpClient):
         self._pace()
         with self._slot():
             self._sent.append(self._monotonic())
-            response = self._request(method, f"{self._config.api_base}/{path}", params, content, headers)
+            response = self._request(
+                method, f"{self._config.api_base}/{path}", params, content, headers, write=content is not None
+            )
         self._note_limits(response.headers)
         return response
 

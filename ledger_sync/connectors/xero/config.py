@@ -39,5 +39,6 @@ class XeroConfig(HttpPolicy):
             redirect_uri=settings.xero_redirect_uri,
             scopes=settings.xero_scopes,
             timeout_seconds=settings.http_timeout_seconds,
+            write_timeout_seconds=settings.http_write_timeout_seconds,
             minute_window_seconds=settings.xero_minute_window_seconds,
         )

@@ -1,11 +1,12 @@
 """`LedgerConnector` for Xero: up to 50 elements per call, element-level outcomes, exact totals.
 
-Each write is ONE PUT (all creates) or POST (some updates) with `summarizeErrors=false`, so every
-element comes back with its own id or ValidationErrors, and a deterministic `Idempotency-Key`
-derived from the ops' keys, so a retried call is answered from Xero's idempotency cache. Invoices
-carry an explicit, logged rounding adjustment whenever Xero's per-line tax would make its total
-differ from Service Opus's (see `rounding`); the total Xero answers is checked and corrected once
-more if it still differs. See `wire` for the record <-> JSON mapping and the stamps.
+Creates go in ONE PUT and updates (by id) in ONE POST, never mixed, each with `summarizeErrors=false`,
+so every element comes back with its own id or ValidationErrors, and a deterministic `Idempotency-Key`
+derived from the ops' keys, so a throttled call re-sent is answered from Xero's idempotency cache.
+Invoice lines carry Service Opus's per-line tax, and an explicit, logged rounding adjustment whenever a
+line amount Xero can hold would make its total differ (see `rounding`); the total Xero answers is
+checked and corrected once more if it still differs. Look-ups include archived records and ignore
+voided and deleted ones. See `wire` for the record <-> JSON mapping and the stamps.
 """
 
 import hashlib
@@ -41,6 +42,10 @@ PAGE_SIZE = 100
 WHERE_CHUNK = 25
 """Values per `where` clause of OR-ed equalities, to keep URLs short."""
 PAGED = frozenset({"Contacts", "Invoices", "Payments"})
+WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
+"""Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
+GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
+"""A match in one of these states is not the record: it was voided or deleted in Xero."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
 
 
@@ -69,9 +74,10 @@ class XeroConnector(ClientConnector):
         *,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tenant_id = tenant_id
-        self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep)
+        self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
         self._accounts: list[dict[str, Any]] | None = None
         self._item_accounts: dict[str, str] | None = None
         """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
@@ -115,14 +121,18 @@ class XeroConnector(ClientConnector):
                 if error.kind is not ErrorKind.VALIDATION:
                     raise
                 outcomes[index] = WriteOutcome(op=op, error=error)
-        if elements:
-            sent = [ops[index] for index in elements]
-            answered = self._send(entity_type, sent, list(elements.values()), idempotency_key(sent))
-            for index, (outcome, result) in zip(elements, answered, strict=True):
+        creates = [index for index in elements if ops[index].existing is None]
+        updates = [index for index in elements if ops[index].existing is not None]
+        for indexes in (creates, updates):
+            if not indexes:
+                continue
+            sent = [ops[index] for index in indexes]
+            answered = self._send(entity_type, sent, [elements[index] for index in indexes], idempotency_key(sent))
+            for index, (outcome, result) in zip(indexes, answered, strict=True):
                 outcomes[index] = outcome
                 if entity_type is EntityType.INVOICE and outcome.ref is not None and result is not None:
                     totals[index] = result.get("Total")
-            self._correct_totals(outcomes, totals)
+        self._correct_totals(outcomes, totals)
         return [outcomes[index] for index in range(len(ops))]
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
@@ -135,8 +145,7 @@ class XeroConnector(ClientConnector):
             docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
         else:
             docs = self._where(collection, stamp, [record.external_id for record in records])
-        if entity_type is EntityType.PAYMENT:
-            docs = [doc for doc in docs if doc.get("Status") != "DELETED"]
+        docs = [doc for doc in docs if doc.get("Status") not in GONE_STATUSES]
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
         by_stamp = {str(doc.get(stamp)): doc for doc in docs if doc.get(stamp)}
@@ -182,9 +191,13 @@ class XeroConnector(ClientConnector):
     def _send(
         self, entity_type: EntityType, ops: Sequence[WriteOp], elements: list[dict[str, Any]], key: str
     ) -> list[tuple[WriteOutcome, dict[str, Any] | None]]:
-        """One call for all `elements`; each op's outcome with the element Xero answered for it."""
+        """One call for all `elements`, all creates (PUT) or all updates (POST, by id); each op's outcome with
+        the element Xero answered for it. Never a create by POST: it would overwrite an invoice a bookkeeper
+        entered with the same InvoiceNumber (Xero-NetStandard#127)."""
         collection = wire.COLLECTIONS[entity_type]
-        method = "POST" if any(op.existing for op in ops) else "PUT"
+        if len({op.existing is None for op in ops}) != 1:
+            raise ValueError("creates and updates go to Xero in separate calls")
+        method = "PUT" if ops[0].existing is None else "POST"
         params = {"summarizeErrors": "false"}
         if entity_type is EntityType.INVOICE and any(_has_fine_prices(element) for element in elements):
             params["unitdp"] = "4"
@@ -287,7 +300,9 @@ class XeroConnector(ClientConnector):
         return docs
 
     def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Every match, page by page where Xero pages the collection."""
+        """Every match (archived ones included), page by page where Xero pages the collection."""
+        if collection in WITH_ARCHIVED:
+            params = {**params, "includeArchived": "true"}
         if collection not in PAGED:
             return self._client.get(collection, params).get(collection, [])
         docs: list[dict[str, Any]] = []

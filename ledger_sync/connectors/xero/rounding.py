@@ -1,11 +1,12 @@
 """What Xero will make of an invoice's lines, and the adjustment that makes its net total Service Opus's.
 
-Xero keeps UnitAmount to 2 dp (4 with `unitdp=4`) and Quantity to 4 dp, and makes each LineAmount
-Quantity x UnitAmount rounded to the cent. Service Opus may price more finely (a tax-inclusive line's
-net unit price can need 7 dp), so the net totals can differ by a few cents. The difference goes on an
-explicit, untaxed adjustment line to the ROUNDING system account rather than being lost. Tax needs no
-adjustment: each line carries Service Opus's own tax as its `TaxAmount`, which overrides Xero's
-calculation (the spec: "This value can be overriden if the calculated <TaxAmount> is not correct").
+Xero keeps UnitAmount to 2 dp (4 with `unitdp=4`) and Quantity to 4 dp and makes each LineAmount
+Quantity x UnitAmount rounded to the cent. Its own per-line tax can differ by a cent from Service
+Opus's (a tax-inclusive line is split into net and tax before it reaches Xero), so every line carries
+the `TaxAmount` Service Opus computed, which the spec lets a client override: tax and net then match
+to the cent. Service Opus may price more finely than 4 dp (a tax-inclusive line's net unit price can
+need 7 dp), so a line amount can still differ; that difference goes on an explicit adjustment line to
+the ROUNDING system account rather than being lost.
 """
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ QUANTITY_STEP = Decimal("0.0001")
 
 @dataclass(frozen=True)
 class XeroLine:
-    """A record line as Xero will hold it: its quantity, unit amount, line amount and tax (Service Opus's)."""
+    """A record line as Xero will hold it: its quantity, unit amount, line amount and (Service Opus's) tax."""
 
     source: InvoiceLineRecord
     quantity: Decimal

@@ -87,7 +87,9 @@ def invoice(
     rounding: tuple[Decimal, str] | None,
     existing: LedgerRef | None = None,
 ) -> JsonObject:
-    """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code)."""
+    """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code).
+    An update names its InvoiceID: a POST matching by InvoiceNumber alone would overwrite whatever invoice
+    has that number."""
     items = [_line(line, item_accounts.get(line.source.item_ref)) for line in lines]
     if rounding is not None:
         amount, account_code = rounding
@@ -96,7 +98,6 @@ def invoice(
                 "Description": ROUNDING_DESCRIPTION,
                 "Quantity": Decimal(1),
                 "UnitAmount": amount,
-                "LineAmount": amount,
                 "AccountCode": account_code,
                 "TaxType": NO_TAX,
             }
@@ -117,6 +118,8 @@ def invoice(
 
 
 def _line(line: XeroLine, account_code: str | None) -> JsonObject:
+    """No LineAmount: Xero recomputes it from Quantity x UnitAmount (and refuses one that differs).
+    TaxAmount is Service Opus's, overriding Xero's own per-line calculation (allowed by the spec)."""
     body: JsonObject = {
         "Description": line.source.description[:DESCRIPTION_MAX],
         "Quantity": line.quantity,
@@ -124,7 +127,6 @@ def _line(line: XeroLine, account_code: str | None) -> JsonObject:
         "ItemCode": line.source.item_ref,
         "TaxType": line.source.tax_code_ref,
         "TaxAmount": line.tax,
-        "LineAmount": line.line_amount,
     }
     if account_code:
         body["AccountCode"] = account_code

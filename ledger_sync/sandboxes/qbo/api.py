@@ -5,7 +5,7 @@ per-realm throttle. Writes honour `requestid` (replayed verbatim) and `include=a
 `minorversion` is accepted and ignored, as real QBO ignores values under its floor.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -46,16 +46,31 @@ def accounting_router(sandbox: Sandbox) -> APIRouter:
     Ledger = Annotated[Company, Depends(company)]
     RawBody = Annotated[bytes, Depends(raw_body)]
 
-    def answer(realm_id: str, request_id: str | None, work: Any) -> Response:
+    def answer(
+        realm_id: str,
+        request_id: str | None,
+        work: Any,
+        replayed: Callable[[replay.Answer], replay.Answer] | None = None,
+    ) -> Response:
         """Run a write once per request id; a validation Fault is an answer too (and is replayed)."""
 
-        def produce() -> tuple[int, bytes]:
+        def produce() -> replay.Answer:
             try:
                 return 200, wire.dumps({**work(), "time": sandbox.time()})
             except faults.QboFault as fault:
                 return fault.status, wire.dumps(faults.envelope(fault, sandbox.time()))
 
-        return _json(*replay.once(sandbox.store, realm_id, request_id, produce))
+        return _json(*replay.once(sandbox.store, realm_id, request_id, produce, replayed))
+
+    def items_unknown(recorded: replay.Answer) -> replay.Answer:
+        """A replayed batch answered item by item with 6000 "unexpected error" (quickbooks-ruby#344)."""
+        status, body = recorded
+        items = wire.loads(body).get("BatchItemResponse") if status == 200 else None
+        if not isinstance(items, list):
+            return recorded
+        unknown = faults.unexpected_error().fault()
+        answers = [{"bId": item.get("bId"), "Fault": unknown} for item in items]
+        return 200, wire.dumps({"BatchItemResponse": answers, "time": sandbox.time()})
 
     def parse(body: bytes) -> Any:
         try:
@@ -89,7 +104,7 @@ def accounting_router(sandbox: Sandbox) -> APIRouter:
                 raise faults.batch_too_large(len(items), BATCH_MAX)
             return {"BatchItemResponse": [_batch_item(books, item, include) for item in items]}
 
-        return answer(realm_id, requestid, work)
+        return answer(realm_id, requestid, work, items_unknown if sandbox.config.replayed_batch_items_unknown else None)
 
     @router.get("/{segment}/{entity_id}")
     def read(segment: str, entity_id: str, books: Ledger) -> QboJSONResponse:

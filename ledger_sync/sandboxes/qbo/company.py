@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, faults, invoicing, payments, query, rules
+from ledger_sync.sandboxes.qbo import chart, currencies, faults, invoicing, payments, query, rules
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
@@ -143,6 +143,7 @@ class Company:
             rules.check_person(self, entity, candidate)
             candidate.setdefault("PrintOnCheckName", candidate["DisplayName"])
             if entity == "Customer":
+                currencies.check(candidate, self._home_currency())
                 candidate["FullyQualifiedName"] = candidate["DisplayName"]
                 candidate.setdefault("Balance", 0)
                 candidate.setdefault("CurrencyRef", self._home_currency())
@@ -176,6 +177,7 @@ class Company:
         self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
     ) -> dict[str, Any]:
         rules.check_invoice(self, candidate, allow_duplicate_doc_number)
+        currencies.check(candidate, self._home_currency())
         if candidate.get("DocNumber") is None:
             largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)

@@ -42,5 +42,8 @@ class QboSandboxConfig(BaseSettings):
     per_second: int = 10
     concurrent: int = 10
     batch_per_minute: int = 40
+    replayed_batch_items_unknown: bool = False
+    """Answer a replayed batch `requestid` item by item with 6000 "An unexpected error occurred ... try again"
+    instead of the original answer, as QBO has done (quickbooks-ruby#344); Intuit documents the replay."""
     faults: FaultPlan = Field(default_factory=FaultPlan)
     """Injected failures, off by default: QBO_SANDBOX_FAULTS='{"seed": 7, ...}' or QBO_SANDBOX_FAULTS__SEED=7."""

@@ -170,6 +170,18 @@ def us_line_tax_code() -> QboFault:
     )
 
 
+def unexpected_error() -> QboFault:
+    """What QBO answered item by item to a replayed batch (quickbooks-ruby#344): it does not say what it did."""
+    return QboFault(
+        FaultError(
+            "A business validation error has occurred while processing your request",
+            "Business Validation Error: An unexpected error occurred while accessing or saving your data. "
+            "Please wait a few minutes and try again.  If the problem persists, contact customer support.",
+            "6000",
+        )
+    )
+
+
 def unsupported_operation(detail: str) -> QboFault:
     return QboFault(FaultError("Unsupported Operation", f"Operation {detail} is not supported.", "500"))
 

@@ -18,6 +18,8 @@ class XeroSandboxConfig(BaseSettings):
     client_secret: str = "sandbox-secret"
     auto_consent: bool = False
     """Skip the consent page: `authorize` redirects straight back with a code."""
+    legacy_scopes: bool = False
+    """The app predates 2026-03-02 and may still ask for `accounting.transactions` (new apps cannot)."""
     tenants: int = 1
     """Organisations the user can connect; with 2+ the consent page shows a tenant picker."""
     access_token_ttl: int = 1800

@@ -1,4 +1,4 @@
-"""What stands in front of the accounting API: bearer token, `xero-tenant-id`, call limits, and a log.
+"""What stands in front of the accounting API: bearer token and its scopes, `xero-tenant-id`, call limits, a log.
 
 The request log keeps method, path, query (secrets masked), status and tenant, never a token.
 """
@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from ledger_sync.sandboxes.xero import scopes
 from ledger_sync.sandboxes.xero.context import Sandbox
 from ledger_sync.sandboxes.xero.identity import bearer_problem
 from ledger_sync.sandboxes.xero.responses import problem
@@ -27,6 +28,11 @@ async def guard_accounting(request: Request, call_next: Next) -> Response:
     refused = bearer_problem(box, request)
     if refused is not None:
         return refused
+    collection = request.url.path.removeprefix(API_PREFIX).strip("/").split("/", 1)[0]
+    granted = box.tokens.access_scopes(request.headers["authorization"][7:].strip())
+    if not scopes.permits(granted, collection, request.method):
+        # Xero's exact answer to a missing scope is not documented; a 403 the client cannot retry is the strict one.
+        return problem(403, "AuthorizationUnsuccessful")
     tenant = request.headers.get("xero-tenant-id", "").strip()
     if not tenant or not box.tenants.is_connected(tenant):
         return problem(403, "AuthenticationUnsuccessful")

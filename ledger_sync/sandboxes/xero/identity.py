@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from ledger_sync.sandboxes.xero import scopes
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.responses import oauth_error, problem, xero_json
 from ledger_sync.sandboxes.xero.tokens import GrantError, TokenPair
@@ -37,7 +38,7 @@ def _authorize_problem(box: Sandbox, fields: dict[str, str], response_type: str)
     error = None
     if response_type != "code":
         error = "unsupported_response_type"
-    elif not fields["scope"].strip():
+    elif not fields["scope"].strip() or scopes.refused_at_consent(fields["scope"], box.config.legacy_scopes):
         error = "invalid_scope"
     elif fields["code_challenge"] and fields["code_challenge_method"] != "S256":
         error = "invalid_request"

@@ -1,6 +1,7 @@
 """Sales invoices (ACCREC): contact resolution, line checks against accounts and tax rates, totals.
 
-Tax is computed per line and rounded to the cent, then summed, as Xero does. Lines must post to an
+Tax is computed per line and rounded to the cent (or given per line as `TaxAmount`), then summed, as Xero
+does. Lines must post to an
 ACTIVE revenue account (or the ROUNDING system account, which Xero offers for rounding adjustment
 lines) and use an ACTIVE tax rate that can apply to revenue.
 """
@@ -10,7 +11,7 @@ from typing import Any
 
 from ledger_sync.sandboxes.xero import contacts, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
-from ledger_sync.sandboxes.xero.taxmath import CENT, cents, line_tax, number, quantity, unit_amount
+from ledger_sync.sandboxes.xero.taxmath import cents, line_tax, number, quantity, unit_amount
 
 MODES = ("Exclusive", "Inclusive", "NoTax")
 _CREATE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
@@ -22,6 +23,7 @@ _NEXT_STATUSES = {
 _ALLOCATED = "This document cannot be edited as it has a payment or credit note allocated to it."
 _NOT_MODIFIABLE = "Invoice not of valid status for modification"
 ZERO = Decimal("0.00")
+TAX_OVERRIDE_TOLERANCE = Decimal("0.01")
 
 
 def existing(books: Books, element: dict[str, Any]) -> dict[str, Any] | None:
@@ -157,6 +159,10 @@ def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], cur
         raise Invalid("A Contact must be specified for this type of transaction")
     if contact["ContactStatus"] != "ACTIVE":
         raise Invalid(f"The contact '{contact['Name']}' is archived and cannot be used on a new transaction.")
+    currency = element.get("CurrencyCode", invoice["CurrencyCode"])
+    if contact.get("DefaultCurrency") and contact["DefaultCurrency"] != currency:
+        # Xero's own rule here is undocumented; the sandbox takes the strict one: a contact has one currency.
+        raise Invalid(f"The contact '{contact['Name']}' is billed in {contact['DefaultCurrency']}, not {currency}.")
     if not contact.get("IsCustomer"):
         contact = contacts.save(books, {"IsCustomer": True}, contact)
     invoice["Contact"] = contacts.summary(contact)
@@ -224,7 +230,7 @@ def _line(books: Books, raw: Any, mode: str, unitdp: int, old_ids: set[Any]) -> 
         {
             "UnitAmount": unit,
             "TaxType": tax_type,
-            "TaxAmount": _tax_amount(raw, amount, Decimal(str(rate["EffectiveRate"])), mode),
+            "TaxAmount": _tax(raw, amount, Decimal(str(rate["EffectiveRate"])), mode),
             "LineAmount": amount,
             "AccountCode": account["Code"],
             "Tracking": tracking,
@@ -235,23 +241,25 @@ def _line(books: Books, raw: Any, mode: str, unitdp: int, old_ids: set[Any]) -> 
     return line
 
 
-def _tax_amount(raw: dict[str, Any], amount: Decimal, rate_percent: Decimal, mode: str) -> Decimal:
-    """Xero's per-line tax, or the supplied `TaxAmount`, which overrides it (spec: "This value can be overriden
-    if the calculated <TaxAmount> is not correct"). How far an override may stray is not documented; the
-    sandbox takes the stricter reading: tax on an untaxed line (rate 0 or NoTax) is refused, and an override
-    more than one cent per started 100.00 of line amount away from Xero's own figure is refused."""
+def _tax(raw: dict[str, Any], amount: Decimal, rate_percent: Decimal, mode: str) -> Decimal:
+    """The line's own TaxAmount when given (the spec lets a client override Xero's calculation: "This value can
+    be overriden if the calculated <TaxAmount> is not correct"), else Xero's per-line tax.
+
+    The spec sets no bound on an override; the sandbox takes the stricter reading (an assumption): a whole
+    number of cents, within a cent of its own per-line calculation (all a rounding difference needs), and
+    never tax on an untaxed line (rate 0 or NoTax).
+    """
     computed = line_tax(amount, rate_percent, mode)
-    if "TaxAmount" not in raw or raw["TaxAmount"] is None:
+    if raw.get("TaxAmount") is None:
         return computed
-    supplied = number(raw["TaxAmount"], "TaxAmount")
-    if supplied != cents(supplied):
-        raise Invalid("TaxAmount must be a whole number of cents.")
-    if computed == 0 and supplied != 0 and (rate_percent == 0 or mode == "NoTax"):
+    given = number(raw["TaxAmount"], "TaxAmount")
+    if given != 0 and (rate_percent == 0 or mode == "NoTax"):
         raise Invalid("TaxAmount cannot be set on a line without tax.")
-    tolerance = CENT * max(Decimal(1), -(-abs(amount) // 100))
-    if abs(supplied - computed) > tolerance:
-        raise Invalid(f"The TaxAmount {supplied} is too far from the calculated tax {computed}.")
-    return supplied
+    if given != cents(given) or abs(given - computed) > TAX_OVERRIDE_TOLERANCE:
+        raise Invalid(
+            f"The TaxAmount {raw['TaxAmount']} cannot be used: the tax calculated for this line is {computed}."
+        )
+    return given
 
 
 def _account(books: Books, code: Any) -> dict[str, Any]:

@@ -145,6 +145,15 @@ class TokenService:
             if grant is not None:
                 self._store.execute("DELETE FROM connections WHERE auth_event_id = ?", (grant["auth_event_id"],))
 
+    def access_scopes(self, access_token: str) -> set[str]:
+        """The scopes granted to a live access token (empty if unknown or revoked)."""
+        row = self._store.one(
+            "SELECT g.scope FROM tokens t JOIN grants g ON g.id = t.grant_id "
+            "WHERE t.hash = ? AND t.kind = 'access' AND g.revoked = 0",
+            (digest(access_token),),
+        )
+        return set(str(row["scope"]).split()) if row else set()
+
     def access_expiry(self, access_token: str) -> float | None:
         """When a live access token expires (possibly in the past); None if unknown or revoked."""
         row = self._store.one(
