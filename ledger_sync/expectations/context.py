@@ -1,10 +1,14 @@
 """The Great Expectations file context under `context_dir`, the folder finance opens for Data Docs.
 
 Suites, validation definitions and checkpoints are defined in code and saved with `add_or_update`
-on every run, so the JSON finance sees is always regenerated from the code that ran. GX is imported
-only inside these functions: it costs seconds to import and the CLI must stay quick.
+once per process (again only if their definition changed), so the JSON finance sees is regenerated
+from the code that ran without paying the saves on every page. Checkpoints only validate and store
+their results; `publish_docs` renders what was validated since the last publication, so a sync run
+builds Data Docs once, at its end, not once per check. GX is imported only inside these functions:
+it costs seconds to import and the CLI must stay quick.
 """
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,10 @@ DOCS_VALIDATIONS_LISTED = 500
 _lock = threading.Lock()
 """A GX context is not thread-safe; Prefect may run tasks in threads."""
 _contexts: dict[Path, "FileDataContext"] = {}
+_checkpoints: dict[tuple[Path, str], tuple[str, Any]] = {}
+"""(context root, checkpoint name) -> (definition it was saved with, the saved GX Checkpoint)."""
+_unpublished: dict[Path, list[Any]] = {}
+"""Per context root: the validation results and suites validated since Data Docs were last built."""
 
 
 class ExpectationRunError(RuntimeError):
@@ -92,6 +100,49 @@ def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
     return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
 
 
+def _checkpoint(
+    context: "FileDataContext", root: Path, name: str, suites: list["ExpectationSuite"], index_column: str
+) -> Any:
+    """The saved checkpoint over `suites`; saved (with its suites) on first use and when its definition changes."""
+    import great_expectations as gx
+
+    definition = json.dumps(
+        [name, index_column, *(suite.to_json_dict() for suite in suites)], sort_keys=True, default=str
+    )
+    cached = _checkpoints.get((root, name))
+    if cached is not None and cached[0] == definition:
+        return cached[1]
+    definitions = [
+        context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=suite.name,
+                data=_batch_definition(context, suite.name),
+                suite=context.suites.add_or_update(suite),
+            )
+        )
+        for suite in suites
+    ]
+    runner = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=definitions,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [index_column]},
+        )
+    )
+    _checkpoints[(root, name)] = (definition, runner)
+    return runner
+
+
+def publish_docs(context_dir: Path) -> Path:
+    """Render every validation since the last publication into Data Docs, and the index once; its path."""
+    with _lock:
+        root = context_dir.resolve()
+        pending = _unpublished.pop(root, [])
+        if pending:
+            _open(context_dir).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=pending)
+    return docs_index(context_dir)
+
+
 def _file_path(url: str) -> Path:
     return Path(url2pathname(urlparse(url).path))
 
@@ -112,36 +163,22 @@ def run_checkpoint(
     index_column: str,
     run_name: str,
 ) -> list[SuiteOutcome]:
-    """Validate `frame` against every suite through one checkpoint that also updates Data Docs.
+    """Validate `frame` against every suite through one checkpoint; `publish_docs` renders the results.
 
     Each expectation carries `meta={"reason": key}`; a failure reports that key and the rejected
     rows identified by `index_column`. A failure that names no rows (the expectation raised) is an
     error: nobody could say which record to park, and a gate must not pass on a broken check.
     """
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
     with _lock:
         context = _open(context_dir)
-        definitions = [
-            context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(
-                    name=suite.name,
-                    data=_batch_definition(context, suite.name),
-                    suite=context.suites.add_or_update(suite),
-                )
-            )
-            for suite in suites
-        ]
-        runner = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=checkpoint,
-                validation_definitions=definitions,
-                actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [index_column]},
-            )
-        )
+        root = context_dir.resolve()
+        runner = _checkpoint(context, root, checkpoint, suites, index_column)
         result = runner.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+        unpublished = _unpublished.setdefault(root, [])
+        for key in result.run_results:
+            unpublished += [key, key.expectation_suite_identifier]
         outcomes = []
         for key, validation in result.run_results.items():
             failures = []
@@ -156,7 +193,7 @@ def run_checkpoint(
                         f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
                     )
                 failures.append(Unexpected(reason=item.expectation_config.meta["reason"], rows=rows))
-            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
+            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
             page = _file_path(urls[0]["site_url"]) if urls and urls[0].get("site_url") else None
             outcomes.append(
                 SuiteOutcome(

@@ -5,6 +5,7 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.records import EntityType
+from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
@@ -28,6 +29,7 @@ def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[d
 
 @task(name="report-run", cache_policy=NO_CACHE)
 def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
+    publish_docs(job.settings.home / "gx")  # the run's one Data Docs build: its gates and every page's checks
     entities = {
         t.value: {counter: getattr(job.stats, counter).get(t.value, 0) for counter in COUNTERS} for t in EntityType
     }
