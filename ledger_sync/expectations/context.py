@@ -27,12 +27,22 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
+SITE: dict[str, Any] = {
+    "show_how_to_buttons": False,
+    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{DOCS_DIR}/"},
+    "site_index_builder": {
+        "class_name": "DefaultSiteIndexBuilder",
+        "validation_results_limit": DOCS_VALIDATIONS_LISTED,
+    },
+}
+"""The `local_site` Data Docs site (GX's `data_docs_sites` entry, less its class)."""
 
 _lock = threading.Lock()
 """A GX context is not thread-safe; Prefect may run tasks in threads."""
 _contexts: dict[Path, "FileDataContext"] = {}
 _checkpoints: dict[tuple[Path, str], tuple[str, Any]] = {}
 """(context root, checkpoint name) -> (definition it was saved with, the saved GX Checkpoint)."""
+_site_builders: dict[Path, Any] = {}
 _unpublished: dict[Path, list[Any]] = {}
 """Per context root: the validation results and suites validated since Data Docs were last built."""
 
@@ -70,20 +80,22 @@ def _open(context_dir: Path) -> "FileDataContext":
     if root not in _contexts:
         context = gx.get_context(mode="file", context_root_dir=root)
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        context.variables.data_docs_sites = {
-            DOCS_SITE: {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{DOCS_DIR}/"},
-                "site_index_builder": {
-                    "class_name": "DefaultSiteIndexBuilder",
-                    "validation_results_limit": DOCS_VALIDATIONS_LISTED,
-                },
-            }
-        }
+        context.variables.data_docs_sites = {DOCS_SITE: {"class_name": "SiteBuilder", **SITE}}
         context.variables.save()
         _contexts[root] = context
     return _contexts[root]
+
+
+def _site_builder(context_dir: Path) -> Any:
+    """The Data Docs site builder of this context, kept: a new one compiles every Jinja template again."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    root = context_dir.resolve()
+    if root not in _site_builders:
+        _site_builders[root] = SiteBuilder(
+            data_context=_open(context_dir), site_name=DOCS_SITE, runtime_environment={"root_directory": root}, **SITE
+        )
+    return _site_builders[root]
 
 
 def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
@@ -139,7 +151,7 @@ def publish_docs(context_dir: Path) -> Path:
         root = context_dir.resolve()
         pending = _unpublished.pop(root, [])
         if pending:
-            _open(context_dir).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=pending)
+            _site_builder(context_dir).build(resource_identifiers=pending, build_index=True)
     return docs_index(context_dir)
 
 
