@@ -13,6 +13,7 @@ import pytest
 from tests.chaos.harness import ChaosConfig, ChaosRun, ledgers
 
 
+@pytest.mark.chaos
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("ledger", sorted(ledgers()))
