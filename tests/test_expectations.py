@@ -416,6 +416,20 @@ def test_record_checks_save_their_suite_once_and_reach_data_docs_when_published(
     assert {page.parts[-3] for page in pages} == {"page-1", "page-2"}
 
 
+def test_a_suite_another_process_saved_differently_is_saved_again(tmp_path: Path) -> None:
+    import great_expectations as gx
+
+    gx_dir = tmp_path / "gx"
+    assert check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name="before") == {
+        1: "Customer has no name"
+    }
+    other_process = gx.get_context(mode="file", context_root_dir=gx_dir.resolve())
+    other_process.suites.add_or_update(gx.ExpectationSuite(name="customers_qbo", expectations=[]))
+    assert check_customers([customer(2, None)], QBO_LIMITS, context_dir=gx_dir, run_name="after") == {
+        2: "Customer has no name"
+    }
+
+
 def test_empty_inputs_make_no_gx_call(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("GX was called for an empty row list")

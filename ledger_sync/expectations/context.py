@@ -182,12 +182,25 @@ def run_checkpoint(
     error: nobody could say which record to park, and a gate must not pass on a broken check.
     """
     import great_expectations as gx
+    from great_expectations.exceptions.resource_freshness import (
+        ResourceFreshnessAggregateError,
+        ResourceFreshnessError,
+    )
 
     with _lock:
         context = _open(context_dir)
         root = context_dir.resolve()
-        runner = _checkpoint(context, root, checkpoint, suites, index_column)
-        result = runner.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+        run_id = gx.RunIdentifier(run_name=run_name)
+        try:
+            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+                batch_parameters={"dataframe": frame}, run_id=run_id
+            )
+        except (ResourceFreshnessError, ResourceFreshnessAggregateError):
+            # Another process saved other definitions under these names (a newer deployment): save ours again.
+            _checkpoints.pop((root, checkpoint))
+            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+                batch_parameters={"dataframe": frame}, run_id=run_id
+            )
         unpublished = _unpublished.setdefault(root, [])
         for key in result.run_results:
             unpublished += [key, key.expectation_suite_identifier]
