@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
-from tests.waiting import CEILING_MS
+from tests.waiting import CEILING, CEILING_MS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -79,7 +79,7 @@ def prefect_server() -> Iterator[None]:
     """One ephemeral Prefect server (and database) for the whole session, for tests that run flows in-process."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=int(CEILING)):  # the server starts slowly on a busy machine
         yield
 
 
