@@ -7,7 +7,7 @@ LEDGER ?= qbo
 QBO_COUNTRY ?= CA
 QBO_AST ?= 0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test check lint bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(CHROMIUM):
 
 test: $(STAMP) lint | $(CHROMIUM)
 	$(BIN)/pytest
+
+# The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, real-Prefect e2e and browser tests.
+check: $(STAMP) lint
+	$(BIN)/pytest -m "not chaos and not e2e and not browser"
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed_speed.py

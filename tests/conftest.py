@@ -9,10 +9,23 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
+from tests.waiting import CEILING, CEILING_MS
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SLOW_FOLDERS = {"e2e", "corpus", "conformance", "prefect_e2e", "browser"}
+"""Folders under tests/ whose tests sync whole companies or start servers: every test in them is `slow`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark by folder, so a new test in a slow folder cannot escape `-m "not slow"`."""
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else None
+        if folder in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 def _postgres_available() -> str | None:
@@ -66,7 +79,7 @@ def prefect_server() -> Iterator[None]:
     """One ephemeral Prefect server (and database) for the whole session, for tests that run flows in-process."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=int(CEILING)):  # the server starts slowly on a busy machine
         yield
 
 
@@ -78,8 +91,9 @@ def browser() -> Iterator["Browser"]:
     """Headless Debian Chromium driven by Playwright (its own browser download cannot work here)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does it as root)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=CEILING_MS)  # an `expect` waits for its event; each test sets its pages' ceiling too
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

@@ -8,6 +8,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from ledger_sync.sandboxes.serve import serving
+from tests.waiting import CEILING_MS
 
 
 @pytest.mark.browser
@@ -15,6 +16,7 @@ def test_chromium_renders_a_loopback_page(browser, screenshots_dir: Path) -> Non
     app = Starlette(routes=[Route("/", lambda request: HTMLResponse("<h1 id=t>Ledger sync</h1>"))])
     with serving(app) as base_url:
         page = browser.new_page()
+        page.set_default_timeout(CEILING_MS)
         page.goto(base_url)
         assert page.inner_text("#t") == "Ledger sync"
         page.screenshot(path=str(screenshots_dir / "smoke.png"))

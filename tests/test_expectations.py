@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from ledger_sync.expectations import records
-from ledger_sync.expectations.context import ExpectationRunError, docs_index, run_checkpoint
+from ledger_sync.expectations.context import (
+    DOCS_DIR,
+    ExpectationRunError,
+    docs_index,
+    publish_docs,
+    run_checkpoint,
+)
 from ledger_sync.expectations.gates import run_gates
 from ledger_sync.expectations.inputs import (
     QBO_LIMITS,
@@ -389,6 +395,39 @@ def test_valid_records_are_not_parked(gx_dir: Path) -> None:
     assert check_customers([customer(1, "O'Brien & Sons")], QBO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
     assert check_invoices([invoice(1), invoice(2)], XERO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
     assert check_payments([payment(1, amount=D("100.00"))], context_dir=gx_dir, run_name="ok") == {}
+
+
+def test_record_checks_save_their_suite_once_and_reach_data_docs_when_published(tmp_path: Path) -> None:
+    gx_dir = tmp_path / "gx"
+    assert check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name="page-1") == {
+        1: "Customer has no name"
+    }
+    suite_file = gx_dir / "expectations" / "customers_qbo.json"
+    saved = suite_file.stat().st_mtime_ns
+    assert check_customers([customer(2, " ")], QBO_LIMITS, context_dir=gx_dir, run_name="page-2") == {
+        2: "Customer has no name"
+    }
+    assert suite_file.stat().st_mtime_ns == saved, "the suite was saved again for the second page"
+    assert not docs_index(gx_dir).exists(), "a record check built Data Docs"
+    index = publish_docs(gx_dir)
+    assert index == docs_index(gx_dir)
+    assert "customers_qbo" in index.read_text()
+    pages = (gx_dir / DOCS_DIR / "validations" / "customers_qbo").rglob("*.html")  # <run name>/<run time>/<batch>
+    assert {page.parts[-3] for page in pages} == {"page-1", "page-2"}
+
+
+def test_a_suite_another_process_saved_differently_is_saved_again(tmp_path: Path) -> None:
+    import great_expectations as gx
+
+    gx_dir = tmp_path / "gx"
+    assert check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name="before") == {
+        1: "Customer has no name"
+    }
+    other_process = gx.get_context(mode="file", context_root_dir=gx_dir.resolve())
+    other_process.suites.add_or_update(gx.ExpectationSuite(name="customers_qbo", expectations=[]))
+    assert check_customers([customer(2, None)], QBO_LIMITS, context_dir=gx_dir, run_name="after") == {
+        2: "Customer has no name"
+    }
 
 
 def test_empty_inputs_make_no_gx_call(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

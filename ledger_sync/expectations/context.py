@@ -1,10 +1,14 @@
 """The Great Expectations file context under `context_dir`, the folder finance opens for Data Docs.
 
 Suites, validation definitions and checkpoints are defined in code and saved with `add_or_update`
-on every run, so the JSON finance sees is always regenerated from the code that ran. GX is imported
-only inside these functions: it costs seconds to import and the CLI must stay quick.
+once per process (again only if their definition changed), so the JSON finance sees is regenerated
+from the code that ran without paying the saves on every page. Checkpoints only validate and store
+their results; `publish_docs` renders what was validated since the last publication, so a sync run
+builds Data Docs once, at its end, not once per check. GX is imported only inside these functions:
+it costs seconds to import and the CLI must stay quick.
 """
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +27,24 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
+SITE: dict[str, Any] = {
+    "show_how_to_buttons": False,
+    "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{DOCS_DIR}/"},
+    "site_index_builder": {
+        "class_name": "DefaultSiteIndexBuilder",
+        "validation_results_limit": DOCS_VALIDATIONS_LISTED,
+    },
+}
+"""The `local_site` Data Docs site (GX's `data_docs_sites` entry, less its class)."""
 
 _lock = threading.Lock()
 """A GX context is not thread-safe; Prefect may run tasks in threads."""
 _contexts: dict[Path, "FileDataContext"] = {}
+_checkpoints: dict[tuple[Path, str], tuple[str, Any]] = {}
+"""(context root, checkpoint name) -> (definition it was saved with, the saved GX Checkpoint)."""
+_site_builders: dict[Path, Any] = {}
+_unpublished: dict[Path, list[Any]] = {}
+"""Per context root: the validation results and suites validated since Data Docs were last built."""
 
 
 class ExpectationRunError(RuntimeError):
@@ -62,20 +80,22 @@ def _open(context_dir: Path) -> "FileDataContext":
     if root not in _contexts:
         context = gx.get_context(mode="file", context_root_dir=root)
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        context.variables.data_docs_sites = {
-            DOCS_SITE: {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{DOCS_DIR}/"},
-                "site_index_builder": {
-                    "class_name": "DefaultSiteIndexBuilder",
-                    "validation_results_limit": DOCS_VALIDATIONS_LISTED,
-                },
-            }
-        }
+        context.variables.data_docs_sites = {DOCS_SITE: {"class_name": "SiteBuilder", **SITE}}
         context.variables.save()
         _contexts[root] = context
     return _contexts[root]
+
+
+def _site_builder(context_dir: Path) -> Any:
+    """The Data Docs site builder of this context, kept: a new one compiles every Jinja template again."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    root = context_dir.resolve()
+    if root not in _site_builders:
+        _site_builders[root] = SiteBuilder(
+            data_context=_open(context_dir), site_name=DOCS_SITE, runtime_environment={"root_directory": root}, **SITE
+        )
+    return _site_builders[root]
 
 
 def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
@@ -94,6 +114,49 @@ def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
     if any(bd.name == BATCH_DEFINITION for bd in asset.batch_definitions):
         return asset.get_batch_definition(BATCH_DEFINITION)
     return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+
+
+def _checkpoint(
+    context: "FileDataContext", root: Path, name: str, suites: list["ExpectationSuite"], index_column: str
+) -> Any:
+    """The saved checkpoint over `suites`; saved (with its suites) on first use and when its definition changes."""
+    import great_expectations as gx
+
+    definition = json.dumps(
+        [name, index_column, *(suite.to_json_dict() for suite in suites)], sort_keys=True, default=str
+    )
+    cached = _checkpoints.get((root, name))
+    if cached is not None and cached[0] == definition:
+        return cached[1]
+    definitions = [
+        context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(
+                name=suite.name,
+                data=_batch_definition(context, suite.name),
+                suite=context.suites.add_or_update(suite),
+            )
+        )
+        for suite in suites
+    ]
+    runner = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=definitions,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [index_column]},
+        )
+    )
+    _checkpoints[(root, name)] = (definition, runner)
+    return runner
+
+
+def publish_docs(context_dir: Path) -> Path:
+    """Render every validation since the last publication into Data Docs, and the index once; its path."""
+    with _lock:
+        root = context_dir.resolve()
+        pending = _unpublished.pop(root, [])
+        if pending:
+            _site_builder(context_dir).build(resource_identifiers=pending, build_index=True)
+    return docs_index(context_dir)
 
 
 def _file_path(url: str) -> Path:
@@ -116,36 +179,35 @@ def run_checkpoint(
     index_column: str,
     run_name: str,
 ) -> list[SuiteOutcome]:
-    """Validate `frame` against every suite through one checkpoint that also updates Data Docs.
+    """Validate `frame` against every suite through one checkpoint; `publish_docs` renders the results.
 
     Each expectation carries `meta={"reason": key}`; a failure reports that key and the rejected
     rows identified by `index_column`. A failure that names no rows (the expectation raised) is an
     error: nobody could say which record to park, and a gate must not pass on a broken check.
     """
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.exceptions.resource_freshness import (
+        ResourceFreshnessAggregateError,
+        ResourceFreshnessError,
+    )
 
     with _lock:
         context = _open(context_dir)
-        definitions = [
-            context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(
-                    name=suite.name,
-                    data=_batch_definition(context, suite.name),
-                    suite=context.suites.add_or_update(suite),
-                )
+        root = context_dir.resolve()
+        run_id = gx.RunIdentifier(run_name=run_name)
+        try:
+            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+                batch_parameters={"dataframe": frame}, run_id=run_id
             )
-            for suite in suites
-        ]
-        runner = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=checkpoint,
-                validation_definitions=definitions,
-                actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [index_column]},
+        except (ResourceFreshnessError, ResourceFreshnessAggregateError):
+            # Another process saved other definitions under these names (a newer deployment): save ours again.
+            _checkpoints.pop((root, checkpoint))
+            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+                batch_parameters={"dataframe": frame}, run_id=run_id
             )
-        )
-        result = runner.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+        unpublished = _unpublished.setdefault(root, [])
+        for key in result.run_results:
+            unpublished += [key, key.expectation_suite_identifier]
         outcomes = []
         for key, validation in result.run_results.items():
             failures = []
@@ -165,7 +227,7 @@ def run_checkpoint(
                         f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
                     )
                 failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
-            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
+            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
             url = urls[0].get("site_url") if urls else None
             page = _file_path(url) if url else None
             outcomes.append(

@@ -1,7 +1,7 @@
 """Run-level gates: a broken chart mapping, account mapping or connection stops the whole run.
 
 One checkpoint validates three suites over one DataFrame (a checkpoint feeds the same batch to
-every suite; each suite selects its own rows by the `check` column) and updates Data Docs. Every
+every suite; each suite selects its own rows by the `check` column); Data Docs show the result. Every
 failure names the offending tax rate, account or connection and says what is wrong with it.
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger_sync.expectations.context import docs_index, run_checkpoint
+from ledger_sync.expectations.context import docs_index, publish_docs, run_checkpoint
 from ledger_sync.expectations.inputs import (
     REQUIRED_ACCOUNTS,
     AccountMappingRow,
@@ -195,8 +195,12 @@ def _item(row: Row, ledger: str) -> str:
     return ledger
 
 
-def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str) -> GateReport:
-    """Validate the mapping and the connection; `passed` False means nothing may be pushed."""
+def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str, publish: bool = True) -> GateReport:
+    """Validate the mapping and the connection; `passed` False means nothing may be pushed.
+
+    With `publish` False the Data Docs pages (`docs_path`) appear only at the caller's `publish_docs`:
+    a sync run publishes once, at its end, together with its record checks.
+    """
     import pandas as pd
 
     rows: list[tuple[str, Row]] = [
@@ -210,6 +214,8 @@ def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str) -> Gat
     outcomes = run_checkpoint(
         context_dir, checkpoint=CHECKPOINT, suites=_suites(), frame=frame, index_column=ROW, run_name=run_name
     )
+    if publish:
+        publish_docs(context_dir)
     ledger = ledger_label(inputs.connection.ledger)
     found: list[tuple[int, int, CheckFailure]] = []
     for outcome in outcomes:

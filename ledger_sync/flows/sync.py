@@ -13,6 +13,7 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
+from ledger_sync.expectations.context import publish_docs
 from ledger_sync.settings import Settings
 from ledger_sync.tasks.check import check_invoices, check_payments
 from ledger_sync.tasks.extract import extract_invoices, extract_payments
@@ -76,6 +77,7 @@ def run_sync(
         return report_run(job, gate)
     except Exception as failure:
         job.record_failure(failure)
+        publish_docs(job.settings.home / "gx")  # the checks that did run still reach Data Docs
         raise
     finally:
         job.close()

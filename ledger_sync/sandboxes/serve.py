@@ -9,6 +9,9 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+STARTUP_CEILING = 120.0
+"""Seconds to wait for uvicorn to start: it starts in well under one, but a busy machine can stall the thread."""
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
@@ -23,7 +26,7 @@ def serving(app: ASGIApp, host: str = "127.0.0.1", port: int | None = None) -> I
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto"))
     thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + STARTUP_CEILING
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"sandbox server did not start on {host}:{port}")

@@ -35,6 +35,7 @@ def check_run_gates(job: SyncJob, chart: LedgerChart) -> GateReport:
         gate_inputs(job, chart, categories),
         context_dir=job.settings.home / "gx",
         run_name=f"run-{job.run_id}-gates",
+        publish=False,  # `report_run` publishes the run's Data Docs once, gates and record checks together
     )
     logger = get_run_logger()
     for failure in report.failures:

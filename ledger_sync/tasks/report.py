@@ -6,6 +6,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.runs import RunOutcome, RunSummary
 from ledger_sync.engine.stats import Tally
+from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
@@ -27,6 +28,7 @@ def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[d
 
 @task(name="report-run", cache_policy=NO_CACHE)
 def report_run(job: SyncJob, gate: GateReport) -> RunSummary:
+    publish_docs(job.settings.home / "gx")  # the run's one Data Docs build: its gates and every page's checks
     entities = job.stats.by_entity()
     summary: RunSummary = {
         "run_id": job.run_id,

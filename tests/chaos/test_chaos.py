@@ -14,6 +14,7 @@ from tests.chaos.harness import ChaosConfig, ChaosRun, ledgers
 from tests.status_invariant import accounting_errors
 
 
+@pytest.mark.chaos
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("ledger", sorted(ledgers()))

@@ -32,6 +32,7 @@ from ledger_sync.core.records import (
 )
 from ledger_sync.core.tokens import TokenSet
 from ledger_sync.sandboxes.serve import serving
+from tests.waiting import CEILING
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig  # noqa: E402
@@ -85,7 +86,7 @@ def qbo_config(base_url: str) -> QboConfig:
         client_secret=SecretStr("sandbox-secret"),
         redirect_uri=REDIRECT_URI,
         scope="com.intuit.quickbooks.accounting",
-        timeout_seconds=10,
+        timeout_seconds=CEILING,
         backoff_base_seconds=0.25,
         backoff_max_seconds=2,
     )
@@ -93,7 +94,7 @@ def qbo_config(base_url: str) -> QboConfig:
 
 def consent(oauth: QboOAuth) -> tuple[str, str]:
     """Follow the authorize URL to the redirect (auto-consent) without following it: (code, realmId)."""
-    response = httpx.get(oauth.authorization_url("state-xyz"), follow_redirects=False)
+    response = httpx.get(oauth.authorization_url("state-xyz"), follow_redirects=False, timeout=CEILING)
     assert response.status_code in (302, 303, 307), response.text
     location = urlsplit(response.headers["location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI

@@ -2,6 +2,7 @@
 X-MinLimit-Remaining, backoff on outages, and never more than the tenant's concurrent calls."""
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from tests.connector_support import ACCESS_TOKEN, REFRESHED_TOKEN, FakeTokens
+from tests.waiting import CEILING, wait_for
 
 from .conftest import TENANT, make_config, xero_answer
 
@@ -122,7 +124,7 @@ def test_no_more_than_the_tenants_concurrent_calls_are_in_flight() -> None:
         with lock:
             inflight[0] += 1
             peak[0] = max(peak[0], inflight[0])
-        release.wait(0.05)
+        release.wait(CEILING)  # every call stays in flight until the test has seen the limit reached
         with lock:
             inflight[0] -= 1
         return ok()
@@ -133,6 +135,9 @@ def test_no_more_than_the_tenants_concurrent_calls_are_in_flight() -> None:
         threads = [threading.Thread(target=client.get, args=("Contacts",)) for client in clients]
         for thread in threads:
             thread.start()
+        wait_for(lambda: inflight[0] == 2, "two calls in flight")
+        time.sleep(0.2)  # room for a third call to slip past a broken limit (the pass does not depend on it)
+        release.set()
         for thread in threads:
             thread.join()
     assert peak[0] == 2

@@ -33,6 +33,7 @@ from ledger_sync.sandboxes.xero.app import create_app
 from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 from ledger_sync.settings import Settings
 from tests.sandbox_xero.spec_check import XERO_HOST, SpecRequest, spec
+from tests.waiting import CEILING
 
 from .conftest import customer, invoice, payment
 
@@ -84,11 +85,11 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traffic]:
         config = XeroConfig.from_settings(Settings())
         oauth = XeroOAuth(config, transport=recorder)
         verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-        redirect = httpx.get(oauth.authorization_url(state, verifier), follow_redirects=False)
+        redirect = httpx.get(oauth.authorization_url(state, verifier), follow_redirects=False, timeout=CEILING)
         code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
         tokens = oauth.exchange_code(code, verifier)
         ((tenant_id, _),) = oauth.tenants(tokens.access_token)
-        http = httpx.Client(transport=recorder)
+        http = httpx.Client(transport=recorder, timeout=CEILING)
         connector = XeroConnector(config, tenant_id, StaticTokens(tokens.access_token), http=http)
         yield Traffic(connector, recorder, tenant_id, tokens.access_token, base_url)
         connector.close()

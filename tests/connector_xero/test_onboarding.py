@@ -17,6 +17,7 @@ from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
+from tests.waiting import CEILING
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +56,7 @@ def test_connect_sync_ready_and_disconnect_revokes(tmp_path: Path, monkeypatch: 
             f"{base_url}/connect/token",
             data={"grant_type": "refresh_token", "refresh_token": refresh_token},
             auth=("sandbox-client", "sandbox-secret"),
+            timeout=CEILING,
         )
         assert refused.json() == {"error": "invalid_grant"}
 
@@ -66,10 +68,10 @@ def test_a_grant_reaching_two_organisations_offers_both(tmp_path: Path, monkeypa
             monkeypatch.setenv(key, value)
         settings = Settings()
         start = start_authorization(settings, "xero")
-        redirect = httpx.get(start.url, follow_redirects=False)
+        redirect = httpx.get(start.url, follow_redirects=False, timeout=CEILING)
         code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
         tokens = exchange_authorization(settings, "xero", code, start.code_verifier)
-        organisations = httpx.get(f"{base_url}/_sandbox/tenants").json()["tenants"]
+        organisations = httpx.get(f"{base_url}/_sandbox/tenants", timeout=CEILING).json()["tenants"]
         assert sorted(available_tenants(settings, "xero", tokens)) == sorted(
             (org["id"], org["name"]) for org in organisations
         )

@@ -4,6 +4,7 @@ reason; a re-run writes nothing; an unmapped tax rate stops the run at the gate,
 
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -148,6 +149,13 @@ def test_status_lists_each_parked_and_pending_record_with_why(stack: Stack, firs
     assert counts["entities"]["invoice"]["parked"] == sum(1 for kind, _ in rows if kind == "invoice")
 
 
+def test_the_runs_data_docs_show_its_gates_and_the_checks_that_parked_records(stack: Stack, first_run: dict) -> None:
+    index = Path(str(first_run["report"])).read_text()
+    gates = ("chart_mapping", "required_accounts", "active_connection")
+    for suite in (*gates, f"customers_{stack.ledger}", f"invoices_{stack.ledger}", "payments"):
+        assert suite in index
+
+
 def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
     before = company_status(stack.settings, stack.store, 1, stack.ledger)
     mark = stack.last_request_id()
@@ -175,6 +183,7 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[union-attr]
     assert stack.writes_since(mark) == []
     assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
+    assert "chart_mapping" in Path(str(summary["report"])).read_text(), "the run published its Data Docs"
 
 
 def test_a_backfill_counts_exactly_the_records_its_range_reads(stack: Stack) -> None:

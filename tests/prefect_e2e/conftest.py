@@ -5,8 +5,7 @@ Every process started here runs in its own process group and is stopped (then ki
 whatever the tests did.
 """
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from ledger_sync.sandboxes.serve import free_port
 from ledger_sync.stack import Children, deploy_all, prefect_env, start_prefect_server, start_worker
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -66,16 +66,7 @@ class Ledger:
         return [e for e in entries if e["write"]]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
-
-
-def wait_for_run(flow_run_id: UUID, timeout: float = 120) -> Any:
+def wait_for_run(flow_run_id: UUID) -> Any:
     """The flow run, once it reached a final state."""
     from prefect.client.orchestration import get_client
 
@@ -84,7 +75,7 @@ def wait_for_run(flow_run_id: UUID, timeout: float = 120) -> Any:
             run = client.read_flow_run(flow_run_id)
         return run if run.state and run.state.is_final() else None
 
-    return wait_for(final, timeout, f"flow run {flow_run_id} to finish")
+    return wait_for(final, f"flow run {flow_run_id} to finish", interval=0.5)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, OutboxEvent
 from ledger_sync.events.outbox import lock_invoice, relay, unsent
 from ledger_sync.state.db import make_engine
-from tests.prefect_e2e.conftest import COMPANY, Deployed, wait_for, wait_for_run
+from tests.prefect_e2e.conftest import COMPANY, Deployed, wait_for_run
+from tests.waiting import CEILING_MS, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -102,7 +103,7 @@ def backfill_run(deployed: Deployed) -> tuple[UUID, set[str], int]:
             "dry_run": False,
         },
     )
-    run = wait_for_run(run_id, timeout=180)
+    run = wait_for_run(run_id)
     assert run.state.is_completed(), run.state
     return run_id, _locked_in(deployed, since, until), deployed.ledger.last_request_id()
 
@@ -118,9 +119,7 @@ def test_backfill_deployment_puts_the_range_in_the_ledger(deployed: Deployed, ba
 
 def test_rerunning_the_backfill_writes_nothing(deployed: Deployed, backfill_run: tuple) -> None:
     first_id, _, mark = backfill_run
-    with_same_parameters = wait_for_run(
-        deployed.run_deployment("backfill/backfill", _parameters_of(first_id)), timeout=180
-    )
+    with_same_parameters = wait_for_run(deployed.run_deployment("backfill/backfill", _parameters_of(first_id)))
     assert with_same_parameters.state.is_completed()
     assert deployed.ledger.writes_since(mark) == []
 
@@ -177,6 +176,7 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
     dates = _issue_dates(deployed)
     since, until = dates[len(dates) // 2], dates[-1]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(CEILING_MS)
     try:
         page.goto(f"{deployed.prefect.ui_url}/deployments/deployment/{deployed.deployment_id('backfill/backfill')}")
         page.get_by_role("button", name="Run", exact=True).first.click()
@@ -190,10 +190,15 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
         page.screenshot(path=str(screenshots_dir / "prefect-backfill-form.png"), full_page=True)
         before = set(_runs_of(deployed, "backfill/backfill"))
         page.get_by_role("button", name="Submit", exact=True).click()
-        (run_id,) = wait_for(lambda: set(_runs_of(deployed, "backfill/backfill")) - before, 30, "the run from the form")
-        run = wait_for_run(run_id, timeout=180)
+        # The form answers with a toast once the server answered: "View run" when it created the run.
+        created = page.get_by_role("button", name="View run")
+        failed = page.locator(".p-toast-container__toast", has=page.locator(".p-toast__icon--error"))
+        expect(created.or_(failed).first).to_be_visible()
+        assert not failed.is_visible(), failed.all_inner_texts()
+        (run_id,) = set(_runs_of(deployed, "backfill/backfill")) - before
+        run = wait_for_run(run_id)
         page.goto(f"{deployed.prefect.ui_url}/runs/flow-run/{run_id}")
-        page.get_by_text("Completed").first.wait_for(timeout=30_000)
+        page.get_by_text("Completed").first.wait_for()
         page.screenshot(path=str(screenshots_dir / "prefect-backfill-completed.png"), full_page=True)
     finally:
         page.close()
@@ -216,21 +221,21 @@ def test_the_hourly_cron_schedule_creates_runs(deployed: Deployed) -> None:
             runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[hourly.id])))
         return [r for r in runs if r.state and r.state.is_scheduled() and r.expected_start_time.minute == 0]
 
-    assert wait_for(scheduled, 90, "the hourly schedule to create scheduled runs")
+    assert wait_for(scheduled, "the hourly schedule to create scheduled runs")
 
 
 def test_hourly_sync_fans_out_to_each_company(deployed: Deployed) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
-    hourly = wait_for_run(deployed.run_deployment("hourly-sync/hourly-sync", {}), timeout=120)
+    hourly = wait_for_run(deployed.run_deployment("hourly-sync/hourly-sync", {}))
     assert hourly.state.is_completed()
     with get_client(sync_client=True) as client:
         children = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[hourly.id]))
         )
     assert len(children) == 1
-    child = wait_for_run(children[0].id, timeout=180)
+    child = wait_for_run(children[0].id)
     assert child.state.is_completed(), child.state
     assert child.parameters["company_id"] == COMPANY
     assert len(deployed.ledger.entities("Payment")) > 0
@@ -239,7 +244,8 @@ def test_hourly_sync_fans_out_to_each_company(deployed: Deployed) -> None:
 def test_a_locked_invoice_reaches_the_ledger_within_a_minute(deployed: Deployed) -> None:
     number = _lock_a_draft(deployed)
     assert _relay(deployed) == 1
-    wait_for(lambda: number in deployed.ledger.doc_numbers(), 60, f"invoice {number} in the ledger")
+    # The minute is the requirement under test (issue 6), not a wait: it stays a minute.
+    wait_for(lambda: number in deployed.ledger.doc_numbers(), f"invoice {number} in the ledger", ceiling=60)
 
 
 def test_with_automatic_invoice_sync_off_the_event_syncs_nothing(deployed: Deployed) -> None:
@@ -251,7 +257,7 @@ def test_with_automatic_invoice_sync_off_the_event_syncs_nothing(deployed: Deplo
         number = _lock_a_draft(deployed)
         assert _relay(deployed) == 1
         new = wait_for(
-            lambda: set(_runs_of(deployed, "live-sync/live-sync")) - before, 60, "the live-sync run of the event"
+            lambda: set(_runs_of(deployed, "live-sync/live-sync")) - before, "the live-sync run of the event"
         )
         for run_id in new:
             assert wait_for_run(run_id).state.is_completed()
@@ -274,4 +280,4 @@ def test_an_invoice_locked_while_the_server_is_down_is_not_lost(deployed: Deploy
     with Session(engine) as session:
         assert session.scalar(select(OutboxEvent).where(OutboxEvent.sent_at.is_(None))) is None
     engine.dispose()
-    wait_for(lambda: number in deployed.ledger.doc_numbers(), 90, f"invoice {number} in the ledger after the outage")
+    wait_for(lambda: number in deployed.ledger.doc_numbers(), f"invoice {number} in the ledger after the outage")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from ledger_sync.sandboxes.serve import free_port
 from ledger_sync.stack import descendants
 from tests.conftest import POSTGRES_URL
-from tests.prefect_e2e.conftest import wait_for
+from tests.waiting import CEILING, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,15 +70,15 @@ def test_up_starts_deploys_and_stops_cleanly(tmp_path: Path, databases: dict[str
         def ready() -> bool:
             assert up.poll() is None, up.stdout.read() if up.stdout else ""
             try:
-                deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
-                workers = httpx.post(f"{api}/work_pools/ledger-sync/workers/filter", json={}, timeout=5).json()
+                deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=30).json()
+                workers = httpx.post(f"{api}/work_pools/ledger-sync/workers/filter", json={}, timeout=30).json()
             except (httpx.TransportError, ValueError):
                 return False
             return {d["name"] for d in deployments} == DEPLOYMENTS and any(w["status"] == "ONLINE" for w in workers)
 
-        wait_for(ready, 180, "the stack with its deployments and an online worker", interval=1)
-        assert httpx.get(f"http://127.0.0.1:{ports['qbo']}/_sandbox/requests", timeout=5).status_code == 200
-        limits = httpx.post(f"{api}/v2/concurrency_limits/filter", json={}, timeout=5)
+        wait_for(ready, "the stack with its deployments and an online worker", interval=1)
+        assert httpx.get(f"http://127.0.0.1:{ports['qbo']}/_sandbox/requests", timeout=30).status_code == 200
+        limits = httpx.post(f"{api}/v2/concurrency_limits/filter", json={}, timeout=30)
         assert limits.status_code == 200
         if "PREFECT_API_DATABASE_CONNECTION_URL" in databases:
             url = databases["PREFECT_API_DATABASE_CONNECTION_URL"].replace("+asyncpg", "+psycopg")
@@ -89,14 +89,14 @@ def test_up_starts_deploys_and_stops_cleanly(tmp_path: Path, databases: dict[str
         family = descendants(up.pid)
         assert len(family) >= 5  # server, sandboxes, worker, relay (and what they started)
         up.send_signal(signal.SIGINT)
-        assert up.wait(60) == 0
+        assert up.wait(CEILING) == 0
         output = up.stdout.read() if up.stdout else ""
         assert "Stopped." in output
         assert [pid for pid in family if _alive(pid)] == []
     finally:
         if up.poll() is None:
             os.killpg(up.pid, signal.SIGKILL)
-            up.wait(10)
+            up.wait(CEILING)
         for pid in family:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)

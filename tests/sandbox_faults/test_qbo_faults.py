@@ -1,6 +1,5 @@
 """Each fault as the QBO sandbox injects it, seen from a client: QBO's bodies, and what did or did not happen."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from ledger_sync.sandboxes.faults import FaultPlan
 from ledger_sync.sandboxes.qbo.app import create_app
 from ledger_sync.sandboxes.serve import serving
 from tests.sandbox_qbo.helpers import REDIRECT_URI, Qbo, assert_fault, consent, make_config, token_request
+from tests.waiting import CEILING, wait_for
 
 
 def connected(client: httpx.Client) -> Qbo:
@@ -92,9 +92,10 @@ def test_a_sync_token_moves_behind_the_clients_back(sandbox: tuple[TestClient, Q
     assert event["kind"] == "touch" and f"Customer {first['Id']}" in event["detail"]
 
 
-def served_client(tmp_path: Path, plan: FaultPlan, timeout: float = 10) -> Iterator[tuple[httpx.Client, Qbo]]:
+def served_client(tmp_path: Path, plan: FaultPlan) -> Iterator[tuple[httpx.Client, Qbo]]:
+    """A sandbox on a real socket; the client waits as long as any loaded machine needs (the OAuth steps too)."""
     config = make_config(tmp_path / "qbo.db", faults=plan, auto_consent=False)
-    with serving(create_app(config)) as base_url, httpx.Client(base_url=base_url, timeout=timeout) as client:
+    with serving(create_app(config)) as base_url, httpx.Client(base_url=base_url, timeout=CEILING) as client:
         yield client, connected(client)
 
 
@@ -120,19 +121,23 @@ def test_a_dropped_write_was_committed_and_its_retry_is_answered_from_the_replay
     ] * 2
 
 
+SLOW_SECONDS = 2.0
+"""The sandbox holds a slow answer this long AFTER doing the request, so a shorter read timeout always fires."""
+
+
 @pytest.fixture
 def slow(tmp_path: Path) -> Iterator[tuple[httpx.Client, Qbo]]:
-    yield from served_client(tmp_path, FaultPlan(slow_rate=1.0, slow_seconds=1.0), timeout=0.2)
+    yield from served_client(tmp_path, FaultPlan(slow_rate=1.0, slow_seconds=SLOW_SECONDS))
 
 
 def test_a_slow_answer_times_the_client_out_after_the_write_happened(slow: tuple[httpx.Client, Qbo]) -> None:
     client, qbo = slow
+    client.timeout = httpx.Timeout(CEILING, read=SLOW_SECONDS / 4)  # only the write the test is about gives up
     with pytest.raises(httpx.ReadTimeout):
         qbo.post("Customer", {"DisplayName": "Late But Saved"}, requestid="slow-1")
+    client.timeout = httpx.Timeout(CEILING)
     # The client gave up first; the sandbox still commits (on a loaded machine, a moment later).
-    deadline = time.monotonic() + 10
-    while not (saved := ledger(client, qbo.realm_id, "Customer")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    saved = wait_for(lambda: ledger(client, qbo.realm_id, "Customer"), "the late write in the sandbox's ledger")
     assert [c["DisplayName"] for c in saved] == ["Late But Saved"]
     assert report(client)["counts"]["slow"] == 1
 

@@ -14,6 +14,7 @@ from ledger_sync.sandboxes.xero.app import create_app
 from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 from ledger_sync.sandboxes.xero.fault_hooks import EDITED_WEBSITE
 from tests.sandbox_xero.helpers import API, Session, connect, create_contact, sandbox, token_request
+from tests.waiting import CEILING
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_a_contact_is_edited_behind_the_clients_back(xero: tuple[TestClient, Ses
 
 def test_a_dropped_put_was_committed_and_an_idempotent_retry_does_not_create_twice(tmp_path: Path) -> None:
     config = XeroSandboxConfig(db_path=tmp_path / "x.db", faults=FaultPlan(drop_after_commit_rate=1.0))
-    with serving(create_app(config)) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+    with serving(create_app(config)) as base_url, httpx.Client(base_url=base_url, timeout=CEILING) as client:
         session = connect(client)  # type: ignore[arg-type]
         headers = session.headers(**{"Idempotency-Key": "contact-1"})
         body = {"Contacts": [{"Name": "Committed Then Lost"}]}
