@@ -2,6 +2,7 @@
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledger_sync.connectors.registry import UnknownLedger, get, known_ledger, ledger_label, names
+from ledger_sync.sandboxes.plugin import SandboxOptions, SandboxPlugin, load_sandbox
 from ledger_sync.settings import Settings
 
 # Prefect's server would phone home for telemetry; this machine (and many customers') has no such network.
@@ -21,8 +24,22 @@ app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 
+
+def _known_ledger(ledger: str) -> str:
+    try:
+        return known_ledger(ledger)
+    except UnknownLedger as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ledger") from None
+
+
 Company = Annotated[int, typer.Option(help="Service Opus company id.")]
-Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online) or xero (Xero).")]
+Ledger = Annotated[
+    str,
+    typer.Option(
+        help=" or ".join(f"{name} ({ledger_label(name)})" for name in names()),
+        callback=_known_ledger,
+    ),
+]
 
 
 @db_app.command("upgrade")
@@ -59,51 +76,27 @@ def seed_command(
     console.print(summary)
 
 
-@sandbox_app.command("qbo")
-def sandbox_qbo(
-    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8765,
-    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (QBO_SANDBOX_DB_PATH).")] = None,
-    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
-    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
-) -> None:
-    """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API)."""
-    _serve_sandbox("qbo", host, port, db, time_scale, auto_consent)
+def _sandbox_command(ledger: str, sandbox: SandboxPlugin) -> Callable[..., None]:
+    """`ledger-sync sandbox <ledger>`: serve the ledger's local sandbox in the foreground."""
+
+    def serve(
+        host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port.")] = sandbox.default_port,
+        db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (<LEDGER>_SANDBOX_DB_PATH).")] = None,
+        time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
+        auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
+    ) -> None:
+        import uvicorn
+
+        uvicorn.run(sandbox.create_app(SandboxOptions(db, time_scale, auto_consent)), host=host, port=port)
+
+    serve.__doc__ = sandbox.description
+    return serve
 
 
-@sandbox_app.command("xero")
-def sandbox_xero(
-    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8766,
-    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (XERO_SANDBOX_DB_PATH).")] = None,
-    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
-    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
-) -> None:
-    """Serve the local Xero sandbox (identity with PKCE, /connections and the accounting API)."""
-    _serve_sandbox("xero", host, port, db, time_scale, auto_consent)
-
-
-def _serve_sandbox(
-    ledger: str, host: str, port: int, db: Path | None, time_scale: float | None, auto_consent: bool
-) -> None:
-    import uvicorn
-
-    overrides: dict[str, object] = {"auto_consent": auto_consent}
-    if db is not None:
-        overrides["db_path"] = db
-    if time_scale is not None:
-        overrides["time_scale"] = time_scale
-    if ledger == "qbo":
-        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
-        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
-
-        app_ = create_qbo(QboSandboxConfig(**overrides))  # type: ignore[arg-type]
-    else:
-        from ledger_sync.sandboxes.xero.app import create_app as create_xero
-        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
-
-        app_ = create_xero(XeroSandboxConfig(**overrides))  # type: ignore[arg-type]
-    uvicorn.run(app_, host=host, port=port)
+for _ledger in names():
+    if (_module := get(_ledger).sandbox) is not None:
+        sandbox_app.command(_ledger)(_sandbox_command(_ledger, load_sandbox(_module)))
 
 
 @app.command()
@@ -205,8 +198,8 @@ def demo(
     """Seed, start the sandbox, connect, map, sync twice (the second run must write nothing), report."""
     from ledger_sync.demo import run_demo
 
-    if ledger not in ("qbo", "xero"):
-        raise typer.BadParameter("the demo supports --ledger qbo or --ledger xero", param_hint="--ledger")
+    if get(ledger).sandbox is None:
+        raise typer.BadParameter(f"{ledger_label(ledger)} has no local sandbox for the demo", param_hint="--ledger")
     result = run_demo(home, invoices, ledger)
     print_summary(result.first_run)
     parked = Table(title="Parked records (retried on every run, released when fixed)")

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ledger_sync.connectors.registry import get
 from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.onboarding import (
@@ -29,7 +30,7 @@ from ledger_sync.onboarding import (
     save_connection,
     start_authorization,
 )
-from ledger_sync.sandboxes.endpoints import qbo_sandbox_env, xero_sandbox_env
+from ledger_sync.sandboxes.plugin import SandboxOptions, load_sandbox
 from ledger_sync.sandboxes.serve import serving
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -47,20 +48,23 @@ class DemoResult:
     sandbox_db: Path
 
 
-PROBLEM_CUSTOMERS = {"qbo": "Harbour Dental: Head Office", "xero": "Harbour Dental\tHead Office"}
-"""A customer name each ledger refuses: QBO forbids a colon, Xero a tab (pasted from a spreadsheet)."""
+def problem_customer(ledger: str) -> str:
+    """A customer name the ledger refuses, with the first character its plug-in forbids in names: QBO's
+    "Harbour Dental: Head Office" (a colon), Xero's "Harbour Dental\tHead Office" (a tab from a spreadsheet)."""
+    forbidden = get(ledger).limits.forbidden_name_chars[0]
+    return f"Harbour Dental{forbidden}{'' if forbidden.isspace() else ' '}Head Office"
 
 
 def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") -> None:
     """Two locked invoices no ledger should take as they are: one for a customer whose name the ledger
-    forbids (see PROBLEM_CUSTOMERS), one with a negative quantity. They end up parked, with reasons."""
+    forbids (see `problem_customer`), one with a negative quantity. They end up parked, with reasons."""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
         ).one()
         product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
         customer = Customer(
-            company_id=company_id, display_name=PROBLEM_CUSTOMERS[ledger], email="accounts@harbourdental.example"
+            company_id=company_id, display_name=problem_customer(ledger), email="accounts@harbourdental.example"
         )
         session.add(customer)
         session.flush()
@@ -138,23 +142,13 @@ def writes_since(base_url: str, since: int) -> tuple[int, int]:
 def sandbox_for(ledger: str, home: Path, time_scale: float = 1.0) -> Iterator[tuple[str, dict[str, str], Path]]:
     """Start `ledger`'s sandbox (auto-consenting) in `home`: (base URL, LEDGER_SYNC_* settings, its file).
     `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows)."""
-    if ledger == "qbo":
-        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
-        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
-
-        qbo = QboSandboxConfig(db_path=home / "qbo-sandbox.db", auto_consent=True, time_scale=time_scale)
-        with serving(create_qbo(qbo)) as base_url:
-            yield base_url, qbo_sandbox_env(base_url), qbo.db_path
-        return
-    if ledger == "xero":
-        from ledger_sync.sandboxes.xero.app import create_app as create_xero
-        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
-
-        xero = XeroSandboxConfig(db_path=home / "xero-sandbox.db", auto_consent=True, time_scale=time_scale)
-        with serving(create_xero(xero)) as base_url:
-            yield base_url, xero_sandbox_env(base_url, xero.time_scale), xero.db_path
-        return
-    raise ValueError(f"unknown ledger {ledger!r}; expected qbo or xero")
+    plugin = get(ledger)
+    if plugin.sandbox is None:
+        raise ValueError(f"{plugin.label} has no local sandbox")
+    sandbox = load_sandbox(plugin.sandbox)
+    db_path = home / f"{ledger}-sandbox.db"
+    with serving(sandbox.create_app(SandboxOptions(db_path, time_scale, auto_consent=True))) as base_url:
+        yield base_url, sandbox.connector_env(base_url, time_scale), db_path
 
 
 def run_demo(home: Path, invoices: int, ledger: str = "qbo") -> DemoResult:

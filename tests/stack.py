@@ -29,7 +29,7 @@ class Shape:
     reference: str
     amount: str
     forbidden_name_reason: str
-    """What the parking reason of the problem customer (see PROBLEM_CUSTOMERS) names."""
+    """What the parking reason of the problem customer (see `demo.problem_customer`) names."""
 
 
 SHAPES = {

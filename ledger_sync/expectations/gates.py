@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.expectations.context import docs_index, run_checkpoint
 from ledger_sync.expectations.inputs import (
     REQUIRED_ACCOUNTS,
@@ -18,7 +19,6 @@ from ledger_sync.expectations.inputs import (
     GateReport,
     RunGateInputs,
     TaxRateMappingRow,
-    ledger_label,
 )
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ledger_sync.connectors.registry import LedgerLimits, ledger_label
 from ledger_sync.core.money import cents
 from ledger_sync.expectations.context import run_checkpoint
-from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow, ledger_label
+from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation

@@ -14,6 +14,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
@@ -79,7 +80,7 @@ def backfill(
     company_id: int,
     since: date,
     until: date,
-    ledger: Literal["qbo", "xero"] = "qbo",
+    ledger: LedgerName = "qbo",
     entity_types: list[EntityName] = ["invoice", "payment"],  # noqa: B006 - flow parameters are never mutated
     dry_run: bool = False,
     page_size: int = 500,

@@ -5,12 +5,12 @@ pool, each holding its company's slot. A company sync is a full incremental sync
 connection's toggles allow, so it also drains whatever the live events missed.
 """
 
-from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from sqlalchemy import select
 
+from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
 from ledger_sync.flows.sync import SyncHooks, run_sync
@@ -69,7 +69,7 @@ def toggled_sync(
 
 
 @flow(name="company-sync")
-def company_sync(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> dict[str, object]:
+def company_sync(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> dict[str, object]:
     """Sync one company's invoices and/or payments, as its automatic sync toggles allow."""
     return toggled_sync(company_id, ledger, SYNCED_TYPES, "hourly", page_size)
 

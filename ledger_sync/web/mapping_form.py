@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
-from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES, ledger_label
+from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from ledger_sync.core.transform import total_due
-from ledger_sync.demo import PROBLEM_CUSTOMERS
+from ledger_sync.demo import problem_customer
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
@@ -77,7 +77,7 @@ def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None
     reasons = {kind: reason for (kind, _), reason in parked.items()}
     assert SHAPES[stack.ledger].forbidden_name_reason in reasons["customer"]
     assert "negative" in " ".join(r for (k, _), r in parked.items() if k == "invoice")
-    assert any(f"Waiting for customer '{PROBLEM_CUSTOMERS[stack.ledger]}'" in r for r in parked.values())
+    assert any(f"Waiting for customer '{problem_customer(stack.ledger)}'" in r for r in parked.values())
     assert all(reason.strip() for reason in parked.values())
     status = company_status(stack.settings, stack.store, 1, stack.ledger)
     for counts in status["entities"].values():  # type: ignore[union-attr]

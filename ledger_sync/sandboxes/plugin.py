@@ -1,0 +1,41 @@
+"""A ledger's local sandbox as a plug-in: the ledger's plug-in names this module's `SANDBOX` by path
+(`LedgerPlugin.sandbox`), and the command line, the demo and `ledger-sync up` start it from here."""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.types import ASGIApp
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """What the caller chose; None leaves the sandbox's own setting (its <LEDGER>_SANDBOX_* environment)."""
+
+    db_path: Path | None = None
+    time_scale: float | None = None
+    auto_consent: bool = False
+
+    def overrides(self) -> dict[str, object]:
+        """Keyword arguments for the sandbox's settings class."""
+        chosen = {"db_path": self.db_path, "time_scale": self.time_scale}
+        return {"auto_consent": self.auto_consent} | {k: v for k, v in chosen.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class SandboxPlugin:
+    description: str
+    """One line for `ledger-sync sandbox <ledger> --help`."""
+    default_port: int
+    create_app: Callable[[SandboxOptions], ASGIApp]
+    connector_env: Callable[[str, float], dict[str, str]]
+    """(base URL, time scale) -> the LEDGER_SYNC_* settings that point the connector at this sandbox."""
+
+
+def load_sandbox(module: str) -> SandboxPlugin:
+    """The `SANDBOX` a ledger plug-in's `sandbox` module path names."""
+    sandbox = getattr(importlib.import_module(module), "SANDBOX", None)
+    if not isinstance(sandbox, SandboxPlugin):
+        raise TypeError(f"{module} defines no SANDBOX = SandboxPlugin(...)")
+    return sandbox
