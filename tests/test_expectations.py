@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sync.connectors.registry import get
 from ledger_sync.expectations import records
 from ledger_sync.expectations.context import ExpectationRunError, docs_index, run_checkpoint
 from ledger_sync.expectations.gates import run_gates
 from ledger_sync.expectations.inputs import (
-    QBO_LIMITS,
-    XERO_LIMITS,
     AccountMappingRow,
     CheckFailure,
     ConnectionRow,
@@ -29,6 +28,8 @@ from ledger_sync.expectations.records import check_customers, check_invoices, ch
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 D = Decimal
 QBO = "QuickBooks Online"
+
+QBO_LIMITS, XERO_LIMITS = get("qbo").limits, get("xero").limits
 
 
 @pytest.fixture(scope="module")
