@@ -7,7 +7,8 @@ group (the entry point names the module that calls `register`).
 """
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Annotated, Any, Protocol
@@ -98,6 +99,19 @@ def register(plugin: LedgerPlugin) -> LedgerPlugin:
         raise ValueError(f"ledger {plugin.name!r} is already registered by another plug-in")
     _plugins[plugin.name] = plugin
     return plugin
+
+
+@contextmanager
+def registered(plugin: LedgerPlugin) -> Iterator[LedgerPlugin]:
+    """`plugin` registered for the block only: a throwaway ledger (a test's) leaves no trace."""
+    _discover()
+    if plugin.name in _plugins:
+        raise ValueError(f"ledger {plugin.name!r} is already registered")
+    register(plugin)
+    try:
+        yield plugin
+    finally:
+        del _plugins[plugin.name]
 
 
 def _discover() -> None:
