@@ -5,7 +5,6 @@ pool, each holding its company's slot. A company sync is a full incremental sync
 connection's toggles allow, so it also drains whatever the live events missed.
 """
 
-
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from sqlalchemy import select
