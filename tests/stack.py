@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,45 +14,7 @@ from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
-
-
-@dataclass(frozen=True)
-class Shape:
-    """Where each ledger keeps what these tests compare."""
-
-    invoices: str
-    number: str
-    total: str
-    item_lines: Callable[[dict[str, Any]], list[Any]]
-    payments: str
-    reference: str
-    amount: str
-    forbidden_name_reason: str
-    """What the parking reason of the problem customer (see `demo.problem_customer`) names."""
-
-
-SHAPES = {
-    "qbo": Shape(
-        "Invoice",
-        "DocNumber",
-        "TotalAmt",
-        lambda invoice: [ln for ln in invoice["Line"] if ln.get("DetailType") == "SalesItemLineDetail"],
-        "Payment",
-        "PaymentRefNum",
-        "TotalAmt",
-        "':'",
-    ),
-    "xero": Shape(
-        "Invoices",
-        "InvoiceNumber",
-        "Total",
-        lambda invoice: [ln for ln in invoice["LineItems"] if ln.get("ItemCode")],
-        "Payments",
-        "Reference",
-        "Amount",
-        "a tab",
-    ),
-}
+from tests.ledgers import facts
 
 
 @dataclass
@@ -68,7 +29,7 @@ class Stack:
 
     def ledger_entities(self, entity: str) -> list[dict[str, object]]:
         """Everything of one entity ("Invoice" in QBO, "Invoices" in Xero) in the sandbox, via its admin API."""
-        owner = "realms" if self.ledger == "qbo" else "tenants"
+        owner = facts(self.ledger).shape.owner
         body = httpx.get(f"{self.base_url}/_sandbox/{owner}/{self.tenant_id}/{entity}", timeout=30).json()
         return body[entity] if isinstance(body, dict) else body
 

@@ -16,13 +16,13 @@ from ledger_sync.demo import connect_with_auto_consent, sandbox_for
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from tests.conformance.suite import LedgerHarness
+from tests.ledgers import facts
 
 
 @contextmanager
-def sandbox_harness(
-    ledger: str, home: Path, *, total_field: str, balance_field: str, unknown_customer_ref: str
-) -> Iterator[LedgerHarness]:
-    """`total_field` and `balance_field`: where the ledger's raw invoice keeps its total and balance due."""
+def sandbox_harness(ledger: str, home: Path) -> Iterator[LedgerHarness]:
+    """The vendor facts (where a raw invoice keeps its total and balance) come from `tests/ledgers/<ledger>.py`."""
+    known = facts(ledger)
     with sandbox_for(ledger, home) as (_, endpoints, _), pytest.MonkeyPatch.context() as env:
         for key, value in {"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints}.items():
             env.setenv(key, value)
@@ -36,10 +36,10 @@ def sandbox_harness(
 
             def invoice_amounts(ledger_id: str) -> tuple[Decimal, Decimal]:
                 invoice = connector.read(EntityType.INVOICE, ledger_id)  # type: ignore[attr-defined]
-                return Decimal(str(invoice[total_field])), Decimal(str(invoice[balance_field]))
+                return Decimal(str(invoice[known.shape.total])), Decimal(str(invoice[known.balance]))
 
             try:
-                yield LedgerHarness(get(ledger), connector, invoice_amounts, unknown_customer_ref)
+                yield LedgerHarness(get(ledger), connector, invoice_amounts, known.unknown_customer_ref)
             finally:
                 connector.close()
         finally:

@@ -1,4 +1,4 @@
-"""QuickBooks Online runs the conformance suite against its local sandbox."""
+"""QuickBooks Online runs the conformance suite against its local sandbox (its facts: `tests/ledgers/qbo.py`)."""
 
 from collections.abc import Iterator
 
@@ -10,10 +10,7 @@ from tests.conformance.suite import LedgerConformance, LedgerHarness
 
 @pytest.fixture(scope="module")
 def ledger_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerHarness]:
-    home = tmp_path_factory.mktemp("conformance-qbo")
-    with sandbox_harness(
-        "qbo", home, total_field="TotalAmt", balance_field="Balance", unknown_customer_ref="99999"
-    ) as harness:
+    with sandbox_harness("qbo", tmp_path_factory.mktemp("conformance-qbo")) as harness:
         yield harness
 
 

@@ -1,4 +1,4 @@
-"""Xero runs the conformance suite against its local sandbox."""
+"""Xero runs the conformance suite against its local sandbox (its facts: `tests/ledgers/xero.py`)."""
 
 from collections.abc import Iterator
 
@@ -10,14 +10,7 @@ from tests.conformance.suite import LedgerConformance, LedgerHarness
 
 @pytest.fixture(scope="module")
 def ledger_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerHarness]:
-    home = tmp_path_factory.mktemp("conformance-xero")
-    with sandbox_harness(
-        "xero",
-        home,
-        total_field="Total",
-        balance_field="AmountDue",
-        unknown_customer_ref="00000000-0000-0000-0000-000000000000",
-    ) as harness:
+    with sandbox_harness("xero", tmp_path_factory.mktemp("conformance-xero")) as harness:
         yield harness
 
 

@@ -9,9 +9,8 @@ from sqlalchemy import Engine
 
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.demo import add_problem_records
+from tests.ledgers import sandbox_ledgers
 from tests.stack import Stack, open_stack
-
-LEDGERS = ("qbo", "xero")
 
 
 def _seeded(engine: Engine, ledger: str) -> None:
@@ -19,7 +18,7 @@ def _seeded(engine: Engine, ledger: str) -> None:
     add_problem_records(engine, 1, ledger)
 
 
-@pytest.fixture(scope="module", params=LEDGERS)
+@pytest.fixture(scope="module", params=sandbox_ledgers())
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[Stack]:

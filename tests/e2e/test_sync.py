@@ -16,7 +16,8 @@ from ledger_sync.demo import problem_customer
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
-from tests.stack import SHAPES, Stack
+from tests.ledgers import facts
+from tests.stack import Stack
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def _parked(stack: Stack, kind: str) -> set[int]:
 
 
 def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Stack, first_run: dict) -> None:
-    shape = SHAPES[stack.ledger]
+    shape = facts(stack.ledger).shape
     assert first_run["outcome"] == "completed"
     invoices, _, source = _source(stack)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
@@ -60,7 +61,7 @@ def test_every_locked_invoice_is_in_the_ledger_once_with_equal_totals(stack: Sta
 
 
 def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: dict) -> None:
-    shape = SHAPES[stack.ledger]
+    shape = facts(stack.ledger).shape
     _, payments, _ = _source(stack)
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED]
     ledger = stack.ledger_entities(shape.payments)
@@ -75,7 +76,7 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
     parked = stack.parked()
     reasons = {kind: reason for (kind, _), reason in parked.items()}
-    assert SHAPES[stack.ledger].forbidden_name_reason in reasons["customer"]
+    assert facts(stack.ledger).shape.forbidden_name_reason in reasons["customer"]
     assert "negative" in " ".join(r for (k, _), r in parked.items() if k == "invoice")
     assert any(f"Waiting for customer '{problem_customer(stack.ledger)}'" in r for r in parked.values())
     assert all(reason.strip() for reason in parked.values())
