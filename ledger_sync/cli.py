@@ -232,7 +232,9 @@ def up(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    code = run_stack(Settings(), Ports(prefect_port, qbo_port, xero_port, web_port), stop, console.print)
+    code = run_stack(
+        Settings(), Ports(prefect_port, web_port, {"qbo": qbo_port, "xero": xero_port}), stop, console.print
+    )
     raise typer.Exit(code)
 
 
