@@ -64,6 +64,10 @@ class LedgerPlugin:
     """The key stored with each connection and passed as `--ledger`, e.g. "qbo"."""
     label: str
     """The name a bookkeeper knows, e.g. "QuickBooks Online"."""
+    badge: str
+    """The short mark on the settings page's logo, e.g. "qb"."""
+    tenant_noun: str
+    """What the ledger calls one set of books: "Company" (a QBO realm), "Organisation" (a Xero tenant)."""
     max_batch_size: int
     limits: LedgerLimits
     record_kinds: frozenset[EntityType]

@@ -24,6 +24,8 @@ STATUS_LABELS = {
 class ConnectionView:
     ledger: str
     label: str
+    badge: str
+    tenant_noun: str
     status: str
     """connected | needs_reconnect | disconnected"""
     status_label: str
@@ -57,4 +59,7 @@ def connection_view(ledger: str, info: ConnectionInfo | None, now: datetime) -> 
     warning = _expiry_warning(ledger, info.refresh_expires_at, now) if status == ConnectionStatus.CONNECTED else None
     if status == ConnectionStatus.NEEDS_RECONNECT:
         warning = f"{ledger_label(ledger)} refused the stored authorisation. Reconnect to resume syncing."
-    return ConnectionView(ledger, ledger_label(ledger), status, STATUS_LABELS[status], info, warning)
+    plugin = get(ledger)
+    return ConnectionView(
+        ledger, plugin.label, plugin.badge, plugin.tenant_noun, status, STATUS_LABELS[status], info, warning
+    )

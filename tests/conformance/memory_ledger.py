@@ -220,6 +220,8 @@ def open_connector(settings: Settings, tenant_id: str, tokens: TokenProvider) ->
 PLUGIN = LedgerPlugin(
     name=NAME,
     label="Memory Books",
+    badge="m",
+    tenant_noun="Book",
     max_batch_size=MemoryConnector.max_batch_size,
     limits=LedgerLimits(NAME, customer_name_max=100, forbidden_name_chars="\t\n", doc_number_max=20),
     record_kinds=frozenset(EntityType),

@@ -47,6 +47,8 @@ PLUGIN = register(
     LedgerPlugin(
         name=QboConnector.ledger,
         label="QuickBooks Online",
+        badge="qb",
+        tenant_noun="Company",
         max_batch_size=QboConnector.max_batch_size,
         # QBO refuses a colon in names (its sub-customer separator) and DocNumbers over 21 characters.
         limits=LedgerLimits(

@@ -53,6 +53,8 @@ PLUGIN = register(
     LedgerPlugin(
         name=XeroConnector.ledger,
         label="Xero",
+        badge="x",
+        tenant_noun="Organisation",
         max_batch_size=XeroConnector.max_batch_size,
         # A tab or newline pasted from a spreadsheet is refused in Xero names; numbers may be long.
         limits=LedgerLimits(
