@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ledger_sync.connectors.registry import get
+from ledger_sync.connectors.registry import get, names
 from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.onboarding import (
@@ -126,8 +126,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-LEDGER_API_PATHS = ("/v3/", "/api.xro/")
-"""Where the sandboxes serve the ledger APIs; a token refresh is an HTTP write but not a ledger write."""
+def ledger_api_paths() -> tuple[str, ...]:
+    """Where the sandboxes serve the ledger APIs; a token refresh is an HTTP write but not a ledger write."""
+    return tuple(load_sandbox(module).api_prefix for name in names() if (module := get(name).sandbox) is not None)
 
 
 def writes_since(base_url: str, since: int) -> tuple[int, int]:
@@ -135,7 +136,7 @@ def writes_since(base_url: str, since: int) -> tuple[int, int]:
     log = httpx.get(f"{base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()
     entries = log["requests"] if isinstance(log, dict) else log
     newest = max((e["id"] for e in entries), default=since)
-    return sum(1 for e in entries if e["write"] and e["path"].startswith(LEDGER_API_PATHS)), newest
+    return sum(1 for e in entries if e["write"] and e["path"].startswith(ledger_api_paths())), newest
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from ledger_sync.demo import LEDGER_API_PATHS, connect_with_auto_consent, sandbox_for
+from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -39,7 +39,7 @@ class Stack:
 
     def writes_since(self, request_id: int) -> list[dict[str, object]]:
         """Ledger writes (a token refresh is an HTTP write, not a ledger one)."""
-        return [e for e in self._requests(request_id) if e["write"] and str(e["path"]).startswith(LEDGER_API_PATHS)]
+        return [e for e in self._requests(request_id) if e["write"] and str(e["path"]).startswith(ledger_api_paths())]
 
     def last_request_id(self) -> int:
         return max((int(e["id"]) for e in self._requests()), default=0)  # type: ignore[call-overload]

@@ -123,11 +123,15 @@ def _discover() -> None:
     global _discovered
     if _discovered:
         return
-    _discovered = True
-    for module in BUILTIN_PLUGINS:
-        importlib.import_module(module)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        entry_point.load()
+    _discovered = True  # first, so a plug-in asking the registry while it is imported does not recurse
+    try:
+        for module in BUILTIN_PLUGINS:
+            importlib.import_module(module)
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            entry_point.load()
+    except BaseException:
+        _discovered = False  # a broken plug-in fails every lookup, not just the first
+        raise
 
 
 def get(name: str) -> LedgerPlugin:

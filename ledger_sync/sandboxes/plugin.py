@@ -28,6 +28,8 @@ class SandboxPlugin:
     description: str
     """One line for `ledger-sync sandbox <ledger> --help`."""
     default_port: int
+    api_prefix: str
+    """Where it serves the ledger's API: requests there are ledger calls (a token refresh is not)."""
     create_app: Callable[[SandboxOptions], ASGIApp]
     connector_env: Callable[[str, float], dict[str, str]]
     """(base URL, time scale) -> the LEDGER_SYNC_* settings that point the connector at this sandbox."""

@@ -15,6 +15,7 @@ def _app(options: SandboxOptions) -> ASGIApp:
 SANDBOX = SandboxPlugin(
     description="Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API).",
     default_port=8765,
+    api_prefix="/v3/",
     create_app=_app,
     connector_env=lambda base_url, _time_scale: qbo_sandbox_env(base_url),
 )

@@ -15,6 +15,7 @@ def _app(options: SandboxOptions) -> ASGIApp:
 SANDBOX = SandboxPlugin(
     description="Serve the local Xero sandbox (identity with PKCE, /connections and the accounting API).",
     default_port=8766,
+    api_prefix="/api.xro/",
     create_app=_app,
     connector_env=xero_sandbox_env,
 )
