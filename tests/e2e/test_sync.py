@@ -81,7 +81,7 @@ def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None
     assert any(f"Waiting for customer '{problem_customer(stack.ledger)}'" in r for r in parked.values())
     assert all(reason.strip() for reason in parked.values())
     status = company_status(stack.settings, stack.store, 1, stack.ledger)
-    for counts in status["entities"].values():  # type: ignore[union-attr]
+    for counts in status["entities"].values():  # type: ignore[attr-defined]
         assert counts["pending"] == 0
         assert counts["synced"] + counts["parked"] == counts["source"]
 
@@ -93,7 +93,7 @@ def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
     assert stack.writes_since(mark) == []
     assert company_status(stack.settings, stack.store, 1, stack.ledger) == before
     entities = second["entities"]
-    assert all(c["created"] == 0 and c["updated"] == 0 for c in entities.values())  # type: ignore[union-attr]
+    assert all(c["created"] == 0 and c["updated"] == 0 for c in entities.values())  # type: ignore[attr-defined]
 
 
 def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, first_run: dict) -> None:
@@ -110,6 +110,6 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     finally:
         apply_suggested_mapping(stack.settings, stack.store, 1, stack.ledger)
     assert summary["outcome"] == "stopped_at_gate"
-    assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[union-attr]
+    assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[attr-defined]
     assert stack.writes_since(mark) == []
-    assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
+    assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[attr-defined]
