@@ -54,7 +54,7 @@ UNDEPOSITED = AccountMappingRow(
     ("undeposited_funds", "other_current_asset"),
 )
 PARTS = AccountMappingRow("category:12", "Category 'Parts & Materials'", "80", "Parts", "income", True, ("income",))
-CONNECTED = ConnectionRow("qbo", "connected", True, NOW + timedelta(days=90), NOW)
+CONNECTED = ConnectionRow("qbo", QBO, "connected", True, NOW + timedelta(days=90), NOW)
 GOOD = RunGateInputs(tax_rates=[GST, PST], accounts=[SALES, TAX, UNDEPOSITED, PARTS], connection=CONNECTED)
 
 

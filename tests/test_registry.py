@@ -32,10 +32,10 @@ def test_a_name_cannot_be_taken_twice_nor_limits_declared_for_another_ledger() -
     qbo = get("qbo")
     assert register(qbo) is qbo
     with pytest.raises(ValueError, match="already registered"):
-        register(replace(qbo, label="QuickBooks Desktop"))
+        register(replace(qbo, max_batch_size=10))
     with pytest.raises(ValueError, match="declares limits for 'qbo'"):
         register(replace(qbo, name="qbd"))
-    sage = replace(qbo, name="sage", label="Sage", limits=replace(qbo.limits, ledger="sage"))
+    sage = replace(qbo, name="sage", label="Sage", limits=replace(qbo.limits, ledger="sage", label="Sage"))
     with registered(sage):
         assert get("sage").label == "Sage"
     assert "sage" not in names()

@@ -19,21 +19,12 @@ from pydantic_core import CoreSchema
 
 from ledger_sync.connectors.auth import TokenProvider, TokenSet
 from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import EntityType
 from ledger_sync.settings import Settings
 
 BUILTIN_PLUGINS = ("ledger_sync.connectors.qbo", "ledger_sync.connectors.xero")
 ENTRY_POINT_GROUP = "ledger_sync.ledgers"
-
-
-@dataclass(frozen=True)
-class LedgerLimits:
-    """What the ledger refuses in names and numbers; record-level expectations park such records first."""
-
-    ledger: str
-    customer_name_max: int
-    forbidden_name_chars: str
-    doc_number_max: int
 
 
 class LedgerOAuth(Protocol):
@@ -96,7 +87,7 @@ _discovered = False
 
 def register(plugin: LedgerPlugin) -> LedgerPlugin:
     """Make `plugin` known under its name; registering the same plug-in again changes nothing."""
-    if plugin.limits.ledger != plugin.name:
+    if (plugin.limits.ledger, plugin.limits.label) != (plugin.name, plugin.label):
         raise ValueError(f"ledger {plugin.name!r} declares limits for {plugin.limits.ledger!r}")
     known = _plugins.get(plugin.name)
     if known is not None and known != plugin:

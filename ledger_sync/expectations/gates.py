@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.expectations.context import docs_index, run_checkpoint
 from ledger_sync.expectations.inputs import (
     REQUIRED_ACCOUNTS,
@@ -210,7 +209,7 @@ def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str) -> Gat
     outcomes = run_checkpoint(
         context_dir, checkpoint=CHECKPOINT, suites=_suites(), frame=frame, index_column=ROW, run_name=run_name
     )
-    ledger = ledger_label(inputs.connection.ledger)
+    ledger = inputs.connection.label
     found: list[tuple[int, int, CheckFailure]] = []
     for outcome in outcomes:
         for order, failure in enumerate(outcome.failures):

@@ -49,6 +49,8 @@ class AccountMappingRow:
 @dataclass(frozen=True)
 class ConnectionRow:
     ledger: str
+    label: str
+    """The ledger's name as a bookkeeper knows it, for the check's messages."""
     status: str
     has_refresh_token: bool
     refresh_expires_at: datetime | None

@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.expectations.inputs import (
     AccountMappingRow,
@@ -85,6 +86,7 @@ def mapping_gate_inputs(
         accounts=account_rows,
         connection=ConnectionRow(
             connection.ledger,
+            ledger_label(connection.ledger),
             connection.status,
             connection.has_refresh_token,
             connection.refresh_expires_at,

@@ -24,7 +24,8 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.registry import LedgerLimits, LedgerOAuth, LedgerPlugin
+from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
+from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import (
     CustomerRecord,
     EntityType,
@@ -36,6 +37,7 @@ from ledger_sync.core.records import (
 from ledger_sync.settings import Settings
 
 NAME = "memory"
+LABEL = "Memory Books"
 TENANT = ("books-1", "Memory Books Ltd")
 ACCOUNTS = [
     LedgerAccount("A-400", "Sales", "income", True, "400"),
@@ -219,11 +221,11 @@ def open_connector(settings: Settings, tenant_id: str, tokens: TokenProvider) ->
 
 PLUGIN = LedgerPlugin(
     name=NAME,
-    label="Memory Books",
+    label=LABEL,
     badge="m",
     tenant_noun="Book",
     max_batch_size=MemoryConnector.max_batch_size,
-    limits=LedgerLimits(NAME, customer_name_max=100, forbidden_name_chars="\t\n", doc_number_max=20),
+    limits=LedgerLimits(NAME, LABEL, customer_name_max=100, forbidden_name_chars="\t\n", doc_number_max=20),
     record_kinds=frozenset(EntityType),
     pkce=False,
     multiple_tenants=False,

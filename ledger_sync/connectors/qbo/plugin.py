@@ -5,7 +5,8 @@ from ledger_sync.connectors.ledger import LedgerConnector
 from ledger_sync.connectors.qbo.auth import QboOAuth
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.connector import QboConnector
-from ledger_sync.connectors.registry import LedgerLimits, LedgerOAuth, LedgerPlugin, register
+from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin, register
+from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import EntityType
 from ledger_sync.settings import Settings
 
@@ -43,16 +44,17 @@ def open_connector(settings: Settings, realm_id: str, tokens: TokenProvider) -> 
     return QboConnector(QboConfig.from_settings(settings), realm_id, tokens)
 
 
+LABEL = "QuickBooks Online"
 PLUGIN = register(
     LedgerPlugin(
         name=QboConnector.ledger,
-        label="QuickBooks Online",
+        label=LABEL,
         badge="qb",
         tenant_noun="Company",
         max_batch_size=QboConnector.max_batch_size,
         # QBO refuses a colon in names (its sub-customer separator) and DocNumbers over 21 characters.
         limits=LedgerLimits(
-            QboConnector.ledger, customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21
+            QboConnector.ledger, LABEL, customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21
         ),
         record_kinds=frozenset(EntityType),
         pkce=False,

@@ -2,10 +2,11 @@
 
 from ledger_sync.connectors.auth import TokenProvider, TokenSet
 from ledger_sync.connectors.ledger import LedgerConnector
-from ledger_sync.connectors.registry import LedgerLimits, LedgerOAuth, LedgerPlugin, register
+from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin, register
 from ledger_sync.connectors.xero.auth import REFRESH_TOKEN_LIFETIME, XeroOAuth
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.connector import XeroConnector
+from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import EntityType
 from ledger_sync.settings import Settings
 
@@ -49,16 +50,17 @@ def open_connector(settings: Settings, tenant_id: str, tokens: TokenProvider) ->
     return XeroConnector(XeroConfig.from_settings(settings), tenant_id, tokens)
 
 
+LABEL = "Xero"
 PLUGIN = register(
     LedgerPlugin(
         name=XeroConnector.ledger,
-        label="Xero",
+        label=LABEL,
         badge="x",
         tenant_noun="Organisation",
         max_batch_size=XeroConnector.max_batch_size,
         # A tab or newline pasted from a spreadsheet is refused in Xero names; numbers may be long.
         limits=LedgerLimits(
-            XeroConnector.ledger, customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255
+            XeroConnector.ledger, LABEL, customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255
         ),
         record_kinds=frozenset(EntityType),
         pkce=True,
