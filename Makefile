@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/ledger-sync demo --ledger $(LEDGER)
 
+# Style, the layers (import-linter contracts in pyproject.toml) and types (mypy, strict on core and engine).
 lint: $(STAMP)
 	$(BIN)/ruff check ledger_sync tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
 CHROMIUM := /usr/bin/chromium

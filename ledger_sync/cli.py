@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ledger_sync.connectors.registry import UnknownLedger, get, known_ledger, ledger_label, names
+from ledger_sync.core.runs import RunOutcome, RunSummary
 from ledger_sync.sandboxes.plugin import SandboxOptions, SandboxPlugin, load_sandbox
 from ledger_sync.settings import Settings
 
@@ -135,10 +136,10 @@ def map_command(company: Company = 1, ledger: Ledger = "qbo") -> None:
     console.print(mapping)
 
 
-def _summary_table(summary: dict[str, object]) -> Table:
+def _summary_table(summary: RunSummary) -> Table:
     table = Table(title=f"Sync of company {summary['company_id']}: {summary['outcome']}")
     table.add_column("entity")
-    entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
+    entities = summary["entities"]
     counters = list(next(iter(entities.values())))
     for counter in counters:
         table.add_column(counter, justify="right")
@@ -147,10 +148,10 @@ def _summary_table(summary: dict[str, object]) -> Table:
     return table
 
 
-def print_summary(summary: dict[str, object]) -> None:
+def print_summary(summary: RunSummary) -> None:
     console.print(_summary_table(summary))
     console.print(f"API calls: {summary['api_calls']}")
-    for failure in summary.get("gate_failures") or []:  # type: ignore[attr-defined]
+    for failure in summary["gate_failures"]:
         console.print(f"[red]Gate failed:[/red] {failure}")
     if summary.get("report"):
         console.print(f"Validation report: {summary['report']}")
@@ -161,9 +162,9 @@ def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> 
     """Run the sync flow for one company now (exit code 2 if a gate stopped it)."""
     from ledger_sync.flows.sync import sync_company
 
-    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)  # type: ignore[arg-type]
+    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)
     print_summary(summary)
-    if summary["outcome"] == "stopped_at_gate":
+    if summary["outcome"] == RunOutcome.STOPPED_AT_GATE:
         raise typer.Exit(2)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ledger_sync.connectors.registry import get, names
 from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
 from ledger_sync.connectors.service_opus.seed import seed
+from ledger_sync.core.runs import RunSummary
 from ledger_sync.onboarding import (
     apply_suggested_mapping,
     available_tenants,
@@ -40,8 +41,8 @@ from ledger_sync.state.store import StateStore
 @dataclass(frozen=True)
 class DemoResult:
     company_id: int
-    first_run: dict[str, object]
-    second_run: dict[str, object]
+    first_run: RunSummary
+    second_run: RunSummary
     writes_on_second_run: int
     status: dict[str, object]
     parked: list[tuple[str, int, str]]
@@ -173,9 +174,9 @@ def run_demo(home: Path, invoices: int, ledger: str = "qbo") -> DemoResult:
         try:
             connect_with_auto_consent(settings, store, company_id, ledger)
             apply_suggested_mapping(settings, store, company_id, ledger)
-            first = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[arg-type]
+            first = sync_company(company_id=company_id, ledger=ledger)
             _, mark = writes_since(base_url, 0)
-            second = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[arg-type]
+            second = sync_company(company_id=company_id, ledger=ledger)
             writes, _ = writes_since(base_url, mark)
             status = company_status(settings, store, company_id, ledger)
             connection = store.connection(company_id, ledger)

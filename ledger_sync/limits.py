@@ -17,7 +17,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency, rate_limit
 from prefect.exceptions import ObjectNotFound
 
-from ledger_sync.connectors.ledger import (
+from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
     LedgerRef,
@@ -113,8 +113,14 @@ class RateLimitedLedger:
     def __init__(self, inner: LedgerConnector, company_id: int) -> None:
         self._inner = inner
         self._limit = api_rate_name(company_id)
-        self.ledger = inner.ledger
-        self.max_batch_size = inner.max_batch_size
+
+    @property
+    def ledger(self) -> str:
+        return self._inner.ledger
+
+    @property
+    def max_batch_size(self) -> int:
+        return self._inner.max_batch_size
 
     @property
     def calls(self) -> int:

@@ -10,12 +10,12 @@ import secrets
 from contextlib import closing
 from dataclasses import dataclass
 
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
 from ledger_sync.connectors.factory import open_ledger, open_oauth
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.connectors.registry import get
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, suggest_mapping
+from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore

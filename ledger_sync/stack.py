@@ -1,9 +1,9 @@
 """`ledger-sync up`: the whole local stack in one command, stopped cleanly on Ctrl-C.
 
 Children: the Prefect server, each registered ledger's sandbox, a process worker of the `ledger-sync` pool,
-the outbox relay and the settings page (when `ledger-sync web` exists). Each child runs in its own
-process group and logs to `<home>/logs/<name>.log`; stopping sends SIGTERM to every group (newest
-first), waits, then SIGKILLs stragglers, including flow-run processes that left the group.
+the outbox relay and the settings page. Each child runs in its own process group and logs to
+`<home>/logs/<name>.log`; stopping sends SIGTERM to every group (newest first), waits, then SIGKILLs
+stragglers, including flow-run processes that left the group.
 
 PostgreSQL: set LEDGER_SYNC_STATE_URL (psycopg) for the state store and
 PREFECT_API_DATABASE_CONNECTION_URL (`postgresql+asyncpg://...`) for the Prefect server; both are
@@ -104,10 +104,15 @@ class Children:
 
 
 def prefect_env(api_url: str, prefect_home: Path) -> dict[str, str]:
-    """What every Prefect client and server child needs: the API, a private PREFECT_HOME, no telemetry."""
+    """What every Prefect client and server child needs: the API, a private PREFECT_HOME, no telemetry.
+
+    The write engine logs through stdlib logging (it knows nothing of Prefect): its warnings reach the
+    flow run's log because its logger is one of Prefect's extra loggers.
+    """
     return {
         "PREFECT_API_URL": api_url,
         "PREFECT_HOME": str(prefect_home),
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "ledger_sync.engine",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": api_url,
     }
@@ -179,16 +184,6 @@ def start_worker(children: Children, pool: str, env: dict[str, str], name: str =
     return children.start(name, [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--type", "process"], env)
 
 
-def _has_web_command() -> bool:
-    """The settings page ships as `ledger-sync web` once it exists."""
-    import typer.main
-
-    from ledger_sync.cli import app
-
-    group = typer.main.get_command(app)
-    return "web" in getattr(group, "commands", {})
-
-
 @dataclass(frozen=True)
 class Ports:
     prefect: int = 4200
@@ -242,9 +237,8 @@ def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce:
         announce("Deployed hourly-sync, company-sync, backfill, live-sync")
         start_worker(children, settings.work_pool, env)
         children.start("outbox-relay", [ledger_sync, "relay", "--follow"], env)
-        if _has_web_command():
-            children.start("web", [ledger_sync, "web", "--port", str(ports.web)], env)
-            announce(f"Settings page  http://127.0.0.1:{ports.web}")
+        children.start("web", [ledger_sync, "web", "--port", str(ports.web)], env)
+        announce(f"Settings page  http://127.0.0.1:{ports.web}")
         announce(f"Logs in {children.log_dir}; Ctrl-C stops everything")
         while not stop.wait(1.0):
             dead = children.exited()
@@ -262,14 +256,13 @@ def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce:
 
 def prepare_prefect(settings: Settings) -> list[str]:
     """The work pool and every connected company's limits, on the server PREFECT_API_URL names."""
-    from ledger_sync.flows.hourly import connected
     from ledger_sync.limits import CompanyLimits, setup_limits
     from ledger_sync.state.store import StateStore
 
     create_work_pool(settings.work_pool)
     store = StateStore.open(settings)
     try:
-        companies = sorted({c.company_id for c in connected(store)})
+        companies = sorted({c.company_id for c in store.connected()})
     finally:
         store.close()
     return setup_limits([CompanyLimits.from_settings(settings, c) for c in companies])

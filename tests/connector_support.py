@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import httpx
 
-from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.core.records import Address, CustomerRecord
 
 ACCESS_TOKEN = "access-SECRET-1111"

@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.state.db import upgrade_state
-from ledger_sync.state.store import Parking, StateStore, Synced
+from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -27,10 +28,18 @@ def _connected(store: StateStore) -> int:
 def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)
-    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, "check", "Line quantity -2 is negative")],
-                       checkpoint=(T0, 2))
-    store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
-                       checkpoint=(T0 + timedelta(minutes=1), 3))
+    store.record_batch(
+        cid,
+        EntityType.INVOICE,
+        parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")],
+        checkpoint=(T0, 2),
+    )
+    store.record_batch(
+        cid,
+        EntityType.INVOICE,
+        synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
+        checkpoint=(T0 + timedelta(minutes=1), 3),
+    )
     assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {1, 2}
     assert store.parked(cid, EntityType.INVOICE) == {}  # syncing a parked record releases it
     assert store.checkpoint(cid, EntityType.INVOICE) == (T0 + timedelta(minutes=1), 3)
@@ -51,7 +60,7 @@ def test_parking_twice_counts_attempts_and_keeps_one_row(state_url: str) -> None
     store = _store(state_url)
     cid = _connected(store)
     for reason in ("first reason", "second reason"):
-        store.record_batch(cid, EntityType.CUSTOMER, parked=[Parking(7, "ledger", reason, fingerprint="f")])
+        store.record_batch(cid, EntityType.CUSTOMER, parked=[Parking(7, ParkingCause.LEDGER, reason, fingerprint="f")])
     parked = store.parked(cid, EntityType.CUSTOMER)
     assert list(parked) == [7] and parked[7].reason == "second reason"
     assert store.parked_list(cid) == [("customer", 7, "second reason")]
@@ -78,4 +87,18 @@ def test_runs_record_their_outcome(state_url: str) -> None:
     store.finish_run(run, "completed", {"api_calls": 3}, None)
     last = store.last_run(cid)
     assert last is not None and (last.outcome, last.summary) == ("completed", {"api_calls": 3})
+    store.close()
+
+
+def test_connected_lists_only_connected_connections_by_company_and_ledger(state_url: str) -> None:
+    store = _store(state_url)
+    tokens = TokenSet("access-abc", "refresh-xyz", T0 + timedelta(hours=1))
+    cipher = TokenCipher(Fernet.generate_key())
+    store.connect(2, "xero", "tenant-2", tokens, cipher)
+    store.connect(1, "xero", "tenant-1", tokens, cipher)
+    store.connect(1, "qbo", "realm-1", tokens, cipher)
+    store.disconnect(store.connect(3, "qbo", "realm-3", tokens, cipher))
+    assert [(c.company_id, c.ledger) for c in store.connected()] == [(1, "qbo"), (1, "xero"), (2, "xero")]
+    assert [(c.company_id, c.ledger) for c in store.connected(1)] == [(1, "qbo"), (1, "xero")]
+    assert store.connected(3) == []
     store.close()

@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import upgrade_state
 from ledger_sync.state.models import Connection

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
 from ledger_sync.core.money import cents
 from ledger_sync.core.records import InvoiceRecord

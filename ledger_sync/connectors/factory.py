@@ -1,8 +1,8 @@
 """Builds the ledger connector for a stored connection (tokens served from the state store), and the
 ledger's OAuth client for connecting, through the ledger's registered plug-in."""
 
-from ledger_sync.connectors.ledger import LedgerConnector
 from ledger_sync.connectors.registry import LedgerOAuth, get
+from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.state.tokens import StoredTokenProvider, TokenCipher

@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ledger_sync.connectors.auth import AuthRejected, TokenProvider
 from ledger_sync.connectors.jsonnum import loads
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.oauth_client import OAuthError
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import AuthRejected, TokenProvider
 
 REJECTED_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client"})
 """Errors after which no retry can help: the user must reconnect (or the app credentials are wrong)."""

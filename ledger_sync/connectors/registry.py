@@ -17,10 +17,10 @@ from pydantic import AfterValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from ledger_sync.connectors.auth import TokenProvider, TokenSet
-from ledger_sync.connectors.ledger import LedgerConnector
+from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.settings import Settings
 
 BUILTIN_PLUGINS = ("ledger_sync.connectors.qbo", "ledger_sync.connectors.xero")

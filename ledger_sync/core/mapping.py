@@ -12,7 +12,7 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from enum import StrEnum
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 
 
 class AccountRole(StrEnum):

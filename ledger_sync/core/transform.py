@@ -7,7 +7,7 @@ cannot become a valid record raises `TransformProblem` with a reason a bookkeepe
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ledger_sync.connectors.ledger import LedgerTaxRate
+from ledger_sync.core.ledger import LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError, cents, line_amounts, plain, unit_price_for
 from ledger_sync.core.records import (
@@ -63,7 +63,8 @@ def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) ->
     """The invoice's gross total as Service Opus prints it."""
     total = Decimal("0.00")
     for line in invoice.lines:
-        rate = tax_rates[line.tax_rate_id].rate if line.tax_rate_id in tax_rates else Decimal(0)
+        source = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+        rate = source.rate if source is not None else Decimal(0)
         total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).gross
     return total
 

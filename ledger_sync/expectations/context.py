@@ -80,8 +80,12 @@ def _open(context_dir: Path) -> "FileDataContext":
 
 def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
     """The whole-DataFrame batch of the asset named after a suite, created on first use."""
+    from great_expectations.datasource.fluent import PandasDatasource
+
     sources = context.data_sources.all()
     source = sources[DATASOURCE] if DATASOURCE in sources else context.data_sources.add_pandas(DATASOURCE)
+    if not isinstance(source, PandasDatasource):
+        raise ExpectationRunError(f"the data source {DATASOURCE!r} of {context.root_directory} is not a pandas one")
     asset = (
         source.get_asset(asset_name)
         if asset_name in source.get_asset_names()
@@ -148,16 +152,22 @@ def run_checkpoint(
             for item in validation.results:
                 if item.success:
                     continue
+                config = item.expectation_config
+                if config is None:
+                    raise ExpectationRunError(
+                        f"{key.expectation_suite_identifier.name}: a failed result names no expectation"
+                    )
                 rows = item.result.get("unexpected_index_list")
                 if not rows:
                     raise ExpectationRunError(
-                        f"{key.expectation_suite_identifier.name}: {item.expectation_config.type} on "
-                        f"{item.expectation_config.kwargs.get('column')!r} failed without naming rows: "
+                        f"{key.expectation_suite_identifier.name}: {config.type} on "
+                        f"{config.kwargs.get('column')!r} failed without naming rows: "
                         f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
                     )
-                failures.append(Unexpected(reason=item.expectation_config.meta["reason"], rows=rows))
+                failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
             urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
-            page = _file_path(urls[0]["site_url"]) if urls and urls[0].get("site_url") else None
+            url = urls[0].get("site_url") if urls else None
+            page = _file_path(url) if url else None
             outcomes.append(
                 SuiteOutcome(
                     suite=key.expectation_suite_identifier.name,

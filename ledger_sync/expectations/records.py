@@ -43,6 +43,12 @@ def _finite(value: Decimal | None) -> Decimal | None:
     return value if value is not None and value.is_finite() else None
 
 
+def _still_due(row: PaymentRow) -> Decimal | None:
+    """What the invoice owes before this payment; None when its total is missing or not finite."""
+    total = _finite(row.invoice_total)
+    return total - row.already_paid if total is not None else None
+
+
 def _char_names(name: str, forbidden: str) -> str:
     return " and ".join(CHAR_NAMES.get(c, f"'{c}'") for c in forbidden if c in name)
 
@@ -164,7 +170,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             ),
             gxe.ExpectColumnValuesToBeBetween(
                 column="max_abs_amount",
-                max_value=MAX_AMOUNT,
+                max_value=float(MAX_AMOUNT),  # GX keeps bounds as floats (it converts a Decimal itself)
                 meta={"reason": "amount_too_large"},
                 description=f"Amounts stay within {MAX_AMOUNT:,}",
             ),
@@ -295,7 +301,7 @@ def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) 
             "invoice_id": r.invoice_id,
             "invoice_status": r.invoice_status,
             "amount": _finite(r.amount),
-            "still_due": (_finite(r.invoice_total) - r.already_paid if _finite(r.invoice_total) is not None else None),
+            "still_due": _still_due(r),
         },
         expectations,
         templates,

@@ -5,18 +5,17 @@ run never moves checkpoints and the entity map makes re-running a range write no
 holds the company's slot, paces its API calls, and shows a progress artifact.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from prefect import flow
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.registry import LedgerName
-from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.flows.hourly import RateLimited
 from ledger_sync.flows.sync import run_sync
@@ -30,38 +29,11 @@ EntityName = Literal["invoice", "payment"]
 
 def records_in_range(settings: Settings, company_id: int, scope: SyncScope) -> int:
     """How many source records the backfill will read: the 100 % of its progress bar."""
-    assert scope.since is not None and scope.until is not None
-    engine = make_engine(settings.resolved_source_url)
+    source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
-        with Session(engine) as session:
-            total = 0
-            if scope.covers(EntityType.INVOICE):
-                total += (
-                    session.scalar(
-                        select(func.count()).where(
-                            Invoice.company_id == company_id,
-                            Invoice.status == InvoiceStatus.LOCKED,
-                            Invoice.locked_at.is_not(None),
-                            Invoice.issue_date.between(scope.since, scope.until),
-                        )
-                    )
-                    or 0
-                )
-            if scope.covers(EntityType.PAYMENT):
-                total += (
-                    session.scalar(
-                        select(func.count()).where(
-                            Payment.company_id == company_id,
-                            Payment.status == PaymentStatus.COLLECTED,
-                            Payment.collected_at >= datetime.combine(scope.since, time.min),
-                            Payment.collected_at < datetime.combine(scope.until + timedelta(days=1), time.min),
-                        )
-                    )
-                    or 0
-                )
-            return total
+        return source.records_in_range(company_id, scope)
     finally:
-        engine.dispose()
+        source.engine.dispose()
 
 
 class BackfillProgress(RateLimited):
@@ -84,7 +56,7 @@ def backfill(
     entity_types: list[EntityName] = ["invoice", "payment"],  # noqa: B006 - flow parameters are never mutated
     dry_run: bool = False,
     page_size: int = 500,
-) -> dict[str, object]:
+) -> RunSummary:
     """Re-sync the company's invoices issued and payments collected from `since` to `until` (inclusive)."""
     if not entity_types:
         raise ValueError("choose at least one entity type: invoice and/or payment")
@@ -96,7 +68,8 @@ def backfill(
         key=f"backfill-progress-company-{company_id}",
         description=f"Backfill of company {company_id}, {since} to {until}: {total} records",
     )
+    assert isinstance(progress, UUID)  # Prefect's async_dispatch answers a sync flow synchronously
     with company_slot(settings, company_id):
-        summary = run_sync(company_id, ledger, "backfill", scope, page_size, BackfillProgress(progress, total))
+        summary = run_sync(company_id, ledger, RunKind.BACKFILL, scope, page_size, BackfillProgress(progress, total))
     update_progress_artifact(progress, 100.0)
     return summary

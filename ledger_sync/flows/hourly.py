@@ -6,16 +6,16 @@ connection's toggles allow, so it also drains whatever the live events missed.
 """
 
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
-from sqlalchemy import select
 
 from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunKind, RunOutcome, RunSummary, SkippedSync
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
 from ledger_sync.flows.sync import SyncHooks, run_sync
 from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, ensure_limits
 from ledger_sync.settings import Settings
-from ledger_sync.state.models import Connection, ConnectionStatus
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.tasks.job import NotConnected, SyncJob
 
@@ -29,16 +29,6 @@ def toggled(connection: ConnectionInfo) -> frozenset[EntityType]:
     return frozenset(entity for entity, enabled in on.items() if enabled)
 
 
-def connected(store: StateStore, company_id: int | None = None) -> list[ConnectionInfo]:
-    """Every connected connection, or those of one company."""
-    query = select(Connection.company_id, Connection.ledger).where(Connection.status == ConnectionStatus.CONNECTED)
-    if company_id is not None:
-        query = query.where(Connection.company_id == company_id)
-    with store.sessions() as session:
-        keys = session.execute(query.order_by(Connection.company_id, Connection.ledger)).tuples().all()
-    return [info for c, ledger in keys if (info := store.connection(c, ledger)) is not None]
-
-
 class RateLimited(SyncHooks):
     """Every ledger call of the run takes a slot of the company's Prefect rate limit."""
 
@@ -47,8 +37,8 @@ class RateLimited(SyncHooks):
 
 
 def toggled_sync(
-    company_id: int, ledger: str, requested: frozenset[EntityType], kind: str, page_size: int
-) -> dict[str, object]:
+    company_id: int, ledger: str, requested: frozenset[EntityType], kind: RunKind, page_size: int
+) -> RunSummary | SkippedSync:
     """An incremental sync of what the toggles allow of `requested`, never alongside another sync of the company."""
     settings = Settings()
     store = StateStore.open(settings)
@@ -62,15 +52,15 @@ def toggled_sync(
     if not allowed:
         wanted = ", ".join(sorted(e.value for e in requested))
         get_run_logger().info("Automatic sync of %s is off for company %s: nothing synced", wanted, company_id)
-        return {"company_id": company_id, "ledger": ledger, "outcome": "off", "entity_types": []}
+        return SkippedSync(company_id=company_id, ledger=ledger, outcome=RunOutcome.OFF, entity_types=[])
     with company_slot(settings, company_id):
         return run_sync(company_id, ledger, kind, SyncScope(entity_types=allowed), page_size, RateLimited())
 
 
 @flow(name="company-sync")
-def company_sync(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> dict[str, object]:
+def company_sync(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary | SkippedSync:
     """Sync one company's invoices and/or payments, as its automatic sync toggles allow."""
-    return toggled_sync(company_id, ledger, SYNCED_TYPES, "hourly", page_size)
+    return toggled_sync(company_id, ledger, SYNCED_TYPES, RunKind.HOURLY, page_size)
 
 
 @flow(name="hourly-sync")
@@ -79,7 +69,7 @@ def hourly_sync(page_size: int = 500) -> list[dict[str, object]]:
     settings = Settings()
     store = StateStore.open(settings)
     try:
-        targets = [c for c in connected(store) if toggled(c)]
+        targets = [c for c in store.connected() if toggled(c)]
     finally:
         store.close()
     ensure_limits(CompanyLimits.from_settings(settings, c) for c in sorted({t.company_id for t in targets}))
@@ -91,6 +81,7 @@ def hourly_sync(page_size: int = 500) -> list[dict[str, object]]:
             flow_run_name=f"company-{target.company_id}-{target.ledger}",
             timeout=0,
         )
+        assert isinstance(run, FlowRun)  # Prefect's async_dispatch answers a sync flow synchronously
         started.append({"company_id": target.company_id, "ledger": target.ledger, "flow_run_id": str(run.id)})
     get_run_logger().info("Started %d company sync(s)", len(started))
     return started

@@ -9,8 +9,9 @@ from typing import Literal
 
 from prefect import flow
 
+from ledger_sync.core.runs import RunKind, RunSummary, SkippedSync
 from ledger_sync.events.emitter import ENTITY_OF_EVENT
-from ledger_sync.flows.hourly import connected, toggled_sync
+from ledger_sync.flows.hourly import toggled_sync
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 
@@ -18,12 +19,12 @@ OpusEventName = Literal["service-opus.invoice.locked", "service-opus.payment.col
 
 
 @flow(name="live-sync")
-def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[dict[str, object]]:
+def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[RunSummary | SkippedSync]:
     """Sync what one Service Opus event is about, in each of the company's connected ledgers."""
     store = StateStore.open(Settings())
     try:
-        ledgers = [c.ledger for c in connected(store, company_id)]
+        ledgers = [c.ledger for c in store.connected(company_id)]
     finally:
         store.close()
     entity = frozenset({ENTITY_OF_EVENT[event]})
-    return [toggled_sync(company_id, ledger, entity, "live", page_size) for ledger in ledgers]
+    return [toggled_sync(company_id, ledger, entity, RunKind.LIVE, page_size) for ledger in ledgers]

@@ -9,12 +9,14 @@ from typing import TypeVar
 from prefect import flow
 
 from ledger_sync.connectors.registry import LedgerName
+from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.settings import Settings
 from ledger_sync.tasks.check import check_invoices, check_payments
-from ledger_sync.tasks.extract import InvoicePage, PaymentPage, extract_invoices, extract_payments
+from ledger_sync.tasks.extract import extract_invoices, extract_payments
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
 from ledger_sync.tasks.load import load_customers, load_invoices, load_items, load_payments
@@ -47,8 +49,8 @@ NO_HOOKS = SyncHooks()
 
 
 def run_sync(
-    company_id: int, ledger: str, kind: str, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
-) -> dict[str, object]:
+    company_id: int, ledger: str, kind: RunKind, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
+) -> RunSummary:
     """The sync itself, shared by every flow that syncs (hourly, backfill, live)."""
     job = open_job(Settings(), company_id, ledger, kind, scope)
     try:
@@ -67,10 +69,10 @@ def run_sync(
                 hooks.page_done(job, EntityType.INVOICE, len(page))
 
         if scope.covers(EntityType.PAYMENT):
-            for page in pages(extract_payments, job, page_size):
-                page = check_payments(job, page)
-                load_payments(job, page)
-                hooks.page_done(job, EntityType.PAYMENT, len(page))
+            for payments in pages(extract_payments, job, page_size):
+                payments = check_payments(job, payments)
+                load_payments(job, payments)
+                hooks.page_done(job, EntityType.PAYMENT, len(payments))
 
         return report_run(job, gate)
     except Exception as failure:
@@ -81,6 +83,6 @@ def run_sync(
 
 
 @flow(name="sync-company")
-def sync_company(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> dict[str, object]:
+def sync_company(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary:
     """Push one company's locked invoices and collected payments into its ledger, exactly once."""
-    return run_sync(company_id, ledger, "sync", SyncScope(), page_size)
+    return run_sync(company_id, ledger, RunKind.SYNC, SyncScope(), page_size)

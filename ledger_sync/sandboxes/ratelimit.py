@@ -35,7 +35,7 @@ class SlidingWindowLimiter:
     def hit(self, key: str) -> Verdict:
         now = self._clock.seconds()
         with self._lock:
-            remaining = []
+            remaining: list[tuple[str, int]] = []
             for window in self._windows:
                 hits = self._hits[(key, window.name)]
                 while hits and hits[0] <= now - window.seconds:

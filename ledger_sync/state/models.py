@@ -11,6 +11,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from ledger_sync.core.runs import RunKind, RunOutcome
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -157,11 +159,12 @@ class SyncRun(StateBase):
     __tablename__ = "sync_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="sync")
+    kind: Mapped[str] = mapped_column(String(16), default=RunKind.SYNC)
+    """A `RunKind`."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(32), default="running")
-    """running | completed | stopped_at_gate | failed"""
+    outcome: Mapped[str] = mapped_column(String(32), default=RunOutcome.RUNNING)
+    """A `RunOutcome`."""
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     report_path: Mapped[str | None] = mapped_column(String(1000))
 

@@ -12,10 +12,12 @@ from typing import TypeVar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome, RunSummary
+from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, ParkingCause, Synced
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine, session_scope, upgrade_state
 from ledger_sync.state.models import (
@@ -49,43 +51,10 @@ class ConnectionInfo:
 
 
 @dataclass(frozen=True)
-class MappedEntity:
-    ledger_id: str
-    sync_token: str | None
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Synced:
-    source_id: int
-    ledger_id: str
-    sync_token: str | None
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Parking:
-    source_id: int
-    cause: str
-    """check | ledger | dependency"""
-    reason: str
-    detail: str | None = None
-    fingerprint: str | None = None
-    retry_after: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Intent:
-    source_id: int
-    content_hash: str
-    idempotency_key: str
-
-
-@dataclass(frozen=True)
 class RunInfo:
     id: int
-    kind: str
-    outcome: str
+    kind: RunKind
+    outcome: RunOutcome
     started_at: datetime
     finished_at: datetime | None
     summary: dict[str, object]
@@ -107,7 +76,8 @@ def _info(row: Connection) -> ConnectionInfo:
 
 
 def _run_info(row: SyncRun) -> RunInfo:
-    return RunInfo(row.id, row.kind, row.outcome, row.started_at, row.finished_at, row.summary, row.report_path)
+    kind, outcome = RunKind(row.kind), RunOutcome(row.outcome)
+    return RunInfo(row.id, kind, outcome, row.started_at, row.finished_at, row.summary, row.report_path)
 
 
 class StateStore:
@@ -147,6 +117,14 @@ class StateStore:
                 select(Connection).where(Connection.company_id == company_id, Connection.ledger == ledger)
             )
             return _info(row) if row else None
+
+    def connected(self, company_id: int | None = None) -> list[ConnectionInfo]:
+        """Every connected connection, or those of one company, by company and ledger."""
+        query = select(Connection).where(Connection.status == ConnectionStatus.CONNECTED)
+        if company_id is not None:
+            query = query.where(Connection.company_id == company_id)
+        with self.sessions() as session:
+            return [_info(row) for row in session.scalars(query.order_by(Connection.company_id, Connection.ledger))]
 
     def connection_by_id(self, connection_id: int) -> ConnectionInfo:
         with self.sessions() as session:
@@ -250,7 +228,9 @@ class StateStore:
                 )
             )
             return {
-                r.source_id: Parking(r.source_id, r.cause, r.reason, r.detail, r.fingerprint, r.retry_after)
+                r.source_id: Parking(
+                    r.source_id, ParkingCause(r.cause), r.reason, r.detail, r.fingerprint, r.retry_after
+                )
                 for r in rows
             }
 
@@ -427,18 +407,20 @@ class StateStore:
 
     # runs
 
-    def start_run(self, connection_id: int, kind: str) -> int:
+    def start_run(self, connection_id: int, kind: RunKind) -> int:
         with session_scope(self.sessions) as session:
             run = SyncRun(connection_id=connection_id, kind=kind)
             session.add(run)
             session.flush()
             return run.id
 
-    def finish_run(self, run_id: int, outcome: str, summary: dict[str, object], report_path: str | None) -> None:
+    def finish_run(
+        self, run_id: int, outcome: RunOutcome, summary: RunSummary | FailedRunSummary, report_path: str | None
+    ) -> None:
         with session_scope(self.sessions) as session:
             run = session.get(SyncRun, run_id)
             assert run is not None
-            run.outcome, run.summary, run.report_path = outcome, summary, report_path
+            run.outcome, run.summary, run.report_path = outcome, dict(summary), report_path
             run.finished_at = utcnow()
 
     def last_run(self, connection_id: int) -> RunInfo | None:

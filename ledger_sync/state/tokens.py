@@ -15,8 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.models import Connection, ConnectionStatus
 

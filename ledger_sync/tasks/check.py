@@ -6,14 +6,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import get
+from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
+from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import SourceInvoice
+from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.transform import total_due
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
-from ledger_sync.state.store import Parking
-from ledger_sync.tasks.extract import InvoicePage, PaymentPage
-from ledger_sync.tasks.gate import LedgerChart
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -56,7 +56,7 @@ def _total_or_none(job: SyncJob, invoice: SourceInvoice | None) -> Decimal | Non
 
 def _park_all(page: InvoicePage | PaymentPage, entity_type: EntityType, reasons: dict[int, str]) -> None:
     for source_id, reason in reasons.items():
-        page.parked[(entity_type, source_id)] = Parking(source_id, "check", reason)
+        page.parked[(entity_type, source_id)] = Parking(source_id, ParkingCause.CHECK, reason)
 
 
 @task(name="check-invoices", cache_policy=NO_CACHE)

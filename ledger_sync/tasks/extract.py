@@ -3,54 +3,15 @@
 The first page of a run also carries the parked records, which are retried on every run.
 """
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import Cursor, SourceCustomer, SourceInvoice, SourcePayment, SourceProduct
-from ledger_sync.state.store import Parking
+from ledger_sync.core.snapshots import Cursor
 from ledger_sync.tasks.job import SyncJob
-
-
-@dataclass
-class InvoicePage:
-    fresh: list[SourceInvoice]
-    """Past the checkpoint, in checkpoint order."""
-    retries: list[SourceInvoice]
-    """Parked earlier, any status now."""
-    customers: dict[int, SourceCustomer]
-    products: dict[int, SourceProduct]
-    next_after: Cursor | None
-    parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
-    """Filled by the record-level checks: what must not be pushed, and why."""
-
-    def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries)
-
-    @property
-    def invoices(self) -> list[SourceInvoice]:
-        return self.retries + self.fresh
-
-
-@dataclass
-class PaymentPage:
-    fresh: list[SourcePayment]
-    retries: list[SourcePayment]
-    invoices: dict[int, SourceInvoice]
-    paid_before: dict[int, list[SourcePayment]]
-    """Every collected payment of the page's invoices, in collection order."""
-    next_after: Cursor | None
-    parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries)
-
-    @property
-    def payments(self) -> list[SourcePayment]:
-        return self.retries + self.fresh
 
 
 def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -> tuple[Cursor | None, set[int]]:

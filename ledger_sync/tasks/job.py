@@ -6,35 +6,16 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.factory import open_ledger
-from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.connectors.registry import get, ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
+from ledger_sync.engine.stats import RunStats
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
-
-
-@dataclass
-class RunStats:
-    """Counters for the run summary, per entity type."""
-
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-    parked: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    unknown: dict[str, int] = field(default_factory=dict)
-    recovered: dict[str, int] = field(default_factory=dict)
-    """Found in the ledger after an earlier attempt whose outcome was unknown."""
-    would_write: dict[str, int] = field(default_factory=dict)
-    """Dry runs only: writes a real run would have made."""
-
-    def add(self, counter: str, entity_type: str, n: int = 1) -> None:
-        if n:
-            bucket: dict[str, int] = getattr(self, counter)
-            bucket[entity_type] = bucket.get(entity_type, 0) + n
 
 
 @dataclass
@@ -58,9 +39,9 @@ class SyncJob:
     def record_failure(self, failure: Exception) -> None:
         """A run that died still ends in the state store, so `status` never shows it running forever."""
         auth = isinstance(failure, LedgerError) and failure.kind is ErrorKind.AUTH
-        outcome = "needs_reconnect" if auth else "failed"
+        outcome = RunOutcome.NEEDS_RECONNECT if auth else RunOutcome.FAILED
         message = failure.message if isinstance(failure, LedgerError) else type(failure).__name__
-        self.store.finish_run(self.run_id, outcome, {"outcome": outcome, "error": message}, None)
+        self.store.finish_run(self.run_id, outcome, FailedRunSummary(outcome=outcome, error=message), None)
 
     def close(self) -> None:
         self.ledger.close()
@@ -73,7 +54,9 @@ class NotConnected(RuntimeError):
 
 
 @task(name="open-job", cache_policy=NO_CACHE)
-def open_job(settings: Settings, company_id: int, ledger: str, kind: str, scope: SyncScope | None = None) -> SyncJob:
+def open_job(
+    settings: Settings, company_id: int, ledger: str, kind: RunKind, scope: SyncScope | None = None
+) -> SyncJob:
     """Open the state store, the source and the ledger connector, and record the run's start."""
     store = StateStore.open(settings)
     connection = store.connection(company_id, ledger)

@@ -4,34 +4,31 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.core.records import EntityType
+from ledger_sync.core.runs import RunOutcome, RunSummary
+from ledger_sync.engine.stats import Tally
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.tasks.job import SyncJob
 
-COUNTERS = ("created", "updated", "unchanged", "recovered", "parked", "skipped", "unknown", "would_write")
 
-
-def _outcome(job: SyncJob, gate: GateReport) -> str:
+def _outcome(job: SyncJob, gate: GateReport) -> RunOutcome:
     if not gate.passed:
-        return "stopped_at_gate"
+        return RunOutcome.STOPPED_AT_GATE
     if job.scope.dry_run:
-        return "dry_run"
-    return "completed_with_pending" if job.stats.unknown else "completed"
+        return RunOutcome.DRY_RUN
+    return RunOutcome.COMPLETED_WITH_PENDING if job.stats.pending else RunOutcome.COMPLETED
 
 
 def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[dict[str, object]]:
     """One row per entity type and a total row carrying the API calls the run spent."""
     rows: list[dict[str, object]] = [{"entity": name, **counts, "api_calls": ""} for name, counts in entities.items()]
-    totals = {counter: sum(counts[counter] for counts in entities.values()) for counter in COUNTERS}
+    totals = {tally.value: sum(counts[tally] for counts in entities.values()) for tally in Tally}
     return [*rows, {"entity": "total", **totals, "api_calls": api_calls}]
 
 
 @task(name="report-run", cache_policy=NO_CACHE)
-def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
-    entities = {
-        t.value: {counter: getattr(job.stats, counter).get(t.value, 0) for counter in COUNTERS} for t in EntityType
-    }
-    summary: dict[str, object] = {
+def report_run(job: SyncJob, gate: GateReport) -> RunSummary:
+    entities = job.stats.by_entity()
+    summary: RunSummary = {
         "run_id": job.run_id,
         "company_id": job.company_id,
         "ledger": job.connection.ledger,
@@ -48,7 +45,7 @@ def report_run(job: SyncJob, gate: GateReport) -> dict[str, object]:
         "gate_failures": [f.message for f in gate.failures],
         "report": str(gate.docs_path) if gate.docs_path else None,
     }
-    job.store.finish_run(job.run_id, str(summary["outcome"]), summary, summary["report"])  # type: ignore[arg-type]
+    job.store.finish_run(job.run_id, summary["outcome"], summary, summary["report"])
     create_table_artifact(
         key=f"sync-summary-company-{job.company_id}",
         table=_summary_rows(entities, job.ledger.calls),

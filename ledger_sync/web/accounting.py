@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ledger_sync import onboarding
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.connectors.registry import ledger_label, names
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync import onboarding
-from ledger_sync.connectors.auth import AuthRejected, TokenSet
-from ledger_sync.connectors.ledger import LedgerError
 from ledger_sync.connectors.registry import UnknownLedger, ledger_label, names
+from ledger_sync.core.ledger import LedgerError
+from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher

@@ -56,7 +56,8 @@ def _expiry_warning(ledger: str, expires: datetime | None, now: datetime) -> str
 
 def connection_view(ledger: str, info: ConnectionInfo | None, now: datetime) -> ConnectionView:
     status = ConnectionStatus(info.status) if info else ConnectionStatus.DISCONNECTED
-    warning = _expiry_warning(ledger, info.refresh_expires_at, now) if status == ConnectionStatus.CONNECTED else None
+    connected = info is not None and status == ConnectionStatus.CONNECTED
+    warning = _expiry_warning(ledger, info.refresh_expires_at, now) if info and connected else None
     if status == ConnectionStatus.NEEDS_RECONNECT:
         warning = f"{ledger_label(ledger)} refused the stored authorisation. Reconnect to resume syncing."
     plugin = get(ledger)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 
-from ledger_sync.connectors.auth import TokenSet
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.state.db import session_scope
 from ledger_sync.state.models import PendingAuthorization
 from ledger_sync.state.store import StateStore

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.connectors.registry import ledger_label
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, SourceCategory, SourceTaxRate
 from ledger_sync.expectations.context import DOCS_DIR
+from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo
 
@@ -52,15 +54,16 @@ def validate(
 ) -> ValidationView:
     """Run the gates; with `chart` None (unreadable) only the connection check is meaningful."""
     from ledger_sync.expectations.gates import run_gates
-    from ledger_sync.tasks.gate import LedgerChart, mapping_gate_inputs
 
     accounts, rates = chart or ([], [])
     inputs = mapping_gate_inputs(
         source_rates,
         mapping,
-        LedgerChart({a.id: a for a in accounts}, {t.id: t for t in rates}),
+        {a.id: a for a in accounts},
+        {t.id: t for t in rates},
         {c.id: c.name for c in categories},
         connection,
+        ledger_label(connection.ledger),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     report = run_gates(inputs, context_dir=gx_dir(settings), run_name=f"settings-{connection.id}-{stamp}")

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from ledger_sync.connectors.auth import TokenProvider, TokenSet
-from ledger_sync.connectors.ledger import (
+from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
+from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerConnector,
@@ -24,7 +24,6 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import (
     CustomerRecord,
@@ -34,6 +33,7 @@ from ledger_sync.core.records import (
     LedgerRecord,
     PaymentRecord,
 )
+from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.settings import Settings
 
 NAME = "memory"

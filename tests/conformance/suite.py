@@ -15,7 +15,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_sync.connectors.ledger import (
+from ledger_sync.connectors.registry import LedgerPlugin
+from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerConnector,
@@ -24,7 +25,6 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.registry import LedgerPlugin
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine

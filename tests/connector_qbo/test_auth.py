@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ledger_sync.connectors.auth import AuthRejected
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.qbo import QboOAuth
 from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import AuthRejected
 from ledger_sync.settings import Settings
 
 from .conftest import make_config

@@ -3,8 +3,8 @@
 import httpx
 import pytest
 
-from ledger_sync.connectors.auth import AuthRejected
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError, WriteOp
+from ledger_sync.core.ledger import ErrorKind, LedgerError, WriteOp
+from ledger_sync.core.tokens import AuthRejected
 from tests.connector_support import ACCESS_TOKEN, REFRESHED_TOKEN
 
 from .conftest import REALM, customer, fault

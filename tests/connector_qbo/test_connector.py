@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from ledger_sync.connectors.jsonnum import dumps
-from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.connectors.qbo import QboConnector
 from ledger_sync.connectors.qbo.connector import batch_request_id, single_request_id
+from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.records import EntityType
 
 from .conftest import customer, fault, invoice, item, payment

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger_sync.connectors.ledger import LedgerRef, WriteOp
+from ledger_sync.core.ledger import LedgerRef, WriteOp
 from ledger_sync.core.records import CustomerRecord, EntityType
 from ledger_sync.settings import Settings
 

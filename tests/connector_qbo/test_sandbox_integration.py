@@ -18,9 +18,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from ledger_sync.connectors.auth import TokenSet
-from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.connectors.qbo import QboConfig, QboConnector, QboOAuth
+from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     CustomerRecord,
@@ -31,6 +30,7 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
+from ledger_sync.core.tokens import TokenSet
 from ledger_sync.sandboxes.serve import serving
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")

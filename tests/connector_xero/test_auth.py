@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ledger_sync.connectors.auth import AuthRejected
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.xero import XeroOAuth
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import AuthRejected
 
 from .conftest import make_config
 

@@ -6,8 +6,8 @@ import threading
 import httpx
 import pytest
 
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.xero.client import XeroClient
+from ledger_sync.core.ledger import ErrorKind, LedgerError
 from tests.connector_support import ACCESS_TOKEN, REFRESHED_TOKEN, FakeTokens
 
 from .conftest import TENANT, make_config, xero_answer

@@ -6,7 +6,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ledger_sync.connectors.ledger import ErrorKind, LedgerRef, WriteOp
+from ledger_sync.core.ledger import ErrorKind, LedgerRef, WriteOp
 from ledger_sync.core.records import EntityType, InvoiceLineRecord
 
 from .conftest import CLEARING_ID, TENANT, body_of, customer, invoice, item, payment, xero_answer

@@ -24,8 +24,8 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from ledger_sync.connectors.ledger import WriteOp
 from ledger_sync.connectors.xero import XeroConfig, XeroConnector, XeroOAuth
+from ledger_sync.core.ledger import WriteOp
 from ledger_sync.core.records import EntityType, InvoiceLineRecord, ItemRecord
 from ledger_sync.sandboxes.endpoints import xero_sandbox_env
 from ledger_sync.sandboxes.serve import serving

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from ledger_sync.connectors.ledger import ErrorKind, LedgerConnector, LedgerError, WriteOp, WriteOutcome
 from ledger_sync.connectors.service_opus.models import Customer
 from ledger_sync.connectors.service_opus.seed import seed
+from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError, WriteOp, WriteOutcome
 from ledger_sync.core.records import EntityType
 from ledger_sync.demo import add_problem_records
 from ledger_sync.flows.sync import sync_company

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.transform import total_due
 from ledger_sync.demo import problem_customer
 from ledger_sync.flows.sync import sync_company
@@ -112,4 +114,20 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     assert summary["outcome"] == "stopped_at_gate"
     assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[attr-defined]
     assert stack.writes_since(mark) == []
-    assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[attr-defined]
+    assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
+
+
+def test_a_backfill_counts_exactly_the_records_its_range_reads(stack: Stack) -> None:
+    """The backfill's progress total (`records_in_range`) is what the ranged run will extract."""
+    invoices, _, source = _source(stack)
+    dates = sorted(i.issue_date for i in invoices)
+    since, until = dates[len(dates) // 3], dates[2 * len(dates) // 3]
+    read = {
+        "invoice": len(source.invoices(stack.company_id, after=None, limit=100_000, since=since, until=until)),
+        "payment": len(source.payments(stack.company_id, after=None, limit=100_000, since=since, until=until)),
+    }
+    assert read["invoice"] > 0 and read["payment"] > 0
+    assert source.records_in_range(stack.company_id, SyncScope(since, until)) == read["invoice"] + read["payment"]
+    for entity in read:
+        only = SyncScope(since, until, frozenset({EntityType(entity)}))
+        assert source.records_in_range(stack.company_id, only) == read[entity]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger_sync.connectors.auth import AuthRejected
 from ledger_sync.connectors.qbo import QboConfig, QboOAuth
+from ledger_sync.core.tokens import AuthRejected
 from ledger_sync.state.models import ConnectionStatus
 from ledger_sync.state.store import ConnectionInfo
 from ledger_sync.state.tokens import TokenCipher

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.connectors.qbo.auth import QboOAuth
 from ledger_sync.connectors.xero import XeroOAuth
+from ledger_sync.core.tokens import TokenSet
 from tests.web.stack import connect, csrf_of, log_in, selected_choices, web_stack
 
 PAGE = "/settings/integrations/accounting"

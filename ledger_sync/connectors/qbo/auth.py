@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.connectors.http import raise_for_revocation, token_endpoint_errors
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import TokenSet
 
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 _TOKEN_HEADERS = {

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
-from ledger_sync.connectors.ledger import LedgerError
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import response_error
+from ledger_sync.core.ledger import LedgerError
+from ledger_sync.core.tokens import TokenProvider
 
 
 class QboClient(LedgerHttpClient):

@@ -13,9 +13,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import ClientConnector
-from ledger_sync.connectors.ledger import (
+from ledger_sync.connectors.qbo.client import QboClient
+from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.connectors.qbo.faults import fault_error
+from ledger_sync.connectors.qbo.query import quote, select_all, select_in
+from ledger_sync.connectors.qbo.wire import QBO_ENTITY, is_stamped, ledger_ref, to_account, to_qbo, to_tax_rates
+from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
@@ -24,12 +28,8 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.qbo.client import QboClient
-from ledger_sync.connectors.qbo.config import QboConfig
-from ledger_sync.connectors.qbo.faults import fault_error
-from ledger_sync.connectors.qbo.query import quote, select_all, select_in
-from ledger_sync.connectors.qbo.wire import QBO_ENTITY, is_stamped, ledger_ref, to_account, to_qbo, to_tax_rates
 from ledger_sync.core.records import EntityType, LedgerRecord, PaymentRecord
+from ledger_sync.core.tokens import TokenProvider
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT})
 """Failures that belong to one record; anything else fails the whole call."""

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from ledger_sync.connectors.http import retry_after_seconds
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.core.ledger import ErrorKind, LedgerError
 
 THROTTLE_CODES = frozenset({"3001"})
 DUPLICATE_CODES = frozenset({"6240", "6140"})

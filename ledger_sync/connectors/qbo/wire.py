@@ -5,11 +5,11 @@ Every record carries its external id ("stamp") in a field QBO keeps but does not
 Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.connectors.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
     CustomerRecord,
@@ -180,7 +180,7 @@ def to_account(account: Mapping[str, Any]) -> LedgerAccount:
     )
 
 
-def to_tax_rates(codes: list[Mapping[str, Any]], rates: list[Mapping[str, Any]]) -> list[LedgerTaxRate]:
+def to_tax_rates(codes: Sequence[Mapping[str, Any]], rates: Sequence[Mapping[str, Any]]) -> list[LedgerTaxRate]:
     """One entry per TaxCode with exactly one sales TaxRate.
 
     Codes combining several sales rates are left out on purpose: a single rate_ref cannot describe

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger_sync.connectors.service_opus.models import (
@@ -25,6 +25,8 @@ from ledger_sync.connectors.service_opus.models import (
 )
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
     Cursor,
     SourceCustomer,
@@ -50,6 +52,18 @@ def _payment(row: Payment) -> SourcePayment:
     )
 
 
+def _issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Invoices issued within since..until (inclusive), either end open when None."""
+    window = [Invoice.issue_date >= since] if since else []
+    return window + ([Invoice.issue_date <= until] if until else [])
+
+
+def _collected(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Payments collected within since..until (whole days, inclusive), either end open when None."""
+    window = [Payment.collected_at >= datetime.combine(since, time.min)] if since else []
+    return window + ([Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else [])
+
+
 def _selection(
     model: type[Invoice] | type[Payment],
     moment: InstrumentedAttribute[datetime | None],
@@ -69,7 +83,8 @@ def _selection(
         return query.where(model.id.in_(wanted)).order_by(model.id)
     query = query.where(done, moment.is_not(None), *window)
     if after is not None:
-        query = query.where(tuple_(moment, model.id) > tuple_(*_naive(after)))
+        mark, last_id = _naive(after)
+        query = query.where(tuple_(moment, model.id) > tuple_(literal(mark), literal(last_id)))
     return query.order_by(moment, model.id).limit(limit)
 
 
@@ -101,13 +116,11 @@ class ServiceOpusSource:
     ) -> list[SourceInvoice]:
         """Locked invoices past `after` in checkpoint order, issued within since..until when given;
         or (with `ids`) those invoices in any status."""
-        window = [Invoice.issue_date >= since] if since else []
-        window += [Invoice.issue_date <= until] if until else []
         query = _selection(
             Invoice,
             Invoice.locked_at,
             Invoice.status == InvoiceStatus.LOCKED,
-            window,
+            _issued(since, until),
             company_id=company_id,
             after=after,
             limit=limit,
@@ -158,13 +171,11 @@ class ServiceOpusSource:
     ) -> list[SourcePayment]:
         """Collected payments past `after` in checkpoint order, collected within since..until when given;
         or (with `ids`) those payments in any status."""
-        window = [Payment.collected_at >= datetime.combine(since, time.min)] if since else []
-        window += [Payment.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else []
         query = _selection(
             Payment,
             Payment.collected_at,
             Payment.status == PaymentStatus.COLLECTED,
-            window,
+            _collected(since, until),
             company_id=company_id,
             after=after,
             limit=limit,
@@ -216,6 +227,31 @@ class ServiceOpusSource:
                 for p in session.scalars(select(Product).where(Product.id.in_(chunk))):
                     found[p.id] = SourceProduct(p.id, p.category_id, p.name, p.description, Decimal(p.unit_price))
         return found
+
+    def records_in_range(self, company_id: int, scope: SyncScope) -> int:
+        """How many records a run of `scope` reads: locked invoices issued and collected payments collected
+        within its range (a backfill's progress total)."""
+        conditions: list[list[ColumnElement[bool]]] = []
+        if scope.covers(EntityType.INVOICE):
+            conditions.append(
+                [
+                    Invoice.company_id == company_id,
+                    Invoice.status == InvoiceStatus.LOCKED,
+                    Invoice.locked_at.is_not(None),
+                    *_issued(scope.since, scope.until),
+                ]
+            )
+        if scope.covers(EntityType.PAYMENT):
+            conditions.append(
+                [
+                    Payment.company_id == company_id,
+                    Payment.status == PaymentStatus.COLLECTED,
+                    Payment.collected_at.is_not(None),
+                    *_collected(scope.since, scope.until),
+                ]
+            )
+        with Session(self.engine) as session:
+            return sum(session.scalar(select(func.count()).where(*where)) or 0 for where in conditions)
 
     def source_counts(self, company_id: int) -> dict[str, int]:
         """How many records of each type the sync is responsible for (locked invoices and what they need)."""

@@ -145,7 +145,7 @@ def seed(
         raise ValueError(f"need invoices >= 0 and companies >= 1, got {invoices} and {companies}")
     SourceBase.metadata.create_all(engine)
     with engine.connect() as conn:
-        ids = {table.name: itertools.count(_max_id(conn, table) + 1) for table in TABLES}
+        ids: dict[str, Iterator[int]] = {table.name: itertools.count(_max_id(conn, table) + 1) for table in TABLES}
     rows: dict[str, list[dict[str, object]]] = {table.name: [] for table in TABLES}
     rngs = [random.Random(f"service-opus/{seed}/{k}") for k in range(companies)]
     seeded = [

@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenSet
 from ledger_sync.connectors.http import raise_for_revocation, status_kind, token_endpoint_errors
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
 from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.xero.config import XeroConfig
+from ledger_sync.core.ledger import ErrorKind, LedgerError
+from ledger_sync.core.tokens import TokenSet
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=60)
 """An unused Xero refresh token expires after 60 days (each refresh starts a new one)."""

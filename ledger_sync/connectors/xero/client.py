@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
-from ledger_sync.connectors.ledger import LedgerError
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.errors import DAY_LIMIT, response_error
+from ledger_sync.core.ledger import LedgerError
+from ledger_sync.core.tokens import TokenProvider
 
 MINUTE_REMAINING = "X-MinLimit-Remaining"
 DAY_REMAINING = "X-DayLimit-Remaining"

@@ -17,9 +17,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ledger_sync.connectors.auth import TokenProvider
 from ledger_sync.connectors.http import ClientConnector
-from ledger_sync.connectors.ledger import (
+from ledger_sync.connectors.xero import wire
+from ledger_sync.connectors.xero.client import XeroClient
+from ledger_sync.connectors.xero.config import XeroConfig
+from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
+from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
@@ -28,11 +31,8 @@ from ledger_sync.connectors.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.connectors.xero import wire
-from ledger_sync.connectors.xero.client import XeroClient
-from ledger_sync.connectors.xero.config import XeroConfig
-from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.records import EntityType, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.tokens import TokenProvider
 
 logger = logging.getLogger(__name__)
 
@@ -198,8 +198,8 @@ class XeroConnector(ClientConnector):
 
     def _outcome(self, entity_type: EntityType, op: WriteOp, result: dict[str, Any] | None) -> WriteOutcome:
         if result is None:
-            error = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without a result for this op; outcome unknown")
-            return WriteOutcome(op=op, error=error)
+            unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without a result for this op; outcome unknown")
+            return WriteOutcome(op=op, error=unknown)
         error = wire.element_error(result)
         ref = wire.element_ref(entity_type, result) if error is None else None
         if error is None and ref is None:

@@ -11,7 +11,7 @@ import httpx
 
 from ledger_sync.connectors.http import retry_after_seconds
 from ledger_sync.connectors.jsonnum import loads
-from ledger_sync.connectors.ledger import ErrorKind, LedgerError
+from ledger_sync.core.ledger import ErrorKind, LedgerError
 
 DAY_LIMIT = "day"
 

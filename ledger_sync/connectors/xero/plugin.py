@@ -1,13 +1,13 @@
 """Xero as a ledger plug-in: its capabilities, limits and factories, registered on import."""
 
-from ledger_sync.connectors.auth import TokenProvider, TokenSet
-from ledger_sync.connectors.ledger import LedgerConnector
 from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin, register
 from ledger_sync.connectors.xero.auth import REFRESH_TOKEN_LIFETIME, XeroOAuth
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.connector import XeroConnector
+from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.settings import Settings
 
 

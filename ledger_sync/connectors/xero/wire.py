@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.connectors.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate
 from ledger_sync.connectors.xero.rounding import XeroLine
+from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 
 COLLECTIONS = {

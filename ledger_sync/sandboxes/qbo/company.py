@@ -7,15 +7,15 @@ SyncToken, MetaData) and saved, and invoices a payment touches get their new Bal
 from datetime import datetime
 from typing import Any
 
-from ledger_sync.core.money import to_decimal
 from ledger_sync.sandboxes.clock import ScaledClock
 from ledger_sync.sandboxes.qbo import chart, faults, invoicing, payments, query, rules
 from ledger_sync.sandboxes.qbo.books import ref_id
+from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
-ENTITIES = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment")
-ENTITIES += ("CompanyInfo",)
+ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
+ENTITIES += ("Payment", "CompanyInfo")
 WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment"})
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""

@@ -8,8 +8,8 @@ cent (QBO's way, which can differ by a cent from per-line tax). When the request
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.core.money import HUNDRED, cents, to_decimal
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.money import HUNDRED, cents, to_decimal
 
 SALES = "SalesItemLineDetail"
 TAX_CALCULATIONS = ("TaxExcluded", "TaxInclusive", "NotApplicable")

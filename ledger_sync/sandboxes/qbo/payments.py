@@ -3,8 +3,8 @@
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.core.money import cents, to_decimal
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.money import cents, to_decimal
 
 
 def invoice_links(payment: dict[str, Any]) -> list[tuple[str, Decimal]]:

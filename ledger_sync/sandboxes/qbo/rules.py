@@ -7,10 +7,10 @@ merge). The checks read the company through `Books` and never change anything.
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.core.money import MoneyError, cents, to_decimal
 from ledger_sync.sandboxes.qbo import faults
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
 from ledger_sync.sandboxes.qbo.invoicing import SALES, TAX_CALCULATIONS
+from ledger_sync.sandboxes.qbo.money import MoneyError, cents, to_decimal
 from ledger_sync.sandboxes.qbo.payments import applied_amount, invoice_links
 
 PEOPLE = ("Customer", "Vendor", "Employee")

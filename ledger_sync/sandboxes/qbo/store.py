@@ -302,8 +302,19 @@ class Store:
         )
         if not rows:
             return None
-        *head, used, revoked = rows[0]
-        return TokenRow(*head, used=bool(used), revoked=bool(revoked))
+        token_hash, kind, grant_id, realm_id, issued_at, expires_at, consented_at, redirect_uri, used, revoked = rows[0]
+        return TokenRow(
+            token_hash,
+            kind,
+            grant_id,
+            realm_id,
+            issued_at,
+            expires_at,
+            consented_at,
+            redirect_uri,
+            used=bool(used),
+            revoked=bool(revoked),
+        )
 
     def mark_token_used(self, token_hash: str) -> None:
         self._run("UPDATE tokens SET used = 1 WHERE token_hash = ?", (token_hash,))

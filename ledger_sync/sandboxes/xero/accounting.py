@@ -84,8 +84,8 @@ def read_many(collection: str, request: Request, ledger: Annotated[Books, Depend
     except query.QueryError as bad:
         return api_error(16, "QueryParseException", str(bad))
     extra: dict[str, Any] = {}
-    page_param = request.query_params.get("page")
-    paged = page_param is not None and collection in ("Contacts", "Invoices", "Payments")
+    page_param = request.query_params.get("page", "")
+    paged = "page" in request.query_params and collection in ("Contacts", "Invoices", "Payments")
     if paged:
         page = max(1, int(page_param)) if page_param.isdigit() else 1
         size_param = request.query_params.get("pageSize", "")

@@ -189,7 +189,8 @@ class _Parser:
                 parts.append(int(self.literal()))
             self.take(")")
             try:
-                return _Date(datetime(*parts, tzinfo=UTC))  # type: ignore[misc]
+                # 3 to 7 parts make a datetime; any other count raises TypeError, answered below
+                return _Date(datetime(*parts, tzinfo=UTC))  # type: ignore[arg-type,misc]
             except (TypeError, ValueError) as bad:
                 raise QueryError(f"Invalid DateTime in where clause: {bad}") from bad
         raise QueryError(f"Unexpected '{text}' in where clause")

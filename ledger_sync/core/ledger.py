@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from ledger_sync.core.records import EntityType, LedgerRecord
 
@@ -67,6 +67,14 @@ class LedgerTaxRate:
 
 
 @dataclass(frozen=True)
+class LedgerChart:
+    """The ledger's accounts and tax rates, by id, as read at the start of the run."""
+
+    accounts: dict[str, LedgerAccount]
+    tax_rates: dict[str, LedgerTaxRate]
+
+
+@dataclass(frozen=True)
 class LedgerRef:
     id: str
     sync_token: str | None = None
@@ -95,8 +103,16 @@ class WriteOutcome:
 
 
 class LedgerConnector(Protocol):
-    ledger: ClassVar[str]
-    max_batch_size: ClassVar[int]
+    # Read-only properties, not ClassVars: a wrapper (the rate-limited ledger) answers for its inner connector.
+    @property
+    def ledger(self) -> str:
+        """The ledger's name: "qbo" or "xero"."""
+        ...
+
+    @property
+    def max_batch_size(self) -> int:
+        """The most ops one `write` call takes."""
+        ...
 
     @property
     def calls(self) -> int:

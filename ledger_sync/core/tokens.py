@@ -1,7 +1,8 @@
-"""Tokens as connectors see them: a provider hands out a valid access token and refreshes on demand.
+"""OAuth tokens as the layers share them: connectors obtain and use them, the state store keeps them.
 
-The provider (in `ledger_sync.state.tokens`) owns persistence, encryption and the one-refresh-at-a-time
-lock; connectors only ask. `TokenSet.__repr__` hides the secrets so they never reach a log.
+A provider hands connectors a valid access token and refreshes on demand; the provider (in
+`ledger_sync.state.tokens`) owns persistence, encryption and the one-refresh-at-a-time lock, connectors
+only ask. `TokenSet.__repr__` hides the secrets so they never reach a log.
 """
 
 from dataclasses import dataclass, field

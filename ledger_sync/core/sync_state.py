@@ -1,0 +1,57 @@
+"""What the state store holds per record, as the write engine and the store exchange it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ParkingCause(StrEnum):
+    """Why a record is parked; stored as its value."""
+
+    CHECK = "check"
+    """A record-level expectation (or the transform) refused it before any write."""
+    LEDGER = "ledger"
+    """The ledger refused it (validation or duplicate): resent unchanged only after the retry window."""
+    DEPENDENCY = "dependency"
+    """Something it needs (its customer, an item, its invoice) is parked itself."""
+
+
+@dataclass(frozen=True)
+class MappedEntity:
+    """A record's ledger counterpart, as last pushed."""
+
+    ledger_id: str
+    sync_token: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Synced:
+    """A record now known to be in the ledger, to enter in the entity map."""
+
+    source_id: int
+    ledger_id: str
+    sync_token: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Parking:
+    """A record that cannot sync (yet), and why."""
+
+    source_id: int
+    cause: ParkingCause
+    reason: str
+    detail: str | None = None
+    fingerprint: str | None = None
+    """The content hash the ledger refused (ledger parkings): changed content is resent at once."""
+    retry_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A create about to be sent, kept until its outcome is known."""
+
+    source_id: int
+    content_hash: str
+    idempotency_key: str

@@ -1,0 +1,210 @@
+"""What the engine is given for each record: push it, park it, or let it wait; and how each type's are built.
+
+A record waits (neither pushed nor parked, and the checkpoint stops before it) while something it
+needs is not in the ledger yet for a reason that may clear by itself (an unknown outcome). When what
+it needs is parked, it is parked too, saying what it waits for.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ledger_sync.core.ledger import LedgerChart
+from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.snapshots import Cursor, SourceInvoice
+from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
+from ledger_sync.core.transform import (
+    TransformProblem,
+    customer_record,
+    invoice_record,
+    item_record,
+    payment_record,
+)
+from ledger_sync.engine.ports import ConnectionState
+
+
+@dataclass(frozen=True)
+class Push:
+    """A record ready to write (or to skip, when unchanged since it was last pushed)."""
+
+    record: LedgerRecord
+    cursor: Cursor | None = None
+    """Where the checkpoint may move once this record is handled (None: the record is not past it)."""
+
+    @property
+    def source_id(self) -> int:
+        return self.record.source_id
+
+
+@dataclass(frozen=True)
+class Park:
+    """A record that cannot sync, and why; handled once parked."""
+
+    parking: Parking
+    cursor: Cursor | None = None
+
+    @property
+    def source_id(self) -> int:
+        return self.parking.source_id
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A record that is not handled this run: it stays pending and holds the checkpoint back."""
+
+    source_id: int
+    cursor: Cursor | None = None
+
+
+Candidate = Push | Park | Wait
+
+
+def customer_candidates(page: InvoicePage) -> list[Candidate]:
+    return [
+        Park(parking) if (parking := page.parked.get((EntityType.CUSTOMER, c.id))) else Push(customer_record(c))
+        for c in page.customers.values()
+    ]
+
+
+def item_candidates(page: InvoicePage, mapping: LedgerMapping) -> list[Candidate]:
+    candidates: list[Candidate] = []
+    for product in page.products.values():
+        try:
+            candidates.append(Push(item_record(product, mapping)))
+        except TransformProblem as problem:
+            candidates.append(Park(Parking(product.id, ParkingCause.CHECK, str(problem))))
+    return candidates
+
+
+@dataclass(frozen=True)
+class _InvoiceNeeds:
+    """What a page's invoices depend on, read once: ledger ids of what is synced, reasons of what is parked."""
+
+    customers: dict[int, MappedEntity]
+    items: dict[int, MappedEntity]
+    blocked_customers: dict[int, Parking]
+    blocked_items: dict[int, Parking]
+
+
+def invoice_candidates(
+    state: ConnectionState,
+    page: InvoicePage,
+    *,
+    mapping: LedgerMapping,
+    tax_rates: Mapping[int, SourceTaxRate],
+    chart: LedgerChart,
+) -> list[Candidate]:
+    """The page's locked invoices; fresh ones carry their cursor (retries are behind the checkpoint)."""
+    fresh = {i.id for i in page.fresh}
+    needs = _InvoiceNeeds(
+        customers=state.mapped(EntityType.CUSTOMER, page.customers),
+        items=state.mapped(EntityType.ITEM, page.products),
+        blocked_customers=_blocked(state, page, EntityType.CUSTOMER),
+        blocked_items=_blocked(state, page, EntityType.ITEM),
+    )
+    return [
+        _invoice_candidate(
+            page, invoice, needs, invoice.cursor if invoice.id in fresh else None, mapping, tax_rates, chart
+        )
+        for invoice in page.invoices
+        if invoice.status == "locked"
+    ]
+
+
+def _invoice_candidate(
+    page: InvoicePage,
+    invoice: SourceInvoice,
+    needs: _InvoiceNeeds,
+    cursor: Cursor | None,
+    mapping: LedgerMapping,
+    tax_rates: Mapping[int, SourceTaxRate],
+    chart: LedgerChart,
+) -> Candidate:
+    if (parking := page.parked.get((EntityType.INVOICE, invoice.id))) is not None:
+        return Park(parking, cursor)
+    customer = page.customers.get(invoice.customer_id) if invoice.customer_id is not None else None
+    if customer is not None and customer.id not in needs.customers:
+        what = f"customer '{customer.display_name}'"
+        return _behind(needs.blocked_customers, customer.id, invoice.id, what, cursor)
+    for line in invoice.lines:
+        if line.product_id not in needs.items:
+            product = page.products.get(line.product_id)
+            what = f"product '{product.name}'" if product else f"product {line.product_id}"
+            return _behind(needs.blocked_items, line.product_id, invoice.id, what, cursor)
+    assert customer is not None  # a missing customer was parked by the record-level check
+    try:
+        record = invoice_record(
+            invoice,
+            customer_ref=needs.customers[customer.id].ledger_id,
+            item_refs={pid: m.ledger_id for pid, m in needs.items.items()},
+            tax_rates=tax_rates,
+            mapping=mapping,
+            ledger_tax_rates=chart.tax_rates,
+        )
+    except TransformProblem as problem:
+        return Park(Parking(invoice.id, ParkingCause.CHECK, str(problem)), cursor)
+    return Push(record, cursor)
+
+
+def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: LedgerMapping) -> list[Candidate]:
+    """The page's collected payments; each needs its invoice and that invoice's customer in the ledger."""
+    fresh = {p.id for p in page.fresh}
+    invoices = state.mapped(EntityType.INVOICE, page.invoices)
+    customers = state.mapped(
+        EntityType.CUSTOMER, {i.customer_id for i in page.invoices.values() if i.customer_id is not None}
+    )
+    blocked_invoices = _blocked(state, page, EntityType.INVOICE)
+    candidates: list[Candidate] = []
+    for payment in page.payments:
+        if payment.status != "collected":
+            continue
+        cursor = payment.cursor if payment.id in fresh else None
+        checked = page.parked.get((EntityType.PAYMENT, payment.id))
+        invoice = page.invoices.get(payment.invoice_id)
+        if invoice is None:  # the record-level check parked it: its invoice is missing
+            candidates.append(Park(checked, cursor) if checked else Wait(payment.id, cursor))
+            continue
+        synced_invoice = invoices.get(invoice.id)
+        synced_customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
+        unsynced = synced_invoice is None or synced_customer is None
+        # Waiting for a parked invoice says more than any check of the payment against it.
+        wait = _waiting(blocked_invoices, invoice.id, payment.id, f"invoice {invoice.number}") if unsynced else None
+        parking = wait or checked
+        if parking is not None:
+            candidates.append(Park(parking, cursor))
+            continue
+        if synced_invoice is None or synced_customer is None:
+            candidates.append(Wait(payment.id, cursor))
+            continue
+        try:
+            record = payment_record(
+                payment, invoice_ref=synced_invoice.ledger_id, customer_ref=synced_customer.ledger_id, mapping=mapping
+            )
+        except TransformProblem as problem:
+            candidates.append(Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor))
+            continue
+        candidates.append(Push(record, cursor))
+    return candidates
+
+
+def _blocked(state: ConnectionState, page: InvoicePage | PaymentPage, entity_type: EntityType) -> dict[int, Parking]:
+    """Parked records of a dependency type, read once per page: earlier runs', then this page's checks."""
+    this_page = {source_id: p for (kind, source_id), p in page.parked.items() if kind is entity_type}
+    return state.parked(entity_type) | this_page
+
+
+def _waiting(blocked: dict[int, Parking], dependency_id: int, waiter_id: int, what: str) -> Parking | None:
+    """Parked-behind reason when the dependency is parked; None when it is merely not synced yet."""
+    reason = blocked.get(dependency_id)
+    if reason is None:
+        return None
+    return Parking(waiter_id, ParkingCause.DEPENDENCY, f"Waiting for {what}, which cannot sync: {reason.reason}")
+
+
+def _behind(
+    blocked: dict[int, Parking], dependency_id: int, waiter_id: int, what: str, cursor: Cursor | None
+) -> Candidate:
+    """Parked behind a parked dependency, or waiting for one that is merely not synced yet."""
+    wait = _waiting(blocked, dependency_id, waiter_id, what)
+    return Park(wait, cursor) if wait else Wait(waiter_id, cursor)

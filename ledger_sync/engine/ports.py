@@ -1,0 +1,55 @@
+"""What the engine needs from the state store and from the ledger, and nothing more."""
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from ledger_sync.core.ledger import LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.snapshots import Cursor
+from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
+
+
+class ConnectionState(Protocol):
+    """The sync state of one connection (entity map, parked records, write intents, checkpoints)."""
+
+    def mapped(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
+        """Ledger counterparts of these records, as last pushed."""
+        ...
+
+    def parked(self, entity_type: EntityType) -> dict[int, Parking]:
+        """Every parked record of the type."""
+        ...
+
+    def intents(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
+        """Creates sent earlier whose outcome was never learned."""
+        ...
+
+    def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
+        """Record creates about to be sent; committed before they go out."""
+        ...
+
+    def record_batch(
+        self,
+        entity_type: EntityType,
+        *,
+        synced: Sequence[Synced],
+        parked: Sequence[Parking],
+        checkpoint: Cursor | None,
+    ) -> None:
+        """Commit one batch's results together: synced records, parkings, cleared intents, the checkpoint."""
+        ...
+
+    def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
+        """Forget parkings of records that no longer need syncing."""
+        ...
+
+
+class LedgerWriter(Protocol):
+    """The writing half of the ledger protocol (`core.ledger.LedgerConnector`)."""
+
+    @property
+    def max_batch_size(self) -> int: ...
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]: ...
+
+    def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]: ...

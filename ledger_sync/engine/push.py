@@ -1,0 +1,245 @@
+"""`WriteEngine.push`: the one write loop every entity type goes through.
+
+Unchanged records (same content hash as last pushed) are never written again; each ledger batch's
+outcomes, parked records and the checkpoint commit together; the checkpoint only moves past records
+known to be in the ledger or parked. Writes whose outcome is unknown stay pending and are retried with
+the same idempotency key, after looking them up in the ledger.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import assert_never
+
+from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.snapshots import Cursor
+from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
+from ledger_sync.engine.candidates import Candidate, Park, Push, Wait
+from ledger_sync.engine.ports import ConnectionState, LedgerWriter
+from ledger_sync.engine.stats import RunStats, Tally
+
+LEDGER_RETRY = timedelta(hours=24)
+"""A record the ledger refused is resent unchanged at most this often (changed content goes at once)."""
+KEY_NAMESPACE = uuid.UUID("6f1f3c1e-2b0c-4f57-9a43-5d3e2f0b7a11")
+REFUSALS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE})
+"""Element errors that say the ledger will not take the record as it is: parked, not retried at once."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Whose books the engine writes to: idempotency keys are scoped by it, refusals name the ledger."""
+
+    ledger: str
+    """The ledger's code (qbo, xero)."""
+    tenant_id: str
+    ledger_name: str
+    """The ledger's name as a bookkeeper knows it."""
+
+
+class Answer(StrEnum):
+    """What one write's outcome settles."""
+
+    WRITTEN = "written"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+
+
+def answer(outcome: WriteOutcome) -> Answer:
+    if outcome.ref is not None:
+        return Answer.WRITTEN
+    if outcome.error is not None and outcome.error.kind in REFUSALS:
+        return Answer.REFUSED
+    return Answer.UNKNOWN
+
+
+def idempotency_key(tenant: Tenant, record: LedgerRecord) -> str:
+    """The same record version of the same tenant always gets the same key."""
+    name = f"{tenant.ledger}:{tenant.tenant_id}:{record.entity_type}:{record.source_id}:"
+    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Progress:
+    """What one push has settled so far, and where its checkpoint may move (None: it must not)."""
+
+    handled: set[int]
+    checkpointed: Sequence[Candidate] | None
+
+    def checkpoint(self) -> Cursor | None:
+        """The last cursor up to which every checkpointed candidate is handled (ranged runs: None, never moves)."""
+        mark = None
+        for candidate in self.checkpointed or ():
+            if candidate.cursor is None:
+                continue
+            if candidate.source_id not in self.handled:
+                break
+            mark = candidate.cursor
+        return mark
+
+
+@dataclass
+class WriteEngine:
+    """Writes one connection's records to its ledger exactly once."""
+
+    state: ConnectionState
+    ledger: LedgerWriter
+    tenant: Tenant
+    stats: RunStats = field(default_factory=RunStats)
+    dry_run: bool = False
+    """Write nothing, neither to the ledger nor to the state; count what would be written."""
+    moves_checkpoints: bool = True
+    """False for ranged runs (backfills), which re-read a range and must never move the checkpoints."""
+    clock: Callable[[], datetime] = _utcnow
+
+    def push(self, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
+        """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now."""
+        handled, parks, ops = self._plan(entity_type, candidates)
+        self.stats.add(Tally.PARKED, entity_type, len(parks))
+        if self.dry_run:
+            self.stats.add(Tally.WOULD_WRITE, entity_type, len(ops))
+            return
+        ops, recovered = self._recover(entity_type, ops)
+        handled.update(r.source_id for r in recovered)
+        progress = _Progress(handled, candidates if self.moves_checkpoints else None)
+        self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
+        size = self.ledger.max_batch_size
+        for start in range(0, len(ops), size):
+            self._write(entity_type, ops[start : start + size], progress)
+
+    def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
+        """Parked records that no longer need syncing are forgotten (and counted as skipped)."""
+        ids = list(source_ids)
+        if not self.dry_run:
+            self.state.release(entity_type, ids)
+        self.stats.add(Tally.SKIPPED, entity_type, len(ids))
+
+    def _plan(
+        self, entity_type: EntityType, candidates: Sequence[Candidate]
+    ) -> tuple[set[int], list[Parking], list[WriteOp]]:
+        """Split candidates into parked, unchanged (settled without a write) and the writes to make."""
+        now = self.clock()
+        mapped = self.state.mapped(entity_type, [c.source_id for c in candidates])
+        parked_before = self.state.parked(entity_type)
+        handled: set[int] = set()
+        parks: list[Parking] = []
+        ops: list[WriteOp] = []
+        for candidate in candidates:
+            match candidate:
+                case Park(parking=parking):
+                    parks.append(parking)
+                    handled.add(candidate.source_id)
+                case Wait():
+                    pass
+                case Push(record=record):
+                    known = mapped.get(candidate.source_id)
+                    if known is not None and known.content_hash == record.content_hash:
+                        handled.add(candidate.source_id)
+                        self.stats.add(Tally.UNCHANGED, entity_type)
+                    elif _refused_unchanged(parked_before.get(candidate.source_id), record, now):
+                        handled.add(candidate.source_id)
+                    else:
+                        existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
+                        ops.append(WriteOp(record, idempotency_key(self.tenant, record), existing))
+                case _:
+                    assert_never(candidate)
+        return handled, parks, ops
+
+    def _recover(self, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced]]:
+        """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
+
+        Found as sent: it is in the ledger, record it. Found in an older version: update that one.
+        Not found: create it (with the same idempotency key). Lookup failed: leave it pending this run.
+        """
+        creates = {op.record.source_id: op for op in ops if op.existing is None}
+        intents = self.state.intents(entity_type, creates)
+        if not intents:
+            return ops, []
+        try:
+            found = self.ledger.find_by_external_id(entity_type, [creates[source_id].record for source_id in intents])
+        except LedgerError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                raise
+            log.warning("%d %s records stay pending: lookup failed: %s", len(intents), entity_type, exc)
+            self.stats.add(Tally.UNKNOWN, entity_type, len(intents))
+            return [op for op in ops if op.record.source_id not in intents], []
+        remaining: list[WriteOp] = []
+        recovered: list[Synced] = []
+        for op in ops:
+            record = op.record
+            ref = found.get(record.source_id) if record.source_id in intents else None
+            if ref is None:
+                remaining.append(op)
+            elif intents[record.source_id].content_hash == record.content_hash:
+                recovered.append(Synced(record.source_id, ref.id, ref.sync_token, record.content_hash))
+            else:
+                remaining.append(WriteOp(record, op.idempotency_key, existing=ref))
+        self.stats.add(Tally.RECOVERED, entity_type, len(recovered))
+        return remaining, recovered
+
+    def _write(self, entity_type: EntityType, chunk: list[WriteOp], progress: _Progress) -> None:
+        """One ledger call; its outcomes, parked refusals and the checkpoint commit together."""
+        now = self.clock()
+        creates = [
+            Intent(op.record.source_id, op.record.content_hash, op.idempotency_key) for op in chunk if not op.existing
+        ]
+        self.state.add_intents(entity_type, creates)
+        try:
+            outcomes = self.ledger.write(entity_type, chunk)
+        except LedgerError as exc:
+            if exc.kind is ErrorKind.AUTH:
+                raise
+            log.warning(
+                "%d %s writes have an unknown outcome and stay pending: %s", len(chunk), entity_type, exc.message
+            )
+            self.stats.add(Tally.UNKNOWN, entity_type, len(chunk))
+            return
+        synced: list[Synced] = []
+        refused: list[Parking] = []
+        for outcome in outcomes:
+            record = outcome.op.record
+            match answer(outcome):
+                case Answer.WRITTEN:
+                    assert outcome.ref is not None
+                    synced.append(Synced(record.source_id, outcome.ref.id, outcome.ref.sync_token, record.content_hash))
+                    progress.handled.add(record.source_id)
+                    self.stats.add(Tally.UPDATED if outcome.op.existing else Tally.CREATED, entity_type)
+                case Answer.REFUSED:
+                    refused.append(self._refusal(outcome, now))
+                    progress.handled.add(record.source_id)
+                case Answer.UNKNOWN:
+                    self.stats.add(Tally.UNKNOWN, entity_type)
+        self.stats.add(Tally.PARKED, entity_type, len(refused))
+        self.state.record_batch(entity_type, synced=synced, parked=refused, checkpoint=progress.checkpoint())
+
+    def _refusal(self, outcome: WriteOutcome, now: datetime) -> Parking:
+        record, error = outcome.op.record, outcome.error
+        assert error is not None
+        return Parking(
+            source_id=record.source_id,
+            cause=ParkingCause.LEDGER,
+            reason=f"{self.tenant.ledger_name} refused this {record.entity_type.value}: {error.message}",
+            detail=f"{error.kind.value} {error.code or ''}".strip(),
+            fingerprint=record.content_hash,
+            retry_after=now + LEDGER_RETRY,
+        )
+
+
+def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:
+    """The ledger refused this very content, and its retry window has not passed yet."""
+    return (
+        prior is not None
+        and prior.cause is ParkingCause.LEDGER
+        and prior.fingerprint == record.content_hash
+        and prior.retry_after is not None
+        and prior.retry_after > now
+    )

@@ -1,0 +1,81 @@
+"""The run gates' input rows: every mapping paired with what the ledger's chart says of it.
+
+Built the same way at the start of a sync run and on the settings page's validation panel, so what
+passes on the page passes at the start of the next sync. Plain code: no Prefect, no Great Expectations.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
+from ledger_sync.expectations.inputs import AccountMappingRow, ConnectionRow, RunGateInputs, TaxRateMappingRow
+
+
+class ConnectionState(Protocol):
+    """What the active-connection check reads of a ledger connection (the state store's `ConnectionInfo`)."""
+
+    @property
+    def ledger(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def has_refresh_token(self) -> bool: ...
+    @property
+    def refresh_expires_at(self) -> datetime | None: ...
+
+
+def mapping_gate_inputs(
+    tax_rates: Iterable[SourceTaxRate],
+    mapping: LedgerMapping,
+    accounts: Mapping[str, LedgerAccount],
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+    categories: dict[int, str],
+    connection: ConnectionState,
+    ledger_label: str,
+) -> RunGateInputs:
+    """The rows the run-level expectations look at; `accounts` and `ledger_tax_rates` are the chart by id,
+    `ledger_label` the ledger's name as a bookkeeper knows it (for the messages)."""
+    tax_rows = []
+    for rate in tax_rates:
+        if not rate.active:
+            continue
+        ledger_id = mapping.tax_rates.get(rate.id)
+        found = ledger_tax_rates.get(ledger_id) if ledger_id else None
+        tax_rows.append(
+            TaxRateMappingRow(
+                rate.id, rate.name, rate.rate, ledger_id, found.name if found else None, found.active if found else None
+            )
+        )
+    roles = [(role.value, role.label, mapping.accounts.get(role), role.fitting_types) for role in AccountRole]
+    roles += [
+        (f"category:{cid}", f"Category '{categories.get(cid, cid)}'", account, ("income",))
+        for cid, account in mapping.categories.items()
+    ]
+    account_rows = []
+    for role, label, ledger_id, types in roles:
+        account = accounts.get(ledger_id) if ledger_id else None
+        account_rows.append(
+            AccountMappingRow(
+                role,
+                label,
+                ledger_id,
+                account.name if account else None,
+                account.type if account else None,
+                account.active if account else None,
+                types,
+            )
+        )
+    return RunGateInputs(
+        tax_rates=tax_rows,
+        accounts=account_rows,
+        connection=ConnectionRow(
+            connection.ledger,
+            ledger_label,
+            connection.status,
+            connection.has_refresh_token,
+            connection.refresh_expires_at,
+            datetime.now(UTC),
+        ),
+    )

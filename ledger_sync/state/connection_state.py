@@ -1,0 +1,40 @@
+"""The state store seen from one connection: what the write engine works against (`engine.ports.ConnectionState`)."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ledger_sync.core.records import EntityType
+from ledger_sync.core.snapshots import Cursor
+from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
+from ledger_sync.state.store import StateStore
+
+
+@dataclass(frozen=True)
+class StoredConnectionState:
+    store: StateStore
+    connection_id: int
+
+    def mapped(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
+        return self.store.mapped(self.connection_id, entity_type, source_ids)
+
+    def parked(self, entity_type: EntityType) -> dict[int, Parking]:
+        return self.store.parked(self.connection_id, entity_type)
+
+    def intents(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
+        return self.store.intents(self.connection_id, entity_type, source_ids)
+
+    def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
+        self.store.add_intents(self.connection_id, entity_type, intents)
+
+    def record_batch(
+        self,
+        entity_type: EntityType,
+        *,
+        synced: Sequence[Synced],
+        parked: Sequence[Parking],
+        checkpoint: Cursor | None,
+    ) -> None:
+        self.store.record_batch(self.connection_id, entity_type, synced=synced, parked=parked, checkpoint=checkpoint)
+
+    def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
+        self.store.release(self.connection_id, entity_type, source_ids)
