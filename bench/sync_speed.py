@@ -16,8 +16,9 @@ import httpx
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from the temporary server
 
+from ledger_sync.connectors.registry import get, names
 from ledger_sync.connectors.service_opus.seed import seed
-from ledger_sync.demo import LEDGER_API_PATHS, connect_with_auto_consent, sandbox_for
+from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -28,7 +29,7 @@ XERO_DAY_LIMIT = 5000
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ledger", choices=["qbo", "xero"], default="qbo")
+    parser.add_argument("--ledger", choices=[n for n in names() if get(n).sandbox], default="qbo")
     parser.add_argument("--invoices", type=int, default=2_000)
     parser.add_argument("--time-scale", type=float, default=120.0, help="Sandbox seconds per real second.")
     args = parser.parse_args()
@@ -53,7 +54,7 @@ def main() -> None:
                 store.close()
             body = httpx.get(f"{base_url}/_sandbox/requests", timeout=60).json()
     log = body["requests"] if isinstance(body, dict) else body
-    api = [entry for entry in log if entry["path"].startswith(LEDGER_API_PATHS)]
+    api = [entry for entry in log if entry["path"].startswith(ledger_api_paths())]
     writes = [entry for entry in api if entry["write"]]
     throttled = [entry for entry in api if entry["status"] == 429]
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]

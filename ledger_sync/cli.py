@@ -2,6 +2,7 @@
 
 import json
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledger_sync.connectors.registry import UnknownLedger, get, known_ledger, ledger_label, names
 from ledger_sync.core.runs import RunOutcome, RunSummary
 from ledger_sync.core.sync_state import RecordState
+from ledger_sync.sandboxes.plugin import SandboxOptions, SandboxPlugin, load_sandbox
 from ledger_sync.settings import Settings
 
 # Prefect's server would phone home for telemetry; this machine (and many customers') has no such network.
@@ -24,8 +27,22 @@ app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 
+
+def _known_ledger(ledger: str) -> str:
+    try:
+        return known_ledger(ledger)
+    except UnknownLedger as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ledger") from None
+
+
 Company = Annotated[int, typer.Option(help="Service Opus company id.")]
-Ledger = Annotated[str, typer.Option(help="qbo (QuickBooks Online) or xero (Xero).")]
+Ledger = Annotated[
+    str,
+    typer.Option(
+        help=" or ".join(f"{name} ({ledger_label(name)})" for name in names()),
+        callback=_known_ledger,
+    ),
+]
 
 
 class QboCountry(StrEnum):
@@ -69,65 +86,27 @@ def seed_command(
     console.print(summary)
 
 
-@sandbox_app.command("qbo")
-def sandbox_qbo(
-    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8765,
-    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (QBO_SANDBOX_DB_PATH).")] = None,
-    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
-    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
-    country: Annotated[
-        QboCountry | None, typer.Option(case_sensitive=False, help="Country of the company created on first consent.")
-    ] = None,
-    automated_sales_tax: Annotated[
-        bool | None, typer.Option(help="The US company created on first consent is on Automated Sales Tax.")
-    ] = None,
-) -> None:
-    """Serve the local QuickBooks Online sandbox (OAuth 2 and the v3 accounting API). The company's country
-    and Automated Sales Tax are fixed when it is created (QBO_SANDBOX_COUNTRY, QBO_SANDBOX_AUTOMATED_SALES_TAX)."""
-    company = {"country": country.value if country else None, "automated_sales_tax": automated_sales_tax}
-    _serve_sandbox("qbo", host, port, db, time_scale, auto_consent, {k: v for k, v in company.items() if v is not None})
+def _sandbox_command(ledger: str, sandbox: SandboxPlugin) -> Callable[..., None]:
+    """`ledger-sync sandbox <ledger>`: serve the ledger's local sandbox in the foreground."""
+
+    def serve(
+        host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port.")] = sandbox.default_port,
+        db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (<LEDGER>_SANDBOX_DB_PATH).")] = None,
+        time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
+        auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
+    ) -> None:
+        import uvicorn
+
+        uvicorn.run(sandbox.create_app(SandboxOptions(db, time_scale, auto_consent)), host=host, port=port)
+
+    serve.__doc__ = sandbox.description
+    return serve
 
 
-@sandbox_app.command("xero")
-def sandbox_xero(
-    host: Annotated[str, typer.Option(help="Bind address (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8766,
-    db: Annotated[Path | None, typer.Option(help="Sandbox ledger file (XERO_SANDBOX_DB_PATH).")] = None,
-    time_scale: Annotated[float | None, typer.Option(help="Sandbox seconds per real second.")] = None,
-    auto_consent: Annotated[bool, typer.Option(help="Consent without showing the consent page.")] = False,
-) -> None:
-    """Serve the local Xero sandbox (identity with PKCE, /connections and the accounting API)."""
-    _serve_sandbox("xero", host, port, db, time_scale, auto_consent)
-
-
-def _serve_sandbox(
-    ledger: str,
-    host: str,
-    port: int,
-    db: Path | None,
-    time_scale: float | None,
-    auto_consent: bool,
-    extra: dict[str, object] | None = None,
-) -> None:
-    import uvicorn
-
-    overrides: dict[str, object] = {"auto_consent": auto_consent, **(extra or {})}
-    if db is not None:
-        overrides["db_path"] = db
-    if time_scale is not None:
-        overrides["time_scale"] = time_scale
-    if ledger == "qbo":
-        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
-        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
-
-        app_ = create_qbo(QboSandboxConfig(**overrides))  # type: ignore[arg-type]
-    else:
-        from ledger_sync.sandboxes.xero.app import create_app as create_xero
-        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
-
-        app_ = create_xero(XeroSandboxConfig(**overrides))  # type: ignore[arg-type]
-    uvicorn.run(app_, host=host, port=port)
+for _ledger in names():
+    if (_module := get(_ledger).sandbox) is not None:
+        sandbox_app.command(_ledger)(_sandbox_command(_ledger, load_sandbox(_module)))
 
 
 @app.command()
@@ -192,7 +171,7 @@ def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> 
     """Run the sync flow for one company now (exit code 2 if a gate stopped it)."""
     from ledger_sync.flows.sync import sync_company
 
-    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)  # type: ignore[call-overload]
+    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)
     print_summary(summary)
     if summary["outcome"] == RunOutcome.STOPPED_AT_GATE:
         raise typer.Exit(2)
@@ -245,8 +224,8 @@ def demo(
     """Seed, start the sandbox, connect, map, sync twice (the second run must write nothing), report."""
     from ledger_sync.demo import QboCompany, run_demo
 
-    if ledger not in ("qbo", "xero"):
-        raise typer.BadParameter("the demo supports --ledger qbo or --ledger xero", param_hint="--ledger")
+    if get(ledger).sandbox is None:
+        raise typer.BadParameter(f"{ledger_label(ledger)} has no local sandbox for the demo", param_hint="--ledger")
     try:
         qbo_company = QboCompany(qbo_country.value, automated_sales_tax)
     except ValueError as exc:
@@ -285,7 +264,9 @@ def up(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    code = run_stack(Settings(), Ports(prefect_port, qbo_port, xero_port, web_port), stop, console.print)
+    code = run_stack(
+        Settings(), Ports(prefect_port, web_port, {"qbo": qbo_port, "xero": xero_port}), stop, console.print
+    )
     raise typer.Exit(code)
 
 

@@ -8,7 +8,7 @@ show that a re-run writes nothing.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ledger_sync.connectors.registry import get, names
 from ledger_sync.connectors.service_opus.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Product
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.core.runs import RunSummary
@@ -30,7 +31,7 @@ from ledger_sync.onboarding import (
     save_connection,
     start_authorization,
 )
-from ledger_sync.sandboxes.endpoints import qbo_sandbox_env, xero_sandbox_env
+from ledger_sync.sandboxes.plugin import SandboxOptions, load_sandbox
 from ledger_sync.sandboxes.serve import serving
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -48,20 +49,23 @@ class DemoResult:
     sandbox_db: Path
 
 
-PROBLEM_CUSTOMERS = {"qbo": "Harbour Dental: Head Office", "xero": "Harbour Dental\tHead Office"}
-"""A customer name each ledger refuses: QBO forbids a colon, Xero a tab (pasted from a spreadsheet)."""
+def problem_customer(ledger: str) -> str:
+    """A customer name the ledger refuses, with the first character its plug-in forbids in names: QBO's
+    "Harbour Dental: Head Office" (a colon), Xero's "Harbour Dental\tHead Office" (a tab from a spreadsheet)."""
+    forbidden = get(ledger).limits.forbidden_name_chars[0]
+    return f"Harbour Dental{forbidden}{'' if forbidden.isspace() else ' '}Head Office"
 
 
 def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") -> None:
     """Two locked invoices no ledger should take as they are: one for a customer whose name the ledger
-    forbids (see PROBLEM_CUSTOMERS), one with a negative quantity. They end up parked, with reasons."""
+    forbids (see `problem_customer`), one with a negative quantity. They end up parked, with reasons."""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
         ).one()
         product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
         customer = Customer(
-            company_id=company_id, display_name=PROBLEM_CUSTOMERS[ledger], email="accounts@harbourdental.example"
+            company_id=company_id, display_name=problem_customer(ledger), email="accounts@harbourdental.example"
         )
         session.add(customer)
         session.flush()
@@ -123,8 +127,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-LEDGER_API_PATHS = ("/v3/", "/api.xro/")
-"""Where the sandboxes serve the ledger APIs; a token refresh is an HTTP write but not a ledger write."""
+def ledger_api_paths() -> tuple[str, ...]:
+    """Where the sandboxes serve the ledger APIs; a token refresh is an HTTP write but not a ledger write."""
+    return tuple(load_sandbox(module).api_prefix for name in names() if (module := get(name).sandbox) is not None)
 
 
 def writes_since(base_url: str, since: int) -> tuple[int, int]:
@@ -132,7 +137,7 @@ def writes_since(base_url: str, since: int) -> tuple[int, int]:
     log = httpx.get(f"{base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()
     entries = log["requests"] if isinstance(log, dict) else log
     newest = max((e["id"] for e in entries), default=since)
-    return sum(1 for e in entries if e["write"] and e["path"].startswith(LEDGER_API_PATHS)), newest
+    return sum(1 for e in entries if e["write"] and e["path"].startswith(ledger_api_paths())), newest
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,14 @@ class QboCompany:
     def label(self) -> str:
         return f"{self.country}{' (Automated Sales Tax)' if self.automated_sales_tax else ''}"
 
+    def settings(self) -> dict[str, object]:
+        """The QBO sandbox's company settings (`SandboxOptions.company`)."""
+        return {
+            "country": self.country,
+            "automated_sales_tax": self.automated_sales_tax,
+            "keeps_total_tax_override": self.keeps_total_tax_override,
+        }
+
 
 CANADIAN_QBO = QboCompany()
 """The default sandbox company."""
@@ -161,35 +174,19 @@ CANADIAN_QBO = QboCompany()
 
 @contextmanager
 def sandbox_for(
-    ledger: str, home: Path, time_scale: float = 1.0, qbo_company: QboCompany = CANADIAN_QBO
+    ledger: str, home: Path, time_scale: float = 1.0, company: Mapping[str, object] | None = None
 ) -> Iterator[tuple[str, dict[str, str], Path]]:
     """Start `ledger`'s sandbox (auto-consenting) in `home`: (base URL, LEDGER_SYNC_* settings, its file).
-    `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows); `qbo_company` is the
-    company a QBO sandbox creates."""
-    if ledger == "qbo":
-        from ledger_sync.sandboxes.qbo.app import create_app as create_qbo
-        from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
-
-        qbo = QboSandboxConfig(
-            db_path=home / "qbo-sandbox.db",
-            auto_consent=True,
-            time_scale=time_scale,
-            country=qbo_company.country,
-            automated_sales_tax=qbo_company.automated_sales_tax,
-            keeps_total_tax_override=qbo_company.keeps_total_tax_override,
-        )
-        with serving(create_qbo(qbo)) as base_url:
-            yield base_url, qbo_sandbox_env(base_url, qbo.time_scale), qbo.db_path
-        return
-    if ledger == "xero":
-        from ledger_sync.sandboxes.xero.app import create_app as create_xero
-        from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
-
-        xero = XeroSandboxConfig(db_path=home / "xero-sandbox.db", auto_consent=True, time_scale=time_scale)
-        with serving(create_xero(xero)) as base_url:
-            yield base_url, xero_sandbox_env(base_url, xero.time_scale), xero.db_path
-        return
-    raise ValueError(f"unknown ledger {ledger!r}; expected qbo or xero")
+    `time_scale` sandbox seconds pass per real second (token lifetimes, rate windows); `company` is the kind of
+    company the sandbox creates (see `SandboxOptions.company`, e.g. `QboCompany.settings()`)."""
+    plugin = get(ledger)
+    if plugin.sandbox is None:
+        raise ValueError(f"{plugin.label} has no local sandbox")
+    sandbox = load_sandbox(plugin.sandbox)
+    db_path = home / f"{ledger}-sandbox.db"
+    options = SandboxOptions(db_path, time_scale, auto_consent=True, company=company or {})
+    with serving(sandbox.create_app(options)) as base_url:
+        yield base_url, sandbox.connector_env(base_url, time_scale), db_path
 
 
 def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCompany = CANADIAN_QBO) -> DemoResult:
@@ -201,12 +198,13 @@ def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCom
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     source_engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
-    seed(source_engine, invoices=invoices, country=qbo_company.country if ledger == "qbo" else "CA")
+    qbo = ledger == "qbo"  # the one ledger whose sandbox creates companies of several kinds
+    seed(source_engine, invoices=invoices, country=qbo_company.country if qbo else "CA")
     company_id = 1
     add_problem_records(source_engine, company_id, ledger)
     source_engine.dispose()
     with (
-        sandbox_for(ledger, home, qbo_company=qbo_company) as (base_url, endpoints, sandbox_db),
+        sandbox_for(ledger, home, company=qbo_company.settings() if qbo else None) as (base_url, endpoints, sandbox_db),
         _environment({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"} | endpoints),
     ):
         settings = Settings()
@@ -214,9 +212,9 @@ def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCom
         try:
             connect_with_auto_consent(settings, store, company_id, ledger)
             apply_suggested_mapping(settings, store, company_id, ledger)
-            first = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[call-overload]
+            first = sync_company(company_id=company_id, ledger=ledger)
             _, mark = writes_since(base_url, 0)
-            second = sync_company(company_id=company_id, ledger=ledger)  # type: ignore[call-overload]
+            second = sync_company(company_id=company_id, ledger=ledger)
             writes, _ = writes_since(base_url, mark)
             status = company_status(settings, store, company_id, ledger)
             connection = store.connection(company_id, ledger)

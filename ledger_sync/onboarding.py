@@ -10,12 +10,12 @@ import secrets
 from contextlib import closing
 from dataclasses import dataclass
 
-from ledger_sync.connectors.factory import open_ledger, open_oauth
+from ledger_sync.connectors.registry import get
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
-from ledger_sync.connectors.xero import XeroOAuth
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, suggest_mapping
 from ledger_sync.core.tokens import AuthRejected, TokenSet
+from ledger_sync.ledger_access import open_ledger, open_oauth
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -30,27 +30,22 @@ class AuthorizationStart:
     url: str
     state: str
     code_verifier: str | None = None
-    """PKCE verifier (Xero): keep it server-side, never in the page."""
+    """PKCE verifier (ledgers whose plug-in declares `pkce`, e.g. Xero): keep it server-side, never in the page."""
 
 
 def start_authorization(settings: Settings, ledger: str) -> AuthorizationStart:
-    """The provider's authorize URL for the consent popup, with a fresh unguessable `state`."""
+    """The provider's authorize URL for the consent popup, with a fresh unguessable `state` (and a PKCE
+    code verifier when the ledger's plug-in declares PKCE)."""
     state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(48) if get(ledger).pkce else None
     with closing(open_oauth(settings, ledger)) as oauth:
-        if isinstance(oauth, XeroOAuth):
-            verifier = secrets.token_urlsafe(48)
-            return AuthorizationStart(ledger, oauth.authorization_url(state, verifier), state, verifier)
-        return AuthorizationStart(ledger, oauth.authorization_url(state), state)
+        return AuthorizationStart(ledger, oauth.authorization_url(state, verifier), state, verifier)
 
 
 def exchange_authorization(settings: Settings, ledger: str, code: str, code_verifier: str | None = None) -> TokenSet:
     """Exchange the authorization code from the provider's redirect for tokens."""
     with closing(open_oauth(settings, ledger)) as oauth:
-        if isinstance(oauth, XeroOAuth):
-            if not code_verifier:
-                raise ValueError("a Xero authorization code can only be exchanged with its PKCE code verifier")
-            return oauth.exchange_code(code, code_verifier)
-        return oauth.exchange_code(code)
+        return oauth.exchange_code(code, code_verifier)
 
 
 def available_tenants(
@@ -58,9 +53,7 @@ def available_tenants(
 ) -> list[tuple[str, str]]:
     """(tenant id, name) of what a fresh grant can reach: QBO's realm from the redirect, Xero's connections."""
     with closing(open_oauth(settings, ledger)) as oauth:
-        if isinstance(oauth, XeroOAuth):
-            return oauth.tenants(tokens.access_token)
-    return [(realm_id, realm_id)] if realm_id else []
+        return oauth.tenants(tokens, realm_id)
 
 
 def save_connection(

@@ -1,6 +1,6 @@
 """`ledger-sync up`: the whole local stack in one command, stopped cleanly on Ctrl-C.
 
-Children: the Prefect server, the QBO and Xero sandboxes, a process worker of the `ledger-sync` pool,
+Children: the Prefect server, each registered ledger's sandbox, a process worker of the `ledger-sync` pool,
 the outbox relay and the settings page. Each child runs in its own process group and logs to
 `<home>/logs/<name>.log`; stopping sends SIGTERM to every group (newest first), waits, then SIGKILLs
 stragglers, including flow-run processes that left the group.
@@ -16,14 +16,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from ledger_sync.sandboxes.endpoints import qbo_sandbox_env
+from ledger_sync.connectors.registry import get, ledger_label, names
+from ledger_sync.sandboxes.plugin import SandboxPlugin, load_sandbox
 from ledger_sync.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -186,9 +187,34 @@ def start_worker(children: Children, pool: str, env: dict[str, str], name: str =
 @dataclass(frozen=True)
 class Ports:
     prefect: int = 4200
-    qbo: int = 8765
-    xero: int = 8766
     web: int = 8000
+    sandboxes: Mapping[str, int] = field(default_factory=dict)
+    """Sandbox port per ledger; a ledger not named here gets its sandbox's default port."""
+
+
+def start_sandboxes(
+    children: Children, ports: Ports, home: Path, env: dict[str, str], announce: Callable[[str], None]
+) -> dict[str, str]:
+    """`ledger-sync sandbox <ledger>` for every registered ledger that ships one, each with its ledger file
+    under `home`; returns the LEDGER_SYNC_* settings that point the connectors at them, once all are up."""
+    started: dict[str, tuple[str, SandboxPlugin]] = {}
+    for ledger in names():
+        module = get(ledger).sandbox
+        if module is None:
+            continue
+        sandbox = load_sandbox(module)
+        port = ports.sandboxes.get(ledger, sandbox.default_port)
+        db = str(home / f"{ledger}-sandbox.db")
+        argv = [str(BIN / "ledger-sync"), "sandbox", ledger, "--port", str(port), "--db", db]
+        children.start(f"{ledger}-sandbox", argv, env)
+        started[ledger] = (f"http://127.0.0.1:{port}", sandbox)
+    endpoints: dict[str, str] = {}
+    for ledger, (url, sandbox) in started.items():
+        label = f"{ledger_label(ledger)} sandbox"
+        wait_until_up(f"{url}/_sandbox/requests", children.running[f"{ledger}-sandbox"], 60, f"the {label}")
+        announce(f"{label}  {url}")
+        endpoints |= sandbox.connector_env(url, 1.0)
+    return endpoints
 
 
 def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce: Callable[[str], None]) -> int:
@@ -203,21 +229,8 @@ def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce:
         base = {**os.environ, **prefect_env(f"http://127.0.0.1:{ports.prefect}/api", home / "prefect")}
         api_url = start_prefect_server(children, ports.prefect, base)
         announce(f"Prefect UI     http://127.0.0.1:{ports.prefect}")
-        qbo_url = f"http://127.0.0.1:{ports.qbo}"
-        children.start(
-            "qbo-sandbox",
-            [ledger_sync, "sandbox", "qbo", "--port", str(ports.qbo), "--db", str(home / "qbo-sandbox.db")],
-            base,
-        )
-        children.start(
-            "xero-sandbox",
-            [sys.executable, "-m", "ledger_sync.sandboxes.xero", "--port", str(ports.xero)],
-            {**base, "XERO_SANDBOX_DB_PATH": str(home / "xero-sandbox.db")},
-        )
-        wait_until_up(f"{qbo_url}/_sandbox/requests", children.running["qbo-sandbox"], 60, "the QBO sandbox")
-        announce(f"QBO sandbox    {qbo_url}")
-        announce(f"Xero sandbox   http://127.0.0.1:{ports.xero}")
-        env = {**base, "LEDGER_SYNC_HOME": str(home), **qbo_sandbox_env(qbo_url)}
+        endpoints = start_sandboxes(children, ports, home, base, announce)
+        env = {**base, "LEDGER_SYNC_HOME": str(home), **endpoints}
         with temporary_settings({PREFECT_API_URL: api_url}):
             prepare_prefect(settings)
         deploy_all(env)

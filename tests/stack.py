@@ -4,82 +4,36 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
-from ledger_sync.demo import CANADIAN_QBO, LEDGER_API_PATHS, QboCompany, connect_with_auto_consent, sandbox_for
+from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
+from tests.ledgers import SandboxCompany, facts, sandbox_ledgers
 
 
 @dataclass(frozen=True)
 class LedgerSetup:
-    """A ledger and, for QBO, the kind of company: the matrix the end-to-end and conformance suites run."""
+    """A ledger and the kind of company its sandbox creates: the matrix the end-to-end suites run."""
 
     ledger: str
-    qbo_company: QboCompany = CANADIAN_QBO
+    company: SandboxCompany
 
     @property
     def id(self) -> str:
-        if self.ledger != "qbo":
-            return self.ledger
-        company = self.qbo_company
-        return f"qbo-{company.country.lower()}{'-ast' if company.automated_sales_tax else ''}"
+        return self.company.id
 
 
-LEDGER_SETUPS = (
-    LedgerSetup("qbo"),
-    LedgerSetup("qbo", QboCompany("US")),
-    LedgerSetup("qbo", QboCompany("US", automated_sales_tax=True)),
-    LedgerSetup("xero"),
+LEDGER_SETUPS = tuple(
+    LedgerSetup(ledger, company)
+    for ledger in sandbox_ledgers()
+    for company in facts(ledger).companies or (SandboxCompany(ledger),)
 )
-
-
-@dataclass(frozen=True)
-class Shape:
-    """Where each ledger keeps what these tests compare."""
-
-    invoices: str
-    number: str
-    total: str
-    total_tax: Callable[[dict[str, Any]], Any]
-    item_lines: Callable[[dict[str, Any]], list[Any]]
-    payments: str
-    reference: str
-    amount: str
-    forbidden_name_reason: str
-    """What the parking reason of the problem customer (see PROBLEM_CUSTOMERS) names."""
-
-
-SHAPES = {
-    "qbo": Shape(
-        "Invoice",
-        "DocNumber",
-        "TotalAmt",
-        lambda invoice: invoice["TxnTaxDetail"]["TotalTax"],
-        lambda invoice: [ln for ln in invoice["Line"] if ln.get("DetailType") == "SalesItemLineDetail"],
-        "Payment",
-        "PaymentRefNum",
-        "TotalAmt",
-        "':'",
-    ),
-    "xero": Shape(
-        "Invoices",
-        "InvoiceNumber",
-        "Total",
-        lambda invoice: invoice["TotalTax"],
-        lambda invoice: [ln for ln in invoice["LineItems"] if ln.get("ItemCode")],
-        "Payments",
-        "Reference",
-        "Amount",
-        "a tab",
-    ),
-}
 
 
 @dataclass
@@ -94,7 +48,7 @@ class Stack:
 
     def ledger_entities(self, entity: str) -> list[dict[str, object]]:
         """Everything of one entity ("Invoice" in QBO, "Invoices" in Xero) in the sandbox, via its admin API."""
-        owner = "realms" if self.ledger == "qbo" else "tenants"
+        owner = facts(self.ledger).shape.owner
         body = httpx.get(f"{self.base_url}/_sandbox/{owner}/{self.tenant_id}/{entity}", timeout=30).json()
         return body[entity] if isinstance(body, dict) else body
 
@@ -104,7 +58,7 @@ class Stack:
 
     def writes_since(self, request_id: int) -> list[dict[str, object]]:
         """Ledger writes (a token refresh is an HTTP write, not a ledger one)."""
-        return [e for e in self._requests(request_id) if e["write"] and str(e["path"]).startswith(LEDGER_API_PATHS)]
+        return [e for e in self._requests(request_id) if e["write"] and str(e["path"]).startswith(ledger_api_paths())]
 
     def last_request_id(self) -> int:
         return max((int(e["id"]) for e in self._requests()), default=0)  # type: ignore[call-overload]
@@ -117,14 +71,14 @@ class Stack:
 
 @contextmanager
 def open_stack(
-    home: Path, populate: Callable[[Engine], None], ledger: str = "qbo", qbo_company: QboCompany = CANADIAN_QBO
+    home: Path, populate: Callable[[Engine], None], ledger: str = "qbo", company: SandboxCompany | None = None
 ) -> Iterator[Stack]:
     """Populate the source, start the ledger sandbox, connect through its OAuth flow, apply the suggested mapping."""
     engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
     populate(engine)
     engine.dispose()
     with (
-        sandbox_for(ledger, home, qbo_company=qbo_company) as (base_url, endpoints, _),
+        sandbox_for(ledger, home, company=company.settings if company else None) as (base_url, endpoints, _),
         pytest.MonkeyPatch.context() as env,
     ):
         for key, value in {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sync.connectors.registry import get
 from ledger_sync.expectations import records
 from ledger_sync.expectations.context import (
     DOCS_DIR,
@@ -19,8 +20,6 @@ from ledger_sync.expectations.context import (
 )
 from ledger_sync.expectations.gates import run_gates
 from ledger_sync.expectations.inputs import (
-    QBO_LIMITS,
-    XERO_LIMITS,
     AccountMappingRow,
     CheckFailure,
     ConnectionRow,
@@ -35,6 +34,8 @@ from ledger_sync.expectations.records import check_customers, check_invoices, ch
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 D = Decimal
 QBO = "QuickBooks Online"
+
+QBO_LIMITS, XERO_LIMITS = get("qbo").limits, get("xero").limits
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ UNDEPOSITED = AccountMappingRow(
     ("undeposited_funds", "other_current_asset"),
 )
 PARTS = AccountMappingRow("category:12", "Category 'Parts & Materials'", "80", "Parts", "income", True, ("income",))
-CONNECTED = ConnectionRow("qbo", "connected", True, NOW + timedelta(days=90), NOW)
+CONNECTED = ConnectionRow("qbo", QBO, "connected", True, NOW + timedelta(days=90), NOW)
 GOOD = RunGateInputs(tax_rates=[GST, PST], accounts=[SALES, TAX, UNDEPOSITED, PARTS], connection=CONNECTED)
 
 

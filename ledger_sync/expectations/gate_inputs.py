@@ -33,8 +33,10 @@ def mapping_gate_inputs(
     ledger_tax_rates: Mapping[str, LedgerTaxRate],
     categories: dict[int, str],
     connection: ConnectionState,
+    ledger_label: str,
 ) -> RunGateInputs:
-    """The rows the run-level expectations look at; `accounts` and `ledger_tax_rates` are the chart by id."""
+    """The rows the run-level expectations look at; `accounts` and `ledger_tax_rates` are the chart by id,
+    `ledger_label` the ledger's name as a bookkeeper knows it (for the messages)."""
     tax_rows = []
     for rate in tax_rates:
         if not rate.active:
@@ -70,6 +72,7 @@ def mapping_gate_inputs(
         accounts=account_rows,
         connection=ConnectionRow(
             connection.ledger,
+            ledger_label,
             connection.status,
             connection.has_refresh_token,
             connection.refresh_expires_at,

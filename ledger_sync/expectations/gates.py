@@ -18,7 +18,6 @@ from ledger_sync.expectations.inputs import (
     GateReport,
     RunGateInputs,
     TaxRateMappingRow,
-    ledger_label,
 )
 
 if TYPE_CHECKING:
@@ -216,7 +215,7 @@ def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str, publis
     )
     if publish:
         publish_docs(context_dir)
-    ledger = ledger_label(inputs.connection.ledger)
+    ledger = inputs.connection.label
     found: list[tuple[int, int, CheckFailure]] = []
     for outcome in outcomes:
         for order, failure in enumerate(outcome.failures):

@@ -9,14 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-LEDGER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
-
-
-def ledger_label(ledger: str) -> str:
-    """The ledger's name as a bookkeeper knows it ("qbo" -> "QuickBooks Online")."""
-    return LEDGER_NAMES.get(ledger, ledger)
-
-
 REQUIRED_ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sales_income": ("Sales Income Account", ("income",)),
     "tax_payment": ("Tax Payment Account", ("liability",)),
@@ -57,6 +49,8 @@ class AccountMappingRow:
 @dataclass(frozen=True)
 class ConnectionRow:
     ledger: str
+    label: str
+    """The ledger's name as a bookkeeper knows it, for the check's messages."""
     status: str
     has_refresh_token: bool
     refresh_expires_at: datetime | None
@@ -86,18 +80,6 @@ class GateReport:
     checks: dict[str, bool]
     docs_path: Path | None
     """The Data Docs page of the first failed check, or the index when all passed."""
-
-
-@dataclass(frozen=True)
-class LedgerLimits:
-    ledger: str
-    customer_name_max: int
-    forbidden_name_chars: str
-    doc_number_max: int
-
-
-QBO_LIMITS = LedgerLimits(ledger="qbo", customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21)
-XERO_LIMITS = LedgerLimits(ledger="xero", customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.money import cents
 from ledger_sync.expectations.context import run_checkpoint
-from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow, ledger_label
+from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
@@ -94,7 +95,7 @@ def check_customers(
     rows: list[CustomerRow], limits: LedgerLimits, *, context_dir: Path, run_name: str
 ) -> dict[int, str]:
     """Customers whose name the ledger would reject: missing, too long, or with forbidden characters."""
-    ledger = ledger_label(limits.ledger)
+    ledger = limits.label
 
     def expectations() -> list["Expectation"]:
         import great_expectations.expectations as gxe
@@ -143,7 +144,7 @@ def check_customers(
 
 def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir: Path, run_name: str) -> dict[int, str]:
     """Invoices the ledger would reject or that would post wrong: no customer, bad amounts, unmapped tax."""
-    ledger = ledger_label(limits.ledger)
+    ledger = limits.label
 
     def expectations() -> list["Expectation"]:
         import great_expectations.expectations as gxe

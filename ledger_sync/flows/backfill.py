@@ -12,6 +12,7 @@ from uuid import UUID
 from prefect import flow
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
+from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
@@ -51,7 +52,7 @@ def backfill(
     company_id: int,
     since: date,
     until: date,
-    ledger: Literal["qbo", "xero"] = "qbo",
+    ledger: LedgerName = "qbo",
     entity_types: list[EntityName] = ["invoice", "payment"],  # noqa: B006 - flow parameters are never mutated
     dry_run: bool = False,
     page_size: int = 500,

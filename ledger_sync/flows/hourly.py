@@ -5,12 +5,11 @@ pool, each holding its company's slot. A company sync is a full incremental sync
 connection's toggles allow, so it also drains whatever the live events missed.
 """
 
-from typing import Literal
-
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
+from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunOutcome, RunSummary, SkippedSync
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
@@ -59,9 +58,7 @@ def toggled_sync(
 
 
 @flow(name="company-sync")
-def company_sync(
-    company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500
-) -> RunSummary | SkippedSync:
+def company_sync(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary | SkippedSync:
     """Sync one company's invoices and/or payments, as its automatic sync toggles allow."""
     return toggled_sync(company_id, ledger, SYNCED_TYPES, RunKind.HOURLY, page_size)
 

@@ -4,10 +4,11 @@ Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bott
 """
 
 from collections.abc import Callable, Iterator
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from prefect import flow
 
+from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
@@ -84,6 +85,6 @@ def run_sync(
 
 
 @flow(name="sync-company")
-def sync_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo", page_size: int = 500) -> RunSummary:
+def sync_company(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary:
     """Push one company's locked invoices and collected payments into its ledger, exactly once."""
     return run_sync(company_id, ledger, RunKind.SYNC, SyncScope(), page_size)

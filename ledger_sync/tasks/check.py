@@ -5,6 +5,7 @@ from decimal import Decimal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ledger_sync.connectors.registry import get
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import InvoicePage, PaymentPage
@@ -12,13 +13,8 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import SourceCustomer, SourceInvoice
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.transform import total_due
-from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, LedgerLimits, PaymentRow
+from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 from ledger_sync.tasks.job import SyncJob
-
-LEDGER_LIMITS = {
-    "qbo": LedgerLimits("qbo", customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21),
-    "xero": LedgerLimits("xero", customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255),
-}
 
 
 def _invoice_row(
@@ -72,7 +68,7 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     from ledger_sync.expectations.records import check_customers
     from ledger_sync.expectations.records import check_invoices as expect_invoices
 
-    limits = LEDGER_LIMITS[job.connection.ledger]
+    limits = get(job.connection.ledger).limits
     context_dir, run_name = job.settings.home / "gx", f"run-{job.run_id}"
     customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
     _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))

@@ -3,6 +3,7 @@
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.expectations.inputs import GateReport, RunGateInputs
@@ -21,7 +22,13 @@ def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) ->
     """The rows the run-level expectations look at: every mapping paired with what the ledger says of it."""
     connection = job.store.connection_by_id(job.connection.id)
     return mapping_gate_inputs(
-        job.tax_rates.values(), job.mapping, chart.accounts, chart.tax_rates, categories, connection
+        job.tax_rates.values(),
+        job.mapping,
+        chart.accounts,
+        chart.tax_rates,
+        categories,
+        connection,
+        ledger_label(connection.ledger),
     )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
+from ledger_sync.connectors.registry import get, ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
@@ -13,6 +13,7 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.engine.stats import RunStats
+from ledger_sync.ledger_access import open_ledger
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -40,7 +41,7 @@ class SyncJob:
 
     @property
     def ledger_name(self) -> str:
-        return LEDGER_NAMES[self.connection.ledger]
+        return get(self.connection.ledger).label
 
     def record_failure(self, failure: Exception) -> None:
         """A run that died still ends in the state store, so `status` never shows it running forever."""
@@ -68,7 +69,7 @@ def open_job(
     connection = store.connection(company_id, ledger)
     if connection is None:
         store.close()
-        raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
+        raise NotConnected(f"company {company_id} has no {ledger_label(ledger)} connection yet")
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     ledger_connector = open_ledger(settings, store, connection)  # before the run starts: no run left "running"
     tax_rates = source.read_tax_rates(company_id)

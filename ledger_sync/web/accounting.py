@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ledger_sync import onboarding
+from ledger_sync.connectors.registry import ledger_label, names
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
-from ledger_sync.expectations.inputs import ledger_label
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.web.connect import PICK, accounting_url
-from ledger_sync.web.connections import LEDGERS, ConnectionView, connection_view
+from ledger_sync.web.connections import ConnectionView, connection_view
 from ledger_sync.web.mapping_form import MappingForm, mapping_form, parse_mapping
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.security import require_admin, require_csrf
@@ -60,7 +60,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             return None, f"Could not read the chart of accounts from {ledger_label(connection.ledger)}: {exc.message}"
 
     def connected(company_id: int, ledger: str) -> ConnectionInfo:
-        connection = store.connection(company_id, ledger) if ledger in LEDGERS else None
+        connection = store.connection(company_id, ledger) if ledger in names() else None
         if connection is None or connection.status == "disconnected":
             raise HTTPException(404, f"Company {company_id} is not connected to {ledger_label(ledger)}.")
         return connection
@@ -92,7 +92,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
     @router.get("/settings/integrations/accounting")
     def accounting_page(request: Request, admin: Annotated[str, Depends(require_admin)], company: int = 1) -> Response:
         now = datetime.now(UTC)
-        panels = [panel(request, company, ledger, now) for ledger in LEDGERS]
+        panels = [panel(request, company, ledger, now) for ledger in names()]
         return render(request, "accounting.html", {"company": company, "panels": panels, "admin": admin})
 
     @router.post("/integrations/accounting/{ledger}/mapping", dependencies=[Depends(require_csrf)])

@@ -14,14 +14,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync import onboarding
-from ledger_sync.connectors.factory import UnknownLedger
+from ledger_sync.connectors.registry import UnknownLedger, ledger_label, names
 from ledger_sync.core.ledger import LedgerError
 from ledger_sync.core.tokens import AuthRejected, TokenSet
-from ledger_sync.expectations.inputs import ledger_label
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
-from ledger_sync.web.connections import LEDGERS
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.pending import PendingAuthorizations
 from ledger_sync.web.security import require_admin, require_csrf
@@ -118,7 +116,7 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
     @router.post("/disconnect", dependencies=[Depends(require_csrf)])
     def disconnect(request: Request, ledger: str, company: Annotated[int, Form()] = 1) -> Response:
         """Revoke the authorisation at the provider and forget the tokens (the mapping is kept)."""
-        if ledger not in LEDGERS:
+        if ledger not in names():
             notify(request, "error", f"Unknown ledger {ledger!r}.")
             return RedirectResponse(accounting_url(company), status_code=303)
         try:

@@ -1,18 +1,17 @@
 """A connection as the admin sees it: connected, needs reconnecting or not connected, and when it will die.
 
 QBO refresh tokens have a hard expiry (stored as `refresh_expires_at`); Xero's die after 60 days
-unused, and every refresh restarts that period, so the stored expiry moves on with each sync. Either
-way the admin is warned two weeks ahead.
+unused (the plug-in's `unused_expiry_days`), and every refresh restarts that period, so the stored
+expiry moves on with each sync. Either way the admin is warned two weeks ahead.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ledger_sync.expectations.inputs import ledger_label
+from ledger_sync.connectors.registry import get, ledger_label
 from ledger_sync.state.models import ConnectionStatus
 from ledger_sync.state.store import ConnectionInfo
 
-LEDGERS = ("qbo", "xero")
 EXPIRY_WARNING = timedelta(days=14)
 STATUS_LABELS = {
     ConnectionStatus.CONNECTED: "Connected",
@@ -25,6 +24,8 @@ STATUS_LABELS = {
 class ConnectionView:
     ledger: str
     label: str
+    badge: str
+    tenant_noun: str
     status: str
     """connected | needs_reconnect | disconnected"""
     status_label: str
@@ -44,9 +45,10 @@ def _expiry_warning(ledger: str, expires: datetime | None, now: datetime) -> str
         return f"The {name} authorisation expired on {expires:%d %b %Y}. Reconnect {name} to keep syncing."
     days = (expires - now).days
     when = f"on {expires:%d %b %Y} ({'today' if days == 0 else f'in {days} day' + ('s' if days > 1 else '')})"
-    if ledger == "xero":
+    unused_days = get(ledger).unused_expiry_days
+    if unused_days is not None:
         return (
-            f"Xero disconnects apps that go unused for 60 days: this authorisation expires {when} "
+            f"{name} disconnects apps that go unused for {unused_days} days: this authorisation expires {when} "
             "unless a sync runs before then."
         )
     return f"The {name} authorisation expires {when}. Reconnect {name} before then to keep syncing."
@@ -58,4 +60,7 @@ def connection_view(ledger: str, info: ConnectionInfo | None, now: datetime) -> 
     warning = _expiry_warning(ledger, info.refresh_expires_at, now) if info and connected else None
     if status == ConnectionStatus.NEEDS_RECONNECT:
         warning = f"{ledger_label(ledger)} refused the stored authorisation. Reconnect to resume syncing."
-    return ConnectionView(ledger, ledger_label(ledger), status, STATUS_LABELS[status], info, warning)
+    plugin = get(ledger)
+    return ConnectionView(
+        ledger, plugin.label, plugin.badge, plugin.tenant_noun, status, STATUS_LABELS[status], info, warning
+    )

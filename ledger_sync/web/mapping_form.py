@@ -8,9 +8,10 @@ since) is shown as missing, not silently replaced.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
-from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES, ledger_label
+from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES
 
 
 @dataclass(frozen=True)

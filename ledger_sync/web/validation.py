@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, SourceCategory, SourceTaxRate
 from ledger_sync.expectations.context import DOCS_DIR
@@ -62,6 +63,7 @@ def validate(
         {t.id: t for t in rates},
         {c.id: c.name for c in categories},
         connection,
+        ledger_label(connection.ledger),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     report = run_gates(inputs, context_dir=gx_dir(settings), run_name=f"settings-{connection.id}-{stamp}")

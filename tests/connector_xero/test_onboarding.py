@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ledger_sync.connectors.factory import open_ledger
 from ledger_sync.demo import connect_with_auto_consent
+from ledger_sync.ledger_access import open_ledger
 from ledger_sync.onboarding import available_tenants, disconnect, exchange_authorization, start_authorization
 from ledger_sync.sandboxes.endpoints import xero_sandbox_env
 from ledger_sync.sandboxes.serve import serving

@@ -15,10 +15,11 @@ from ledger_sync.core.transform import total_due
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from tests.corpus.hostile import Expected, add_hostile_records
-from tests.stack import SHAPES, Stack, open_stack
+from tests.ledgers import facts, sandbox_ledgers
+from tests.stack import Stack, open_stack
 
 
-@pytest.fixture(scope="module", params=["qbo", "xero"])
+@pytest.fixture(scope="module", params=sandbox_ledgers())
 def corpus(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[tuple[Stack, list[Expected], dict[str, object]]]:
@@ -47,7 +48,7 @@ def test_each_hostile_record_ends_synced_or_parked_with_its_reason(corpus: tuple
     parked = stack.parked()
     mismatches = []
     for item in expected:
-        want = item.outcome(stack.ledger)
+        want = item.outcome(facts(stack.ledger).corpus)
         entity = EntityType(item.entity)
         synced = item.source_id in stack.store.mapped(connection.id, entity, [item.source_id])
         reason = parked.get((item.entity, item.source_id))
@@ -67,8 +68,9 @@ def test_synced_hostile_invoices_match_service_opus_to_the_cent(corpus: tuple[St
     stack, expected, _ = corpus
     source = ServiceOpusSource(make_engine(stack.settings.resolved_source_url))
     rates = {r.id: r for r in source.tax_rates(1)}
-    synced_ids = [e.source_id for e in expected if e.entity == "invoice" and e.outcome(stack.ledger) == "synced"]
-    shape = SHAPES[stack.ledger]
+    cases = facts(stack.ledger).corpus
+    synced_ids = [e.source_id for e in expected if e.entity == "invoice" and e.outcome(cases) == "synced"]
+    shape = facts(stack.ledger).shape
     by_number = {i[shape.number]: i for i in stack.ledger_entities(shape.invoices)}
     for invoice in source.invoices(1, after=None, limit=0, ids=synced_ids).records:
         assert Decimal(str(by_number[invoice.number][shape.total])) == total_due(invoice, rates), invoice.number

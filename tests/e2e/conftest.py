@@ -14,8 +14,8 @@ from tests.stack import LEDGER_SETUPS, LedgerSetup, Stack, open_stack
 
 def _seeded(engine: Engine, setup: LedgerSetup) -> None:
     """The US QBO companies run on a smaller data set: the same paths, less time."""
-    invoices = 60 if setup.qbo_company.country == "US" else 150
-    seed(engine, invoices=invoices, seed=11, country=setup.qbo_company.country)
+    invoices = 60 if setup.company.country == "US" else 150
+    seed(engine, invoices=invoices, seed=11, country=setup.company.country)
     add_problem_records(engine, 1, setup.ledger)
 
 
@@ -25,5 +25,5 @@ def stack(
 ) -> Iterator[Stack]:
     setup: LedgerSetup = request.param
     home = tmp_path_factory.mktemp(f"stack-{setup.id}")
-    with open_stack(home, partial(_seeded, setup=setup), setup.ledger, setup.qbo_company) as opened:
+    with open_stack(home, partial(_seeded, setup=setup), setup.ledger, setup.company) as opened:
         yield opened

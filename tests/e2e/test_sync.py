@@ -16,11 +16,12 @@ from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.transform import total_due
-from ledger_sync.demo import PROBLEM_CUSTOMERS
+from ledger_sync.demo import problem_customer
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
-from tests.stack import SHAPES, Stack
+from tests.ledgers import facts
+from tests.stack import Stack
 from tests.status_invariant import accounting_errors
 
 
@@ -47,7 +48,7 @@ def _parked(stack: Stack, kind: str) -> set[int]:
 
 
 def test_every_locked_invoice_is_in_the_ledger_once_with_equal_tax_and_totals(stack: Stack, first_run: dict) -> None:
-    shape = SHAPES[stack.ledger]
+    shape = facts(stack.ledger).shape
     assert first_run["outcome"] == "completed"
     invoices, _, source = _source(stack)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
@@ -103,7 +104,7 @@ def test_xero_holds_service_opus_tax_and_net_to_the_cent(stack: Stack, first_run
 
 
 def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: dict) -> None:
-    shape = SHAPES[stack.ledger]
+    shape = facts(stack.ledger).shape
     _, payments, _ = _source(stack)
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED]
     ledger = stack.ledger_entities(shape.payments)
@@ -118,9 +119,9 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
     parked = stack.parked()
     reasons = {kind: reason for (kind, _), reason in parked.items()}
-    assert SHAPES[stack.ledger].forbidden_name_reason in reasons["customer"]
+    assert facts(stack.ledger).shape.forbidden_name_reason in reasons["customer"]
     assert "negative" in " ".join(r for (k, _), r in parked.items() if k == "invoice")
-    assert any(f"Waiting for customer '{PROBLEM_CUSTOMERS[stack.ledger]}'" in r for r in parked.values())
+    assert any(f"Waiting for customer '{problem_customer(stack.ledger)}'" in r for r in parked.values())
     assert all(reason.strip() for reason in parked.values())
     status = company_status(stack.settings, stack.store, 1, stack.ledger)
     assert accounting_errors(status) == []
@@ -163,7 +164,7 @@ def test_a_second_run_writes_nothing(stack: Stack, first_run: dict) -> None:
     assert stack.writes_since(mark) == []
     assert company_status(stack.settings, stack.store, 1, stack.ledger) == before
     entities = second["entities"]
-    assert all(c["created"] == 0 and c["updated"] == 0 for c in entities.values())  # type: ignore[union-attr]
+    assert all(c["created"] == 0 and c["updated"] == 0 for c in entities.values())  # type: ignore[attr-defined]
 
 
 def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, first_run: dict) -> None:
@@ -180,7 +181,7 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     finally:
         apply_suggested_mapping(stack.settings, stack.store, 1, stack.ledger)
     assert summary["outcome"] == "stopped_at_gate"
-    assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[union-attr]
+    assert any(hst.name in failure for failure in summary["gate_failures"])  # type: ignore[attr-defined]
     assert stack.writes_since(mark) == []
     assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
     assert "chart_mapping" in Path(str(summary["report"])).read_text(), "the run published its Data Docs"

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import Engine
 
 from ledger_sync.connectors.service_opus.seed import seed
-from ledger_sync.demo import QboCompany
 from ledger_sync.flows.sync import sync_company
+from tests.ledgers import SandboxCompany
 from tests.stack import Stack, open_stack
 
-DROPS_OVERRIDE = QboCompany("US", automated_sales_tax=True, keeps_total_tax_override=False)
+DROPS_OVERRIDE = SandboxCompany(
+    "qbo-us-ast-drops-override", {"country": "US", "automated_sales_tax": True, "keeps_total_tax_override": False}, "US"
+)
 
 
 def _populate(engine: Engine) -> None:

@@ -30,8 +30,8 @@ REDIRECT_URI = "http://127.0.0.1:9/integrations/accounting/xero/callback"
 def sync_repeatedly(env: dict[str, str], syncs: int) -> list[str]:
     """In a fresh process: `syncs` times open the ledger and read its chart; the errors, as text."""
     os.environ.update(env)
-    from ledger_sync.connectors.factory import open_ledger
     from ledger_sync.core.ledger import LedgerError
+    from ledger_sync.ledger_access import open_ledger
 
     settings = Settings()
     store = StateStore(settings.resolved_state_url)

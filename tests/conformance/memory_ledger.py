@@ -1,0 +1,235 @@
+"""A throwaway third ledger: books kept in memory, a plug-in for them, and nothing outside this file.
+
+It proves the plug-in seam: registered (see `test_memory.py`), it connects through onboarding's OAuth
+steps, gets its connector from the factory and passes the conformance suite without a line changed
+elsewhere. It is as strict as the suite needs a ledger to be: unique names, known references, no
+overpayment, one outcome per op, and a replayed idempotency key returns the first answer.
+"""
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import ClassVar
+
+from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
+from ledger_sync.core.ledger import (
+    ErrorKind,
+    LedgerAccount,
+    LedgerConnector,
+    LedgerError,
+    LedgerRef,
+    LedgerTaxRate,
+    WriteOp,
+    WriteOutcome,
+)
+from ledger_sync.core.ledger_limits import LedgerLimits
+from ledger_sync.core.records import (
+    CustomerRecord,
+    EntityType,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
+from ledger_sync.core.tokens import TokenProvider, TokenSet
+from ledger_sync.settings import Settings
+
+NAME = "memory"
+LABEL = "Memory Books"
+TENANT = ("books-1", "Memory Books Ltd")
+ACCOUNTS = [
+    LedgerAccount("A-400", "Sales", "income", True, "400"),
+    LedgerAccount("A-401", "Old Sales", "income", False, "401"),
+    LedgerAccount("A-090", "Bank", "bank", True, "090"),
+    LedgerAccount("A-610", "Undeposited Funds", "undeposited_funds", True, "610"),
+    LedgerAccount("A-820", "Sales Tax", "liability", True, "820"),
+]
+TAX_RATES = [
+    LedgerTaxRate("T-GST", "GST 5%", Decimal("5"), True, "T-GST"),
+    LedgerTaxRate("T-HST", "HST 13%", Decimal("13"), True, "T-HST"),
+    LedgerTaxRate("T-PST", "PST 7% (retired)", Decimal("7"), False, "T-PST"),
+]
+
+
+@dataclass
+class Entry:
+    record: LedgerRecord
+    ref: LedgerRef
+    total: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+
+
+@dataclass
+class Books:
+    """One tenant's books: entries by type and ledger id, and the answers given per idempotency key."""
+
+    entries: dict[EntityType, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in EntityType})
+    answered: dict[str, LedgerRef] = field(default_factory=dict)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def invoice_amounts(self, ledger_id: str) -> tuple[Decimal, Decimal]:
+        """(total, balance due) as these books keep them."""
+        entry = self.entries[EntityType.INVOICE][ledger_id]
+        return entry.total, entry.total - entry.paid
+
+
+BOOKS: dict[str, Books] = {}
+"""Every tenant's books, for the life of the process."""
+
+
+class MemoryOAuth:
+    """Consent is granted at once; tokens live an hour and every refresh rotates them."""
+
+    def authorization_url(self, state: str, code_verifier: str | None) -> str:
+        return f"memory://consent?state={state}"
+
+    def exchange_code(self, code: str, code_verifier: str | None) -> TokenSet:
+        return _tokens(f"grant-{code}")
+
+    def tenants(self, tokens: TokenSet, realm_id: str | None) -> list[tuple[str, str]]:
+        return [TENANT]
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return _tokens(f"{refresh_token}-r")
+
+    def revoke(self, refresh_token: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _tokens(seed: str) -> TokenSet:
+    now = datetime.now(UTC)
+    return TokenSet(f"access-{seed}", f"refresh-{seed}", now + timedelta(hours=1), now + timedelta(days=30))
+
+
+def _name(record: LedgerRecord) -> str | None:
+    """The name the books keep unique per type (case-insensitively), if the type has one."""
+    if isinstance(record, CustomerRecord):
+        return record.display_name.casefold()
+    if isinstance(record, ItemRecord):
+        return record.name.casefold()
+    if isinstance(record, InvoiceRecord):
+        return record.number.casefold()
+    return None
+
+
+class MemoryConnector:
+    ledger: ClassVar[str] = NAME
+    max_batch_size: ClassVar[int] = 10
+
+    def __init__(self, tenant_id: str, tokens: TokenProvider) -> None:
+        self._books = BOOKS.setdefault(tenant_id, Books())
+        self._tokens = tokens
+        self._calls = 0
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def _call(self) -> None:
+        self._tokens.access_token()
+        self._calls += 1
+
+    def list_accounts(self) -> list[LedgerAccount]:
+        self._call()
+        return list(ACCOUNTS)
+
+    def list_tax_rates(self) -> list[LedgerTaxRate]:
+        self._call()
+        return list(TAX_RATES)
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        if len(ops) > self.max_batch_size:
+            raise ValueError(f"{len(ops)} ops exceed the memory ledger's batch limit of {self.max_batch_size}")
+        if any(op.record.entity_type != entity_type for op in ops):
+            raise ValueError(f"every op must be of type {entity_type.value}")
+        self._call()
+        return [self._write_one(op) for op in ops]
+
+    def _write_one(self, op: WriteOp) -> WriteOutcome:
+        if (answered := self._books.answered.get(op.idempotency_key)) is not None:
+            return WriteOutcome(op, ref=answered)
+        try:
+            ref = self._store(op)
+        except LedgerError as error:
+            return WriteOutcome(op, error=error)
+        self._books.answered[op.idempotency_key] = ref
+        return WriteOutcome(op, ref=ref)
+
+    def _store(self, op: WriteOp) -> LedgerRef:
+        record = op.record
+        entries = self._books.entries[record.entity_type]
+        if op.existing is not None and op.existing.id not in entries:
+            raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
+        own_id = op.existing.id if op.existing else None
+        name = _name(record)
+        if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
+            raise LedgerError(ErrorKind.DUPLICATE, f"another {record.entity_type.value} is already named {name!r}")
+        total, paid = self._amounts(record)
+        ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
+        if own_id is not None:
+            ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
+        entries[ref.id] = Entry(record, ref, total, entries[own_id].paid if own_id else paid)
+        if isinstance(record, PaymentRecord):
+            self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
+        return ref
+
+    def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
+        """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""
+        books = self._books.entries
+        if isinstance(record, InvoiceRecord):
+            if record.customer_ref not in books[EntityType.CUSTOMER]:
+                raise LedgerError(ErrorKind.VALIDATION, f"customer {record.customer_ref} does not exist")
+            unknown = {line.item_ref for line in record.lines} - set(books[EntityType.ITEM])
+            if unknown:
+                raise LedgerError(ErrorKind.VALIDATION, f"items {sorted(unknown)} do not exist")
+            total = sum((line.amount for line in record.lines), Decimal("0.00"))
+            return total + sum((tax.amount for tax in record.tax_lines), Decimal("0.00")), Decimal("0.00")
+        if isinstance(record, PaymentRecord):
+            invoice = books[EntityType.INVOICE].get(record.invoice_ref)
+            if invoice is None:
+                raise LedgerError(ErrorKind.VALIDATION, f"invoice {record.invoice_ref} does not exist")
+            if record.amount <= 0 or record.amount > invoice.total - invoice.paid:
+                raise LedgerError(ErrorKind.VALIDATION, f"{record.amount} exceeds the invoice's balance")
+            return record.amount, Decimal("0.00")
+        return Decimal("0.00"), Decimal("0.00")
+
+    def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        self._call()
+        wanted = {record.external_id: record.source_id for record in records}
+        return {
+            wanted[entry.record.external_id]: entry.ref
+            for entry in self._books.entries[entity_type].values()
+            if entry.record.external_id in wanted
+        }
+
+    def close(self) -> None:
+        return None
+
+
+def open_oauth(settings: Settings) -> LedgerOAuth:
+    return MemoryOAuth()
+
+
+def open_connector(settings: Settings, tenant_id: str, tokens: TokenProvider) -> LedgerConnector:
+    return MemoryConnector(tenant_id, tokens)
+
+
+PLUGIN = LedgerPlugin(
+    name=NAME,
+    label=LABEL,
+    badge="m",
+    tenant_noun="Book",
+    max_batch_size=MemoryConnector.max_batch_size,
+    limits=LedgerLimits(NAME, LABEL, customer_name_max=100, forbidden_name_chars="\t\n", doc_number_max=20),
+    record_kinds=frozenset(EntityType),
+    pkce=False,
+    multiple_tenants=False,
+    open_oauth=open_oauth,
+    open_connector=open_connector,
+)
+"""Registered by `test_memory.py` for its module only, so no other test sees a third ledger."""

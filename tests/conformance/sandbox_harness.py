@@ -1,0 +1,46 @@
+"""A conformance harness for a ledger plug-in with a local sandbox: start the sandbox on 127.0.0.1,
+connect through the plug-in's real OAuth flow (PKCE and the tenant list where it declares them), and
+build the connector the way a sync builds it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger_sync.connectors.registry import get
+from ledger_sync.core.records import EntityType
+from ledger_sync.demo import connect_with_auto_consent, sandbox_for
+from ledger_sync.ledger_access import open_ledger
+from ledger_sync.settings import Settings
+from ledger_sync.state.store import StateStore
+from tests.conformance.suite import LedgerHarness
+from tests.ledgers import facts
+
+
+@contextmanager
+def sandbox_harness(ledger: str, home: Path) -> Iterator[LedgerHarness]:
+    """The vendor facts (where a raw invoice keeps its total and balance) come from `tests/ledgers/<ledger>.py`."""
+    known = facts(ledger)
+    with sandbox_for(ledger, home) as (_, endpoints, _), pytest.MonkeyPatch.context() as env:
+        for key, value in {"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints}.items():
+            env.setenv(key, value)
+        settings = Settings()
+        store = StateStore.open(settings)
+        try:
+            connect_with_auto_consent(settings, store, 1, ledger)
+            connection = store.connection(1, ledger)
+            assert connection is not None
+            connector = open_ledger(settings, store, connection)
+
+            def invoice_amounts(ledger_id: str) -> tuple[Decimal, Decimal]:
+                invoice = connector.read(EntityType.INVOICE, ledger_id)  # type: ignore[attr-defined]
+                return Decimal(str(invoice[known.shape.total])), Decimal(str(invoice[known.balance]))
+
+            try:
+                yield LedgerHarness(get(ledger), connector, invoice_amounts, known.unknown_customer_ref)
+            finally:
+                connector.close()
+        finally:
+            store.close()

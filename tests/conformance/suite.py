@@ -1,0 +1,228 @@
+"""The conformance suite: the same scenarios and the same expected outcomes for every ledger plug-in,
+reusable as the Singer SDK ships its standard target tests. A ledger runs it from its own harness
+module (`test_<ledger>.py`): subclass `LedgerConformance` and provide a module-scoped `ledger_harness`
+fixture. Nothing in here knows a ledger by name; it speaks only the ledger protocol.
+
+Invoices are built from Service Opus snapshots through `transform.invoice_record`, so "equal to the
+cent" means equal to `total_due`, what Service Opus prints, as read back from the ledger.
+"""
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from ledger_sync.connectors.registry import LedgerPlugin
+from ledger_sync.core.ledger import (
+    ErrorKind,
+    LedgerAccount,
+    LedgerConnector,
+    LedgerRef,
+    LedgerTaxRate,
+    WriteOp,
+    WriteOutcome,
+)
+from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
+from ledger_sync.core.snapshots import SourceInvoice, SourceLine
+from ledger_sync.core.transform import invoice_record, total_due
+
+
+@dataclass
+class LedgerHarness:
+    """What a ledger's harness module hands the suite: the registered plug-in, a connector built by the
+    plug-in's factory, and the few vendor facts the scenarios cannot learn through the protocol."""
+
+    plugin: LedgerPlugin
+    connector: LedgerConnector
+    invoice_amounts: Callable[[str], tuple[Decimal, Decimal]]
+    """(total, balance due) of an invoice as the ledger reports it, by ledger id."""
+    unknown_customer_ref: str
+    """A well-formed customer reference the ledger does not know."""
+    accounts: list[LedgerAccount] = field(default_factory=list)
+    tax_rates: list[LedgerTaxRate] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.accounts = self.connector.list_accounts()
+        self.tax_rates = self.connector.list_tax_rates()
+
+    def next_id(self) -> int:
+        """A source id (and name suffix) no other scenario on this ledger uses."""
+        return next(self._ids)
+
+    def account(self, kind: str) -> LedgerAccount:
+        return next(a for a in self.accounts if a.type == kind and a.active)
+
+    def tax_rate(self, percent: str) -> LedgerTaxRate:
+        return next(t for t in self.tax_rates if t.active and t.rate_percent == Decimal(percent))
+
+
+GST, HST = 1, 2
+SOURCE_RATES = {
+    GST: SourceTaxRate(GST, "GST", Decimal("5"), True),
+    HST: SourceTaxRate(HST, "HST", Decimal("13"), True),
+}
+PRODUCT = 1
+
+
+def _write(harness: LedgerHarness, ops: list[WriteOp]) -> list[WriteOutcome]:
+    return harness.connector.write(ops[0].record.entity_type, ops)
+
+
+def _op(
+    record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord, existing: LedgerRef | None = None
+) -> WriteOp:
+    return WriteOp(record, f"conformance-{record.external_id}-{record.content_hash[:12]}", existing)
+
+
+def _created(harness: LedgerHarness, record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord) -> str:
+    (outcome,) = _write(harness, [_op(record)])
+    assert outcome.error is None and outcome.ref is not None, outcome.error
+    return outcome.ref.id
+
+
+def _customer(harness: LedgerHarness, name: str | None = None) -> CustomerRecord:
+    source_id = harness.next_id()
+    return CustomerRecord(source_id, name or f"Conformance Customer {source_id}", email=f"c{source_id}@example.test")
+
+
+def _item(harness: LedgerHarness) -> ItemRecord:
+    source_id = harness.next_id()
+    income = harness.account("income").id
+    return ItemRecord(source_id, f"Service call {source_id}", "On site", Decimal("95.00"), income)
+
+
+def _invoice(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine]) -> InvoiceRecord:
+    source_id = harness.next_id()
+    snapshot = SourceInvoice(
+        source_id,
+        f"CONF-{source_id:04d}",
+        1,
+        date(2026, 3, 2),
+        date(2026, 4, 1),
+        "CAD",
+        "locked",
+        datetime(2026, 3, 2, 12),
+        tuple(lines),
+    )
+    ledger_rates = {harness.tax_rate("5").id: harness.tax_rate("5"), harness.tax_rate("13").id: harness.tax_rate("13")}
+    mapping = LedgerMapping(tax_rates={GST: harness.tax_rate("5").id, HST: harness.tax_rate("13").id})
+    record = invoice_record(
+        snapshot,
+        customer_ref=customer_ref,
+        item_refs={PRODUCT: item_ref},
+        tax_rates=SOURCE_RATES,
+        mapping=mapping,
+        ledger_tax_rates=ledger_rates,
+    )
+    assert record.total == total_due(snapshot, SOURCE_RATES)
+    return record
+
+
+def _line(quantity: str, price: str, rate: int, inclusive: bool = False) -> SourceLine:
+    return SourceLine(PRODUCT, 1, f"Work {quantity} x {price}", Decimal(quantity), Decimal(price), rate, inclusive)
+
+
+class LedgerConformance:
+    """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
+
+    pytestmark = pytest.mark.slow
+
+    @pytest.fixture(scope="class")
+    def parties(self, ledger_harness: LedgerHarness) -> tuple[str, str]:
+        """(customer ref, item ref) that invoices in these scenarios use."""
+        return _created(ledger_harness, _customer(ledger_harness)), _created(ledger_harness, _item(ledger_harness))
+
+    def test_the_plugin_declares_what_the_connector_does(self, ledger_harness: LedgerHarness) -> None:
+        plugin, connector = ledger_harness.plugin, ledger_harness.connector
+        assert (connector.ledger, connector.max_batch_size) == (plugin.name, plugin.max_batch_size)
+        assert plugin.limits.ledger == plugin.name and plugin.label
+        assert set(EntityType) <= plugin.record_kinds, "a sync writes customers, items, invoices and payments"
+
+    def test_accounts_and_tax_rates_are_normalised(self, ledger_harness: LedgerHarness) -> None:
+        kinds = {a.type for a in ledger_harness.accounts if a.active}
+        assert {"income", "bank", "undeposited_funds", "liability"} <= kinds
+        assert any(not a.active for a in ledger_harness.accounts), "an archived account is reported inactive"
+        assert any(not t.active for t in ledger_harness.tax_rates), "an archived tax rate is reported inactive"
+        for percent in ("5", "13"):
+            rate = ledger_harness.tax_rate(percent)
+            assert rate.rate_percent == Decimal(percent) and rate.rate_ref
+
+    def test_a_new_customer_is_created_found_and_updated_when_changed(self, ledger_harness: LedgerHarness) -> None:
+        record = _customer(ledger_harness)
+        ledger_id = _created(ledger_harness, record)
+        found = ledger_harness.connector.find_by_external_id(EntityType.CUSTOMER, [record])
+        assert found[record.source_id].id == ledger_id
+        changed = CustomerRecord(record.source_id, record.display_name, email="new-address@example.test")
+        (outcome,) = _write(ledger_harness, [_op(changed, found[record.source_id])])
+        assert outcome.error is None and outcome.ref is not None and outcome.ref.id == ledger_id
+
+    def test_a_multi_rate_invoice_totals_what_service_opus_prints(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        record = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
+        total, balance = ledger_harness.invoice_amounts(_created(ledger_harness, record))
+        assert total == balance == record.total == Decimal("256.00")
+
+    def test_a_tax_inclusive_invoice_is_equal_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Lines whose ledger-side tax rounds otherwise, and a net unit price finer than 4 places."""
+        lines = [_line("1", "1.00", HST, True), _line("7", "49.99", HST, True), _line("0.75", "10.00", GST, True)]
+        record = _invoice(ledger_harness, *parties, lines)
+        total, _ = ledger_harness.invoice_amounts(_created(ledger_harness, record))
+        assert total == record.total == Decimal("1.00") + Decimal("349.93") + Decimal("7.50")
+
+    def test_partial_payments_reduce_the_balance(self, ledger_harness: LedgerHarness, parties: tuple[str, str]) -> None:
+        customer_ref, _ = parties
+        record = _invoice(ledger_harness, *parties, [_line("1", "200.00", GST)])
+        invoice_ref = _created(ledger_harness, record)
+        deposit = ledger_harness.account("undeposited_funds").id
+        payments = [
+            PaymentRecord(
+                ledger_harness.next_id(), invoice_ref, customer_ref, amount, date(2026, 3, 9), "card", deposit
+            )
+            for amount in (Decimal("60.00"), Decimal("40.00"))
+        ]
+        outcomes = _write(ledger_harness, [_op(payment) for payment in payments])
+        assert [o.error for o in outcomes] == [None, None]
+        assert ledger_harness.invoice_amounts(invoice_ref) == (Decimal("210.00"), Decimal("110.00"))
+        found = ledger_harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
+        assert {p.source_id: found[p.source_id].id for p in payments} == {
+            o.op.record.source_id: o.ref.id for o in outcomes if o.ref
+        }
+
+    def test_one_bad_element_fails_alone_inside_a_batch(self, ledger_harness: LedgerHarness) -> None:
+        taken = _customer(ledger_harness)
+        _created(ledger_harness, taken)
+        batch = [_customer(ledger_harness), _customer(ledger_harness, taken.display_name), _customer(ledger_harness)]
+        outcomes = _write(ledger_harness, [_op(record) for record in batch])
+        assert [o.ok for o in outcomes] == [True, False, True]
+        error = outcomes[1].error
+        assert error is not None and error.kind is ErrorKind.DUPLICATE and error.message
+        found = ledger_harness.connector.find_by_external_id(EntityType.CUSTOMER, batch)
+        assert set(found) == {batch[0].source_id, batch[2].source_id}
+
+    def test_an_invalid_invoice_fails_alone_and_the_others_are_found(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        customer_ref, item_ref = parties
+        good = [_invoice(ledger_harness, *parties, [_line("1", "50.00", GST)]) for _ in range(2)]
+        bad = _invoice(ledger_harness, ledger_harness.unknown_customer_ref, item_ref, [_line("1", "50.00", GST)])
+        outcomes = _write(ledger_harness, [_op(good[0]), _op(bad), _op(good[1])])
+        assert [o.ok for o in outcomes] == [True, False, True]
+        assert outcomes[1].error is not None and outcomes[1].error.kind is ErrorKind.VALIDATION
+        found = ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [*good, bad])
+        assert {k: v.id for k, v in found.items()} == {o.op.record.source_id: o.ref.id for o in outcomes if o.ref}
+        assert customer_ref
+
+    def test_items_are_found_by_external_id_after_a_write(self, ledger_harness: LedgerHarness) -> None:
+        items = [_item(ledger_harness) for _ in range(2)]
+        outcomes = _write(ledger_harness, [_op(item) for item in items])
+        found = ledger_harness.connector.find_by_external_id(EntityType.ITEM, items)
+        assert {k: v.id for k, v in found.items()} == {o.op.record.source_id: o.ref.id for o in outcomes if o.ref}
+        assert len(found) == 2
