@@ -1,0 +1,49 @@
+"""Reconcile one company's ledger with Service Opus: every synced record present exactly once, equal to the cent.
+
+Entrypoint of the daily reconcile deployment, of `ledger-sync reconcile` and of the settings page's button.
+Reads top to bottom as the reconciliation it is. Records missing from the ledger are re-queued; the result is
+a Prefect table artifact and a JSON file under the settings home.
+"""
+
+from typing import Literal
+
+from prefect import flow
+
+from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
+from ledger_sync.state.store import StateStore
+from ledger_sync.tasks.job import NotConnected
+from ledger_sync.tasks.reconcile import (
+    compare_books,
+    read_ledger_books,
+    read_synced_books,
+    report_reconciliation,
+    requeue_missing,
+)
+
+
+@flow(name="reconcile-company")
+def reconcile_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo") -> dict[str, object]:
+    """Compare the ledger with Service Opus, re-queue what went missing, and report each difference."""
+    settings = Settings()
+    store = StateStore.open(settings)
+    try:
+        connection = store.connection(company_id, ledger)
+        if connection is None:
+            raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
+        source = ServiceOpusSource(make_engine(settings.resolved_source_url))
+        connector = open_ledger(settings, store, connection)
+        try:
+            books = read_synced_books(store, source, connector, connection)
+            found = read_ledger_books(connector, books)
+            result = compare_books(connection, books, found, connector.calls)
+            requeue_missing(store, connection, result)
+            path = report_reconciliation(settings, result)
+        finally:
+            connector.close()
+            source.engine.dispose()
+    finally:
+        store.close()
+    return {**result.as_json(), "file": str(path)}
