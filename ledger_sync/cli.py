@@ -199,6 +199,34 @@ def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> 
 
 
 @app.command()
+def reconcile(
+    company: Company = 1,
+    ledger: Ledger = "qbo",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Compare the ledger with Service Opus to the cent; re-queue what went missing (exit code 1 on differences)."""
+    from ledger_sync.flows.reconcile import reconcile_company
+
+    result = reconcile_company(company_id=company, ledger=ledger)  # type: ignore[call-overload]
+    differences: list[dict[str, str]] = result["differences"]
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        table = Table(title=f"Reconciliation of company {company} with {ledger}: {len(differences)} differences")
+        for column in ("what", "difference", "Service Opus", "ledger", "what to do"):
+            table.add_column(column)
+        for d in differences:
+            what = f"{d['entity_type']} {d['label']}"
+            table.add_row(what, d["kind"], d["expected"] or "", d["found"] or "", d["what_to_do"])
+        console.print(table)
+        console.print(
+            f"{result['invoices']} invoices, {result['payments']} payments checked; saved as {result['file']}"
+        )
+    if differences:
+        raise typer.Exit(1)
+
+
+@app.command()
 def status(
     company: Company = 1,
     ledger: Ledger = "qbo",
