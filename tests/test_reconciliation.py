@@ -55,17 +55,18 @@ def test_a_deleted_invoice_is_missing_and_requeued() -> None:
     assert receivables[0] == Receivable("C1", D("115.00"), D("60.00"))
 
 
-def test_a_voided_record_does_not_count_as_present() -> None:
+def test_a_voided_invoice_or_deleted_payment_does_not_count_as_present_only_the_payment_is_requeued() -> None:
     invoices, payments = _ledger()
     invoices[2] = [_invoice("L2", "0.00", "0.00", "0.00", status="VOIDED")]
     payments[11] = [_payment("P11", "22.00", status="DELETED")]
     invoices[3] = [_invoice("L3", "22.00", "2.00", "22.00", customer="C2")]  # due again without its payment
     differences, _ = compare("Xero", INVOICES, PAYMENTS, invoices, payments)
-    assert [(d.kind, d.entity_type, d.source_id) for d in differences] == [
-        (DifferenceKind.MISSING, EntityType.INVOICE, 2),
-        (DifferenceKind.MISSING, EntityType.PAYMENT, 11),
+    assert [(d.kind, d.entity_type, d.source_id, d.requeue) for d in differences] == [
+        (DifferenceKind.VOIDED, EntityType.INVOICE, 2, False),
+        (DifferenceKind.MISSING, EntityType.PAYMENT, 11, True),
     ]
-    assert "voided in Xero" in differences[0].what_to_do
+    assert "voided in Xero by hand" in differences[0].what_to_do
+    assert "deleted in Xero" in differences[1].what_to_do
 
 
 def test_an_edited_payment_amount_is_one_difference_not_also_its_invoice_balance() -> None:

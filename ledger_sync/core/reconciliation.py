@@ -19,7 +19,9 @@ from ledger_sync.core.records import EntityType
 
 class DifferenceKind(StrEnum):
     MISSING = "missing"
-    """Not in the ledger (deleted or voided there by hand): re-queued."""
+    """Not in the ledger (deleted there by hand): re-queued."""
+    VOIDED = "voided"
+    """An invoice voided in the ledger by hand: it keeps its number there, so it cannot be entered again."""
     DUPLICATE = "duplicate"
     TOTAL = "total_differs"
     TAX = "tax_differs"
@@ -193,6 +195,20 @@ def _one(
 ) -> tuple[LedgerSnapshot | None, list[Difference]]:
     """The one ledger record standing for a synced record, and the differences in how many there are."""
     present = [s for s in snapshots if s.present]
+    if not present and snapshots and entity_type is EntityType.INVOICE:
+        return None, [
+            Difference(
+                DifferenceKind.VOIDED,
+                entity_type,
+                source_id,
+                label,
+                snapshots[0].ledger_id,
+                None,
+                None,
+                f"It was {snapshots[0].status.lower()} in {ledger_name} by hand, which keeps its number, so it cannot "
+                f"be entered again: void it in Service Opus too (and issue a new invoice if it should stand).",
+            )
+        ]
     if not present:
         gone = f"It was {snapshots[0].status.lower()} in {ledger_name}" if snapshots else f"It is not in {ledger_name}"
         return None, [
@@ -204,7 +220,7 @@ def _one(
                 None,
                 None,
                 None,
-                f"{gone} (deleted or voided by hand?): re-queued, the next sync creates it again. "
+                f"{gone} (deleted by hand?): re-queued, the next sync enters it again. "
                 f"If it should not be in the books, void it in Service Opus instead.",
                 requeue=True,
             )
