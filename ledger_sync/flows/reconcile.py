@@ -1,13 +1,15 @@
 """Reconcile one company's ledger with Service Opus: every synced record present exactly once, equal to the cent.
 
-Entrypoint of the daily reconcile deployment, of `ledger-sync reconcile` and of the settings page's button.
-Reads top to bottom as the reconciliation it is. Records missing from the ledger are re-queued; the result is
+Entrypoints of the daily-reconcile and reconcile deployments (the latter also started by the settings page's
+button) and of `ledger-sync reconcile`. Reads top to bottom as the reconciliation it is. Records missing from the ledger are re-queued; the result is
 a Prefect table artifact and a JSON file under the settings home.
 """
 
 from typing import Literal
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
 
 from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
@@ -22,6 +24,8 @@ from ledger_sync.tasks.reconcile import (
     report_reconciliation,
     requeue_missing,
 )
+
+RECONCILE_DEPLOYMENT = "reconcile-company/reconcile"
 
 
 @flow(name="reconcile-company")
@@ -47,3 +51,25 @@ def reconcile_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo") -
     finally:
         store.close()
     return {**result.as_json(), "file": str(path)}
+
+
+@flow(name="daily-reconcile")
+def daily_reconcile() -> list[dict[str, object]]:
+    """Start a reconcile run for every connected company and ledger (each its own flow run and artifact)."""
+    store = StateStore.open(Settings())
+    try:
+        targets = store.connected()
+    finally:
+        store.close()
+    started = []
+    for target in targets:
+        run = run_deployment(
+            RECONCILE_DEPLOYMENT,
+            parameters={"company_id": target.company_id, "ledger": target.ledger},
+            flow_run_name=f"reconcile-company-{target.company_id}-{target.ledger}",
+            timeout=0,
+        )
+        assert isinstance(run, FlowRun)  # Prefect's async_dispatch answers a sync flow synchronously
+        started.append({"company_id": target.company_id, "ledger": target.ledger, "flow_run_id": str(run.id)})
+    get_run_logger().info("Started %d reconciliation(s)", len(started))
+    return started
