@@ -1,8 +1,8 @@
 """Reconcile one company's ledger with Service Opus: every synced record present exactly once, equal to the cent.
 
 Entrypoints of the daily-reconcile and reconcile deployments (the latter also started by the settings page's
-button) and of `ledger-sync reconcile`. Reads top to bottom as the reconciliation it is. Records missing from the ledger are re-queued; the result is
-a Prefect table artifact and a JSON file under the settings home.
+button) and of `ledger-sync reconcile`. Reads top to bottom as the reconciliation it is. Records missing from
+the ledger are re-queued; the result is a Prefect table artifact and a JSON file under the settings home.
 """
 
 from typing import Literal
