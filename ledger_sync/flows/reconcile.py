@@ -15,6 +15,7 @@ from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
+from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT
 from ledger_sync.state.store import StateStore
 from ledger_sync.tasks.job import NotConnected
 from ledger_sync.tasks.reconcile import (
@@ -24,8 +25,6 @@ from ledger_sync.tasks.reconcile import (
     report_reconciliation,
     requeue_missing,
 )
-
-RECONCILE_DEPLOYMENT = "reconcile-company/reconcile"
 
 
 @flow(name="reconcile-company")

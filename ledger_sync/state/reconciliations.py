@@ -11,6 +11,9 @@ from typing import Any
 from ledger_sync.core.reconciliation import Reconciliation
 from ledger_sync.settings import Settings
 
+RECONCILE_DEPLOYMENT = "reconcile-company/reconcile"
+"""prefect.yaml's deployment of one company's reconciliation (started daily, and by the settings page)."""
+
 
 def _folder(settings: Settings) -> Path:
     return settings.home / "reconciliations"
