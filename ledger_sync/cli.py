@@ -219,6 +219,8 @@ def reconcile(
             what = f"{d['entity_type']} {d['label']}"
             table.add_row(what, d["kind"], d["expected"] or "", d["found"] or "", d["what_to_do"])
         console.print(table)
+        total = result["receivables"][-1]
+        console.print(f"Accounts receivable: Service Opus {total['expected']}, ledger {total['ledger']}")
         console.print(
             f"{result['invoices']} invoices, {result['payments']} payments checked; saved as {result['file']}"
         )
