@@ -13,6 +13,7 @@ from prefect.deployments import run_deployment
 
 from ledger_sync.connectors.factory import LEDGER_NAMES, open_ledger
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.limits import RateLimitedLedger, company_slot
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT
@@ -28,9 +29,21 @@ from ledger_sync.tasks.reconcile import (
 
 
 @flow(name="reconcile-company")
-def reconcile_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo") -> dict[str, object]:
-    """Compare the ledger with Service Opus, re-queue what went missing, and report each difference."""
+def reconcile_company(
+    company_id: int, ledger: Literal["qbo", "xero"] = "qbo", paced: bool = False
+) -> dict[str, object]:
+    """Compare the ledger with Service Opus, re-queue what went missing, and report each difference.
+
+    `paced` (the deployment's default): hold the company's slot, so no sync of it writes meanwhile (a record
+    being written is never taken for missing), and pace ledger calls by the company's rate limit."""
     settings = Settings()
+    if not paced:
+        return _reconcile(settings, company_id, ledger, paced)
+    with company_slot(settings, company_id):
+        return _reconcile(settings, company_id, ledger, paced)
+
+
+def _reconcile(settings: Settings, company_id: int, ledger: str, paced: bool) -> dict[str, object]:
     store = StateStore.open(settings)
     try:
         connection = store.connection(company_id, ledger)
@@ -38,6 +51,8 @@ def reconcile_company(company_id: int, ledger: Literal["qbo", "xero"] = "qbo") -
             raise NotConnected(f"company {company_id} has no {LEDGER_NAMES.get(ledger, ledger)} connection yet")
         source = ServiceOpusSource(make_engine(settings.resolved_source_url))
         connector = open_ledger(settings, store, connection)
+        if paced:
+            connector = RateLimitedLedger(connector, company_id)
         try:
             books = read_synced_books(store, source, connector, connection)
             found = read_ledger_books(connector, books)
