@@ -91,3 +91,12 @@ def test_edited_totals_tax_balance_customer_and_duplicates_are_each_listed() -> 
         (DifferenceKind.CUSTOMER, 2),
         (DifferenceKind.DUPLICATE, 3),
     ]
+
+
+def test_a_duplicated_payment_is_one_difference_not_also_its_invoice_balance() -> None:
+    invoices, payments = _ledger()
+    payments[10] = [_payment("P10", "50.00"), _payment("P10b", "50.00")]
+    invoices[1] = [_invoice("L1", "110.00", "10.00", "10.00")]
+    differences, _ = compare("QuickBooks", INVOICES, PAYMENTS, invoices, payments)
+    assert [(d.kind, d.source_id, d.ledger_id) for d in differences] == [(DifferenceKind.DUPLICATE, 10, "P10")]
+    assert "delete or void P10b" in differences[0].what_to_do

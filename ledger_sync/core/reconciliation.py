@@ -134,7 +134,6 @@ def compare(
 ) -> tuple[list[Difference], list[Receivable]]:
     """Every difference between what we synced and what the ledger holds, invoices first, by source id."""
     differences: list[Difference] = []
-    found_payments: dict[int, LedgerSnapshot] = {}
     for payment in sorted(payments, key=lambda p: p.source_id):
         snapshot, problems = _one(
             ledger_name,
@@ -146,7 +145,6 @@ def compare(
         differences += problems
         if snapshot is None:
             continue
-        found_payments[payment.source_id] = snapshot
         if snapshot.amount != payment.amount:
             differences.append(
                 Difference(
@@ -162,9 +160,9 @@ def compare(
                 )
             )
     paid_in_ledger: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for payment in payments:
-        if payment.source_id in found_payments:
-            paid_in_ledger[payment.invoice_source_id] += found_payments[payment.source_id].amount
+    for payment in payments:  # every copy of a duplicate pays the invoice in the ledger
+        copies = (s.amount for s in ledger_payments.get(payment.source_id, ()) if s.present)
+        paid_in_ledger[payment.invoice_source_id] += sum(copies, Decimal("0.00"))
 
     invoice_differences: list[Difference] = []
     expected_ar: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
