@@ -1,9 +1,10 @@
 """Reconciliation: Service Opus's figures for what we synced against the ledger's own, to the cent.
 
 Pure: the flow reads both sides (`reconcile` flow), this module says where they differ and what a bookkeeper
-should do about each difference. A record missing from the ledger (deleted or voided there by hand) is marked
-to be re-queued: the next sync creates it again. Receivables per customer and in total are summed from the
-invoices' balances on both sides; they differ only where a listed difference explains it.
+should do about each difference. A record deleted from the ledger by hand is marked to be re-queued: the next
+sync creates it again; an invoice voided there is only reported (the ledger keeps its number). Receivables per
+customer and in total are summed from the invoices' balances on both sides; they differ only where a listed
+difference explains it.
 """
 
 from collections import defaultdict
