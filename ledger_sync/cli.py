@@ -5,7 +5,7 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -175,6 +175,36 @@ def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> 
     print_summary(summary)
     if summary["outcome"] == RunOutcome.STOPPED_AT_GATE:
         raise typer.Exit(2)
+
+
+@app.command()
+def reconcile(
+    company: Company = 1,
+    ledger: Ledger = "qbo",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Compare the ledger with Service Opus to the cent; re-queue what went missing (exit code 1 on differences)."""
+    from ledger_sync.flows.reconcile import reconcile_company
+
+    result: dict[str, Any] = reconcile_company(company_id=company, ledger=ledger)
+    differences: list[dict[str, str]] = result["differences"]
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        table = Table(title=f"Reconciliation of company {company} with {ledger}: {len(differences)} differences")
+        for column in ("what", "difference", "Service Opus", "ledger", "what to do"):
+            table.add_column(column)
+        for d in differences:
+            what = f"{d['entity_type']} {d['label']}"
+            table.add_row(what, d["kind"], d["expected"] or "", d["found"] or "", d["what_to_do"])
+        console.print(table)
+        total = result["receivables"][-1]
+        console.print(f"Accounts receivable: Service Opus {total['expected']}, ledger {total['ledger']}")
+        console.print(
+            f"{result['invoices']} invoices, {result['payments']} payments checked; saved as {result['file']}"
+        )
+    if differences:
+        raise typer.Exit(1)
 
 
 @app.command()

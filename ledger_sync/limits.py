@@ -21,6 +21,7 @@ from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
     LedgerRef,
+    LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
@@ -141,6 +142,9 @@ class RateLimitedLedger:
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         return self._paced(lambda: self._inner.find_by_external_id(entity_type, records))
+
+    def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return self._paced(lambda: self._inner.read_back(entity_type, records))
 
     def close(self) -> None:
         self._inner.close()

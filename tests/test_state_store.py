@@ -39,6 +39,22 @@ def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str
     store.close()
 
 
+def test_requeue_forgets_the_ledger_counterpart_and_parks_it_in_one_step(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")])
+    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(3, ParkingCause.LEDGER, "refused")])
+    missing = [Parking(i, ParkingCause.MISSING, "Missing from QBO: re-queued", detail="2026-05-01") for i in (1, 3)]
+    store.requeue(cid, EntityType.INVOICE, missing)
+    assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {2}
+    parked = store.parked(cid, EntityType.INVOICE)
+    assert {i: (p.cause, p.detail) for i, p in parked.items()} == {
+        1: (ParkingCause.MISSING, "2026-05-01"),
+        3: (ParkingCause.MISSING, "2026-05-01"),
+    }
+    store.close()
+
+
 def test_checkpoint_never_moves_backwards(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)

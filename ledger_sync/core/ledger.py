@@ -102,6 +102,31 @@ class WriteOutcome:
         return self.ref is not None
 
 
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """One stamped record as the ledger holds it now, read back for reconciliation.
+
+    `balance` is an invoice's open balance (None for payments); `amount` is a payment's amount and an
+    invoice's total. `status` is the ledger's own word, upper-cased; `present` says whether it counts.
+    """
+
+    ledger_id: str
+    external_id: str
+    amount: Decimal
+    customer_ref: str
+    status: str
+    tax: Decimal | None = None
+    balance: Decimal | None = None
+
+    @property
+    def present(self) -> bool:
+        """A voided or deleted record is not in the books (the look-ups ignore it too)."""
+        return self.status not in GONE_STATUSES
+
+
+GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
+
+
 class LedgerConnector(Protocol):
     # Read-only properties, not ClassVars: a wrapper (the rate-limited ledger) answers for its inner connector.
     @property
@@ -133,6 +158,11 @@ class LedgerConnector(Protocol):
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """Ledger records already stamped with these records' external ids, by source id."""
+        ...
+
+    def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """Every ledger record stamped with these invoices' or payments' external ids, by source id (a list:
+        duplicates show as more than one); read in pages within the vendor's limits."""
         ...
 
     def close(self) -> None: ...

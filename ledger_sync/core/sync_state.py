@@ -16,6 +16,9 @@ class ParkingCause(StrEnum):
     """Something it needs (its customer, an item, its invoice) is parked itself."""
     WAITING = "waiting"
     """It waits for something to happen in Service Opus (its invoice being locked); nothing to fix."""
+    MISSING = "missing"
+    """Reconciliation found it missing from the ledger: re-queued, the next run creates it again with a fresh
+    idempotency key (`detail` names the reconciliation), since the vendor would replay the first create."""
 
 
 class RecordState(StrEnum):

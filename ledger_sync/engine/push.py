@@ -58,10 +58,11 @@ def answer(outcome: WriteOutcome) -> Answer:
     return Answer.UNKNOWN
 
 
-def idempotency_key(tenant: Tenant, record: LedgerRecord) -> str:
-    """The same record version of the same tenant always gets the same key."""
+def idempotency_key(tenant: Tenant, record: LedgerRecord, requeued: str | None = None) -> str:
+    """The same record version of the same tenant always gets the same key; a record re-queued because it went
+    missing from the ledger gets another (`requeued` names the reconciliation), or the create would be replayed."""
     name = f"{tenant.ledger}:{tenant.tenant_id}:{record.entity_type}:{record.source_id}:"
-    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash))
+    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash + (f":requeued:{requeued}" if requeued else "")))
 
 
 def _utcnow() -> datetime:
@@ -159,7 +160,8 @@ class WriteEngine:
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
-                        ops.append(WriteOp(record, idempotency_key(self.tenant, record), existing))
+                        key = idempotency_key(self.tenant, record, _requeued(parked_before.get(candidate.source_id)))
+                        ops.append(WriteOp(record, key, existing))
                 case _:
                     assert_never(candidate)
         return handled, parks, ops
@@ -242,6 +244,11 @@ class WriteEngine:
             fingerprint=record.content_hash,
             retry_after=now + LEDGER_RETRY,
         )
+
+
+def _requeued(prior: Parking | None) -> str | None:
+    """The reconciliation that re-queued this record, if that is why it is parked."""
+    return prior.detail if prior is not None and prior.cause is ParkingCause.MISSING else None
 
 
 def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:

@@ -352,6 +352,43 @@ class StateStore:
                 )
             )
 
+    def requeue(self, connection_id: int, entity_type: EntityType, parkings: Sequence[Parking]) -> None:
+        """Records missing from the ledger: their entity map rows and intents go and they are parked (cause
+        MISSING), in one transaction, so the next run's retries create them again."""
+        ids = [p.source_id for p in parkings]
+        if not ids:
+            return
+        kind = entity_type.value
+        with session_scope(self.sessions) as session:
+            session.execute(
+                delete(EntityMapEntry).where(
+                    EntityMapEntry.connection_id == connection_id,
+                    EntityMapEntry.entity_type == kind,
+                    EntityMapEntry.source_id.in_(ids),
+                )
+            )
+            self._delete_intents(session, connection_id, kind, ids)
+            session.execute(
+                delete(ParkedRecord).where(
+                    ParkedRecord.connection_id == connection_id,
+                    ParkedRecord.entity_type == kind,
+                    ParkedRecord.source_id.in_(ids),
+                )
+            )
+            session.add_all(
+                ParkedRecord(
+                    connection_id=connection_id,
+                    entity_type=kind,
+                    source_id=p.source_id,
+                    cause=p.cause,
+                    reason=p.reason,
+                    detail=p.detail,
+                    attempts=0,
+                    last_attempt_at=utcnow(),
+                )
+                for p in parkings
+            )
+
     @staticmethod
     def _advance(session: Session, connection_id: int, kind: str, mark: Cursor) -> None:
         row = session.scalar(

@@ -7,10 +7,13 @@ at once as a failing chart-mapping check.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
 
 from ledger_sync import onboarding
 from ledger_sync.connectors.registry import ledger_label, names
@@ -18,6 +21,7 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
 from ledger_sync.settings import Settings
+from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT, last_reconciliation
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.web.connect import PICK, accounting_url
 from ledger_sync.web.connections import ConnectionView, connection_view
@@ -39,6 +43,8 @@ class LedgerPanel:
     """Service Opus records the page could not read, named (they never fail the page)."""
     tenants: list[tuple[str, str]] | None = None
     """Organisations to pick from after a consent that authorised several."""
+    reconciliation: dict[str, Any] | None = None
+    """The last reconciliation's stored result (the page only reads it; the button starts a new one)."""
 
 
 async def submitted_form(request: Request) -> dict[str, str]:
@@ -83,6 +89,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             chart_error,
             problems,
             tenants,
+            last_reconciliation(settings, company_id, ledger),
         )
 
     @router.get("/")
@@ -129,6 +136,22 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             f"Automatic Payment Sync {'on' if payments else 'off'}",
         ]
         notify(request, "ok", f"{ledger_label(ledger)}: {', '.join(states)}.")
+        return RedirectResponse(accounting_url(company, ledger), status_code=303)
+
+    @router.post("/integrations/accounting/{ledger}/reconcile", dependencies=[Depends(require_csrf)])
+    def reconcile_now(request: Request, ledger: str, company: Annotated[int, Form()] = 1) -> Response:
+        """Start the reconcile deployment; its result shows in the section when the run has finished."""
+        connection = connected(company, ledger)
+        try:
+            run_deployment(
+                RECONCILE_DEPLOYMENT,
+                parameters={"company_id": connection.company_id, "ledger": connection.ledger},
+                timeout=0,
+            )
+        except (ObjectNotFound, httpx.HTTPError) as exc:
+            notify(request, "error", f"Could not start the reconciliation (is `ledger-sync up` running?): {exc}")
+        else:
+            notify(request, "ok", f"{ledger_label(ledger)}: reconciliation started; reload for its result.")
         return RedirectResponse(accounting_url(company, ledger), status_code=303)
 
     @router.get("/reports/{path:path}")

@@ -20,6 +20,7 @@ from ledger_sync.core.ledger import (
     LedgerConnector,
     LedgerError,
     LedgerRef,
+    LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
@@ -206,6 +207,27 @@ class MemoryConnector:
             for entry in self._books.entries[entity_type].values()
             if entry.record.external_id in wanted
         }
+
+    def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        self._call()
+        wanted = {record.external_id: record.source_id for record in records}
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for entry in self._books.entries[entity_type].values():
+            record = entry.record
+            if record.external_id not in wanted:
+                continue
+            invoice = isinstance(record, InvoiceRecord)
+            snapshot = LedgerSnapshot(
+                ledger_id=entry.ref.id,
+                external_id=record.external_id,
+                amount=entry.total,
+                customer_ref=getattr(record, "customer_ref", ""),
+                status="AUTHORISED",
+                tax=sum((t.amount for t in record.tax_lines), Decimal("0.00")) if invoice else None,
+                balance=entry.total - entry.paid if invoice else None,
+            )
+            found.setdefault(wanted[record.external_id], []).append(snapshot)
+        return found
 
     def close(self) -> None:
         return None

@@ -196,6 +196,24 @@ class LedgerConformance:
             o.op.record.source_id: o.ref.id for o in outcomes if o.ref
         }
 
+    def test_read_back_shows_each_record_once_as_the_ledger_holds_it(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """What reconciliation compares: an invoice's total, tax and open balance, a payment's amount."""
+        customer_ref, _ = parties
+        record = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST)])
+        invoice_ref = _created(ledger_harness, record)
+        deposit = ledger_harness.account("undeposited_funds").id
+        payment = PaymentRecord(
+            ledger_harness.next_id(), invoice_ref, customer_ref, Decimal("50.00"), date(2026, 3, 9), "card", deposit
+        )
+        _created(ledger_harness, payment)
+        (invoice,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (invoice.ledger_id, invoice.amount, invoice.balance) == (invoice_ref, record.total, record.total - 50)
+        assert invoice.tax == sum((t.amount for t in record.tax_lines), Decimal("0.00")) and invoice.present
+        (paid,) = ledger_harness.connector.read_back(EntityType.PAYMENT, [payment])[payment.source_id]
+        assert paid.amount == Decimal("50.00") and paid.present
+
     def test_one_bad_element_fails_alone_inside_a_batch(self, ledger_harness: LedgerHarness) -> None:
         taken = _customer(ledger_harness)
         _created(ledger_harness, taken)

@@ -203,3 +203,14 @@ def test_a_backfill_counts_exactly_the_records_its_range_reads(stack: Stack) -> 
     for entity in read:
         only = SyncScope(since, until, frozenset({EntityType(entity)}))
         assert source.records_in_range(stack.company_id, only) == read[entity]
+
+
+def test_the_synced_books_reconcile_to_zero_differences(stack: Stack, first_run: dict) -> None:
+    from ledger_sync.flows.reconcile import reconcile_company
+
+    result = reconcile_company(company_id=stack.company_id, ledger=stack.ledger)  # type: ignore[arg-type]
+    assert result["differences"] == [], result["differences"]
+    connection = stack.store.connection(stack.company_id, stack.ledger)
+    assert connection is not None
+    assert result["invoices"] == len(stack.store.synced_ids(connection.id, EntityType.INVOICE))
+    assert result["payments"] == len(stack.store.synced_ids(connection.id, EntityType.PAYMENT))

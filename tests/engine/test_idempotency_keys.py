@@ -1,6 +1,7 @@
 """Rule (e): one record version of one tenant has one idempotency key, whatever run computes it."""
 
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.push import Tenant, idempotency_key
 from tests.engine.fakes import TENANT, Call, MemoryState, ScriptedLedger, customer, engine_for
@@ -25,3 +26,14 @@ def test_every_write_carries_its_records_key() -> None:
     for _ in range(2):
         engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1))])
     assert [op.idempotency_key for call in ledger.calls for op in call] == [idempotency_key(TENANT, customer(1))] * 2
+
+
+def test_a_record_requeued_by_reconciliation_is_sent_with_a_fresh_key() -> None:
+    """The vendor would answer its first key from the idempotency cache: the record deleted by hand."""
+    state, ledger = MemoryState(), ScriptedLedger()
+    state.parkings[EntityType.CUSTOMER][1] = Parking(1, ParkingCause.MISSING, "re-queued", detail="2026-05-01")
+    engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1))])
+    sent = [op.idempotency_key for call in ledger.calls for op in call]
+    assert sent == [idempotency_key(TENANT, customer(1), "2026-05-01")]
+    assert sent[0] != idempotency_key(TENANT, customer(1))
+    assert 1 in state.entity_map[EntityType.CUSTOMER] and 1 not in state.parkings[EntityType.CUSTOMER]

@@ -59,6 +59,7 @@ FORMS = [
     "/integrations/accounting/qbo/auto-sync",
     "/integrations/accounting/qbo/disconnect",
     "/integrations/accounting/qbo/tenant",
+    "/integrations/accounting/qbo/reconcile",
 ]
 
 

@@ -173,3 +173,35 @@ def test_a_tax_rate_service_opus_holds_unreadable_is_named_not_a_server_error(
     page = client.get(PAGE)
     assert page.status_code == 200
     assert "has a value the sync cannot read: rate &#39;n/a&#39; is not a number" in page.text
+
+
+def test_the_last_reconciliation_is_shown_and_reading_the_page_runs_nothing(
+    stack: WebStack, client: TestClient
+) -> None:
+    from decimal import Decimal
+
+    from ledger_sync.core.reconciliation import Difference, DifferenceKind, Receivable, Reconciliation
+    from ledger_sync.core.records import EntityType
+    from ledger_sync.state.reconciliations import save_reconciliation
+
+    assert connect(client).status_code == 200
+    assert "Not reconciled yet." in client.get(PAGE).text
+    missing = Difference(
+        DifferenceKind.MISSING, EntityType.INVOICE, 7, "INV-7", None, None, None, "re-queued, the next sync enters it"
+    )
+    result = Reconciliation(
+        1,
+        "qbo",
+        datetime(2026, 5, 1, 6, 0, tzinfo=UTC),
+        3,
+        2,
+        [missing],
+        [Receivable("5", Decimal("9.50"), Decimal(0))],
+    )
+    save_reconciliation(stack.settings, result)
+    files = sorted((stack.home / "reconciliations").iterdir())
+    page = client.get(PAGE).text
+    assert 'data-equal="no"' in page and "1 differences" in page
+    assert "INV-7" in page and "re-queued, the next sync enters it" in page
+    assert "Accounts receivable: Service Opus 9.50, ledger 0" in page
+    assert sorted((stack.home / "reconciliations").iterdir()) == files

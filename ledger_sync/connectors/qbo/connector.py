@@ -32,6 +32,7 @@ from ledger_sync.connectors.qbo.wire import (
     ledger_ref,
     to_account,
     to_qbo,
+    to_snapshot,
     to_tax_rates,
     us_tax_code,
 )
@@ -40,6 +41,7 @@ from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerError,
     LedgerRef,
+    LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
@@ -160,14 +162,23 @@ class QboConnector(ClientConnector):
         return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        return {source_id: ledger_ref(found[0]) for source_id, found in self._stamped(entity_type, records).items()}
+
+    def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        stamped = self._stamped(entity_type, records)
+        return {source_id: [to_snapshot(entity_type, e) for e in found] for source_id, found in stamped.items()}
+
+    def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
+        """The QBO entities stamped with each record's external id, oldest (lowest Id) first; QBO deletes for
+        good, so whatever is found is in the books."""
         if not records:
             return {}
         candidates = sorted(self._candidates(entity_type, records), key=lambda e: (len(str(e["Id"])), str(e["Id"])))
-        found: dict[int, LedgerRef] = {}
+        found: dict[int, list[dict[str, Any]]] = {}
         for record in records:
-            match = next((c for c in candidates if is_stamped(entity_type, c, record.external_id)), None)
-            if match is not None:
-                found[record.source_id] = ledger_ref(match)
+            matches = [c for c in candidates if is_stamped(entity_type, c, record.external_id)]
+            if matches:
+                found[record.source_id] = matches
         return found
 
     def _candidates(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> list[dict[str, Any]]:

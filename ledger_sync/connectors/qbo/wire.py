@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.connectors.qbo.tax_model import US_NON_TAXABLE, US_TAXABLE, QboTaxModel
-from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerTaxRate
+from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
     CustomerRecord,
@@ -189,6 +189,18 @@ def invoice_totals(invoice: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     """(total tax, total) of a saved QBO invoice."""
     total_tax = (invoice.get("TxnTaxDetail") or {}).get("TotalTax", 0)
     return Decimal(str(total_tax)), Decimal(str(invoice.get("TotalAmt", 0)))
+
+
+def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSnapshot:
+    """A stamped invoice or payment as reconciliation compares it (QBO keeps no status: deleted is gone)."""
+    stamp = STAMP_FIELDS[entity_type][0]
+    customer = str((entity.get("CustomerRef") or {}).get("value", ""))
+    if entity_type is EntityType.INVOICE:
+        tax, total = invoice_totals(entity)
+        balance = Decimal(str(entity.get("Balance", 0)))
+        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, "", tax, balance)
+    amount = Decimal(str(entity.get("TotalAmt", 0)))
+    return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, "")
 
 
 def _payment(record: PaymentRecord) -> JsonObject:

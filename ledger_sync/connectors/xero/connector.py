@@ -24,10 +24,12 @@ from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.ledger import (
+    GONE_STATUSES,
     ErrorKind,
     LedgerAccount,
     LedgerError,
     LedgerRef,
+    LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
@@ -44,8 +46,6 @@ WHERE_CHUNK = 25
 PAGED = frozenset({"Contacts", "Invoices", "Payments"})
 WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
 """Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
-GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
-"""A match in one of these states is not the record: it was voided or deleted in Xero."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
 
 
@@ -136,6 +136,21 @@ class XeroConnector(ClientConnector):
         return [outcomes[index] for index in range(len(ops))]
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        """Voided and deleted records are not in the books: a record found only so is created again."""
+        found: dict[int, LedgerRef] = {}
+        for source_id, docs in self._stamped(entity_type, records).items():
+            live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+            ref = wire.element_ref(entity_type, live[0]) if live else None
+            if ref is not None:
+                found[source_id] = ref
+        return found
+
+    def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        stamped = self._stamped(entity_type, records)
+        return {source_id: [wire.to_snapshot(entity_type, doc) for doc in docs] for source_id, docs in stamped.items()}
+
+    def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
+        """The Xero records stamped with each record's external id, in Xero's order (any status)."""
         if not records:
             return {}
         stamp = wire.STAMP_FIELDS[entity_type]
@@ -145,17 +160,13 @@ class XeroConnector(ClientConnector):
             docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
         else:
             docs = self._where(collection, stamp, [record.external_id for record in records])
-        docs = [doc for doc in docs if doc.get("Status") not in GONE_STATUSES]
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
-        by_stamp = {str(doc.get(stamp)): doc for doc in docs if doc.get(stamp)}
-        found: dict[int, LedgerRef] = {}
-        for record in records:
-            doc = by_stamp.get(record.external_id)
-            ref = wire.element_ref(entity_type, doc) if doc is not None else None
-            if ref is not None:
-                found[record.source_id] = ref
-        return found
+        by_stamp: dict[str, list[dict[str, Any]]] = {}
+        for doc in docs:
+            if doc.get(stamp):
+                by_stamp.setdefault(str(doc[stamp]), []).append(doc)
+        return {record.source_id: by_stamp[record.external_id] for record in records if record.external_id in by_stamp}
 
     def _element(self, op: WriteOp) -> dict[str, Any]:
         """The JSON element for one op; LedgerError(VALIDATION) when it cannot be expressed in Xero."""

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.connectors.xero.rounding import XeroLine
-from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerTaxRate
+from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 
 COLLECTIONS = {
@@ -157,6 +157,19 @@ def element_error(element: Mapping[str, Any]) -> LedgerError | None:
 def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRef | None:
     value = element.get(REF_FIELDS[entity_type])
     return LedgerRef(id=str(value)) if value else None
+
+
+def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSnapshot:
+    """A stamped invoice or payment as reconciliation compares it; a VOIDED or DELETED one is not present."""
+    ledger_id, stamp = str(element.get(REF_FIELDS[entity_type], "")), str(element.get(STAMP_FIELDS[entity_type], ""))
+    status = str(element.get("Status") or "").upper()
+    if entity_type is EntityType.INVOICE:
+        customer = str((element.get("Contact") or {}).get("ContactID", ""))
+        total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
+        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due)
+    invoice = element.get("Invoice") or {}
+    customer = str((invoice.get("Contact") or {}).get("ContactID", ""))
+    return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Amount", 0))), customer, status)
 
 
 _ACCOUNT_TYPES = {

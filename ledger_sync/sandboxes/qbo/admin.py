@@ -1,6 +1,6 @@
 """Sandbox-only controls under `/_sandbox/` (no auth; loopback use by tests and the demo).
 
-Read the request log, list a company's entities, change an entity "behind the client's back" (as a user
+Read the request log, list a company's entities, change or delete an entity "behind the client's back" (as a user
 in the QBO UI would, e.g. archive a TaxCode), and move the sandbox clock forward.
 """
 
@@ -35,6 +35,11 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
     def patch(realm_id: str, entity: str, entity_id: str, fields: Annotated[dict[str, Any], Body()]) -> QboJSONResponse:
         name = known(entity)
         return QboJSONResponse({name: sandbox.company(realm_id).patch(name, entity_id, fields)})
+
+    @router.delete("/realms/{realm_id}/{entity}/{entity_id}")
+    def delete(realm_id: str, entity: str, entity_id: str) -> dict[str, str]:
+        sandbox.company(realm_id).delete(known(entity), entity_id)
+        return {"deleted": entity_id}
 
     @router.post("/clock/advance")
     def advance(seconds: Annotated[float, Body(embed=True)]) -> dict[str, str]:

@@ -116,10 +116,26 @@ class Company:
             return saved
 
     def patch(self, entity: str, entity_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Change fields behind the client's back (as a user in the QBO UI would): no rules, SyncToken bumps."""
+        """Change fields behind the client's back (as a user in the QBO UI would): no rules, SyncToken bumps;
+        a payment's invoices get their new balance, as the UI gives them."""
         with self._store.transaction():
             existing = self.read(entity, entity_id)
-            return self._save(entity, {**existing, **fields, "Id": existing["Id"]}, existing)
+            saved = self._save(entity, {**existing, **fields, "Id": existing["Id"]}, existing)
+            if entity == "Payment":
+                for invoice_id in sorted(
+                    {i for i, _ in payments.invoice_links(existing) + payments.invoice_links(saved)}
+                ):
+                    self._rebalance(invoice_id)
+            return saved
+
+    def delete(self, entity: str, entity_id: str) -> None:
+        """Delete an invoice by hand, as a user in the QBO UI would (QBO deletes for good). One a payment is
+        linked to is refused: the UI makes the user unlink it first (stricter than modelling the unlinking)."""
+        with self._store.transaction():
+            self.read(entity, entity_id)
+            if entity != "Invoice" or self.payments_linking(entity_id):
+                raise faults.unsupported_operation(f"Delete {entity} {entity_id} by hand")
+            self._store.delete(self.realm_id, entity, entity_id)
 
     def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("Id") is None:

@@ -274,6 +274,12 @@ class Store:
                 )
                 self._run(f"{PAYMENT_LINKS} AND e.realm_id = ? AND e.id = ?", (realm_id, int(body["Id"])))
 
+    def delete(self, realm_id: str, entity: str, entity_id: str) -> None:
+        with self.transaction():
+            self._run(
+                "DELETE FROM entities WHERE realm_id = ? AND entity = ? AND id = ?", (realm_id, entity, int(entity_id))
+            )
+
     # OAuth tokens
 
     def add_token(self, row: TokenRow) -> None:

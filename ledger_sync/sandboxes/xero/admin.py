@@ -6,9 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
+from ledger_sync.sandboxes.xero import invoices
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.responses import problem, xero_json
+from ledger_sync.sandboxes.xero.taxmath import cents, number
 
 router = APIRouter(prefix="/_sandbox")
 
@@ -41,13 +43,20 @@ def patch_record(
     changes: Annotated[dict[str, Any], Body()],
     box: Annotated[Sandbox, Depends(sandbox)],
 ) -> Response:
-    """Change a record as a user in Xero's UI would (e.g. archive a tax rate); ids cannot change."""
+    """Change a record as a user in Xero's UI would (e.g. archive a tax rate, void an invoice); ids cannot change.
+    A payment's invoice is paid by what its payments now say (Xero's UI re-enters a changed payment)."""
     ledger = Books(box.store, box.clock, tenant)
     doc = ledger.find(collection, key) if collection in ID_FIELDS else None
     if doc is None:
         return problem(404, f"No {collection} record {key} in tenant {tenant}")
     doc.update({name: value for name, value in changes.items() if name != ID_FIELDS[collection]})
-    return xero_json(ledger.save(collection, doc))
+    if collection == "Payments" and "Amount" in changes:
+        doc["Amount"] = doc["BankAmount"] = cents(number(changes["Amount"], "Amount"))
+    saved = ledger.save(collection, doc)
+    invoice = ledger.get("Invoices", doc["Invoice"]["InvoiceID"]) if collection == "Payments" else None
+    if invoice is not None:
+        invoices.reapply_payments(ledger, invoice)
+    return xero_json(saved)
 
 
 @router.post("/clock/advance", response_model=None)

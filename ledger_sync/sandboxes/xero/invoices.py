@@ -285,6 +285,22 @@ def _tax_rate(books: Books, tax_type: str, account_code: str) -> dict[str, Any]:
     return rate
 
 
+def reapply_payments(books: Books, invoice: dict[str, Any]) -> None:
+    """Recompute what is paid from the invoice's payments as they stand (one changed by hand in the UI)."""
+    paid = [books.get("Payments", p["PaymentID"]) for p in invoice["Payments"]]
+    live = [p for p in paid if p is not None and p["Status"] != "DELETED"]
+    invoice["Payments"] = [
+        {**entry, "Amount": p["Amount"]}
+        for entry in invoice["Payments"]
+        for p in live
+        if p["PaymentID"] == entry["PaymentID"]
+    ]
+    invoice["AmountPaid"] = sum((p["Amount"] for p in live), Decimal(0))
+    invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
+    invoice["Status"] = "PAID" if invoice["AmountDue"] == 0 else "AUTHORISED"
+    books.save("Invoices", invoice)
+
+
 def record_payment(books: Books, invoice: dict[str, Any], payment: dict[str, Any]) -> None:
     """Apply a payment: AmountPaid up, AmountDue down, PAID (with FullyPaidOnDate) at zero."""
     invoice["Payments"].append(

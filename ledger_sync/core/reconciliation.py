@@ -1,0 +1,300 @@
+"""Reconciliation: Service Opus's figures for what we synced against the ledger's own, to the cent.
+
+Pure: the flow reads both sides (`reconcile` flow), this module says where they differ and what a bookkeeper
+should do about each difference. A record deleted from the ledger by hand is marked to be re-queued: the next
+sync creates it again; an invoice voided there is only reported (the ledger keeps its number). Receivables per
+customer and in total are summed from the invoices' balances on both sides; they differ only where a listed
+difference explains it.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from ledger_sync.core.ledger import LedgerSnapshot
+from ledger_sync.core.records import EntityType
+
+
+class DifferenceKind(StrEnum):
+    MISSING = "missing"
+    """Not in the ledger (deleted there by hand): re-queued."""
+    VOIDED = "voided"
+    """An invoice voided in the ledger by hand: it keeps its number there, so it cannot be entered again."""
+    DUPLICATE = "duplicate"
+    TOTAL = "total_differs"
+    TAX = "tax_differs"
+    BALANCE = "balance_differs"
+    """The open balance differs from the ledger's own total less our payments: something else was applied."""
+    AMOUNT = "amount_differs"
+    """A payment's amount was changed in the ledger."""
+    CUSTOMER = "customer_differs"
+
+
+@dataclass(frozen=True)
+class ExpectedInvoice:
+    """An invoice we synced, with Service Opus's figures: balance is its total less our synced payments."""
+
+    source_id: int
+    number: str
+    external_id: str
+    customer_ref: str
+    total: Decimal
+    tax: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class ExpectedPayment:
+    source_id: int
+    external_id: str
+    invoice_source_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: DifferenceKind
+    entity_type: EntityType
+    source_id: int
+    label: str
+    """What a bookkeeper finds it by: the invoice number or the payment's reference."""
+    ledger_id: str | None
+    expected: Decimal | None
+    found: Decimal | None
+    what_to_do: str
+    requeue: bool = False
+
+
+@dataclass(frozen=True)
+class Receivable:
+    customer_ref: str
+    expected: Decimal
+    ledger: Decimal
+
+    @property
+    def equal(self) -> bool:
+        return self.expected == self.ledger
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    company_id: int
+    ledger: str
+    checked_at: datetime
+    invoices: int
+    payments: int
+    differences: list[Difference]
+    receivables: list[Receivable] = field(default_factory=list)
+    api_calls: int = 0
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+    @property
+    def receivable_total(self) -> Receivable:
+        return Receivable(
+            "total",
+            sum((r.expected for r in self.receivables), Decimal("0.00")),
+            sum((r.ledger for r in self.receivables), Decimal("0.00")),
+        )
+
+    def requeued(self, entity_type: EntityType) -> list[int]:
+        return sorted(d.source_id for d in self.differences if d.requeue and d.entity_type is entity_type)
+
+    def as_json(self) -> dict[str, object]:
+        """Plain JSON values (money as strings, to the cent), for the stored file and `--json`."""
+        total = self.receivable_total
+        return {
+            "company_id": self.company_id,
+            "ledger": self.ledger,
+            "checked_at": self.checked_at.isoformat(),
+            "invoices": self.invoices,
+            "payments": self.payments,
+            "api_calls": self.api_calls,
+            "equal": self.equal,
+            "differences": [
+                {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(d).items()} for d in self.differences
+            ],
+            "receivables": [
+                {"customer_ref": r.customer_ref, "expected": str(r.expected), "ledger": str(r.ledger)}
+                for r in [*self.receivables, total]
+            ],
+        }
+
+
+def compare(
+    ledger_name: str,
+    invoices: Sequence[ExpectedInvoice],
+    payments: Sequence[ExpectedPayment],
+    ledger_invoices: Mapping[int, Sequence[LedgerSnapshot]],
+    ledger_payments: Mapping[int, Sequence[LedgerSnapshot]],
+) -> tuple[list[Difference], list[Receivable]]:
+    """Every difference between what we synced and what the ledger holds, invoices first, by source id."""
+    differences: list[Difference] = []
+    for payment in sorted(payments, key=lambda p: p.source_id):
+        snapshot, problems = _one(
+            ledger_name,
+            EntityType.PAYMENT,
+            payment.source_id,
+            payment.external_id,
+            ledger_payments.get(payment.source_id, ()),
+        )
+        differences += problems
+        if snapshot is None:
+            continue
+        if snapshot.amount != payment.amount:
+            differences.append(
+                Difference(
+                    DifferenceKind.AMOUNT,
+                    EntityType.PAYMENT,
+                    payment.source_id,
+                    payment.external_id,
+                    snapshot.ledger_id,
+                    payment.amount,
+                    snapshot.amount,
+                    f"Someone changed this payment's amount in {ledger_name}: change it back to {payment.amount}, "
+                    f"or delete it there and run reconcile again to have it sent anew.",
+                )
+            )
+    paid_in_ledger: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for payment in payments:  # every copy of a duplicate pays the invoice in the ledger
+        copies = (s.amount for s in ledger_payments.get(payment.source_id, ()) if s.present)
+        paid_in_ledger[payment.invoice_source_id] += sum(copies, Decimal("0.00"))
+
+    invoice_differences: list[Difference] = []
+    expected_ar: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    ledger_ar: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for invoice in sorted(invoices, key=lambda i: i.source_id):
+        expected_ar[invoice.customer_ref] += invoice.balance
+        snapshot, problems = _one(
+            ledger_name,
+            EntityType.INVOICE,
+            invoice.source_id,
+            invoice.number,
+            ledger_invoices.get(invoice.source_id, ()),
+        )
+        invoice_differences += problems
+        if snapshot is None:
+            continue
+        ledger_ar[snapshot.customer_ref] += snapshot.balance or Decimal(0)
+        invoice_differences += _invoice_figures(ledger_name, invoice, snapshot, paid_in_ledger[invoice.source_id])
+    receivables = [
+        Receivable(ref, expected_ar.get(ref, Decimal("0.00")), ledger_ar.get(ref, Decimal("0.00")))
+        for ref in sorted(set(expected_ar) | set(ledger_ar))
+    ]
+    return invoice_differences + differences, receivables
+
+
+def _one(
+    ledger_name: str, entity_type: EntityType, source_id: int, label: str, snapshots: Sequence[LedgerSnapshot]
+) -> tuple[LedgerSnapshot | None, list[Difference]]:
+    """The one ledger record standing for a synced record, and the differences in how many there are."""
+    present = [s for s in snapshots if s.present]
+    if not present and snapshots and entity_type is EntityType.INVOICE:
+        return None, [
+            Difference(
+                DifferenceKind.VOIDED,
+                entity_type,
+                source_id,
+                label,
+                snapshots[0].ledger_id,
+                None,
+                None,
+                f"It was {snapshots[0].status.lower()} in {ledger_name} by hand, which keeps its number, so it cannot "
+                f"be entered again: void it in Service Opus too (and issue a new invoice if it should stand).",
+            )
+        ]
+    if not present:
+        gone = f"It was {snapshots[0].status.lower()} in {ledger_name}" if snapshots else f"It is not in {ledger_name}"
+        return None, [
+            Difference(
+                DifferenceKind.MISSING,
+                entity_type,
+                source_id,
+                label,
+                None,
+                None,
+                None,
+                f"{gone} (deleted by hand?): re-queued, the next sync enters it again. "
+                f"If it should not be in the books, void it in Service Opus instead.",
+                requeue=True,
+            )
+        ]
+    if len(present) == 1:
+        return present[0], []
+    extra = ", ".join(s.ledger_id for s in present[1:])
+    duplicate = Difference(
+        DifferenceKind.DUPLICATE,
+        entity_type,
+        source_id,
+        label,
+        present[0].ledger_id,
+        Decimal(1),
+        Decimal(len(present)),
+        f"{ledger_name} holds it {len(present)} times: keep {present[0].ledger_id}, delete or void {extra}.",
+    )
+    return present[0], [duplicate]
+
+
+def _invoice_figures(
+    ledger_name: str, invoice: ExpectedInvoice, snapshot: LedgerSnapshot, paid_in_ledger: Decimal
+) -> list[Difference]:
+    def differs(kind: DifferenceKind, expected: Decimal, found: Decimal | None, what_to_do: str) -> list[Difference]:
+        if found == expected:
+            return []
+        return [
+            Difference(
+                kind,
+                EntityType.INVOICE,
+                invoice.source_id,
+                invoice.number,
+                snapshot.ledger_id,
+                expected,
+                found,
+                what_to_do,
+            )
+        ]
+
+    edited = f"Someone edited invoice {invoice.number} in {ledger_name}"
+    balance = snapshot.amount - paid_in_ledger
+    return (
+        differs(
+            DifferenceKind.TOTAL,
+            invoice.total,
+            snapshot.amount,
+            f"{edited}: restore its lines so the total is {invoice.total}, as in Service Opus.",
+        )
+        + differs(
+            DifferenceKind.TAX,
+            invoice.tax,
+            snapshot.tax,
+            f"{edited}: restore its tax to {invoice.tax}, as in Service Opus.",
+        )
+        + differs(
+            DifferenceKind.BALANCE,
+            balance,
+            snapshot.balance,
+            f"Something we did not send was applied to invoice {invoice.number} in {ledger_name} (a credit "
+            f"or a payment entered by hand): remove it there, or record it in Service Opus.",
+        )
+        + (
+            []
+            if snapshot.customer_ref == invoice.customer_ref
+            else [
+                Difference(
+                    DifferenceKind.CUSTOMER,
+                    EntityType.INVOICE,
+                    invoice.source_id,
+                    invoice.number,
+                    snapshot.ledger_id,
+                    None,
+                    None,
+                    f"{edited}: move it back to the customer it has in Service Opus.",
+                )
+            ]
+        )
+    )

@@ -1,0 +1,185 @@
+"""The steps of a reconciliation: Service Opus's figures for what we synced, the ledger's, the comparison,
+the re-queue of what went missing, and the result for finance (a Prefect table and a JSON file).
+
+What we synced is the entity map; its records are rebuilt from Service Opus with the same transform the
+sync uses, so the figures compared are the ones the sync would send today.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from ledger_sync.connectors.registry import ledger_label
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
+from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, Reconciliation, compare
+from ledger_sync.core.records import EntityType, InvoiceRecord, PaymentRecord
+from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record
+from ledger_sync.settings import Settings
+from ledger_sync.state.reconciliations import save_reconciliation
+from ledger_sync.state.store import ConnectionInfo, StateStore
+
+
+@dataclass(frozen=True)
+class SyncedBooks:
+    """The invoices and payments the entity map says are in the ledger, as Service Opus has them now."""
+
+    invoices: list[InvoiceRecord]
+    payments: list[PaymentRecord]
+    payment_invoices: dict[int, int]
+    """Payment source id -> its invoice's source id."""
+
+
+@dataclass(frozen=True)
+class LedgerBooks:
+    invoices: dict[int, list[LedgerSnapshot]]
+    payments: dict[int, list[LedgerSnapshot]]
+
+
+@task(name="read-synced-books", cache_policy=NO_CACHE)
+def read_synced_books(
+    store: StateStore, source: ServiceOpusSource, ledger: LedgerConnector, connection: ConnectionInfo
+) -> SyncedBooks:
+    """Records that no longer transform (a mapping changed since) are left out: the sync parks them itself."""
+    company_id, connection_id = connection.company_id, connection.id
+    mapping = store.load_mapping(connection_id)
+    tax_rates = {r.id: r for r in source.read_tax_rates(company_id).records}
+    ledger_tax_rates = {r.id: r for r in ledger.list_tax_rates()}
+    invoice_ids = store.synced_ids(connection_id, EntityType.INVOICE)
+    invoices = source.invoices(company_id, after=None, limit=0, ids=invoice_ids).records
+    mapped_invoices = store.mapped(connection_id, EntityType.INVOICE, invoice_ids)
+    customers = store.mapped(connection_id, EntityType.CUSTOMER, {i.customer_id for i in invoices if i.customer_id})
+    items = store.mapped(connection_id, EntityType.ITEM, {line.product_id for i in invoices for line in i.lines})
+    records: list[InvoiceRecord] = []
+    for invoice in invoices:
+        customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
+        if (
+            invoice.status != "locked"
+            or customer is None
+            or any(line.product_id not in items for line in invoice.lines)
+        ):
+            continue
+        try:
+            records.append(
+                invoice_record(
+                    invoice,
+                    customer_ref=customer.ledger_id,
+                    item_refs={pid: m.ledger_id for pid, m in items.items()},
+                    tax_rates=tax_rates,
+                    mapping=mapping,
+                    ledger_tax_rates=ledger_tax_rates,
+                )
+            )
+        except TransformProblem:
+            continue
+    by_id = {r.source_id: r for r in records}
+    payments: list[PaymentRecord] = []
+    payment_invoices: dict[int, int] = {}
+    for payment in source.payments(
+        company_id, after=None, limit=0, ids=store.synced_ids(connection_id, EntityType.PAYMENT)
+    ).records:
+        paid = by_id.get(payment.invoice_id)
+        if payment.status != "collected" or paid is None:
+            continue
+        try:
+            payments.append(
+                payment_record(
+                    payment,
+                    invoice_ref=mapped_invoices[paid.source_id].ledger_id,
+                    customer_ref=paid.customer_ref,
+                    mapping=mapping,
+                )
+            )
+        except TransformProblem:
+            continue
+        payment_invoices[payment.id] = payment.invoice_id
+    return SyncedBooks(records, payments, payment_invoices)
+
+
+@task(name="read-ledger-books", cache_policy=NO_CACHE)
+def read_ledger_books(ledger: LedgerConnector, books: SyncedBooks) -> LedgerBooks:
+    """The ledger's records stamped with our external ids (the connector pages within the vendor's limits)."""
+    return LedgerBooks(
+        ledger.read_back(EntityType.INVOICE, books.invoices), ledger.read_back(EntityType.PAYMENT, books.payments)
+    )
+
+
+@task(name="compare-books", cache_policy=NO_CACHE)
+def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerBooks, api_calls: int) -> Reconciliation:
+    paid: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for payment in books.payments:
+        paid[books.payment_invoices[payment.source_id]] += payment.amount
+    invoices = [
+        ExpectedInvoice(
+            r.source_id, r.number, r.external_id, r.customer_ref, r.total, r.total_tax, r.total - paid[r.source_id]
+        )
+        for r in books.invoices
+    ]
+    payments = [
+        ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
+        for p in books.payments
+    ]
+    differences, receivables = compare(
+        ledger_label(connection.ledger), invoices, payments, found.invoices, found.payments
+    )
+    return Reconciliation(
+        company_id=connection.company_id,
+        ledger=connection.ledger,
+        checked_at=datetime.now(UTC),
+        invoices=len(invoices),
+        payments=len(payments),
+        differences=differences,
+        receivables=receivables,
+        api_calls=api_calls,
+    )
+
+
+@task(name="requeue-missing", cache_policy=NO_CACHE)
+def requeue_missing(store: StateStore, connection: ConnectionInfo, result: Reconciliation) -> None:
+    """Records missing from the ledger are forgotten and parked, so the next sync creates them again."""
+    stamp = result.checked_at.isoformat()
+    for entity_type in (EntityType.INVOICE, EntityType.PAYMENT):
+        reason = f"Missing from {ledger_label(connection.ledger)} at the reconciliation of {stamp}: re-queued"
+        parkings = [Parking(i, ParkingCause.MISSING, reason, detail=stamp) for i in result.requeued(entity_type)]
+        store.requeue(connection.id, entity_type, parkings)
+
+
+@task(name="report-reconciliation", cache_policy=NO_CACHE)
+def report_reconciliation(settings: Settings, result: Reconciliation) -> Path:
+    """The JSON file, and a table finance can read: each difference with what to do, then receivables."""
+    path = save_reconciliation(settings, result)
+    rows: list[dict[str, object]] = [
+        {
+            "what": f"{d.entity_type.value} {d.label}",
+            "difference": d.kind.value,
+            "service_opus": "" if d.expected is None else str(d.expected),
+            "ledger": "" if d.found is None else str(d.found),
+            "what_to_do": d.what_to_do,
+        }
+        for d in result.differences
+    ]
+    rows += [
+        {
+            "what": f"receivable {r.customer_ref}",
+            "difference": "" if r.equal else "differs",
+            "service_opus": str(r.expected),
+            "ledger": str(r.ledger),
+            "what_to_do": "",
+        }
+        for r in [*result.receivables, result.receivable_total]
+    ]
+    create_table_artifact(
+        key=f"reconciliation-company-{result.company_id}-{result.ledger}",
+        table=rows,
+        description=f"{ledger_label(result.ledger)} reconciliation of company {result.company_id}: "
+        f"{len(result.differences)} differences over {result.invoices} invoices and {result.payments} payments "
+        f"({result.api_calls} API calls); saved as {path}",
+    )
+    return path
