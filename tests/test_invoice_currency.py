@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from ledger_sync.expectations.inputs import QBO_LIMITS, XERO_LIMITS, InvoiceRow
+from ledger_sync.connectors.registry import get
+from ledger_sync.expectations.inputs import InvoiceRow
 from ledger_sync.expectations.records import check_invoices
 
 GOOD = InvoiceRow(1, "INV-1", 7, 2, Decimal("1"), Decimal("250.00"), False, date(2026, 2, 1), (), "CAD", "CAD")
@@ -14,7 +15,7 @@ GOOD = InvoiceRow(1, "INV-1", 7, 2, Decimal("1"), Decimal("250.00"), False, date
 
 def test_an_invoice_in_another_currency_than_its_customers_is_parked(tmp_path: Path) -> None:
     rows = [GOOD, replace(GOOD, source_id=2, currency="USD"), replace(GOOD, source_id=3, customer_currency=None)]
-    parked = check_invoices(rows, XERO_LIMITS, context_dir=tmp_path / "gx", run_name="currency")
+    parked = check_invoices(rows, get("xero").limits, context_dir=tmp_path / "gx", run_name="currency")
     assert parked == {2: "Invoice is in USD but its customer is billed in CAD; a customer has one currency in Xero"}
-    qbo = check_invoices(rows, QBO_LIMITS, context_dir=tmp_path / "gx", run_name="currency-qbo")
+    qbo = check_invoices(rows, get("qbo").limits, context_dir=tmp_path / "gx", run_name="currency-qbo")
     assert list(qbo) == [2] and qbo[2].endswith("one currency in QuickBooks Online")
