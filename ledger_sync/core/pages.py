@@ -4,6 +4,7 @@ Extraction fills a page, the record-level checks mark what must not be pushed, l
 """
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import (
@@ -16,9 +17,27 @@ from ledger_sync.core.snapshots import (
 )
 from ledger_sync.core.sync_state import Parking
 
+R = TypeVar("R", SourceInvoice, SourcePayment)
+
+
+class _SourcePage(Generic[R]):
+    """What invoice and payment pages share: their size and whether extraction may go on past them."""
+
+    fresh: list[R]
+    retries: list[R]
+    unreadable: list[Unreadable]
+
+    def __len__(self) -> int:
+        return len(self.fresh) + len(self.retries) + len(self.unreadable)
+
+    @property
+    def has_fresh(self) -> bool:
+        """Something past the checkpoint was read: there may be more."""
+        return bool(self.fresh) or any(u.cursor is not None for u in self.unreadable)
+
 
 @dataclass
-class InvoicePage:
+class InvoicePage(_SourcePage[SourceInvoice]):
     fresh: list[SourceInvoice]
     """Past the checkpoint, in checkpoint order."""
     retries: list[SourceInvoice]
@@ -31,21 +50,13 @@ class InvoicePage:
     unreadable: list[Unreadable] = field(default_factory=list)
     """Invoices holding a value the sync cannot read (fresh ones with their cursor): parked."""
 
-    def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries) + len(self.unreadable)
-
-    @property
-    def has_fresh(self) -> bool:
-        """Something past the checkpoint was read: there may be more."""
-        return bool(self.fresh) or any(u.cursor is not None for u in self.unreadable)
-
     @property
     def invoices(self) -> list[SourceInvoice]:
         return self.retries + self.fresh
 
 
 @dataclass
-class PaymentPage:
+class PaymentPage(_SourcePage[SourcePayment]):
     fresh: list[SourcePayment]
     retries: list[SourcePayment]
     invoices: dict[int, SourceInvoice]
@@ -55,13 +66,6 @@ class PaymentPage:
     parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
     """Payments holding a value the sync cannot read (fresh ones with their cursor): parked."""
-
-    def __len__(self) -> int:
-        return len(self.fresh) + len(self.retries) + len(self.unreadable)
-
-    @property
-    def has_fresh(self) -> bool:
-        return bool(self.fresh) or any(u.cursor is not None for u in self.unreadable)
 
     @property
     def payments(self) -> list[SourcePayment]:
