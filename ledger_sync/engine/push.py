@@ -58,11 +58,13 @@ def answer(outcome: WriteOutcome) -> Answer:
     return Answer.UNKNOWN
 
 
-def idempotency_key(tenant: Tenant, record: LedgerRecord, requeued: str | None = None) -> str:
-    """The same record version of the same tenant always gets the same key; a record re-queued because it went
-    missing from the ledger gets another (`requeued` names the reconciliation), or the create would be replayed."""
+def idempotency_key(tenant: Tenant, record: LedgerRecord, resend: str | None = None) -> str:
+    """The same record version of the same tenant always gets the same key, so a resend that recovers an
+    unknown outcome is deduplicated by the vendor. A deliberate resend gets another (`resend` names why: see
+    `deliberate_resend`), since the vendor would replay the first answer (QBO replays the original Fault for a
+    reused `requestid`)."""
     name = f"{tenant.ledger}:{tenant.tenant_id}:{record.entity_type}:{record.source_id}:"
-    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash + (f":requeued:{requeued}" if requeued else "")))
+    return str(uuid.uuid5(KEY_NAMESPACE, name + record.content_hash + (f":{resend}" if resend else "")))
 
 
 def _utcnow() -> datetime:
@@ -160,7 +162,8 @@ class WriteEngine:
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
-                        key = idempotency_key(self.tenant, record, _requeued(parked_before.get(candidate.source_id)))
+                        resend = deliberate_resend(parked_before.get(candidate.source_id))
+                        key = idempotency_key(self.tenant, record, resend)
                         ops.append(WriteOp(record, key, existing))
                 case _:
                     assert_never(candidate)
@@ -246,9 +249,18 @@ class WriteEngine:
         )
 
 
-def _requeued(prior: Parking | None) -> str | None:
-    """The reconciliation that re-queued this record, if that is why it is parked."""
-    return prior.detail if prior is not None and prior.cause is ParkingCause.MISSING else None
+def deliberate_resend(prior: Parking | None) -> str | None:
+    """Why this write is a deliberate resend rather than a first send, or None. A record re-queued by a
+    reconciliation (`detail` names it) and a record the ledger refused before (named by the end of its retry
+    window, one per refusal) are sent again on purpose: the ledger must see a fresh request. Both stay stable
+    until the record settles, so a resend whose own outcome is unknown is still recovered under its key."""
+    if prior is None:
+        return None
+    if prior.cause is ParkingCause.MISSING:
+        return f"requeued:{prior.detail}"
+    if prior.cause is ParkingCause.LEDGER and prior.retry_after is not None:
+        return f"refused-until:{prior.retry_after.isoformat()}"
+    return None
 
 
 def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:

@@ -9,9 +9,10 @@ import itertools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -31,7 +32,10 @@ from ledger_sync.core.records import (
     TaxLineRecord,
 )
 from ledger_sync.core.tokens import TokenSet
+from ledger_sync.engine.candidates import Push
+from ledger_sync.engine.push import LEDGER_RETRY, Tenant, WriteEngine
 from ledger_sync.sandboxes.serve import serving
+from tests.engine.fakes import Clock, MemoryState
 from tests.waiting import CEILING
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
@@ -259,14 +263,12 @@ def test_batch_of_updates_and_creates(connected: Connected) -> None:
     assert connected.connector.calls > 0
 
 
-def test_python_quickbooks_reads_the_synced_invoice_and_payment(
-    connected: Connected, synced: Synced, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def bookkeeper(connected: Connected, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Intuit's community SDK (python-quickbooks) on the sandbox: an independent client, as a bookkeeper's app."""
     pytest.importorskip("quickbooks")
     import intuitlib.client
     from quickbooks import QuickBooks
-    from quickbooks.objects.invoice import Invoice
-    from quickbooks.objects.payment import Payment
 
     base = connected.base_url
     discovery = {
@@ -289,7 +291,14 @@ def test_python_quickbooks_reads_the_synced_invoice_and_payment(
     )
     qb = QuickBooks(auth_client=auth_client, company_id=connected.realm_id, minorversion=75, use_decimal=True)
     qb.sandbox_api_url_v3 = f"{base}/v3"
+    return qb
 
+
+def test_python_quickbooks_reads_the_synced_invoice_and_payment(synced: Synced, bookkeeper: Any) -> None:
+    from quickbooks.objects.invoice import Invoice
+    from quickbooks.objects.payment import Payment
+
+    qb = bookkeeper
     invoice = Invoice.get(int(synced.invoice.id), qb=qb)
     assert Decimal(str(invoice.TotalAmt)) == synced.invoice_record.total
     assert invoice.DocNumber == synced.invoice_record.number
@@ -323,3 +332,30 @@ def test_a_rejected_access_token_is_refreshed_once(connected: Connected) -> None
     [ref] = write_ok(connected, EntityType.CUSTOMER, [CustomerRecord(source_id=195, display_name="Foxtrot")])
     assert connected.connector.read("Customer", ref.id)["DisplayName"] == "Foxtrot"
     assert tokens.refreshes == before + 1
+
+
+def test_a_refusal_fixed_in_quickbooks_is_resent_with_a_fresh_requestid(connected: Connected, bookkeeper: Any) -> None:
+    """QBO replays the original Fault for a reused `requestid`: the engine's deliberate resend (the record parked
+    24 h ago, its cause since fixed by the bookkeeper) must reach QBO as a new request, and succeed."""
+    from quickbooks.objects.employee import Employee
+
+    employee = Employee()
+    employee.GivenName, employee.FamilyName, employee.DisplayName = "Morgan", "Reyes", "Morgan Reyes"
+    employee.save(qb=bookkeeper)
+    state, clock = MemoryState(), Clock()
+    tenant = Tenant(QboConnector.ledger, connected.realm_id, "QuickBooks Online")
+    customer = CustomerRecord(source_id=195, display_name="Morgan Reyes")
+
+    def push() -> None:
+        engine = WriteEngine(state=state, ledger=connected.connector, tenant=tenant, clock=clock)
+        engine.push(EntityType.CUSTOMER, [Push(customer)])
+
+    push()
+    assert state.parkings[EntityType.CUSTOMER][195].detail == "duplicate 6240"
+    employee.DisplayName = "Morgan Reyes (staff)"
+    employee.save(qb=bookkeeper)
+    clock.advance(LEDGER_RETRY + timedelta(minutes=1))
+    push()
+    assert 195 not in state.parkings[EntityType.CUSTOMER]
+    created = connected.connector.read("Customer", state.entity_map[EntityType.CUSTOMER][195].ledger_id)
+    assert created["DisplayName"] == "Morgan Reyes"

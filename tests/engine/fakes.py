@@ -95,9 +95,10 @@ class Entry:
 class ScriptedLedger:
     """A ledger that keeps what it is sent and answers each call as scripted (default: OK).
 
-    A create replayed with an idempotency key it has seen returns the earlier record (as the vendors
-    do within their dedup window); a create with a new key always makes a new record, even for a
-    source id it already holds, so a duplicate shows in `records_for`.
+    A create replayed with an idempotency key it has seen returns the earlier answer (as the vendors
+    do within their dedup window): the earlier record, or the earlier refusal even once the cause is
+    gone (QBO replays the original Fault for a reused `requestid`); a create with a new key always makes
+    a new record, even for a source id it already holds, so a duplicate shows in `records_for`.
     """
 
     max_batch_size: int = 2
@@ -107,6 +108,7 @@ class ScriptedLedger:
     no_answer_for: set[int] = field(default_factory=set)
     """Source ids committed but answered with neither a ref nor an error."""
     lookup_fails: bool = False
+    refused_keys: dict[str, ErrorKind] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
     by_source: dict[tuple[EntityType, int], list[str]] = field(default_factory=lambda: defaultdict(list))
     calls: list[list[WriteOp]] = field(default_factory=list)
@@ -124,8 +126,10 @@ class ScriptedLedger:
 
     def _apply(self, entity_type: EntityType, op: WriteOp) -> WriteOutcome:
         source_id = op.record.source_id
-        if source_id in self.refuse:
-            return WriteOutcome(op, error=LedgerError(self.refuse[source_id], "Name is invalid", code="6000"))
+        refusal = self.refused_keys.get(op.idempotency_key) or self.refuse.get(source_id)
+        if refusal is not None:
+            self.refused_keys[op.idempotency_key] = refusal
+            return WriteOutcome(op, error=LedgerError(refusal, "Name is invalid", code="6000"))
         if op.existing is not None:
             entry = self.entries[op.existing.id]
             entry.content_hash, entry.version = op.record.content_hash, entry.version + 1

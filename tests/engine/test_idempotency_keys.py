@@ -34,6 +34,8 @@ def test_a_record_requeued_by_reconciliation_is_sent_with_a_fresh_key() -> None:
     state.parkings[EntityType.CUSTOMER][1] = Parking(1, ParkingCause.MISSING, "re-queued", detail="2026-05-01")
     engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1))])
     sent = [op.idempotency_key for call in ledger.calls for op in call]
-    assert sent == [idempotency_key(TENANT, customer(1), "2026-05-01")]
+    assert sent == [idempotency_key(TENANT, customer(1), "requeued:2026-05-01")]
     assert sent[0] != idempotency_key(TENANT, customer(1))
+    # Re-queued keys sit in intents too: their derivation must not drift either.
+    assert sent[0] == "e060befb-768c-5b35-a0b6-2f57f1741efb"
     assert 1 in state.entity_map[EntityType.CUSTOMER] and 1 not in state.parkings[EntityType.CUSTOMER]

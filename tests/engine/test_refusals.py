@@ -10,7 +10,7 @@ from ledger_sync.core.sync_state import ParkingCause
 from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.push import LEDGER_RETRY
 from ledger_sync.engine.stats import Tally
-from tests.engine.fakes import T0, Clock, MemoryState, ScriptedLedger, cursor, customer, engine_for
+from tests.engine.fakes import T0, Call, Clock, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
 C = EntityType.CUSTOMER
 
@@ -63,3 +63,36 @@ def test_unchanged_it_is_resent_once_the_window_has_passed(refused: tuple[Memory
     engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])
     assert ledger.sent_ids()[sent:] == [1]
     assert state.parkings[C][1].retry_after == clock.now + LEDGER_RETRY  # refused again: a new window
+
+
+def test_resent_once_fixed_in_the_ledger_it_carries_a_fresh_key_per_refusal(
+    refused: tuple[MemoryState, ScriptedLedger, Clock],
+) -> None:
+    """The cause was fixed in the ledger (content unchanged): the first key would only replay the refusal."""
+    state, ledger, clock = refused
+    first_key = ledger.calls[0][0].idempotency_key
+    clock.advance(LEDGER_RETRY + timedelta(seconds=1))
+    engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])  # still refused: a second window
+    second_key = ledger.calls[-1][0].idempotency_key
+    ledger.refuse.clear()
+    clock.advance(LEDGER_RETRY + timedelta(seconds=1))
+    engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])
+    third_key = ledger.calls[-1][0].idempotency_key
+    assert len({first_key, second_key, third_key}) == 3
+    assert 1 in state.entity_map[C] and 1 not in state.parkings[C]
+    assert len(ledger.records_for(C, 1)) == 1
+
+
+def test_a_deliberate_resend_whose_outcome_is_lost_is_recovered_under_its_own_key(
+    refused: tuple[MemoryState, ScriptedLedger, Clock],
+) -> None:
+    state, ledger, clock = refused
+    ledger.refuse.clear()
+    ledger.script = [Call.UNAVAILABLE]
+    clock.advance(LEDGER_RETRY + timedelta(seconds=1))
+    engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])
+    resent_key = ledger.calls[-1][0].idempotency_key
+    assert state.pending[C][1].idempotency_key == resent_key
+    engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])
+    assert ledger.calls[-1][0].idempotency_key == resent_key
+    assert 1 in state.entity_map[C] and len(ledger.records_for(C, 1)) == 1
