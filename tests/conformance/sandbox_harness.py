@@ -2,7 +2,7 @@
 connect through the plug-in's real OAuth flow (PKCE and the tenant list where it declares them), and
 build the connector the way a sync builds it."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -10,20 +10,32 @@ from pathlib import Path
 import pytest
 
 from ledger_sync.connectors.registry import get
+from ledger_sync.connectors.service_opus.seed import CURRENCIES
 from ledger_sync.core.records import EntityType
 from ledger_sync.demo import connect_with_auto_consent, sandbox_for
 from ledger_sync.ledger_access import open_ledger
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from tests.conformance.suite import LedgerHarness
-from tests.ledgers import facts
+from tests.ledgers import SandboxCompany, facts
 
 
 @contextmanager
-def sandbox_harness(ledger: str, home: Path) -> Iterator[LedgerHarness]:
-    """The vendor facts (where a raw invoice keeps its total and balance) come from `tests/ledgers/<ledger>.py`."""
+def sandbox_harness(
+    ledger: str,
+    home: Path,
+    company: SandboxCompany | None = None,
+    stand_in_percents: Mapping[int, Decimal] | None = None,
+) -> Iterator[LedgerHarness]:
+    """The vendor facts (where a raw invoice keeps its total and balance) come from `tests/ledgers/<ledger>.py`.
+    `company`: the kind of company the sandbox creates (None: its default one); the scenarios bill in its
+    country's currency. `stand_in_percents`: see `LedgerHarness`."""
     known = facts(ledger)
-    with sandbox_for(ledger, home) as (_, endpoints, _), pytest.MonkeyPatch.context() as env:
+    company = company or SandboxCompany(ledger)
+    with (
+        sandbox_for(ledger, home, company=company.settings) as (_, endpoints, _),
+        pytest.MonkeyPatch.context() as env,
+    ):
         for key, value in {"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints}.items():
             env.setenv(key, value)
         settings = Settings()
@@ -39,7 +51,14 @@ def sandbox_harness(ledger: str, home: Path) -> Iterator[LedgerHarness]:
                 return Decimal(str(invoice[known.shape.total])), Decimal(str(invoice[known.balance]))
 
             try:
-                yield LedgerHarness(get(ledger), connector, invoice_amounts, known.unknown_customer_ref)
+                yield LedgerHarness(
+                    get(ledger),
+                    connector,
+                    invoice_amounts,
+                    known.unknown_customer_ref,
+                    currency=CURRENCIES[company.country],
+                    stand_in_percents=stand_in_percents or {},
+                )
             finally:
                 connector.close()
         finally:

@@ -8,7 +8,7 @@ cent" means equal to `total_due`, what Service Opus prints, as read back from th
 """
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,6 +42,11 @@ class LedgerHarness:
     """(total, balance due) of an invoice as the ledger reports it, by ledger id."""
     unknown_customer_ref: str
     """A well-formed customer reference the ledger does not know."""
+    currency: str = "CAD"
+    """The ledger company's home currency, which the scenarios' Service Opus company bills in."""
+    stand_in_percents: Mapping[int, Decimal] = field(default_factory=dict)
+    """Service Opus rate id (`GST`, `HST`) -> the percentage of the active ledger tax rate that stands for it,
+    where that is not the Service Opus rate's own percentage (the default, as the suggested mapping picks)."""
     accounts: list[LedgerAccount] = field(default_factory=list)
     tax_rates: list[LedgerTaxRate] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -57,8 +62,12 @@ class LedgerHarness:
     def account(self, kind: str) -> LedgerAccount:
         return next(a for a in self.accounts if a.type == kind and a.active)
 
-    def tax_rate(self, percent: str) -> LedgerTaxRate:
-        return next(t for t in self.tax_rates if t.active and t.rate_percent == Decimal(percent))
+    def stand_in(self, source: SourceTaxRate) -> LedgerTaxRate:
+        """The active ledger tax rate a Service Opus rate of the scenarios is mapped to."""
+        percent = self.stand_in_percents.get(source.id, source.rate)
+        found = [t for t in self.tax_rates if t.active and t.rate_percent == percent]
+        assert found, f"the ledger has no active {percent}% tax rate to stand for {source.name}"
+        return found[0]
 
 
 GST, HST = 1, 2
@@ -104,13 +113,14 @@ def _invoice(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: li
         1,
         date(2026, 3, 2),
         date(2026, 4, 1),
-        "CAD",
+        harness.currency,
         "locked",
         datetime(2026, 3, 2, 12),
         tuple(lines),
     )
-    ledger_rates = {harness.tax_rate("5").id: harness.tax_rate("5"), harness.tax_rate("13").id: harness.tax_rate("13")}
-    mapping = LedgerMapping(tax_rates={GST: harness.tax_rate("5").id, HST: harness.tax_rate("13").id})
+    stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
+    mapping = LedgerMapping(tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()})
+    ledger_rates = {rate.id: rate for rate in stand_ins.values()}
     record = invoice_record(
         snapshot,
         customer_ref=customer_ref,
@@ -121,6 +131,13 @@ def _invoice(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: li
     )
     assert record.total == total_due(snapshot, SOURCE_RATES)
     return record
+
+
+def _assert_tax_and_net_as_printed(harness: LedgerHarness, record: InvoiceRecord, ledger_id: str) -> None:
+    """The invoice as the ledger reads it back carries Service Opus's tax and net to the cent, not only its total."""
+    (invoice,) = harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+    assert invoice.ledger_id == ledger_id and invoice.tax is not None
+    assert (invoice.tax, invoice.amount - invoice.tax) == (record.total_tax, record.subtotal)
 
 
 def _line(quantity: str, price: str, rate: int, inclusive: bool = False) -> SourceLine:
@@ -148,9 +165,9 @@ class LedgerConformance:
         assert {"income", "bank", "undeposited_funds", "liability"} <= kinds
         assert any(not a.active for a in ledger_harness.accounts), "an archived account is reported inactive"
         assert any(not t.active for t in ledger_harness.tax_rates), "an archived tax rate is reported inactive"
-        for percent in ("5", "13"):
-            rate = ledger_harness.tax_rate(percent)
-            assert rate.rate_percent == Decimal(percent) and rate.rate_ref
+        for source in SOURCE_RATES.values():
+            rate = ledger_harness.stand_in(source)
+            assert rate.rate_percent == ledger_harness.stand_in_percents.get(source.id, source.rate) and rate.rate_ref
 
     def test_a_new_customer_is_created_found_and_updated_when_changed(self, ledger_harness: LedgerHarness) -> None:
         record = _customer(ledger_harness)
@@ -165,8 +182,10 @@ class LedgerConformance:
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
     ) -> None:
         record = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
-        total, balance = ledger_harness.invoice_amounts(_created(ledger_harness, record))
+        ledger_id = _created(ledger_harness, record)
+        total, balance = ledger_harness.invoice_amounts(ledger_id)
         assert total == balance == record.total == Decimal("256.00")
+        _assert_tax_and_net_as_printed(ledger_harness, record, ledger_id)
 
     def test_a_tax_inclusive_invoice_is_equal_to_the_cent(
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
@@ -174,8 +193,10 @@ class LedgerConformance:
         """Lines whose ledger-side tax rounds otherwise, and a net unit price finer than 4 places."""
         lines = [_line("1", "1.00", HST, True), _line("7", "49.99", HST, True), _line("0.75", "10.00", GST, True)]
         record = _invoice(ledger_harness, *parties, lines)
-        total, _ = ledger_harness.invoice_amounts(_created(ledger_harness, record))
+        ledger_id = _created(ledger_harness, record)
+        total, _ = ledger_harness.invoice_amounts(ledger_id)
         assert total == record.total == Decimal("1.00") + Decimal("349.93") + Decimal("7.50")
+        _assert_tax_and_net_as_printed(ledger_harness, record, ledger_id)
 
     def test_partial_payments_reduce_the_balance(self, ledger_harness: LedgerHarness, parties: tuple[str, str]) -> None:
         customer_ref, _ = parties

@@ -126,6 +126,20 @@ def test_manual_sales_tax_keeps_a_total_tax_override_and_ignores_supplied_tax_li
     assert saved["TxnTaxDetail"]["TotalTax"] == Decimal("1.03") and saved["TotalAmt"] == Decimal("11.03")
 
 
+def test_an_override_is_split_over_the_combined_rates_in_proportion(us: Qbo, ast: Qbo) -> None:
+    """Far from QBO's own figure (8.81 % of 240.00 = 21.14) the override's tax lines still add up to it, each
+    component taking its share of the combined rate: none goes negative to absorb the difference."""
+    for qbo in (us, ast):
+        denver = code_ref(qbo, "Denver, CO")
+        override = {"TxnTaxCodeRef": denver, "TotalTax": Decimal("16.00")}
+        body = invoice_body(qbo, [("240.00", "TAX")], TxnTaxDetail=override)
+        detail = qbo.create("Invoice", body)["TxnTaxDetail"]
+        amounts = [t["Amount"] for t in detail["TaxLine"]]
+        # 16.00 x (2.9, 4.81, 1, 0.1) / 8.81 = 5.267, 8.736, 1.816, 0.182: the last takes the rounding remainder.
+        assert amounts == [Decimal("5.27"), Decimal("8.74"), Decimal("1.82"), Decimal("0.17")]
+        assert sum(amounts) == detail["TotalTax"] == Decimal("16.00")
+
+
 def test_automated_sales_tax_ignores_supplied_codes_and_rates_unless_total_tax_overrides(ast: Qbo) -> None:
     seattle = code_ref(ast, "Seattle, WA")
     austin = ast.named("TaxCode", "Austin, TX")["Id"]

@@ -98,7 +98,6 @@ class QboConnector(ClientConnector):
     ) -> None:
         """`tax_model` None: read it from the company when first needed."""
         self.realm_id = realm_id
-        self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep)
         self._tax_model = tax_model
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
 

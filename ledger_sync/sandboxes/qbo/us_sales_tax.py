@@ -67,8 +67,9 @@ def tax_detail(
     ignored in both: a US company derives them from the code (the stricter reading). A supplied `TotalTax`
     is kept (the override) unless `keep_override` is False: whether QBO keeps it is reported both ways
     (python-quickbooks#301 vs PHP-SDK#422), so clients must compare.
-    The combined tax is split over the component rates with the last one taking the rounding remainder;
-    how QBO distributes it is not documented, only the total is relied on.
+    The total (computed or overridden) is split over the component rates in proportion to each one's share of
+    the combined rate, the last taking the rounding remainder, so no component goes negative to absorb an
+    override; how QBO distributes it is not documented, only the total is relied on.
     """
     supplied = request.get("TxnTaxDetail") or {}
     supplied_code = ref_id(supplied.get("TxnTaxCodeRef"))
@@ -91,7 +92,8 @@ def tax_detail(
     tax_lines = []
     remaining = total
     for position, (rate_id, percent) in enumerate(components, start=1):
-        amount = remaining if position == len(components) else _cents(taxable * percent / HUNDRED)
+        share = percent / combined if combined else Decimal(0)
+        amount = remaining if position == len(components) else _cents(total * share)
         remaining -= amount
         tax_lines.append(tax_line(rate_id, percent, taxable, amount))
     return {
