@@ -26,7 +26,7 @@ NOTES_MAX = 1024
 EMAIL_MAX = 100
 SKU_MAX = 100
 PAYMENT_REF_NUM_MAX = 21
-NAME_COLON = re.compile(r"\s*:\s*")
+NAME_COLON = re.compile(r"\s*:[\s:]*")
 COLON_REPLACEMENT = " - "
 """What a colon in a name becomes: QBO reads a colon as its sub-customer separator and refuses it (2040)."""
 SHORTENED = " … (shortened; the full text is in Service Opus)"
