@@ -1,9 +1,9 @@
 """`ledger-sync demo`: the whole job on the embedded default, SQLite and a local ledger sandbox (QBO or Xero).
 
-Seeds a sample company (plus a few records no ledger can take, to show parking), starts the
-sandbox, connects through its OAuth flow (it consents automatically in demo mode; PKCE and the
-tenant from `/connections` for Xero), applies the suggested mapping, syncs, then syncs again to
-show that a re-run writes nothing.
+Seeds a sample company (plus a few records no ledger can take, to show parking, and a customer name QBO
+takes only once fixed, see `add_problem_records`), starts the sandbox, connects through its OAuth flow (it
+consents automatically in demo mode; PKCE and the tenant from `/connections` for Xero), applies the suggested
+mapping, syncs, then syncs again to show that a re-run writes nothing.
 """
 
 import os
