@@ -1,9 +1,9 @@
 """`ledger-sync demo`: the whole job on the embedded default, SQLite and a local ledger sandbox (QBO or Xero).
 
-Seeds a sample company (plus a few records no ledger can take, to show parking), starts the
-sandbox, connects through its OAuth flow (it consents automatically in demo mode; PKCE and the
-tenant from `/connections` for Xero), applies the suggested mapping, syncs, then syncs again to
-show that a re-run writes nothing.
+Seeds a sample company (plus a few records no ledger can take, to show parking, and a customer name QBO
+takes only once fixed, see `add_problem_records`), starts the sandbox, connects through its OAuth flow (it
+consents automatically in demo mode; PKCE and the tenant from `/connections` for Xero), applies the suggested
+mapping, syncs, then syncs again to show that a re-run writes nothing.
 """
 
 import os
@@ -49,28 +49,41 @@ class DemoResult:
     sandbox_db: Path
 
 
-def problem_customer(ledger: str) -> str:
-    """A customer name the ledger refuses, with the first character its plug-in forbids in names: QBO's
-    "Harbour Dental: Head Office" (a colon), Xero's "Harbour Dental\tHead Office" (a tab from a spreadsheet)."""
-    forbidden = get(ledger).limits.forbidden_name_chars[0]
-    return f"Harbour Dental{forbidden}{'' if forbidden.isspace() else ' '}Head Office"
+PROBLEM_CUSTOMER = "Harbour Dental"
+"""Two Service Opus customers of this name (one customer entered twice): both ledgers keep customer names
+unique, so the second is refused and parked, its invoice waiting behind it. No rule can fix that: only a
+bookkeeper knows whether to merge them or rename one."""
+FIXED_NAME_CUSTOMER = "Northside Clinic: Main Street"
+"""A name QBO refuses as it is (a colon, its sub-customer separator): it syncs as "Northside Clinic - Main
+Street" (see `connectors.qbo.fields`), and as it is in Xero."""
 
 
-def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") -> None:
-    """Two locked invoices no ledger should take as they are: one for a customer whose name the ledger
-    forbids (see `problem_customer`), one with a negative quantity. They end up parked, with reasons."""
+def add_problem_records(engine: Engine, company_id: int) -> None:
+    """Four locked invoices: PRB-0001 for the first `PROBLEM_CUSTOMER`, which syncs; PRB-0002 for its twin, which
+    the ledger refuses, so the invoice waits; PRB-0003 with a negative quantity, parked; and PRB-0004 for
+    `FIXED_NAME_CUSTOMER`, which syncs."""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
         ).one()
         product = session.scalars(select(Product).where(Product.company_id == company_id).limit(1)).one()
-        customer = Customer(
-            company_id=company_id, display_name=problem_customer(ledger), email="accounts@harbourdental.example"
+        first, twin, fixed = (
+            Customer(company_id=company_id, display_name=name, email=email)
+            for name, email in (
+                (PROBLEM_CUSTOMER, "accounts@harbourdental.example"),
+                (PROBLEM_CUSTOMER, "billing@harbourdental.example"),
+                (FIXED_NAME_CUSTOMER, "ap@northsideclinic.example"),
+            )
         )
-        session.add(customer)
+        session.add_all([first, twin, fixed])
         session.flush()
         last_locked = session.scalar(select(func.max(Invoice.locked_at)).where(Invoice.company_id == company_id))
-        for number, customer_id, quantity in (("PRB-0001", customer.id, "2"), ("PRB-0002", template.customer_id, "-3")):
+        for number, customer_id, quantity in (
+            ("PRB-0001", first.id, "1"),
+            ("PRB-0002", twin.id, "2"),
+            ("PRB-0003", template.customer_id, "-3"),
+            ("PRB-0004", fixed.id, "1"),
+        ):
             invoice = Invoice(
                 company_id=company_id,
                 number=number,
@@ -201,7 +214,7 @@ def run_demo(home: Path, invoices: int, ledger: str = "qbo", qbo_company: QboCom
     qbo = ledger == "qbo"  # the one ledger whose sandbox creates companies of several kinds
     seed(source_engine, invoices=invoices, country=qbo_company.country if qbo else "CA")
     company_id = 1
-    add_problem_records(source_engine, company_id, ledger)
+    add_problem_records(source_engine, company_id)
     source_engine.dispose()
     with (
         sandbox_for(ledger, home, company=qbo_company.settings() if qbo else None) as (base_url, endpoints, sandbox_db),

@@ -231,8 +231,14 @@ def test_an_expectation_that_cannot_run_is_an_error(gx_dir: Path) -> None:
         )
 
 
-def customer(source_id: int, name: str | None) -> CustomerRow:
-    return CustomerRow(source_id, name, "a@example.com")
+def customer(source_id: int, name: str | None, email: str | None = "a@example.com") -> CustomerRow:
+    return CustomerRow(source_id, name, email)
+
+
+def email_of(length: int) -> str:
+    """A well-formed address of exactly `length` characters."""
+    domain = "@harbourdental.example"
+    return "a" * (length - len(domain)) + domain
 
 
 def invoice(source_id: int, **changes: object) -> InvoiceRow:
@@ -250,30 +256,41 @@ RECORD_CASES = [
     pytest.param(
         check_customers,
         QBO_LIMITS,
-        [customer(1, "Acme: Plumbing"), customer(2, "Fine Co")],
-        {1: f"Customer name contains ':' which {QBO} does not allow in a display name"},
-        id="customer_colon",
+        [customer(1, "Acme: Plumbing"), customer(2, "Tab\tCo"), customer(3, "New\nLine"), customer(4, "x" * 612)],
+        {},
+        id="customer_names_the_connector_fixes_qbo",
     ),
     pytest.param(
         check_customers,
         XERO_LIMITS,
-        [customer(1, "Acme: Plumbing"), customer(2, "Tab\tCo")],
-        {2: "Customer name contains a tab which Xero does not allow in a display name"},
-        id="customer_tab_xero",
+        [customer(1, "Tab\tCo"), customer(2, "x" * 300)],
+        {},
+        id="customer_names_the_connector_fixes_xero",
     ),
     pytest.param(
         check_customers,
         QBO_LIMITS,
-        [customer(1, "x" * 612), customer(2, "x" * 500)],
-        {1: f"Customer name is 612 characters; {QBO} allows at most 500"},
-        id="customer_name_too_long",
-    ),
-    pytest.param(
-        check_customers,
-        QBO_LIMITS,
-        [customer(1, None), customer(2, "  "), customer(3, "Ok")],
-        {1: "Customer has no name", 2: "Customer has no name"},
+        [customer(1, None), customer(2, "  "), customer(3, "\x00\x01\t"), customer(4, "Ok")],
+        {1: "Customer has no name", 2: "Customer has no name", 3: "Customer has no name"},
         id="customer_no_name",
+    ),
+    pytest.param(
+        check_customers,
+        QBO_LIMITS,
+        [customer(1, "Long Mail", email_of(101)), customer(2, "Fits", email_of(100)), customer(3, "None", None)],
+        {1: f"Customer email is 101 characters; {QBO} allows at most 100"},
+        id="customer_email_too_long_qbo",
+    ),
+    pytest.param(
+        check_customers,
+        XERO_LIMITS,
+        [
+            customer(1, "Long Mail", email_of(256)),
+            customer(2, "Fits", email_of(255)),
+            customer(3, "Qbo", email_of(101)),
+        ],
+        {1: "Customer email is 256 characters; Xero allows at most 255"},
+        id="customer_email_too_long_xero",
     ),
     pytest.param(
         check_invoices,
@@ -292,7 +309,11 @@ RECORD_CASES = [
     pytest.param(
         check_invoices,
         QBO_LIMITS,
-        [invoice(1, number=LONG_NUMBER), invoice(2, number="INV-2026-00000000042")],
+        [
+            invoice(1, number=LONG_NUMBER),
+            invoice(2, number="INV-2026-00000000042"),
+            invoice(3, number="INV-2026\x00-0000000042"),
+        ],
         {1: f"Invoice number '{LONG_NUMBER}' is longer than the 21 characters {QBO} allows"},
         id="invoice_number_too_long",
     ),

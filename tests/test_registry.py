@@ -17,8 +17,8 @@ def test_the_built_in_ledgers_register_themselves_with_what_they_declare() -> No
     qbo, xero = get("qbo"), get("xero")
     assert (qbo.label, qbo.max_batch_size, qbo.pkce, qbo.multiple_tenants) == ("QuickBooks Online", 30, False, False)
     assert (xero.label, xero.max_batch_size, xero.pkce, xero.multiple_tenants) == ("Xero", 50, True, True)
-    assert (qbo.limits.customer_name_max, qbo.limits.doc_number_max, xero.limits.customer_name_max) == (500, 21, 255)
-    assert ":" in qbo.limits.forbidden_name_chars and ":" not in xero.limits.forbidden_name_chars
+    assert (qbo.limits.doc_number_max, qbo.limits.email_max) == (21, 100)
+    assert (xero.limits.doc_number_max, xero.limits.email_max) == (255, 255)
     assert (qbo.unused_expiry_days, xero.unused_expiry_days) == (None, 60)
 
 

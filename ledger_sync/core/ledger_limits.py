@@ -1,5 +1,9 @@
-"""What a ledger refuses in names and numbers, as its plug-in declares it; the record-level checks park
-such records before a write, naming the ledger as a bookkeeper knows it."""
+"""What a ledger refuses that no rule may fix, as its plug-in declares it; the record-level checks park such
+records before a write, naming the ledger as a bookkeeper knows it.
+
+Names are not limited here: the connectors fix what a ledger refuses in a name (see their `fields`), so a
+customer with a colon or a long name syncs instead of holding back every invoice behind it.
+"""
 
 from dataclasses import dataclass
 
@@ -9,6 +13,5 @@ class LedgerLimits:
     ledger: str
     label: str
     """The ledger's name in parking reasons, e.g. "QuickBooks Online"."""
-    customer_name_max: int
-    forbidden_name_chars: str
     doc_number_max: int
+    email_max: int

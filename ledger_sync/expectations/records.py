@@ -6,7 +6,6 @@ checkpoint, so Data Docs show finance which records were held back and why. Ever
 carries a reason key; the rejected rows (by `source_id`) get that key's message.
 """
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.money import cents
+from ledger_sync.core.text import one_line
 from ledger_sync.expectations.context import run_checkpoint
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
@@ -27,7 +27,6 @@ LATEST_DATE = date(2099, 12, 31)
 """Dates both ledgers accept; anything outside is a typo in Service Opus, not a real invoice."""
 MAX_AMOUNT = Decimal("9999999999.99")
 """Largest amount we let through (?): neither vendor documents a maximum, so stay well inside any."""
-CHAR_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
 
 RowT = TypeVar("RowT", CustomerRow, InvoiceRow, PaymentRow)
 Template = Callable[[Any], str]
@@ -49,8 +48,9 @@ def _still_due(row: PaymentRow) -> Decimal | None:
     return total - row.already_paid if total is not None else None
 
 
-def _char_names(name: str, forbidden: str) -> str:
-    return " and ".join(CHAR_NAMES.get(c, f"'{c}'") for c in forbidden if c in name)
+def _sent(value: str | None) -> str | None:
+    """A name, number or email as the connectors send it (`one_line`), so lengths are the ledger's."""
+    return one_line(value) if value is not None else None
 
 
 def _park(
@@ -94,7 +94,8 @@ def _park(
 def check_customers(
     rows: list[CustomerRow], limits: LedgerLimits, *, context_dir: Path, run_name: str
 ) -> dict[int, str]:
-    """Customers whose name the ledger would reject: missing, too long, or with forbidden characters."""
+    """Customers the ledger cannot take: no name (nothing left once made sendable), or an email over its limit.
+    A name the ledger would refuse as it is (too long, a character it forbids) is fixed by the connector."""
     ledger = limits.label
 
     def expectations() -> list["Expectation"]:
@@ -108,32 +109,22 @@ def check_customers(
                 column="display_name", regex=r"^\s*$", meta={"reason": "no_name"}, description="No blank names"
             ),
             gxe.ExpectColumnValueLengthsToBeBetween(
-                column="display_name",
-                max_value=limits.customer_name_max,
-                meta={"reason": "name_too_long"},
-                description=f"Names fit {ledger}'s {limits.customer_name_max} characters",
-            ),
-            gxe.ExpectColumnValuesToNotMatchRegex(
-                column="display_name",
-                regex=f"[{re.escape(limits.forbidden_name_chars)}]",
-                meta={"reason": "forbidden_chars"},
-                description=f"Names have no character {ledger} forbids",
+                column="email",
+                max_value=limits.email_max,
+                meta={"reason": "email_too_long"},
+                description=f"Emails fit {ledger}'s {limits.email_max} characters",
             ),
         ]
 
     templates: dict[str, Template] = {
         "no_name": lambda r: "Customer has no name",
-        "name_too_long": lambda r: (
-            f"Customer name is {len(r.display_name)} characters; {ledger} allows at most {limits.customer_name_max}"
-        ),
-        "forbidden_chars": lambda r: (
-            f"Customer name contains {_char_names(r.display_name, limits.forbidden_name_chars)} "
-            f"which {ledger} does not allow in a display name"
+        "email_too_long": lambda r: (
+            f"Customer email is {len(_sent(r.email) or '')} characters; {ledger} allows at most {limits.email_max}"
         ),
     }
     return _park(
         rows,
-        lambda r: {"display_name": r.display_name},
+        lambda r: {"display_name": _sent(r.display_name), "email": _sent(r.email)},
         expectations,
         templates,
         suite=f"customers_{limits.ledger}",
@@ -220,7 +211,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
         ),
         "no_number": lambda r: "Invoice has no number",
         "number_too_long": lambda r: (
-            f"Invoice number '{r.number}' is longer than the {limits.doc_number_max} characters {ledger} allows"
+            f"Invoice number '{_sent(r.number)}' is longer than the {limits.doc_number_max} characters {ledger} allows"
         ),
         "no_date": lambda r: "Invoice has no date",
         "date_out_of_range": lambda r: (
@@ -242,7 +233,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             "min_quantity": _finite(r.min_quantity),
             "has_non_finite": r.has_non_finite,
             "max_abs_amount": None if r.has_non_finite else _finite(r.max_abs_amount),
-            "number": r.number,
+            "number": _sent(r.number),
             "issue_date": r.issue_date,
             "unmapped_tax_rate_count": len(r.unmapped_tax_rates),
             "currency_differs": r.currency_differs,

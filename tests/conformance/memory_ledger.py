@@ -247,7 +247,7 @@ PLUGIN = LedgerPlugin(
     badge="m",
     tenant_noun="Book",
     max_batch_size=MemoryConnector.max_batch_size,
-    limits=LedgerLimits(NAME, LABEL, customer_name_max=100, forbidden_name_chars="\t\n", doc_number_max=20),
+    limits=LedgerLimits(NAME, LABEL, doc_number_max=20, email_max=100),
     record_kinds=frozenset(EntityType),
     pkce=False,
     multiple_tenants=False,

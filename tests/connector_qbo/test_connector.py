@@ -32,7 +32,7 @@ def test_batch_items_become_outcomes_in_order(harness_for) -> None:
             bid, name = entry["bId"], entry["Customer"]["DisplayName"]
             if name == "Taken":
                 answers.append({"bId": bid, **fault("6240", "Duplicate Name Exists Error")})
-            elif name == "Bad:Name":
+            elif name == "Refused Co":
                 answers.append({"bId": bid, **fault("6000", "A business validation error has occurred")})
             elif name == "Lost":
                 continue
@@ -41,7 +41,7 @@ def test_batch_items_become_outcomes_in_order(harness_for) -> None:
         return httpx.Response(200, json={"BatchItemResponse": answers})
 
     harness = harness_for(handler)
-    records = [customer(1, "Fine"), customer(2, "Taken"), customer(3, "Bad:Name"), customer(4, "Lost")]
+    records = [customer(1, "Fine"), customer(2, "Taken"), customer(3, "Refused Co"), customer(4, "Lost")]
     outcomes = harness.connector.write(EntityType.CUSTOMER, ops_for(records))
     assert [o.op.record for o in outcomes] == records
     assert outcomes[0].ref == LedgerRef("100", "0")

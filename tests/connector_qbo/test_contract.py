@@ -81,7 +81,8 @@ def run_every_kind_of_write() -> list[httpx.Request]:
     write = harness.connector.write
     bare = CustomerRecord(source_id=3, display_name="Bare Minimum")
     write(EntityType.CUSTOMER, [WriteOp(customer(1), "k-c1")])
-    write(EntityType.CUSTOMER, [WriteOp(customer(2, "Beta"), "k-c2"), WriteOp(bare, "k-c3")])
+    fixed = customer(4, "Colon: Tab\tNUL\x00 " + "n" * 600)  # sent fixed: its name cut, the original in Notes
+    write(EntityType.CUSTOMER, [WriteOp(customer(2, "Beta"), "k-c2"), WriteOp(bare, "k-c3"), WriteOp(fixed, "k-c4")])
     write(EntityType.CUSTOMER, [WriteOp(customer(1), "k-c1-u", LedgerRef("7", "3"))])
     write(EntityType.ITEM, [WriteOp(item(1), "k-i1"), WriteOp(item(2, "Windows"), "k-i2", LedgerRef("8", "1"))])
     write(EntityType.INVOICE, [WriteOp(invoice(1), "k-v1")])

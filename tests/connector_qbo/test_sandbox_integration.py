@@ -359,3 +359,37 @@ def test_a_refusal_fixed_in_quickbooks_is_resent_with_a_fresh_requestid(connecte
     assert 195 not in state.parkings[EntityType.CUSTOMER]
     created = connected.connector.read("Customer", state.entity_map[EntityType.CUSTOMER][195].ledger_id)
     assert created["DisplayName"] == "Morgan Reyes"
+
+
+def test_fixed_names_and_fitted_text_are_taken_by_the_sandbox_and_found_again(connected: Connected) -> None:
+    """What QBO refuses as it is (a colon, a name over 500, a NUL, a description over 4000) goes in fixed; an
+    invoice number over 21 is refused before any call, naming it."""
+    env = connected
+    customers = [
+        CustomerRecord(source_id=601, display_name="Harbour Dental: Head Office"),
+        CustomerRecord(source_id=602, display_name="Long\tName\x00 " + "L" * 600),
+    ]
+    refs = write_ok(env, EntityType.CUSTOMER, customers)
+    stored = [env.connector.read("Customer", ref.id) for ref in refs]
+    assert stored[0]["DisplayName"] == "Harbour Dental - Head Office"
+    assert stored[0]["Notes"] == "SO-C601 Service Opus name: Harbour Dental: Head Office"
+    assert len(stored[1]["DisplayName"]) == 500 and stored[1]["DisplayName"].endswith("… (SO-C602)")
+    assert {k: v.id for k, v in env.connector.find_by_external_id(EntityType.CUSTOMER, customers).items()} == {
+        601: refs[0].id,
+        602: refs[1].id,
+    }
+    [item_ref] = write_ok(
+        env, EntityType.ITEM, [ItemRecord(611, "Filters: " + "f" * 120, "", Decimal(5), env.income.id)]
+    )
+    assert len(env.connector.read("Item", item_ref.id)["Name"]) == 100
+    record = make_invoice(env, 621, refs[0].id, item_ref.id)
+    long_line = dataclasses.replace(record.lines[0], description="Gutters\x0b " + "g" * 5000)
+    record = dataclasses.replace(record, lines=(long_line, record.lines[1]))
+    too_long = dataclasses.replace(make_invoice(env, 622, refs[0].id, item_ref.id), number="SO-622-" + "9" * 15)
+    calls = env.connector.calls
+    refused, saved = env.connector.write(EntityType.INVOICE, [WriteOp(too_long, "it-622"), WriteOp(record, "it-621")])
+    assert refused.error is not None and "allows at most 21" in refused.error.message
+    assert saved.ok, saved.error
+    assert env.connector.calls == calls + 1
+    lines = env.connector.read("Invoice", saved.ref.id)["Line"]  # type: ignore[union-attr]
+    assert len(lines[0]["Description"]) == 4000 and lines[0]["Description"].startswith("Gutters gg")

@@ -146,7 +146,8 @@ def test_a_long_item_name_is_cut_to_50_characters_and_given_in_full_in_the_descr
     name = "Annual furnace, humidifier and heat-recovery ventilator maintenance plan"
     (outcome,) = harness.connector.write(EntityType.ITEM, ops(item(3, name)))
     sent = body_of(harness.writes()[0])["Items"][0]
-    assert len(sent["Name"]) == 50 and sent["Name"].endswith("…") and sent["Description"].startswith(name)
+    assert sent["Name"] == "Annual furnace, humidifier and heat-recov… (SO-I3)" and len(sent["Name"]) == 50
+    assert sent["Description"].startswith(f"{name}: ")
     assert sent["Code"] == "SO-I3" and sent["SalesDetails"]["AccountCode"] == "200"
     assert outcome.ref == LedgerRef("SO-I3")
 

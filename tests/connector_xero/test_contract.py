@@ -116,12 +116,16 @@ def written(traffic: Traffic) -> str:
     assert [o.ok for o in contacts] == [True, True, False]  # a duplicate name, refused on its own
     contact_id = contacts[0].ref.id  # type: ignore[union-attr]
     connector.write(EntityType.CUSTOMER, [WriteOp(customer(1, "Acme Limited"), "contract-update", contacts[0].ref)])
+    fitted = connector.write(EntityType.CUSTOMER, [_op(customer(4, "Long\tName\x00 " + "L" * 300))])
+    assert [o.ok for o in fitted] == [True]  # cut to the spec's 255, its tab and NUL gone
     items = [ItemRecord(n, f"Service {n}", "On site", Decimal("50.00"), income.id) for n in (11, 12)]
-    connector.write(EntityType.ITEM, [_op(record) for record in items])
+    items.append(ItemRecord(13, "Maintenance plan: " + "m" * 60, "On\x07site " + "d" * 4000, Decimal("9"), income.id))
+    assert all(o.ok for o in connector.write(EntityType.ITEM, [_op(record) for record in items]))
     lines = (
         InvoiceLineRecord("SO-I11", "Panels", Decimal("7"), Decimal("44.2385714"), Decimal("309.67"), "TAX001",
                           Decimal("40.26")),
-        InvoiceLineRecord("SO-I12", "Fee", Decimal("1"), Decimal("0.88"), Decimal("0.88"), "TAX001", Decimal("0.12")),
+        InvoiceLineRecord("SO-I12", "Fee\x0b" + "f" * 4000, Decimal("1"), Decimal("0.88"), Decimal("0.88"), "TAX001",
+                          Decimal("0.12")),
     )  # fmt: skip
     record = invoice(1, "CT-0001", lines)
     record = type(record)(**{**record.__dict__, "customer_ref": contact_id})  # type: ignore[arg-type]

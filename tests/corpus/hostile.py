@@ -59,8 +59,10 @@ class _Corpus:
     expected: list[Expected] = field(default_factory=list)
     number: int = 0
 
-    def customer(self, name: str, outcome: str | None = "synced", *, case: str | None = None) -> Customer:
-        customer = Customer(company_id=self.company_id, display_name=name, email="ap@example.com")
+    def customer(
+        self, name: str, outcome: str | None = "synced", *, case: str | None = None, email: str = "ap@example.com"
+    ) -> Customer:
+        customer = Customer(company_id=self.company_id, display_name=name, email=email)
         self.session.add(customer)
         self.session.flush()
         expected = Expected("customer", customer.id, f"customer {name[:40]!r}", None if case else outcome, case)
@@ -83,6 +85,7 @@ class _Corpus:
         outcome: str = "synced",
         case: str | None = None,
         follows: Expected | None = None,
+        product: Product | None = None,
     ) -> Invoice:
         self.number += 1
         self.locked_at += timedelta(minutes=1)
@@ -97,12 +100,13 @@ class _Corpus:
             locked_at=None if status == InvoiceStatus.DRAFT else self.locked_at.replace(tzinfo=None),
         )
         default = [("1", "100.00", False)]
+        product = product or self.product
         for position, (quantity, price, inclusive) in enumerate(default if lines is None else lines, start=1):
             invoice.lines.append(
                 InvoiceLine(
                     position=position,
-                    product_id=self.product.id,
-                    category_id=self.product.category_id,
+                    product_id=product.id,
+                    category_id=product.category_id,
                     description=f"{label} — “quoted” & 'ticked'",
                     quantity=Decimal(quantity),
                     unit_price=Decimal(price),
@@ -172,16 +176,22 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     # Customer names (each also brings an invoice that must follow its customer).
     corpus.customer("O'Brien's Plumbing")
     corpus.customer("Back\\slash Services")
-    corpus.customer("Colon: Head Office", case="colon in a name")
+    corpus.customer("Colon: Head Office")  # QBO: "Colon - Head Office"
     corpus.customer("Emoji 🔧 Repairs")
     corpus.customer("“Curly” Quotes Ltd")
     corpus.customer("En – Dash Heating")
     corpus.customer("Zoë Lefèvre-Côté")
     corpus.customer("100%_wild*cards?")
-    corpus.customer("x" * 300, case="300-character name")
-    corpus.customer("y" * 501, case="501-character name")
-    corpus.customer("Tab\tInside", outcome="parked:tab")
-    corpus.customer("New\nLine Ltd", outcome="parked:line")
+    corpus.customer("x" * 300)  # Xero: cut to 255, ending "… (SO-C<id>)"
+    corpus.customer("y" * 501)  # QBO: cut to 500 the same way
+    corpus.customer("Tab\tInside")  # a tab or line break becomes a space
+    corpus.customer("New\nLine Ltd")
+    corpus.customer("Bell\x07 and Escape\x1b Ltd")  # characters XML 1.0 cannot hold are dropped
+    corpus.customer(
+        "Many Addresses Ltd",
+        case="email over 100 characters",
+        email="; ".join(f"accounts.office{n}@many-addresses.example" for n in range(1, 5)),
+    )
     corpus.customer("", outcome="parked:no name")
     corpus.customer("Acme Supplies", case="a vendor's name")  # a QBO vendor's name
     corpus.customer("Jordan Lee", case="an employee's name")  # a QBO employee's name
@@ -189,6 +199,18 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.customer("Twin Name Co", outcome="parked:refused")
 
     # Invoices.
+    long_name = Product(
+        company_id=company_id,
+        category_id=product.category_id,
+        name="Annual furnace, humidifier, heat-recovery ventilator and ductwork inspection, cleaning and "
+        "maintenance plan with two visits",
+        unit_price=Decimal("350.00"),
+    )
+    session.add(long_name)
+    session.flush()
+    corpus.expected.append(Expected("item", long_name.id, "product name over 100 characters", "synced"))
+    corpus.invoice("a product whose name is cut to fit", product=long_name)
+    corpus.invoice("line description with a bell\x07, a vertical tab\x0b and CR LF\r\n")
     corpus.invoice("zero quantity line", lines=[("0", "50.00", False), ("1", "10.00", False)])
     corpus.invoice("negative quantity", lines=[("-2", "50.00", False)], outcome="parked:negative")
     corpus.invoice("three-decimal unit price", lines=[("3", "12.345", False)])

@@ -16,7 +16,7 @@ def _seeded(engine: Engine, setup: LedgerSetup) -> None:
     """The US QBO companies run on a smaller data set: the same paths, less time."""
     invoices = 60 if setup.company.country == "US" else 150
     seed(engine, invoices=invoices, seed=11, country=setup.company.country)
-    add_problem_records(engine, 1, setup.ledger)
+    add_problem_records(engine, 1)
 
 
 @pytest.fixture(scope="module", params=LEDGER_SETUPS, ids=lambda setup: setup.id)

@@ -13,7 +13,7 @@ from ledger_sync.connectors.service_opus.models import Customer
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.core.ledger import ErrorKind, LedgerConnector, LedgerError, WriteOp, WriteOutcome
 from ledger_sync.core.records import EntityType
-from ledger_sync.demo import add_problem_records
+from ledger_sync.demo import PROBLEM_CUSTOMER, add_problem_records
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
@@ -91,20 +91,19 @@ def test_lost_answers_and_a_crash_after_the_ledger_commit_write_nothing_twice(
 
 
 def test_a_parked_record_is_released_when_its_cause_is_fixed(stack: Stack) -> None:
+    """The demo's second "Harbour Dental" is refused (a name taken) and PRB-0002 waits behind it; renamed in
+    Service Opus, both sync on the next run."""
     sync_company(company_id=1, ledger="qbo")
-    assert any("Harbour Dental" in reason for reason in stack.parked().values())
+    [twin] = [source_id for (kind, source_id) in stack.parked() if kind == "customer"]
+    assert any(f"Waiting for customer '{PROBLEM_CUSTOMER}'" in reason for reason in stack.parked().values())
     engine = make_engine(stack.settings.resolved_source_url)
     with Session(engine) as session, session.begin():
-        session.execute(
-            update(Customer)
-            .where(Customer.display_name == "Harbour Dental: Head Office")
-            .values(display_name="Harbour Dental - Head Office")
-        )
+        session.execute(update(Customer).where(Customer.id == twin).values(display_name="Harbour Dental - Head Office"))
     engine.dispose()
     sync_company(company_id=1, ledger="qbo")
     assert not any("Harbour Dental" in reason for reason in stack.parked().values())
     assert "Harbour Dental - Head Office" in {c["DisplayName"] for c in stack.ledger_entities("Customer")}
-    assert "PRB-0001" in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
+    assert "PRB-0002" in {i["DocNumber"] for i in stack.ledger_entities("Invoice")}
     _no_duplicates(stack)
 
 

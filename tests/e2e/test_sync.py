@@ -16,7 +16,7 @@ from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.transform import total_due
-from ledger_sync.demo import problem_customer
+from ledger_sync.demo import FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
@@ -117,16 +117,37 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
 
 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
+    """The demo's problem records: a name taken (the second of two customers of one name) parks that customer,
+    and its invoice waits behind it; a negative quantity parks its invoice."""
+    shape = facts(stack.ledger).shape
     parked = stack.parked()
-    reasons = {kind: reason for (kind, _), reason in parked.items()}
-    assert facts(stack.ledger).shape.forbidden_name_reason in reasons["customer"]
-    assert "negative" in " ".join(r for (k, _), r in parked.items() if k == "invoice")
-    assert any(f"Waiting for customer '{problem_customer(stack.ledger)}'" in r for r in parked.values())
+    [(parked_customer, refusal)] = [(source_id, r) for (kind, source_id), r in parked.items() if kind == "customer"]
+    assert shape.duplicate_name_reason in refusal
+    invoices, _, _ = _source(stack)
+    by_number = {i.number: i for i in invoices}
+    assert parked_customer == by_number["PRB-0002"].customer_id
+    assert ("invoice", by_number["PRB-0001"].id) not in parked
+    waiting = f"Waiting for customer '{PROBLEM_CUSTOMER}', which cannot sync: {refusal}"
+    assert parked[("invoice", by_number["PRB-0002"].id)] == waiting
+    assert "negative" in parked[("invoice", by_number["PRB-0003"].id)]
+    names = [c[shape.customer_name] for c in stack.ledger_entities(shape.customers)]
+    assert names.count(PROBLEM_CUSTOMER) == 1
     assert all(reason.strip() for reason in parked.values())
     status = company_status(stack.settings, stack.store, 1, stack.ledger)
     assert accounting_errors(status) == []
     for counts in status["entities"].values():  # type: ignore[union-attr]
         assert counts["pending"] == 0
+
+
+def test_a_name_the_ledger_refuses_as_it_is_syncs_fixed_with_its_invoice(stack: Stack, first_run: dict) -> None:
+    """The demo's FIXED_NAME_CUSTOMER (a colon) is not parked: it is in the ledger under the name the ledger takes,
+    once, and its invoice PRB-0004 with it."""
+    shape = facts(stack.ledger).shape
+    fixed = facts(stack.ledger).fixed_name
+    assert not any(FIXED_NAME_CUSTOMER in reason or fixed in reason for reason in stack.parked().values())
+    [customer] = [c for c in stack.ledger_entities(shape.customers) if c[shape.customer_name] == fixed]
+    [invoice] = [i for i in stack.ledger_entities(shape.invoices) if i[shape.number] == "PRB-0004"]
+    assert shape.invoice_customer(invoice) == customer[shape.customer_id]
 
 
 def test_status_lists_each_parked_and_pending_record_with_why(stack: Stack, first_run: dict) -> None:

@@ -23,8 +23,13 @@ class Shape:
     payments: str
     reference: str
     amount: str
-    forbidden_name_reason: str
-    """What the parking reason of the problem customer (see `demo.problem_customer`) names."""
+    customers: str
+    customer_id: str
+    customer_name: str
+    invoice_customer: Callable[[dict[str, Any]], str]
+    """The id of an invoice's customer."""
+    duplicate_name_reason: str
+    """What the ledger's refusal of the demo's second `demo.PROBLEM_CUSTOMER` (a name taken) says."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class LedgerFacts:
     """A well-formed customer reference the ledger does not know."""
     corpus: Mapping[str, str]
     """The outcome of each ledger-dependent case of the bad-input corpus (`tests/corpus/hostile.py`)."""
+    fixed_name: str
+    """What the demo's `demo.FIXED_NAME_CUSTOMER` is called in the ledger."""
     companies: tuple[SandboxCompany, ...] = ()
     """The kinds of company its sandbox creates; none: its one default company, named after the ledger."""
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
+from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import fault_error
@@ -56,11 +57,12 @@ SINGLE_REQUEST_ID_LENGTH = 50
 ALL_ACTIVE_STATES = "Active IN (true, false)"
 """QBO queries return only active list entities unless asked for both."""
 LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
-    EntityType.CUSTOMER: ("DisplayName", lambda record: record.display_name),
-    EntityType.ITEM: ("Name", lambda record: record.name),
-    EntityType.INVOICE: ("DocNumber", lambda record: record.number),
+    EntityType.CUSTOMER: ("DisplayName", fields.display_name),
+    EntityType.ITEM: ("Name", fields.item_name),
+    EntityType.INVOICE: ("DocNumber", fields.doc_number),
 }
-"""The unique-ish field each entity is found by before its stamp is checked (payments: see below)."""
+"""The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments: see
+below)."""
 
 
 def _digest(*parts: str) -> str:
@@ -147,7 +149,10 @@ class QboConnector(ClientConnector):
         return self._adopt_own_duplicates(entity_type, outcomes)
 
     def _unsendable(self, op: WriteOp) -> WriteOutcome | None:
-        """The refusal of a record this company's tax model cannot express, decided before any call."""
+        """The refusal of a record with a field over QBO's limit that no rule may fix, or one this company's tax
+        model cannot express, decided before any call."""
+        if (problem := fields.too_long(op.record)) is not None:
+            return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, problem))
         if not isinstance(op.record, InvoiceRecord) or not self.tax_model.is_us:
             return None
         try:

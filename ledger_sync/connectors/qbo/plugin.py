@@ -1,5 +1,6 @@
 """QuickBooks Online as a ledger plug-in: its capabilities, limits and factories, registered on import."""
 
+from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.auth import QboOAuth
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.connector import QboConnector
@@ -44,17 +45,16 @@ def open_connector(settings: Settings, realm_id: str, tokens: TokenProvider) -> 
     return QboConnector(QboConfig.from_settings(settings), realm_id, tokens)
 
 
-LABEL = "QuickBooks Online"
 PLUGIN = register(
     LedgerPlugin(
         name=QboConnector.ledger,
-        label=LABEL,
+        label=fields.LABEL,
         badge="qb",
         tenant_noun="Company",
         max_batch_size=QboConnector.max_batch_size,
-        # QBO refuses a colon in names (its sub-customer separator) and DocNumbers over 21 characters.
+        # Names are fixed to fit (see `fields`); an invoice number or an email too long for QBO cannot be.
         limits=LedgerLimits(
-            QboConnector.ledger, LABEL, customer_name_max=500, forbidden_name_chars=":\t\n", doc_number_max=21
+            QboConnector.ledger, fields.LABEL, doc_number_max=fields.DOC_NUMBER_MAX, email_max=fields.EMAIL_MAX
         ),
         record_kinds=frozenset(EntityType),
         pkce=False,

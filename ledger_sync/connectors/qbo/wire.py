@@ -4,13 +4,15 @@ Every record carries its external id ("stamp") in a field QBO keeps but does not
 `find_by_external_id` can tell our records from a same-named one somebody else created.
 Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Invoices are built for the company's
 tax model (`tax_model`): explicit tax lines per rate outside the US; `TAX`/`NON` lines, the invoice's one
-combined code and Service Opus's tax as the `TotalTax` override in the US.
+combined code and Service Opus's tax as the `TotalTax` override in the US. Text is made to fit QBO's field
+limits by `fields`, and no string sent holds a character XML 1.0 cannot.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.tax_model import US_NON_TAXABLE, US_TAXABLE, QboTaxModel
 from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import (
@@ -22,6 +24,7 @@ from ledger_sync.core.records import (
     LedgerRecord,
     PaymentRecord,
 )
+from ledger_sync.core.text import xml_safe_strings
 
 QBO_ENTITY = {
     EntityType.CUSTOMER: "Customer",
@@ -61,6 +64,7 @@ def to_qbo(
             body = _us_invoice(record) if tax_model.is_us else _invoice(record)
         case PaymentRecord():
             body = _payment(record)
+    body = xml_safe_strings(body)
     if existing is None:
         return body
     return {"Id": existing.id, "SyncToken": existing.sync_token or "0", "sparse": True, **body}
@@ -76,9 +80,10 @@ def ledger_ref(entity: Mapping[str, Any]) -> LedgerRef:
 
 
 def _customer(record: CustomerRecord) -> JsonObject:
-    body: JsonObject = {"DisplayName": record.display_name, "Notes": record.external_id}
-    if record.email:
-        body["PrimaryEmailAddr"] = {"Address": record.email}
+    body: JsonObject = {"DisplayName": fields.display_name(record), "Notes": fields.customer_notes(record)}
+    email = fields.email(record)
+    if email:
+        body["PrimaryEmailAddr"] = {"Address": email}
     if record.phone:
         body["PrimaryPhone"] = {"FreeFormNumber": record.phone}
     if record.address:
@@ -99,8 +104,8 @@ def _address(address: Address) -> JsonObject:
 def _item(record: ItemRecord) -> JsonObject:
     return {
         "Type": "Service",
-        "Name": record.name,
-        "Description": record.description,
+        "Name": fields.item_name(record),
+        "Description": fields.item_description(record),
         "UnitPrice": record.unit_price,
         "IncomeAccountRef": ref(record.income_account_ref),
         "Sku": record.external_id,
@@ -112,7 +117,7 @@ def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> 
         {
             "LineNum": number,
             "Amount": line.amount,
-            "Description": line.description,
+            "Description": fields.description(line.description),
             "DetailType": "SalesItemLineDetail",
             "SalesItemLineDetail": {
                 "ItemRef": ref(line.item_ref),
@@ -127,7 +132,7 @@ def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> 
 
 def _invoice_header(record: InvoiceRecord) -> JsonObject:
     return {
-        "DocNumber": record.number,
+        "DocNumber": fields.doc_number(record),
         "TxnDate": record.issue_date.isoformat(),
         "DueDate": record.due_date.isoformat(),
         "CustomerRef": ref(record.customer_ref),
@@ -152,7 +157,7 @@ def _invoice(record: InvoiceRecord) -> JsonObject:
     return {
         **_invoice_header(record),
         "GlobalTaxCalculation": "TaxExcluded",
-        "PrivateNote": record.external_id,
+        "PrivateNote": fields.private_note(record.external_id),
         "Line": _sales_lines(record, lambda code: code),
         "TxnTaxDetail": {"TotalTax": record.total_tax, "TaxLine": tax_lines},
     }
@@ -179,7 +184,7 @@ def _us_invoice(record: InvoiceRecord) -> JsonObject:
         tax_detail = {"TxnTaxCodeRef": ref(code), **tax_detail}
     return {
         **_invoice_header(record),
-        "PrivateNote": record.external_id,
+        "PrivateNote": fields.private_note(record.external_id),
         "Line": _sales_lines(record, lambda code: US_NON_TAXABLE if code == US_NON_TAXABLE else US_TAXABLE),
         "TxnTaxDetail": tax_detail,
     }
@@ -209,7 +214,7 @@ def _payment(record: PaymentRecord) -> JsonObject:
         "TotalAmt": record.amount,
         "TxnDate": record.paid_on.isoformat(),
         "PaymentRefNum": record.external_id,
-        "PrivateNote": f"{record.external_id} {record.method}".strip(),
+        "PrivateNote": fields.private_note(record.external_id, record.method),
         "DepositToAccountRef": ref(record.deposit_account_ref),
         "Line": [{"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]}],
     }

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
-from ledger_sync.connectors.xero import wire
+from ledger_sync.connectors.xero import fields, wire
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
@@ -156,7 +156,7 @@ class XeroConnector(ClientConnector):
         stamp = wire.STAMP_FIELDS[entity_type]
         collection = wire.COLLECTIONS[entity_type]
         if entity_type is EntityType.INVOICE:
-            keys = [record.number for record in records if isinstance(record, InvoiceRecord)]
+            keys = [fields.invoice_number(record) for record in records if isinstance(record, InvoiceRecord)]
             docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
         else:
             docs = self._where(collection, stamp, [record.external_id for record in records])
@@ -171,6 +171,8 @@ class XeroConnector(ClientConnector):
     def _element(self, op: WriteOp) -> dict[str, Any]:
         """The JSON element for one op; LedgerError(VALIDATION) when it cannot be expressed in Xero."""
         record = op.record
+        if (problem := fields.too_long(record)) is not None:
+            raise LedgerError(ErrorKind.VALIDATION, problem)
         match record:
             case InvoiceRecord():
                 return self._invoice(record, op.existing)

@@ -1,6 +1,7 @@
 """Xero as a ledger plug-in: its capabilities, limits and factories, registered on import."""
 
 from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin, register
+from ledger_sync.connectors.xero import fields
 from ledger_sync.connectors.xero.auth import REFRESH_TOKEN_LIFETIME, XeroOAuth
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.connector import XeroConnector
@@ -50,17 +51,16 @@ def open_connector(settings: Settings, tenant_id: str, tokens: TokenProvider) ->
     return XeroConnector(XeroConfig.from_settings(settings), tenant_id, tokens)
 
 
-LABEL = "Xero"
 PLUGIN = register(
     LedgerPlugin(
         name=XeroConnector.ledger,
-        label=LABEL,
+        label=fields.LABEL,
         badge="x",
         tenant_noun="Organisation",
         max_batch_size=XeroConnector.max_batch_size,
-        # A tab or newline pasted from a spreadsheet is refused in Xero names; numbers may be long.
+        # Names are fixed to fit (see `fields`); an invoice number or an email too long for Xero cannot be.
         limits=LedgerLimits(
-            XeroConnector.ledger, LABEL, customer_name_max=255, forbidden_name_chars="\t\n", doc_number_max=255
+            XeroConnector.ledger, fields.LABEL, doc_number_max=fields.INVOICE_NUMBER_MAX, email_max=fields.EMAIL_MAX
         ),
         record_kinds=frozenset(EntityType),
         pkce=True,

@@ -2,7 +2,8 @@
 
 Every record carries its external id ("stamp") where Xero keeps it verbatim: a Contact's
 `ContactNumber`, an Item's `Code`, an Invoice's `Reference` (next to its `InvoiceNumber`) and a
-Payment's `Reference`. Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`).
+Payment's `Reference`. Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Text is made
+to fit Xero's field limits by `fields`, and no string sent holds a character XML 1.0 cannot.
 """
 
 import re
@@ -10,9 +11,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.connectors.xero import fields
 from ledger_sync.connectors.xero.rounding import XeroLine
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
+from ledger_sync.core.text import xml_safe_strings
 
 COLLECTIONS = {
     EntityType.CUSTOMER: "Contacts",
@@ -33,8 +36,6 @@ STAMP_FIELDS = {
     EntityType.INVOICE: "Reference",
     EntityType.PAYMENT: "Reference",
 }
-ITEM_NAME_MAX = 50
-DESCRIPTION_MAX = 4000
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
 NO_TAX = "NONE"
 _DUPLICATE = re.compile(r"already assigned to another contact|must be unique|already exists", re.IGNORECASE)
@@ -44,9 +45,10 @@ JsonObject = dict[str, Any]
 
 def contact(record: CustomerRecord, existing: LedgerRef | None = None) -> JsonObject:
     body: JsonObject = {"ContactID": existing.id} if existing else {}
-    body |= {"Name": record.display_name, "ContactNumber": record.external_id}
-    if record.email:
-        body["EmailAddress"] = record.email
+    body |= {"Name": fields.contact_name(record), "ContactNumber": record.external_id}
+    email = fields.email(record)
+    if email:
+        body["EmailAddress"] = email
     if record.phone:
         body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": record.phone}]
     if record.address:
@@ -61,23 +63,20 @@ def contact(record: CustomerRecord, existing: LedgerRef | None = None) -> JsonOb
                 "Country": address.country,
             }
         ]
-    return body
+    return xml_safe_strings(body)
 
 
 def item(record: ItemRecord, account_code: str) -> JsonObject:
     """Code is the external id (items are found and referenced by it); a long name is cut to Xero's 50
-    characters and then given in full at the start of the description."""
-    name, description = record.name, record.description
-    if len(name) > ITEM_NAME_MAX:
-        name = name[: ITEM_NAME_MAX - 1].rstrip() + "…"
-        description = f"{record.name}: {description}" if description else record.name
-    return {
+    characters (see `fields`) and then given in full at the start of the description."""
+    body = {
         "Code": record.external_id,
-        "Name": name,
-        "Description": description[:DESCRIPTION_MAX],
+        "Name": fields.item_name(record),
+        "Description": fields.item_description(record),
         "IsSold": True,
         "SalesDetails": {"UnitPrice": record.unit_price, "AccountCode": account_code},
     }
+    return xml_safe_strings(body)
 
 
 def invoice(
@@ -103,10 +102,10 @@ def invoice(
             }
         )
     body: JsonObject = {"InvoiceID": existing.id} if existing else {}
-    return body | {
+    body |= {
         "Type": "ACCREC",
         "Contact": {"ContactID": record.customer_ref},
-        "InvoiceNumber": record.number,
+        "InvoiceNumber": fields.invoice_number(record),
         "Reference": record.external_id,
         "Date": record.issue_date.isoformat(),
         "DueDate": record.due_date.isoformat(),
@@ -115,13 +114,14 @@ def invoice(
         "LineAmountTypes": "Exclusive",
         "LineItems": items,
     }
+    return xml_safe_strings(body)
 
 
 def _line(line: XeroLine, account_code: str | None) -> JsonObject:
     """No LineAmount: Xero recomputes it from Quantity x UnitAmount (and refuses one that differs).
     TaxAmount is Service Opus's, overriding Xero's own per-line calculation (allowed by the spec)."""
     body: JsonObject = {
-        "Description": line.source.description[:DESCRIPTION_MAX],
+        "Description": fields.description(line.source.description),
         "Quantity": line.quantity,
         "UnitAmount": line.unit_amount,
         "ItemCode": line.source.item_ref,
@@ -134,6 +134,7 @@ def _line(line: XeroLine, account_code: str | None) -> JsonObject:
 
 
 def payment(record: PaymentRecord) -> JsonObject:
+    """Every field is ours (ids, date, amount, stamp): nothing here can hold a character XML refuses."""
     return {
         "Invoice": {"InvoiceID": record.invoice_ref},
         "Account": {"AccountID": record.deposit_account_ref},

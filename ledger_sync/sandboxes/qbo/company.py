@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, currencies, faults, invoicing, payments, query, rules
+from ledger_sync.sandboxes.qbo import chart, currencies, faults, fields, invoicing, payments, query, rules
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
@@ -152,6 +152,8 @@ class Company:
     def _prepare(
         self, entity: str, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
     ) -> dict[str, Any]:
+        fields.check_characters(candidate)
+        fields.check_lengths(entity, candidate)
         if entity in NAME_LISTS:
             candidate.setdefault("Active", True)
         if entity in rules.PEOPLE:

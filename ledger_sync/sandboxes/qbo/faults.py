@@ -83,6 +83,18 @@ def invalid_characters(element: str) -> QboFault:
     )
 
 
+def unstorable_characters(element: str) -> QboFault:
+    """A character XML 1.0 cannot hold (see `fields`): the fault QBO gives for characters it refuses in a name."""
+    return QboFault(
+        FaultError(
+            "Invalid String",
+            f"Element contains invalid characters : {element} holds a character XML 1.0 cannot hold",
+            "2040",
+            element,
+        )
+    )
+
+
 def string_length(element: str, maximum: int, supplied: int) -> QboFault:
     return QboFault(
         FaultError(

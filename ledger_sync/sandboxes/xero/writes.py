@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, invoices, items, payments, wire
+from ledger_sync.sandboxes.xero import contacts, fields, invoices, items, payments, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 
 Saver = Callable[[Books, dict[str, Any], Any, int], dict[str, Any]]
@@ -34,10 +34,10 @@ RESOURCES = {
         "HasValidationErrors",
         contacts.existing,
         lambda books, el, cur, _dp: contacts.save(books, el, cur),
-        (("Name", contacts.MAX_NAME), ("ContactNumber", contacts.MAX_NUMBER)),
+        (("Name", contacts.MAX_NAME), ("ContactNumber", contacts.MAX_NUMBER), ("EmailAddress", 255)),
     ),
-    "Items": Resource("Items", None, items.existing, items.save),
-    "Invoices": Resource("Invoices", "HasErrors", invoices.existing, invoices.save),
+    "Items": Resource("Items", None, items.existing, items.save, (("Code", 30), ("Name", 50), ("Description", 4000))),
+    "Invoices": Resource("Invoices", "HasErrors", invoices.existing, invoices.save, (("InvoiceNumber", 255),)),
     "Payments": Resource("Payments", "HasValidationErrors", payments.existing, payments.save),
 }
 
@@ -70,6 +70,7 @@ def apply(
             try:
                 if not isinstance(element, dict):
                     raise Invalid("Each element must be a JSON object.")
+                fields.check(resource.collection, element)
                 with books.store.savepoint():
                     current = None if create_only else resource.existing(books, element)
                     saved = resource.save(books, element, current, unitdp)
