@@ -16,6 +16,11 @@ from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 from tests.ledgers import SandboxCompany, facts, sandbox_ledgers
 
+TIME_SCALE = 10.0
+"""Sandbox seconds per real second in tests whose subject is not the vendors' clock: a rate-limit minute (and
+QBO's wait after a 429) passes in 6 s, and the connector is told so (`connector_env`), so a test that makes
+more than 40 QBO batch calls waits seconds, not a minute, on the same limits. Token lifetimes shrink alike."""
+
 
 @dataclass(frozen=True)
 class LedgerSetup:
@@ -78,7 +83,7 @@ def open_stack(
     populate(engine)
     engine.dispose()
     with (
-        sandbox_for(ledger, home, company=company.settings if company else None) as (base_url, endpoints, _),
+        sandbox_for(ledger, home, TIME_SCALE, company.settings if company else None) as (base_url, endpoints, _),
         pytest.MonkeyPatch.context() as env,
     ):
         for key, value in {

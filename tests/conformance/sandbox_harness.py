@@ -18,6 +18,7 @@ from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from tests.conformance.suite import LedgerHarness
 from tests.ledgers import SandboxCompany, facts
+from tests.stack import TIME_SCALE
 
 
 @contextmanager
@@ -33,7 +34,7 @@ def sandbox_harness(
     known = facts(ledger)
     company = company or SandboxCompany(ledger)
     with (
-        sandbox_for(ledger, home, company=company.settings) as (_, endpoints, _),
+        sandbox_for(ledger, home, TIME_SCALE, company.settings) as (_, endpoints, _),
         pytest.MonkeyPatch.context() as env,
     ):
         for key, value in {"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints}.items():

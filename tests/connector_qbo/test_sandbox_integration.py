@@ -36,6 +36,7 @@ from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.push import LEDGER_RETRY, Tenant, WriteEngine
 from ledger_sync.sandboxes.serve import serving
 from tests.engine.fakes import Clock, MemoryState
+from tests.stack import TIME_SCALE
 from tests.waiting import CEILING
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
@@ -91,6 +92,8 @@ def qbo_config(base_url: str) -> QboConfig:
         redirect_uri=REDIRECT_URI,
         scope="com.intuit.quickbooks.accounting",
         timeout_seconds=CEILING,
+        minute_seconds=60 / TIME_SCALE,
+        throttle_wait_seconds=60 / TIME_SCALE,
         backoff_base_seconds=0.25,
         backoff_max_seconds=2,
     )
@@ -110,7 +113,7 @@ def consent(oauth: QboOAuth) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def connected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connected]:
     db_path: Path = tmp_path_factory.mktemp("qbo-sandbox") / "qbo.db"
-    app = sandbox_app.create_app(QboSandboxConfig(db_path=db_path, auto_consent=True))
+    app = sandbox_app.create_app(QboSandboxConfig(db_path=db_path, auto_consent=True, time_scale=TIME_SCALE))
     with serving(app) as base_url:
         config = qbo_config(base_url)
         oauth = QboOAuth(config)

@@ -21,6 +21,7 @@ from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
 from ledger_sync.sandboxes.qbo.app import create_app
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 from ledger_sync.sandboxes.serve import serving
+from tests.stack import TIME_SCALE
 
 from .conftest import fault, invoice, saved_invoice, us_invoice
 from .test_sandbox_integration import RefreshingTokens, consent, qbo_config
@@ -130,6 +131,7 @@ def connected_us(home: Path, automated: bool, keeps_total_tax_override: bool = T
         country="US",
         automated_sales_tax=automated,
         keeps_total_tax_override=keeps_total_tax_override,
+        time_scale=TIME_SCALE,  # the clock qbo_config's minute is scaled to
     )
     with serving(create_app(config)) as base_url:
         oauth = QboOAuth(qbo_config(base_url))

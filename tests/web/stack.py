@@ -21,6 +21,7 @@ from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.web.app import create_app
+from tests.stack import TIME_SCALE
 
 ADMIN_USER = "finance-admin"
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -78,12 +79,13 @@ def _sandbox_app(
         from ledger_sync.sandboxes.qbo.app import create_app as qbo_app
         from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 
-        return qbo_app(QboSandboxConfig(db_path=folder / "qbo-sandbox.db", **overrides)), qbo_sandbox_env
+        qbo = QboSandboxConfig(db_path=folder / "qbo-sandbox.db", **{"time_scale": TIME_SCALE, **overrides})
+        return qbo_app(qbo), lambda url: qbo_sandbox_env(url, qbo.time_scale)
     from ledger_sync.sandboxes.xero.app import create_app as xero_app
     from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 
-    config = XeroSandboxConfig(db_path=folder / "xero-sandbox.db", **{"per_minute": 10_000, **overrides})
-    return xero_app(config), lambda url: xero_sandbox_env(url, config.time_scale)
+    xero = XeroSandboxConfig(db_path=folder / "xero-sandbox.db", **{"time_scale": TIME_SCALE, **overrides})
+    return xero_app(xero), lambda url: xero_sandbox_env(url, xero.time_scale)
 
 
 @contextmanager
