@@ -33,12 +33,14 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "chromium is not installed and this is not root: browser tests will be skipped"; fi
 
+# Two pytest-xdist workers: this machine's two cores (most tests wait on servers and subprocesses).
 test: $(STAMP) lint | $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
-# The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, real-Prefect e2e and browser tests.
+# The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, real-Prefect e2e and browser
+# tests, with the end-to-end suites on one sandbox company per ledger (the `matrix` mark: the rest).
 check: $(STAMP) lint
-	$(BIN)/pytest -m "not chaos and not e2e and not browser"
+	$(BIN)/pytest -n 2 -m "not chaos and not e2e and not browser and not matrix"
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed_speed.py

@@ -41,6 +41,18 @@ LEDGER_SETUPS = tuple(
 )
 
 
+def ledger_setup_params() -> list[object]:
+    """LEDGER_SETUPS as pytest params: each ledger's first company runs in every tier; its further companies
+    (the rest of its tax-model matrix) carry the `matrix` mark, which `make check` leaves to `make test`."""
+    seen: set[str] = set()
+    params: list[object] = []
+    for setup in LEDGER_SETUPS:
+        marks = [pytest.mark.matrix] if setup.ledger in seen else []
+        seen.add(setup.ledger)
+        params.append(pytest.param(setup, id=setup.id, marks=marks))
+    return params
+
+
 @dataclass
 class Stack:
     home: Path

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.demo import add_problem_records
-from tests.stack import LEDGER_SETUPS, LedgerSetup, Stack, open_stack
+from tests.stack import LedgerSetup, Stack, ledger_setup_params, open_stack
 
 
 def _seeded(engine: Engine, setup: LedgerSetup) -> None:
@@ -19,7 +19,7 @@ def _seeded(engine: Engine, setup: LedgerSetup) -> None:
     add_problem_records(engine, 1)
 
 
-@pytest.fixture(scope="module", params=LEDGER_SETUPS, ids=lambda setup: setup.id)
+@pytest.fixture(scope="module", params=ledger_setup_params())
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[Stack]:
