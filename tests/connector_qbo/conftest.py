@@ -1,7 +1,7 @@
 """Shared fixtures: a config, connectors over MockTransport (harness and FakeTokens: `tests.connector_support`)."""
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,6 @@ from pydantic import SecretStr
 from ledger_sync.connectors.qbo import QboConfig, QboConnector
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel
 from ledger_sync.core.ledger import LedgerTaxRate
-from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     Address,
@@ -21,9 +20,7 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
-from ledger_sync.core.snapshots import SourceInvoice, SourceLine
-from ledger_sync.core.transform import invoice_record
-from tests.connector_support import Handler, RecordingHarness, closing_harnesses, full_customer
+from tests.connector_support import Handler, RecordingHarness, closing_harnesses, discounted_record, full_customer
 
 REALM = "9130"
 API_BASE = "https://qbo.test"
@@ -140,33 +137,9 @@ HST_ON = LedgerTaxRate("7", "HST ON", Decimal("13"), True, "17")
 GST = LedgerTaxRate("5", "GST", Decimal("5"), True, "15")
 
 
-def discounted_invoice(
-    taxed: LedgerTaxRate = HST_ON,
-    other: LedgerTaxRate = GST,
-    source_id: int = 1,
-    customer_ref: str = "58",
-    item_ref: str = "11",
-    discount_account: str = "79",
-) -> InvoiceRecord:
-    """Built by the sync's own transform: at `taxed` 2 x 95.00 and a returned one at 20.00 (quantity -1); at
-    `other` a 15.00 trade-in (unit price -15.00) and 1.5 x 33.33; then 10 % off each rate's subtotal."""
-    rates = {n: SourceTaxRate(n, rate.name, rate.rate_percent, True) for n, rate in ((1, taxed), (2, other))}
-    specs = (("2", "95.00", 1), ("-1", "20.00", 1), ("1", "-15.00", 2), ("1.5", "33.33", 2))
-    lines = tuple(SourceLine(7, 1, f"line {n}", Decimal(q), Decimal(p), r, False) for n, (q, p, r) in enumerate(specs))
-    snapshot = SourceInvoice(
-        source_id, f"DSC-{source_id}", 4, date(2026, 3, 1), date(2026, 3, 31), "CAD", "locked",
-        datetime(2026, 3, 1, tzinfo=UTC), lines, discount_percent=Decimal("10"),
-    )  # fmt: skip
-    return invoice_record(
-        snapshot,
-        customer_ref=customer_ref,
-        item_refs={7: item_ref},
-        tax_rates=rates,
-        mapping=LedgerMapping(
-            accounts={AccountRole.SALES_INCOME: discount_account}, tax_rates={1: taxed.id, 2: other.id}
-        ),
-        ledger_tax_rates={taxed.id: taxed, other.id: other},
-    )
+def discounted_invoice(taxed: LedgerTaxRate = HST_ON, other: LedgerTaxRate = GST, source_id: int = 1) -> InvoiceRecord:
+    """Credit lines and a 10 % invoice discount (`tests.connector_support.discounted_record`)."""
+    return discounted_record(taxed, other, source_id, customer_ref="58", item_ref="11", discount_account="79")
 
 
 def saved_invoice(ledger_id: str, sync_token: str, record: InvoiceRecord | None = None) -> dict[str, object]:

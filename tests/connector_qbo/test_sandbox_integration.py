@@ -32,9 +32,8 @@ from ledger_sync.core.records import (
 )
 from ledger_sync.core.tokens import TokenSet
 from ledger_sync.sandboxes.serve import serving
+from tests.connector_support import discounted_record
 from tests.waiting import CEILING
-
-from .conftest import discounted_invoice
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig  # noqa: E402
@@ -215,9 +214,8 @@ def test_a_discounted_invoice_lands_equal_to_service_opus_and_is_paid_in_full(
 ) -> None:
     """Credit lines and a 10 % invoice discount: QBO's total, tax and balance are Service Opus's to the cent."""
     [item_ref] = write_ok(connected, EntityType.ITEM, [ItemRecord(202, "Furnace", "Installed", Decimal("95"), "1")])
-    record = discounted_invoice(
-        connected.hst, connected.gst, 303, synced.customer.id, item_ref.id, discount_account=connected.income.id
-    )
+    refs = {"customer_ref": synced.customer.id, "item_ref": item_ref.id, "discount_account": connected.income.id}
+    record = discounted_record(connected.hst, connected.gst, 303, **refs)
     [ref] = write_ok(connected, EntityType.INVOICE, [record])
     stored = connected.connector.read("Invoice", ref.id)
     assert Decimal(str(stored["TotalAmt"])) == Decimal(str(stored["Balance"])) == record.total == Decimal("205.96")

@@ -21,8 +21,9 @@ from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
 from ledger_sync.sandboxes.qbo.app import create_app
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 from ledger_sync.sandboxes.serve import serving
+from tests.connector_support import discounted_record
 
-from .conftest import discounted_invoice, fault, invoice, saved_invoice, us_invoice
+from .conftest import fault, invoice, saved_invoice, us_invoice
 from .test_sandbox_integration import RefreshingTokens, consent, qbo_config
 
 
@@ -218,10 +219,8 @@ def test_a_discounted_us_invoice_lands_equal_to_service_opus(us_connector: QboCo
     rates = {rate.name: rate for rate in us_connector.list_tax_rates()}
     income = next(a for a in us_connector.list_accounts() if a.type == "income" and a.active)
     customer_ref, item_ref = parties(us_connector)
-    record = discounted_invoice(
-        rates["Denver, CO"], rates["Non-taxable (NON)"], 20, customer_ref, item_ref, discount_account=income.id
-    )
-    record = replace(record, currency="USD")
+    refs = {"customer_ref": customer_ref, "item_ref": item_ref, "discount_account": income.id, "currency": "USD"}
+    record = discounted_record(rates["Denver, CO"], rates["Non-taxable (NON)"], 20, **refs)
     [outcome] = us_connector.write(EntityType.INVOICE, [WriteOp(record, "discounted-20")])
     assert outcome.ok and outcome.ref is not None, outcome.error
     saved = us_connector.read(EntityType.INVOICE, outcome.ref.id)
