@@ -56,9 +56,15 @@ def problem_customer(ledger: str) -> str:
     return f"Harbour Dental{forbidden}{'' if forbidden.isspace() else ' '}Head Office"
 
 
+CREDIT_NUMBER = "PRB-0002"
+"""The problem invoice that totals below zero: a credit, which no ledger takes as an invoice."""
+
+
 def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") -> None:
     """Two locked invoices no ledger should take as they are: one for a customer whose name the ledger
-    forbids (see `problem_customer`), one with a negative quantity. They end up parked, with reasons."""
+    forbids (see `problem_customer`), and `CREDIT_NUMBER`, whose only line is a negative quantity so that it
+    totals below zero (a credit, while credit notes are not synced). They end up parked, with reasons. (A
+    negative line on an invoice that still totals above zero, a discount, syncs.)"""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
@@ -70,7 +76,8 @@ def add_problem_records(engine: Engine, company_id: int, ledger: str = "qbo") ->
         session.add(customer)
         session.flush()
         last_locked = session.scalar(select(func.max(Invoice.locked_at)).where(Invoice.company_id == company_id))
-        for number, customer_id, quantity in (("PRB-0001", customer.id, "2"), ("PRB-0002", template.customer_id, "-3")):
+        problems = (("PRB-0001", customer.id, "2"), (CREDIT_NUMBER, template.customer_id, "-3"))
+        for number, customer_id, quantity in problems:
             invoice = Invoice(
                 company_id=company_id,
                 number=number,
