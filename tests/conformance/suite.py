@@ -205,6 +205,17 @@ class LedgerConformance:
         _created(ledger_harness, paid)
         assert ledger_harness.invoice_amounts(invoice_ref) == (record.total, Decimal("0.00"))
 
+    def test_a_tax_inclusive_invoice_with_a_credit_line_and_a_discount_is_equal_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Prices that include tax: the credit line and each rate's discount row keep their tax inside."""
+        lines = [_line("7", "49.99", HST, True), _line("-1", "49.99", HST, True), _line("1", "10.00", GST, True)]
+        record = _invoice(ledger_harness, *parties, lines, discount="15")
+        invoice_ref = _created(ledger_harness, record)
+        assert ledger_harness.invoice_amounts(invoice_ref)[0] == record.total == Decimal("263.45")  # 309.94 - 46.49
+        (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (held.amount, held.tax) == (record.total, record.total_tax)
+
     def test_an_invoice_totalling_below_zero_is_never_written(
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
     ) -> None:
