@@ -2,8 +2,8 @@
 
 Each company is a tenant that connects its own ledger. Money columns are Numeric and come back as
 Decimal; tax rates are percentages (13.000 means 13 %). The schema has no migrations of its own: the
-seed (and `ensure_outbox` for the outbox) creates what is missing, so a database made before a column
-existed is seeded again.
+seed creates missing tables (`ensure_outbox` the outbox), never missing columns, so a local database made
+before a column existed is seeded anew.
 
 Discounts, as Service Opus prices them (`core.money`):
 - a discount line is an ordinary line with a negative quantity (a returned part, credited hours) or a
@@ -303,7 +303,11 @@ def _number_edits(session: Session, flush_context: object, instances: object) ->
     """An existing invoice, customer or credit note that changed (a line added, edited or removed counts)
     takes the next change number, once per flush, in the flushing transaction."""
     changed: dict[int, Documents] = {}
-    touched = [row for row in session.dirty if session.is_modified(row, include_collections=True)]
+    touched = [
+        row
+        for row in session.dirty
+        if isinstance(row, SourceBase) and session.is_modified(row, include_collections=True)
+    ]
     for row in (*touched, *session.new, *session.deleted):
         document = _document_of(session, row)
         if document is not None and document not in session.new and document not in session.deleted:
