@@ -58,10 +58,16 @@ FIXED_NAME_CUSTOMER = "Northside Clinic: Main Street"
 Street" (see `connectors.qbo.fields`), and as it is in Xero."""
 
 
+CREDIT_NUMBER = "PRB-0003"
+"""The problem invoice that totals below zero: a credit, which no ledger takes as an invoice."""
+
+
 def add_problem_records(engine: Engine, company_id: int) -> None:
     """Four locked invoices: PRB-0001 for the first `PROBLEM_CUSTOMER`, which syncs; PRB-0002 for its twin, which
-    the ledger refuses, so the invoice waits; PRB-0003 with a negative quantity, parked; and PRB-0004 for
-    `FIXED_NAME_CUSTOMER`, which syncs."""
+    the ledger refuses, so the invoice waits; `CREDIT_NUMBER`, whose only line is a negative quantity so that it
+    totals below zero (a credit, parked while credit notes are not synced); and PRB-0004 for
+    `FIXED_NAME_CUSTOMER`, which syncs. (A negative line on an invoice that still totals above zero, a discount,
+    syncs.)"""
     with Session(engine) as session, session.begin():
         template = session.scalars(
             select(Invoice).where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED).limit(1)
@@ -81,7 +87,7 @@ def add_problem_records(engine: Engine, company_id: int) -> None:
         for number, customer_id, quantity in (
             ("PRB-0001", first.id, "1"),
             ("PRB-0002", twin.id, "2"),
-            ("PRB-0003", template.customer_id, "-3"),
+            (CREDIT_NUMBER, template.customer_id, "-3"),
             ("PRB-0004", fixed.id, "1"),
         ):
             invoice = Invoice(

@@ -1,13 +1,19 @@
 """What the QBO and Xero connector suites share: a token provider that records refreshes, a harness that
-runs a connector over MockTransport with every request and every sleep recorded, and a full customer."""
+runs a connector over MockTransport with every request and every sleep recorded, a full customer and a
+discounted invoice."""
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
 
-from ledger_sync.core.ledger import LedgerConnector
-from ledger_sync.core.records import Address, CustomerRecord
+from ledger_sync.core.ledger import LedgerConnector, LedgerTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
+from ledger_sync.core.records import Address, CustomerRecord, InvoiceRecord
+from ledger_sync.core.snapshots import SourceInvoice, SourceLine
+from ledger_sync.core.transform import invoice_record
 
 ACCESS_TOKEN = "access-SECRET-1111"
 REFRESHED_TOKEN = "access-SECRET-2222"
@@ -84,4 +90,35 @@ def full_customer(source_id: int, name: str, *, address: Address) -> CustomerRec
     """A customer with every optional field set; `address` is local to the ledger's sandbox region."""
     return CustomerRecord(
         source_id=source_id, display_name=name, email="ap@acme.test", phone="+1 555 0100", address=address
+    )
+
+
+def discounted_record(
+    taxed: LedgerTaxRate,
+    other: LedgerTaxRate,
+    source_id: int,
+    *,
+    customer_ref: str,
+    item_ref: str,
+    discount_account: str,
+    currency: str = "CAD",
+) -> InvoiceRecord:
+    """Built by the sync's own transform: at `taxed` 2 x 95.00 and a returned one at 20.00 (quantity -1); at
+    `other` a 15.00 trade-in (unit price -15.00) and 1.5 x 33.33; then 10 % off each rate's subtotal."""
+    rates = {n: SourceTaxRate(n, rate.name, rate.rate_percent, True) for n, rate in ((1, taxed), (2, other))}
+    specs = (("2", "95.00", 1), ("-1", "20.00", 1), ("1", "-15.00", 2), ("1.5", "33.33", 2))
+    lines = tuple(SourceLine(7, 1, f"line {n}", Decimal(q), Decimal(p), r, False) for n, (q, p, r) in enumerate(specs))
+    snapshot = SourceInvoice(
+        source_id, f"DSC-{source_id}", 4, date(2026, 3, 1), date(2026, 3, 31), currency, "locked",
+        datetime(2026, 3, 1, tzinfo=UTC), lines, discount_percent=Decimal("10"),
+    )  # fmt: skip
+    return invoice_record(
+        snapshot,
+        customer_ref=customer_ref,
+        item_refs={7: item_ref},
+        tax_rates=rates,
+        mapping=LedgerMapping(
+            accounts={AccountRole.SALES_INCOME: discount_account}, tax_rates={1: taxed.id, 2: other.id}
+        ),
+        ledger_tax_rates={taxed.id: taxed, other.id: other},
     )

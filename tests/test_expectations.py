@@ -302,9 +302,21 @@ RECORD_CASES = [
     pytest.param(
         check_invoices,
         QBO_LIMITS,
-        [invoice(1, min_quantity=D("-2.0000")), invoice(2, min_quantity=D("0"))],
-        {1: "Line quantity -2 is negative"},
-        id="invoice_negative_quantity",
+        [invoice(1, total=D("-12.5")), invoice(2, total=D("0.00")), invoice(3, total=D("0.01"))],
+        {1: "Invoice total is -12.50: it is a credit; credit notes are not synced yet"},
+        id="invoice_credit",
+    ),
+    pytest.param(
+        check_invoices,
+        QBO_LIMITS,
+        [
+            invoice(1, discount_percent=D("-5")),
+            invoice(2, discount_percent=D("100.5")),
+            invoice(3, discount_percent=D("100")),
+            invoice(4, discount_percent=D("12.5")),
+        ],
+        {1: "Invoice discount -5% is not between 0 and 100", 2: "Invoice discount 100.5% is not between 0 and 100"},
+        id="invoice_discount_out_of_range",
     ),
     pytest.param(
         check_invoices,
@@ -320,7 +332,7 @@ RECORD_CASES = [
     pytest.param(
         check_invoices,
         QBO_LIMITS,
-        [invoice(1, has_non_finite=True, max_abs_amount=D("NaN"), min_quantity=D("Infinity")), invoice(2)],
+        [invoice(1, has_non_finite=True, max_abs_amount=D("NaN"), total=D("Infinity")), invoice(2)],
         {1: "Amount is not a finite number"},
         id="invoice_non_finite",
     ),
@@ -358,9 +370,9 @@ RECORD_CASES = [
     pytest.param(
         check_invoices,
         QBO_LIMITS,
-        [invoice(1, customer_id=None, min_quantity=D("-1"), unmapped_tax_rates=("PST 7%", "GST 5%"))],
+        [invoice(1, customer_id=None, total=D("-1.13"), unmapped_tax_rates=("PST 7%", "GST 5%"))],
         {
-            1: "Invoice has no customer; Line quantity -1 is negative; "
+            1: "Invoice has no customer; Invoice total is -1.13: it is a credit; credit notes are not synced yet; "
             "Tax rate 'PST 7%' has no active mapping; Tax rate 'GST 5%' has no active mapping"
         },
         id="invoice_several_reasons",

@@ -2,7 +2,16 @@ from decimal import Decimal as D
 
 import pytest
 
-from ledger_sync.core.money import MoneyError, cents, line_amounts, plain, to_decimal, unit_price_for
+from ledger_sync.core.money import (
+    MoneyError,
+    RateLine,
+    cents,
+    invoice_discounts,
+    line_amounts,
+    plain,
+    to_decimal,
+    unit_price_for,
+)
 
 
 def test_exclusive_line_rounds_tax_half_up_per_line() -> None:
@@ -36,3 +45,32 @@ def test_plain_never_uses_exponent_notation() -> None:
     assert str(plain(D("20.0000"))) == "20"
     assert str(plain(D("19.9900"))) == "19.99"
     assert str(plain(D("100"))) == "100"
+
+
+def test_a_negative_line_rounds_its_tax_away_from_zero_like_a_positive_one() -> None:
+    assert line_amounts(D("-1"), D("0.50"), D("5"), inclusive=False) == line_amounts(D("1"), D("-0.50"), D("5"), False)
+    amounts = line_amounts(D("-1"), D("0.50"), D("5"), inclusive=False)
+    assert (amounts.net, amounts.tax, amounts.gross) == (D("-0.50"), D("-0.03"), D("-0.53"))
+    inclusive = line_amounts(D("-0.5"), D("115.00"), D("13"), inclusive=True)
+    assert (inclusive.net, inclusive.tax, inclusive.gross) == (D("-50.88"), D("-6.62"), D("-57.50"))  # -6.615
+
+
+def test_the_invoice_discount_is_one_row_per_rate_taxed_at_that_rate() -> None:
+    lines = [
+        RateLine("HST", D("13"), False, D("33.35")),
+        RateLine("GST", D("5"), False, D("10.05")),
+        RateLine("HST", D("13"), False, D("66.70")),
+        RateLine("HST", D("13"), True, D("11.30")),
+    ]
+    rows = invoice_discounts(lines, D("10"))
+    assert list(rows) == [("HST", False), ("GST", False), ("HST", True)]
+    assert rows[("HST", False)] == line_amounts(D("1"), D("-10.01"), D("13"), False)  # 100.05 x 10 % = 10.005
+    assert (rows[("GST", False)].net, rows[("GST", False)].tax) == (D("-1.01"), D("-0.05"))
+    assert (rows[("HST", True)].gross, rows[("HST", True)].tax) == (D("-1.13"), D("-0.13"))
+
+
+def test_nothing_to_discount_gives_no_row() -> None:
+    lines = [RateLine(1, D("5"), False, D("-20.00")), RateLine(2, D("5"), False, D("0.04"))]
+    lines.append(RateLine(3, D("0"), False, D("0")))
+    assert invoice_discounts(lines, D("10")) == {}  # negative subtotal, 0.004 rounds to 0.00, zero subtotal
+    assert invoice_discounts([RateLine(1, D("5"), False, D("80.00"))], D("0")) == {}

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from ledger_sync.connectors.service_opus import names
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.seed import TABLES, SeedSummary, seed
-from ledger_sync.core.money import cents, line_amounts
+from ledger_sync.core.money import cents
+from ledger_sync.core.transform import discount_rows, total_due
 from ledger_sync.state.db import make_engine
 
 SIZE = 2_000
@@ -87,6 +89,16 @@ def test_summary_matches_the_rows(seeded: tuple[Engine, SeedSummary]) -> None:
     assert (summary.companies, summary.tax_rates, counts["product_categories"]) == (1, 4, 4)
 
 
+def test_every_row_the_sync_reads_by_change_number_has_one(seeded: tuple[Engine, SeedSummary]) -> None:
+    """Customers, invoices and payments share the company's change numbers, each taken once."""
+    engine, _ = seeded
+    numbers = [
+        n for table in ("customers", "invoices", "payments") for (n,) in _rows(engine, f"SELECT change_no FROM {table}")
+    ]
+    assert None not in numbers and len(set(numbers)) == len(numbers)
+    assert _rows(engine, "SELECT last_change_no FROM companies") == [(max(numbers),)]
+
+
 def test_company_reference_data(seeded: tuple[Engine, SeedSummary]) -> None:
     engine, _ = seeded
     assert _rows(engine, "SELECT currency FROM companies") == [("CAD",)]
@@ -115,6 +127,9 @@ def test_status_mix_and_lock_times(seeded: tuple[Engine, SeedSummary]) -> None:
         assert (locked_at is None) == (status == "draft")
         if locked_at:
             assert datetime.fromisoformat(locked_at).date() >= date.fromisoformat(issued)
+    voided = _rows(engine, "SELECT status, locked_at, voided_at FROM invoices WHERE voided_at IS NOT NULL")
+    assert len(voided) == summary.voids
+    assert all(status == "void" and voided_at > locked_at for status, locked_at, voided_at in voided)
 
 
 def test_numbers_and_names_are_ledger_safe(seeded: tuple[Engine, SeedSummary]) -> None:
@@ -145,11 +160,12 @@ def test_lines(seeded: tuple[Engine, SeedSummary]) -> None:
     by_invoice: dict[int, list] = defaultdict(list)
     for invoice_id, position, quantity, unit_price, inclusive in lines:
         by_invoice[invoice_id].append((position, inclusive))
-        assert 0 < Decimal(str(quantity)) <= 10
         assert Decimal(str(unit_price)) == cents(Decimal(str(unit_price)))
+        if Decimal(str(quantity)) > 0 and Decimal(str(unit_price)) > 0:
+            assert Decimal(str(quantity)) <= 10
     assert len(by_invoice) == SIZE
     assert all([p for p, _ in group] == list(range(1, len(group) + 1)) for group in by_invoice.values())
-    assert max(len(group) for group in by_invoice.values()) <= 8
+    assert max(len(group) for group in by_invoice.values()) <= 9  # 8 and a discount line
     assert all(len({inclusive for _, inclusive in group}) == 1 for group in by_invoice.values())
     inclusive_share = sum(group[0][1] for group in by_invoice.values()) / SIZE
     assert 0.10 <= inclusive_share <= 0.20
@@ -161,17 +177,45 @@ def test_lines(seeded: tuple[Engine, SeedSummary]) -> None:
     assert rates["Exempt"] > 0
 
 
+def _totals(engine: Engine) -> dict[int, Decimal]:
+    """Every invoice's total as Service Opus prints it (discounts included)."""
+    source = ServiceOpusSource(engine)
+    rates = {rate.id: rate for rate in source.tax_rates(1)}
+    ids = [invoice_id for (invoice_id,) in _rows(engine, "SELECT id FROM invoices")]
+    return {i.id: total_due(i, rates) for i in source.invoices(1, after=None, limit=len(ids), ids=ids).records}
+
+
+def test_discounts_come_in_realistic_shares_and_never_make_a_credit(seeded: tuple[Engine, SeedSummary]) -> None:
+    """A discount line credits part of another line at its rate (a negative quantity or unit price); an
+    invoice discount is a percentage; no invoice totals below zero."""
+    engine, _ = seeded
+    credits = _rows(
+        engine,
+        "SELECT l.invoice_id, l.position, l.description, l.quantity, l.unit_price, l.tax_rate_id, n.line_count"
+        " FROM invoice_lines l JOIN (SELECT invoice_id, count(*) AS line_count FROM invoice_lines GROUP BY 1) n"
+        " ON n.invoice_id = l.invoice_id"
+        " WHERE CAST(l.quantity AS REAL) < 0 OR CAST(l.unit_price AS REAL) < 0",
+    )
+    assert 0.02 <= len({c[0] for c in credits}) / SIZE <= 0.06
+    kinds = Counter(description.rsplit(" — ", 1)[1] for _, _, description, *_ in credits)
+    assert set(kinds) == {"returned unused", "goodwill credit", "waived"}
+    for _, position, _, quantity, unit_price, rate_id, line_count in credits:
+        assert position == line_count and rate_id is not None
+        assert (Decimal(str(quantity)) < 0) != (Decimal(str(unit_price)) < 0)
+    percents = Counter(Decimal(str(p)) for (p,) in _rows(engine, "SELECT discount_percent FROM invoices"))
+    assert set(percents) == {Decimal(0), Decimal(5), Decimal(10), Decimal(15)}
+    assert 0.03 <= (SIZE - percents[Decimal(0)]) / SIZE <= 0.08
+    totals = _totals(engine)
+    assert len(totals) == SIZE and min(totals.values()) > 0
+    source = ServiceOpusSource(engine)
+    rates = {rate.id: rate for rate in source.tax_rates(1)}
+    discounted = [i for i in source.invoices(1, after=None, limit=SIZE).records if i.discount_percent]
+    assert discounted and all(discount_rows(i, rates) for i in discounted)
+
+
 def test_payments_never_exceed_the_invoice_total(seeded: tuple[Engine, SeedSummary]) -> None:
     engine, summary = seeded
-    gross: dict[int, Decimal] = defaultdict(Decimal)
-    lines = _rows(
-        engine,
-        "SELECT l.invoice_id, l.quantity, l.unit_price, t.rate, l.tax_inclusive"
-        " FROM invoice_lines l JOIN tax_rates t ON t.id = l.tax_rate_id",
-    )
-    for invoice_id, quantity, unit_price, rate, inclusive in lines:
-        amounts = line_amounts(Decimal(str(quantity)), Decimal(str(unit_price)), Decimal(str(rate)), bool(inclusive))
-        gross[invoice_id] += amounts.gross
+    gross = _totals(engine)
     payments = _rows(
         engine,
         "SELECT p.invoice_id, p.amount, p.status, p.collected_at, i.status, i.locked_at, p.company_id, i.company_id"

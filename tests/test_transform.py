@@ -8,7 +8,7 @@ import pytest
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
 from ledger_sync.core.money import cents
-from ledger_sync.core.records import InvoiceRecord
+from ledger_sync.core.records import InvoiceRecord, _canonical
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine
 from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
 
@@ -26,7 +26,7 @@ LEDGER_RATES = {
 MAPPING = LedgerMapping(accounts={AccountRole.SALES_INCOME: "1"}, tax_rates={1: "10", 2: "11", 3: "12"})
 
 
-def _invoice(*lines: tuple[str, str, int, bool]) -> SourceInvoice:
+def _invoice(*lines: tuple[str, str, int, bool], discount: str = "0") -> SourceInvoice:
     return SourceInvoice(
         id=9,
         number="INV-9",
@@ -39,6 +39,7 @@ def _invoice(*lines: tuple[str, str, int, bool]) -> SourceInvoice:
         lines=tuple(
             SourceLine(7, 1, f"line {n}", D(q), D(p), rate, incl) for n, (q, p, rate, incl) in enumerate(lines)
         ),
+        discount_percent=D(discount),
     )
 
 
@@ -55,16 +56,90 @@ def _record(invoice: SourceInvoice, mapping: LedgerMapping = MAPPING) -> Invoice
         [("3", "19.99", 1, True), ("7", "0.99", 1, True), ("1", "10.00", 3, True)],
         [("2", "33.33", 1, True), ("1", "49.95", 2, False), ("0.333", "12.00", 1, False)],
         [("1", "0.05", 1, False)] * 7,
+        [("4", "19.99", 1, False), ("-1", "19.99", 1, False), ("1", "-12.35", 2, False), ("1", "30.00", 3, False)],
+        [("3", "19.99", 1, True), ("-0.5", "115.00", 1, True), ("2", "60.00", 2, True)],
     ],
 )
-def test_ledger_total_equals_service_opus_total(lines: list[tuple[str, str, int, bool]]) -> None:
-    invoice = _invoice(*lines)
+@pytest.mark.parametrize("discount", ["0", "10", "12.5"])
+def test_ledger_total_equals_service_opus_total(lines: list[tuple[str, str, int, bool]], discount: str) -> None:
+    invoice = _invoice(*lines, discount=discount)
     record = _record(invoice)
     assert record.total == total_due(invoice, RATES)
     assert record.subtotal + record.total_tax == record.total
     assert sum(t.amount for t in record.tax_lines) == record.total_tax
+    assert sum(t.net_taxable for t in record.tax_lines) == record.subtotal
     for line in record.lines:  # what QBO checks: Amount = round(Qty x UnitPrice, 2)
         assert cents(line.quantity * line.unit_price) == line.amount
+    assert bool(record.discounts) == (discount != "0")
+
+
+def test_discount_lines_and_the_invoice_discount_are_taxed_on_the_discounted_amounts() -> None:
+    """A returned-part line (negative quantity) and a trade-in (negative price) are lines with negative tax;
+    10 % off is one row per tax rate (its subtotal x 10 %, to the cent), taxed at that rate."""
+    invoice = _invoice(
+        ("2", "95.00", 1, False), ("1", "-20.00", 1, False), ("1.5", "33.33", 2, False), discount="10"
+    )
+    record = _record(invoice)
+    assert [(line.quantity, line.unit_price, line.amount, line.tax_amount) for line in record.lines] == [
+        (D("2"), D("95"), D("190.00"), D("24.70")),
+        (D("1"), D("-20"), D("-20.00"), D("-2.60")),
+        (D("1.5"), D("33.33"), D("50.00"), D("2.50")),
+    ]
+    assert [(d.percent, d.tax_code_ref, d.amount, d.tax_amount, d.account_ref) for d in record.discounts] == [
+        (D("10"), "10", D("-17.00"), D("-2.21"), "1"),
+        (D("10"), "11", D("-5.00"), D("-0.25"), "1"),
+    ]
+    assert [(t.tax_code_ref, t.net_taxable, t.amount) for t in record.tax_lines] == [
+        ("10", D("153.00"), D("19.89")),
+        ("11", D("45.00"), D("2.25")),
+    ]
+    assert (record.subtotal, record.total_tax, record.total) == (D("198.00"), D("22.14"), D("220.14"))
+    assert total_due(invoice, RATES) == D("220.14")
+
+
+def test_a_tax_inclusive_invoice_discount_keeps_the_tax_inside_the_discount() -> None:
+    invoice = _invoice(("1", "113.00", 1, True), discount="15")
+    record = _record(invoice)
+    (discount,) = record.discounts
+    assert (discount.amount, discount.tax_amount) == (D("-15.00"), D("-1.95"))  # 16.95 off, 1.95 of it tax
+    assert (record.subtotal, record.total_tax, record.total) == (D("85.00"), D("11.05"), D("96.05"))
+    assert total_due(invoice, RATES) == D("96.05")
+
+
+def test_a_rate_whose_lines_net_to_nothing_gets_no_discount() -> None:
+    invoice = _invoice(("1", "50.00", 1, False), ("1", "-50.00", 1, False), ("1", "40.00", 2, False), discount="10")
+    assert [(d.tax_code_ref, d.amount) for d in _record(invoice).discounts] == [("11", D("-4.00"))]
+
+
+def test_an_invoice_totalling_below_zero_is_a_credit_and_not_an_invoice() -> None:
+    invoice = _invoice(("1", "40.00", 1, False), ("-1", "51.06", 1, False))
+    assert total_due(invoice, RATES) == D("-12.50")
+    with pytest.raises(TransformProblem) as refused:
+        _record(invoice)
+    assert str(refused.value) == "Invoice total is -12.50: it is a credit; credit notes are not synced yet"
+    assert _record(_invoice(("1", "40.00", 1, False), ("-1", "40.00", 1, False))).total == D("0.00")
+
+
+@pytest.mark.parametrize("percent", ["-1", "100.01"])
+def test_a_discount_that_is_no_percentage_is_explained(percent: str) -> None:
+    with pytest.raises(TransformProblem, match=f"Invoice discount {percent}% is not between 0 and 100"):
+        _record(_invoice(("1", "40.00", 1, False), discount=percent))
+
+
+def test_an_invoice_discount_needs_the_sales_income_account() -> None:
+    with pytest.raises(TransformProblem, match="No Sales Income account is mapped for the invoice discount"):
+        _record(_invoice(("1", "40.00", 1, False), discount="5"), LedgerMapping(tax_rates=MAPPING.tax_rates))
+    assert _record(_invoice(("1", "40.00", 1, False)), LedgerMapping(tax_rates=MAPPING.tax_rates)).total == D("45.20")
+
+
+def test_a_record_without_discounts_keeps_the_hash_it_was_synced_with() -> None:
+    """`discounts` joined the record later: while empty it is not hashed, so nothing synced is resent."""
+    record = _record(_invoice(("1", "10.00", 1, False)))
+    canonical = _canonical(record)
+    assert isinstance(canonical, dict) and "discounts" not in canonical
+    discounted = _record(_invoice(("1", "10.00", 1, False), discount="10"))
+    assert "discounts" in _canonical(discounted)  # type: ignore[operator]
+    assert record.content_hash == "f1a7fc62b84bacd78a4efd7b1048804b"  # as computed before discounts existed
 
 
 def test_tax_lines_group_by_ledger_tax_rate() -> None:

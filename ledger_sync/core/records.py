@@ -2,7 +2,9 @@
 
 The transform step builds these from Service Opus rows and the mapping; every connector turns them
 into its own wire format. `content_hash` is what the entity map remembers, so an unchanged record is
-never written again and the same record version always gets the same idempotency key.
+never written again and the same record version always gets the same idempotency key. A field added
+later is hashed only when it is set (`SET_ONLY`): records without it keep the hash they were synced with,
+so adding a field does not resend every record.
 """
 
 import dataclasses
@@ -12,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+
+SET_ONLY = {"hashed": "when set"}
+"""Field metadata: leave the field out of the content hash while it holds its default."""
 
 
 class EntityType(StrEnum):
@@ -33,7 +38,11 @@ def _canonical(value: object) -> object:
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in sorted(value.items())}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata != SET_ONLY or getattr(value, f.name) != f.default
+        }
     return value
 
 
@@ -84,7 +93,8 @@ class ItemRecord(Record):
 
 @dataclass(frozen=True)
 class InvoiceLineRecord:
-    """Amounts are tax-exclusive (net); `tax_amount` is Service Opus's own per-line tax."""
+    """Amounts are tax-exclusive (net); `tax_amount` is Service Opus's own per-line tax. A discount line
+    (a negative quantity or unit price) has a negative amount and tax."""
 
     item_ref: str
     description: str
@@ -107,6 +117,19 @@ class TaxLineRecord:
 
 
 @dataclass(frozen=True)
+class InvoiceDiscountRecord:
+    """Service Opus's invoice discount on the lines of one tax rate: taken off before tax, so `amount` (net)
+    and `tax_amount` are negative, and both count in the invoice's tax lines and totals."""
+
+    percent: Decimal
+    tax_code_ref: str
+    amount: Decimal
+    tax_amount: Decimal
+    account_ref: str
+    """The income account the discount reduces (the mapped Sales Income account)."""
+
+
+@dataclass(frozen=True)
 class InvoiceRecord(Record):
     source_id: int
     number: str
@@ -117,8 +140,10 @@ class InvoiceRecord(Record):
     lines: tuple[InvoiceLineRecord, ...]
     tax_lines: tuple[TaxLineRecord, ...]
     subtotal: Decimal
+    """Net of the lines and the discounts."""
     total_tax: Decimal
     total: Decimal
+    discounts: tuple[InvoiceDiscountRecord, ...] = field(default=(), metadata=SET_ONLY)
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
 
 

@@ -23,6 +23,11 @@ class SourceCustomer:
     country: str | None
     currency: str | None = None
     """None: billed in the company's currency."""
+    change_no: Cursor | None = None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        return self.change_no
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class SourceInvoice:
     """Only orders nothing and dates nothing in the ledger (issue_date does): None still syncs."""
     lines: tuple[SourceLine, ...]
     change_no: Cursor | None = None
+    discount_percent: Decimal = Decimal(0)
+    """The invoice discount in percent (see `money.invoice_discounts`)."""
 
     @property
     def cursor(self) -> Cursor | None:

@@ -9,10 +9,22 @@ from decimal import Decimal
 
 from ledger_sync.core.ledger import LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
-from ledger_sync.core.money import MoneyError, cents, line_amounts, plain, unit_price_for
+from ledger_sync.core.money import (
+    HUNDRED,
+    LineAmounts,
+    MoneyError,
+    RateLine,
+    cents,
+    extended_amount,
+    invoice_discounts,
+    line_amounts,
+    plain,
+    unit_price_for,
+)
 from ledger_sync.core.records import (
     Address,
     CustomerRecord,
+    InvoiceDiscountRecord,
     InvoiceLineRecord,
     InvoiceRecord,
     ItemRecord,
@@ -29,6 +41,20 @@ from ledger_sync.core.snapshots import (
 
 class TransformProblem(ValueError):
     """The record cannot be expressed in the ledger; the message is the parking reason."""
+
+
+def credit_reason(total: Decimal) -> str:
+    """Why an invoice totalling below zero is parked: neither ledger takes a negative invoice, it is a credit."""
+    return f"Invoice total is {cents(total)}: it is a credit; credit notes are not synced yet"
+
+
+def discount_reason(percent: Decimal) -> str:
+    """Why an invoice whose discount is not a percentage between 0 and 100 is parked."""
+    return f"Invoice discount {plain(percent)}% is not between 0 and 100"
+
+
+def discount_in_range(percent: Decimal) -> bool:
+    return 0 <= percent <= HUNDRED
 
 
 def customer_record(customer: SourceCustomer) -> CustomerRecord:
@@ -59,14 +85,34 @@ def item_record(product: SourceProduct, mapping: LedgerMapping) -> ItemRecord:
     )
 
 
+def _rate_percent(line_rate_id: int | None, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+    source = tax_rates.get(line_rate_id) if line_rate_id is not None else None
+    return source.rate if source is not None else Decimal(0)
+
+
+def discount_rows(
+    invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]
+) -> dict[tuple[int | None, bool], LineAmounts]:
+    """The invoice discount's rows by (Service Opus tax rate id, inclusive), as Service Opus prints them."""
+    rate_lines = [
+        RateLine(
+            line.tax_rate_id,
+            _rate_percent(line.tax_rate_id, tax_rates),
+            line.tax_inclusive,
+            extended_amount(line.quantity, line.unit_price),
+        )
+        for line in invoice.lines
+    ]
+    return invoice_discounts(rate_lines, invoice.discount_percent)
+
+
 def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
-    """The invoice's gross total as Service Opus prints it."""
+    """The invoice's gross total as Service Opus prints it: its lines, less its discount, with tax."""
     total = Decimal("0.00")
     for line in invoice.lines:
-        source = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
-        rate = source.rate if source is not None else Decimal(0)
+        rate = _rate_percent(line.tax_rate_id, tax_rates)
         total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).gross
-    return total
+    return total + sum((row.gross for row in discount_rows(invoice, tax_rates).values()), Decimal("0.00"))
 
 
 def invoice_record(
@@ -80,6 +126,8 @@ def invoice_record(
 ) -> InvoiceRecord:
     if not invoice.lines:
         raise TransformProblem(f"Invoice {invoice.number} has no lines")
+    if not discount_in_range(invoice.discount_percent):
+        raise TransformProblem(discount_reason(invoice.discount_percent))
     lines: list[InvoiceLineRecord] = []
     taxes: dict[str, list[Decimal]] = {}
     for position, line in enumerate(invoice.lines, start=1):
@@ -113,12 +161,20 @@ def invoice_record(
         taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
         taxes[code][0] += amounts.net
         taxes[code][1] += amounts.tax
+    discounts = _discounts(invoice, tax_rates, mapping)
+    for discount in discounts:
+        taxes[discount.tax_code_ref][0] += discount.amount
+        taxes[discount.tax_code_ref][1] += discount.tax_amount
     tax_lines = tuple(
         TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
         for code, (net, tax) in sorted(taxes.items())
     )
-    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    subtotal = sum((line.amount for line in lines), Decimal("0.00")) + sum(
+        (discount.amount for discount in discounts), Decimal("0.00")
+    )
     total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
+    if subtotal + total_tax < 0:
+        raise TransformProblem(credit_reason(subtotal + total_tax))
     return InvoiceRecord(
         source_id=invoice.id,
         number=invoice.number,
@@ -131,7 +187,27 @@ def invoice_record(
         subtotal=subtotal,
         total_tax=total_tax,
         total=subtotal + total_tax,
+        discounts=discounts,
     )
+
+
+def _discounts(
+    invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate], mapping: LedgerMapping
+) -> tuple[InvoiceDiscountRecord, ...]:
+    """The invoice discount's rows with their ledger tax codes (each rate was mapped for its lines)."""
+    rows = discount_rows(invoice, tax_rates)
+    if not rows:
+        return ()
+    account = mapping.accounts.get(AccountRole.SALES_INCOME)
+    if account is None:
+        raise TransformProblem("No Sales Income account is mapped for the invoice discount")
+    discounts = []
+    for (rate_id, _), amounts in rows.items():
+        assert rate_id is not None  # a line without a tax rate was refused before
+        code = mapping.tax_rates[rate_id]
+        percent = plain(invoice.discount_percent)
+        discounts.append(InvoiceDiscountRecord(percent, code, amounts.net, amounts.tax, account))
+    return tuple(discounts)
 
 
 def payment_record(

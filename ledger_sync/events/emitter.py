@@ -2,8 +2,11 @@
 
 `emit` is fire-and-forget for callers that can afford to lose an event while the Prefect server is
 down (the hourly sync catches up). `publish` confirms delivery or raises, for the outbox relay.
-Each event's resource is the invoice or payment; the label `service-opus.company-id` carries the
-company, which the live-sync deployment trigger passes to the flow.
+Each event's resource is the record it is about (`service-opus.<kind>.<id>`); the label
+`service-opus.company-id` carries the company, which the live-sync deployment trigger passes to the flow.
+Each event also says which entity type's sync it calls for, and so which Automatic Sync toggle governs it:
+a void, a credit note and a customer edit all change the books an invoice sync keeps (Automatic Invoice
+Sync), a collection the payments (Automatic Payment Sync).
 """
 
 from collections.abc import Callable, Sequence
@@ -18,9 +21,28 @@ from prefect.events.clients import get_events_client
 from ledger_sync.core.records import EntityType
 
 INVOICE_LOCKED = "service-opus.invoice.locked"
+INVOICE_VOIDED = "service-opus.invoice.voided"
+CREDIT_NOTE_ISSUED = "service-opus.credit-note.issued"
+CUSTOMER_UPDATED = "service-opus.customer.updated"
 PAYMENT_COLLECTED = "service-opus.payment.collected"
 COMPANY_LABEL = "service-opus.company-id"
-ENTITY_OF_EVENT = {INVOICE_LOCKED: EntityType.INVOICE, PAYMENT_COLLECTED: EntityType.PAYMENT}
+
+
+@dataclass(frozen=True)
+class EventKind:
+    resource: str
+    """The kind of record the event is about, in its resource id."""
+    syncs: EntityType
+    """The entity type whose sync the event calls for (and whose toggle must be on)."""
+
+
+EVENT_KINDS = {
+    INVOICE_LOCKED: EventKind("invoice", EntityType.INVOICE),
+    INVOICE_VOIDED: EventKind("invoice", EntityType.INVOICE),
+    CREDIT_NOTE_ISSUED: EventKind("credit-note", EntityType.INVOICE),
+    CUSTOMER_UPDATED: EventKind("customer", EntityType.INVOICE),
+    PAYMENT_COLLECTED: EventKind("payment", EntityType.PAYMENT),
+}
 
 
 @dataclass(frozen=True)
@@ -33,13 +55,13 @@ class OpusEvent:
     """UTC; naive values are taken as UTC (Service Opus stores naive UTC)."""
 
     def __post_init__(self) -> None:
-        if self.event not in ENTITY_OF_EVENT:
-            raise ValueError(f"unknown Service Opus event {self.event!r}; expected one of {', '.join(ENTITY_OF_EVENT)}")
+        if self.event not in EVENT_KINDS:
+            raise ValueError(f"unknown Service Opus event {self.event!r}; expected one of {', '.join(EVENT_KINDS)}")
 
     def fields(self) -> dict[str, Any]:
         """The Prefect event's fields, as `Event(...)` and `emit_event(...)` take them."""
         occurred = self.occurred_at if self.occurred_at.tzinfo else self.occurred_at.replace(tzinfo=UTC)
-        kind = ENTITY_OF_EVENT[self.event].value
+        kind = EVENT_KINDS[self.event].resource
         return {
             "id": self.event_id,
             "occurred": occurred,

@@ -1,7 +1,8 @@
 """The transactional outbox: Service Opus records the event with the change, a relay sends it later.
 
-`lock_invoice` and `collect_payment` are what the app calls inside its own transaction: the status
-change and the outbox row commit together or not at all. `relay` sends unsent rows as Prefect
+`lock_invoice`, `void_invoice`, `issue_credit_note`, `update_customer` and `collect_payment` are what
+the app calls inside its own transaction: the change and the outbox row commit together or not at all.
+(`unlock_invoice` owes no event: a draft syncs nothing; locking it again does.) `relay` sends unsent rows as Prefect
 events in order and marks each one sent once the server has it; while the server is down the rows
 wait. A row sent twice (a crash between send and mark) is harmless: it carries the same event id,
 and a second sync of the same record writes nothing.
@@ -17,13 +18,24 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import (
+    CreditNote,
+    CreditNoteStatus,
+    Customer,
     Invoice,
     InvoiceStatus,
     OutboxEvent,
     Payment,
     PaymentStatus,
 )
-from ledger_sync.events.emitter import INVOICE_LOCKED, PAYMENT_COLLECTED, OpusEvent, publish
+from ledger_sync.events.emitter import (
+    CREDIT_NOTE_ISSUED,
+    CUSTOMER_UPDATED,
+    INVOICE_LOCKED,
+    INVOICE_VOIDED,
+    PAYMENT_COLLECTED,
+    OpusEvent,
+    publish,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,64 @@ def lock_invoice(session: Session, invoice: Invoice, at: datetime | None = None)
     session.flush()  # a new invoice needs its id for the event
     invoice.status, invoice.locked_at = InvoiceStatus.LOCKED, at or _now()
     return _record(session, INVOICE_LOCKED, invoice.company_id, invoice.id, invoice.locked_at)
+
+
+def unlock_invoice(session: Session, invoice: Invoice) -> None:
+    """Unlock a locked invoice for an edit; locking it again (`lock_invoice`) owes the sync its event."""
+    if invoice.status != InvoiceStatus.LOCKED:
+        raise ValueError(f"invoice {invoice.number} is {invoice.status.value}; only a locked invoice can be unlocked")
+    invoice.status, invoice.locked_at = InvoiceStatus.DRAFT, None
+
+
+def void_invoice(session: Session, invoice: Invoice, at: datetime | None = None) -> OutboxEvent:
+    """Void a draft or locked invoice and owe the sync its event, in the caller's transaction."""
+    if invoice.status == InvoiceStatus.VOID:
+        raise ValueError(f"invoice {invoice.number} is already void")
+    session.flush()
+    invoice.status, invoice.voided_at = InvoiceStatus.VOID, at or _now()
+    return _record(session, INVOICE_VOIDED, invoice.company_id, invoice.id, invoice.voided_at)
+
+
+def issue_credit_note(session: Session, note: CreditNote, at: datetime | None = None) -> OutboxEvent:
+    """Issue a draft credit note and owe the sync its event, in the caller's transaction."""
+    session.flush()  # a new credit note needs its id (and its default status) first
+    if note.status != CreditNoteStatus.DRAFT:
+        raise ValueError(f"credit note {note.number} is {note.status.value}; only a draft can be issued")
+    note.status, note.issued_at = CreditNoteStatus.ISSUED, at or _now()
+    return _record(session, CREDIT_NOTE_ISSUED, note.company_id, note.id, note.issued_at)
+
+
+CUSTOMER_FIELDS = frozenset(
+    {
+        "display_name",
+        "email",
+        "phone",
+        "billing_line1",
+        "billing_city",
+        "billing_region",
+        "billing_postal_code",
+        "billing_country",
+        "currency",
+    }
+)
+"""What an edit of a customer may change."""
+
+
+def update_customer(
+    session: Session, customer: Customer, at: datetime | None = None, **changes: str | None
+) -> OutboxEvent | None:
+    """Apply `changes` to a customer and owe the sync its event, in the caller's transaction; None (and no
+    event) when nothing actually changes."""
+    unknown = sorted(set(changes) - CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"a customer has no editable field {', '.join(unknown)}")
+    changed = {name: value for name, value in changes.items() if getattr(customer, name) != value}
+    if not changed:
+        return None
+    session.flush()
+    for name, value in changed.items():
+        setattr(customer, name, value)
+    return _record(session, CUSTOMER_UPDATED, customer.company_id, customer.id, at or _now())
 
 
 def collect_payment(session: Session, payment: Payment, at: datetime | None = None) -> OutboxEvent:

@@ -95,7 +95,8 @@ class InvoiceRow:
     number: str | None
     customer_id: int | None
     line_count: int
-    min_quantity: Decimal | None
+    total: Decimal | None
+    """What Service Opus prints as the invoice's total (discounts and tax included); None when not finite."""
     max_abs_amount: Decimal | None
     """Largest absolute line amount or total; ignored when has_non_finite."""
     has_non_finite: bool
@@ -105,6 +106,7 @@ class InvoiceRow:
     currency: str | None = None
     customer_currency: str | None = None
     """The invoice's customer's one currency; None: not set in Service Opus, so nothing to compare."""
+    discount_percent: Decimal = Decimal(0)
 
     @property
     def currency_differs(self) -> bool:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger_sync.core.ledger_limits import LedgerLimits
-from ledger_sync.core.money import cents
+from ledger_sync.core.money import HUNDRED, cents
 from ledger_sync.core.text import one_line
+from ledger_sync.core.transform import credit_reason, discount_reason
 from ledger_sync.expectations.context import run_checkpoint
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
@@ -30,11 +31,6 @@ MAX_AMOUNT = Decimal("9999999999.99")
 
 RowT = TypeVar("RowT", CustomerRow, InvoiceRow, PaymentRow)
 Template = Callable[[Any], str]
-
-
-def _plain(value: Decimal) -> str:
-    """-2.0000 -> "-2", without scientific notation."""
-    return format(value.normalize(), "f")
 
 
 def _finite(value: Decimal | None) -> Decimal | None:
@@ -148,10 +144,17 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
                 column="line_count", min_value=1, meta={"reason": "no_lines"}, description="Every invoice has lines"
             ),
             gxe.ExpectColumnValuesToBeBetween(
-                column="min_quantity",
+                column="total",
                 min_value=0,
-                meta={"reason": "negative_quantity"},
-                description="No negative line quantity",
+                meta={"reason": "credit"},
+                description="No invoice totals below zero (that is a credit, not an invoice)",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="discount_percent",
+                min_value=0,
+                max_value=float(HUNDRED),
+                meta={"reason": "discount_out_of_range"},
+                description="Every invoice discount is a percentage between 0 and 100",
             ),
             gxe.ExpectColumnValuesToBeInSet(
                 column="has_non_finite",
@@ -204,7 +207,8 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
     templates: dict[str, Template] = {
         "no_customer": lambda r: "Invoice has no customer",
         "no_lines": lambda r: "Invoice has no lines",
-        "negative_quantity": lambda r: f"Line quantity {_plain(r.min_quantity)} is negative",
+        "credit": lambda r: credit_reason(r.total),
+        "discount_out_of_range": lambda r: discount_reason(r.discount_percent),
         "non_finite": lambda r: "Amount is not a finite number",
         "amount_too_large": lambda r: (
             f"Amount {cents(r.max_abs_amount)} is larger than the {MAX_AMOUNT} the ledger accepts"
@@ -230,7 +234,8 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
         lambda r: {
             "customer_id": r.customer_id,
             "line_count": r.line_count,
-            "min_quantity": _finite(r.min_quantity),
+            "total": _finite(r.total),
+            "discount_percent": _finite(r.discount_percent),
             "has_non_finite": r.has_non_finite,
             "max_abs_amount": None if r.has_non_finite else _finite(r.max_abs_amount),
             "number": _sent(r.number),

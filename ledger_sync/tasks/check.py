@@ -20,7 +20,6 @@ from ledger_sync.tasks.job import SyncJob
 def _invoice_row(
     job: SyncJob, chart: LedgerChart, invoice: SourceInvoice, customer: SourceCustomer | None
 ) -> InvoiceRow:
-    quantities = [line.quantity for line in invoice.lines]
     amounts = [
         line.quantity * line.unit_price
         for line in invoice.lines
@@ -38,13 +37,15 @@ def _invoice_row(
         number=invoice.number,
         customer_id=invoice.customer_id if customer is not None else None,
         line_count=len(invoice.lines),
-        min_quantity=min((q for q in quantities if q.is_finite()), default=None),
+        total=_total_or_none(job, invoice),
         max_abs_amount=max((abs(a) for a in amounts), default=None),
-        has_non_finite=any(not v.is_finite() for line in invoice.lines for v in (line.quantity, line.unit_price)),
+        has_non_finite=not invoice.discount_percent.is_finite()
+        or any(not v.is_finite() for line in invoice.lines for v in (line.quantity, line.unit_price)),
         issue_date=invoice.issue_date,
         unmapped_tax_rates=tuple(unmapped),
         currency=invoice.currency,
         customer_currency=customer.currency if customer is not None else None,
+        discount_percent=invoice.discount_percent,
     )
 
 

@@ -188,8 +188,14 @@ class MemoryConnector:
             unknown = {line.item_ref for line in record.lines} - set(books[EntityType.ITEM])
             if unknown:
                 raise LedgerError(ErrorKind.VALIDATION, f"items {sorted(unknown)} do not exist")
-            total = sum((line.amount for line in record.lines), Decimal("0.00"))
-            return total + sum((tax.amount for tax in record.tax_lines), Decimal("0.00")), Decimal("0.00")
+            unknown_accounts = {d.account_ref for d in record.discounts} - {a.id for a in ACCOUNTS if a.active}
+            if unknown_accounts:
+                raise LedgerError(ErrorKind.VALIDATION, f"accounts {sorted(unknown_accounts)} do not exist")
+            net = sum((item.amount for item in (*record.lines, *record.discounts)), Decimal("0.00"))
+            total = net + sum((tax.amount for tax in record.tax_lines), Decimal("0.00"))
+            if total < 0:
+                raise LedgerError(ErrorKind.VALIDATION, f"an invoice cannot total {total}: that is a credit")
+            return total, Decimal("0.00")
         if isinstance(record, PaymentRecord):
             invoice = books[EntityType.INVOICE].get(record.invoice_ref)
             if invoice is None:

@@ -9,7 +9,7 @@ cent" means equal to `total_due`, what Service Opus prints, as read back from th
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -25,10 +25,10 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine
-from ledger_sync.core.transform import invoice_record, total_due
+from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
 
 
 @dataclass
@@ -105,7 +105,10 @@ def _item(harness: LedgerHarness) -> ItemRecord:
     return ItemRecord(source_id, f"Service call {source_id}", "On site", Decimal("95.00"), income)
 
 
-def _invoice(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine]) -> InvoiceRecord:
+def _invoice(
+    harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine], discount: str = "0"
+) -> InvoiceRecord:
+    """`discount`: Service Opus's invoice discount in percent, which comes off each tax rate before tax."""
     source_id = harness.next_id()
     snapshot = SourceInvoice(
         source_id,
@@ -117,9 +120,13 @@ def _invoice(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: li
         "locked",
         datetime(2026, 3, 2, 12),
         tuple(lines),
+        discount_percent=Decimal(discount),
     )
     stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
-    mapping = LedgerMapping(tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()})
+    mapping = LedgerMapping(
+        accounts={AccountRole.SALES_INCOME: harness.account("income").id},
+        tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()},
+    )
     ledger_rates = {rate.id: rate for rate in stand_ins.values()}
     record = invoice_record(
         snapshot,
@@ -197,6 +204,57 @@ class LedgerConformance:
         total, _ = ledger_harness.invoice_amounts(ledger_id)
         assert total == record.total == Decimal("1.00") + Decimal("349.93") + Decimal("7.50")
         _assert_tax_and_net_as_printed(ledger_harness, record, ledger_id)
+
+    def test_credit_lines_and_an_invoice_discount_are_equal_to_the_cent_and_can_be_paid_off(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """A returned item (quantity -1), a trade-in (unit price -15.00) and 10 % off: tax on the discounted
+        amounts, read back as the ledger holds them, and a payment of the whole total clears it."""
+        customer_ref, _ = parties
+        lines = [_line("2", "95.00", HST), _line("-1", "20.00", HST)]
+        lines += [_line("1", "-15.00", GST), _line("1.5", "33.33", GST)]
+        record = _invoice(ledger_harness, *parties, lines, discount="10")
+        assert record.discounts and (record.subtotal, record.total_tax) == (Decimal("184.50"), Decimal("21.46"))
+        invoice_ref = _created(ledger_harness, record)
+        assert ledger_harness.invoice_amounts(invoice_ref) == (record.total, record.total) == (Decimal("205.96"),) * 2
+        (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (held.amount, held.tax, held.balance) == (record.total, record.total_tax, record.total)
+        deposit = ledger_harness.account("undeposited_funds").id
+        paid = PaymentRecord(
+            ledger_harness.next_id(), invoice_ref, customer_ref, record.total, date(2026, 3, 9), "card", deposit
+        )
+        _created(ledger_harness, paid)
+        assert ledger_harness.invoice_amounts(invoice_ref) == (record.total, Decimal("0.00"))
+
+    def test_a_tax_inclusive_invoice_with_a_credit_line_and_a_discount_is_equal_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Prices that include tax: the credit line and each rate's discount row keep their tax inside."""
+        lines = [_line("7", "49.99", HST, True), _line("-1", "49.99", HST, True), _line("1", "10.00", GST, True)]
+        record = _invoice(ledger_harness, *parties, lines, discount="15")
+        invoice_ref = _created(ledger_harness, record)
+        assert ledger_harness.invoice_amounts(invoice_ref)[0] == record.total == Decimal("263.45")  # 309.94 - 46.49
+        (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (held.amount, held.tax) == (record.total, record.total_tax)
+
+    def test_an_invoice_totalling_below_zero_is_never_written(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """The sync parks a credit before any write (`transform.credit_reason`); should one reach the ledger
+        anyway, the ledger refuses it on its own and nothing is left behind."""
+        with pytest.raises(TransformProblem, match="it is a credit"):
+            _invoice(ledger_harness, *parties, [_line("1", "40.00", GST), _line("-1", "52.00", GST)])
+        record = _invoice(ledger_harness, *parties, [_line("1", "40.00", GST)])
+        negative = {"quantity": Decimal("-1"), "amount": Decimal("-40.00"), "tax_amount": Decimal("-2.00")}
+        credit_line = replace(record.lines[0], **negative)
+        tax = replace(record.tax_lines[0], net_taxable=Decimal("-40.00"), amount=Decimal("-2.00"))
+        credit = replace(
+            record, lines=(credit_line,), tax_lines=(tax,), subtotal=Decimal("-40.00"), total_tax=Decimal("-2.00"),
+            total=Decimal("-42.00"),
+        )  # fmt: skip
+        (outcome,) = _write(ledger_harness, [_op(credit)])
+        assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
+        assert ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [credit]) == {}
 
     def test_partial_payments_reduce_the_balance(self, ledger_harness: LedgerHarness, parties: tuple[str, str]) -> None:
         customer_ref, _ = parties

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from ledger_sync.connectors.qbo import QboConfig, QboConnector
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel
+from ledger_sync.core.ledger import LedgerTaxRate
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     Address,
@@ -19,7 +20,7 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
-from tests.connector_support import Handler, RecordingHarness, closing_harnesses, full_customer
+from tests.connector_support import Handler, RecordingHarness, closing_harnesses, discounted_record, full_customer
 
 REALM = "9130"
 API_BASE = "https://qbo.test"
@@ -130,6 +131,15 @@ def us_invoice(code: str = "3", source_id: int = 1, customer_ref: str = "58", it
         total_tax=taxable.tax,
         total=subtotal + taxable.tax,
     )
+
+
+HST_ON = LedgerTaxRate("7", "HST ON", Decimal("13"), True, "17")
+GST = LedgerTaxRate("5", "GST", Decimal("5"), True, "15")
+
+
+def discounted_invoice(taxed: LedgerTaxRate = HST_ON, other: LedgerTaxRate = GST, source_id: int = 1) -> InvoiceRecord:
+    """Credit lines and a 10 % invoice discount (`tests.connector_support.discounted_record`)."""
+    return discounted_record(taxed, other, source_id, customer_ref="58", item_ref="11", discount_account="79")
 
 
 def saved_invoice(ledger_id: str, sync_token: str, record: InvoiceRecord | None = None) -> dict[str, object]:

@@ -12,11 +12,12 @@ import httpx
 import pytest
 
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel
-from ledger_sync.core.ledger import LedgerRef, WriteOp
+from ledger_sync.connectors.qbo.wire import US_NON_TAXABLE_RATE
+from ledger_sync.core.ledger import LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.records import CustomerRecord, EntityType
 from ledger_sync.settings import Settings
 
-from .conftest import Harness, customer, invoice, item, payment, us_invoice
+from .conftest import Harness, customer, discounted_invoice, invoice, item, payment, us_invoice
 
 pytestmark = pytest.mark.contract
 
@@ -90,6 +91,7 @@ def run_every_kind_of_write() -> list[httpx.Request]:
         EntityType.INVOICE,
         [WriteOp(invoice(2, "INV-2"), "k-v2"), WriteOp(invoice(3, "INV-3"), "k-v3", LedgerRef("9", "3"))],
     )
+    write(EntityType.INVOICE, [WriteOp(discounted_invoice(source_id=7), "k-v7", LedgerRef("11", "0"))])
     write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
     write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
     harness.close()
@@ -99,6 +101,8 @@ def run_every_kind_of_write() -> list[httpx.Request]:
         EntityType.INVOICE,
         [WriteOp(us_invoice(source_id=5), "k-v5"), WriteOp(us_invoice(source_id=6), "k-v6", LedgerRef("9", "3"))],
     )
+    austin = LedgerTaxRate("3", "Austin, TX", Decimal("8.25"), True, "3")
+    us.connector.write(EntityType.INVOICE, [WriteOp(discounted_invoice(austin, US_NON_TAXABLE_RATE, 8), "k-v8")])
     us.close()
     return [r for r in harness.requests + us.requests if r.method == "POST" and not r.url.path.endswith("/query")]
 
@@ -106,9 +110,10 @@ def run_every_kind_of_write() -> list[httpx.Request]:
 def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> None:
     requests = run_every_kind_of_write()
     kinds = set()
-    us_invoices = 0
+    us_invoices = discounted = 0
     for request in requests:
         us_invoices += b'"TxnTaxCodeRef"' in request.content
+        discounted += b'"DiscountLineDetail"' in request.content
         body = json.loads(request.content, parse_float=Decimal)
         last = request.url.path.rsplit("/", 1)[-1]
         if last == "batch":
@@ -126,12 +131,14 @@ def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> N
         ("Item", "create", False),
         ("Item", "update", True),
         ("Invoice", "single", False),
+        ("Invoice", "single", True),
         ("Invoice", "create", False),
         ("Invoice", "update", True),
         ("Payment", "create", False),
         ("Payment", "single", True),
     }
-    assert us_invoices == 2
+    assert us_invoices == 3
+    assert discounted == 2  # a Canadian update and a US create, each with credit lines and an invoice discount
 
 
 def test_the_validator_rejects_what_qbo_would_not_understand(schema: Any) -> None:
@@ -141,6 +148,9 @@ def test_the_validator_rejects_what_qbo_would_not_understand(schema: Any) -> Non
         validate(schema, "Customer", {"DisplayName": "X", "Email": "x@example.com"})
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         validate(schema, "Invoice", {"Line": [{"Amount": "ten", "DetailType": "SalesItemLineDetail"}]})
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        discount = {"Amount": "1", "DetailType": "DiscountLineDetail", "DiscountLineDetail": {"Percent": "10"}}
+        validate(schema, "Invoice", {"Line": [discount]})
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         validate(schema, "IntuitBatchRequest", {"BatchItemRequest": [{"bId": "1", "operation": "upsert"}]})
     with pytest.raises(xmlschema.XMLSchemaValidationError):

@@ -35,6 +35,7 @@ from ledger_sync.core.tokens import TokenSet
 from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.push import LEDGER_RETRY, Tenant, WriteEngine
 from ledger_sync.sandboxes.serve import serving
+from tests.connector_support import discounted_record
 from tests.engine.fakes import Clock, MemoryState
 from tests.stack import TIME_SCALE
 from tests.waiting import CEILING
@@ -213,6 +214,24 @@ def test_ledger_totals_equal_service_opus_totals(connected: Connected, synced: S
     assert Decimal(str(stored["TxnTaxDetail"]["TotalTax"])) == record.total_tax
     assert stored["PrivateNote"] == record.external_id and stored["DocNumber"] == record.number
     assert len(stored["TxnTaxDetail"]["TaxLine"]) == 2
+
+
+def test_a_discounted_invoice_lands_equal_to_service_opus_and_is_paid_in_full(
+    connected: Connected, synced: Synced
+) -> None:
+    """Credit lines and a 10 % invoice discount: QBO's total, tax and balance are Service Opus's to the cent."""
+    [item_ref] = write_ok(connected, EntityType.ITEM, [ItemRecord(202, "Furnace", "Installed", Decimal("95"), "1")])
+    refs = {"customer_ref": synced.customer.id, "item_ref": item_ref.id, "discount_account": connected.income.id}
+    record = discounted_record(connected.hst, connected.gst, 303, **refs)
+    [ref] = write_ok(connected, EntityType.INVOICE, [record])
+    stored = connected.connector.read("Invoice", ref.id)
+    assert Decimal(str(stored["TotalAmt"])) == Decimal(str(stored["Balance"])) == record.total == Decimal("205.96")
+    assert Decimal(str(stored["TxnTaxDetail"]["TotalTax"])) == record.total_tax
+    [discount] = [line for line in stored["Line"] if line["DetailType"] == "DiscountLineDetail"]
+    assert Decimal(str(discount["Amount"])) == -sum(d.amount for d in record.discounts) == Decimal("20.50")
+    paid = PaymentRecord(402, ref.id, synced.customer.id, record.total, record.issue_date, "card", connected.deposit.id)
+    write_ok(connected, EntityType.PAYMENT, [paid])
+    assert Decimal(str(connected.connector.read("Invoice", ref.id)["Balance"])) == 0
 
 
 def test_find_by_external_id_finds_what_we_wrote(connected: Connected, synced: Synced) -> None:

@@ -21,6 +21,7 @@ from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
 from ledger_sync.sandboxes.qbo.app import create_app
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig
 from ledger_sync.sandboxes.serve import serving
+from tests.connector_support import discounted_record
 from tests.stack import TIME_SCALE
 
 from .conftest import fault, invoice, saved_invoice, us_invoice
@@ -213,6 +214,23 @@ def test_us_invoices_land_equal_to_service_opus_on_both_us_tax_models(us_connect
         Decimal("11.01"),
         Decimal("224.41"),
     )
+
+
+def test_a_discounted_us_invoice_lands_equal_to_service_opus(us_connector: QboConnector) -> None:
+    """Credit lines and a 10 % discount taken off before tax, on both US tax models: the override wins."""
+    rates = {rate.name: rate for rate in us_connector.list_tax_rates()}
+    income = next(a for a in us_connector.list_accounts() if a.type == "income" and a.active)
+    customer_ref, item_ref = parties(us_connector)
+    refs = {"customer_ref": customer_ref, "item_ref": item_ref, "discount_account": income.id, "currency": "USD"}
+    record = discounted_record(rates["Denver, CO"], rates["Non-taxable (NON)"], 20, **refs)
+    [outcome] = us_connector.write(EntityType.INVOICE, [WriteOp(record, "discounted-20")])
+    assert outcome.ok and outcome.ref is not None, outcome.error
+    saved = us_connector.read(EntityType.INVOICE, outcome.ref.id)
+    assert (Decimal(str(saved["TxnTaxDetail"]["TotalTax"])), Decimal(str(saved["TotalAmt"]))) == (
+        record.total_tax,
+        record.total,
+    )
+    assert saved["ApplyTaxAfterDiscount"] is True and Decimal(str(saved["Balance"])) == record.total
 
 
 def test_names_the_qbo_lexer_refuses_never_block_their_neighbours(us_connector: QboConnector) -> None:

@@ -6,10 +6,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ledger_sync.core.ledger import ErrorKind, LedgerRef, WriteOp
+from ledger_sync.core.ledger import ErrorKind, LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.records import EntityType, InvoiceLineRecord
+from tests.connector_support import discounted_record
 
-from .conftest import CLEARING_ID, TENANT, body_of, customer, invoice, item, payment, xero_answer
+from .conftest import CLEARING_ID, INCOME_ID, TENANT, body_of, customer, invoice, item, payment, xero_answer
 from .fake import FakeXero
 
 
@@ -90,6 +91,42 @@ def test_tax_inclusive_lines_carry_service_opus_tax_so_tax_net_and_total_match_w
     assert [ln["TaxAmount"] for ln in lines] == [Decimal("40.26"), Decimal("0.12")]
     assert len(lines) == 2, "no ROUNDING line: Xero's tax, net and total are Service Opus's"
     assert outcome.ok
+
+
+HST = LedgerTaxRate("TAX001", "HST", Decimal("13"), True, "TAX001")
+GST = LedgerTaxRate("OUTPUT", "GST", Decimal("5"), True, "OUTPUT")
+
+
+def test_credit_lines_and_the_invoice_discount_go_as_negative_amounts_with_service_opus_tax(harness_for) -> None:
+    """Xero takes no negative quantity: a returned part goes as 1 at -20.00. The 10 % invoice discount is one
+    line per tax rate, at that rate, posted to the Sales Income account, with its own tax."""
+    refs = {"customer_ref": "c0ffee00-0000-0000-0000-000000000001", "item_ref": "SO-I11"}
+    record = discounted_record(HST, GST, 9, **refs, discount_account=INCOME_ID)
+    harness = harness_for(FakeXero())
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    [request] = harness.writes()
+    lines = body_of(request)["Invoices"][0]["LineItems"]
+    assert [
+        (ln.get("ItemCode"), ln["Quantity"], ln["UnitAmount"], ln["TaxType"], ln["TaxAmount"], ln["AccountCode"])
+        for ln in lines
+    ] == [
+        ("SO-I11", Decimal("2"), Decimal("95"), "TAX001", Decimal("24.70"), "200"),
+        ("SO-I11", Decimal("1"), Decimal("-20"), "TAX001", Decimal("-2.60"), "200"),
+        ("SO-I11", Decimal("1"), Decimal("-15"), "OUTPUT", Decimal("-0.75"), "200"),
+        ("SO-I11", Decimal("1.5"), Decimal("33.33"), "OUTPUT", Decimal("2.50"), "200"),
+        (None, Decimal("1"), Decimal("-17.00"), "TAX001", Decimal("-2.21"), "200"),
+        (None, Decimal("1"), Decimal("-3.50"), "OUTPUT", Decimal("-0.18"), "200"),
+    ]
+    assert [ln["Description"] for ln in lines[4:]] == ["Discount 10%", "Discount 10%"]
+    assert outcome.ok and record.total == Decimal("205.96"), "no ROUNDING line: Xero's total is Service Opus's"
+
+
+def test_a_discount_whose_account_xero_lacks_is_refused_before_any_write(harness_for) -> None:
+    record = discounted_record(HST, GST, 10, customer_ref="c0ffee00", item_ref="SO-I11", discount_account="gone")
+    harness = harness_for(FakeXero())
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(record))
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION
+    assert "no account gone" in outcome.error.message and harness.writes() == []
 
 
 def test_a_line_amount_xero_cannot_hold_gets_a_logged_rounding_line(

@@ -32,6 +32,7 @@ from ledger_sync.sandboxes.serve import serving
 from ledger_sync.sandboxes.xero.app import create_app
 from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 from ledger_sync.settings import Settings
+from tests.connector_support import discounted_record
 from tests.sandbox_xero.spec_check import XERO_HOST, SpecRequest, spec
 from tests.waiting import CEILING
 
@@ -145,6 +146,19 @@ def written(traffic: Traffic) -> str:
     return made.ref.id  # type: ignore[union-attr]
 
 
+@pytest.fixture(scope="module")
+def discounted(traffic: Traffic, written: str) -> str:
+    """Writes an invoice with credit lines and a 10 % invoice discount; returns its id."""
+    connector = traffic.connector
+    rates = {rate.id: rate for rate in connector.list_tax_rates()}
+    income = next(a for a in connector.list_accounts() if a.code == "200")
+    contact_id = connector.find_by_external_id(EntityType.CUSTOMER, [customer(1)])[1].id
+    refs = {"customer_ref": contact_id, "item_ref": "SO-I11", "discount_account": income.id}
+    (made,) = connector.write(EntityType.INVOICE, [_op(discounted_record(rates["TAX001"], rates["OUTPUT"], 2, **refs))])
+    assert made.ok and made.ref is not None, made.error
+    return made.ref.id
+
+
 def _spec_request(request: httpx.Request) -> tuple[str, SpecRequest]:
     path = request.url.path
     name, spec_path = (
@@ -161,7 +175,7 @@ def _spec_request(request: httpx.Request) -> tuple[str, SpecRequest]:
     )
 
 
-def test_every_request_follows_xeros_openapi_specs(traffic: Traffic, written: str) -> None:
+def test_every_request_follows_xeros_openapi_specs(traffic: Traffic, written: str, discounted: str) -> None:
     checked, violations = 0, []
     for request in traffic.recorder.requests:
         path = request.url.path
@@ -185,7 +199,9 @@ def test_every_request_follows_xeros_openapi_specs(traffic: Traffic, written: st
     assert ("GET", "connections") in methods and ("GET", "Payments") in methods and checked > 10
 
 
-def test_the_official_sdk_reads_our_invoice_back_equal_to_the_cent(traffic: Traffic, written: str) -> None:
+def test_the_official_sdk_reads_our_invoice_back_equal_to_the_cent(
+    traffic: Traffic, written: str, discounted: str
+) -> None:
     pytest.importorskip("xero_python", reason="the official xero-python SDK is not installed")
     import time
 
@@ -206,3 +222,10 @@ def test_the_official_sdk_reads_our_invoice_back_equal_to_the_cent(traffic: Traf
     assert read.amount_due == Decimal("250.93") and read.date == date(2026, 3, 1)
     assert (read.sub_total, read.total_tax) == (Decimal("310.55"), Decimal("40.38")), "Service Opus's net and tax"
     assert [li.tax_amount for li in read.line_items] == [Decimal("40.26"), Decimal("0.12")], "no ROUNDING line needed"
+    credit = accounting.get_invoice(traffic.tenant_id, discounted, unitdp=4).invoices[0]
+    figures = (credit.sub_total, credit.total_tax, credit.total)
+    assert figures == (Decimal("184.50"), Decimal("21.46"), Decimal("205.96")), "Service Opus's net, tax and total"
+    assert [li.line_amount for li in credit.line_items] == [
+        Decimal(v) for v in ("190.00", "-20.00", "-15.00", "50.00", "-17.00", "-3.50")
+    ], "credit lines and one discount line per tax rate, no ROUNDING line"
+    assert all(li.quantity > 0 for li in credit.line_items)

@@ -82,6 +82,7 @@ class _Corpus:
         issued: date | None = None,
         status: InvoiceStatus = InvoiceStatus.LOCKED,
         tax_rate: TaxRate | None = None,
+        discount: str = "0",
         outcome: str = "synced",
         case: str | None = None,
         follows: Expected | None = None,
@@ -98,6 +99,7 @@ class _Corpus:
             currency="CAD",
             status=status,
             locked_at=None if status == InvoiceStatus.DRAFT else self.locked_at.replace(tzinfo=None),
+            discount_percent=Decimal(discount),
         )
         default = [("1", "100.00", False)]
         product = product or self.product
@@ -212,7 +214,16 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.invoice("a product whose name is cut to fit", product=long_name)
     corpus.invoice("line description with a bell\x07, a vertical tab\x0b and CR LF\r\n")
     corpus.invoice("zero quantity line", lines=[("0", "50.00", False), ("1", "10.00", False)])
-    corpus.invoice("negative quantity", lines=[("-2", "50.00", False)], outcome="parked:negative")
+    credit = "parked:Invoice total is -113.00: it is a credit; credit notes are not synced yet"
+    corpus.invoice("negative quantity", lines=[("-2", "50.00", False)], outcome=credit)
+    corpus.invoice("part returned (negative quantity)", lines=[("3", "50.00", False), ("-1", "50.00", False)])
+    corpus.invoice("trade-in (negative unit price)", lines=[("1", "300.00", False), ("1", "-120.00", False)])
+    corpus.invoice("credited to exactly zero", lines=[("1", "80.00", False), ("-1", "80.00", False)])
+    corpus.invoice("invoice discount 12.5 %", lines=[("3", "33.33", False), ("1", "-9.99", False)], discount="12.5")
+    corpus.invoice("tax-inclusive invoice discount", lines=[("7", "49.99", True), ("1", "0.01", True)], discount="15")
+    corpus.invoice("invoice discount 100 %", lines=[("2", "45.00", False)], discount="100")
+    corpus.invoice("invoice discount 150 %", discount="150", outcome="parked:Invoice discount 150% is not between")
+    corpus.invoice("negative invoice discount", discount="-5", outcome="parked:Invoice discount -5% is not between")
     corpus.invoice("three-decimal unit price", lines=[("3", "12.345", False)])
     corpus.invoice("three-decimal quantity", lines=[("1.333", "75.00", False)])
     corpus.invoice(
@@ -247,7 +258,7 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.payment("payment larger than the amount due", over, "150.00", outcome="parked:more than the")
     void = corpus.invoice("voided invoice with a payment", status=InvoiceStatus.VOID)
     corpus.payment("payment for a voided invoice", void, "10.00", outcome="parked:voided")
-    negative = corpus.invoice("negative quantity, paid", lines=[("-1", "10.00", False)], outcome="parked:negative")
+    negative = corpus.invoice("negative quantity, paid", lines=[("-1", "10.00", False)], outcome="parked:a credit")
     corpus.payment(
         "payment for a parked invoice",
         negative,
@@ -287,6 +298,8 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.bad_invoice("due 'soon'", "invoices", "due_date", "soon", "due_date 'soon' is not a date")
     corpus.bad_invoice("locked_at 'yesterday'", "invoices", "locked_at", "yesterday", "locked_at 'yesterday'")
     corpus.bad_invoice("locked_at ''", "invoices", "locked_at", "", "locked_at '' is not a date and time")
+    corpus.bad_invoice("discount 'ten'", "invoices", "discount_percent", "ten", "discount percent 'ten' is not a")
+    corpus.bad_invoice("discount NaN", "invoices", "discount_percent", "NaN", "finite")
     corpus.bad_payment("method 'bitcoin'", "method", "bitcoin", "method 'bitcoin' is not one of card, cash, check, ach")
     corpus.bad_payment("amount 'abc'", "amount", "abc", "amount 'abc' is not a number")
     corpus.bad_payment("amount 1e30", "amount", "1e30", "amount '1e30' is out of range")

@@ -15,11 +15,12 @@ from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, P
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
-from ledger_sync.core.transform import total_due
-from ledger_sync.demo import FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
+from ledger_sync.core.transform import credit_reason, discount_rows, total_due
+from ledger_sync.demo import CREDIT_NUMBER, FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
+from tests.e2e.conftest import DISCOUNTED
 from tests.ledgers import facts
 from tests.stack import Stack
 from tests.status_invariant import accounting_errors
@@ -73,7 +74,7 @@ def test_every_locked_invoice_is_in_the_ledger_once_with_equal_tax_and_totals(st
                 if line.tax_rate_id is not None
             ),
             Decimal("0.00"),
-        )
+        ) + sum((row.tax for row in discount_rows(snapshots[invoice.id], rates).values()), Decimal("0.00"))
         assert Decimal(str(shape.total_tax(pushed))) == tax, invoice.number
         assert len(shape.item_lines(pushed)) == len(invoice.lines)
     not_pushed = {i.number for i in invoices if i.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)}
@@ -86,7 +87,8 @@ def test_xero_holds_service_opus_tax_and_net_to_the_cent(stack: Stack, first_run
     if stack.ledger != "xero":
         pytest.skip("QBO's tax detail is checked by its own suite")
     invoices, _, source = _source(stack)
-    rates = {r.id: r.rate for r in source.tax_rates(stack.company_id)}
+    rate_of = {r.id: r for r in source.tax_rates(stack.company_id)}
+    rates = {rate_id: rate.rate for rate_id, rate in rate_of.items()}
     by_number = {i["InvoiceNumber"]: i for i in stack.ledger_entities("Invoices")}
     pushed = [i for i in invoices if i.number in by_number]
     read = source.invoices(stack.company_id, after=None, limit=0, ids=[i.id for i in pushed])
@@ -97,7 +99,7 @@ def test_xero_holds_service_opus_tax_and_net_to_the_cent(stack: Stack, first_run
         amounts = [
             line_amounts(ln.quantity, ln.unit_price, rates.get(ln.tax_rate_id or 0, ZERO), ln.tax_inclusive)
             for ln in lines
-        ]
+        ] + list(discount_rows(snapshots[invoice.id], rate_of).values())
         ledger = by_number[invoice.number]
         assert Decimal(str(ledger["TotalTax"])) == sum((a.tax for a in amounts), ZERO), invoice.number
         assert Decimal(str(ledger["SubTotal"])) == sum((a.net for a in amounts), ZERO), invoice.number
@@ -118,20 +120,24 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
     """The demo's problem records: a name taken (the second of two customers of one name) parks that customer,
-    and its invoice waits behind it; a negative quantity parks its invoice."""
+    and its invoice waits behind it; an invoice totalling below zero is parked as a credit."""
     shape = facts(stack.ledger).shape
     parked = stack.parked()
     [(parked_customer, refusal)] = [(source_id, r) for (kind, source_id), r in parked.items() if kind == "customer"]
     assert shape.duplicate_name_reason in refusal
-    invoices, _, _ = _source(stack)
+    invoices, _, source = _source(stack)
     by_number = {i.number: i for i in invoices}
     assert parked_customer == by_number["PRB-0002"].customer_id
     assert ("invoice", by_number["PRB-0001"].id) not in parked
     waiting = f"Waiting for customer '{PROBLEM_CUSTOMER}', which cannot sync: {refusal}"
     assert parked[("invoice", by_number["PRB-0002"].id)] == waiting
-    assert "negative" in parked[("invoice", by_number["PRB-0003"].id)]
     names = [c[shape.customer_name] for c in stack.ledger_entities(shape.customers)]
     assert names.count(PROBLEM_CUSTOMER) == 1
+    credit = by_number[CREDIT_NUMBER]
+    (snapshot,) = source.invoices(stack.company_id, after=None, limit=1, ids=[credit.id]).records
+    total = total_due(snapshot, {r.id: r for r in source.tax_rates(stack.company_id)})
+    assert total < 0 and parked[("invoice", credit.id)] == credit_reason(total)
+    assert parked[("invoice", credit.id)].endswith("it is a credit; credit notes are not synced yet")
     assert all(reason.strip() for reason in parked.values())
     status = company_status(stack.settings, stack.store, 1, stack.ledger)
     assert accounting_errors(status) == []
@@ -148,6 +154,27 @@ def test_a_name_the_ledger_refuses_as_it_is_syncs_fixed_with_its_invoice(stack: 
     [customer] = [c for c in stack.ledger_entities(shape.customers) if c[shape.customer_name] == fixed]
     [invoice] = [i for i in stack.ledger_entities(shape.invoices) if i[shape.number] == "PRB-0004"]
     assert shape.invoice_customer(invoice) == customer[shape.customer_id]
+
+
+def test_discount_lines_and_invoice_discounts_reach_the_ledger_equal_to_the_cent(stack: Stack, first_run: dict) -> None:
+    """Negative quantities, negative unit prices and invoice discounts sync (the totals are checked above for
+    every invoice); only an invoice totalling below zero is held back, as a credit."""
+    shape = facts(stack.ledger).shape
+    invoices, _, source = _source(stack)
+    rates = {r.id: r for r in source.tax_rates(stack.company_id)}
+    locked = [i for i in invoices if i.status == InvoiceStatus.LOCKED]
+    snapshots = source.invoices(stack.company_id, after=None, limit=0, ids=[i.id for i in locked]).records
+    with_lines = [s for s in snapshots if any(ln.quantity < 0 or ln.unit_price < 0 for ln in s.lines)]
+    with_discount = [s for s in snapshots if s.discount_percent]
+    assert {DISCOUNTED} <= {s.number for s in with_lines} & {s.number for s in with_discount}
+    credits = {s.id for s in snapshots if total_due(s, rates) < 0}
+    assert {s.number for s in snapshots if s.id in credits} == {CREDIT_NUMBER}
+    parked = _parked(stack, "invoice")
+    assert parked & {s.id for s in with_lines + with_discount} == credits
+    by_number = {i[shape.number]: i for i in stack.ledger_entities(shape.invoices)}
+    (discounted,) = [s for s in snapshots if s.number == DISCOUNTED]
+    assert Decimal(str(by_number[DISCOUNTED][shape.total])) == total_due(discounted, rates)
+    assert len(shape.item_lines(by_number[DISCOUNTED])) == 3
 
 
 def test_status_lists_each_parked_and_pending_record_with_why(stack: Stack, first_run: dict) -> None:

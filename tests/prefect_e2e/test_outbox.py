@@ -1,15 +1,47 @@
 """The outbox without a Prefect server: the event commits (or rolls back) with the lock, and carries the company."""
 
+from decimal import Decimal
 from pathlib import Path
+from typing import get_args
 
 import pytest
+import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, OutboxEvent, Payment, PaymentStatus
+from ledger_sync.connectors.service_opus.models import (
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteStatus,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    OutboxEvent,
+    Payment,
+    PaymentStatus,
+)
 from ledger_sync.connectors.service_opus.seed import seed
-from ledger_sync.events.emitter import COMPANY_LABEL, INVOICE_LOCKED, PAYMENT_COLLECTED, OpusEvent
-from ledger_sync.events.outbox import collect_payment, lock_invoice, unsent
+from ledger_sync.core.records import EntityType
+from ledger_sync.events.emitter import (
+    COMPANY_LABEL,
+    CREDIT_NOTE_ISSUED,
+    CUSTOMER_UPDATED,
+    EVENT_KINDS,
+    INVOICE_LOCKED,
+    INVOICE_VOIDED,
+    PAYMENT_COLLECTED,
+    OpusEvent,
+)
+from ledger_sync.events.outbox import (
+    collect_payment,
+    issue_credit_note,
+    lock_invoice,
+    unlock_invoice,
+    unsent,
+    update_customer,
+    void_invoice,
+)
+from ledger_sync.flows.live import OpusEventName
 from ledger_sync.state.db import make_engine
 
 
@@ -71,5 +103,77 @@ def test_unknown_events_are_refused() -> None:
     from uuid import uuid4
 
     with pytest.raises(ValueError, match="unknown Service Opus event"):
-        OpusEvent("service-opus.invoice.voided", 1, 1, uuid4(), datetime(2026, 1, 1))
+        OpusEvent("service-opus.invoice.deleted", 1, 1, uuid4(), datetime(2026, 1, 1))
     assert OpusEvent(PAYMENT_COLLECTED, 1, 1, uuid4(), datetime(2026, 1, 1)).fields()["event"] == PAYMENT_COLLECTED
+
+
+def test_a_void_a_credit_note_and_a_customer_edit_owe_their_events(source: Engine) -> None:
+    with Session(source) as session, session.begin():
+        invoice = _first(session, Invoice, InvoiceStatus.LOCKED)
+        void_invoice(session, invoice)
+        note = CreditNote(
+            company_id=invoice.company_id,
+            number="CN-0001",
+            customer_id=invoice.customer_id,
+            invoice_id=invoice.id,
+            issue_date=invoice.issue_date,
+            currency=invoice.currency,
+        )
+        note.lines.append(
+            CreditNoteLine(
+                position=1,
+                product_id=invoice.lines[0].product_id,
+                category_id=invoice.lines[0].category_id,
+                quantity=Decimal(1),
+                unit_price=Decimal("25.00"),
+                tax_rate_id=invoice.lines[0].tax_rate_id,
+            )
+        )
+        session.add(note)
+        issue_credit_note(session, note)
+        customer = session.get_one(Customer, invoice.customer_id)
+        update_customer(session, customer, email="new@example.com")
+        ids = (invoice.id, note.id, customer.id)
+    events = unsent(source)
+    assert [(e.event, e.entity_id) for e in events] == list(
+        zip((INVOICE_VOIDED, CREDIT_NOTE_ISSUED, CUSTOMER_UPDATED), ids, strict=True)
+    )
+    kinds = [e.fields()["resource"]["prefect.resource.id"].rsplit(".", 1)[0] for e in events]
+    assert kinds == ["service-opus.invoice", "service-opus.credit-note", "service-opus.customer"]
+    with Session(source) as session:
+        assert session.get_one(CreditNote, ids[1]).status is CreditNoteStatus.ISSUED
+        assert session.get_one(Customer, ids[2]).email == "new@example.com"
+
+
+def test_an_unlock_owes_no_event_and_only_what_is_allowed_changes(source: Engine) -> None:
+    with Session(source) as session, session.begin():
+        invoice = _first(session, Invoice, InvoiceStatus.LOCKED)
+        unlock_invoice(session, invoice)
+        assert (invoice.status, invoice.locked_at) == (InvoiceStatus.DRAFT, None)
+        with pytest.raises(ValueError, match="only a locked"):
+            unlock_invoice(session, invoice)
+        void_invoice(session, invoice)
+        with pytest.raises(ValueError, match="already void"):
+            void_invoice(session, invoice)
+        with pytest.raises(ValueError, match="no editable field company_id"):
+            update_customer(session, session.get_one(Customer, invoice.customer_id), company_id="2")
+    assert [e.event for e in unsent(source)] == [INVOICE_VOIDED]
+
+
+def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_event_calls_for() -> None:
+    """prefect.yaml's trigger, the flow's event parameter and the events Service Opus writes agree; a void, a
+    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection payments."""
+    deployments = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())["deployments"]
+    (trigger,) = next(d for d in deployments if d["name"] == "live-sync")["triggers"]
+    assert trigger["expect"] == list(EVENT_KINDS)
+    resources = {f"service-opus.{kind.resource}.*" for kind in EVENT_KINDS.values()}
+    assert set(trigger["match"]["prefect.resource.id"]) == resources
+    assert set(get_args(OpusEventName)) == set(EVENT_KINDS)
+    syncs = {event: kind.syncs for event, kind in EVENT_KINDS.items()}
+    assert syncs == {
+        INVOICE_LOCKED: EntityType.INVOICE,
+        INVOICE_VOIDED: EntityType.INVOICE,
+        CREDIT_NOTE_ISSUED: EntityType.INVOICE,
+        CUSTOMER_UPDATED: EntityType.INVOICE,
+        PAYMENT_COLLECTED: EntityType.PAYMENT,
+    }

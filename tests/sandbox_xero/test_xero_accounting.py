@@ -129,6 +129,50 @@ def test_tax_is_rounded_per_line_then_summed(xero: tuple[TestClient, Session]) -
     assert unitdp.json()["Invoices"][0]["SubTotal"] == 1.00
 
 
+def test_negative_lines_are_taxed_like_others_but_not_a_negative_quantity(xero: tuple[TestClient, Session]) -> None:
+    """A discount or trade-in is a negative UnitAmount, its tax rounded per line like any other; a negative
+    Quantity is refused (reported for invoices)."""
+    client, session = xero
+    customer = create_contact(client, session, "Discounted")
+    lines = [line("190.00", tax_type="TAX001"), line("-20.00", tax_type="TAX001"), line("-17.00", tax_type="TAX001")]
+    created = _put(client, session, "Invoices", [invoice(customer["ContactID"], lines, Status="AUTHORISED")])
+    saved = created.json()["Invoices"][0]
+    assert [item["TaxAmount"] for item in saved["LineItems"]] == [24.70, -2.60, -2.21]
+    assert (saved["SubTotal"], saved["TotalTax"], saved["Total"], saved["AmountDue"]) == (153.00, 19.89, 172.89, 172.89)
+    refused = _put(
+        client,
+        session,
+        "Invoices",
+        [invoice(customer["ContactID"], [line("20.00", quantity="-1")])],
+        summarizeErrors="false",
+    ).json()["Invoices"][0]
+    assert refused["ValidationErrors"] == [
+        {"Message": "The quantity value '-1.0000' is invalid. Quantity must not be less than zero."}
+    ]
+
+
+def test_an_invoice_totalling_below_zero_stays_a_draft(xero: tuple[TestClient, Session]) -> None:
+    client, session = xero
+    customer = create_contact(client, session, "Credit")
+    lines = [line("40.00"), line("-52.00")]
+    elements = [invoice(customer["ContactID"], lines), invoice(customer["ContactID"], lines, Status="AUTHORISED")]
+    draft, approved = _put(client, session, "Invoices", elements, summarizeErrors="false").json()["Invoices"]
+    assert (draft["StatusAttributeString"], draft["Status"], draft["Total"]) == ("OK", "DRAFT", -12.60)
+    assert approved["StatusAttributeString"] == "ERROR"
+    assert "below zero" in approved["ValidationErrors"][0]["Message"]
+    submitted = client.post(
+        f"{API}/Invoices",
+        headers=session.headers(),
+        params={"summarizeErrors": "false"},
+        json={"Invoices": [{"InvoiceID": draft["InvoiceID"], "Status": "AUTHORISED"}]},
+    ).json()["Invoices"][0]
+    assert submitted["StatusAttributeString"] == "ERROR"
+    zero = _put(
+        client, session, "Invoices", [invoice(customer["ContactID"], [line("40"), line("-40")], Status="AUTHORISED")]
+    )
+    assert zero.json()["Invoices"][0]["Total"] == 0
+
+
 def test_payments_reduce_amount_due_refuse_overpayment_and_need_a_bank_account(
     xero: tuple[TestClient, Session],
 ) -> None:

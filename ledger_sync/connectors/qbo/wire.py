@@ -6,6 +6,12 @@ Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Invoices 
 tax model (`tax_model`): explicit tax lines per rate outside the US; `TAX`/`NON` lines, the invoice's one
 combined code and Service Opus's tax as the `TotalTax` override in the US. Text is made to fit QBO's field
 limits by `fields`, and no string sent holds a character XML 1.0 cannot.
+
+Discounts, in every tax model: a discount line is a sales line with a negative `Qty` (QBO's own way: the
+unit price stays positive); Service Opus's invoice discount is ONE `DiscountLineDetail` line (QBO takes one
+per invoice) carrying the exact amount, not a percentage QBO would round on its own, posted to the mapped
+Sales Income account. Its tax is in the tax we send: non-US, the per-rate tax lines already count the
+discount; US, `ApplyTaxAfterDiscount` (the discount comes off before tax) and the `TotalTax` override.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +25,7 @@ from ledger_sync.core.records import (
     Address,
     CustomerRecord,
     EntityType,
+    InvoiceLineRecord,
     InvoiceRecord,
     ItemRecord,
     LedgerRecord,
@@ -113,7 +120,8 @@ def _item(record: ItemRecord) -> JsonObject:
 
 
 def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> list[JsonObject]:
-    return [
+    """The record's lines, then its discount."""
+    lines = [
         {
             "LineNum": number,
             "Amount": line.amount,
@@ -121,13 +129,33 @@ def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> 
             "DetailType": "SalesItemLineDetail",
             "SalesItemLineDetail": {
                 "ItemRef": ref(line.item_ref),
-                "Qty": line.quantity,
-                "UnitPrice": line.unit_price,
+                **_quantity_and_price(line),
                 "TaxCodeRef": ref(line_tax_code(line.tax_code_ref)),
             },
         }
         for number, line in enumerate(record.lines, start=1)
     ]
+    if record.discounts:
+        lines.append(
+            {
+                "LineNum": len(lines) + 1,
+                "Amount": -sum((discount.amount for discount in record.discounts), Decimal("0.00")),
+                "Description": f"Discount {record.discounts[0].percent}%",
+                "DetailType": "DiscountLineDetail",
+                "DiscountLineDetail": {
+                    "PercentBased": False,
+                    "DiscountAccountRef": ref(record.discounts[0].account_ref),
+                },
+            }
+        )
+    return lines
+
+
+def _quantity_and_price(line: InvoiceLineRecord) -> JsonObject:
+    """A negative line the way QBO enters one: a negative `Qty` at a positive `UnitPrice` (same amount)."""
+    if line.unit_price >= 0:
+        return {"Qty": line.quantity, "UnitPrice": line.unit_price}
+    return {"Qty": -line.quantity if line.quantity else line.quantity, "UnitPrice": -line.unit_price}
 
 
 def _invoice_header(record: InvoiceRecord) -> JsonObject:
@@ -182,11 +210,13 @@ def _us_invoice(record: InvoiceRecord) -> JsonObject:
     tax_detail: JsonObject = {"TotalTax": record.total_tax}
     if code is not None:
         tax_detail = {"TxnTaxCodeRef": ref(code), **tax_detail}
+    discount: JsonObject = {"ApplyTaxAfterDiscount": True} if record.discounts else {}
     return {
         **_invoice_header(record),
         "PrivateNote": fields.private_note(record.external_id),
         "Line": _sales_lines(record, lambda code: US_NON_TAXABLE if code == US_NON_TAXABLE else US_TAXABLE),
         "TxnTaxDetail": tax_detail,
+        **discount,
     }
 
 

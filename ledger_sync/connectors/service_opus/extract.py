@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, Table, func, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, Select, Table, func, select, true, type_coerce
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -53,6 +53,7 @@ from ledger_sync.core.snapshots import (
 )
 
 T = TypeVar("T")
+CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 INVOICES: Table = Invoice.__table__  # type: ignore[assignment]
 LINES: Table = InvoiceLine.__table__  # type: ignore[assignment]
 PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
@@ -102,6 +103,7 @@ def _invoice(row: RowMapping, lines: Sequence[RowMapping]) -> SourceInvoice:
         moment_value("locked_at", row["locked_at"]),
         tuple(_line(line) for line in lines),
         row["change_no"],
+        decimal_value("discount percent", row["discount_percent"]),
     )
 
 
@@ -117,6 +119,22 @@ def _payment(row: RowMapping) -> SourcePayment:
         choice_value("method", row["method"], PaymentMethod).value,
         status.value,
         collected_at,
+        row["change_no"],
+    )
+
+
+def _customer(row: RowMapping) -> SourceCustomer:
+    return SourceCustomer(
+        row["id"],
+        text_value("display name", row["display_name"]),
+        row["email"],
+        row["phone"],
+        row["billing_line1"],
+        row["billing_city"],
+        row["billing_region"],
+        row["billing_postal_code"],
+        row["billing_country"],
+        row["currency"],
         row["change_no"],
     )
 
@@ -294,6 +312,13 @@ class ServiceOpusSource:
                         c.currency,
                     )
         return found
+
+    def customers_changed(self, company_id: int, *, after: Cursor | None, limit: int) -> Extracted[SourceCustomer]:
+        """Customers added or edited past `after`, in change-number order: what a sync of customer edits reads
+        (an edit takes a new change number, see `models`)."""
+        query = _selection(CUSTOMERS, true(), [], company_id=company_id, after=after, limit=limit, ids=())
+        with self.engine.connect() as conn:
+            return _read(conn.execute(query).mappings().all(), _customer, "customer")
 
     def products(self, ids: Iterable[int]) -> Extracted[SourceProduct]:
         read: Extracted[SourceProduct] = Extracted()

@@ -1,12 +1,23 @@
 """Service Opus's own tables, the source of truth the sync reads (and never writes, but for seeding).
 
 Each company is a tenant that connects its own ledger. Money columns are Numeric and come back as
-Decimal; tax rates are percentages (13.000 means 13 %).
+Decimal; tax rates are percentages (13.000 means 13 %). The schema has no migrations of its own: the
+seed creates missing tables (`ensure_outbox` the outbox), never missing columns, so a local database made
+before a column existed is seeded anew.
 
-Change numbers: every insert of an invoice or a payment, and every change of its status, takes the
+Discounts, as Service Opus prices them (`core.money`):
+- a discount line is an ordinary line with a negative quantity (a returned part, credited hours) or a
+  negative unit price (a waived fee, a trade-in, a goodwill credit), taxed at its own rate like any line;
+- the invoice discount is a percentage (`Invoice.discount_percent`; a fixed amount off is a discount
+  line). Service Opus prints it as one row per tax rate (and tax-inclusive or not): that rate's subtotal
+  times the percentage, rounded half-up to the cent, taken off before tax and taxed at that rate itself.
+
+Change numbers: every insert of an invoice, a payment, a customer or a credit note, every change of an
+invoice, its lines, a customer or a credit note, and every change of a payment's status, takes the
 company's next change number (`Company.last_change_no + 1`, by an UPDATE ... RETURNING of the company
-row inside the writing transaction). The sync reads what changed by that number, never by a business
-timestamp, and it cannot skip a change:
+row inside the writing transaction). An invoice unlocked, edited and locked again therefore comes back
+past any checkpoint, and so does an edited customer. The sync reads what changed by that number, never by
+a business timestamp, and it cannot skip a change:
 - the UPDATE locks the company row until the transaction ends, so a second writer of the same company
   waits for the first to commit (or roll back, then it takes the same number) before it gets the next
   number. Numbers are therefore handed out in commit order, on PostgreSQL (row lock) as on SQLite
@@ -14,8 +25,8 @@ timestamp, and it cannot skip a change:
 - so whenever a reader sees change number N committed, every number below N is committed too (or never
   will be): reading `change_no > checkpoint` in order sees a gap-free prefix, whatever the business
   timestamps say (a payment collected offline and synced hours later, a lock that commits late).
-The price: the lock and collect transactions of one company serialize from their status change to
-their commit, which Service Opus keeps short.
+The price: the writing transactions of one company serialize from their change to their commit,
+which Service Opus keeps short.
 """
 
 from datetime import date, datetime
@@ -37,7 +48,7 @@ from sqlalchemy import (
     event,
     update,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -49,6 +60,12 @@ class SourceBase(DeclarativeBase):
 class InvoiceStatus(StrEnum):
     DRAFT = "draft"
     LOCKED = "locked"
+    VOID = "void"
+
+
+class CreditNoteStatus(StrEnum):
+    DRAFT = "draft"
+    ISSUED = "issued"
     VOID = "void"
 
 
@@ -99,6 +116,7 @@ class Company(SourceBase):
 
 class Customer(SourceBase):
     __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_company_change", "company_id", "change_no"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(1000))
@@ -111,6 +129,8 @@ class Customer(SourceBase):
     billing_country: Mapped[str | None] = mapped_column(String(60))
     currency: Mapped[str | None] = mapped_column(String(3))
     """The one currency the customer is billed in (ISO 4217); None: the company's currency."""
+    change_no: Mapped[int | None] = mapped_column(BigInteger)
+    """Taken on insert and on every edit, in commit order (see the module docstring)."""
 
 
 class ProductCategory(SourceBase):
@@ -157,17 +177,22 @@ class Invoice(SourceBase):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.DRAFT)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When it was voided (status void); None for a draft voided before this column existed."""
+    discount_percent: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal(0), server_default="0")
+    """The invoice discount in percent of each tax rate's subtotal, before tax (see the module docstring)."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
-    """Taken on insert and on every status change, in commit order (see the module docstring)."""
+    """Taken on insert and on every change of it or its lines, in commit order (see the module docstring)."""
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
     )
 
 
-class InvoiceLine(SourceBase):
-    __tablename__ = "invoice_lines"
+class PricedLine:
+    """What an invoice line and a credit note line both hold: a product, a quantity at a unit price (either
+    may be negative), and its tax rate."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     position: Mapped[int]
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("product_categories.id"))
@@ -176,7 +201,42 @@ class InvoiceLine(SourceBase):
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
     tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
     tax_inclusive: Mapped[bool] = mapped_column(default=False)
+
+
+class InvoiceLine(PricedLine, SourceBase):
+    __tablename__ = "invoice_lines"
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class CreditNote(SourceBase):
+    """A credit the company owes a customer (a refund for work, a correction), as a document of its own,
+    optionally tied to the invoice it credits. Its lines are priced like invoice lines; its total is what
+    the customer is credited. The sync does not read credit notes yet."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (Index("ix_credit_notes_company_change", "company_id", "change_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    """The invoice it credits; None: a credit on the customer's account."""
+    issue_date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[CreditNoteStatus] = mapped_column(_enum(CreditNoteStatus), default=CreditNoteStatus.DRAFT)
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    change_no: Mapped[int | None] = mapped_column(BigInteger)
+    """Taken on insert and on every change of it or its lines, in commit order (see the module docstring)."""
+    lines: Mapped[list["CreditNoteLine"]] = relationship(
+        back_populates="credit_note", order_by="CreditNoteLine.position", cascade="all, delete-orphan"
+    )
+
+
+class CreditNoteLine(PricedLine, SourceBase):
+    __tablename__ = "credit_note_lines"
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id"), index=True)
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
 
 
 class Payment(SourceBase):
@@ -206,17 +266,54 @@ def next_change_no(connection: Connection, company_id: int) -> int:
     ).scalar_one()
 
 
+Numbered = Invoice | Payment | Customer | CreditNote
+"""The rows that carry a change number."""
+Documents = Invoice | Customer | CreditNote
+"""Numbered again on any change: their own columns, or (invoices, credit notes) their lines."""
+
+
 @event.listens_for(Invoice, "before_insert")
 @event.listens_for(Payment, "before_insert")
-def _number_new(mapper: Mapper[Any], connection: Connection, target: Invoice | Payment) -> None:
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(CreditNote, "before_insert")
+def _number_new(mapper: Mapper[Any], connection: Connection, target: Numbered) -> None:
     target.change_no = next_change_no(connection, target.company_id)
 
 
-@event.listens_for(Invoice, "before_update")
 @event.listens_for(Payment, "before_update")
-def _number_status_change(mapper: Mapper[Any], connection: Connection, target: Invoice | Payment) -> None:
+def _number_status_change(mapper: Mapper[Any], connection: Connection, target: Payment) -> None:
     if get_history(target, "status").has_changes():
         target.change_no = next_change_no(connection, target.company_id)
+
+
+def _document_of(session: Session, row: object) -> Documents | None:
+    """The document a changed row belongs to: itself, or a line's invoice or credit note."""
+    if isinstance(row, Documents):
+        return row
+    with session.no_autoflush:
+        if isinstance(row, InvoiceLine):
+            return row.invoice or session.get(Invoice, row.invoice_id)
+        if isinstance(row, CreditNoteLine):
+            return row.credit_note or session.get(CreditNote, row.credit_note_id)
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _number_edits(session: Session, flush_context: object, instances: object) -> None:
+    """An existing invoice, customer or credit note that changed (a line added, edited or removed counts)
+    takes the next change number, once per flush, in the flushing transaction."""
+    changed: dict[int, Documents] = {}
+    touched = [
+        row
+        for row in session.dirty
+        if isinstance(row, SourceBase) and session.is_modified(row, include_collections=True)
+    ]
+    for row in (*touched, *session.new, *session.deleted):
+        document = _document_of(session, row)
+        if document is not None and document not in session.new and document not in session.deleted:
+            changed[id(document)] = document
+    for document in changed.values():
+        document.change_no = next_change_no(session.connection(), document.company_id)
 
 
 class OutboxEvent(SourceBase):

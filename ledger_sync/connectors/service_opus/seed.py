@@ -5,6 +5,11 @@ give byte-identical rows. Rows go in through SQLAlchemy Core executemany in chun
 computed here (continuing after each table's current maximum), because the ORM unit of work is far too
 slow for 100,000 invoices. Companies are generated independently and their invoices interleaved by
 issue time, as in a real multi-tenant database.
+
+Discounts come in realistic shares: about one invoice in twenty carries a discount line (a part returned
+unused, credited labour as goodwill, a waived call-out fee: a negative quantity or unit price), and about
+one in twenty an invoice discount (5-15 %, a member or senior discount). No seeded invoice totals below
+zero: a credit is a credit note in Service Opus. Voided invoices carry when they were voided.
 """
 
 import heapq
@@ -24,7 +29,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from ledger_sync.connectors.service_opus import names
 from ledger_sync.connectors.service_opus.models import InvoiceStatus, PaymentMethod, PaymentStatus, SourceBase
 from ledger_sync.connectors.service_opus.names import CATEGORY_NAMES, City, ProductKind, TaxScheme, Trade
-from ledger_sync.core.money import cents, line_amounts
+from ledger_sync.core.money import RateLine, cents, extended_amount, invoice_discounts, line_amounts
 
 CHUNK_INVOICES = 5_000
 """Invoices (with their lines and payments) written per transaction."""
@@ -60,6 +65,9 @@ PART_COUNTS = tuple(Decimal(n) for n in range(1, 11))
 PART_COUNT_WEIGHTS = tuple(itertools.accumulate((30, 20, 12, 8, 6, 5, 4, 3, 2, 2)))
 METHODS = (PaymentMethod.CARD, PaymentMethod.ACH, PaymentMethod.CHECK, PaymentMethod.CASH)
 METHOD_WEIGHTS = tuple(itertools.accumulate((55, 20, 15, 10)))
+DISCOUNT_LINE_SHARE = 0.05
+INVOICE_DISCOUNT_SHARE = 0.05
+INVOICE_DISCOUNT_PERCENTS = tuple(Decimal(p) for p in ("5", "10", "10", "10", "15"))
 PAYMENT_STATUSES = (PaymentStatus.COLLECTED, PaymentStatus.PENDING, PaymentStatus.FAILED)
 PAYMENT_STATUS_WEIGHTS = tuple(itertools.accumulate((90, 6, 4)))
 COLLECTION_DELAY_SECONDS: dict[PaymentMethod, tuple[int, int]] = {
@@ -122,6 +130,11 @@ class _Company:
     """Tax rate name -> (id, percent)."""
     country: str
 
+    @property
+    def kinds(self) -> dict[int, ProductKind]:
+        """Product id -> its kind."""
+        return {product.id: kind for kind, group in self.products.items() for product in group}
+
 
 @dataclass(frozen=True)
 class _Draft:
@@ -167,18 +180,25 @@ def seed(
         for k, rng in enumerate(rngs)
     ]
     counts = _Counts()
+    changes: dict[int, int] = {}
+    for row in rows["customers"]:
+        company_id = int(str(row["company_id"]))
+        changes[company_id] = row["change_no"] = changes.get(company_id, 0) + 1
+    for row in rows["companies"]:
+        row["last_change_no"] = changes.get(int(str(row["id"])), 0)
     with engine.begin() as conn:
         _insert(conn, rows, counts)
     drafts = heapq.merge(
         *(_invoices(rng, company, start) for rng, company in zip(rngs, seeded, strict=True)),
         key=attrgetter("issued_at"),
     )
-    changes: dict[int, int] = {}
     while chunk := list(itertools.islice(drafts, CHUNK_INVOICES)):
         with engine.begin() as conn:
             _insert(conn, _assign_ids(chunk, ids, counts, changes), counts)
             for company_id, last in changes.items():
                 conn.execute(update(COMPANIES).where(COMPANIES.c.id == company_id).values(last_change_no=last))
+    if engine.dialect.name == "postgresql":
+        _advance_sequences(engine)
     table_count = counts.by_table.get
     return SeedSummary(
         companies=table_count("companies", 0),
@@ -193,6 +213,18 @@ def seed(
         payments=table_count("payments", 0),
         collected_payments=counts.collected_payments,
     )
+
+
+def _advance_sequences(engine: Engine) -> None:
+    """PostgreSQL hands out ids from sequences that explicit ids do not move: set each past the largest id, so
+    the app's own inserts after a seed (a new customer, a discount line) get fresh ids."""
+    with engine.begin() as conn:
+        for table in TABLES:
+            conn.execute(
+                select(func.setval(func.pg_get_serial_sequence(table.name, "id"), func.max(table.c.id))).where(
+                    table.c.id.is_not(None)
+                )
+            )
 
 
 def _max_id(conn: Connection, table: Table) -> int:
@@ -384,7 +416,11 @@ def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterato
         customer = company.customers[int(len(company.customers) * rng.random() ** 2)]
         status = rng.choices(STATUSES, cum_weights=STATUS_WEIGHTS)[0]
         locked_at = None if status is InvoiceStatus.DRAFT else issued_at + _lock_delay(rng)
-        lines, total = _lines(rng, company, customer)
+        voided_at = locked_at + _lock_delay(rng) if status is InvoiceStatus.VOID and locked_at else None
+        lines = _lines(rng, company, customer)
+        if rng.random() < DISCOUNT_LINE_SHARE and (credit := _discount_line(rng, lines, company.kinds)) is not None:
+            lines.append(credit)
+        percent = rng.choice(INVOICE_DISCOUNT_PERCENTS) if rng.random() < INVOICE_DISCOUNT_SHARE else Decimal(0)
         invoice: dict[str, object] = {
             "company_id": company.id,
             "number": f"INV-{number:06d}",
@@ -394,7 +430,10 @@ def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterato
             "currency": CURRENCIES[company.country],
             "status": status,
             "locked_at": locked_at,
+            "voided_at": voided_at,
+            "discount_percent": percent,
         }
+        total = _total(company, lines, percent)
         paid = status is InvoiceStatus.LOCKED and rng.random() < 0.7
         payments = _payments(rng, company.id, locked_at, total) if paid and locked_at is not None else []
         yield _Draft(issued_at, status, invoice, lines, payments)
@@ -411,33 +450,71 @@ def _lock_delay(rng: random.Random) -> timedelta:
     return timedelta(seconds=rng.randint(4 * 86_400, 10 * 86_400))
 
 
-def _lines(rng: random.Random, company: _Company, customer: _Customer) -> tuple[list[dict[str, object]], Decimal]:
-    """1-8 lines (all tax-inclusive on ~15 % of invoices) and the invoice's gross total."""
+def _lines(rng: random.Random, company: _Company, customer: _Customer) -> list[dict[str, object]]:
+    """1-8 lines, all tax-inclusive on ~15 % of invoices."""
     inclusive = rng.random() < 0.15
     count = rng.choices(range(1, 9), cum_weights=LINE_COUNT_WEIGHTS)[0]
     note = rng.choice(company.trade.job_notes)
     lines: list[dict[str, object]] = []
-    total = Decimal(0)
     for position in range(1, count + 1):
         kind = rng.choices(KINDS, cum_weights=KIND_WEIGHTS)[0]
         product = rng.choice(company.products[kind])
-        quantity = _quantity(rng, kind)
-        unit_price = _unit_price(rng, product.price)
-        rate_id, percent = company.rates[_rate_name(rng, customer.scheme, kind, company.country)]
-        total += line_amounts(quantity, unit_price, percent, inclusive).gross
+        rate_id, _ = company.rates[_rate_name(rng, customer.scheme, kind, company.country)]
         lines.append(
             {
                 "position": position,
                 "product_id": product.id,
                 "category_id": product.category_id,
                 "description": f"{product.name} — {note}" if position == 1 else product.name,
-                "quantity": quantity,
-                "unit_price": unit_price,
+                "quantity": _quantity(rng, kind),
+                "unit_price": _unit_price(rng, product.price),
                 "tax_rate_id": rate_id,
                 "tax_inclusive": inclusive,
             }
         )
-    return lines, total
+    return lines
+
+
+def _discount_line(
+    rng: random.Random, lines: list[dict[str, object]], kinds: dict[int, ProductKind]
+) -> dict[str, object] | None:
+    """A line crediting part of another one at its tax rate: a part returned unused (quantity -1 of two or
+    more), half an hour of labour as goodwill (-0.5 of an hour or more), or a waived call-out fee (its price
+    negated, on an invoice with other lines). None when the invoice has nothing of the kind; never more than
+    the line it credits, so the invoice still totals above zero."""
+    choices = []
+    for line in lines:
+        kind, amount = kinds[int(str(line["product_id"]))], Decimal(str(line["quantity"]))
+        if kind is ProductKind.PART and amount >= 2:
+            choices.append((line, Decimal(-1), line["unit_price"], "returned unused"))
+        elif kind is ProductKind.HOURLY and amount >= 1:
+            choices.append((line, Decimal("-0.5"), line["unit_price"], "goodwill credit"))
+        elif kind is ProductKind.FEE and len(lines) > 1:
+            choices.append((line, Decimal(1), -Decimal(str(line["unit_price"])), "waived"))
+    if not choices:
+        return None
+    credited, amount, price, why = rng.choice(choices)
+    name = str(credited["description"]).split(" — ")[0]
+    return {
+        **credited,
+        "position": len(lines) + 1,
+        "description": f"{name} — {why}",
+        "quantity": amount,
+        "unit_price": price,
+    }
+
+
+def _total(company: _Company, lines: list[dict[str, object]], percent: Decimal) -> Decimal:
+    """The invoice's gross total as Service Opus prints it (`core.transform.total_due` on the rows)."""
+    rates = {rate_id: rate for rate_id, rate in company.rates.values()}
+    total = Decimal(0)
+    priced = []
+    for line in lines:
+        quantity, price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
+        rate, inclusive = rates[int(str(line["tax_rate_id"]))], bool(line["tax_inclusive"])
+        total += line_amounts(quantity, price, rate, inclusive).gross
+        priced.append(RateLine(int(str(line["tax_rate_id"])), rate, inclusive, extended_amount(quantity, price)))
+    return total + sum((row.gross for row in invoice_discounts(priced, percent).values()), Decimal(0))
 
 
 def _quantity(rng: random.Random, kind: ProductKind) -> Decimal:

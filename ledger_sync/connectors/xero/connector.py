@@ -199,7 +199,8 @@ class XeroConnector(ClientConnector):
                 difference,
                 record.total,
             )
-        return wire.invoice(record, lines, self._sales_accounts(), rounding, existing)
+        discount_account = self._account_code(record.discounts[0].account_ref) if record.discounts else None
+        return wire.invoice(record, lines, self._sales_accounts(), rounding, existing, discount_account)
 
     def _send(
         self, entity_type: EntityType, ops: Sequence[WriteOp], elements: list[dict[str, Any]], key: str

@@ -85,11 +85,14 @@ def invoice(
     item_accounts: Mapping[str, str],
     rounding: tuple[Decimal, str] | None,
     existing: LedgerRef | None = None,
+    discount_account: str | None = None,
 ) -> JsonObject:
-    """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code).
-    An update names its InvoiceID: a POST matching by InvoiceNumber alone would overwrite whatever invoice
-    has that number."""
-    items = [_line(line, item_accounts.get(line.source.item_ref)) for line in lines]
+    """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code), and
+    discount rows post to `discount_account` (a code). An update names its InvoiceID: a POST matching by
+    InvoiceNumber alone would overwrite whatever invoice has that number."""
+    items = [
+        _line(line, item_accounts.get(line.item_code) if line.item_code else discount_account) for line in lines
+    ]
     if rounding is not None:
         amount, account_code = rounding
         items.append(
@@ -121,13 +124,14 @@ def _line(line: XeroLine, account_code: str | None) -> JsonObject:
     """No LineAmount: Xero recomputes it from Quantity x UnitAmount (and refuses one that differs).
     TaxAmount is Service Opus's, overriding Xero's own per-line calculation (allowed by the spec)."""
     body: JsonObject = {
-        "Description": fields.description(line.source.description),
+        "Description": fields.description(line.description),
         "Quantity": line.quantity,
         "UnitAmount": line.unit_amount,
-        "ItemCode": line.source.item_ref,
-        "TaxType": line.source.tax_code_ref,
+        "TaxType": line.tax_type,
         "TaxAmount": line.tax,
     }
+    if line.item_code:
+        body["ItemCode"] = line.item_code
     if account_code:
         body["AccountCode"] = account_code
     return body

@@ -207,6 +207,10 @@ class Company:
             if line.get("DetailType") == invoicing.SALES:
                 item = self.read("Item", ref_id(line[invoicing.SALES]["ItemRef"]) or "")
                 line[invoicing.SALES]["ItemRef"] = _named(line[invoicing.SALES]["ItemRef"], item, "Name")
+            elif line.get("DetailType") == invoicing.DISCOUNT:
+                detail = line[invoicing.DISCOUNT]
+                account = self.read("Account", ref_id(detail["DiscountAccountRef"]) or "")
+                detail["DiscountAccountRef"] = _named(detail["DiscountAccountRef"], account, "Name")
         priced.setdefault("TxnDate", self._today())
         priced.setdefault("DueDate", priced["TxnDate"])
         priced.setdefault("CurrencyRef", self._home_currency())

@@ -31,3 +31,8 @@ def to_decimal(value: object) -> Decimal:
 def cents(value: object) -> Decimal:
     """Round to the cent, half-up."""
     return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def spread(amount: Decimal, share: Decimal, whole: Decimal) -> Decimal:
+    """The part of a discount `amount` that falls on `share` of `whole` (to the cent, half-up)."""
+    return cents(amount * share / whole) if whole else Decimal(0)

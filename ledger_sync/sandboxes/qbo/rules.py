@@ -9,7 +9,7 @@ from typing import Any
 
 from ledger_sync.sandboxes.qbo import faults, us_sales_tax
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
-from ledger_sync.sandboxes.qbo.invoicing import SALES, TAX_CALCULATIONS
+from ledger_sync.sandboxes.qbo.invoicing import DISCOUNT, SALES, TAX_CALCULATIONS
 from ledger_sync.sandboxes.qbo.money import MoneyError, cents, to_decimal
 from ledger_sync.sandboxes.qbo.payments import applied_amount, invoice_links
 
@@ -123,6 +123,10 @@ def _check_sales_line(books: Books, line: dict[str, Any], us: bool) -> None:
     if detail.get("Qty") is not None and detail.get("UnitPrice") is not None:
         quantity = money(detail["Qty"], f"Line.{SALES}.Qty")
         unit_price = money(detail["UnitPrice"], f"Line.{SALES}.UnitPrice")
+        if unit_price < 0:
+            # QBO enters a credit line as a negative quantity; what it makes of a negative rate is reported
+            # inconsistently (Avalara: the UI turns the amount positive), so the sandbox refuses one (stricter).
+            raise faults.invalid_value(f"Line.{SALES}.UnitPrice")
         if cents(quantity * unit_price) != amount:
             raise faults.amount_mismatch(line.get("Amount"))
     if us:
@@ -151,14 +155,38 @@ def check_invoice(books: Books, body: dict[str, Any], allow_duplicate_doc_number
             raise faults.required("Line.DetailType")
         if detail_type == SALES:
             _check_sales_line(books, line, us)
+        elif detail_type == DISCOUNT:
+            _check_discount_line(books, line)
         elif detail_type not in ("DescriptionOnly", "SubTotalLineDetail"):
             raise faults.invalid_value("Line.DetailType")
+    if sum(1 for line in lines if line.get("DetailType") == DISCOUNT) > 1:
+        # The QBO form has one discount per transaction; what the API does with a second is undocumented,
+        # so the sandbox refuses it (stricter).
+        raise faults.business("A transaction can have only one discount line.")
     tax_lines = (body.get("TxnTaxDetail") or {}).get("TaxLine") or []
     for tax_line in tax_lines:
         rate_ref = (tax_line.get("TaxLineDetail") or {}).get("TaxRateRef")
         if ref_id(rate_ref) is None or books.get("TaxRate", str(ref_id(rate_ref))) is None:
             raise faults.invalid_reference("TxnTaxDetail.TaxLine.TaxLineDetail.TaxRateRef")
         money(tax_line.get("Amount"), "TxnTaxDetail.TaxLine.Amount")
+
+
+def _check_discount_line(books: Books, line: dict[str, Any]) -> None:
+    """A discount of a positive amount, or of a percentage from 0 to 100 (QBO computes the amount), posted
+    to an income account. QBO falls back to the company's default discount account when none is named; the
+    sandbox does not model that default and requires the account (stricter)."""
+    detail = line.get(DISCOUNT)
+    if not isinstance(detail, dict):
+        raise faults.required(f"Line.{DISCOUNT}")
+    if detail.get("PercentBased") is True:
+        percent = money(detail.get("DiscountPercent"), f"Line.{DISCOUNT}.DiscountPercent")
+        if not 0 <= percent <= 100:
+            raise faults.invalid_value(f"Line.{DISCOUNT}.DiscountPercent")
+    elif money(line.get("Amount"), "Line.Amount") < 0:
+        raise faults.invalid_value("Line.Amount")
+    account = reference(books, "Account", detail.get("DiscountAccountRef"), f"Line.{DISCOUNT}.DiscountAccountRef")
+    if account.get("AccountType") not in ("Income", "Other Income"):
+        raise faults.business("The discount account must be an income account.")
 
 
 def _check_us_tax_detail(books: Books, body: dict[str, Any]) -> None:

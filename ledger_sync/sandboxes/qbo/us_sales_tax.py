@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.money import spread
 from ledger_sync.sandboxes.qbo.tax_lines import tax_line
 
 TAX = "TAX"
@@ -58,9 +59,14 @@ def _ast_code(books: Books) -> dict[str, Any] | None:
 
 
 def tax_detail(
-    books: Books, lines: list[dict[str, Any]], request: dict[str, Any], keep_override: bool = True
+    books: Books,
+    lines: list[dict[str, Any]],
+    request: dict[str, Any],
+    keep_override: bool = True,
+    discount: Decimal = Decimal(0),
 ) -> dict[str, Any]:
-    """`TxnTaxDetail` as QBO saves it: tax from the combined rate of the invoice's code over its `TAX` lines.
+    """`TxnTaxDetail` as QBO saves it: tax from the combined rate of the invoice's code over its `TAX` lines,
+    less the taxable lines' share of `discount` (a discount applied before tax).
 
     Non-AST: the code is the request's `TxnTaxCodeRef` (none: no tax). AST: the company's own pick, unless the
     request gives both `TxnTaxCodeRef` and `TotalTax` (the documented override). Supplied `TaxLine`s are
@@ -81,11 +87,11 @@ def tax_detail(
         code = books.get("TaxCode", supplied_code) if supplied_code else None
     if code is None:
         return {"TotalTax": Decimal("0.00"), "TaxLine": []}
+    sales = [ln for ln in lines if ln.get("DetailType") == "SalesItemLineDetail"]
     taxable = sum(
-        (Decimal(str(ln["Amount"])) for ln in lines if ln.get("DetailType") == "SalesItemLineDetail"
-         and line_code(ln["SalesItemLineDetail"]) == TAX),
-        Decimal("0.00"),
-    )  # fmt: skip
+        (Decimal(str(ln["Amount"])) for ln in sales if line_code(ln["SalesItemLineDetail"]) == TAX), Decimal("0.00")
+    )
+    taxable -= spread(discount, taxable, sum((Decimal(str(ln["Amount"])) for ln in sales), Decimal("0.00")))
     components = _components(books, code)
     combined = sum((percent for _, percent in components), Decimal(0))
     total = _cents(taxable * combined / HUNDRED) if override is None else _cents(Decimal(str(override)))

@@ -4,6 +4,9 @@ Tax is computed per line and rounded to the cent (or given per line as `TaxAmoun
 does. Lines must post to an
 ACTIVE revenue account (or the ROUNDING system account, which Xero offers for rounding adjustment
 lines) and use an ACTIVE tax rate that can apply to revenue.
+
+A line may be negative (a negative UnitAmount: a discount, a trade-in), but not its Quantity, and an
+invoice totalling below zero can be a draft but cannot be approved: that is a credit note in Xero.
 """
 
 from decimal import Decimal
@@ -55,6 +58,11 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
             errors.extend(bad.messages)
     if errors:
         raise Invalid(*errors)
+    if invoice["Status"] in ("SUBMITTED", "AUTHORISED") and invoice.get("Total", ZERO) < 0:
+        # Xero keeps a negative invoice as a draft only ("cannot be approved, as it has a value below $0");
+        # its exact message is not documented (?).
+        total = invoice["Total"]
+        raise Invalid(f"The invoice total ({total}) is below zero: it cannot be approved. Use a credit note.")
     invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
     if invoice["Status"] in ("VOIDED", "DELETED"):
         invoice["AmountDue"] = ZERO
@@ -216,6 +224,9 @@ def _line(books: Books, raw: Any, mode: str, unitdp: int, old_ids: set[Any]) -> 
         raise Invalid("Description must be specified for each line item.")
     line["Description"] = description or ""
     qty = quantity(raw.get("Quantity", 1))
+    if qty < 0:
+        # Reported for invoices and purchase orders; Xero's own form takes a negative price instead (stricter).
+        raise Invalid(f"The quantity value '{qty}' is invalid. Quantity must not be less than zero.")
     unit = unit_amount(raw.get("UnitAmount", sales.get("UnitPrice", 0)), unitdp)
     amount = cents(qty * unit)
     if "LineAmount" in raw and cents(number(raw["LineAmount"], "LineAmount")) != amount:
