@@ -6,8 +6,10 @@ session secret outside demo mode, the token encryption key outside demo mode).
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
@@ -17,6 +19,7 @@ from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 from ledger_sync.web.accounting import accounting_router
 from ledger_sync.web.connect import connect_router
+from ledger_sync.web.headers import SecurityHeaders
 from ledger_sync.web.login import login_router
 from ledger_sync.web.security import LoginRequired, admin_password, login_redirect, session_secret
 
@@ -43,7 +46,9 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.web_base_url.startswith("https://"),
         max_age=8 * 3600,
     )
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, redirects and errors included
     app.add_exception_handler(LoginRequired, login_redirect)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(login_router(settings))
     app.include_router(connect_router(settings, store))
     app.include_router(accounting_router(settings, store, source))

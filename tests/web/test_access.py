@@ -141,3 +141,18 @@ def test_the_web_command_explains_a_missing_setting(tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(app, ["web", "--port", "1"])
     assert result.exit_code == 2
     assert "LEDGER_SYNC_ADMIN_PASSWORD is not set" in result.output
+
+
+@pytest.mark.parametrize("path", ["/login", PAGE, "/reports/index.html", "/static/settings.js", "/no-such-page"])
+def test_every_answer_refuses_framing_and_the_reports_run_no_script(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    headers = response.headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = [part.strip() for part in headers["content-security-policy"].split(";")]
+    assert "frame-ancestors 'none'" in policy
+    if path.startswith("/reports/"):
+        assert "sandbox" in policy and "script-src 'none'" in policy
+    else:
+        assert "script-src 'self'" in policy and not any("unsafe" in part for part in policy)
