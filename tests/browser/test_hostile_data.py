@@ -116,7 +116,8 @@ def test_hostile_names_run_no_script_on_any_page_or_report(
             store.close()
         _rename_in_xero(stack, mapped)
         stack.archive_tax_rate(mapped)
-        page.reload()
+        card.get_by_role("button", name="Run checks").click()
+        expect(page.get_by_role("status").first).to_contain_text("checks run")
         expect(card).to_contain_text(SOURCE_RATE)
         assert card.locator("select option", has_text=ACCOUNT).count() >= 1
         check = card.locator("[data-check='Chart mapping']")

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from ledger_sync.settings import Settings
 from ledger_sync.web.app import create_app
 from ledger_sync.web.security import WebSetupError
-from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, connect, csrf_of, log_in
+from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, authorize_link, connect, csrf_of, log_in
 
 PAGE = "/settings/integrations/accounting"
 
@@ -83,7 +83,7 @@ def test_form_posts_without_the_csrf_token_are_refused(stack: WebStack, client: 
 
 
 def _consent_redirect(client: TestClient) -> httpx.URL:
-    start = client.get("/integrations/accounting/qbo/authorize?company=1", follow_redirects=False)
+    start = client.get(authorize_link(client), follow_redirects=False)
     consent = httpx.get(start.headers["location"], follow_redirects=False, timeout=30)
     return httpx.URL(consent.headers["location"])
 
