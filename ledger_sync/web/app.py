@@ -21,6 +21,7 @@ from ledger_sync.web.accounting import accounting_router
 from ledger_sync.web.connect import connect_router
 from ledger_sync.web.headers import SecurityHeaders
 from ledger_sync.web.login import login_router
+from ledger_sync.web.logs import redact_access_log
 from ledger_sync.web.security import LoginRequired, admin_password, login_redirect, session_secret
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     secret = session_secret(settings)
     admin_password(settings)
     TokenCipher.from_settings(settings)  # the token encryption key, checked before the first request
+    redact_access_log()  # before uvicorn logs the first request
     store = StateStore.open(settings)
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
 

@@ -132,7 +132,7 @@ def log_in(client: TestClient) -> None:
     assert response.status_code == 303, response.text
 
 
-def authorize_link(client: TestClient, ledger: str = "qbo", company: int = 1) -> str:
+def authorize_link(client: httpx.Client, ledger: str = "qbo", company: int = 1) -> str:
     """The Connect link the Accounting tab offers (with its link token)."""
     page = client.get(f"/settings/integrations/accounting?company={company}").text
     link = re.search(rf'href="(/integrations/accounting/{ledger}/authorize\?[^"]+)"', page)
