@@ -168,10 +168,15 @@ def print_summary(summary: RunSummary) -> None:
 
 @app.command()
 def sync(company: Company = 1, ledger: Ledger = "qbo", page_size: int = 500) -> None:
-    """Run the sync flow for one company now (exit code 2 if a gate stopped it)."""
+    """Run the sync flow for one company now (exit code 2 if a gate stopped it, 3 if it is already syncing)."""
     from ledger_sync.flows.sync import sync_company
+    from ledger_sync.state.slots import CompanyBusy
 
-    summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)
+    try:
+        summary = sync_company(company_id=company, ledger=ledger, page_size=page_size)
+    except CompanyBusy as busy:
+        console.print(f"[red]{busy}[/red]; try again when that run has finished.")
+        raise typer.Exit(3) from None
     print_summary(summary)
     if summary["outcome"] == RunOutcome.STOPPED_AT_GATE:
         raise typer.Exit(2)

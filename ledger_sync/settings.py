@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     """Calls a company may spend at once before the rate limit paces them (QBO: 10 per second)."""
     company_slot_timeout_seconds: float = 3600.0
     """How long a run waits for another sync of the same company to finish."""
+    company_lock_wait_seconds: float = 10.0
+    """How long a run waits for this machine's lock of the company (a CLI run of it) before refusing."""
 
     web_base_url: str = "http://127.0.0.1:8000"
     """Where `ledger-sync web` is reached; an https URL makes the session cookie Secure."""

@@ -189,6 +189,14 @@ class LedgerHttpClient(ABC):
                 throttles += 1
             elif error.kind in RETRIED_KINDS and attempt < self._policy.max_attempts:
                 wait = self._delay(attempt, error.retry_after)
+                if wait > self._policy.max_throttle_wait_seconds:  # an outage's Retry-After is capped too
+                    raise LedgerError(
+                        error.kind,
+                        f"{error.message}; the server asks to wait {wait:g} s, past what a run waits "
+                        f"({self._policy.max_throttle_wait_seconds:g} s): the next run resumes",
+                        code=error.code,
+                        retry_after=wait,
+                    )
                 attempt += 1
             else:
                 raise error

@@ -6,8 +6,14 @@ from the code that ran without paying the saves on every page. Checkpoints only 
 their results; `publish_docs` renders what was validated since the last publication, so a sync run
 builds Data Docs once, at its end, not once per check. GX is imported only inside these functions:
 it costs seconds to import and the CLI must stay quick.
+
+GX writes the rejected values into Data Docs as raw HTML, and those values come from Service Opus users
+(a customer named `<script>...`). So the validation results GX keeps, which Data Docs are rendered from,
+hold every data string HTML-escaped (`_escaped`); the checks and our parking read the unescaped results.
 """
 
+import copy
+import html
 import json
 import threading
 from dataclasses import dataclass
@@ -170,6 +176,25 @@ def _exception_messages(info: dict[str, Any]) -> list[str]:
     return [str(v.get("exception_message")) for v in info.values() if isinstance(v, dict) and v.get("raised_exception")]
 
 
+def _escaped(value: Any) -> Any:
+    """`value` with every string in it HTML-escaped, for a result that Data Docs will render as HTML."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
+
+
+def _store_escaped(context: "FileDataContext", key: Any, validation: Any) -> None:
+    """Replace the stored result of `key` with one whose rejected values are HTML-escaped."""
+    stored = copy.deepcopy(validation)
+    for item in stored.results:
+        item.result = _escaped(item.result)
+    context.validation_results_store.set(key, stored)
+
+
 def run_checkpoint(
     context_dir: Path,
     *,
@@ -206,7 +231,8 @@ def run_checkpoint(
                 batch_parameters={"dataframe": frame}, run_id=run_id
             )
         unpublished = _unpublished.setdefault(root, [])
-        for key in result.run_results:
+        for key, validation in result.run_results.items():
+            _store_escaped(context, key, validation)
             unpublished += [key, key.expectation_suite_identifier]
         outcomes = []
         for key, validation in result.run_results.items():

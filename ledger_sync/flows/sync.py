@@ -16,6 +16,7 @@ from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.settings import Settings
+from ledger_sync.state.slots import company_lock
 from ledger_sync.tasks.check import check_invoices, check_payments
 from ledger_sync.tasks.extract import extract_invoices, extract_payments
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
@@ -52,8 +53,22 @@ NO_HOOKS = SyncHooks()
 def run_sync(
     company_id: int, ledger: str, kind: RunKind, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
 ) -> RunSummary:
-    """The sync itself, shared by every flow that syncs (hourly, backfill, live)."""
-    job = open_job(Settings(), company_id, ledger, kind, scope)
+    """The sync itself, shared by every flow that syncs (hourly, backfill, live), in the company's slot."""
+    settings = Settings()
+    with company_lock(settings.home, company_id, settings.company_lock_wait_seconds):
+        return _sync(settings, company_id, ledger, kind, scope, page_size, hooks)
+
+
+def _sync(
+    settings: Settings,
+    company_id: int,
+    ledger: str,
+    kind: RunKind,
+    scope: SyncScope,
+    page_size: int,
+    hooks: SyncHooks,
+) -> RunSummary:
+    job = open_job(settings, company_id, ledger, kind, scope)
     try:
         hooks.opened(job)
         chart = read_ledger_chart(job)

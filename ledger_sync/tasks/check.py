@@ -107,9 +107,7 @@ def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
             continue
         invoice = page.invoices.get(payment.invoice_id)
         earlier = page.paid_before.get(payment.invoice_id, [])
-        already = sum(
-            (p.amount for p in earlier if p.collection_order < payment.collection_order), Decimal("0.00")
-        )
+        already = sum((p.amount for p in earlier if p.collection_order < payment.collection_order), Decimal("0.00"))
         rows.append(
             PaymentRow(
                 source_id=payment.id,

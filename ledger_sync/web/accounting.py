@@ -1,8 +1,9 @@
 """Settings -> Integrations -> Accounting: per ledger the connection, the mapping form, the live sync
 toggles and the validation panel; plus the Data Docs the panel links to.
 
-The page reads the ledger's chart live on every load, so a tax rate archived in the ledger shows up
-at once as a failing chart-mapping check.
+The page reads the ledger's chart live on every load, so a tax rate archived in the ledger leaves the
+dropdowns at once; the validation panel shows the last Run checks (a page load runs no check and
+writes nothing), and saving the mapping runs the checks again.
 """
 
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT, last_reconciliation
 from ledger_sync.state.store import ConnectionInfo, StateStore
-from ledger_sync.web.connect import PICK, accounting_url
+from ledger_sync.web.connect import AUTHORIZE, PICK, accounting_url
 from ledger_sync.web.connections import ConnectionView, connection_view
 from ledger_sync.web.mapping_form import MappingForm, mapping_form, parse_mapping
 from ledger_sync.web.pages import notify, render
-from ledger_sync.web.security import require_admin, require_csrf
-from ledger_sync.web.validation import ValidationView, docs_root, validate
+from ledger_sync.web.security import link_token, require_admin, require_csrf
+from ledger_sync.web.validation import ValidationView, docs_root, last_validation, validate
 
 Chart = tuple[list[LedgerAccount], list[LedgerTaxRate]]
 
@@ -85,7 +86,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         return LedgerPanel(
             connection_view(ledger, info, now),
             form,
-            validate(settings, info, saved, rates, categories, chart),
+            last_validation(settings, info.id),
             chart_error,
             problems,
             tenants,
@@ -100,7 +101,8 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
     def accounting_page(request: Request, admin: Annotated[str, Depends(require_admin)], company: int = 1) -> Response:
         now = datetime.now(UTC)
         panels = [panel(request, company, ledger, now) for ledger in names()]
-        return render(request, "accounting.html", {"company": company, "panels": panels, "admin": admin})
+        context = {"company": company, "panels": panels, "admin": admin, "link_token": link_token(request, AUTHORIZE)}
+        return render(request, "accounting.html", context)
 
     @router.post("/integrations/accounting/{ledger}/mapping", dependencies=[Depends(require_csrf)])
     def save_mapping(
@@ -115,10 +117,22 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart)
         parsed = parse_mapping(form, submitted)
         store.save_mapping(connection.id, parsed.mapping, parsed.names)
+        validate(settings, connection, parsed.mapping, rates, categories, chart)
         if parsed.missing:
             notify(request, "error", "Mapping saved, but still missing: " + ", ".join(parsed.missing) + ".")
         else:
             notify(request, "ok", "Mapping saved.")
+        return RedirectResponse(accounting_url(company, ledger), status_code=303)
+
+    @router.post("/integrations/accounting/{ledger}/checks", dependencies=[Depends(require_csrf)])
+    def run_checks(request: Request, ledger: str, company: Annotated[int, Form()] = 1) -> Response:
+        """Run the chart-mapping and connection checks against the live ledger now."""
+        connection = connected(company, ledger)
+        chart, _ = live_chart(connection)
+        connection = store.connection_by_id(connection.id)  # reading the chart may have lost the tokens
+        rates, categories, _ = source_chart(company)
+        validate(settings, connection, store.load_mapping(connection.id), rates, categories, chart)
+        notify(request, "ok", f"{ledger_label(ledger)}: checks run.")
         return RedirectResponse(accounting_url(company, ledger), status_code=303)
 
     @router.post("/integrations/accounting/{ledger}/auto-sync", dependencies=[Depends(require_csrf)])

@@ -6,8 +6,10 @@ session secret outside demo mode, the token encryption key outside demo mode).
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
@@ -17,7 +19,9 @@ from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 from ledger_sync.web.accounting import accounting_router
 from ledger_sync.web.connect import connect_router
+from ledger_sync.web.headers import SecurityHeaders
 from ledger_sync.web.login import login_router
+from ledger_sync.web.logs import redact_access_log
 from ledger_sync.web.security import LoginRequired, admin_password, login_redirect, session_secret
 
 
@@ -25,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     secret = session_secret(settings)
     admin_password(settings)
     TokenCipher.from_settings(settings)  # the token encryption key, checked before the first request
+    redact_access_log()  # before uvicorn logs the first request
     store = StateStore.open(settings)
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
 
@@ -43,7 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.web_base_url.startswith("https://"),
         max_age=8 * 3600,
     )
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, redirects and errors included
     app.add_exception_handler(LoginRequired, login_redirect)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(login_router(settings))
     app.include_router(connect_router(settings, store))
     app.include_router(accounting_router(settings, store, source))

@@ -22,11 +22,13 @@ from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.pending import PendingAuthorizations
-from ledger_sync.web.security import require_admin, require_csrf
+from ledger_sync.web.security import require_admin, require_csrf, valid_link_token
 
 log = logging.getLogger(__name__)
 STATES = "oauth_states"
 """Session key: the `state` values this browser started, so a callback cannot be replayed in another session."""
+AUTHORIZE = "authorize"
+"""The purpose of the Connect link's token."""
 PICK = "tenant_pick"
 """Session key: the organisations offered after a Xero consent, and the key of the parked tokens."""
 
@@ -52,8 +54,14 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
         notify(request, "ok", f"Connected to {ledger_label(ledger)}: {tenant[1]}.")
 
     @router.get("/authorize")
-    def authorize(request: Request, ledger: str, company: int = 1) -> Response:
-        """The popup's first page: remember a fresh `state` and go to the provider's consent page."""
+    def authorize(request: Request, ledger: str, company: int = 1, token: str = "") -> Response:
+        """The popup's first page: remember a fresh `state` and go to the provider's consent page.
+
+        A GET, so it must carry the page's link token: a link from elsewhere starts (and stores) nothing.
+        """
+        if not valid_link_token(request, AUTHORIZE, token):
+            message = "This Connect link has expired or did not come from Settings. Reload Settings and retry."
+            return popup_result(request, company, 403, message)
         try:
             start = onboarding.start_authorization(settings, ledger)
         except UnknownLedger:

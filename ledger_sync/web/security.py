@@ -70,6 +70,16 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def link_token(request: Request, purpose: str) -> str:
+    """A token for a GET link that starts something (Connect's popup): derived from the session's CSRF
+    token, so a link from another site cannot carry it, and the CSRF token itself never lands in a URL."""
+    return hmac.new(csrf_token(request).encode(), purpose.encode(), "sha256").hexdigest()
+
+
+def valid_link_token(request: Request, purpose: str, given: str) -> bool:
+    return bool(request.session.get(CSRF_FIELD)) and hmac.compare_digest(link_token(request, purpose), given)
+
+
 def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
     """Dependency of every form POST: refuse (403) a missing or wrong CSRF token."""
     expected = request.session.get(CSRF_FIELD)

@@ -1,11 +1,14 @@
-"""The validation panel: the sync's own run gates, evaluated on the page against the live ledger.
+"""The validation panel: the sync's own run gates, evaluated against the live ledger on request.
 
 The same inputs and Great Expectations suites as a sync run (`mapping_gate_inputs` + `run_gates`), so
 what passes here passes at the start of the next sync. The gates write a Data Docs page, linked from
-the panel and served under /reports/.
+the panel and served under /reports/. Checks run only on a POST (Run checks, saving the mapping); the
+result is kept per connection (`<home>/validation/`) and a page load only reads it, so loading the page
+writes nothing.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +36,31 @@ class CheckView:
 class ValidationView:
     checks: list[CheckView]
     report_url: str | None
+    checked_at: str | None = None
+    """When the checks ran (UTC, minutes); None: never run for this connection."""
+
+
+NOT_CHECKED = ValidationView(
+    [
+        CheckView(title, None, ["Not checked yet: click Run checks."])
+        for title in ("Chart mapping", "Active connection")
+    ],
+    None,
+)
+
+
+def _cache(settings: Settings, connection_id: int) -> Path:
+    return settings.home / "validation" / f"connection-{connection_id}.json"
+
+
+def last_validation(settings: Settings, connection_id: int) -> ValidationView:
+    """The result the last Run checks kept for this connection (read only)."""
+    path = _cache(settings, connection_id)
+    if not path.is_file():
+        return NOT_CHECKED
+    data = json.loads(path.read_text())
+    checks = [CheckView(c["title"], c["passed"], list(c["failures"])) for c in data["checks"]]
+    return ValidationView(checks, data["report_url"], data["checked_at"])
 
 
 def gx_dir(settings: Settings) -> Path:
@@ -52,7 +80,7 @@ def validate(
     categories: list[SourceCategory],
     chart: tuple[list[LedgerAccount], list[LedgerTaxRate]] | None,
 ) -> ValidationView:
-    """Run the gates; with `chart` None (unreadable) only the connection check is meaningful."""
+    """Run the gates and keep the result; with `chart` None (unreadable) only the connection check means anything."""
     from ledger_sync.expectations.gates import run_gates
 
     accounts, rates = chart or ([], [])
@@ -78,4 +106,9 @@ def validate(
     report_url = None
     if report.docs_path is not None and report.docs_path.is_file():
         report_url = "/reports/" + report.docs_path.resolve().relative_to(docs_root(settings).resolve()).as_posix()
-    return ValidationView([chart_check, check("Active connection", CONNECTION_CHECKS)], report_url)
+    checked_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    view = ValidationView([chart_check, check("Active connection", CONNECTION_CHECKS)], report_url, checked_at)
+    path = _cache(settings, connection.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(view)))
+    return view

@@ -1,5 +1,6 @@
 """The settings web app over a seeded Service Opus database and a local QBO or Xero sandbox, not yet connected."""
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,9 +134,17 @@ def log_in(client: TestClient) -> None:
     assert response.status_code == 303, response.text
 
 
+def authorize_link(client: httpx.Client, ledger: str = "qbo", company: int = 1) -> str:
+    """The Connect link the Accounting tab offers (with its link token)."""
+    page = client.get(f"/settings/integrations/accounting?company={company}").text
+    link = re.search(rf'href="(/integrations/accounting/{ledger}/authorize\?[^"]+)"', page)
+    assert link, f"the page offers no Connect link for {ledger}"
+    return html.unescape(link[1])
+
+
 def connect(client: TestClient, ledger: str = "qbo", company: int = 1) -> httpx.Response:
     """Through the popup's pages without a browser: authorize, the sandbox's instant consent, the callback."""
-    start = client.get(f"/integrations/accounting/{ledger}/authorize?company={company}", follow_redirects=False)
+    start = client.get(authorize_link(client, ledger, company), follow_redirects=False)
     assert start.status_code == 303, start.text
     consent = httpx.get(start.headers["location"], follow_redirects=False, timeout=30)
     assert consent.status_code == 302, consent.text

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from ledger_sync.settings import Settings
 from ledger_sync.web.app import create_app
 from ledger_sync.web.security import WebSetupError
-from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, connect, csrf_of, log_in
+from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, authorize_link, connect, csrf_of, log_in
 
 PAGE = "/settings/integrations/accounting"
 
@@ -83,7 +83,7 @@ def test_form_posts_without_the_csrf_token_are_refused(stack: WebStack, client: 
 
 
 def _consent_redirect(client: TestClient) -> httpx.URL:
-    start = client.get("/integrations/accounting/qbo/authorize?company=1", follow_redirects=False)
+    start = client.get(authorize_link(client), follow_redirects=False)
     consent = httpx.get(start.headers["location"], follow_redirects=False, timeout=30)
     return httpx.URL(consent.headers["location"])
 
@@ -141,3 +141,18 @@ def test_the_web_command_explains_a_missing_setting(tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(app, ["web", "--port", "1"])
     assert result.exit_code == 2
     assert "LEDGER_SYNC_ADMIN_PASSWORD is not set" in result.output
+
+
+@pytest.mark.parametrize("path", ["/login", PAGE, "/reports/index.html", "/static/settings.js", "/no-such-page"])
+def test_every_answer_refuses_framing_and_the_reports_run_no_script(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    headers = response.headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = [part.strip() for part in headers["content-security-policy"].split(";")]
+    assert "frame-ancestors 'none'" in policy
+    if path.startswith("/reports/"):
+        assert "sandbox" in policy and "script-src 'none'" in policy
+    else:
+        assert "script-src 'self'" in policy and not any("unsafe" in part for part in policy)

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from ledger_sync.connectors.qbo import QboConfig, QboOAuth
 from ledger_sync.core.tokens import AuthRejected
-from ledger_sync.state.models import ConnectionStatus
+from ledger_sync.state.models import ConnectionStatus, PendingAuthorization
 from ledger_sync.state.store import ConnectionInfo
 from ledger_sync.state.tokens import TokenCipher
 from ledger_sync.web.connections import connection_view
@@ -83,10 +84,49 @@ def test_an_archived_tax_rate_fails_the_chart_check_and_leaves_the_dropdown(
     name = stack.tax_rate_name(code_id)
     stack.archive_tax_rate(code_id)
     page = client.get(PAGE).text
+    assert _check_state(page, "Chart mapping") == "yes", "a page load shows the last checks, runs none"
+    page = _run_checks(client, page)
     assert _check_state(page, "Chart mapping") == "no"
     assert f"is mapped to &#39;{name}&#39;, which is inactive in QuickBooks Online" in page
     assert f"&#39;{name}&#39; is no longer active in QuickBooks Online: choose another." in page
     assert not any(label.startswith(f"{name} (") for label in _options(page, field))
+
+
+def _run_checks(client: TestClient, page: str) -> str:
+    return client.post("/integrations/accounting/qbo/checks", data={"company": "1", "csrf_token": csrf_of(page)}).text
+
+
+def _written(stack: WebStack) -> dict[str, bytes]:
+    """Every file of the installation but the state database, and the state store's rows that matter."""
+    files = {
+        str(path): path.read_bytes()
+        for path in stack.home.rglob("*")
+        if path.is_file() and not path.name.startswith("state.db")
+    }
+    store = stack.store()
+    try:
+        with store.sessions() as session:
+            pending = session.scalar(select(func.count()).select_from(PendingAuthorization))
+    finally:
+        store.close()
+    return {**files, "pending authorizations": str(pending).encode(), "connection": repr(stack.connection()).encode()}
+
+
+def test_loading_the_page_writes_nothing(stack: WebStack, client: TestClient) -> None:
+    """GETs change nothing: no check runs (no Data Docs), no pending authorization without the page's token."""
+    connect(client)
+    page = client.get(PAGE).text
+    client.post(
+        "/integrations/accounting/qbo/mapping?company=1", data={**selected_choices(page), "csrf_token": csrf_of(page)}
+    )
+    before = _written(stack)
+    for _ in range(3):
+        assert client.get(PAGE).status_code == 200
+    forged = client.get("/integrations/accounting/qbo/authorize?company=1", follow_redirects=False)
+    assert forged.status_code == 403 and "did not come from Settings" in forged.text
+    forged = client.get("/integrations/accounting/qbo/authorize?company=1&token=guess", follow_redirects=False)
+    assert forged.status_code == 403
+    assert _written(stack) == before
 
 
 def _refresh_token(stack: WebStack) -> str:
@@ -128,7 +168,7 @@ def test_a_refused_refresh_shows_needs_reconnect(stack: WebStack, client: TestCl
     refresh_token = _refresh_token(stack)
     with closing(QboOAuth(QboConfig.from_settings(stack.settings))) as oauth:
         oauth.revoke(refresh_token)
-    page = client.get(PAGE).text
+    page = _run_checks(client, client.get(PAGE).text)
     assert 'data-testid="status">Needs reconnect<' in page
     assert "Reconnect QuickBooks Online" in page
     assert _check_state(page, "Active connection") == "no"

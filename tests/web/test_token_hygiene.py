@@ -12,7 +12,16 @@ from fastapi.testclient import TestClient
 from ledger_sync.connectors.qbo.auth import QboOAuth
 from ledger_sync.connectors.xero import XeroOAuth
 from ledger_sync.core.tokens import TokenSet
-from tests.web.stack import connect, csrf_of, log_in, selected_choices, web_stack
+from tests.web.stack import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    authorize_link,
+    connect,
+    csrf_of,
+    log_in,
+    selected_choices,
+    web_stack,
+)
 
 PAGE = "/settings/integrations/accounting"
 
@@ -90,3 +99,42 @@ def test_tokens_never_reach_the_database_file_logs_pages_or_artifacts(
     for token in set(issued):
         leaks = [where for where, text in haystacks.items() if token in text]
         assert not leaks, f"a token leaked into {leaks}"
+
+
+def test_the_access_log_holds_no_oauth_code_or_state(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """uvicorn's own access log, as `ledger-sync web` runs it, over a real connect through HTTP."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from ledger_sync.sandboxes.serve import free_port
+
+    port = free_port()
+    web_url = f"http://127.0.0.1:{port}"
+    with web_stack(tmp_path, "qbo", web_url=web_url, auto_consent=True) as stack:
+        server = uvicorn.Server(uvicorn.Config(stack.app, host="127.0.0.1", port=port, log_level="info"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            while not server.started:
+                assert thread.is_alive()
+                time.sleep(0.05)
+            with httpx.Client(base_url=web_url, timeout=60) as client:
+                page = client.get("/login")
+                client.post(
+                    "/login",
+                    data={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)},
+                )
+                start = client.get(authorize_link(client))
+                consent = httpx.get(start.headers["location"], follow_redirects=False, timeout=30)
+                callback = httpx.URL(consent.headers["location"])
+                assert client.get(f"{callback.path}?{callback.query.decode()}").status_code == 200
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    logged = "".join(capfd.readouterr())
+    assert "/integrations/accounting/qbo/callback" in logged, "the access log was on"
+    for name in ("code", "state"):
+        value = callback.params[name]
+        assert value not in logged, f"the OAuth {name} reached the access log"
