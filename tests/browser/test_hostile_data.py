@@ -131,9 +131,10 @@ def test_hostile_names_run_no_script_on_any_page_or_report(
         _no_script_ran(report)
         assert REPORTS in report.url
 
-        # The record checks of a sync write the rejected customer name into Data Docs (QBO forbids its colon).
+        # The record checks of a sync write a rejected value into Data Docs: here the customer's email, over QBO's
+        # 100 characters and carrying the same markup (a name QBO refuses as it is is fixed, not rejected).
         parked = check_customers(
-            [CustomerRow(customer_id, CUSTOMER, None)],
+            [CustomerRow(customer_id, CUSTOMER, f"{CUSTOMER}{'x' * 100}@example.test")],
             get("qbo").limits,
             context_dir=gx_dir(stack.settings),
             run_name="hostile-customer",
