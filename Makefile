@@ -37,10 +37,10 @@ $(CHROMIUM):
 test: $(STAMP) lint | $(CHROMIUM)
 	$(BIN)/pytest -n 2
 
-# The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, real-Prefect e2e and browser
-# tests, with the end-to-end suites on one sandbox company per ledger (the `matrix` mark: the rest).
+# The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, browser and end-to-end tests
+# (the real sync flow on a Prefect server: tests/e2e, tests/corpus, tests/prefect_e2e).
 check: $(STAMP) lint
-	$(BIN)/pytest -n 2 -m "not chaos and not e2e and not browser and not matrix"
+	$(BIN)/pytest -n 2 -m "not chaos and not e2e and not browser"
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed_speed.py

@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SLOW_FOLDERS = {"e2e", "corpus", "conformance", "prefect_e2e", "browser"}
 """Folders under tests/ whose tests sync whole companies or start servers: every test in them is `slow`."""
+E2E_FOLDERS = {"e2e", "corpus", "prefect_e2e"}
+"""Folders whose tests run the real sync flow end to end on a Prefect server (an ephemeral one, or a real server
+and worker in `prefect_e2e`): every test in them is `e2e`, which `make check` leaves to `make test`."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark by folder, so a new test in a slow folder cannot escape `-m "not slow"`."""
+    """Mark by folder, so a new test in a slow or end-to-end folder cannot escape `-m "not slow"` / `"not e2e"`."""
     tests = Path(__file__).parent
     for item in items:
         folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else None
         if folder in SLOW_FOLDERS:
             item.add_marker(pytest.mark.slow)
+        if folder in E2E_FOLDERS:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _postgres_available() -> str | None:
