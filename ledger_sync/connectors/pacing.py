@@ -28,10 +28,12 @@ class Pacer:
         self._done: deque[float] = deque()
 
     def wait_turn(self) -> None:
-        """Sleep until one more call fits in the window."""
-        self._forget_before(self._monotonic() - self._limit.seconds)
+        """Sleep until one more call fits in the window. The clock is read once: read twice, time passing between
+        the reads could make the wait negative (a ValueError from `time.sleep`)."""
+        now = self._monotonic()
+        self._forget_before(now - self._limit.seconds)
         if len(self._done) >= self._limit.calls:
-            self._sleep(self._done[0] + self._limit.seconds - self._monotonic())
+            self._sleep(self._done[0] + self._limit.seconds - now)
             self._done.popleft()
 
     def done(self) -> None:
