@@ -481,3 +481,14 @@ def test_importing_the_gates_does_not_import_gx() -> None:
         "assert 'great_expectations' not in sys.modules and 'pandas' not in sys.modules, 'eager import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_publishing_keeps_each_suites_newest_runs_and_deletes_the_rest(tmp_path: Path) -> None:
+    gx_dir = tmp_path / "gx"
+    for run in ("run-1", "run-2", "run-3"):
+        check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name=run)
+        publish_docs(gx_dir, keep=2)
+    for store in (gx_dir / "uncommitted" / "validations", gx_dir / DOCS_DIR / "validations"):
+        assert {run.name for run in (store / "customers_qbo").iterdir()} == {"run-2", "run-3"}
+    index = docs_index(gx_dir).read_text()
+    assert "run-3" in index and "run-1" not in index

@@ -15,6 +15,7 @@ hold every data string HTML-escaped (`_escaped`); the checks and our parking rea
 import copy
 import html
 import json
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,11 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
+RESULTS_DIR = Path("uncommitted/validations")
+"""Where GX keeps validation results (what Data Docs pages are rendered from)."""
+RUNS_KEPT = 200
+"""Validation runs kept per suite, results and Data Docs pages alike: older ones are deleted whenever Data Docs
+are published, so the folder stops growing with every sync and every Run checks."""
 SITE: dict[str, Any] = {
     "show_how_to_buttons": False,
     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{DOCS_DIR}/"},
@@ -155,14 +161,34 @@ def _checkpoint(
     return runner
 
 
-def publish_docs(context_dir: Path) -> Path:
-    """Render every validation since the last publication into Data Docs, and the index once; its path."""
+def publish_docs(context_dir: Path, *, keep: int = RUNS_KEPT) -> Path:
+    """Render every validation since the last publication into Data Docs, and the index once; its path.
+    Each suite keeps its newest `keep` runs, in the results and in Data Docs; older ones are deleted."""
     with _lock:
         root = context_dir.resolve()
         pending = _unpublished.pop(root, [])
         if pending:
+            _prune(root / RESULTS_DIR, keep)  # first: the index lists what the results store holds
             _site_builder(context_dir).build(resource_identifiers=pending, build_index=True)
+            _prune(root / DOCS_DIR / "validations", keep)  # after: the pages just built count among the newest
     return docs_index(context_dir)
+
+
+def _prune(store: Path, keep: int) -> None:
+    """Delete each suite's validation runs in `store` beyond its newest `keep`.
+
+    The results store and Data Docs both lay a result out as `<suite>/<run name>/<run time>/<batch>`; run times are
+    UTC stamps that sort as text, so a run's newest run time orders it.
+    """
+    suites = [path for path in store.iterdir() if path.is_dir()] if store.is_dir() else []
+    for suite in suites:
+        runs = sorted(
+            (run for run in suite.iterdir() if run.is_dir()),
+            key=lambda run: max((time.name for time in run.iterdir()), default=""),
+            reverse=True,
+        )
+        for old in runs[keep:]:
+            shutil.rmtree(old)
 
 
 def _file_path(url: str) -> Path:

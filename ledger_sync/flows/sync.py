@@ -15,6 +15,7 @@ from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.expectations.context import publish_docs
+from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
 from ledger_sync.state.slots import company_lock
 from ledger_sync.tasks.check import check_invoices, check_payments
@@ -93,7 +94,7 @@ def _sync(
         return report_run(job, gate)
     except Exception as failure:
         job.record_failure(failure)
-        publish_docs(job.settings.home / "gx")  # the checks that did run still reach Data Docs
+        publish_docs(gx_dir(job.settings.home))  # the checks that did run still reach Data Docs
         raise
     finally:
         job.close()

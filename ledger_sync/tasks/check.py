@@ -14,6 +14,7 @@ from ledger_sync.core.snapshots import SourceCustomer, SourceInvoice
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.transform import total_due
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
+from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -70,7 +71,7 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     from ledger_sync.expectations.records import check_invoices as expect_invoices
 
     limits = get(job.connection.ledger).limits
-    context_dir, run_name = job.settings.home / "gx", f"run-{job.run_id}"
+    context_dir, run_name = gx_dir(job.settings.home), f"run-{job.run_id}"
     customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
     _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
     invoices = [
@@ -118,6 +119,6 @@ def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
                 invoice_status=invoice.status if invoice else None,
             )
         )
-    reasons = expect_payments(rows, context_dir=job.settings.home / "gx", run_name=f"run-{job.run_id}")
+    reasons = expect_payments(rows, context_dir=gx_dir(job.settings.home), run_name=f"run-{job.run_id}")
     _park_all(page, EntityType.PAYMENT, reasons)
     return page

@@ -7,6 +7,7 @@ from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.expectations.inputs import GateReport, RunGateInputs
+from ledger_sync.expectations.last_checks import gx_dir, keep_validation
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -34,16 +35,18 @@ def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) ->
 
 @task(name="check-run-gates", cache_policy=NO_CACHE)
 def check_run_gates(job: SyncJob, chart: LedgerChart) -> GateReport:
-    """Chart mapping, required accounts and active connection; a failure stops the run before any write."""
+    """Chart mapping, required accounts and active connection; a failure stops the run before any write. The result
+    is kept for the settings page's validation panel, like a Run checks."""
     from ledger_sync.expectations.gates import run_gates
 
     categories = {c.id: c.name for c in job.source.categories(job.company_id)}
     report = run_gates(
         gate_inputs(job, chart, categories),
-        context_dir=job.settings.home / "gx",
+        context_dir=gx_dir(job.settings.home),
         run_name=f"run-{job.run_id}-gates",
         publish=False,  # `report_run` publishes the run's Data Docs once, gates and record checks together
     )
+    keep_validation(job.settings.home, job.connection.id, report)  # the settings page shows the newest result
     logger = get_run_logger()
     for failure in report.failures:
         logger.warning("Gate %s failed: %s", failure.check, failure.message)

@@ -8,6 +8,7 @@ from ledger_sync.core.runs import RunOutcome, RunSummary
 from ledger_sync.engine.stats import Tally
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.inputs import GateReport
+from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -28,7 +29,7 @@ def _summary_rows(entities: dict[str, dict[str, int]], api_calls: int) -> list[d
 
 @task(name="report-run", cache_policy=NO_CACHE)
 def report_run(job: SyncJob, gate: GateReport) -> RunSummary:
-    publish_docs(job.settings.home / "gx")  # the run's one Data Docs build: its gates and every page's checks
+    publish_docs(gx_dir(job.settings.home))  # the run's one Data Docs build: its gates and every page's checks
     entities = job.stats.by_entity()
     summary: RunSummary = {
         "run_id": job.run_id,

@@ -21,6 +21,7 @@ from ledger_sync.connectors.registry import ledger_label, names
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.expectations.last_checks import ValidationView, docs_root, last_validation
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT, last_reconciliation
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -29,7 +30,7 @@ from ledger_sync.web.connections import ConnectionView, connection_view
 from ledger_sync.web.mapping_form import MappingForm, mapping_form, parse_mapping
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.security import link_token, require_admin, require_csrf
-from ledger_sync.web.validation import ValidationView, docs_root, last_validation, validate
+from ledger_sync.web.validation import validate
 
 Chart = tuple[list[LedgerAccount], list[LedgerTaxRate]]
 
@@ -86,7 +87,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         return LedgerPanel(
             connection_view(ledger, info, now),
             form,
-            last_validation(settings, info.id),
+            last_validation(settings.home, info.id),
             chart_error,
             problems,
             tenants,
@@ -171,7 +172,7 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
     @router.get("/reports/{path:path}")
     def report(path: str) -> Response:
         """The Data Docs the validation panel links to (HTML and its static assets)."""
-        root = docs_root(settings).resolve()
+        root = docs_root(settings.home).resolve()
         target = (root / path).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             raise HTTPException(404, "No such report.")

@@ -15,12 +15,12 @@ from ledger_sync.connectors.registry import get
 from ledger_sync.connectors.service_opus.models import Customer, TaxRate
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.inputs import CustomerRow
+from ledger_sync.expectations.last_checks import docs_root, gx_dir
 from ledger_sync.expectations.records import check_customers
 from ledger_sync.sandboxes.serve import free_port, serving
 from ledger_sync.sandboxes.xero import tenants as xero_tenants
 from ledger_sync.state.db import make_engine
 from ledger_sync.web.headers import REPORTS
-from ledger_sync.web.validation import docs_root, gx_dir
 from tests.waiting import CEILING_MS
 from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, web_stack
 
@@ -136,12 +136,12 @@ def test_hostile_names_run_no_script_on_any_page_or_report(
         parked = check_customers(
             [CustomerRow(customer_id, CUSTOMER, f"{CUSTOMER}{'x' * 100}@example.test")],
             get("qbo").limits,
-            context_dir=gx_dir(stack.settings),
+            context_dir=gx_dir(stack.settings.home),
             run_name="hostile-customer",
         )
         assert list(parked) == [customer_id], "the hostile customer must be rejected, so Data Docs name it"
-        publish_docs(gx_dir(stack.settings))
-        root = docs_root(stack.settings)
+        publish_docs(gx_dir(stack.settings.home))
+        root = docs_root(stack.settings.home)
         customer_pages = [p for p in root.rglob("*.html") if "hostile-customer" in p.as_posix()]
         assert customer_pages
         for docs in [root / "index.html", *customer_pages]:

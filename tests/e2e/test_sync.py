@@ -17,6 +17,7 @@ from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.transform import credit_reason, discount_rows, total_due
 from ledger_sync.demo import CREDIT_NUMBER, FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
+from ledger_sync.expectations.last_checks import docs_root, last_validation
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import company_status
@@ -233,6 +234,11 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     assert stack.writes_since(mark) == []
     assert summary["report"] and summary["report"].endswith(".html")  # type: ignore[union-attr]
     assert "chart_mapping" in Path(str(summary["report"])).read_text(), "the run published its Data Docs"
+    panel = last_validation(stack.settings.home, connection.id)  # what the settings page shows, without a Run checks
+    chart_check = next(check for check in panel.checks if check.title == "Chart mapping")
+    assert chart_check.passed is False and any(hst.name in failure for failure in chart_check.failures)
+    assert panel.report_url is not None
+    assert (docs_root(stack.settings.home) / panel.report_url.removeprefix("/reports/")).is_file()
 
 
 def test_a_backfill_counts_exactly_the_records_its_range_reads(stack: Stack) -> None:
