@@ -1,5 +1,6 @@
 """No secret reaches any log line, page, artifact or file: over a web walkthrough (log in, connect in the OAuth
-popup's pages, map, toggle, Run checks) and a real sync flow run on a Prefect server, per ledger.
+popup's pages, map, toggle, Run checks) with a real sync flow run on a Prefect server, and over a whole demo,
+per ledger.
 
 The secrets are every value that could open the books or the settings page: the tokens the ledger issues, the
 OAuth codes, states and PKCE verifiers of each consent, the app's client secret, the encryption key, the session
@@ -7,7 +8,7 @@ secret and the admin password. The haystack is everything we write or print: cap
 output,
 every page served, every file under the home folder (state database and its WAL, Data Docs, GX results,
 validation results) and the Prefect server's database (flow and task run logs, artifacts, parameters). The
-sandbox's own folder is the vendor's side and is left out.
+sandbox's own files are the vendor's side and are left out.
 """
 
 import logging
@@ -122,7 +123,34 @@ def test_no_secret_reaches_a_log_page_artifact_or_file(
     }
     assert any(name.endswith("state.db") for name in haystacks)
     assert any("data_docs" in name for name in haystacks)
-    for secret in {value for value in issued + statics if value}:
+    _assert_nowhere(issued + statics, haystacks)
+
+
+@pytest.mark.parametrize("ledger", ["qbo", "xero"])
+def test_no_secret_reaches_a_file_or_the_output_of_a_whole_demo(
+    tmp_path: Path,
+    ledger: str,
+    prefect_server: None,
+    issued: list[str],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """`ledger-sync demo` (seed, sandbox, consent, mapping, two sync runs, status), on fewer invoices."""
+    from ledger_sync.demo import run_demo
+
+    caplog.set_level(logging.DEBUG, logger="ledger_sync")
+    result = run_demo(tmp_path / "demo", invoices=40, ledger=ledger)
+    assert result.first_run["outcome"] == "completed" and result.writes_on_second_run == 0
+    assert len(issued) >= 3, "the test must see the consent's secrets and the tokens"
+    sandbox_file = str(result.sandbox_db)
+    files = {name: text for name, text in _file_texts(tmp_path / "demo").items() if not name.startswith(sandbox_file)}
+    assert any(name.endswith("state.db") for name in files)
+    haystacks = {"logs": caplog.text, "captured output": "".join(capfd.readouterr()), **files}
+    _assert_nowhere(issued, {**haystacks, **_file_texts(_prefect_database().parent)})
+
+
+def _assert_nowhere(secret_values: list[str], haystacks: dict[str, str]) -> None:
+    for secret in {value for value in secret_values if value}:
         leaks = {where: _around(text, secret) for where, text in haystacks.items() if secret in text}
         assert not leaks, f"a secret ({len(secret)} characters) leaked: {leaks}"
 
