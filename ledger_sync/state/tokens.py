@@ -102,10 +102,9 @@ def configured_keys(settings: Settings) -> list[bytes]:
         try:
             Fernet(key.encode())
         except ValueError:
-            which = f"key {number} of {len(keys)}" if len(keys) > 1 else "the key"
+            which = f"{name}: key {number} of {len(keys)}" if len(keys) > 1 else name
             raise EncryptionKeyError(
-                f"{name}: {which} is not a valid key (32 url-safe base64-encoded bytes); "
-                "create one with `ledger-sync keygen`."
+                f"{which} is not a valid key (32 url-safe base64-encoded bytes); create one with `ledger-sync keygen`."
             ) from None
     return [key.encode() for key in keys]
 
