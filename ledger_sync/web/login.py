@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync.settings import Settings
-from ledger_sync.web.pages import render
+from ledger_sync.web.pages import notify, render
 from ledger_sync.web.security import admin_password, admin_sessions, require_admin, require_csrf
 from ledger_sync.web.throttle import LoginThrottle, throttle_keys
 
@@ -73,6 +73,7 @@ def login_router(settings: Settings, throttle: LoginThrottle) -> APIRouter:
         """Every admin session ends, this one included (a lost laptop, a shared screen)."""
         admin_sessions(request).end_all()
         request.session.clear()
+        notify(request, "ok", "Signed out everywhere: every admin session has ended.")
         return RedirectResponse("/login", status_code=303)
 
     return router

@@ -111,6 +111,7 @@ def test_sign_out_everywhere_ends_every_admin_session(stack: WebStack) -> None:
         assert 'formaction="/sessions/end-all"' in page
         ended = laptop.post("/sessions/end-all", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
         assert ended.status_code == 303 and ended.headers["location"] == "/login"
+        assert "Signed out everywhere" in laptop.get("/login").text
         assert laptop.get(PAGE, follow_redirects=False).status_code == 303
         assert phone.get(PAGE, follow_redirects=False).status_code == 303
     assert not _signed_in(stack.app, saved)
