@@ -48,14 +48,13 @@ def login_router(settings: Settings, throttle: LoginThrottle) -> APIRouter:
     ) -> Response:
         keys = throttle_keys(username, request.client.host if request.client else None)
         context = {"next": _safe_next(next), "error": None}
-        if wait := throttle.wait_seconds(keys):  # refused unchecked: a locked-out guess learns nothing
+        if wait := throttle.attempt(keys):  # refused unchecked: a locked-out guess learns nothing
             context["error"] = _try_again(wait)
             refused = render(request, "login.html", context, status_code=429)
             refused.headers["Retry-After"] = str(wait)
             return refused
         user_ok = _equal(username, settings.admin_username)
         if not (_equal(password_given, password.get_secret_value()) and user_ok):
-            throttle.failed(keys)
             wait = throttle.wait_seconds(keys)
             context["error"] = "Wrong username or password." + (f" {_try_again(wait)}" if wait else "")
             return render(request, "login.html", context, status_code=401)

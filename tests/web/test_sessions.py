@@ -1,6 +1,7 @@
 """Sign-in throttling and server-side sessions: a lock says when to try again, logout and "sign out everywhere"
 end the session for every copy of its cookie, and a changed credential ends old sessions."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -8,7 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from ledger_sync.state.db import upgrade_state
+from ledger_sync.state.store import StateStore
 from ledger_sync.web.app import create_app
+from ledger_sync.web.throttle import LoginThrottle, throttle_keys
 from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, csrf_of, log_in
 
 PAGE = "/settings/integrations/accounting"
@@ -140,3 +144,25 @@ def test_a_session_ends_eight_hours_after_sign_in(stack: WebStack) -> None:
         assert browser.get(PAGE, follow_redirects=False).status_code == 200
         clock.advance(1)
         assert browser.get(PAGE, follow_redirects=False).status_code == 303
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_one_after_another(state_url: str) -> None:
+    """Each attempt is counted before the password is checked, one attempt at a time, on both backends."""
+    upgrade_state(state_url)
+    store = StateStore(state_url)
+    throttle = LoginThrottle(store, Clock())
+    keys = throttle_keys(ADMIN_USER, "198.51.100.7")
+    waits: list[int] = []
+    start = threading.Barrier(10)
+
+    def guess() -> None:
+        start.wait()
+        waits.append(throttle.attempt(keys))
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert sorted(waits) == [0] * 5 + [30] * 5
