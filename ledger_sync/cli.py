@@ -23,8 +23,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 app = typer.Typer(help="Opus Ledger Sync: Service Opus -> QuickBooks Online / Xero.", no_args_is_help=True)
 db_app = typer.Typer(help="The state store's schema.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Local sandboxes of the ledger APIs.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="The token encryption keys (LEDGER_SYNC_ENCRYPTION_KEYS, comma-separated, newest first).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -52,6 +57,20 @@ class QboCountry(StrEnum):
     US = "US"
 
 
+@app.callback()
+def _check_encryption_keys(ctx: typer.Context) -> None:
+    # Before any command (but keygen, which makes a key): a malformed key is one line, never a traceback.
+    if ctx.invoked_subcommand == "keygen":
+        return
+    from ledger_sync.state.tokens import EncryptionKeyError, configured_keys
+
+    try:
+        configured_keys(Settings())
+    except EncryptionKeyError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the state store to the newest schema (LEDGER_SYNC_STATE_URL)."""
@@ -64,10 +83,45 @@ def db_upgrade() -> None:
 
 @app.command()
 def keygen() -> None:
-    """Print a new encryption key for LEDGER_SYNC_ENCRYPTION_KEY (tokens are encrypted at rest)."""
+    """Print a new encryption key for LEDGER_SYNC_ENCRYPTION_KEYS (tokens are encrypted at rest)."""
     from cryptography.fernet import Fernet
 
     typer.echo(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored token with the newest key (the first of LEDGER_SYNC_ENCRYPTION_KEYS); then the
+    older keys can be removed. Exit code 1 if some connection's tokens no key opens (marked needs reconnect)."""
+    from ledger_sync.state.key_rotation import rotate_keys
+    from ledger_sync.state.store import StateStore
+    from ledger_sync.state.tokens import EncryptionKeyError, TokenCipher
+
+    settings = Settings()
+    try:
+        cipher = TokenCipher.from_settings(settings)
+    except EncryptionKeyError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    store = StateStore.open(settings)
+    try:
+        result = rotate_keys(store.sessions, cipher)
+    finally:
+        store.close()
+    typer.echo(
+        f"Re-encrypted with the newest key: {result.connections} connection(s), "
+        f"{result.pending} authorization(s) in flight."
+    )
+    if result.dropped_pending:
+        typer.echo(f"Forgot {result.dropped_pending} unreadable authorization(s) in flight (click Connect again).")
+    for company_id, ledger in result.unreadable:
+        typer.echo(
+            f"Company {company_id}, {ledger_label(ledger)}: no configured key opens its tokens; marked "
+            "needs reconnect (reconnect it in Settings, or add the missing key and run this again)."
+        )
+    if result.unreadable:
+        raise typer.Exit(1)
+    typer.echo("Every stored token now opens with the newest key alone: the older keys can be removed.")
 
 
 @app.command("seed")
@@ -115,16 +169,16 @@ def web(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Serve Settings -> Integrations -> Accounting (needs LEDGER_SYNC_ADMIN_PASSWORD and, outside demo mode,
-    LEDGER_SYNC_SESSION_SECRET and LEDGER_SYNC_ENCRYPTION_KEY)."""
+    LEDGER_SYNC_SESSION_SECRET and LEDGER_SYNC_ENCRYPTION_KEYS)."""
     import uvicorn
 
-    from ledger_sync.state.tokens import MissingEncryptionKey
+    from ledger_sync.state.tokens import EncryptionKeyError
     from ledger_sync.web.app import create_app
     from ledger_sync.web.security import WebSetupError
 
     try:
         application = create_app(Settings())
-    except (WebSetupError, MissingEncryptionKey) as exc:
+    except (WebSetupError, EncryptionKeyError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     uvicorn.run(application, host=host, port=port)

@@ -19,7 +19,7 @@ from ledger_sync.ledger_access import open_ledger, open_oauth
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import ConnectionInfo, StateStore
-from ledger_sync.state.tokens import TokenCipher
+from ledger_sync.state.tokens import TokenCipher, UnreadableToken
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,22 @@ def save_connection(
     return store.connect(company_id, ledger, tenant_id, tokens, TokenCipher.from_settings(settings))
 
 
-def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: str) -> None:
+def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: str) -> bool:
     """Revoke the refresh token at the provider and forget the tokens; the mapping is kept for a reconnect.
 
     A provider that refuses the revocation because it no longer knows the token has nothing left to
-    revoke: the connection is still forgotten here.
+    revoke: the connection is still forgotten here. A token no configured key decrypts cannot be sent
+    to the provider: it is forgotten here and False is returned (the admin removes the app at the vendor).
     """
     connection = store.connection(company_id, ledger)
     if connection is None:
-        return
-    refresh_token = store.refresh_token(connection.id, TokenCipher.from_settings(settings))
+        return True
+    try:
+        refresh_token = store.refresh_token(connection.id, TokenCipher.from_settings(settings))
+    except UnreadableToken:
+        log.warning("the %s token of company %s cannot be decrypted: disconnected without revoking", ledger, company_id)
+        store.disconnect(connection.id)
+        return False
     if refresh_token is not None:
         with closing(open_oauth(settings, ledger)) as oauth:
             try:
@@ -80,6 +86,7 @@ def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: s
             except AuthRejected:
                 log.info("%s no longer knew the token of company %s: disconnected locally", ledger, company_id)
     store.disconnect(connection.id)
+    return True
 
 
 def ledger_chart(

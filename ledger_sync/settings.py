@@ -25,7 +25,10 @@ class Settings(BaseSettings):
 
     demo_mode: bool = False
     encryption_key: SecretStr | None = None
-    """Fernet key for tokens at rest. Required outside demo mode."""
+    """Fernet key for tokens at rest (a one-key `encryption_keys`). One of the two is required outside demo mode."""
+    encryption_keys: SecretStr | None = None
+    """Fernet keys for tokens at rest, comma-separated, newest first: the newest encrypts, any of them decrypts
+    (so a key can be rotated: add the new one first, `ledger-sync keys rotate`, then drop the old one)."""
 
     http_timeout_seconds: float = 30.0
     """Reads."""

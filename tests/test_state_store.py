@@ -2,13 +2,18 @@
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
 
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.core.tokens import TokenSet
-from ledger_sync.state.db import upgrade_state
+from ledger_sync.state.db import alembic_config, upgrade_state
+from ledger_sync.state.models import StateBase
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
 
@@ -28,10 +33,12 @@ def _connected(store: StateStore) -> int:
 def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)
-    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")],
-                       checkpoint=2)
-    store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
-                       checkpoint=3)
+    store.record_batch(
+        cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")], checkpoint=2
+    )
+    store.record_batch(
+        cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")], checkpoint=3
+    )
     assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {1, 2}
     assert store.parked(cid, EntityType.INVOICE) == {}  # syncing a parked record releases it
     assert store.checkpoint(cid, EntityType.INVOICE) == 3
@@ -110,3 +117,18 @@ def test_connected_lists_only_connected_connections_by_company_and_ledger(state_
     assert [(c.company_id, c.ledger) for c in store.connected(1)] == [(1, "qbo"), (1, "xero")]
     assert store.connected(3) == []
     store.close()
+
+
+def test_the_migrations_build_the_models_schema_and_the_newest_one_reverts(state_url: str) -> None:
+    """Sessions, login failures and a connection's status reason (0005) exist as the models say, both ways."""
+    upgrade_state(state_url)
+    engine = sa.create_engine(state_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), StateBase.metadata) == []
+        command.downgrade(alembic_config(state_url), "0004")
+        assert not {"admin_sessions", "login_failures"} & set(sa.inspect(engine).get_table_names())
+        upgrade_state(state_url)
+        assert {"admin_sessions", "login_failures"} <= set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

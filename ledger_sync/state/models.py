@@ -56,6 +56,8 @@ class Connection(StateBase):
     tenant_id: Mapped[str] = mapped_column(String(64))
     """QBO realmId or Xero tenant id."""
     status: Mapped[str] = mapped_column(String(32), default=ConnectionStatus.CONNECTED)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    """Why it needs reconnecting, when we know better than "the ledger refused it" (an unreadable token)."""
     access_token_enc: Mapped[str | None] = mapped_column(Text)
     refresh_token_enc: Mapped[str | None] = mapped_column(Text)
     access_expires_at: Mapped[datetime | None]
@@ -180,3 +182,28 @@ class PendingAuthorization(StateBase):
     code_verifier_enc: Mapped[str | None] = mapped_column(Text)
     tokens_enc: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdminSession(StateBase):
+    """A signed-in admin, server-side: the cookie carries only the session's random id, and deleting the
+    row (logout, sign out everywhere, a changed credential) ends the session wherever the cookie is."""
+
+    __tablename__ = "admin_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the id in the cookie: a copy of this table opens no session."""
+    username: Mapped[str] = mapped_column(String(255))
+    credential: Mapped[str] = mapped_column(String(64))
+    """A keyed fingerprint of the credential signed in with: when it changes, the session ends."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginFailure(StateBase):
+    """Failed sign-ins of one account or one client address, for throttling (see `web/throttle.py`)."""
+
+    __tablename__ = "login_failures"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    """`account:<sha256 of the name>` or `address:<client address>`."""
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]

@@ -49,6 +49,8 @@ class ConnectionInfo:
     refresh_expires_at: datetime | None
     auto_invoice_sync: bool
     auto_payment_sync: bool
+    status_reason: str | None = None
+    """Why it needs reconnecting, when known (e.g. its tokens cannot be decrypted)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def _info(row: Connection) -> ConnectionInfo:
         refresh_expires_at=row.refresh_expires_at,
         auto_invoice_sync=row.auto_invoice_sync,
         auto_payment_sync=row.auto_payment_sync,
+        status_reason=row.status_reason,
     )
 
 
@@ -135,7 +138,8 @@ class StateStore:
             return _info(row)
 
     def refresh_token(self, connection_id: int, cipher: TokenCipher) -> str | None:
-        """The decrypted refresh token (for revocation only: connectors get tokens via the provider)."""
+        """The decrypted refresh token (for revocation only: connectors get tokens via the provider);
+        `UnreadableToken` when no configured key opens it."""
         with self.sessions() as session:
             row = session.get(Connection, connection_id)
             return cipher.decrypt(row.refresh_token_enc) if row and row.refresh_token_enc else None
@@ -146,7 +150,7 @@ class StateStore:
             if row is not None:
                 row.access_token_enc = row.refresh_token_enc = None
                 row.access_expires_at = row.refresh_expires_at = None
-                row.status = ConnectionStatus.DISCONNECTED
+                row.status, row.status_reason = ConnectionStatus.DISCONNECTED, None
 
     def set_auto_sync(self, connection_id: int, *, invoices: bool, payments: bool) -> None:
         """The Automatic Invoice Sync and Automatic Payment Sync toggles."""

@@ -1,5 +1,10 @@
 """Tokens at rest: encrypted with Fernet, refreshed one at a time per connection across processes.
 
+The keys are a list, newest first (`MultiFernet`): the newest encrypts, any of them decrypts, so a key
+is rotated by adding the new one in front, re-encrypting (`ledger_sync.state.key_rotation`) and then
+dropping the old one. A token no configured key opens marks its connection "needs reconnect" with the
+reason; it never fails anything beyond that connection.
+
 The refresh takes a row lock on the connection (SELECT ... FOR UPDATE on PostgreSQL; the database
 write lock on SQLite), re-reads the tokens, and refreshes only if no other worker already did. The
 rotated refresh token is committed before the new access token is handed out, so a crash can never
@@ -11,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,25 +27,40 @@ from ledger_sync.state.models import Connection, ConnectionStatus
 
 REFRESH_MARGIN = timedelta(minutes=5)
 """Refresh an access token this long before it expires, so no request goes out with a dying token."""
+UNREADABLE_REASON = (
+    "The stored authorisation cannot be decrypted with any configured encryption key (LEDGER_SYNC_ENCRYPTION_KEYS)."
+)
+"""Why a connection whose tokens no key opens needs reconnecting (shown on the settings page)."""
 
 
-class MissingEncryptionKey(RuntimeError):
+class EncryptionKeyError(RuntimeError):
+    """The token encryption keys are missing or malformed: a setup error, reported in one line."""
+
+
+class MissingEncryptionKey(EncryptionKeyError):
     pass
 
 
+class UnreadableToken(ValueError):
+    """A stored token that no configured key decrypts (a wrong key, or one rotated away too early)."""
+
+
 class TokenCipher:
-    def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+    """Encrypts with the first key, decrypts with any of them."""
+
+    def __init__(self, *keys: bytes) -> None:
+        self._fernet = MultiFernet([Fernet(key) for key in keys])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "TokenCipher":
-        """The configured key; in demo mode a key file in `home` is created on first use."""
-        if settings.encryption_key is not None:
-            return cls(settings.encryption_key.get_secret_value().encode())
+        """The configured keys; in demo mode without keys, a key file in `home` is created on first use."""
+        keys = configured_keys(settings)
+        if keys:
+            return cls(*keys)
         if not settings.demo_mode:
             raise MissingEncryptionKey(
-                "LEDGER_SYNC_ENCRYPTION_KEY is not set: tokens are encrypted at rest and need a key. "
-                "Create one with `ledger-sync keygen` and keep it in your secret store."
+                "LEDGER_SYNC_ENCRYPTION_KEYS (or LEDGER_SYNC_ENCRYPTION_KEY) is not set: tokens are encrypted at "
+                "rest and need a key. Create one with `ledger-sync keygen` and keep it in your secret store."
             )
         return cls(_demo_key(settings.home / "demo-encryption.key"))
 
@@ -50,8 +70,43 @@ class TokenCipher:
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken as exc:
-            raise MissingEncryptionKey("stored tokens cannot be decrypted with the configured key") from exc
+        except InvalidToken:
+            raise UnreadableToken("no configured encryption key decrypts this token") from None
+
+    def rotate(self, token: str) -> str:
+        """The same secret, encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise UnreadableToken("no configured encryption key decrypts this token") from None
+
+
+def configured_keys(settings: Settings) -> list[bytes]:
+    """The configured keys, newest first, each checked (never echoed); [] when none is set.
+
+    LEDGER_SYNC_ENCRYPTION_KEY alone is a one-key list; setting both would leave it unclear which
+    key is the newest, so that is refused."""
+    many, one = settings.encryption_keys, settings.encryption_key
+    if many is not None and one is not None:
+        raise EncryptionKeyError(
+            "Both LEDGER_SYNC_ENCRYPTION_KEYS and LEDGER_SYNC_ENCRYPTION_KEY are set: keep only "
+            "LEDGER_SYNC_ENCRYPTION_KEYS (newest key first)."
+        )
+    if many is not None:
+        name, keys = "LEDGER_SYNC_ENCRYPTION_KEYS", [part.strip() for part in many.get_secret_value().split(",")]
+    elif one is not None:
+        name, keys = "LEDGER_SYNC_ENCRYPTION_KEY", [one.get_secret_value().strip()]
+    else:
+        return []
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            which = f"{name}: key {number} of {len(keys)}" if len(keys) > 1 else name
+            raise EncryptionKeyError(
+                f"{which} is not a valid key (32 url-safe base64-encoded bytes); create one with `ledger-sync keygen`."
+            ) from None
+    return [key.encode() for key in keys]
 
 
 def _demo_key(path: Path) -> bytes:
@@ -69,6 +124,13 @@ def store_tokens(connection: Connection, tokens: TokenSet, cipher: TokenCipher) 
     connection.access_expires_at = tokens.access_expires_at
     connection.refresh_expires_at = tokens.refresh_expires_at
     connection.status = ConnectionStatus.CONNECTED
+    connection.status_reason = None
+
+
+def mark_unreadable(connection: Connection) -> None:
+    """The connection's tokens cannot be decrypted: it needs reconnecting, and the page says why."""
+    connection.status = ConnectionStatus.NEEDS_RECONNECT
+    connection.status_reason = UNREADABLE_REASON
 
 
 class StoredTokenProvider:
@@ -98,7 +160,7 @@ class StoredTokenProvider:
         return self._refresh(rejected=rejected)
 
     def _refresh(self, rejected: str | None) -> str:
-        refused: AuthRejected | None = None
+        failure: tuple[str, Exception | None] | None = None
         with self._sessions() as session, session.begin():
             # Take the lock first (a no-op write), then read what other workers may have stored meanwhile.
             session.execute(
@@ -110,20 +172,24 @@ class StoredTokenProvider:
             ledger = connection.ledger
             if connection.status != ConnectionStatus.CONNECTED:
                 raise LedgerError(ErrorKind.AUTH, f"the {ledger} connection needs reconnecting")
-            current = self._cipher.decrypt(connection.access_token_enc or "")
-            expires = connection.access_expires_at
-            if current != rejected and expires is not None and expires - REFRESH_MARGIN > self._now():
-                self._cached = (current, expires)
-                return current
             try:
-                tokens = self._refresher(self._cipher.decrypt(connection.refresh_token_enc))
-                store_tokens(connection, tokens, self._cipher)
-            except AuthRejected as exc:
-                connection.status = ConnectionStatus.NEEDS_RECONNECT
-                refused = exc
-        if refused is not None:
-            raise LedgerError(
-                ErrorKind.AUTH, f"the {ledger} authorization was refused ({refused}); reconnect the ledger"
-            ) from refused
+                current = self._cipher.decrypt(connection.access_token_enc) if connection.access_token_enc else None
+                refresh_token = self._cipher.decrypt(connection.refresh_token_enc)
+            except UnreadableToken:
+                mark_unreadable(connection)  # committed: this connection stops, every other one goes on
+                failure = (f"the stored {ledger} authorization cannot be decrypted with any configured key", None)
+            else:
+                expires = connection.access_expires_at
+                if current is not None and current != rejected and expires and expires - REFRESH_MARGIN > self._now():
+                    self._cached = (current, expires)
+                    return current
+                try:
+                    tokens = self._refresher(refresh_token)
+                    store_tokens(connection, tokens, self._cipher)
+                except AuthRejected as exc:
+                    connection.status = ConnectionStatus.NEEDS_RECONNECT
+                    failure = (f"the {ledger} authorization was refused ({exc})", exc)
+        if failure is not None:
+            raise LedgerError(ErrorKind.AUTH, f"{failure[0]}; reconnect the ledger") from failure[1]
         self._cached = (tokens.access_token, tokens.access_expires_at)
         return tokens.access_token

@@ -127,13 +127,21 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
         if ledger not in names():
             notify(request, "error", f"Unknown ledger {ledger!r}.")
             return RedirectResponse(accounting_url(company), status_code=303)
+        name = ledger_label(ledger)
         try:
-            onboarding.disconnect(settings, store, company, ledger)
+            revoked = onboarding.disconnect(settings, store, company, ledger)
         except LedgerError as exc:
-            notify(request, "error", f"{ledger_label(ledger)} could not revoke the authorisation: {exc}")
+            notify(request, "error", f"{name} could not revoke the authorisation: {exc}")
             return RedirectResponse(accounting_url(company, ledger), status_code=303)
         log.info("company %s disconnected from %s", company, ledger)
-        notify(request, "ok", f"Disconnected from {ledger_label(ledger)}. The mapping is kept for a reconnect.")
+        notify(request, "ok", f"Disconnected from {name}. The mapping is kept for a reconnect.")
+        if not revoked:
+            notify(
+                request,
+                "error",
+                f"The stored {name} authorisation could not be decrypted, so it was not revoked at {name}: "
+                f"remove this app from {name}'s connected apps.",
+            )
         return RedirectResponse(accounting_url(company, ledger), status_code=303)
 
     return router

@@ -59,7 +59,8 @@ def connection_view(ledger: str, info: ConnectionInfo | None, now: datetime) -> 
     connected = info is not None and status == ConnectionStatus.CONNECTED
     warning = _expiry_warning(ledger, info.refresh_expires_at, now) if info and connected else None
     if status == ConnectionStatus.NEEDS_RECONNECT:
-        warning = f"{ledger_label(ledger)} refused the stored authorisation. Reconnect to resume syncing."
+        cause = (info.status_reason if info else None) or f"{ledger_label(ledger)} refused the stored authorisation."
+        warning = f"{cause} Reconnect to resume syncing."
     plugin = get(ledger)
     return ConnectionView(
         ledger, plugin.label, plugin.badge, plugin.tenant_noun, status, STATUS_LABELS[status], info, warning

@@ -16,7 +16,7 @@ from ledger_sync.core.tokens import TokenSet
 from ledger_sync.state.db import session_scope
 from ledger_sync.state.models import PendingAuthorization
 from ledger_sync.state.store import StateStore
-from ledger_sync.state.tokens import TokenCipher
+from ledger_sync.state.tokens import TokenCipher, UnreadableToken
 
 PENDING_TTL = timedelta(minutes=15)
 
@@ -72,7 +72,8 @@ class PendingAuthorizations:
         return key
 
     def take(self, key: str, ledger: str) -> Pending | None:
-        """Claim and forget `key`; None when it is unknown, used, expired or for another ledger."""
+        """Claim and forget `key`; None when it is unknown, used, expired, for another ledger, or no longer
+        readable (its encryption key was rotated away): the admin clicks Connect again."""
         with session_scope(self._store.sessions) as session:
             row = session.get(PendingAuthorization, key, with_for_update=True)
             if row is None:
@@ -80,12 +81,15 @@ class PendingAuthorizations:
             session.delete(row)
             if row.ledger != ledger or row.created_at < datetime.now(UTC) - PENDING_TTL:
                 return None
-            return Pending(
-                row.company_id,
-                row.ledger,
-                self._cipher.decrypt(row.code_verifier_enc) if row.code_verifier_enc else None,
-                _load(self._cipher.decrypt(row.tokens_enc)) if row.tokens_enc else None,
-            )
+            try:
+                return Pending(
+                    row.company_id,
+                    row.ledger,
+                    self._cipher.decrypt(row.code_verifier_enc) if row.code_verifier_enc else None,
+                    _load(self._cipher.decrypt(row.tokens_enc)) if row.tokens_enc else None,
+                )
+            except UnreadableToken:
+                return None
 
     def _add(self, row: PendingAuthorization) -> None:
         with session_scope(self._store.sessions) as session:

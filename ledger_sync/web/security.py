@@ -1,7 +1,8 @@
-"""Who may use the settings pages: one configured admin, a signed session cookie, CSRF tokens on every form.
+"""Who may use the settings pages: one configured admin, a server-side session, CSRF tokens on every form.
 
 The session cookie is signed (itsdangerous via Starlette's SessionMiddleware), not encrypted: it holds
-only the admin's name, the CSRF token and short notices, never a ledger token or a PKCE verifier.
+only the session's random id (the session itself is in the state store, see `sessions.py`), the CSRF token
+and short notices, never a ledger token or a PKCE verifier.
 """
 
 import hmac
@@ -14,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import SecretStr
 
 from ledger_sync.settings import Settings
+from ledger_sync.web.sessions import AdminSessions
 
 CSRF_FIELD = "csrf_token"
 
@@ -53,9 +55,15 @@ def login_redirect(_request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(exc.next_path, safe='')}", status_code=303)
 
 
+def admin_sessions(request: Request) -> AdminSessions:
+    """The app's server-side sessions (set up by `create_app`)."""
+    sessions: AdminSessions = request.app.state.admin_sessions
+    return sessions
+
+
 def require_admin(request: Request) -> str:
     """Dependency of every page: the signed-in admin's name, or a redirect to the login."""
-    admin = request.session.get("admin")
+    admin = admin_sessions(request).current(request)
     if not admin:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)

@@ -60,6 +60,7 @@ FORMS = [
     "/integrations/accounting/qbo/disconnect",
     "/integrations/accounting/qbo/tenant",
     "/integrations/accounting/qbo/reconcile",
+    "/sessions/end-all",
 ]
 
 
