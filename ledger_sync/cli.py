@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -59,8 +60,9 @@ class QboCountry(StrEnum):
 
 @app.callback()
 def _check_encryption_keys(ctx: typer.Context) -> None:
-    # Before any command (but keygen, which makes a key): a malformed key is one line, never a traceback.
-    if ctx.invoked_subcommand == "keygen":
+    # Before any command (but keygen, which makes a key, and a command's --help): a malformed key is one line,
+    # never a traceback.
+    if ctx.invoked_subcommand == "keygen" or "--help" in sys.argv[1:]:
         return
     from ledger_sync.state.tokens import EncryptionKeyError, configured_keys
 

@@ -255,3 +255,16 @@ def test_keys_rotate_re_encrypts_and_says_when_the_old_key_can_go(tmp_path: Path
     assert result.exit_code == 1
     assert "Company 2, Xero: no configured key opens its tokens; marked needs reconnect" in result.output
     store.close()
+
+
+def test_a_commands_help_shows_even_with_a_malformed_key(tmp_path: Path) -> None:
+    """--help is read before the key is checked (as the shell runs it: the check reads the real command line)."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "LEDGER_SYNC_HOME": str(tmp_path), "LEDGER_SYNC_ENCRYPTION_KEY": "not-a-key"}
+    cli = Path(sys.executable).parent / "ledger-sync"
+    shown = subprocess.run([cli, "status", "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "Usage: ledger-sync status" in shown.stdout, shown.stderr
+    refused = subprocess.run([cli, "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "is not a valid key" in refused.stderr
