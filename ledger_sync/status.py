@@ -34,13 +34,16 @@ class EntityStatus:
 def classify(responsible: dict[int, str | None], synced: set[int], parked: dict[int, Parking]) -> EntityStatus:
     """Put each record the sync answers for in one state: skipped, then parked or waiting, synced, pending.
 
-    A skipped record that was synced (an invoice voided since) counts as skipped, not synced."""
+    A skipped record that was synced (an invoice voided since) counts as skipped, not synced; so does a payment
+    removed from the ledger with its voided invoice, saying what to do about its money."""
     status = EntityStatus()
     for source_id, skipped in sorted(responsible.items()):
         parking = parked.get(source_id)
         if skipped is not None:
             why = f"{skipped}, synced before" if source_id in synced else skipped
             status.records[RecordState.SKIPPED][source_id] = why
+        elif parking is not None and parking.cause is ParkingCause.REMOVED:
+            status.records[RecordState.SKIPPED][source_id] = parking.reason
         elif parking is not None:
             state = RecordState.WAITING if parking.cause is ParkingCause.WAITING else RecordState.PARKED
             status.records[state][source_id] = parking.reason
