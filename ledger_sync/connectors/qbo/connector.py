@@ -139,7 +139,7 @@ class QboConnector(ClientConnector):
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
         if not ops:
             return []
-        settled = {index: self._void(op) for index, op in enumerate(ops) if _voids(op)}
+        settled = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
         settled |= {
             index: outcome
             for index, op in enumerate(ops)
@@ -301,11 +301,6 @@ class QboConnector(ClientConnector):
             return _element_failure(op, error)
         request_id = stale_retry_request_id(op.idempotency_key, fresh.sync_token or "")
         return self._write_one(entity_type, op, fresh, request_id)
-
-
-def _voids(op: WriteOp) -> bool:
-    """An update of an invoice voided in Service Opus: the ledger's invoice is voided, nothing else is sent."""
-    return isinstance(op.record, InvoiceRecord) and op.record.voided and op.existing is not None
 
 
 def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:
