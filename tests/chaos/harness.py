@@ -84,6 +84,9 @@ class ChaosConfig:
     """Stop killing after this long even if fewer than `kills` runs died (the soak's --minutes)."""
     max_runs: int = 30
     run_timeout_seconds: float = 600.0
+    voids: int = 0
+    """Locked invoices with a collected payment that Service Opus voids after the first run (seeded draw): synced
+    ones by then are voided in the ledger with their payments removed, the others are never sent."""
 
 
 @dataclass
@@ -136,6 +139,7 @@ class ChaosReport:
             ("LOST", self.findings.lost),
             ("WRONG AMOUNT", self.findings.wrong_amounts),
             ("MUST NOT BE IN THE LEDGER", self.findings.forbidden),
+            ("VOIDED IN SERVICE OPUS BUT WRITTEN TWICE OR STILL LIVE", self.findings.voids),
             ("PARKED WITHOUT REASON", self.findings.parked_without_reason),
             ("PARKED ALTHOUGH IN THE LEDGER", self.findings.parked_but_in_ledger),
         ):
@@ -189,6 +193,7 @@ class ChaosRun:
         self.env: dict[str, str] = {}
         self.runs: list[RunRecord] = []
         self.reconnects = 0
+        self.voided: frozenset[int] = frozenset()
         self.children: Children
 
     def run(self) -> ChaosReport:
@@ -300,12 +305,35 @@ class ChaosRun:
             )
             record = self.sync_once(kill if killing else None)
             kills += record.outcome == "killed"
+            if self.config.voids and not self.voided:
+                self.voided = self.void_invoices(settings)
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
                 continue
             if record.outcome == "completed" and self.pending(settings) == 0:
                 return  # (a run meant to be killed that finished first means the data ran out before the kills)
+
+    def void_invoices(self, settings: Settings) -> frozenset[int]:
+        """Void a seeded draw of locked invoices that have a collected payment, as Service Opus does (outbox)."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+        from ledger_sync.events.outbox import void_invoice
+
+        engine = make_engine(settings.resolved_source_url)
+        try:
+            with Session(engine) as session, session.begin():
+                paid = select(Payment.invoice_id).where(Payment.status == PaymentStatus.COLLECTED)
+                locked = (Invoice.status == InvoiceStatus.LOCKED, Invoice.id.in_(paid))
+                candidates = session.scalars(select(Invoice).where(*locked).order_by(Invoice.id)).all()
+                chosen = self.random.sample(list(candidates), min(self.config.voids, len(candidates)))
+                for invoice in chosen:
+                    void_invoice(session, invoice)
+                return frozenset(invoice.id for invoice in chosen)
+        finally:
+            engine.dispose()
 
     def pending(self, settings: Settings) -> int:
         from ledger_sync.state.store import StateStore
@@ -340,7 +368,7 @@ class ChaosRun:
             parked = store.parked_list(connection.id)
         finally:
             store.close()
-        expected = expected_from_source(settings.resolved_source_url, COMPANY_ID)
+        expected = expected_from_source(settings.resolved_source_url, COMPANY_ID, self.voided)
         rows = self.ledger.books.rows(self.base_url, tenant)
         faults = httpx.get(f"{self.base_url}/_sandbox/faults", timeout=30).json()
         return ChaosReport(
