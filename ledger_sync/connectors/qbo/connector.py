@@ -223,7 +223,7 @@ class QboConnector(ClientConnector):
         candidates = sorted(self._candidates(entity_type, records), key=lambda e: (len(str(e["Id"])), str(e["Id"])))
         found: dict[int, list[dict[str, Any]]] = {}
         for record in records:
-            matches = [c for c in candidates if is_stamped(entity_type, c, record.external_id)]
+            matches = [c for c in candidates if _ours(entity_type, record, c)]
             if matches:
                 found[record.source_id] = matches
         return found
@@ -301,6 +301,16 @@ class QboConnector(ClientConnector):
             return _element_failure(op, error)
         request_id = stale_retry_request_id(op.idempotency_key, fresh.sync_token or "")
         return self._write_one(entity_type, op, fresh, request_id)
+
+
+def _ours(entity_type: EntityType, record: LedgerRecord, entity: Mapping[str, Any]) -> bool:
+    """Stamped with the record's external id; or a voided invoice with its number: QBO replaced our stamp with its
+    memo "Voided" when voiding it, so the number is all that is left to know it by."""
+    if is_stamped(entity_type, entity, record.external_id):
+        return True
+    if not isinstance(record, InvoiceRecord) or not is_voided(entity):
+        return False
+    return entity.get("DocNumber") == fields.doc_number(record)
 
 
 def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:
