@@ -20,7 +20,7 @@ from ledger_sync.events.outbox import collect_payment, void_invoice
 from ledger_sync.flows.reconcile import reconcile_company
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
-from ledger_sync.status import company_status, listed
+from ledger_sync.status import VOID_DUE, company_status, listed
 from tests.ledgers import facts
 from tests.stack import LedgerSetup, Stack, ledger_setup_params, open_stack
 from tests.status_invariant import accounting_errors
@@ -100,6 +100,8 @@ def test_void_after_a_partial_payment_and_a_void_never_synced(stack: Stack) -> N
 
     with Session(engine) as session, session.begin():
         void_invoice(session, session.get(Invoice, paid_id))
+    due = listed(stack.settings, stack.store, stack.company_id, stack.ledger, RecordState.PENDING)
+    assert ("invoice", paid_id, VOID_DUE) in due, "a void still owed to the ledger is pending"
     _sync(stack)
     voided = _one(stack.ledger_entities(shape.invoices), shape.number, numbers[0])
     assert _gone(voided) and Decimal(str(voided[balance])) == 0

@@ -348,6 +348,19 @@ class ServiceOpusSource:
         with self.engine.connect() as conn:
             return sum(conn.execute(query).scalar_one() for query in selections)
 
+    def void_changes(self, company_id: int) -> dict[int, Cursor]:
+        """Void invoices by id, with the change number of their void (`status` tells one still to be voided in
+        the ledger by it)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(INVOICES.c.id, INVOICES.c.change_no).where(
+                    INVOICES.c.company_id == company_id,
+                    INVOICES.c.status == InvoiceStatus.VOID.value,
+                    INVOICES.c.change_no.is_not(None),
+                )
+            ).tuples()
+            return dict(rows.all())
+
     def responsibilities(self, company_id: int) -> dict[EntityType, dict[int, str | None]]:
         """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).
 
