@@ -85,8 +85,9 @@ class ChaosConfig:
     max_runs: int = 30
     run_timeout_seconds: float = 600.0
     voids: int = 0
-    """Locked invoices with a collected payment that Service Opus voids after the first run (seeded draw): synced
-    ones by then are voided in the ledger with their payments removed, the others are never sent."""
+    """Locked invoices with a collected payment that Service Opus voids after the first run that completes (seeded
+    draw; most are synced with their payments by then, and are voided in the ledger with the payments removed;
+    any other is never sent); the run after is SIGKILLed as well."""
 
 
 @dataclass
@@ -293,23 +294,28 @@ class ChaosRun:
         return record
 
     def sync_until_done(self) -> None:
-        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending."""
+        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending.
+        With `voids`: after the first run that completes, Service Opus voids invoices, and the next run (which
+        voids them in the ledger) is SIGKILLed too."""
         settings = self.settings()
         kills, started = 0, time.monotonic()
         phase = self.config.kill_phase_seconds
+        voiding = voided = False
         for _ in range(self.config.max_runs):
-            killing = kills < self.config.kills and (phase is None or time.monotonic() - started < phase)
+            killing = voiding or (kills < self.config.kills and (phase is None or time.monotonic() - started < phase))
             kill = (
                 self.random.randint(*self.config.kill_after_writes),
                 self.random.uniform(*self.config.kill_delay_seconds),
             )
             record = self.sync_once(kill if killing else None)
-            kills += record.outcome == "killed"
-            if self.config.voids and not self.voided:
-                self.voided = self.void_invoices(settings)
+            kills += record.outcome == "killed" and not voiding
+            voiding = False
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
+                continue
+            if record.outcome == "completed" and self.config.voids and not voided:
+                self.voided, voiding, voided = self.void_invoices(settings), True, True
                 continue
             if record.outcome == "completed" and self.pending(settings) == 0:
                 return  # (a run meant to be killed that finished first means the data ran out before the kills)

@@ -23,7 +23,7 @@ def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_
     config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11, voids=15)
     report = ChaosRun(config, tmp_path / ledger).run()
     print(report.summary())
-    assert report.kills == config.kills, report.summary()
+    assert report.kills in (config.kills, config.kills + 1), report.summary()  # + the voids' run, unless it ended first
     assert sum(report.faults[kind] for kind in ("server_error", "throttle", "slow", "drop_after_commit")) > 0
     assert report.faults["revoke"] == 1 and report.reconnects >= 1, report.summary()
     assert report.findings.duplicates == [], report.summary()
