@@ -1,4 +1,5 @@
-"""What the engine is given for each record: push it, park it, or let it wait; and how each type's are built.
+"""What the engine is given for each record: push it, park it, let it wait, or skip it; and how each type's are
+built.
 
 A record waits (neither pushed nor parked, and the checkpoint stops before it) while something it
 needs is not in the ledger yet for a reason that may clear by itself (an unknown outcome). When what
