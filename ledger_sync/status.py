@@ -90,13 +90,15 @@ def entity_statuses(settings: Settings, store: StateStore, company_id: int, ledg
 
 
 def _voids_due(store: StateStore, connection_id: int, synced: set[int], voids: dict[int, int]) -> dict[int, str]:
-    """Synced invoices voided since whose void the invoice checkpoint has not passed: not voided in the ledger yet
-    (the checkpoint passes a record only once it is written, found unchanged or parked)."""
+    """Invoices voided since they were sent (synced, or sent with an outcome unknown) whose void the invoice
+    checkpoint has not passed: not settled in the ledger yet (the checkpoint passes a record only once it is
+    written, found unchanged or absent, or parked)."""
     checkpoint = store.checkpoint(connection_id, EntityType.INVOICE)
+    sent = synced | set(store.intents(connection_id, EntityType.INVOICE, voids))
     return {
         source_id: VOID_DUE
         for source_id, change_no in voids.items()
-        if source_id in synced and (checkpoint is None or change_no > checkpoint)
+        if source_id in sent and (checkpoint is None or change_no > checkpoint)
     }
 
 

@@ -200,8 +200,9 @@ class WriteEngine:
         gone: list[int] = []
         for op in ops:
             record = op.record
-            ref = found.get(record.source_id) if record.source_id in intents else None
-            if ref is None and isinstance(record, InvoiceRecord) and record.voided:
+            looked_up = record.source_id in intents
+            ref = found.get(record.source_id) if looked_up else None
+            if looked_up and ref is None and isinstance(record, InvoiceRecord) and record.voided:
                 gone.append(record.source_id)
             elif ref is None:
                 remaining.append(op)

@@ -84,3 +84,17 @@ def test_a_void_of_a_create_that_did_land_voids_what_the_ledger_holds() -> None:
     (op,) = ledger.calls[-1]
     assert op.existing is not None and op.voids and len(ledger.records_for(INV, 1)) == 1
     assert state.checkpoints[INV] == cursor(2) and state.pending[INV] == {}
+
+
+def test_voids_of_synced_invoices_are_sent_beside_the_look_up_of_an_unknown_create() -> None:
+    """Only the record looked up and not found is settled without a write; the other voids still go."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=10)
+    engine_for(state, ledger).push(INV, [Push(invoice(1), cursor(1)), Push(invoice(2), cursor(2))])
+    state.pending[INV][3] = Intent(3, invoice(3).content_hash, "key-of-the-lost-create")
+    voids = [Push(replace(invoice(i), voided=True), cursor(10 + i)) for i in (1, 2, 3)]
+    engine = engine_for(state, ledger)
+    engine.push(INV, voids)
+    assert ledger.lookups == 1 and [op.record.source_id for op in ledger.calls[-1]] == [1, 2]
+    assert all(op.voids for op in ledger.calls[-1])
+    assert engine.stats.count(Tally.UPDATED, INV) == 2 and engine.stats.count(Tally.SKIPPED, INV) == 1
+    assert state.checkpoints[INV] == cursor(13) and state.pending[INV] == {}
