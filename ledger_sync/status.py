@@ -5,6 +5,7 @@ for is in exactly one state, so synced + parked + waiting + skipped + pending ==
 and a record missing from the ledger can only show as parked, waiting or pending, each listed by id.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
@@ -15,6 +16,7 @@ from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 
 UNKNOWN_OUTCOME = "sent to the ledger, outcome unknown: looked up and settled by the next run"
+VOID_DUE = "voided in Service Opus after it was synced: the next run voids it in the ledger"
 
 
 @dataclass
@@ -31,16 +33,29 @@ class EntityStatus:
         return {"source": self.source} | {state.value: len(ids) for state, ids in self.records.items()}
 
 
-def classify(responsible: dict[int, str | None], synced: set[int], parked: dict[int, Parking]) -> EntityStatus:
+def classify(
+    responsible: dict[int, str | None],
+    synced: set[int],
+    parked: dict[int, Parking],
+    due: Mapping[int, str] | None = None,
+) -> EntityStatus:
     """Put each record the sync answers for in one state: skipped, then parked or waiting, synced, pending.
 
-    A skipped record that was synced (an invoice voided since) counts as skipped, not synced."""
+    `due`: records with a write still owed to the ledger whatever they are now (an invoice voided since it was
+    synced, until its void is done): pending, or parked when the ledger refused it. A skipped record that was
+    synced counts as skipped once nothing is due; so does a payment removed from the ledger with its voided
+    invoice, saying what to do about its money."""
     status = EntityStatus()
+    due = due or {}
     for source_id, skipped in sorted(responsible.items()):
         parking = parked.get(source_id)
-        if skipped is not None:
+        if source_id in due and parking is None:
+            status.records[RecordState.PENDING][source_id] = due[source_id]
+        elif skipped is not None and source_id not in due:
             why = f"{skipped}, synced before" if source_id in synced else skipped
             status.records[RecordState.SKIPPED][source_id] = why
+        elif parking is not None and parking.cause is ParkingCause.REMOVED:
+            status.records[RecordState.SKIPPED][source_id] = parking.reason
         elif parking is not None:
             state = RecordState.WAITING if parking.cause is ParkingCause.WAITING else RecordState.PARKED
             status.records[state][source_id] = parking.reason
@@ -57,18 +72,34 @@ def entity_statuses(settings: Settings, store: StateStore, company_id: int, ledg
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
         responsible = source.responsibilities(company_id)
+        voids = source.void_changes(company_id)
     finally:
         source.engine.dispose()
     statuses = {}
     for entity_type in EntityType:
         synced = store.synced_ids(connection.id, entity_type) if connection else set()
         parked = store.parked(connection.id, entity_type) if connection else {}
-        status = classify(responsible[entity_type], synced, parked)
+        voiding = connection is not None and entity_type is EntityType.INVOICE
+        due = _voids_due(store, connection.id, synced, voids) if connection and voiding else {}
+        status = classify(responsible[entity_type], synced, parked, due)
         pending = status.records[RecordState.PENDING]
         for source_id in store.intents(connection.id, entity_type, pending) if connection else {}:
             pending[source_id] = UNKNOWN_OUTCOME
         statuses[entity_type.value] = status
     return statuses
+
+
+def _voids_due(store: StateStore, connection_id: int, synced: set[int], voids: dict[int, int]) -> dict[int, str]:
+    """Invoices voided since they were sent (synced, or sent with an outcome unknown) whose void the invoice
+    checkpoint has not passed: not settled in the ledger yet (the checkpoint passes a record only once it is
+    written, found unchanged or absent, or parked)."""
+    checkpoint = store.checkpoint(connection_id, EntityType.INVOICE)
+    sent = synced | set(store.intents(connection_id, EntityType.INVOICE, voids))
+    return {
+        source_id: VOID_DUE
+        for source_id, change_no in voids.items()
+        if source_id in sent and (checkpoint is None or change_no > checkpoint)
+    }
 
 
 def company_status(settings: Settings, store: StateStore, company_id: int, ledger: str) -> dict[str, object]:

@@ -12,6 +12,7 @@ from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.core.tokens import TokenSet
+from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.state.db import alembic_config, upgrade_state
 from ledger_sync.state.models import StateBase
 from ledger_sync.state.store import StateStore
@@ -59,6 +60,22 @@ def test_requeue_forgets_the_ledger_counterpart_and_parks_it_in_one_step(state_u
         1: (ParkingCause.MISSING, "2026-05-01"),
         3: (ParkingCause.MISSING, "2026-05-01"),
     }
+    store.close()
+
+
+def test_a_void_recorded_parks_its_payments_as_removed_in_the_same_commit(state_url: str) -> None:
+    """Only the invoice's voided version (its hash) carries the removal: another write of it leaves them synced."""
+    store = _store(state_url)
+    cid = _connected(store)
+    store.record_batch(cid, EntityType.PAYMENT, synced=[Synced(7, "P7", "0", "p7"), Synced(8, "P8", "0", "p8")])
+    removed = [Parking(7, ParkingCause.REMOVED, "Removed from QuickBooks with voided invoice INV-1: refund it")]
+    state = StoredConnectionState(store, cid, {1: VoidRemovals("voided-hash", removed)})
+    state.record_batch(EntityType.INVOICE, synced=[Synced(1, "L1", "1", "other-hash")], parked=[], checkpoint=None)
+    assert store.mapped(cid, EntityType.PAYMENT, [7, 8]).keys() == {7, 8}
+    state.record_batch(EntityType.INVOICE, synced=[Synced(1, "L1", "2", "voided-hash")], parked=[], checkpoint=4)
+    assert store.mapped(cid, EntityType.PAYMENT, [7, 8]).keys() == {8}
+    assert store.parked(cid, EntityType.PAYMENT)[7].cause is ParkingCause.REMOVED
+    assert store.checkpoint(cid, EntityType.INVOICE) == 4
     store.close()
 
 

@@ -1,7 +1,7 @@
 """`status` puts every record the sync answers for in exactly one state, from sets."""
 
 from ledger_sync.core.sync_state import Parking, ParkingCause
-from ledger_sync.status import RecordState, classify
+from ledger_sync.status import VOID_DUE, RecordState, classify
 
 
 def test_each_record_is_in_one_state_and_a_voided_synced_invoice_is_not_synced() -> None:
@@ -18,3 +18,15 @@ def test_each_record_is_in_one_state_and_a_voided_synced_invoice_is_not_synced()
     assert status.records[RecordState.SKIPPED] == {5: "void invoice, synced before", 6: "draft invoice"}
     counts = status.counts()
     assert counts["source"] == 6 == sum(counts[state.value] for state in RecordState)
+
+
+def test_a_void_still_due_in_the_ledger_is_pending_or_parked_and_a_removed_payment_is_skipped() -> None:
+    responsible = {5: "void invoice", 6: "void invoice", 7: "void invoice", 8: None}
+    refused = Parking(6, ParkingCause.LEDGER, "QuickBooks refused this invoice: Object Not Found")
+    removed = Parking(8, ParkingCause.REMOVED, "Removed from QuickBooks with voided invoice INV-5: refund it")
+    due = {5: VOID_DUE, 6: VOID_DUE}
+    status = classify(responsible, synced={5, 6, 7, 8}, parked={6: refused, 8: removed}, due=due)
+    assert status.records[RecordState.PENDING] == {5: VOID_DUE}
+    assert status.records[RecordState.PARKED] == {6: refused.reason}
+    assert status.records[RecordState.SKIPPED] == {7: "void invoice, synced before", 8: removed.reason}
+    assert status.counts()["source"] == 4 == sum(status.counts()[state.value] for state in RecordState)

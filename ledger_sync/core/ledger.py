@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 
 
 class ErrorKind(StrEnum):
@@ -87,6 +87,12 @@ class WriteOp:
     record: LedgerRecord
     idempotency_key: str
     existing: LedgerRef | None = None
+
+    @property
+    def voids(self) -> bool:
+        """An update of an invoice voided in Service Opus: the ledger voids its invoice (after removing the payments
+        applied to it); nothing else of the record is sent."""
+        return isinstance(self.record, InvoiceRecord) and self.record.voided and self.existing is not None
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,9 @@ class InvoiceRecord(Record):
     total_tax: Decimal
     total: Decimal
     discounts: tuple[InvoiceDiscountRecord, ...] = field(default=(), metadata=SET_ONLY)
+    voided: bool = field(default=False, metadata=SET_ONLY)
+    """Voided in Service Opus after it was synced: the connector voids the ledger's invoice (and removes the
+    payments applied to it first, as the ledgers require); a new content hash, so it goes as an update."""
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
 
 

@@ -19,6 +19,9 @@ class ParkingCause(StrEnum):
     MISSING = "missing"
     """Reconciliation found it missing from the ledger: re-queued, the next run creates it again with a fresh
     idempotency key (`detail` names the reconciliation), since the vendor would replay the first create."""
+    REMOVED = "removed"
+    """A synced payment removed from the ledger with its voided invoice (Service Opus no longer books it): not
+    retried, never re-created; shown as skipped, with what the bookkeeper does about the money."""
 
 
 class RecordState(StrEnum):
@@ -29,7 +32,8 @@ class RecordState(StrEnum):
     WAITING = "waiting"
     """Parked for something that will happen in Service Opus (its invoice being locked)."""
     SKIPPED = "skipped"
-    """Deliberately not synced (a draft, a void, an uncollected payment)."""
+    """Deliberately not synced (a draft, a void, an uncollected payment, a payment removed with its voided
+    invoice)."""
     PENDING = "pending"
     """Not seen by a run yet (or its last write's outcome is still unknown)."""
 

@@ -188,6 +188,7 @@ def invoice_record(
         total_tax=total_tax,
         total=subtotal + total_tax,
         discounts=discounts,
+        voided=invoice.status == "void",
     )
 
 

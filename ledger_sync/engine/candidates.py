@@ -1,11 +1,12 @@
-"""What the engine is given for each record: push it, park it, or let it wait; and how each type's are built.
+"""What the engine is given for each record: push it, park it, let it wait, or skip it; and how each type's are
+built.
 
 A record waits (neither pushed nor parked, and the checkpoint stops before it) while something it
 needs is not in the ledger yet for a reason that may clear by itself (an unknown outcome). When what
 it needs is parked, it is parked too, saying what it waits for.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger_sync.core.ledger import LedgerChart
@@ -57,7 +58,16 @@ class Wait:
     cursor: Cursor | None = None
 
 
-Candidate = Push | Park | Wait
+@dataclass(frozen=True)
+class Skip:
+    """A record that needs nothing from the ledger (an invoice voided before it was ever sent): handled, counted
+    as skipped, and its parking, if any, released."""
+
+    source_id: int
+    cursor: Cursor | None = None
+
+
+Candidate = Push | Park | Wait | Skip
 
 
 def customer_candidates(page: InvoicePage) -> list[Candidate]:
@@ -100,8 +110,10 @@ def invoice_candidates(
     tax_rates: Mapping[int, SourceTaxRate],
     chart: LedgerChart,
 ) -> list[Candidate]:
-    """The page's locked invoices; fresh ones carry their cursor (retries are behind the checkpoint)."""
+    """The page's locked invoices, and its void ones: voided in the ledger when they were sent to it, else skipped.
+    Fresh ones carry their cursor (retries are behind the checkpoint)."""
     fresh = {i.id for i in page.fresh}
+    sent = sent_to_ledger(state, [i.id for i in page.invoices if i.status == "void"])
     needs = _InvoiceNeeds(
         customers=state.mapped(EntityType.CUSTOMER, page.customers),
         items=state.mapped(EntityType.ITEM, page.products),
@@ -109,13 +121,23 @@ def invoice_candidates(
         blocked_items=_blocked(state, page, EntityType.ITEM),
     )
     candidates = _unreadable(page) + [
-        _invoice_candidate(
+        Skip(invoice.id, invoice.cursor if invoice.id in fresh else None)
+        if invoice.status == "void" and invoice.id not in sent
+        else _invoice_candidate(
             page, invoice, needs, invoice.cursor if invoice.id in fresh else None, mapping, tax_rates, chart
         )
         for invoice in page.invoices
-        if invoice.status == "locked"
+        if invoice.status in ("locked", "void")
     ]
     return _in_checkpoint_order(candidates)
+
+
+def sent_to_ledger(state: ConnectionState, invoice_ids: Sequence[int]) -> set[int]:
+    """Which of these invoices the ledger may hold: synced, or sent with an outcome still unknown. A void of any
+    other is skipped: nothing is sent."""
+    if not invoice_ids:
+        return set()
+    return set(state.mapped(EntityType.INVOICE, invoice_ids)) | set(state.intents(EntityType.INVOICE, invoice_ids))
 
 
 def _invoice_candidate(

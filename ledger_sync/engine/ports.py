@@ -43,6 +43,10 @@ class ConnectionState(Protocol):
         """Forget parkings of records that no longer need syncing."""
         ...
 
+    def forget_intents(self, entity_type: EntityType, source_ids: Sequence[int]) -> None:
+        """Forget creates the ledger was found not to hold, which will not be sent again (voided since)."""
+        ...
+
 
 class LedgerWriter(Protocol):
     """The writing half of the ledger protocol (`core.ledger.LedgerConnector`)."""

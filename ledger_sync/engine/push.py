@@ -15,10 +15,10 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
-from ledger_sync.engine.candidates import Candidate, Park, Push, Wait
+from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Wait
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.stats import RunStats, Tally
 
@@ -115,11 +115,15 @@ class WriteEngine:
         """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now."""
         handled, parks, ops = self._plan(entity_type, candidates)
         self.stats.add(Tally.PARKED, entity_type, len(parks))
+        skipped = [c.source_id for c in candidates if isinstance(c, Skip)]
         if self.dry_run:
             self.stats.add(Tally.WOULD_WRITE, entity_type, len(ops))
+            self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
-        ops, recovered = self._recover(entity_type, ops)
+        ops, recovered, gone = self._recover(entity_type, ops)
         handled.update(r.source_id for r in recovered)
+        handled.update(gone)
+        self.release(entity_type, [*skipped, *gone])
         moves = self.moves_checkpoints and entity_type not in self.held
         progress = _Progress(handled, candidates if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
@@ -153,6 +157,8 @@ class WriteEngine:
                     handled.add(candidate.source_id)
                 case Wait():
                     pass
+                case Skip():
+                    handled.add(candidate.source_id)
                 case Push(record=record):
                     known = mapped.get(candidate.source_id)
                     if known is not None and known.content_hash == record.content_hash:
@@ -169,16 +175,18 @@ class WriteEngine:
                     assert_never(candidate)
         return handled, parks, ops
 
-    def _recover(self, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced]]:
+    def _recover(self, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced], list[int]]:
         """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
 
         Found as sent: it is in the ledger, record it. Found in an older version: update that one.
-        Not found: create it (with the same idempotency key). Lookup failed: leave it pending this run.
+        Not found: create it (with the same idempotency key), unless it was voided since: then the ledger never
+        held it and nothing is sent (its source id is returned as gone, to skip). Lookup failed: leave it
+        pending this run.
         """
         creates = {op.record.source_id: op for op in ops if op.existing is None}
         intents = self.state.intents(entity_type, creates)
         if not intents:
-            return ops, []
+            return ops, [], []
         try:
             found = self.ledger.find_by_external_id(entity_type, [creates[source_id].record for source_id in intents])
         except LedgerError as exc:
@@ -186,20 +194,25 @@ class WriteEngine:
                 raise
             log.warning("%d %s records stay pending: lookup failed: %s", len(intents), entity_type, exc)
             self.stats.add(Tally.UNKNOWN, entity_type, len(intents))
-            return [op for op in ops if op.record.source_id not in intents], []
+            return [op for op in ops if op.record.source_id not in intents], [], []
         remaining: list[WriteOp] = []
         recovered: list[Synced] = []
+        gone: list[int] = []
         for op in ops:
             record = op.record
-            ref = found.get(record.source_id) if record.source_id in intents else None
-            if ref is None:
+            looked_up = record.source_id in intents
+            ref = found.get(record.source_id) if looked_up else None
+            if looked_up and ref is None and isinstance(record, InvoiceRecord) and record.voided:
+                gone.append(record.source_id)
+            elif ref is None:
                 remaining.append(op)
             elif intents[record.source_id].content_hash == record.content_hash:
                 recovered.append(Synced(record.source_id, ref.id, ref.sync_token, record.content_hash))
             else:
                 remaining.append(WriteOp(record, op.idempotency_key, existing=ref))
         self.stats.add(Tally.RECOVERED, entity_type, len(recovered))
-        return remaining, recovered
+        self.state.forget_intents(entity_type, gone)
+        return remaining, recovered, gone
 
     def _write(self, entity_type: EntityType, chunk: list[WriteOp], progress: _Progress) -> None:
         """One ledger call; its outcomes, parked refusals and the checkpoint commit together."""

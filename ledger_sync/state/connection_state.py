@@ -1,7 +1,7 @@
 """The state store seen from one connection: what the write engine works against (`engine.ports.ConnectionState`)."""
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import Cursor
@@ -10,9 +10,20 @@ from ledger_sync.state.store import StateStore
 
 
 @dataclass(frozen=True)
+class VoidRemovals:
+    """What the ledger removes with one voided invoice: its payments, parked as removed when the invoice is
+    recorded with `voided_hash` (the content hash of its voided version), in that same commit."""
+
+    voided_hash: str
+    payments: Sequence[Parking]
+
+
+@dataclass(frozen=True)
 class StoredConnectionState:
     store: StateStore
     connection_id: int
+    voids: Mapping[int, VoidRemovals] = field(default_factory=dict)
+    """Invoice source id -> its removals: a run killed between the void and its record cannot lose them."""
 
     def mapped(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
         return self.store.mapped(self.connection_id, entity_type, source_ids)
@@ -34,7 +45,25 @@ class StoredConnectionState:
         parked: Sequence[Parking],
         checkpoint: Cursor | None,
     ) -> None:
-        self.store.record_batch(self.connection_id, entity_type, synced=synced, parked=parked, checkpoint=checkpoint)
+        removed = [
+            payment
+            for item in synced
+            if entity_type is EntityType.INVOICE
+            and (void := self.voids.get(item.source_id)) is not None
+            and void.voided_hash == item.content_hash
+            for payment in void.payments
+        ]
+        self.store.record_batch(
+            self.connection_id,
+            entity_type,
+            synced=synced,
+            parked=parked,
+            checkpoint=checkpoint,
+            removed_payments=removed,
+        )
 
     def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
         self.store.release(self.connection_id, entity_type, source_ids)
+
+    def forget_intents(self, entity_type: EntityType, source_ids: Sequence[int]) -> None:
+        self.store.forget_intents(self.connection_id, entity_type, source_ids)

@@ -247,10 +247,13 @@ class StateStore:
         synced: Sequence[Synced] = (),
         parked: Sequence[Parking] = (),
         checkpoint: Cursor | None = None,
+        removed_payments: Sequence[Parking] = (),
     ) -> None:
-        """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint."""
+        """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint, and
+        the payments the ledger removed with the invoices voided in this batch (see `requeue`)."""
         kind = entity_type.value
         with session_scope(self.sessions) as session:
+            self._requeue(session, connection_id, EntityType.PAYMENT.value, removed_payments)
             touched = [s.source_id for s in synced] + [p.source_id for p in parked]
             if touched:
                 existing_parked = {
@@ -331,6 +334,12 @@ class StateStore:
                 for i in intents
             )
 
+    def forget_intents(self, connection_id: int, entity_type: EntityType, source_ids: Sequence[int]) -> None:
+        """Creates the ledger was found not to hold and that will not be sent again (voided since)."""
+        if source_ids:
+            with session_scope(self.sessions) as session:
+                self._delete_intents(session, connection_id, entity_type.value, list(source_ids))
+
     @staticmethod
     def _delete_intents(session: Session, connection_id: int, kind: str, source_ids: list[int]) -> None:
         if source_ids:
@@ -359,11 +368,14 @@ class StateStore:
     def requeue(self, connection_id: int, entity_type: EntityType, parkings: Sequence[Parking]) -> None:
         """Records missing from the ledger: their entity map rows and intents go and they are parked (cause
         MISSING), in one transaction, so the next run's retries create them again."""
+        if parkings:
+            with session_scope(self.sessions) as session:
+                self._requeue(session, connection_id, entity_type.value, parkings)
+
+    def _requeue(self, session: Session, connection_id: int, kind: str, parkings: Sequence[Parking]) -> None:
+        """Entity map rows and intents of these records go; they are parked as given."""
         ids = [p.source_id for p in parkings]
-        if not ids:
-            return
-        kind = entity_type.value
-        with session_scope(self.sessions) as session:
+        if ids:
             session.execute(
                 delete(EntityMapEntry).where(
                     EntityMapEntry.connection_id == connection_id,

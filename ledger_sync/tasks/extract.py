@@ -15,14 +15,19 @@ from ledger_sync.core.pages import InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import Cursor, SourceInvoice, SourcePayment, Unreadable
 from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.engine.candidates import sent_to_ledger
+from ledger_sync.state.connection_state import StoredConnectionState
 from ledger_sync.tasks.job import SyncJob
 
 
 def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -> tuple[Cursor | None, set[int]]:
-    """Where this page starts, and which parked ids to retry (first page of an incremental run only)."""
+    """Where this page starts, and which parked ids to retry (first page of an incremental run only); a payment
+    removed with its voided invoice is settled, not retried."""
     if after is not None or job.scope.ranged:
         return after, set()
-    return job.store.checkpoint(job.connection.id, entity_type), set(job.store.parked(job.connection.id, entity_type))
+    parked = job.store.parked(job.connection.id, entity_type)
+    retry = {source_id for source_id, p in parked.items() if p.cause is not ParkingCause.REMOVED}
+    return job.store.checkpoint(job.connection.id, entity_type), retry
 
 
 def _next_after(
@@ -47,6 +52,11 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
     seen = {i.id for i in fresh.records} | {u.id for u in fresh.unreadable}
     retries = job.source.invoices(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
     invoices = (retries.records if retries else []) + fresh.records
+    # A void invoice the ledger never held is skipped: it needs no customer or item there.
+    unsent_voids = {i.id for i in invoices if i.status == "void"} - sent_to_ledger(
+        StoredConnectionState(job.store, job.connection.id), [i.id for i in invoices if i.status == "void"]
+    )
+    invoices = [i for i in invoices if i.id not in unsent_voids]
     # Parked customers and items are retried with the invoices that need them.
     customer_ids = {i.customer_id for i in invoices if i.customer_id is not None}
     customer_ids |= set(job.store.parked(job.connection.id, EntityType.CUSTOMER)) if retry_ids else set()

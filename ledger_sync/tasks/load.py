@@ -4,6 +4,8 @@ Each task builds its type's candidates from a checked page and hands them to the
 (`ledger_sync.engine`), which holds every exactly-once rule.
 """
 
+from collections.abc import Mapping
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -17,14 +19,15 @@ from ledger_sync.engine.candidates import (
     payment_candidates,
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
-from ledger_sync.state.connection_state import StoredConnectionState
+from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.tasks.job import SyncJob
+from ledger_sync.tasks.voids import void_removals
 
 
-def write_engine(job: SyncJob) -> WriteEngine:
-    """The engine for the job's connection, counting into the job's stats."""
+def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) -> WriteEngine:
+    """The engine for the job's connection, counting into the job's stats (`voids`: see `tasks.voids`)."""
     return WriteEngine(
-        state=StoredConnectionState(job.store, job.connection.id),
+        state=StoredConnectionState(job.store, job.connection.id, voids or {}),
         ledger=job.ledger,
         tenant=Tenant(job.connection.ledger, job.connection.tenant_id, job.ledger_name),
         stats=job.stats,
@@ -46,9 +49,10 @@ def load_items(job: SyncJob, page: InvoicePage) -> None:
 
 @task(name="load-invoices", cache_policy=NO_CACHE)
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
-    engine = write_engine(job)
-    engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status != "locked"])
-    candidates = invoice_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    state = StoredConnectionState(job.store, job.connection.id)
+    candidates = invoice_candidates(state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    engine = write_engine(job, void_removals(job, candidates))
+    engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
     engine.push(EntityType.INVOICE, candidates)
 
 

@@ -32,6 +32,8 @@ class Row:
     amount: Decimal | None
     ledger_id: str
     created: str
+    live: bool = True
+    """False once voided or deleted in the ledger."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Collection:
     amount: Callable[[dict[str, Any]], Decimal | None]
     ledger_id: str
     created: Callable[[dict[str, Any]], str]
+    live: Callable[[dict[str, Any]], bool] = lambda _: True
 
 
 def _decimal(field_name: str) -> Callable[[dict[str, Any]], Decimal | None]:
@@ -54,6 +57,15 @@ def _text(field_name: str) -> Callable[[dict[str, Any]], str]:
 
 def _no_amount(_: dict[str, Any]) -> None:
     return None
+
+
+def _qbo_live(body: dict[str, Any]) -> bool:
+    """QBO keeps a voided transaction at zero with the memo 'Voided' (it has no status)."""
+    return not (body.get("PrivateNote") == "Voided" and Decimal(str(body.get("TotalAmt", 0))) == 0)
+
+
+def _xero_live(body: dict[str, Any]) -> bool:
+    return body.get("Status") not in ("VOIDED", "DELETED")
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class LedgerBooks:
                     collection.amount(record),
                     str(record[collection.ledger_id]),
                     collection.created(record),
+                    collection.live(record),
                 )
                 for record in records
             ]
@@ -91,7 +104,13 @@ QBO_BOOKS = LedgerBooks(
             "customer", "Customer", _text("DisplayName"), _no_amount, "Id", lambda b: b["MetaData"]["CreateTime"]
         ),
         Collection(
-            "invoice", "Invoice", _text("DocNumber"), _decimal("TotalAmt"), "Id", lambda b: b["MetaData"]["CreateTime"]
+            "invoice",
+            "Invoice",
+            _text("DocNumber"),
+            _decimal("TotalAmt"),
+            "Id",
+            lambda b: b["MetaData"]["CreateTime"],
+            _qbo_live,
         ),
         Collection(
             "payment",
@@ -100,6 +119,7 @@ QBO_BOOKS = LedgerBooks(
             _decimal("TotalAmt"),
             "Id",
             lambda b: b["MetaData"]["CreateTime"],
+            _qbo_live,
         ),
     ),
 )
@@ -108,9 +128,23 @@ XERO_BOOKS = LedgerBooks(
     (
         Collection("customer", "Contacts", _text("Name"), _no_amount, "ContactID", _text("UpdatedDateUTC")),
         Collection(
-            "invoice", "Invoices", _text("InvoiceNumber"), _decimal("Total"), "InvoiceID", _text("UpdatedDateUTC")
+            "invoice",
+            "Invoices",
+            _text("InvoiceNumber"),
+            _decimal("Total"),
+            "InvoiceID",
+            _text("UpdatedDateUTC"),
+            _xero_live,
         ),
-        Collection("payment", "Payments", _text("Reference"), _decimal("Amount"), "PaymentID", _text("UpdatedDateUTC")),
+        Collection(
+            "payment",
+            "Payments",
+            _text("Reference"),
+            _decimal("Amount"),
+            "PaymentID",
+            _text("UpdatedDateUTC"),
+            _xero_live,
+        ),
     ),
 )
 
@@ -122,9 +156,12 @@ class Expected:
     records: dict[str, dict[str, Decimal | None]]
     forbidden: dict[str, set[str]]
     keys_by_source: dict[tuple[str, int], str]
+    voided: dict[str, set[str]] = field(default_factory=dict)
+    """Invoices voided in Service Opus during the run, and their payments: at most one copy each, none live."""
 
 
-def expected_from_source(source_url: str, company_id: int) -> Expected:
+def expected_from_source(source_url: str, company_id: int, voided_ids: frozenset[int] = frozenset()) -> Expected:
+    """`voided_ids`: invoices the run voided after it started syncing (the rest of the voids never synced)."""
     from ledger_sync.state.db import make_engine
 
     source = ServiceOpusSource(make_engine(source_url))
@@ -139,6 +176,11 @@ def expected_from_source(source_url: str, company_id: int) -> Expected:
     finally:
         source.engine.dispose()
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED and p.collected_at is not None]
+    voided = {
+        "invoice": {i.number for i in invoices if i.id in voided_ids},
+        "payment": {_payment_key(p.id) for p in collected if p.invoice_id in voided_ids},
+    }
+    collected = [p for p in collected if p.invoice_id not in voided_ids]
     keys = {("invoice", s.id): s.number for s in snapshots}
     keys |= {("payment", p.id): _payment_key(p.id) for p in collected}
     keys |= {("customer", c.id): c.display_name.strip() for c in customers.values()}
@@ -148,10 +190,10 @@ def expected_from_source(source_url: str, company_id: int) -> Expected:
         "customer": {c.display_name.strip(): None for c in customers.values()},
     }
     forbidden = {
-        "invoice": {i.number for i in invoices if i.id not in set(locked)} - set(records["invoice"]),
+        "invoice": {i.number for i in invoices if i.id not in set(locked) | voided_ids} - set(records["invoice"]),
         "payment": {_payment_key(p.id) for p in payments if p.status != PaymentStatus.COLLECTED},
     }
-    return Expected(records, forbidden, keys)
+    return Expected(records, forbidden, keys, voided)
 
 
 def _payment_key(payment_id: int) -> str:
@@ -169,12 +211,14 @@ class Findings:
     forbidden: list[str] = field(default_factory=list)
     parked_without_reason: list[str] = field(default_factory=list)
     parked_but_in_ledger: list[str] = field(default_factory=list)
+    voids: list[str] = field(default_factory=list)
+    """Voided invoices and their payments written twice, or still live in the ledger."""
     duplicate_rows: list[Row] = field(default_factory=list)
     parked: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        problems = (self.duplicates, self.lost, self.wrong_amounts, self.forbidden)
+        problems = (self.duplicates, self.lost, self.wrong_amounts, self.forbidden, self.voids)
         return not any(problems) and not self.parked_without_reason and not self.parked_but_in_ledger
 
 
@@ -208,5 +252,11 @@ def compare(expected: Expected, rows: list[Row], parked: list[tuple[str, int, st
         findings.forbidden += [
             f"{kind} {key} is not locked/collected but is in the ledger" for key in sorted(keys) if present[(kind, key)]
         ]
+    for kind, keys in expected.voided.items():
+        for key in sorted(keys):
+            copies = by_key.get((kind, key), [])
+            if len(copies) > 1:
+                findings.voids.append(f"{kind} {key}: {len(copies)} copies, voided in Service Opus")
+            findings.voids += [f"{kind} {key}: {c.ledger_id} still live after its void" for c in copies if c.live]
     findings.parked_without_reason = [f"{kind} {source_id}" for kind, source_id, reason in parked if not reason.strip()]
     return findings

@@ -84,6 +84,10 @@ class ChaosConfig:
     """Stop killing after this long even if fewer than `kills` runs died (the soak's --minutes)."""
     max_runs: int = 30
     run_timeout_seconds: float = 600.0
+    voids: int = 0
+    """Locked invoices with a collected payment that Service Opus voids after the first run that completes (seeded
+    draw; most are synced with their payments by then, and are voided in the ledger with the payments removed;
+    any other is never sent); the run after is SIGKILLed as well."""
 
 
 @dataclass
@@ -136,6 +140,7 @@ class ChaosReport:
             ("LOST", self.findings.lost),
             ("WRONG AMOUNT", self.findings.wrong_amounts),
             ("MUST NOT BE IN THE LEDGER", self.findings.forbidden),
+            ("VOIDED IN SERVICE OPUS BUT WRITTEN TWICE OR STILL LIVE", self.findings.voids),
             ("PARKED WITHOUT REASON", self.findings.parked_without_reason),
             ("PARKED ALTHOUGH IN THE LEDGER", self.findings.parked_but_in_ledger),
         ):
@@ -189,6 +194,7 @@ class ChaosRun:
         self.env: dict[str, str] = {}
         self.runs: list[RunRecord] = []
         self.reconnects = 0
+        self.voided: frozenset[int] = frozenset()
         self.children: Children
 
     def run(self) -> ChaosReport:
@@ -288,24 +294,52 @@ class ChaosRun:
         return record
 
     def sync_until_done(self) -> None:
-        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending."""
+        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending.
+        With `voids`: after the first run that completes, Service Opus voids invoices, and the next run (which
+        voids them in the ledger) is SIGKILLed too."""
         settings = self.settings()
         kills, started = 0, time.monotonic()
         phase = self.config.kill_phase_seconds
+        voiding = voided = False
         for _ in range(self.config.max_runs):
-            killing = kills < self.config.kills and (phase is None or time.monotonic() - started < phase)
+            killing = voiding or (kills < self.config.kills and (phase is None or time.monotonic() - started < phase))
             kill = (
                 self.random.randint(*self.config.kill_after_writes),
                 self.random.uniform(*self.config.kill_delay_seconds),
             )
             record = self.sync_once(kill if killing else None)
-            kills += record.outcome == "killed"
+            kills += record.outcome == "killed" and not voiding
+            voiding = False
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
                 continue
+            if record.outcome == "completed" and self.config.voids and not voided:
+                self.voided, voiding, voided = self.void_invoices(settings), True, True
+                continue
             if record.outcome == "completed" and self.pending(settings) == 0:
                 return  # (a run meant to be killed that finished first means the data ran out before the kills)
+
+    def void_invoices(self, settings: Settings) -> frozenset[int]:
+        """Void a seeded draw of locked invoices that have a collected payment, as Service Opus does (outbox)."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+        from ledger_sync.events.outbox import void_invoice
+
+        engine = make_engine(settings.resolved_source_url)
+        try:
+            with Session(engine) as session, session.begin():
+                paid = select(Payment.invoice_id).where(Payment.status == PaymentStatus.COLLECTED)
+                locked = (Invoice.status == InvoiceStatus.LOCKED, Invoice.id.in_(paid))
+                candidates = session.scalars(select(Invoice).where(*locked).order_by(Invoice.id)).all()
+                chosen = self.random.sample(list(candidates), min(self.config.voids, len(candidates)))
+                for invoice in chosen:
+                    void_invoice(session, invoice)
+                return frozenset(invoice.id for invoice in chosen)
+        finally:
+            engine.dispose()
 
     def pending(self, settings: Settings) -> int:
         from ledger_sync.state.store import StateStore
@@ -340,7 +374,7 @@ class ChaosRun:
             parked = store.parked_list(connection.id)
         finally:
             store.close()
-        expected = expected_from_source(settings.resolved_source_url, COMPANY_ID)
+        expected = expected_from_source(settings.resolved_source_url, COMPANY_ID, self.voided)
         rows = self.ledger.books.rows(self.base_url, tenant)
         faults = httpx.get(f"{self.base_url}/_sandbox/faults", timeout=30).json()
         return ChaosReport(

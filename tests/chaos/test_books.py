@@ -85,3 +85,16 @@ def test_a_duplicate_is_traced_to_its_run_and_the_faults_before_it(tmp_path: Pat
     )
     assert lines[1] == "  copy payment SO-P1 id 4: written in run 2 (completed, log sync-02.log); faults before: none"
     assert "duplicates found 1, records lost 5" in report.summary()
+
+
+def test_a_voided_invoice_or_its_payment_still_live_or_written_twice_is_found() -> None:
+    expected = Expected(
+        EXPECTED.records, EXPECTED.forbidden, EXPECTED.keys_by_source, {"invoice": {"INV-V"}, "payment": {"SO-P7"}}
+    )
+    equal = [row(kind, key, amount) for kind, keys in EXPECTED.records.items() for key, amount in keys.items()]
+    voided = [Row("invoice", "INV-V", Decimal(0), "8", CREATED, live=False)]
+    assert compare(expected, [*equal, *voided], []).ok, "a voided copy and a payment never sent are as expected"
+    findings = compare(expected, [*equal, *voided, row("payment", "SO-P7", "20.00", "9")], [])
+    assert findings.voids == ["payment SO-P7: 9 still live after its void"]
+    twice = compare(expected, [*equal, *voided, Row("invoice", "INV-V", Decimal(0), "10", CREATED, live=False)], [])
+    assert twice.voids == ["invoice INV-V: 2 copies, voided in Service Opus"] and not twice.ok

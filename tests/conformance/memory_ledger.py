@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
 from ledger_sync.core.ledger import (
+    GONE_STATUSES,
     ErrorKind,
     LedgerAccount,
     LedgerConnector,
@@ -60,6 +61,7 @@ class Entry:
     ref: LedgerRef
     total: Decimal = Decimal("0.00")
     paid: Decimal = Decimal("0.00")
+    status: str = "AUTHORISED"
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Books:
     def invoice_amounts(self, ledger_id: str) -> tuple[Decimal, Decimal]:
         """(total, balance due) as these books keep them."""
         entry = self.entries[EntityType.INVOICE][ledger_id]
-        return entry.total, entry.total - entry.paid
+        return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
 
 
 BOOKS: dict[str, Books] = {}
@@ -166,6 +168,8 @@ class MemoryConnector:
         entries = self._books.entries[record.entity_type]
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
+        if isinstance(record, InvoiceRecord) and record.voided and op.existing is not None:
+            return self._void(entries[op.existing.id])
         own_id = op.existing.id if op.existing else None
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
@@ -178,6 +182,16 @@ class MemoryConnector:
         if isinstance(record, PaymentRecord):
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
         return ref
+
+    def _void(self, invoice: Entry) -> LedgerRef:
+        """Delete the payments applied to the invoice, then void it (a void of a voided invoice changes nothing)."""
+        if invoice.status != "VOIDED":
+            for payment in self._books.entries[EntityType.PAYMENT].values():
+                if isinstance(payment.record, PaymentRecord) and payment.record.invoice_ref == invoice.ref.id:
+                    payment.status = "DELETED"
+            invoice.paid, invoice.status = Decimal("0.00"), "VOIDED"
+            invoice.ref = replace(invoice.ref, sync_token=str(int(invoice.ref.sync_token or "0") + 1))
+        return invoice.ref
 
     def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
         """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""
@@ -211,7 +225,7 @@ class MemoryConnector:
         return {
             wanted[entry.record.external_id]: entry.ref
             for entry in self._books.entries[entity_type].values()
-            if entry.record.external_id in wanted
+            if entry.record.external_id in wanted and entry.status not in GONE_STATUSES
         }
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
@@ -228,9 +242,9 @@ class MemoryConnector:
                 external_id=record.external_id,
                 amount=entry.total,
                 customer_ref=getattr(record, "customer_ref", ""),
-                status="AUTHORISED",
+                status=entry.status,
                 tax=sum((t.amount for t in record.tax_lines), Decimal("0.00")) if invoice else None,
-                balance=entry.total - entry.paid if invoice else None,
+                balance=self._books.invoice_amounts(entry.ref.id)[1] if invoice else None,
             )
             found.setdefault(wanted[record.external_id], []).append(snapshot)
         return found

@@ -275,6 +275,36 @@ class LedgerConformance:
             o.op.record.source_id: o.ref.id for o in outcomes if o.ref
         }
 
+    def test_void_after_a_partial_payment_removes_the_payment_and_leaves_nothing_open(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Service Opus voids a synced invoice that was partly paid: the update carrying `voided` voids it in the
+        ledger after removing the payment (neither ledger voids an invoice with a payment applied). Nothing stays
+        open and neither counts in the books; sending the same void again (a re-run after an unknown outcome)
+        changes nothing and is no error."""
+        customer_ref, _ = parties
+        record = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1", "40.00", HST)])
+        invoice_ref = _created(ledger_harness, record)
+        deposit = ledger_harness.account("undeposited_funds").id
+        payment = PaymentRecord(
+            ledger_harness.next_id(), invoice_ref, customer_ref, Decimal("50.00"), date(2026, 3, 9), "card", deposit
+        )
+        _created(ledger_harness, payment)
+        assert ledger_harness.invoice_amounts(invoice_ref) == (record.total, record.total - Decimal("50.00"))
+        (held,) = ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [record]).values()
+        voided = replace(record, voided=True)
+        for _ in range(2):
+            (outcome,) = _write(ledger_harness, [_op(voided, held)])
+            assert outcome.error is None and outcome.ref is not None and outcome.ref.id == invoice_ref, outcome
+        assert ledger_harness.invoice_amounts(invoice_ref)[1] == Decimal("0.00")
+        # Read back, it is there once and does not count (QBO drops our stamp when it voids: found by its number).
+        (invoice,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (invoice.ledger_id, invoice.present, invoice.balance) == (invoice_ref, False, Decimal("0.00"))
+        assert ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [record]) == {}
+        payments = ledger_harness.connector.read_back(EntityType.PAYMENT, [payment]).get(payment.source_id, [])
+        assert not any(p.present for p in payments)
+        assert ledger_harness.connector.find_by_external_id(EntityType.PAYMENT, [payment]) == {}
+
     def test_read_back_shows_each_record_once_as_the_ledger_holds_it(
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
     ) -> None:

@@ -419,3 +419,46 @@ def test_fixed_names_and_fitted_text_are_taken_by_the_sandbox_and_found_again(co
     assert env.connector.find_by_external_id(EntityType.INVOICE, [too_long]) == {}
     lines = env.connector.read("Invoice", saved.ref.id)["Line"]  # type: ignore[union-attr]
     assert len(lines[0]["Description"]) == 4000 and lines[0]["Description"].startswith("Gutters gg")
+
+
+def test_a_void_does_only_what_an_earlier_attempt_left_and_needs_no_fresh_sync_token(connected: Connected) -> None:
+    """An earlier attempt voided one of the two payments before it died: the void re-reads the invoice (the
+    SyncToken it was given is stale, payments changed it), voids the other payment, then the invoice."""
+    env = connected
+    [customer] = write_ok(env, EntityType.CUSTOMER, [CustomerRecord(source_id=360, display_name="Void Vans")])
+    [item] = write_ok(env, EntityType.ITEM, [ItemRecord(361, "Van wash", "Inside out", Decimal("10"), env.income.id)])
+    record = make_invoice(env, 362, customer.id, item.id)
+    [created] = write_ok(env, EntityType.INVOICE, [record])
+    payments = [
+        PaymentRecord(363 + i, created.id, customer.id, Decimal("20.00"), record.issue_date, "card", env.deposit.id)
+        for i in range(2)
+    ]
+    first, second = write_ok(env, EntityType.PAYMENT, payments)
+    base = f"{env.base_url}/v3/company/{env.realm_id}"
+    headers = {"Authorization": f"Bearer {env.tokens.access_token()}", "Accept": "application/json"}
+    voided_first = httpx.post(
+        f"{base}/payment",
+        params={"operation": "update", "include": "void"},
+        json={"Id": first.id, "SyncToken": first.sync_token, "sparse": True},
+        headers=headers,
+        timeout=CEILING,
+    )
+    assert voided_first.status_code == 200, voided_first.text
+    since = httpx.get(f"{env.base_url}/_sandbox/requests", timeout=CEILING).json()[-1]["id"]
+    [ref] = write_ok(env, EntityType.INVOICE, [dataclasses.replace(record, voided=True)], {362: created})
+    assert ref.id == created.id and ref.sync_token != created.sync_token
+    writes = [
+        (e["path"].rsplit("/", 1)[-1], e["query"])
+        for e in httpx.get(f"{env.base_url}/_sandbox/requests", params={"since": since}, timeout=CEILING).json()
+        if e["write"] and "/v3/company/" in e["path"]
+    ]
+    assert [(path, "include=void" in query or "operation=void" in query) for path, query in writes] == [
+        ("payment", True),
+        ("invoice", True),
+    ]
+    invoice = env.connector.read("Invoice", created.id)
+    assert (invoice["PrivateNote"], invoice["Balance"], invoice["TotalAmt"]) == ("Voided", 0, 0)
+    assert all(env.connector.read("Payment", p.id)["TotalAmt"] == 0 for p in (first, second))
+    assert env.connector.find_by_external_id(EntityType.PAYMENT, payments) == {}
+    [again] = write_ok(env, EntityType.INVOICE, [dataclasses.replace(record, voided=True)], {362: created})
+    assert again == ref, "a void found done is the outcome; nothing is sent"

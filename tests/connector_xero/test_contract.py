@@ -10,7 +10,7 @@ invoice back.
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
@@ -159,6 +159,25 @@ def discounted(traffic: Traffic, written: str) -> str:
     return made.ref.id
 
 
+@pytest.fixture(scope="module")
+def voided(traffic: Traffic, written: str) -> str:
+    """A partly paid invoice voided as Service Opus voids it (its payment deleted first); returns its id."""
+    connector = traffic.connector
+    clearing = next(a for a in connector.list_accounts() if a.type == "undeposited_funds")
+    contact_id = connector.find_by_external_id(EntityType.CUSTOMER, [customer(1)])[1].id
+    record = type(invoice())(**{**invoice(5, "CT-0005").__dict__, "customer_ref": contact_id})  # type: ignore[arg-type]
+    (made,) = connector.write(EntityType.INVOICE, [_op(record)])
+    assert made.ok and made.ref is not None, made.error
+    part = {"invoice_ref": made.ref.id, "deposit_account_ref": clearing.id}
+    paid = type(payment())(**{**payment(5, "10.00").__dict__, **part})
+    assert [o.ok for o in connector.write(EntityType.PAYMENT, [_op(paid)])] == [True]
+    void = WriteOp(replace(record, voided=True), "contract-void-5", made.ref)
+    (outcome,) = connector.write(EntityType.INVOICE, [void])
+    assert outcome.ok, outcome.error
+    assert connector.read(EntityType.INVOICE, made.ref.id)["Status"] == "VOIDED"
+    return made.ref.id
+
+
 def _spec_request(request: httpx.Request) -> tuple[str, SpecRequest]:
     path = request.url.path
     name, spec_path = (
@@ -175,7 +194,9 @@ def _spec_request(request: httpx.Request) -> tuple[str, SpecRequest]:
     )
 
 
-def test_every_request_follows_xeros_openapi_specs(traffic: Traffic, written: str, discounted: str) -> None:
+def test_every_request_follows_xeros_openapi_specs(
+    traffic: Traffic, written: str, discounted: str, voided: str
+) -> None:
     checked, violations = 0, []
     for request in traffic.recorder.requests:
         path = request.url.path
@@ -197,6 +218,7 @@ def test_every_request_follows_xeros_openapi_specs(traffic: Traffic, written: st
         ("PUT", "Payments"),
     } <= methods
     assert ("GET", "connections") in methods and ("GET", "Payments") in methods and checked > 10
+    assert any(r.method == "POST" and "/Payments/" in r.url.path for r in traffic.recorder.requests), "a deletion"
 
 
 def test_the_official_sdk_reads_our_invoice_back_equal_to_the_cent(

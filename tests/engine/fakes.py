@@ -72,6 +72,10 @@ class MemoryState:
         for source_id in source_ids:
             self.parkings[entity_type].pop(source_id, None)
 
+    def forget_intents(self, entity_type: EntityType, source_ids: Sequence[int]) -> None:
+        for source_id in source_ids:
+            self.pending[entity_type].pop(source_id, None)
+
 
 class Call(StrEnum):
     """How the ledger answers one `write` call."""

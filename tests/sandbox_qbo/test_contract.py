@@ -5,10 +5,12 @@ from typing import Any
 
 import pytest
 
+from ledger_sync.sandboxes.qbo import wire
 from ledger_sync.settings import Settings
 
 from .helpers import Qbo
 from .test_ledger import make_invoice
+from .test_voids import pay, read, void_invoice, void_payment
 
 pytestmark = pytest.mark.contract
 ATTRIBUTES = {"domain", "sparse", "status"}
@@ -65,3 +67,11 @@ def test_entities_use_only_xsd_element_names(schema: Any, qbo: Qbo) -> None:
     for entity, body in samples.items():
         xsd_type = schema.types[entity]
         assert unknown_names(xsd_type, body, entity) == [], entity
+
+
+def test_voided_entities_use_only_xsd_element_names(schema: Any, qbo: Qbo) -> None:
+    invoice = make_invoice(qbo)
+    payment = wire.loads(void_payment(qbo, pay(qbo, invoice, "5.00")).content)["Payment"]
+    voided = wire.loads(void_invoice(qbo, read(qbo, "Invoice", invoice["Id"])).content)["Invoice"]
+    assert unknown_names(schema.types["Invoice"], voided, "Invoice") == []
+    assert unknown_names(schema.types["Payment"], payment, "Payment") == []

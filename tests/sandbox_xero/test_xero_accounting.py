@@ -310,3 +310,76 @@ def test_items_supply_account_price_and_tax_to_invoice_lines(xero: tuple[TestCli
         25.74,
     )
     assert made["Description"] == "Call-out fee"
+
+
+def _paid_invoice(
+    client: TestClient, session: Session, name: str, paid: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An AUTHORISED invoice of 105.00 and a payment of `paid` against it."""
+    customer = create_contact(client, session, name)
+    (authorised,) = _put(
+        client, session, "Invoices", [invoice(customer["ContactID"], [line("100")], Status="AUTHORISED")]
+    ).json()["Invoices"]
+    element = {"Invoice": {"InvoiceID": authorised["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": paid}
+    (payment,) = _put(client, session, "Payments", [element], summarizeErrors="false").json()["Payments"]
+    assert payment["StatusAttributeString"] == "OK", payment
+    return authorised, payment
+
+
+def _void(client: TestClient, session: Session, invoice_id: str) -> dict[str, Any]:
+    element = {"InvoiceID": invoice_id, "Status": "VOIDED"}
+    answer = client.post(
+        f"{API}/Invoices", headers=session.headers(), params={"summarizeErrors": "false"}, json={"Invoices": [element]}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["Invoices"][0]
+
+
+def test_an_invoice_with_a_payment_is_voided_only_once_the_payment_is_deleted(
+    xero: tuple[TestClient, Session],
+) -> None:
+    client, session = xero
+    authorised, payment = _paid_invoice(client, session, "Voider", 40)
+    refused = _void(client, session, authorised["InvoiceID"])
+    assert refused["StatusAttributeString"] == "ERROR" and refused["ValidationErrors"] == [
+        {"Message": "This document cannot be edited as it has a payment or credit note allocated to it."}
+    ]
+    deleted = client.post(
+        f"{API}/Payments/{payment['PaymentID']}", headers=session.headers(), json={"Status": "DELETED"}
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["Payments"][0]["Status"] == "DELETED"
+    reopened = client.get(f"{API}/Invoices/{authorised['InvoiceID']}", headers=session.headers()).json()["Invoices"][0]
+    assert (reopened["AmountPaid"], reopened["AmountDue"], reopened["Payments"]) == (0, 105.00, [])
+    voided = _void(client, session, authorised["InvoiceID"])
+    assert (voided["StatusAttributeString"], voided["Status"], voided["AmountDue"]) == ("OK", "VOIDED", 0)
+    again = _void(client, session, authorised["InvoiceID"])
+    assert again["StatusAttributeString"] == "ERROR"
+
+
+def test_a_payment_is_only_deleted_once_and_only_by_status_deleted(xero: tuple[TestClient, Session]) -> None:
+    client, session = xero
+    authorised, payment = _paid_invoice(client, session, "Deleter", 105)
+    url = f"{API}/Payments/{payment['PaymentID']}"
+    changed = client.post(url, headers=session.headers(), json={"Status": "AUTHORISED", "Amount": 5})
+    assert changed.status_code == 400 and changed.json()["Type"] == "ValidationException"
+    assert client.post(url, headers=session.headers(), json={"Status": "DELETED"}).status_code == 200
+    paid_again = client.get(f"{API}/Invoices/{authorised['InvoiceID']}", headers=session.headers()).json()["Invoices"]
+    assert paid_again[0]["Status"] == "AUTHORISED" and paid_again[0]["AmountDue"] == 105.00
+    twice = client.post(url, headers=session.headers(), json={"Status": "DELETED"})
+    assert twice.status_code == 400
+    assert twice.json()["Elements"][0]["ValidationErrors"] == [{"Message": "This payment has already been deleted."}]
+    unknown = client.post(
+        f"{API}/Payments/{authorised['InvoiceID']}", headers=session.headers(), json={"Status": "DELETED"}
+    )
+    assert unknown.status_code == 400
+
+
+def test_a_payment_deletion_is_replayed_for_its_idempotency_key(xero: tuple[TestClient, Session]) -> None:
+    client, session = xero
+    _, payment = _paid_invoice(client, session, "Replayer", 10)
+    url = f"{API}/Payments/{payment['PaymentID']}"
+    headers = session.headers(**{"Idempotency-Key": "delete-once"})
+    first = client.post(url, headers=headers, json={"Status": "DELETED"})
+    again = client.post(url, headers=headers, json={"Status": "DELETED"})
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()

@@ -52,10 +52,17 @@ class QboClient(LedgerHttpClient):
     def get(self, path: str) -> dict[str, Any]:
         return self._call("GET", path, {}, None, None, write=False)
 
-    def post(self, path: str, body: Mapping[str, Any], *, request_id: str | None = None) -> dict[str, Any]:
-        """A write (an entity or a `batch`)."""
-        params = {"requestid": request_id} if request_id else {}
-        return self._call("POST", path, params, dumps(body).encode(), JSON_TYPE, write=True)
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A write (an entity or a `batch`); `params` such as `operation=void`."""
+        query = {**(params or {}), **({"requestid": request_id} if request_id else {})}
+        return self._call("POST", path, query, dumps(body).encode(), JSON_TYPE, write=True)
 
     def query(self, statement: str) -> dict[str, Any]:
         """POST rather than GET so long `IN (...)` lists never hit URL length limits."""

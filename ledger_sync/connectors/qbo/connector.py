@@ -30,7 +30,9 @@ from ledger_sync.connectors.qbo.wire import (
     MixedUsTaxCodes,
     invoice_totals,
     is_stamped,
+    is_voided,
     ledger_ref,
+    linked_payment_ids,
     to_account,
     to_qbo,
     to_snapshot,
@@ -137,16 +139,54 @@ class QboConnector(ClientConnector):
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
         if not ops:
             return []
-        refused = {index: outcome for index, op in enumerate(ops) if (outcome := self._unsendable(op)) is not None}
-        sendable = [op for index, op in enumerate(ops) if index not in refused]
+        settled = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
+        settled |= {
+            index: outcome
+            for index, op in enumerate(ops)
+            if index not in settled and (outcome := self._unsendable(op)) is not None
+        }
+        sendable = [op for index, op in enumerate(ops) if index not in settled]
         if len(sendable) == 1:
             op = sendable[0]
             sent = [self._write_one(entity_type, op, op.existing, single_request_id(op.idempotency_key))]
         else:
             sent = self._write_batch(entity_type, sendable) if sendable else []
         answers = iter(self._retry_stale(entity_type, outcome) for outcome in sent)
-        outcomes = [refused[index] if index in refused else next(answers) for index in range(len(ops))]
+        outcomes = [settled[index] if index in settled else next(answers) for index in range(len(ops))]
         return self._adopt_own_duplicates(entity_type, outcomes)
+
+    def _void(self, op: WriteOp) -> WriteOutcome:
+        """Void the invoice `op.existing` names: re-read it (fresh SyncToken, the payments applied to it), void each
+        of those payments (QBO would leave them as unapplied credit; the sandbox refuses the void until they are
+        gone), then void the invoice. Every step is read before it is taken and its `requestid` derives from the op
+        and what was read, so a re-run after an unknown outcome does only what is left; an invoice found voided
+        already is the outcome."""
+        assert op.existing is not None
+        invoice_id = op.existing.id
+        try:
+            invoice = self.read("Invoice", invoice_id)
+            if is_voided(invoice):
+                return WriteOutcome(op=op, ref=ledger_ref(invoice))
+            for payment_id in linked_payment_ids(invoice):
+                payment = self.read("Payment", payment_id)
+                if not is_voided(payment):
+                    self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+            invoice = self.read("Invoice", invoice_id)  # voiding its payments changed its SyncToken
+            voided = self._void_entity(op, "Invoice", invoice, {"operation": "void"})
+        except LedgerError as error:
+            return _element_failure(op, error)
+        return WriteOutcome(op=op, ref=ledger_ref(voided))
+
+    def _void_entity(
+        self, op: WriteOp, name: str, entity: Mapping[str, Any], params: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """One void call; the voided entity QBO answers with."""
+        request_id = stale_retry_request_id(op.idempotency_key, f"void-{name}-{entity['Id']}-{entity['SyncToken']}")
+        body = {"Id": entity["Id"], "SyncToken": entity["SyncToken"], **({"sparse": True} if name == "Payment" else {})}
+        voided = self._client.post(name.lower(), body, request_id=request_id, params=params).get(name)
+        if not isinstance(voided, dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"QBO answered the void of {name} {entity['Id']} without it")
+        return voided
 
     def _unsendable(self, op: WriteOp) -> WriteOutcome | None:
         """The refusal of a record with a field over QBO's limit that no rule may fix, or one this company's tax
@@ -166,7 +206,10 @@ class QboConnector(ClientConnector):
         return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
-        return {source_id: ledger_ref(found[0]) for source_id, found in self._stamped(entity_type, records).items()}
+        """A voided transaction is not in the books (a voided invoice has lost its stamp anyway)."""
+        stamped = self._stamped(entity_type, records).items()
+        live = {source_id: [e for e in found if not is_voided(e)] for source_id, found in stamped}
+        return {source_id: ledger_ref(found[0]) for source_id, found in live.items() if found}
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         stamped = self._stamped(entity_type, records)
@@ -174,13 +217,13 @@ class QboConnector(ClientConnector):
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The QBO entities stamped with each record's external id, oldest (lowest Id) first; QBO deletes for
-        good, so whatever is found is in the books."""
+        good, and keeps what it voids at zero (`is_voided`)."""
         if not records:
             return {}
         candidates = sorted(self._candidates(entity_type, records), key=lambda e: (len(str(e["Id"])), str(e["Id"])))
         found: dict[int, list[dict[str, Any]]] = {}
         for record in records:
-            matches = [c for c in candidates if is_stamped(entity_type, c, record.external_id)]
+            matches = [c for c in candidates if _ours(entity_type, record, c)]
             if matches:
                 found[record.source_id] = matches
         return found
@@ -258,6 +301,16 @@ class QboConnector(ClientConnector):
             return _element_failure(op, error)
         request_id = stale_retry_request_id(op.idempotency_key, fresh.sync_token or "")
         return self._write_one(entity_type, op, fresh, request_id)
+
+
+def _ours(entity_type: EntityType, record: LedgerRecord, entity: Mapping[str, Any]) -> bool:
+    """Stamped with the record's external id; or a voided invoice with its number: QBO replaced our stamp with its
+    memo "Voided" when voiding it, so the number is all that is left to know it by."""
+    if is_stamped(entity_type, entity, record.external_id):
+        return True
+    if not isinstance(record, InvoiceRecord) or not is_voided(entity):
+        return False
+    return entity.get("DocNumber") == fields.doc_number(record)
 
 
 def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:

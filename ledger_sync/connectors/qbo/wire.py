@@ -226,16 +226,30 @@ def invoice_totals(invoice: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     return Decimal(str(total_tax)), Decimal(str(invoice.get("TotalAmt", 0)))
 
 
+VOIDED_NOTE = "Voided"
+"""QBO has no status field: a voided transaction is kept at zero with this memo (PrivateNote) instead of ours."""
+
+
+def is_voided(entity: Mapping[str, Any]) -> bool:
+    return entity.get("PrivateNote") == VOIDED_NOTE and Decimal(str(entity.get("TotalAmt", 0))) == 0
+
+
+def linked_payment_ids(invoice: Mapping[str, Any]) -> list[str]:
+    """The payments QBO lists as applied to an invoice (its `LinkedTxn`)."""
+    return [str(t["TxnId"]) for t in invoice.get("LinkedTxn") or [] if t.get("TxnType") == "Payment"]
+
+
 def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSnapshot:
-    """A stamped invoice or payment as reconciliation compares it (QBO keeps no status: deleted is gone)."""
+    """A stamped invoice or payment as reconciliation compares it (deleted is gone; voided is VOIDED)."""
     stamp = STAMP_FIELDS[entity_type][0]
     customer = str((entity.get("CustomerRef") or {}).get("value", ""))
+    status = "VOIDED" if is_voided(entity) else ""
     if entity_type is EntityType.INVOICE:
         tax, total = invoice_totals(entity)
         balance = Decimal(str(entity.get("Balance", 0)))
-        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, "", tax, balance)
+        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance)
     amount = Decimal(str(entity.get("TotalAmt", 0)))
-    return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, "")
+    return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
 
 
 def _payment(record: PaymentRecord) -> JsonObject:

@@ -59,6 +59,9 @@ LINES: Table = InvoiceLine.__table__  # type: ignore[assignment]
 PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
+READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
+"""The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
+one that was synced is voided in the ledger, one that never was is skipped)."""
 
 
 def _raw(table: Table) -> Select[Any]:
@@ -233,11 +236,11 @@ class ServiceOpusSource:
         since: date | None = None,
         until: date | None = None,
     ) -> Extracted[SourceInvoice]:
-        """Locked invoices past `after` in checkpoint order, issued within since..until when given;
+        """Locked and void invoices past `after` in checkpoint order, issued within since..until when given;
         or (with `ids`) those invoices in any status."""
         query = _selection(
             INVOICES,
-            INVOICES.c.status == InvoiceStatus.LOCKED.value,
+            READ_INVOICES,
             _issued(since, until),
             company_id=company_id,
             after=after,
@@ -331,15 +334,11 @@ class ServiceOpusSource:
         return read
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
-        """How many records a run of `scope` reads: locked invoices issued and collected payments collected
-        within its range (a backfill's progress total)."""
+        """How many records a run of `scope` reads: locked and void invoices issued and collected payments
+        collected within its range (a backfill's progress total)."""
         selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
-            selections.append(
-                _counted(INVOICES, INVOICES.c.status == InvoiceStatus.LOCKED.value, company_id).where(
-                    *_issued(scope.since, scope.until)
-                )
-            )
+            selections.append(_counted(INVOICES, READ_INVOICES, company_id).where(*_issued(scope.since, scope.until)))
         if scope.covers(EntityType.PAYMENT):
             selections.append(
                 _counted(PAYMENTS, PAYMENTS.c.status == PaymentStatus.COLLECTED.value, company_id).where(
@@ -348,6 +347,19 @@ class ServiceOpusSource:
             )
         with self.engine.connect() as conn:
             return sum(conn.execute(query).scalar_one() for query in selections)
+
+    def void_changes(self, company_id: int) -> dict[int, Cursor]:
+        """Void invoices by id, with the change number of their void (`status` tells one still to be voided in
+        the ledger by it)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(INVOICES.c.id, INVOICES.c.change_no).where(
+                    INVOICES.c.company_id == company_id,
+                    INVOICES.c.status == InvoiceStatus.VOID.value,
+                    INVOICES.c.change_no.is_not(None),
+                )
+            ).tuples()
+            return dict(rows.all())
 
     def responsibilities(self, company_id: int) -> dict[EntityType, dict[int, str | None]]:
         """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).

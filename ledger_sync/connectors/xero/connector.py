@@ -111,10 +111,12 @@ class XeroConnector(ClientConnector):
         wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
         if wrong:
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
-        outcomes: dict[int, WriteOutcome] = {}
+        outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
         for index, op in enumerate(ops):
+            if index in outcomes:
+                continue
             try:
                 elements[index] = self._element(op)
             except LedgerError as error:
@@ -134,6 +136,29 @@ class XeroConnector(ClientConnector):
                     totals[index] = result.get("Total")
         self._correct_totals(outcomes, totals)
         return [outcomes[index] for index in range(len(ops))]
+
+    def _void(self, op: WriteOp) -> WriteOutcome:
+        """Void the invoice `op.existing` names. Xero refuses while payments are allocated to it, so each payment
+        still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), then the invoice is POSTed
+        with `Status: VOIDED`. The invoice is read first and the keys derive from the op and what was read, so a
+        re-run after an unknown outcome does only what is left; an invoice found voided already is the outcome."""
+        assert op.existing is not None
+        try:
+            invoice = self.read("Invoices", op.existing.id)
+            if str(invoice.get("Status") or "").upper() == "VOIDED":
+                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.INVOICE, invoice))
+            for allocated in invoice.get("Payments") or []:
+                payment_id = str(allocated["PaymentID"])
+                if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
+                    key = idempotency_key([op], f"delete-payment-{payment_id}")
+                    self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
+        ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
+        return outcome
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """Voided and deleted records are not in the books: a record found only so is created again."""

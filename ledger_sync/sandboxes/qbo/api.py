@@ -1,7 +1,7 @@
 """The Accounting API routes: `/v3/company/{realmId}/...` entity reads and writes, query and batch.
 
 Every call needs a bearer token for that realm (401 AuthenticationFault 3200 otherwise) and passes the
-per-realm throttle. Writes honour `requestid` (replayed verbatim) and `include=allowduplicatedocnum`;
+per-realm throttle. Writes honour `requestid` (replayed verbatim), `include=allowduplicatedocnum` and voids (`voiding`);
 `minorversion` is accepted and ignored, as real QBO ignores values under its floor.
 """
 
@@ -18,6 +18,7 @@ from ledger_sync.sandboxes.qbo.wire import QboJSONResponse
 
 BATCH_MAX = 30
 ALLOW_DUPLICATE_DOC_NUMBER = "allowduplicatedocnum"
+VOID = "void"
 
 
 async def raw_body(request: Request) -> bytes:
@@ -126,15 +127,23 @@ def accounting_router(sandbox: Sandbox) -> APIRouter:
         entity = entity_name(segment)
         if entity is None:
             raise faults.unsupported_operation(f"Create {segment}")
-        if operation not in ("", "create", "update"):
+        if operation not in ("", "create", "update", "void"):
+            raise faults.unsupported_operation(f"{operation} {entity}")
+        includes = include.lower()
+        # An invoice is voided with operation=void, a payment with operation=update&include=void.
+        voids_payment = (operation, entity) == ("update", "Payment") and VOID in includes.split(",")
+        voids = voids_payment or (operation, entity) == ("void", "Invoice")
+        if operation == "void" and not voids:
             raise faults.unsupported_operation(f"{operation} {entity}")
 
         def work() -> dict[str, Any]:
+            if voids:
+                return {entity: books.void(entity, parse(body))}
             saved = books.write(
                 entity,
                 parse(body),
                 update=operation == "update",
-                allow_duplicate_doc_number=ALLOW_DUPLICATE_DOC_NUMBER in include.lower(),
+                allow_duplicate_doc_number=ALLOW_DUPLICATE_DOC_NUMBER in includes,
             )
             return {entity: saved}
 

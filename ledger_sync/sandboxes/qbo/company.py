@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, currencies, faults, fields, invoicing, payments, query, rules
+from ledger_sync.sandboxes.qbo import chart, currencies, faults, fields, invoicing, payments, query, rules, voiding
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
@@ -104,6 +104,7 @@ class Company:
             candidate = {k: v for k, v in body.items() if k not in ("sparse", "domain", "MetaData")}
             if update or body.get("Id") is not None:
                 existing = self._current(entity, body)
+                voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
             prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)
@@ -113,6 +114,22 @@ class Company:
                 touched |= {i for i, _ in payments.invoice_links(existing or {})}
                 for invoice_id in sorted(touched, key=int):
                     self._rebalance(invoice_id)
+            return saved
+
+    def void(self, entity: str, body: object) -> dict[str, Any]:
+        """Void an invoice (`operation=void`) or a payment (`operation=update&include=void`): Id and current
+        SyncToken (5010 when stale); see `voiding` for what QBO keeps and what it refuses."""
+        if entity not in ("Invoice", "Payment"):
+            raise faults.unsupported_operation(f"void {entity}")
+        if not isinstance(body, dict):
+            raise faults.invalid_json()
+        with self._store.transaction():
+            existing = self._current(entity, body)
+            if entity == "Invoice":
+                return self._save(entity, voiding.voided_invoice(self, existing), existing)
+            saved = self._save(entity, voiding.voided_payment(existing), existing)
+            for invoice_id in sorted({i for i, _ in payments.invoice_links(existing)}, key=int):
+                self._rebalance(invoice_id)
             return saved
 
     def patch(self, entity: str, entity_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import query, wire
+from ledger_sync.sandboxes.xero import payments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
 from ledger_sync.sandboxes.xero.responses import JSON, api_error, envelope, problem, xero_json
-from ledger_sync.sandboxes.xero.writes import RESOURCES, apply, elements, parse_body
+from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elements, parse_body
 
 router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
@@ -106,9 +106,15 @@ def read_one(collection: str, key: str, request: Request, ledger: Annotated[Book
 
 
 async def _write(
-    collection: str, request: Request, ledger: Books, keys: IdempotencyKeys, create_only: bool
+    collection: str,
+    request: Request,
+    ledger: Books,
+    keys: IdempotencyKeys,
+    create_only: bool,
+    resource: Resource | None = None,
 ) -> Response:
-    resource = RESOURCES.get(collection)
+    """`resource`: how the elements are saved, when not the collection's own (a deletion by id)."""
+    resource = resource or RESOURCES.get(collection)
     if resource is None:
         return problem(404, "The resource you're looking for cannot be found")
     raw = await request.body()
@@ -162,3 +168,15 @@ async def create_or_update(
     keys: Annotated[IdempotencyKeys, Depends(_keys)],
 ) -> Response:
     return await _write(collection, request, ledger, keys, create_only=collection == "Payments")
+
+
+@router.post("/Payments/{payment_id}", response_model=None)
+async def delete_payment(
+    payment_id: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    """`{"Status": "DELETED"}`: the only change Xero makes to a payment (see `payments`)."""
+    deletion = Resource("Payments", "HasValidationErrors", payments.deletion(payment_id), payments.delete)
+    return await _write("Payments", request, ledger, keys, create_only=False, resource=deletion)

@@ -1,5 +1,12 @@
-"""Payments against sales invoices: AUTHORISED invoice, amount within what is due, a payable account."""
+"""Payments against sales invoices: AUTHORISED invoice, amount within what is due, a payable account.
 
+A payment is never changed, only deleted: `POST /Payments/{PaymentID}` `{"Status": "DELETED"}` (the spec's
+PaymentDelete), which gives its amount back to the invoice (a PAID invoice is AUTHORISED again). Xero refuses to
+delete a reconciled payment; deleting one already deleted is refused too (Xero's answer is not documented (?):
+the sandbox refuses, the stricter reading).
+"""
+
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +18,29 @@ EXCEEDS = "Payment amount exceeds the amount outstanding on this document"
 
 
 def existing(books: Books, element: dict[str, Any]) -> None:
-    """Payments are only ever created (an update is a delete, which the sandbox does not model)."""
+    """Payments are only ever created here; an update is a delete (`deletion`)."""
     return None
+
+
+def deletion(payment_id: str) -> Callable[[Books, dict[str, Any]], dict[str, Any] | None]:
+    """What `POST /Payments/{PaymentID}` updates: that payment (None when there is none)."""
+    return lambda books, _element: books.get("Payments", payment_id)
+
+
+def delete(books: Books, element: dict[str, Any], current: dict[str, Any] | None, unitdp: int) -> dict[str, Any]:
+    if element.get("Status") != "DELETED":
+        raise Invalid("A payment can only be deleted: Status must be DELETED.")
+    if current is None:
+        raise Invalid("Payment could not be found.")
+    if current["Status"] == "DELETED":
+        raise Invalid("This payment has already been deleted.")
+    if current.get("IsReconciled"):
+        raise Invalid("This payment has been reconciled and cannot be deleted. Unreconcile it first.")
+    deleted = books.save("Payments", {**current, "Status": "DELETED"})
+    invoice = books.get("Invoices", current["Invoice"]["InvoiceID"])
+    if invoice is not None:
+        invoices.reapply_payments(books, invoice)
+    return deleted
 
 
 def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> dict[str, Any]:
