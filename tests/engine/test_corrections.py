@@ -15,7 +15,7 @@ from ledger_sync.engine.push import LEDGER_RETRY
 from ledger_sync.engine.stats import Tally
 from tests.engine.fakes import T0, Call, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
-C, I = EntityType.CUSTOMER, EntityType.INVOICE
+C, INV = EntityType.CUSTOMER, EntityType.INVOICE
 
 
 def invoice(source_id: int, price: str) -> InvoiceRecord:
@@ -30,57 +30,57 @@ def invoice(source_id: int, price: str) -> InvoiceRecord:
 
 def test_an_edited_record_is_updated_in_place_and_a_rerun_writes_nothing() -> None:
     state, ledger = MemoryState(), ScriptedLedger()
-    engine_for(state, ledger).push(I, [Push(invoice(1, "100.00"), cursor(1))])
-    (created,) = ledger.records_for(I, 1)
+    engine_for(state, ledger).push(INV, [Push(invoice(1, "100.00"), cursor(1))])
+    (created,) = ledger.records_for(INV, 1)
     relocked = invoice(1, "120.00")
     engine = engine_for(state, ledger)
-    engine.push(I, [Push(relocked, cursor(1) + 10)])
-    assert engine.stats.count(Tally.UPDATED, I) == 1 and engine.stats.count(Tally.CREATED, I) == 0
-    assert ledger.records_for(I, 1) == [created] and created.content_hash == relocked.content_hash
+    engine.push(INV, [Push(relocked, cursor(1) + 10)])
+    assert engine.stats.count(Tally.UPDATED, INV) == 1 and engine.stats.count(Tally.CREATED, INV) == 0
+    assert ledger.records_for(INV, 1) == [created] and created.content_hash == relocked.content_hash
     assert ledger.calls[-1][0].existing is not None and ledger.calls[-1][0].existing.id == created.ledger_id
-    assert state.entity_map[I][1].content_hash == relocked.content_hash and state.checkpoints[I] == cursor(1) + 10
+    assert state.entity_map[INV][1].content_hash == relocked.content_hash and state.checkpoints[INV] == cursor(1) + 10
     calls = len(ledger.calls)
-    engine_for(state, ledger).push(I, [Push(relocked, cursor(1) + 10)])
+    engine_for(state, ledger).push(INV, [Push(relocked, cursor(1) + 10)])
     assert len(ledger.calls) == calls
 
 
 def test_an_update_whose_answer_was_lost_is_resent_to_the_same_record_next_run() -> None:
     state, ledger = MemoryState(), ScriptedLedger()
-    engine_for(state, ledger).push(I, [Push(invoice(1, "100.00"), cursor(1))])
+    engine_for(state, ledger).push(INV, [Push(invoice(1, "100.00"), cursor(1))])
     ledger.script = [Call.LOST_ANSWER]
     relocked = invoice(1, "120.00")
     engine = engine_for(state, ledger)
-    engine.push(I, [Push(relocked, cursor(11))])
-    assert engine.stats.count(Tally.UNKNOWN, I) == 1 and state.checkpoints[I] == cursor(1)
-    engine_for(state, ledger).push(I, [Push(relocked, cursor(11))])
-    (entry,) = ledger.records_for(I, 1)
+    engine.push(INV, [Push(relocked, cursor(11))])
+    assert engine.stats.count(Tally.UNKNOWN, INV) == 1 and state.checkpoints[INV] == cursor(1)
+    engine_for(state, ledger).push(INV, [Push(relocked, cursor(11))])
+    (entry,) = ledger.records_for(INV, 1)
     assert entry.content_hash == relocked.content_hash and entry.version == 2  # the resend landed on the same one
-    assert state.entity_map[I][1].content_hash == relocked.content_hash and state.checkpoints[I] == cursor(11)
+    assert state.entity_map[INV][1].content_hash == relocked.content_hash and state.checkpoints[INV] == cursor(11)
 
 
 def test_an_edit_the_ledger_refuses_is_parked_with_what_changed_why_and_what_will_happen() -> None:
     state, ledger = MemoryState(), ScriptedLedger()
-    engine_for(state, ledger).push(I, [Push(invoice(1, "100.00"), cursor(1))])
-    (before,) = ledger.records_for(I, 1)
+    engine_for(state, ledger).push(INV, [Push(invoice(1, "100.00"), cursor(1))])
+    (before,) = ledger.records_for(INV, 1)
     held_hash = before.content_hash
     ledger.refuse = {1: ErrorKind.LOCKED}
     relocked = invoice(1, "120.00")
     engine = engine_for(state, ledger)
-    engine.push(I, [Push(relocked, cursor(11)), Push(invoice(2, "10.00"), cursor(12))])
-    parking = state.parkings[I][1]
+    engine.push(INV, [Push(relocked, cursor(11)), Push(invoice(2, "10.00"), cursor(12))])
+    parking = state.parkings[INV][1]
     assert parking.cause is ParkingCause.LEDGER and parking.detail and parking.detail.startswith(CORRECTION_REFUSED)
     assert "Invoice INV-1 changed in Service Opus after it was synced (it now totals 126.00)" in parking.reason
     assert "QuickBooks Online refuses to edit it: Name is invalid" in parking.reason
     assert "credit note" in parking.reason and "new invoice" in parking.reason
     assert (parking.fingerprint, parking.retry_after) == (relocked.content_hash, T0 + LEDGER_RETRY)
-    assert before.content_hash == held_hash and state.entity_map[I][1].content_hash == held_hash
-    assert state.checkpoints[I] == cursor(12), "a parked correction does not hold the checkpoint"
+    assert before.content_hash == held_hash and state.entity_map[INV][1].content_hash == held_hash
+    assert state.checkpoints[INV] == cursor(12), "a parked correction does not hold the checkpoint"
 
 
 def test_a_refused_create_is_not_a_correction() -> None:
     state, ledger = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.LOCKED})
-    engine_for(state, ledger).push(I, [Push(invoice(1, "100.00"), cursor(1))])
-    assert state.parkings[I][1].reason.startswith("QuickBooks Online refused this invoice")
+    engine_for(state, ledger).push(INV, [Push(invoice(1, "100.00"), cursor(1))])
+    assert state.parkings[INV][1].reason.startswith("QuickBooks Online refused this invoice")
 
 
 def source_customer(source_id: int, name: str) -> SourceCustomer:
