@@ -75,6 +75,12 @@ class Books:
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, entry.total - entry.paid
 
+    def name(self, ledger_id: str) -> str:
+        """A customer's name as these books keep it."""
+        record = self.entries[EntityType.CUSTOMER][ledger_id].record
+        assert isinstance(record, CustomerRecord)
+        return record.display_name
+
 
 BOOKS: dict[str, Books] = {}
 """Every tenant's books, for the life of the process."""
