@@ -419,3 +419,24 @@ def test_fixed_names_and_fitted_text_are_taken_by_the_sandbox_and_found_again(co
     assert env.connector.find_by_external_id(EntityType.INVOICE, [too_long]) == {}
     lines = env.connector.read("Invoice", saved.ref.id)["Line"]  # type: ignore[union-attr]
     assert len(lines[0]["Description"]) == 4000 and lines[0]["Description"].startswith("Gutters gg")
+
+
+def test_a_correction_whose_answer_was_lost_lands_once_when_resent(connected: Connected, synced: Synced) -> None:
+    """An invoice update sent again on the next run (same key, the SyncToken from before it landed) is answered
+    without a second change; sent under another key (QBO forgot the request), it meets 5010, is re-read and
+    sent once more with the same content. Either way one invoice, equal to the corrected version."""
+    [item] = write_ok(connected, EntityType.ITEM, [ItemRecord(203, "Boiler service", "Annual", Decimal("95"), "1")])
+    first = make_invoice(connected, 305, synced.customer.id, item.id)
+    [before] = write_ok(connected, EntityType.INVOICE, [first])
+    refs = {"customer_ref": synced.customer.id, "item_ref": item.id, "discount_account": connected.income.id}
+    corrected = dataclasses.replace(discounted_record(connected.hst, connected.gst, 305, **refs), number=first.number)
+    assert corrected.total != first.total
+    sent = WriteOp(corrected, "it-correction-305", before)
+    for op in (sent, sent, dataclasses.replace(sent, idempotency_key="it-correction-305-later")):
+        [outcome] = connected.connector.write(EntityType.INVOICE, [op])
+        assert outcome.ref is not None and outcome.ref.id == before.id, outcome.error
+        stored = connected.connector.read("Invoice", before.id)
+        assert Decimal(str(stored["TotalAmt"])) == Decimal(str(stored["Balance"])) == corrected.total
+        assert Decimal(str(stored["TxnTaxDetail"]["TotalTax"])) == corrected.total_tax
+    [held] = connected.connector.read_back(EntityType.INVOICE, [corrected])[305]
+    assert (held.ledger_id, held.amount) == (before.id, corrected.total)

@@ -5,6 +5,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ledger_sync.sandboxes.qbo import wire
+
 from .helpers import Qbo, assert_fault
 
 
@@ -18,6 +20,39 @@ def test_stale_sync_token_is_5010(qbo: Qbo) -> None:
     assert updated["SyncToken"] == "1"
     stale = qbo.post("Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "late"})
     assert_fault(stale, 400, "5010")
+
+
+def test_a_stale_invoice_update_is_5010_on_synctoken_and_changes_nothing(qbo: Qbo) -> None:
+    """A correction sent with the token from before a payment (which saves the invoice again) is refused in
+    QBO's Fault shape; sent with the current token, its `Line` replaces every line and the payment stays."""
+    item, customer = qbo.item(), qbo.customer()
+    created = qbo.create("Invoice", invoice(qbo, customer, qbo.sales_line(item, "1", "100", "100", "GST")))
+    link = [{"TxnId": created["Id"], "TxnType": "Invoice"}]
+    payment = {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": Decimal("30"), "Line": []}
+    qbo.create("Payment", {**payment, "Line": [{"Amount": Decimal("30"), "LinkedTxn": link}]})
+    lines = [qbo.sales_line(item, "2", "100", "200", "GST"), qbo.sales_line(item, "1", "20", "20", "GST")]
+    correction = {"Id": created["Id"], "sparse": True, "Line": lines}
+    error = assert_fault(qbo.post("Invoice", {**correction, "SyncToken": created["SyncToken"]}), 400, "5010")
+    assert (error["Message"], error["element"]) == ("Stale Object Error", "SyncToken")
+    current = wire_invoice(qbo, created["Id"])
+    assert current["TotalAmt"] == Decimal("105.00") and current["SyncToken"] != created["SyncToken"]
+    corrected = qbo.create("Invoice", {**correction, "SyncToken": current["SyncToken"]})
+    assert (corrected["Id"], corrected["TotalAmt"], corrected["Balance"]) == (
+        created["Id"],
+        Decimal("231.00"),
+        Decimal("201.00"),
+    )
+    assert [line["Amount"] for line in corrected["Line"] if line["DetailType"] == "SalesItemLineDetail"] == [
+        Decimal("200"),
+        Decimal("20"),
+    ]
+
+
+def wire_invoice(qbo: Qbo, invoice_id: str) -> dict[str, Any]:
+    response = qbo.get("Invoice", invoice_id)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = wire.loads(response.content)["Invoice"]
+    return found
 
 
 def test_sparse_update_changes_only_the_fields_sent(qbo: Qbo) -> None:
