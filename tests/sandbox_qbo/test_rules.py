@@ -152,6 +152,24 @@ def test_tax_code_archived_behind_our_back_is_610(client: TestClient, qbo: Qbo) 
     assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "610")
 
 
+def test_a_closed_period_refuses_invoices_dated_in_it_as_5010_account_period_closed(
+    client: TestClient, qbo: Qbo
+) -> None:
+    """A bookkeeper sets the books' closing date: an invoice dated in the closed period is neither created nor
+    edited (QBO's 5010 with its own message, not a stale token); one dated after it still is."""
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    march = qbo.create("Invoice", invoice(qbo, customer, line, TxnDate="2026-03-02"))
+    closed = {"AccountingInfoPrefs": {"BookCloseDate": "2026-03-31"}}
+    assert client.patch(f"/_sandbox/realms/{qbo.realm_id}/Preferences/1", json=closed).status_code == 200
+    edit = {"Id": march["Id"], "SyncToken": march["SyncToken"], "sparse": True, "Line": [line, line]}
+    for refused in (qbo.post("Invoice", edit), qbo.post("Invoice", invoice(qbo, customer, line, TxnDate="2026-03-31"))):
+        error = assert_fault(refused, 400, "5010")
+        assert (error["Message"], error["Detail"]) == ("Account Period Closed", "The account period has closed. {1}")
+    assert wire_invoice(qbo, march["Id"])["SyncToken"] == march["SyncToken"]
+    assert qbo.create("Invoice", invoice(qbo, customer, line, TxnDate="2026-04-01"))["TotalAmt"] == Decimal("10.50")
+
+
 def test_unknown_item_or_customer_reference_is_2500(qbo: Qbo) -> None:
     item, customer = qbo.item(), qbo.customer()
     line = qbo.sales_line(item, "1", "10", "10", "GST")
