@@ -26,6 +26,7 @@ from ledger_sync.settings import Settings
 from ledger_sync.stack import Children, prefect_env, start_prefect_server, wait_until_up
 from ledger_sync.state.db import make_engine
 from tests.chaos.books import QBO_BOOKS, XERO_BOOKS, Findings, LedgerBooks, Row, compare, expected_from_source
+from tests.chaos.corrections import correct
 from tests.chaos.processes import LEDGER_SYNC, children, kill_group
 
 COMPANY_ID = 1
@@ -84,6 +85,9 @@ class ChaosConfig:
     """Stop killing after this long even if fewer than `kills` runs died (the soak's --minutes)."""
     max_runs: int = 30
     run_timeout_seconds: float = 600.0
+    corrections: int = 0
+    """Invoices unlocked, edited and relocked (and their customers renamed) in Service Opus right after the first
+    killed run, so later runs, killed too, must correct the ledger in place."""
 
 
 @dataclass
@@ -107,6 +111,8 @@ class ChaosReport:
     findings: Findings
     status: dict[str, Any]
     fault_events: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    corrected: int = 0
+    """Invoices corrected in Service Opus during the run (`ChaosConfig.corrections`)."""
 
     @property
     def kills(self) -> int:
@@ -126,7 +132,8 @@ class ChaosReport:
         lines = [
             f"ledger {self.ledger}: records {self.records}",
             f"faults injected {self.faults}",
-            f"runs {len(self.runs)}, kills {self.kills}, reconnects {self.reconnects}, pending {self.pending}",
+            f"runs {len(self.runs)}, kills {self.kills}, reconnects {self.reconnects}, pending {self.pending}, "
+            f"invoices corrected {self.corrected}",
             f"duplicates found {len(self.findings.duplicates)}, records lost {len(self.findings.lost)}, "
             f"wrong amounts {len(self.findings.wrong_amounts)}, parked {len(self.findings.parked)}, "
             f"parked although in the ledger {len(self.findings.parked_but_in_ledger)}",
@@ -189,6 +196,7 @@ class ChaosRun:
         self.env: dict[str, str] = {}
         self.runs: list[RunRecord] = []
         self.reconnects = 0
+        self.corrected: tuple[list[str], list[int]] = ([], [])
         self.children: Children
 
     def run(self) -> ChaosReport:
@@ -300,6 +308,10 @@ class ChaosRun:
             )
             record = self.sync_once(kill if killing else None)
             kills += record.outcome == "killed"
+            if kills and self.config.corrections and not self.corrected[0]:
+                engine = make_engine(settings.resolved_source_url)
+                self.corrected = correct(engine, COMPANY_ID, self.config.corrections, self.random)
+                engine.dispose()
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
@@ -352,4 +364,5 @@ class ChaosRun:
             findings=compare(expected, rows, parked),
             status=self.status_json(),
             fault_events=faults["events"],
+            corrected=len(self.corrected[0]),
         )

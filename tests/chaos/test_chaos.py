@@ -19,10 +19,11 @@ from tests.status_invariant import accounting_errors
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("ledger", sorted(ledgers()))
 def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_path: Path) -> None:
-    config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11)
+    config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11, corrections=20)
     report = ChaosRun(config, tmp_path / ledger).run()
     print(report.summary())
     assert report.kills == config.kills, report.summary()
+    assert report.corrected == config.corrections, "invoices corrected (and customers renamed) between killed runs"
     assert sum(report.faults[kind] for kind in ("server_error", "throttle", "slow", "drop_after_commit")) > 0
     assert report.faults["revoke"] == 1 and report.reconnects >= 1, report.summary()
     assert report.findings.duplicates == [], report.summary()
