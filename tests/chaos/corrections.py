@@ -19,10 +19,12 @@ from ledger_sync.connectors.service_opus.models import (
 from ledger_sync.events.outbox import lock_invoice, unlock_invoice, update_customer
 
 
-def correct(engine: Engine, company_id: int, count: int, rng: random.Random) -> tuple[list[str], list[int]]:
+def correct(
+    engine: Engine, company_id: int, count: int, rng: random.Random, in_ledger: set[str]
+) -> tuple[list[str], list[int]]:
     """Correct `count` locked invoices no payment is collected against (a paid one the ledger may refuse to edit:
-    that is parked by design, see `engine.corrections`) and rename `count` of their customers; (invoice numbers,
-    customer ids) changed."""
+    that is parked by design, see `engine.corrections`), those the ledger holds already (`in_ledger`, by number)
+    first, and rename `count` of their customers; (invoice numbers, customer ids) changed."""
     with Session(engine) as session, session.begin():
         paid = set(session.scalars(select(Payment.invoice_id).where(Payment.status == PaymentStatus.COLLECTED)).all())
         locked = session.scalars(
@@ -30,7 +32,10 @@ def correct(engine: Engine, company_id: int, count: int, rng: random.Random) -> 
             .where(Invoice.company_id == company_id, Invoice.status == InvoiceStatus.LOCKED)
             .order_by(Invoice.id)
         ).all()
-        chosen = rng.sample([i for i in locked if i.id not in paid and i.lines], count)
+        editable = [i for i in locked if i.id not in paid and i.lines]
+        synced = [i for i in editable if i.number in in_ledger]
+        chosen = rng.sample(synced, min(count, len(synced)))
+        chosen += rng.sample([i for i in editable if i.number not in in_ledger], count - len(chosen))
         for invoice in chosen:
             unlock_invoice(session, invoice)
             first = invoice.lines[0]

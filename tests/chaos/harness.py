@@ -86,8 +86,8 @@ class ChaosConfig:
     max_runs: int = 30
     run_timeout_seconds: float = 600.0
     corrections: int = 0
-    """Invoices unlocked, edited and relocked (and their customers renamed) in Service Opus right after the first
-    killed run, so later runs, killed too, must correct the ledger in place."""
+    """Invoices unlocked, edited and relocked (and their customers renamed) in Service Opus once the ledger holds as
+    many, between killed runs, so later runs, killed too, must correct the ledger in place."""
 
 
 @dataclass
@@ -112,7 +112,10 @@ class ChaosReport:
     status: dict[str, Any]
     fault_events: list[dict[str, Any]] = field(repr=False, default_factory=list)
     corrected: int = 0
-    """Invoices corrected in Service Opus during the run (`ChaosConfig.corrections`)."""
+    """Invoices corrected in Service Opus during the run (`ChaosConfig.corrections`)..."""
+    corrected_in_ledger: int = 0
+    """... of which the ledger held this many already (corrected in place, not created in their new version)."""
+    kills_after_corrections: int = 0
 
     @property
     def kills(self) -> int:
@@ -133,7 +136,8 @@ class ChaosReport:
             f"ledger {self.ledger}: records {self.records}",
             f"faults injected {self.faults}",
             f"runs {len(self.runs)}, kills {self.kills}, reconnects {self.reconnects}, pending {self.pending}, "
-            f"invoices corrected {self.corrected}",
+            f"invoices corrected {self.corrected} ({self.corrected_in_ledger} already in the ledger, "
+            f"{self.kills_after_corrections} kills after)",
             f"duplicates found {len(self.findings.duplicates)}, records lost {len(self.findings.lost)}, "
             f"wrong amounts {len(self.findings.wrong_amounts)}, parked {len(self.findings.parked)}, "
             f"parked although in the ledger {len(self.findings.parked_but_in_ledger)}",
@@ -197,6 +201,8 @@ class ChaosRun:
         self.runs: list[RunRecord] = []
         self.reconnects = 0
         self.corrected: tuple[list[str], list[int]] = ([], [])
+        self.corrected_in_ledger = 0
+        self.kills_after_corrections = 0
         self.children: Children
 
     def run(self) -> ChaosReport:
@@ -296,28 +302,61 @@ class ChaosRun:
         return record
 
     def sync_until_done(self) -> None:
-        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending."""
+        """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending.
+        With corrections configured, they are made once the ledger holds that many invoices (or the planned kills
+        are spent), and at least one run after them is killed too (one more than planned, if need be)."""
         settings = self.settings()
-        kills, started = 0, time.monotonic()
+        kills, after_corrections, started = 0, 0, time.monotonic()
         phase = self.config.kill_phase_seconds
         for _ in range(self.config.max_runs):
-            killing = kills < self.config.kills and (phase is None or time.monotonic() - started < phase)
+            owed = kills < self.config.kills or self._correction_kill_owed(after_corrections)
+            killing = owed and (phase is None or time.monotonic() - started < phase)
             kill = (
                 self.random.randint(*self.config.kill_after_writes),
                 self.random.uniform(*self.config.kill_delay_seconds),
             )
             record = self.sync_once(kill if killing else None)
-            kills += record.outcome == "killed"
-            if kills and self.config.corrections and not self.corrected[0]:
-                engine = make_engine(settings.resolved_source_url)
-                self.corrected = correct(engine, COMPANY_ID, self.config.corrections, self.random)
-                engine.dispose()
+            killed = record.outcome == "killed"
+            kills += killed
+            after_corrections += killed and bool(self.corrected[0])
+            self.kills_after_corrections = after_corrections
+            if self.config.corrections and not self.corrected[0] and (kills or record.outcome == "completed"):
+                self.correct(settings, force=kills >= self.config.kills or record.outcome == "completed")
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
                 continue
-            if record.outcome == "completed" and self.pending(settings) == 0:
+            done = record.outcome == "completed" and not self._correction_kill_owed(after_corrections)
+            if done and self.pending(settings) == 0:
                 return  # (a run meant to be killed that finished first means the data ran out before the kills)
+
+    def _correction_kill_owed(self, kills_after_corrections: int) -> bool:
+        return self.config.corrections > 0 and kills_after_corrections == 0
+
+    def correct(self, settings: Settings, *, force: bool) -> None:
+        """Make the configured corrections in Service Opus once the ledger holds as many invoices (or `force`), to
+        invoices the ledger holds already where it can."""
+        rows = self.ledger.books.rows(self.base_url, self.tenant(settings))
+        held = {row.key for row in rows if row.kind == "invoice"}
+        if len(held) < self.config.corrections and not force:
+            return
+        engine = make_engine(settings.resolved_source_url)
+        try:
+            self.corrected = correct(engine, COMPANY_ID, self.config.corrections, self.random, held)
+        finally:
+            engine.dispose()
+        self.corrected_in_ledger = len(held & set(self.corrected[0]))
+
+    def tenant(self, settings: Settings) -> str:
+        from ledger_sync.state.store import StateStore
+
+        store = StateStore(settings.resolved_state_url)
+        try:
+            connection = store.connection(COMPANY_ID, self.ledger.name)
+            assert connection is not None
+            return connection.tenant_id
+        finally:
+            store.close()
 
     def pending(self, settings: Settings) -> int:
         from ledger_sync.state.store import StateStore
@@ -365,4 +404,6 @@ class ChaosRun:
             status=self.status_json(),
             fault_events=faults["events"],
             corrected=len(self.corrected[0]),
+            corrected_in_ledger=self.corrected_in_ledger,
+            kills_after_corrections=self.kills_after_corrections,
         )

@@ -22,8 +22,9 @@ def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_
     config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11, corrections=20)
     report = ChaosRun(config, tmp_path / ledger).run()
     print(report.summary())
-    assert report.kills == config.kills, report.summary()
+    assert report.kills in (config.kills, config.kills + 1), report.summary()  # one more when the corrections came late
     assert report.corrected == config.corrections, "invoices corrected (and customers renamed) between killed runs"
+    assert report.corrected_in_ledger > 0 and report.kills_after_corrections >= 1, report.summary()
     assert sum(report.faults[kind] for kind in ("server_error", "throttle", "slow", "drop_after_commit")) > 0
     assert report.faults["revoke"] == 1 and report.reconnects >= 1, report.summary()
     assert report.findings.duplicates == [], report.summary()
