@@ -16,6 +16,9 @@ from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 class ErrorKind(StrEnum):
     VALIDATION = "validation"
     """The ledger refuses this record as it is: park it with the message; retrying cannot help."""
+    LOCKED = "locked"
+    """The ledger will not edit this record any more (a payment or credit note allocated to it, a closed period):
+    the correction must take another way (`engine.corrections`)."""
     DUPLICATE = "duplicate"
     """A name or number clash with a record we did not create: park it, a person must decide."""
     CONFLICT = "conflict"

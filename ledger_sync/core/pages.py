@@ -1,4 +1,4 @@
-"""One page of the sync's input: locked invoices or collected payments with what they need.
+"""One page of the sync's input: locked invoices or collected payments with what they need, or edited customers.
 
 Extraction fills a page, the record-level checks mark what must not be pushed, loading pushes the rest.
 """
@@ -17,11 +17,11 @@ from ledger_sync.core.snapshots import (
 )
 from ledger_sync.core.sync_state import Parking
 
-R = TypeVar("R", SourceInvoice, SourcePayment)
+R = TypeVar("R", SourceInvoice, SourcePayment, SourceCustomer)
 
 
 class _SourcePage(Generic[R]):
-    """What invoice and payment pages share: their size and whether extraction may go on past them."""
+    """What every page shares: its size and whether extraction may go on past it."""
 
     fresh: list[R]
     retries: list[R]
@@ -70,3 +70,13 @@ class PaymentPage(_SourcePage[SourcePayment]):
     @property
     def payments(self) -> list[SourcePayment]:
         return self.retries + self.fresh
+
+
+@dataclass
+class CustomerPage(_SourcePage[SourceCustomer]):
+    """Customers added or edited past the customer checkpoint (parked customers are retried with invoices)."""
+
+    fresh: list[SourceCustomer]
+    next_after: Cursor | None
+    unreadable: list[Unreadable] = field(default_factory=list)
+    retries: list[SourceCustomer] = field(default_factory=list)

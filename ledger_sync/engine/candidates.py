@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
-from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType, LedgerRecord
 from ledger_sync.core.snapshots import Cursor, SourceInvoice
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
@@ -67,7 +67,17 @@ class Skip:
     cursor: Cursor | None = None
 
 
-Candidate = Push | Park | Wait | Skip
+@dataclass(frozen=True)
+class Unneeded:
+    """A record the ledger does not need yet (a customer edited before any invoice of theirs synced): handled
+    without a write, so the checkpoint moves past it; unlike `Skip`, a parking of it stands (an invoice waits
+    behind it)."""
+
+    source_id: int
+    cursor: Cursor | None = None
+
+
+Candidate = Push | Park | Wait | Skip | Unneeded
 
 
 def customer_candidates(page: InvoicePage) -> list[Candidate]:
@@ -75,6 +85,24 @@ def customer_candidates(page: InvoicePage) -> list[Candidate]:
         Park(parking) if (parking := page.parked.get((EntityType.CUSTOMER, c.id))) else Push(customer_record(c))
         for c in page.customers.values()
     ]
+
+
+def customer_edit_candidates(state: ConnectionState, page: CustomerPage) -> list[Candidate]:
+    """Customers edited past the checkpoint. One already in the ledger is pushed (unchanged: nothing is written),
+    so a new name, email or address reaches the ledger without a new invoice. One that is not is skipped: it is
+    created from its current details with its first invoice that syncs, and a customer no invoice needs has no
+    place in the ledger (it would sit among the bookkeeper's customers with nothing to collect). An unreadable
+    one already in the ledger is parked, naming the value; one that is not waits for its invoice like any other."""
+    ids = [c.id for c in page.fresh] + [u.id for u in page.unreadable]
+    mapped = state.mapped(EntityType.CUSTOMER, ids)
+    candidates: list[Candidate] = [
+        Push(customer_record(c), c.cursor) if c.id in mapped else Unneeded(c.id, c.cursor) for c in page.fresh
+    ]
+    candidates += [
+        Park(Parking(u.id, ParkingCause.CHECK, u.problem), u.cursor) if u.id in mapped else Unneeded(u.id, u.cursor)
+        for u in page.unreadable
+    ]
+    return _in_checkpoint_order(candidates)
 
 
 def item_candidates(page: InvoicePage, mapping: LedgerMapping) -> list[Candidate]:

@@ -18,14 +18,15 @@ from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, 
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
-from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Wait
+from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
+from ledger_sync.engine.corrections import refused_correction
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.stats import RunStats, Tally
 
 LEDGER_RETRY = timedelta(hours=24)
 """A record the ledger refused is resent unchanged at most this often (changed content goes at once)."""
 KEY_NAMESPACE = uuid.UUID("6f1f3c1e-2b0c-4f57-9a43-5d3e2f0b7a11")
-REFUSALS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE})
+REFUSALS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.LOCKED})
 """Element errors that say the ledger will not take the record as it is: parked, not retried at once."""
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class WriteEngine:
                     handled.add(candidate.source_id)
                 case Wait():
                     pass
-                case Skip():
+                case Skip() | Unneeded():
                     handled.add(candidate.source_id)
                 case Push(record=record):
                     known = mapped.get(candidate.source_id)
@@ -252,6 +253,8 @@ class WriteEngine:
     def _refusal(self, outcome: WriteOutcome, now: datetime) -> Parking:
         record, error = outcome.op.record, outcome.error
         assert error is not None
+        if error.kind is ErrorKind.LOCKED and outcome.op.existing is not None:
+            return refused_correction(outcome.op, error, self.tenant.ledger_name, now + LEDGER_RETRY)
         return Parking(
             source_id=record.source_id,
             cause=ParkingCause.LEDGER,

@@ -1,4 +1,4 @@
-"""Sync one company: gate, then invoices (with their customers and items), then payments.
+"""Sync one company: gate, then customer edits, invoices (with their customers and items), then payments.
 
 Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
 """
@@ -9,7 +9,7 @@ from typing import TypeVar
 from prefect import flow
 
 from ledger_sync.connectors.registry import LedgerName
-from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
@@ -19,13 +19,13 @@ from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
 from ledger_sync.state.slots import company_lock
 from ledger_sync.tasks.check import check_invoices, check_payments
-from ledger_sync.tasks.extract import extract_invoices, extract_payments
+from ledger_sync.tasks.extract import extract_customers, extract_invoices, extract_payments
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
-from ledger_sync.tasks.load import load_customers, load_invoices, load_items, load_payments
+from ledger_sync.tasks.load import load_customer_edits, load_customers, load_invoices, load_items, load_payments
 from ledger_sync.tasks.report import report_run
 
-Page = TypeVar("Page", InvoicePage, PaymentPage)
+Page = TypeVar("Page", InvoicePage, PaymentPage, CustomerPage)
 
 
 def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, size: int) -> Iterator[Page]:
@@ -76,6 +76,12 @@ def _sync(
         gate = check_run_gates(job, chart)
         if not gate.passed:
             return report_run(job, gate)
+
+        if scope.covers(EntityType.INVOICE) and not scope.ranged:
+            # Customer edits go with invoices (their toggle): a rename reaches the ledger without a new invoice.
+            for customers in pages(extract_customers, job, page_size):
+                load_customer_edits(job, customers)
+                hooks.page_done(job, EntityType.CUSTOMER, len(customers))
 
         if scope.covers(EntityType.INVOICE):
             for page in pages(extract_invoices, job, page_size):

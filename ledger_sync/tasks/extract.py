@@ -1,4 +1,5 @@
-"""Extraction: one page of locked invoices or collected payments past the checkpoint, with what they need.
+"""Extraction: one page of locked invoices or collected payments past the checkpoint, with what they need, or of
+customers edited past theirs.
 
 The first page of a run also carries the parked records, which are retried on every run. Pages follow
 the change number, so there is no overlap to re-read: a record committed late has a later number.
@@ -11,9 +12,9 @@ from dataclasses import replace
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import Cursor, SourceInvoice, SourcePayment, Unreadable
+from ledger_sync.core.snapshots import Cursor, SourceCustomer, SourceInvoice, SourcePayment, Unreadable
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.engine.candidates import sent_to_ledger
 from ledger_sync.state.connection_state import StoredConnectionState
@@ -31,7 +32,9 @@ def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -
 
 
 def _next_after(
-    after: Cursor | None, fresh: Sequence[SourceInvoice | SourcePayment], unreadable: Sequence[Unreadable]
+    after: Cursor | None,
+    fresh: Sequence[SourceInvoice | SourcePayment | SourceCustomer],
+    unreadable: Sequence[Unreadable],
 ) -> Cursor | None:
     """The last change number this page read, readable or not."""
     cursors = [r.cursor for r in fresh] + [u.cursor for u in unreadable]
@@ -94,4 +97,16 @@ def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> Paym
         paid_before=job.source.collected_before(invoice_ids),
         next_after=_next_after(after, fresh.records, fresh.unreadable),
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
+    )
+
+
+@task(name="extract-customers", cache_policy=NO_CACHE)
+def extract_customers(job: SyncJob, after: Cursor | None, page_size: int) -> CustomerPage:
+    """Customers added or edited past the customer checkpoint, so an edit reaches the ledger without an invoice."""
+    start, _ = _resume_point(job, EntityType.CUSTOMER, after)
+    changed = job.source.customers_changed(job.company_id, after=start, limit=page_size)
+    return CustomerPage(
+        fresh=changed.records,
+        next_after=_next_after(after, changed.records, changed.unreadable),
+        unreadable=changed.unreadable,
     )

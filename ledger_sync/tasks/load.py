@@ -1,4 +1,4 @@
-"""Loading, in dependency order: customers, items, invoices, payments.
+"""Loading, in dependency order: customers, items, invoices, payments (and customer edits on their own).
 
 Each task builds its type's candidates from a checked page and hands them to the write engine
 (`ledger_sync.engine`), which holds every exactly-once rule.
@@ -10,10 +10,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
-from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
     customer_candidates,
+    customer_edit_candidates,
     invoice_candidates,
     item_candidates,
     payment_candidates,
@@ -40,6 +41,12 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 @task(name="load-customers", cache_policy=NO_CACHE)
 def load_customers(job: SyncJob, page: InvoicePage) -> None:
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
+
+
+@task(name="load-customer-edits", cache_policy=NO_CACHE)
+def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
+    engine = write_engine(job)
+    engine.push(EntityType.CUSTOMER, customer_edit_candidates(engine.state, page))
 
 
 @task(name="load-items", cache_policy=NO_CACHE)

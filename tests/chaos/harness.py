@@ -26,6 +26,7 @@ from ledger_sync.settings import Settings
 from ledger_sync.stack import Children, prefect_env, start_prefect_server, wait_until_up
 from ledger_sync.state.db import make_engine
 from tests.chaos.books import QBO_BOOKS, XERO_BOOKS, Findings, LedgerBooks, Row, compare, expected_from_source
+from tests.chaos.corrections import correct
 from tests.chaos.processes import LEDGER_SYNC, children, kill_group
 
 COMPANY_ID = 1
@@ -88,6 +89,9 @@ class ChaosConfig:
     """Locked invoices with a collected payment that Service Opus voids after the first run that completes (seeded
     draw; most are synced with their payments by then, and are voided in the ledger with the payments removed;
     any other is never sent); the run after is SIGKILLed as well."""
+    corrections: int = 0
+    """Invoices unlocked, edited and relocked (and their customers renamed) in Service Opus once the ledger holds as
+    many, between killed runs, so later runs, killed too, must correct the ledger in place."""
 
 
 @dataclass
@@ -111,6 +115,11 @@ class ChaosReport:
     findings: Findings
     status: dict[str, Any]
     fault_events: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    corrected: int = 0
+    """Invoices corrected in Service Opus during the run (`ChaosConfig.corrections`)..."""
+    corrected_in_ledger: int = 0
+    """... of which the ledger held this many already (corrected in place, not created in their new version)."""
+    kills_after_corrections: int = 0
 
     @property
     def kills(self) -> int:
@@ -130,7 +139,9 @@ class ChaosReport:
         lines = [
             f"ledger {self.ledger}: records {self.records}",
             f"faults injected {self.faults}",
-            f"runs {len(self.runs)}, kills {self.kills}, reconnects {self.reconnects}, pending {self.pending}",
+            f"runs {len(self.runs)}, kills {self.kills}, reconnects {self.reconnects}, pending {self.pending}, "
+            f"invoices corrected {self.corrected} ({self.corrected_in_ledger} already in the ledger, "
+            f"{self.kills_after_corrections} kills after)",
             f"duplicates found {len(self.findings.duplicates)}, records lost {len(self.findings.lost)}, "
             f"wrong amounts {len(self.findings.wrong_amounts)}, parked {len(self.findings.parked)}, "
             f"parked although in the ledger {len(self.findings.parked_but_in_ledger)}",
@@ -195,6 +206,9 @@ class ChaosRun:
         self.runs: list[RunRecord] = []
         self.reconnects = 0
         self.voided: frozenset[int] = frozenset()
+        self.corrected: tuple[list[str], list[int]] = ([], [])
+        self.corrected_in_ledger = 0
+        self.kills_after_corrections = 0
         self.children: Children
 
     def run(self) -> ChaosReport:
@@ -295,21 +309,29 @@ class ChaosRun:
 
     def sync_until_done(self) -> None:
         """Kill the first runs at seeded random moments, then let runs finish until one leaves nothing pending.
-        With `voids`: after the first run that completes, Service Opus voids invoices, and the next run (which
-        voids them in the ledger) is SIGKILLed too."""
+        With corrections configured, they are made once the ledger holds that many invoices (or the planned kills
+        are spent), and at least one run after them is killed too (one more than planned, if need be). With
+        `voids`: after the first run that completes, Service Opus voids invoices, and the next run (which voids
+        them in the ledger) is SIGKILLed too."""
         settings = self.settings()
-        kills, started = 0, time.monotonic()
+        kills, after_corrections, started = 0, 0, time.monotonic()
         phase = self.config.kill_phase_seconds
         voiding = voided = False
         for _ in range(self.config.max_runs):
-            killing = voiding or (kills < self.config.kills and (phase is None or time.monotonic() - started < phase))
+            owed = kills < self.config.kills or self._correction_kill_owed(after_corrections)
+            killing = voiding or (owed and (phase is None or time.monotonic() - started < phase))
             kill = (
                 self.random.randint(*self.config.kill_after_writes),
                 self.random.uniform(*self.config.kill_delay_seconds),
             )
             record = self.sync_once(kill if killing else None)
-            kills += record.outcome == "killed" and not voiding
+            killed = record.outcome == "killed"
+            kills += killed and not voiding
+            after_corrections += killed and bool(self.corrected[0])
+            self.kills_after_corrections = after_corrections
             voiding = False
+            if self.config.corrections and not self.corrected[0] and (kills or record.outcome == "completed"):
+                self.correct(settings, force=kills >= self.config.kills or record.outcome == "completed")
             if self.connection_status(settings) != "connected":
                 self.connect(settings)
                 self.reconnects += 1
@@ -317,7 +339,8 @@ class ChaosRun:
             if record.outcome == "completed" and self.config.voids and not voided:
                 self.voided, voiding, voided = self.void_invoices(settings), True, True
                 continue
-            if record.outcome == "completed" and self.pending(settings) == 0:
+            done = record.outcome == "completed" and not self._correction_kill_owed(after_corrections)
+            if done and self.pending(settings) == 0:
                 return  # (a run meant to be killed that finished first means the data ran out before the kills)
 
     def void_invoices(self, settings: Settings) -> frozenset[int]:
@@ -340,6 +363,34 @@ class ChaosRun:
                 return frozenset(invoice.id for invoice in chosen)
         finally:
             engine.dispose()
+
+    def _correction_kill_owed(self, kills_after_corrections: int) -> bool:
+        return self.config.corrections > 0 and kills_after_corrections == 0
+
+    def correct(self, settings: Settings, *, force: bool) -> None:
+        """Make the configured corrections in Service Opus once the ledger holds as many invoices (or `force`), to
+        invoices the ledger holds already where it can."""
+        rows = self.ledger.books.rows(self.base_url, self.tenant(settings))
+        held = {row.key for row in rows if row.kind == "invoice"}
+        if len(held) < self.config.corrections and not force:
+            return
+        engine = make_engine(settings.resolved_source_url)
+        try:
+            self.corrected = correct(engine, COMPANY_ID, self.config.corrections, self.random, held)
+        finally:
+            engine.dispose()
+        self.corrected_in_ledger = len(held & set(self.corrected[0]))
+
+    def tenant(self, settings: Settings) -> str:
+        from ledger_sync.state.store import StateStore
+
+        store = StateStore(settings.resolved_state_url)
+        try:
+            connection = store.connection(COMPANY_ID, self.ledger.name)
+            assert connection is not None
+            return connection.tenant_id
+        finally:
+            store.close()
 
     def pending(self, settings: Settings) -> int:
         from ledger_sync.state.store import StateStore
@@ -386,4 +437,7 @@ class ChaosRun:
             findings=compare(expected, rows, parked),
             status=self.status_json(),
             fault_events=faults["events"],
+            corrected=len(self.corrected[0]),
+            corrected_in_ledger=self.corrected_in_ledger,
+            kills_after_corrections=self.kills_after_corrections,
         )

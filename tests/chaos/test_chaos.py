@@ -1,6 +1,7 @@
 """Exactly once under faults: a faulty sandbox, sync processes SIGKILLed at random, and the ledger must still equal
 Service Opus: every record once, to the cent, nothing for drafts and voids, 0 pending; invoices voided in Service
-Opus during the run (with their payments) are voided in the ledger or were never sent.
+Opus during the run (with their payments) are voided in the ledger or were never sent; invoices corrected (unlocked,
+edited, relocked) and customers renamed between killed runs are corrected in place.
 
 One bounded run per ledger the project supports (`bench/soak.py` is the long version). On failure the message names
 each duplicate and lost record, and for each duplicate the run that wrote each copy and the faults just before it;
@@ -20,10 +21,13 @@ from tests.status_invariant import accounting_errors
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("ledger", sorted(ledgers()))
 def test_the_ledger_equals_service_opus_after_faults_and_kills(ledger: str, tmp_path: Path) -> None:
-    config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11, voids=15)
+    config = ChaosConfig(ledger=ledger, invoices=1500, kills=4, seed=11, voids=15, corrections=20)
     report = ChaosRun(config, tmp_path / ledger).run()
     print(report.summary())
-    assert report.kills in (config.kills, config.kills + 1), report.summary()  # + the voids' run, unless it ended first
+    # + one for the voids' killed run (unless the data ran out first), + one when the corrections came late
+    assert config.kills <= report.kills <= config.kills + 2, report.summary()
+    assert report.corrected == config.corrections, "invoices corrected (and customers renamed) between killed runs"
+    assert report.corrected_in_ledger > 0 and report.kills_after_corrections >= 1, report.summary()
     assert sum(report.faults[kind] for kind in ("server_error", "throttle", "slow", "drop_after_commit")) > 0
     assert report.faults["revoke"] == 1 and report.reconnects >= 1, report.summary()
     assert report.findings.duplicates == [], report.summary()

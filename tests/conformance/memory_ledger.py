@@ -77,6 +77,12 @@ class Books:
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
 
+    def name(self, ledger_id: str) -> str:
+        """A customer's name as these books keep it."""
+        record = self.entries[EntityType.CUSTOMER][ledger_id].record
+        assert isinstance(record, CustomerRecord)
+        return record.display_name
+
 
 BOOKS: dict[str, Books] = {}
 """Every tenant's books, for the life of the process."""

@@ -51,14 +51,19 @@ def sandbox_harness(
                 invoice = connector.read(EntityType.INVOICE, ledger_id)  # type: ignore[attr-defined]
                 return Decimal(str(invoice[known.shape.total])), Decimal(str(invoice[known.balance]))
 
+            def customer_name(ledger_id: str) -> str:
+                return str(connector.read(EntityType.CUSTOMER, ledger_id)[known.shape.customer_name])  # type: ignore[attr-defined]
+
             try:
                 yield LedgerHarness(
                     get(ledger),
                     connector,
                     invoice_amounts,
                     known.unknown_customer_ref,
+                    customer_name,
                     currency=CURRENCIES[company.country],
                     stand_in_percents=stand_in_percents or {},
+                    edits_paid_invoices=known.edits_paid_invoices,
                 )
             finally:
                 connector.close()

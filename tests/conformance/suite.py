@@ -26,7 +26,7 @@ from ledger_sync.core.ledger import (
     WriteOutcome,
 )
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
-from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
+from ledger_sync.core.records import Address, CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine
 from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
 
@@ -42,6 +42,8 @@ class LedgerHarness:
     """(total, balance due) of an invoice as the ledger reports it, by ledger id."""
     unknown_customer_ref: str
     """A well-formed customer reference the ledger does not know."""
+    customer_name: Callable[[str], str]
+    """A customer's name as the ledger holds it, by ledger id."""
     currency: str = "CAD"
     """The ledger company's home currency, which the scenarios' Service Opus company bills in."""
     stand_in_percents: Mapping[int, Decimal] = field(default_factory=dict)
@@ -49,6 +51,8 @@ class LedgerHarness:
     where that is not the Service Opus rate's own percentage (the default, as the suggested mapping picks)."""
     accounts: list[LedgerAccount] = field(default_factory=list)
     tax_rates: list[LedgerTaxRate] = field(default_factory=list)
+    edits_paid_invoices: bool = True
+    """Whether the ledger edits an invoice with a payment allocated; if not, it refuses with `ErrorKind.LOCKED`."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -89,9 +93,19 @@ def _op(
 
 
 def _created(harness: LedgerHarness, record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord) -> str:
-    (outcome,) = _write(harness, [_op(record)])
+    return _written(harness, record).id
+
+
+def _written(
+    harness: LedgerHarness,
+    record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord,
+    existing: LedgerRef | None = None,
+) -> LedgerRef:
+    """The record created, or updated in place when `existing` is given (then it keeps its ledger id)."""
+    (outcome,) = _write(harness, [_op(record, existing)])
     assert outcome.error is None and outcome.ref is not None, outcome.error
-    return outcome.ref.id
+    assert existing is None or outcome.ref.id == existing.id
+    return outcome.ref
 
 
 def _customer(harness: LedgerHarness, name: str | None = None) -> CustomerRecord:
@@ -106,10 +120,16 @@ def _item(harness: LedgerHarness) -> ItemRecord:
 
 
 def _invoice(
-    harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine], discount: str = "0"
+    harness: LedgerHarness,
+    customer_ref: str,
+    item_ref: str,
+    lines: list[SourceLine],
+    discount: str = "0",
+    source_id: int | None = None,
 ) -> InvoiceRecord:
-    """`discount`: Service Opus's invoice discount in percent, which comes off each tax rate before tax."""
-    source_id = harness.next_id()
+    """`discount`: Service Opus's invoice discount in percent, which comes off each tax rate before tax.
+    `source_id`: an invoice built before, as it is after an edit (None: a new invoice)."""
+    source_id = source_id or harness.next_id()
     snapshot = SourceInvoice(
         source_id,
         f"CONF-{source_id:04d}",
@@ -353,3 +373,64 @@ class LedgerConformance:
         found = ledger_harness.connector.find_by_external_id(EntityType.ITEM, items)
         assert {k: v.id for k, v in found.items()} == {o.op.record.source_id: o.ref.id for o in outcomes if o.ref}
         assert len(found) == 2
+
+    def test_a_relocked_invoice_is_corrected_in_place_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Unlock, edit, relock in Service Opus: other lines, another total, a discount. The ledger's invoice is
+        updated in place (same id, its lines replaced), equal to the cent; a second edit sent with the reference
+        from before the first (a token stale since then) lands too, and the stamp still finds one invoice."""
+        first = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
+        before = _written(ledger_harness, first)
+        lines = [_line("3", "95.00", GST), _line("-1", "20.00", HST), _line("1", "12.50", HST)]
+        edited = _invoice(ledger_harness, *parties, lines, discount="5", source_id=first.source_id)
+        assert edited.total != first.total and edited.number == first.number
+        _written(ledger_harness, edited, before)
+        assert ledger_harness.invoice_amounts(before.id) == (edited.total, edited.total)
+        _assert_tax_and_net_as_printed(ledger_harness, edited, before.id)
+        again = _invoice(ledger_harness, *parties, [_line("1", "95.00", GST)], source_id=first.source_id)
+        _written(ledger_harness, again, before)
+        assert ledger_harness.invoice_amounts(before.id) == (again.total, again.total) == (Decimal("99.75"),) * 2
+        _assert_tax_and_net_as_printed(ledger_harness, again, before.id)
+        found = ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [again])
+        assert found[again.source_id].id == before.id
+
+    def test_a_paid_invoice_is_corrected_in_place_or_refused_as_locked(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """A relocked invoice with a payment applied: a ledger that edits it keeps the payment against the new
+        total; one that will not refuses with `LOCKED` (the sync parks the correction) and keeps it as it was."""
+        customer_ref, _ = parties
+        first = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST)])
+        before = _written(ledger_harness, first)
+        deposit = ledger_harness.account("undeposited_funds").id
+        paid = PaymentRecord(
+            ledger_harness.next_id(), before.id, customer_ref, Decimal("50.00"), date(2026, 3, 9), "card", deposit
+        )
+        _created(ledger_harness, paid)
+        lines = [_line("2", "95.00", GST), _line("1", "40.00", GST)]
+        edited = _invoice(ledger_harness, *parties, lines, source_id=first.source_id)
+        (outcome,) = _write(ledger_harness, [_op(edited, before)])
+        if ledger_harness.edits_paid_invoices:
+            assert outcome.ref is not None and outcome.ref.id == before.id, outcome.error
+            assert ledger_harness.invoice_amounts(before.id) == (edited.total, edited.total - 50)
+        else:
+            assert outcome.error is not None and outcome.error.kind is ErrorKind.LOCKED, outcome
+            assert ledger_harness.invoice_amounts(before.id) == (first.total, first.total - 50)
+
+    def test_a_renamed_customer_is_renamed_in_place(self, ledger_harness: LedgerHarness) -> None:
+        """A customer edit on its own (name, email, address) updates the ledger's customer, found again by its
+        stamp; a second rename sent with the reference from before the first lands too."""
+        record = _customer(ledger_harness)
+        before = _written(ledger_harness, record)
+        address = Address("12 Harbour Road", "Halifax", "NS", "B3H 1A1", "CA")
+        renamed = CustomerRecord(
+            record.source_id, f"Renamed Customer {record.source_id}", "renamed@example.test", address=address
+        )
+        _written(ledger_harness, renamed, before)
+        assert ledger_harness.customer_name(before.id) == renamed.display_name
+        found = ledger_harness.connector.find_by_external_id(EntityType.CUSTOMER, [renamed])
+        assert found[renamed.source_id].id == before.id
+        again = replace(renamed, display_name=f"Renamed Again {record.source_id}")
+        _written(ledger_harness, again, before)
+        assert ledger_harness.customer_name(before.id) == again.display_name

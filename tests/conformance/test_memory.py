@@ -33,7 +33,9 @@ def ledger_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerH
             connector = open_ledger(settings, store, connection)
             books = memory_ledger.BOOKS[tenant_id]
             try:
-                yield LedgerHarness(plugin, connector, books.invoice_amounts, unknown_customer_ref="C-404")
+                yield LedgerHarness(
+                    plugin, connector, books.invoice_amounts, unknown_customer_ref="C-404", customer_name=books.name
+                )
             finally:
                 connector.close()
         finally:

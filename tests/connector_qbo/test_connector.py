@@ -175,6 +175,15 @@ def test_stale_retry_that_is_stale_again_comes_back_as_conflict(harness_for) -> 
     assert len(harness.requests) == 3
 
 
+def test_a_closed_period_under_the_stale_code_is_locked_and_not_re_read(harness_for) -> None:
+    """QBO's 5010 "Account Period Closed" is no stale token: re-reading cannot help, the correction is refused."""
+    closed = fault("5010", "Account Period Closed", detail="The account period has closed. {1}")
+    harness = harness_for(lambda request: httpx.Response(400, json=closed))
+    [outcome] = harness.connector.write(EntityType.CUSTOMER, ops_for([customer(1)], {1: LedgerRef("7", "1")}))
+    assert outcome.error is not None and outcome.error.kind is ErrorKind.LOCKED
+    assert "Account Period Closed" in outcome.error.message and len(harness.requests) == 1
+
+
 def test_create_of_an_unchanged_conflict_is_not_retried(harness_for) -> None:
     harness = harness_for(lambda request: httpx.Response(400, json=fault("5010", "Stale Object Error")))
     [outcome] = harness.connector.write(EntityType.CUSTOMER, ops_for([customer(1)]))

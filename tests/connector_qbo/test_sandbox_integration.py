@@ -462,3 +462,58 @@ def test_a_void_does_only_what_an_earlier_attempt_left_and_needs_no_fresh_sync_t
     assert env.connector.find_by_external_id(EntityType.PAYMENT, payments) == {}
     [again] = write_ok(env, EntityType.INVOICE, [dataclasses.replace(record, voided=True)], {362: created})
     assert again == ref, "a void found done is the outcome; nothing is sent"
+
+
+def test_a_correction_whose_answer_was_lost_lands_once_when_resent(connected: Connected, synced: Synced) -> None:
+    """An invoice update sent again on the next run (same key, the SyncToken from before it landed) is answered
+    without a second change; sent under another key (QBO forgot the request), it meets 5010, is re-read and
+    sent once more with the same content. Either way one invoice, equal to the corrected version."""
+    [item] = write_ok(connected, EntityType.ITEM, [ItemRecord(203, "Boiler service", "Annual", Decimal("95"), "1")])
+    first = make_invoice(connected, 305, synced.customer.id, item.id)
+    [before] = write_ok(connected, EntityType.INVOICE, [first])
+    refs = {"customer_ref": synced.customer.id, "item_ref": item.id, "discount_account": connected.income.id}
+    corrected = dataclasses.replace(discounted_record(connected.hst, connected.gst, 305, **refs), number=first.number)
+    assert corrected.total != first.total
+    sent = WriteOp(corrected, "it-correction-305", before)
+    for op in (sent, sent, dataclasses.replace(sent, idempotency_key="it-correction-305-later")):
+        [outcome] = connected.connector.write(EntityType.INVOICE, [op])
+        assert outcome.ref is not None and outcome.ref.id == before.id, outcome.error
+        stored = connected.connector.read("Invoice", before.id)
+        assert Decimal(str(stored["TotalAmt"])) == Decimal(str(stored["Balance"])) == corrected.total
+        assert Decimal(str(stored["TxnTaxDetail"]["TotalTax"])) == corrected.total_tax
+    [held] = connected.connector.read_back(EntityType.INVOICE, [corrected])[305]
+    assert (held.ledger_id, held.amount) == (before.id, corrected.total)
+
+
+def test_a_correction_into_a_closed_period_is_parked_with_the_correction_rule(
+    connected: Connected, synced: Synced
+) -> None:
+    """The bookkeeper closed the books after the invoice synced: QBO refuses its correction (5010 "Account Period
+    Closed", not a stale token), so the engine parks it saying what changed, why and what will happen, and the
+    invoice QBO holds is left as it was."""
+    [item] = write_ok(connected, EntityType.ITEM, [ItemRecord(204, "Chimney sweep", "Annual", Decimal("80"), "1")])
+    first = make_invoice(connected, 306, synced.customer.id, item.id)
+    state, tenant = MemoryState(), Tenant("qbo", connected.realm_id, "QuickBooks Online")
+    WriteEngine(state=state, ledger=connected.connector, tenant=tenant).push(EntityType.INVOICE, [Push(first, 1)])
+    ledger_id = state.entity_map[EntityType.INVOICE][306].ledger_id
+    preferences = f"{connected.base_url}/_sandbox/realms/{connected.realm_id}/Preferences/1"
+
+    def close_books(day: str | None) -> None:
+        closing = httpx.patch(preferences, json={"AccountingInfoPrefs": {"BookCloseDate": day}}, timeout=CEILING)
+        assert closing.status_code == 200, closing.text
+
+    close_books(first.issue_date.isoformat())
+    try:
+        corrected = dataclasses.replace(first, due_date=first.due_date + timedelta(days=30))
+        WriteEngine(state=state, ledger=connected.connector, tenant=tenant).push(
+            EntityType.INVOICE, [Push(corrected, 2)]
+        )
+    finally:
+        close_books(None)
+    parking = state.parkings[EntityType.INVOICE][306]
+    assert f"Invoice {first.number} changed in Service Opus after it was synced" in parking.reason
+    assert "QuickBooks Online refuses to edit it: QBO ValidationFault 5010: Account Period Closed" in parking.reason
+    assert (
+        state.checkpoints[EntityType.INVOICE] == 2 and state.entity_map[EntityType.INVOICE][306].ledger_id == ledger_id
+    )
+    assert connected.connector.read("Invoice", ledger_id)["DueDate"] == first.due_date.isoformat()

@@ -11,7 +11,7 @@ invoice back.
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -154,8 +154,12 @@ def discounted(traffic: Traffic, written: str) -> str:
     income = next(a for a in connector.list_accounts() if a.code == "200")
     contact_id = connector.find_by_external_id(EntityType.CUSTOMER, [customer(1)])[1].id
     refs = {"customer_ref": contact_id, "item_ref": "SO-I11", "discount_account": income.id}
-    (made,) = connector.write(EntityType.INVOICE, [_op(discounted_record(rates["TAX001"], rates["OUTPUT"], 2, **refs))])
+    record = discounted_record(rates["TAX001"], rates["OUTPUT"], 2, **refs)
+    (made,) = connector.write(EntityType.INVOICE, [_op(record)])
     assert made.ok and made.ref is not None, made.error
+    corrected = replace(record, due_date=record.due_date + timedelta(days=14))  # relocked with other terms
+    (fixed,) = connector.write(EntityType.INVOICE, [WriteOp(corrected, "contract-correction", made.ref)])
+    assert fixed.ok and fixed.ref is not None and fixed.ref.id == made.ref.id, fixed.error
     return made.ref.id
 
 
@@ -215,8 +219,11 @@ def test_every_request_follows_xeros_openapi_specs(
         ("POST", "Contacts"),
         ("PUT", "Items"),
         ("PUT", "Invoices"),
+        ("POST", "Invoices"),
         ("PUT", "Payments"),
     } <= methods
+    corrections = [r for r in traffic.recorder.requests if r.method == "POST" and r.url.path.endswith("/Invoices")]
+    assert all('"InvoiceID"' in r.content.decode() for r in corrections), "an invoice is updated by its id only"
     assert ("GET", "connections") in methods and ("GET", "Payments") in methods and checked > 10
     assert any(r.method == "POST" and "/Payments/" in r.url.path for r in traffic.recorder.requests), "a deletion"
 

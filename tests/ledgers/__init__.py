@@ -57,6 +57,8 @@ class LedgerFacts:
     """What the demo's `demo.FIXED_NAME_CUSTOMER` is called in the ledger."""
     companies: tuple[SandboxCompany, ...] = ()
     """The kinds of company its sandbox creates; none: its one default company, named after the ledger."""
+    edits_paid_invoices: bool = True
+    """Whether the ledger edits an invoice with a payment allocated (else it refuses: `ErrorKind.LOCKED`)."""
 
 
 def sandbox_ledgers() -> list[str]:

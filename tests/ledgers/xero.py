@@ -22,6 +22,7 @@ FACTS = LedgerFacts(
     balance="AmountDue",
     unknown_customer_ref="00000000-0000-0000-0000-000000000000",
     fixed_name="Northside Clinic: Main Street",
+    edits_paid_invoices=False,
     corpus={
         "a vendor's name": "synced",
         "an employee's name": "synced",

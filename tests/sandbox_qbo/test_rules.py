@@ -5,6 +5,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from ledger_sync.sandboxes.qbo import wire
+
 from .helpers import Qbo, assert_fault
 
 
@@ -18,6 +20,39 @@ def test_stale_sync_token_is_5010(qbo: Qbo) -> None:
     assert updated["SyncToken"] == "1"
     stale = qbo.post("Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "late"})
     assert_fault(stale, 400, "5010")
+
+
+def test_a_stale_invoice_update_is_5010_on_synctoken_and_changes_nothing(qbo: Qbo) -> None:
+    """A correction sent with the token from before a payment (which saves the invoice again) is refused in
+    QBO's Fault shape; sent with the current token, its `Line` replaces every line and the payment stays."""
+    item, customer = qbo.item(), qbo.customer()
+    created = qbo.create("Invoice", invoice(qbo, customer, qbo.sales_line(item, "1", "100", "100", "GST")))
+    link = [{"TxnId": created["Id"], "TxnType": "Invoice"}]
+    payment = {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": Decimal("30"), "Line": []}
+    qbo.create("Payment", {**payment, "Line": [{"Amount": Decimal("30"), "LinkedTxn": link}]})
+    lines = [qbo.sales_line(item, "2", "100", "200", "GST"), qbo.sales_line(item, "1", "20", "20", "GST")]
+    correction = {"Id": created["Id"], "sparse": True, "Line": lines}
+    error = assert_fault(qbo.post("Invoice", {**correction, "SyncToken": created["SyncToken"]}), 400, "5010")
+    assert (error["Message"], error["element"]) == ("Stale Object Error", "SyncToken")
+    current = wire_invoice(qbo, created["Id"])
+    assert current["TotalAmt"] == Decimal("105.00") and current["SyncToken"] != created["SyncToken"]
+    corrected = qbo.create("Invoice", {**correction, "SyncToken": current["SyncToken"]})
+    assert (corrected["Id"], corrected["TotalAmt"], corrected["Balance"]) == (
+        created["Id"],
+        Decimal("231.00"),
+        Decimal("201.00"),
+    )
+    assert [line["Amount"] for line in corrected["Line"] if line["DetailType"] == "SalesItemLineDetail"] == [
+        Decimal("200"),
+        Decimal("20"),
+    ]
+
+
+def wire_invoice(qbo: Qbo, invoice_id: str) -> dict[str, Any]:
+    response = qbo.get("Invoice", invoice_id)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = wire.loads(response.content)["Invoice"]
+    return found
 
 
 def test_sparse_update_changes_only_the_fields_sent(qbo: Qbo) -> None:
@@ -115,6 +150,24 @@ def test_tax_code_archived_behind_our_back_is_610(client: TestClient, qbo: Qbo) 
     assert patched.status_code == 200 and patched.json()["TaxCode"]["SyncToken"] == "1"
     line = qbo.sales_line(item, "1", "10", "10", "GST")
     assert_fault(qbo.post("Invoice", invoice(qbo, customer, line)), 400, "610")
+
+
+def test_a_closed_period_refuses_invoices_dated_in_it_as_5010_account_period_closed(
+    client: TestClient, qbo: Qbo
+) -> None:
+    """A bookkeeper sets the books' closing date: an invoice dated in the closed period is neither created nor
+    edited (QBO's 5010 with its own message, not a stale token); one dated after it still is."""
+    item, customer = qbo.item(), qbo.customer()
+    line = qbo.sales_line(item, "1", "10", "10", "GST")
+    march = qbo.create("Invoice", invoice(qbo, customer, line, TxnDate="2026-03-02"))
+    closed = {"AccountingInfoPrefs": {"BookCloseDate": "2026-03-31"}}
+    assert client.patch(f"/_sandbox/realms/{qbo.realm_id}/Preferences/1", json=closed).status_code == 200
+    edit = {"Id": march["Id"], "SyncToken": march["SyncToken"], "sparse": True, "Line": [line, line]}
+    for refused in (qbo.post("Invoice", edit), qbo.post("Invoice", invoice(qbo, customer, line, TxnDate="2026-03-31"))):
+        error = assert_fault(refused, 400, "5010")
+        assert (error["Message"], error["Detail"]) == ("Account Period Closed", "The account period has closed. {1}")
+    assert wire_invoice(qbo, march["Id"])["SyncToken"] == march["SyncToken"]
+    assert qbo.create("Invoice", invoice(qbo, customer, line, TxnDate="2026-04-01"))["TotalAmt"] == Decimal("10.50")
 
 
 def test_unknown_item_or_customer_reference_is_2500(qbo: Qbo) -> None:

@@ -80,3 +80,23 @@ def test_an_invoice_in_another_currency_than_its_contacts_is_refused(xero) -> No
     customer = create_contact(client, session, "Billed In Dollars", DefaultCurrency="USD")
     [refused] = _send(client, session, "PUT", [invoice(customer["ContactID"], [line("10")])], summarizeErrors="false")
     assert refused["ValidationErrors"] == [{"Message": "The contact 'Billed In Dollars' is billed in USD, not CAD."}]
+
+
+def test_an_invoice_with_a_payment_allocated_cannot_be_edited_but_an_unpaid_one_is_updated_by_its_id(xero) -> None:
+    """A correction lands in place by InvoiceID (lines replaced) until a payment is allocated; then Xero refuses
+    the element with its ValidationError and keeps the invoice as it was."""
+    client, session = xero
+    customer = create_contact(client, session, "Corrected")
+    [sent] = _send(client, session, "PUT", [invoice(customer["ContactID"], [line("100")], Status="AUTHORISED")])
+    edit = {"InvoiceID": sent["InvoiceID"], "LineItems": [line("80"), line("40")]}
+    [edited] = _send(client, session, "POST", [edit], summarizeErrors="false")
+    assert (edited["InvoiceID"], edited["Total"], len(edited["LineItems"])) == (sent["InvoiceID"], 126.00, 2)
+    payment = {"Invoice": {"InvoiceID": sent["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 26.00}
+    paid = client.put(f"{API}/Payments", headers=session.headers(), json={"Payments": [payment]})
+    assert paid.status_code == 200, paid.text
+    [refused] = _send(client, session, "POST", [{**edit, "LineItems": [line("10")]}], summarizeErrors="false")
+    assert refused["StatusAttributeString"] == "ERROR" and refused["ValidationErrors"] == [
+        {"Message": "This document cannot be edited as it has a payment or credit note allocated to it."}
+    ]
+    kept = client.get(f"{API}/Invoices/{sent['InvoiceID']}", headers=session.headers()).json()["Invoices"][0]
+    assert (kept["Total"], kept["AmountDue"]) == (126.00, 100.00)

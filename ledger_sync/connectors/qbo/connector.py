@@ -52,7 +52,7 @@ from ledger_sync.core.ledger import (
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, PaymentRecord
 from ledger_sync.core.tokens import TokenProvider
 
-ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT})
+ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT, ErrorKind.LOCKED})
 """Failures that belong to one record; anything else fails the whole call."""
 BATCH_REQUEST_ID_LENGTH = 36
 SINGLE_REQUEST_ID_LENGTH = 50

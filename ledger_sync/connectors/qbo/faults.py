@@ -18,6 +18,9 @@ from ledger_sync.core.ledger import ErrorKind, LedgerError
 THROTTLE_CODES = frozenset({"3001"})
 DUPLICATE_CODES = frozenset({"6240", "6140"})
 STALE_CODES = frozenset({"5010"})
+CLOSED_PERIOD_TEXT = ("account period closed", "account period has closed")
+"""QBO refuses a write into a closed period under the stale-object code too (5010 "Account Period Closed",
+python-quickbooks#208): re-reading cannot help, the ledger will not edit it (`ErrorKind.LOCKED`)."""
 AUTH_FAULT_TYPES = frozenset({"authenticationfault", "authorizationfault"})
 UNKNOWN_OUTCOME_CODE = "6000"
 UNKNOWN_OUTCOME_TEXT = ("unexpected", "try again")
@@ -37,6 +40,8 @@ def classify(status: int | None, fault_type: str, code: str, message: str, detai
         return ErrorKind.UNAVAILABLE
     if code in DUPLICATE_CODES or "duplicate name" in text or "duplicate document" in text:
         return ErrorKind.DUPLICATE
+    if code in STALE_CODES and any(words in f"{text} {detail.lower()}" for words in CLOSED_PERIOD_TEXT):
+        return ErrorKind.LOCKED
     if code in STALE_CODES or "stale object" in text:
         return ErrorKind.CONFLICT
     if status in (401, 403) or kind_of_fault in AUTH_FAULT_TYPES:

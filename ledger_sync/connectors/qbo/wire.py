@@ -61,7 +61,9 @@ class MixedUsTaxCodes(ValueError):
 def to_qbo(
     record: LedgerRecord, existing: LedgerRef | None = None, tax_model: QboTaxModel = QboTaxModel.NON_US
 ) -> JsonObject:
-    """The create body, or with `existing` a sparse update of the same fields (invoice lines are all sent)."""
+    """The create body, or with `existing` a sparse update of the same fields. An invoice's `Line` carries every
+    line, and QBO replaces them all with it, so a correction lands whole; a sparse (not a full) update keeps the
+    fields a bookkeeper set that we never send (terms, class, memo), which a full update would clear."""
     match record:
         case CustomerRecord():
             body = _customer(record)

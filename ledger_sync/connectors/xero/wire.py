@@ -39,6 +39,12 @@ STAMP_FIELDS = {
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
 NO_TAX = "NONE"
 _DUPLICATE = re.compile(r"already assigned to another contact|must be unique|already exists", re.IGNORECASE)
+_LOCKED = re.compile(
+    r"cannot be edited as it has a payment or credit note allocated|cannot be before the .*lock date", re.IGNORECASE
+)
+"""Xero keeps an invoice with a payment or credit note allocated as it is, and refuses a document dated before a
+lock date ("The document date cannot be before the end of year lock date, currently set at 31-Jul-2013",
+xeroizer#92): the correction must take another way."""
 
 JsonObject = dict[str, Any]
 
@@ -156,7 +162,7 @@ def element_error(element: Mapping[str, Any]) -> LedgerError | None:
         return None
     text = "; ".join(m for m in messages if m) or "Xero refused this element without a message"
     kind = ErrorKind.DUPLICATE if _DUPLICATE.search(text) else ErrorKind.VALIDATION
-    return LedgerError(kind, text)
+    return LedgerError(ErrorKind.LOCKED if _LOCKED.search(text) else kind, text)
 
 
 def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRef | None:

@@ -17,6 +17,8 @@ from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
 ENTITIES += ("Payment", "CompanyInfo", "Preferences")
 WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment"})
+DATED = frozenset({"Invoice", "Payment"})
+"""Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
 
@@ -107,6 +109,8 @@ class Company:
                 voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
+            if entity in DATED:
+                self._check_open_period(candidate, existing)
             prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)
             saved = self._save(entity, prepared, existing)
             if entity == "Payment":
@@ -153,6 +157,20 @@ class Company:
             if entity != "Invoice" or self.payments_linking(entity_id):
                 raise faults.unsupported_operation(f"Delete {entity} {entity_id} by hand")
             self._store.delete(self.realm_id, entity, entity_id)
+
+    def _check_open_period(self, candidate: dict[str, Any], existing: dict[str, Any] | None) -> None:
+        """A transaction dated on or before the closing date (`Preferences.AccountingInfoPrefs.BookCloseDate`,
+        set by a bookkeeper) cannot be created, nor one in the closed period edited or moved out of it. QBO lets
+        a closing-date password through in its UI; whether the API ever does is not documented, so the sandbox
+        always refuses (the stricter reading)."""
+        prefs = next(iter(self.all("Preferences")), {})
+        closed = (prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate")
+        if not closed:
+            return
+        dates = [str(candidate.get("TxnDate") or self._today())]
+        dates += [str(existing["TxnDate"])] if existing and existing.get("TxnDate") else []
+        if any(day <= str(closed) for day in dates):
+            raise faults.period_closed()
 
     def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("Id") is None:

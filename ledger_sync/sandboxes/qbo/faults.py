@@ -127,6 +127,13 @@ def stale_object() -> QboFault:
     )
 
 
+def period_closed() -> QboFault:
+    """A write dated on or before the books' closing date. QBO answers it under the stale-object code, 5010, with
+    its own message and an unformatted placeholder in its Detail (python-quickbooks#208), so a client must read the
+    message to tell it from a stale SyncToken."""
+    return QboFault(FaultError("Account Period Closed", "The account period has closed. {1}", "5010"))
+
+
 def duplicate_name(existing_id: str, kinds: str) -> QboFault:
     return QboFault(
         FaultError(
