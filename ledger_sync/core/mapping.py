@@ -2,8 +2,8 @@
 
 Accounts by role (Sales Income, Tax Payment, Undeposited Funds, Tips, Processing Fees), product categories to
 income accounts, Service Opus bank accounts to ledger bank (or payment clearing) accounts, and Service Opus tax
-rates to ledger tax rates. Suggestions only ever pick ACTIVE ledger
-accounts of a fitting type and ACTIVE tax rates of the same percentage.
+rates to ledger tax rates. Suggestions only ever pick ACTIVE ledger accounts of a fitting type and ACTIVE tax
+rates of the same percentage.
 """
 
 import re
