@@ -108,7 +108,13 @@ def apply_suggested_mapping(settings: Settings, store: StateStore, company_id: i
     accounts, tax_rates = ledger_chart(settings, store, connection)
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
-        mapping = suggest_mapping(source.tax_rates(company_id), source.categories(company_id), accounts, tax_rates)
+        mapping = suggest_mapping(
+            source.tax_rates(company_id),
+            source.categories(company_id),
+            accounts,
+            tax_rates,
+            source.bank_accounts(company_id),
+        )
     finally:
         source.engine.dispose()
     names = {a.id: a.name for a in accounts} | {t.id: t.name for t in tax_rates}

@@ -60,8 +60,22 @@ UNDEPOSITED = AccountMappingRow(
     ("undeposited_funds", "other_current_asset"),
 )
 PARTS = AccountMappingRow("category:12", "Category 'Parts & Materials'", "80", "Parts", "income", True, ("income",))
+TIPS = AccountMappingRow("tips", "Tips Account", "34", "Tips Payable", "liability", True, ("liability",))
+FEES = AccountMappingRow(
+    "processing_fees", "Processing Fees Account", "60", "Bank Charges", "expense", True, ("expense",)
+)
+OPERATING = AccountMappingRow(
+    "bank_account:1", "Bank account 'Operating Account'", "6", "Chequing", "bank", True, ("bank",)
+)
+CARD_CLEARING = AccountMappingRow(
+    "bank_account:2", "Bank account 'Card Clearing'", "7", "Card Clearing", "bank", True, ("bank", "undeposited_funds")
+)
 CONNECTED = ConnectionRow("qbo", QBO, "connected", True, NOW + timedelta(days=90), NOW)
-GOOD = RunGateInputs(tax_rates=[GST, PST], accounts=[SALES, TAX, UNDEPOSITED, PARTS], connection=CONNECTED)
+GOOD = RunGateInputs(
+    tax_rates=[GST, PST],
+    accounts=[SALES, TAX, UNDEPOSITED, TIPS, FEES, PARTS, OPERATING, CARD_CLEARING],
+    connection=CONNECTED,
+)
 
 
 def test_all_good_inputs_pass(gx_dir: Path) -> None:
@@ -136,13 +150,45 @@ def test_chart_mapping_names_the_tax_rate(gx_dir: Path, pst: TaxRateMappingRow, 
             "Category 'Parts & Materials'",
             f"Category 'Parts & Materials' is mapped to 'Parts', which is inactive in {QBO}",
         ),
+        (
+            [SALES, TAX, UNDEPOSITED, replace(CARD_CLEARING, ledger_id=None, ledger_name=None, ledger_type=None)],
+            "Bank account 'Card Clearing'",
+            f"Bank account 'Card Clearing' is not mapped to a {QBO} account",
+        ),
+        (
+            [SALES, TAX, UNDEPOSITED, replace(CARD_CLEARING, ledger_active=False)],
+            "Bank account 'Card Clearing'",
+            f"Bank account 'Card Clearing' is mapped to 'Card Clearing', which is inactive in {QBO}",
+        ),
+        (
+            [
+                SALES,
+                TAX,
+                UNDEPOSITED,
+                replace(OPERATING, ledger_name="Undeposited Funds", ledger_type="undeposited_funds"),
+            ],
+            "Bank account 'Operating Account'",
+            f"Bank account 'Operating Account' is mapped to 'Undeposited Funds', which is an undeposited funds "
+            f"account in {QBO}; it must be a bank account",
+        ),
     ],
-    ids=["role_missing", "unmapped", "missing_from_ledger", "inactive", "wrong_type", "wrong_type_bank", "category"],
+    ids=[
+        "role_missing",
+        "unmapped",
+        "missing_from_ledger",
+        "inactive",
+        "wrong_type",
+        "wrong_type_bank",
+        "category",
+        "bank_account_unmapped",
+        "bank_account_archived",
+        "operating_not_a_bank",
+    ],
 )
 def test_required_accounts_names_the_account(
     gx_dir: Path, accounts: list[AccountMappingRow], item: str, message: str
 ) -> None:
-    report = run_gates(replace(GOOD, accounts=accounts), context_dir=gx_dir, run_name="accounts")
+    report = run_gates(replace(GOOD, accounts=[*accounts, TIPS, FEES]), context_dir=gx_dir, run_name="accounts")
     assert report.checks == {"chart_mapping": True, "required_accounts": False, "active_connection": True}
     assert report.failures == [CheckFailure("required_accounts", item, message)]
 
@@ -188,6 +234,8 @@ def test_every_offending_item_is_reported_in_input_order(gx_dir: Path) -> None:
         ("required_accounts", "Tax Payment Account"),
         ("required_accounts", "Tax Payment Account"),
         ("required_accounts", "Undeposited Funds Account"),
+        ("required_accounts", "Tips Account"),
+        ("required_accounts", "Processing Fees Account"),
         ("active_connection", QBO),
         ("active_connection", QBO),
     ]

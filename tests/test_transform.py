@@ -6,11 +6,18 @@ from decimal import Decimal as D
 import pytest
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
+from ledger_sync.core.mapping import (
+    AccountRole,
+    LedgerMapping,
+    SourceBankAccount,
+    SourceCategory,
+    SourceTaxRate,
+    suggest_mapping,
+)
 from ledger_sync.core.money import cents
 from ledger_sync.core.records import InvoiceRecord, _canonical
-from ledger_sync.core.snapshots import SourceInvoice, SourceLine
-from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
+from ledger_sync.core.snapshots import SourceInvoice, SourceLine, SourcePayment
+from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record, tip_reason, total_due
 
 RATES = {
     1: SourceTaxRate(1, "HST 13%", D("13"), True),
@@ -76,9 +83,7 @@ def test_ledger_total_equals_service_opus_total(lines: list[tuple[str, str, int,
 def test_discount_lines_and_the_invoice_discount_are_taxed_on_the_discounted_amounts() -> None:
     """A returned-part line (negative quantity) and a trade-in (negative price) are lines with negative tax;
     10 % off is one row per tax rate (its subtotal x 10 %, to the cent), taxed at that rate."""
-    invoice = _invoice(
-        ("2", "95.00", 1, False), ("1", "-20.00", 1, False), ("1.5", "33.33", 2, False), discount="10"
-    )
+    invoice = _invoice(("2", "95.00", 1, False), ("1", "-20.00", 1, False), ("1.5", "33.33", 2, False), discount="10")
     record = _record(invoice)
     assert [(line.quantity, line.unit_price, line.amount, line.tax_amount) for line in record.lines] == [
         (D("2"), D("95"), D("190.00"), D("24.70")),
@@ -202,3 +207,65 @@ def test_suggestions_prefer_meaningful_words_over_string_likeness() -> None:
     assert mapping.accounts[AccountRole.SALES_INCOME] == "a2"
     assert mapping.categories == {}  # nothing fits: both fall back to Sales Income
     assert mapping.income_account_for(1) == "a2"
+
+
+PAYMENT_MAPPING = LedgerMapping(accounts={AccountRole.UNDEPOSITED_FUNDS: "4"}, bank_accounts={1: "35", 2: "36"})
+
+
+def _payment(bank_account_id: int | None, *, tip: str = "0", reference: str | None = None) -> SourcePayment:
+    collected = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    return SourcePayment(7, 3, D("50.00"), "card", "collected", collected, 9, D(tip), reference, bank_account_id)
+
+
+def test_a_payment_deposits_to_the_mapped_account_of_its_bank_account_else_undeposited_funds() -> None:
+    to_clearing = payment_record(
+        _payment(2, reference=" 4242 "), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING
+    )
+    assert (to_clearing.deposit_account_ref, to_clearing.reference) == ("36", "4242")
+    to_undeposited = payment_record(_payment(None), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+    assert (to_undeposited.deposit_account_ref, to_undeposited.reference) == ("4", "")
+    with pytest.raises(TransformProblem, match="Service Opus bank account 3 is not mapped"):
+        payment_record(_payment(3), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+
+
+def test_a_payment_without_a_reference_keeps_the_hash_it_was_synced_with() -> None:
+    """`reference` is hashed only when set: payments synced before it existed are not resent."""
+    record = payment_record(_payment(None), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+    assert "reference" not in _canonical(record)  # type: ignore[operator]
+    with_reference = payment_record(
+        _payment(None, reference="1234"), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING
+    )
+    assert with_reference.content_hash != record.content_hash
+
+
+def test_a_tipped_payment_is_parked_whole_until_tips_sync() -> None:
+    with pytest.raises(TransformProblem) as parked:
+        payment_record(_payment(2, tip="7.5"), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+    assert str(parked.value) == tip_reason(D("7.5")) == "Payment carries a tip of 7.50: tips are not synced yet"
+
+
+def test_suggestions_map_bank_accounts_tips_and_fees_by_name_only() -> None:
+    chart = [
+        LedgerAccount("b1", "Chequing", "bank", True),
+        LedgerAccount("b2", "Card Clearing", "bank", True),
+        LedgerAccount("b3", "Cash Drawer", "bank", True),
+        LedgerAccount("b4", "Payment Clearing", "undeposited_funds", True),
+        LedgerAccount("b5", "Old Till", "bank", False),
+        LedgerAccount("l1", "GST/HST Payable", "liability", True),
+        LedgerAccount("l2", "Tips Payable", "liability", True),
+        LedgerAccount("e1", "Bank Charges", "expense", True),
+    ]
+    banks = [
+        SourceBankAccount(1, "Operating Account", "operating"),
+        SourceBankAccount(2, "Card Clearing", "card_clearing"),
+        SourceBankAccount(3, "Cash Drawer", "cash_drawer"),
+        SourceBankAccount(4, "Petty Safe", "cash_drawer"),
+    ]
+    mapping = suggest_mapping([], [], chart, [], banks)
+    assert mapping.bank_accounts == {1: "b1", 2: "b2", 3: "b3", 4: "b3"}  # the kind's words count: a cash drawer
+    no_drawer = suggest_mapping([], [], [a for a in chart if a.id != "b3"], [], banks)
+    assert 4 not in no_drawer.bank_accounts and 3 not in no_drawer.bank_accounts  # no name fits: left for the admin
+    assert mapping.accounts[AccountRole.TIPS] == "l2"
+    assert mapping.accounts[AccountRole.PROCESSING_FEES] == "e1"
+    without_tips = suggest_mapping([], [], [a for a in chart if a.id != "l2"], [], banks)
+    assert AccountRole.TIPS not in without_tips.accounts  # never the tax payable account

@@ -159,6 +159,9 @@ class PaymentRecord(Record):
     paid_on: date
     method: str
     deposit_account_ref: str
+    """The mapped ledger account of the Service Opus bank account it landed in (else Undeposited Funds)."""
+    reference: str = field(default="", metadata=SET_ONLY)
+    """The card's last four digits or the check number, for the ledger's own reference field."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
 

@@ -80,6 +80,12 @@ class SourcePayment:
     status: str
     collected_at: datetime | None
     change_no: Cursor | None = None
+    tip: Decimal = Decimal(0)
+    """Paid on top of `amount`, which is what the invoice is credited with."""
+    reference: str | None = None
+    """The card's last four digits or the check number."""
+    bank_account_id: int | None = None
+    """The Service Opus bank account it landed in (its own, else its method's route); None: Undeposited Funds."""
 
     @property
     def cursor(self) -> Cursor | None:

@@ -211,12 +211,41 @@ def _discounts(
     return tuple(discounts)
 
 
+def tip_reason(tip: Decimal) -> str:
+    """Why a payment carrying a tip is parked (see `payment_record`)."""
+    return f"Payment carries a tip of {cents(tip)}: tips are not synced yet"
+
+
+def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
+    """The ledger account the payment lands in: its Service Opus bank account's, or Undeposited Funds."""
+    if payment.bank_account_id is None:
+        deposit = mapping.accounts.get(AccountRole.UNDEPOSITED_FUNDS)
+        if deposit is None:
+            raise TransformProblem("No Undeposited Funds account is mapped")
+        return deposit
+    deposit = mapping.bank_accounts.get(payment.bank_account_id)
+    if deposit is None:
+        raise TransformProblem(f"Service Opus bank account {payment.bank_account_id} is not mapped to a ledger account")
+    return deposit
+
+
 def payment_record(
     payment: SourcePayment, *, invoice_ref: str, customer_ref: str, mapping: LedgerMapping
 ) -> PaymentRecord:
-    deposit = mapping.accounts.get(AccountRole.UNDEPOSITED_FUNDS)
-    if deposit is None:
-        raise TransformProblem("No Undeposited Funds account is mapped")
+    """The payment as deposited into the mapped account of where it landed.
+
+    Tips, the rule: a tip is the technicians' money, owed to them (the mapped Tips liability account), never
+    revenue, and it is not part of the invoice: Service Opus's invoice total excludes it, and the ledger's
+    invoice must equal it to the cent. Neither ledger's payment can carry money beyond what it applies to
+    invoices without making it customer credit (QBO keeps the excess as an unapplied amount on the customer's
+    receivable; Xero refuses a payment over the amount due). So a tip is to reach the ledger as its own stamped
+    document into the same deposit account, credited to the Tips account: a QBO Deposit line, a Xero RECEIVE
+    bank transaction. Until that document is synced, a payment carrying a tip is parked whole, so neither the
+    invoice's part nor the tip lands half-way and each bank account's ledger balance stays Service Opus's.
+    """
+    if payment.tip:
+        raise TransformProblem(tip_reason(payment.tip))
+    deposit = deposit_account(payment, mapping)
     assert payment.collected_at is not None
     if cents(payment.amount) != payment.amount:
         raise TransformProblem(f"Payment amount {payment.amount.normalize()} is not a whole number of cents")
@@ -228,4 +257,5 @@ def payment_record(
         paid_on=payment.collected_at.date(),
         method=payment.method,
         deposit_account_ref=deposit,
+        reference=(payment.reference or "").strip(),
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
+from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceBankAccount, SourceTaxRate
 from ledger_sync.expectations.inputs import AccountMappingRow, ConnectionRow, RunGateInputs, TaxRateMappingRow
 
 
@@ -34,9 +34,11 @@ def mapping_gate_inputs(
     categories: dict[int, str],
     connection: ConnectionState,
     ledger_label: str,
+    bank_accounts: Iterable[SourceBankAccount] = (),
 ) -> RunGateInputs:
     """The rows the run-level expectations look at; `accounts` and `ledger_tax_rates` are the chart by id,
-    `ledger_label` the ledger's name as a bookkeeper knows it (for the messages)."""
+    `ledger_label` the ledger's name as a bookkeeper knows it (for the messages). Every Service Opus bank
+    account must be mapped: a payment may land in any of them."""
     tax_rows = []
     for rate in tax_rates:
         if not rate.active:
@@ -52,6 +54,9 @@ def mapping_gate_inputs(
     roles += [
         (f"category:{cid}", f"Category '{categories.get(cid, cid)}'", account, ("income",))
         for cid, account in mapping.categories.items()
+    ]
+    roles += [
+        (f"bank_account:{b.id}", b.label, mapping.bank_accounts.get(b.id), b.fitting_types) for b in bank_accounts
     ]
     account_rows = []
     for role, label, ledger_id, types in roles:

@@ -117,7 +117,7 @@ def _suites() -> list["ExpectationSuite"]:
                     value_set=[True],
                     row_condition=Column("check") == REQUIRED_ACCOUNTS_CHECK,
                     meta={"reason": "wrong_type"},
-                    description="The mapped account has a fitting type (income, liability, undeposited funds)",
+                    description="The mapped account has a fitting type (income, liability, expense, bank, clearing)",
                 ),
             ],
         ),

@@ -13,6 +13,8 @@ REQUIRED_ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sales_income": ("Sales Income Account", ("income",)),
     "tax_payment": ("Tax Payment Account", ("liability",)),
     "undeposited_funds": ("Undeposited Funds Account", ("undeposited_funds", "other_current_asset")),
+    "tips": ("Tips Account", ("liability",)),
+    "processing_fees": ("Processing Fees Account", ("expense",)),
 }
 """role -> (label, ledger types that fit). A role missing from the inputs counts as unmapped."""
 CATEGORY_ACCOUNT_TYPES: tuple[str, ...] = ("income",)
@@ -35,7 +37,7 @@ class TaxRateMappingRow:
 @dataclass(frozen=True)
 class AccountMappingRow:
     role: str
-    """"sales_income", "tax_payment", "undeposited_funds" or "category:<id>"."""
+    """An account role ("sales_income", "tips", ...), "category:<id>" or "bank_account:<id>"."""
     label: str
     """What the bookkeeper calls it: "Sales Income Account", "Category 'Parts & Materials'"."""
     ledger_id: str | None

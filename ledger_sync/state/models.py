@@ -70,11 +70,13 @@ class Connection(StateBase):
 
 class MappingKind(StrEnum):
     ACCOUNT = "account"
-    """source_key: sales_income | tax_payment | undeposited_funds"""
+    """source_key: sales_income | tax_payment | undeposited_funds | tips | processing_fees"""
     CATEGORY = "category"
     """source_key: Service Opus product category id -> income account"""
     TAX_RATE = "tax_rate"
     """source_key: Service Opus tax rate id -> ledger tax code / tax type"""
+    BANK_ACCOUNT = "bank_account"
+    """source_key: Service Opus bank account id -> ledger bank or payment clearing account"""
 
 
 class Mapping(StateBase):

@@ -167,6 +167,7 @@ class StateStore:
         rows = [(MappingKind.ACCOUNT, role.value, ledger_id) for role, ledger_id in mapping.accounts.items()]
         rows += [(MappingKind.CATEGORY, str(k), v) for k, v in mapping.categories.items()]
         rows += [(MappingKind.TAX_RATE, str(k), v) for k, v in mapping.tax_rates.items()]
+        rows += [(MappingKind.BANK_ACCOUNT, str(k), v) for k, v in mapping.bank_accounts.items()]
         with session_scope(self.sessions) as session:
             session.execute(delete(Mapping).where(Mapping.connection_id == connection_id))
             session.add_all(
@@ -201,6 +202,8 @@ class StateStore:
                 mapping.categories[int(row.source_key)] = row.ledger_id
             elif row.kind == MappingKind.TAX_RATE:
                 mapping.tax_rates[int(row.source_key)] = row.ledger_id
+            elif row.kind == MappingKind.BANK_ACCOUNT:
+                mapping.bank_accounts[int(row.source_key)] = row.ledger_id
         return mapping
 
     # entity map, parked records and checkpoints

@@ -30,6 +30,7 @@ def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) ->
         categories,
         connection,
         ledger_label(connection.ledger),
+        job.source.bank_accounts(job.company_id),
     )
 
 

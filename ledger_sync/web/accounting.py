@@ -83,7 +83,8 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         info = store.connection_by_id(info.id)  # reading the chart may have refreshed (or lost) the tokens
         rates, categories, problems = source_chart(company_id)
         saved = store.load_mapping(info.id)
-        form = mapping_form(ledger, saved, rates, categories, *chart) if chart else None
+        banks = source.bank_accounts(company_id)
+        form = mapping_form(ledger, saved, rates, categories, *chart, banks) if chart else None
         return LedgerPanel(
             connection_view(ledger, info, now),
             form,
@@ -115,10 +116,11 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
             notify(request, "error", f"{chart_error} The mapping was not saved.")
             return RedirectResponse(accounting_url(company, ledger), status_code=303)
         rates, categories, _ = source_chart(company)
-        form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart)
+        banks = source.bank_accounts(company)
+        form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart, banks)
         parsed = parse_mapping(form, submitted)
         store.save_mapping(connection.id, parsed.mapping, parsed.names)
-        validate(settings, connection, parsed.mapping, rates, categories, chart)
+        validate(settings, connection, parsed.mapping, rates, categories, chart, banks)
         if parsed.missing:
             notify(request, "error", "Mapping saved, but still missing: " + ", ".join(parsed.missing) + ".")
         else:
@@ -132,7 +134,8 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         chart, _ = live_chart(connection)
         connection = store.connection_by_id(connection.id)  # reading the chart may have lost the tokens
         rates, categories, _ = source_chart(company)
-        validate(settings, connection, store.load_mapping(connection.id), rates, categories, chart)
+        mapping = store.load_mapping(connection.id)
+        validate(settings, connection, mapping, rates, categories, chart, source.bank_accounts(company))
         notify(request, "ok", f"{ledger_label(ledger)}: checks run.")
         return RedirectResponse(accounting_url(company, ledger), status_code=303)
 

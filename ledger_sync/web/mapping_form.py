@@ -6,11 +6,18 @@ since) is shown as missing, not silently replaced.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceCategory, SourceTaxRate, suggest_mapping
+from ledger_sync.core.mapping import (
+    AccountRole,
+    LedgerMapping,
+    SourceBankAccount,
+    SourceCategory,
+    SourceTaxRate,
+    suggest_mapping,
+)
 from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES
 
 
@@ -25,7 +32,7 @@ class Choice:
 @dataclass(frozen=True)
 class Field:
     name: str
-    """The form field: `account:<role>`, `category:<id>` or `tax_rate:<id>`."""
+    """The form field: `account:<role>`, `bank_account:<id>`, `category:<id>` or `tax_rate:<id>`."""
     label: str
     hint: str
     choices: list[Choice]
@@ -42,10 +49,11 @@ class MappingForm:
     tax_rates: list[Field]
     suggested: bool
     """Nothing was saved yet: the selections are suggestions."""
+    bank_accounts: list[Field] = field(default_factory=list)
 
     @property
     def fields(self) -> list[Field]:
-        return [*self.accounts, *self.categories, *self.tax_rates]
+        return [*self.accounts, *self.bank_accounts, *self.categories, *self.tax_rates]
 
 
 def _type_words(types: Iterable[str]) -> str:
@@ -82,10 +90,12 @@ def mapping_form(
     categories: list[SourceCategory],
     accounts: list[LedgerAccount],
     ledger_rates: list[LedgerTaxRate],
+    bank_accounts: list[SourceBankAccount] | None = None,
 ) -> MappingForm:
     """The dropdowns, preselected with the saved mapping, or with the suggestion when nothing is saved."""
-    suggested = not (saved.accounts or saved.categories or saved.tax_rates)
-    current = suggest_mapping(source_rates, categories, accounts, ledger_rates) if suggested else saved
+    banks = bank_accounts or []
+    suggested = not (saved.accounts or saved.categories or saved.tax_rates or saved.bank_accounts)
+    current = suggest_mapping(source_rates, categories, accounts, ledger_rates, banks) if suggested else saved
     active = sorted((a for a in accounts if a.active), key=lambda a: a.name.lower())
     known = {a.id: a.name for a in accounts} | {r.id: r.name for r in ledger_rates}
 
@@ -104,6 +114,19 @@ def mapping_form(
             known,
         )
         for role in AccountRole
+    ]
+    bank_fields = [
+        _field(
+            f"bank_account:{b.id}",
+            b.name,
+            f"{_type_words(b.fitting_types).capitalize()} account",
+            fitting(b.fitting_types),
+            current.bank_accounts.get(b.id),
+            True,
+            ledger,
+            known,
+        )
+        for b in banks
     ]
     category_fields = [
         _field(
@@ -137,7 +160,7 @@ def mapping_form(
         for r in source_rates
         if r.active
     ]
-    return MappingForm(account_fields, category_fields, rate_fields, suggested)
+    return MappingForm(account_fields, category_fields, rate_fields, suggested, bank_fields)
 
 
 @dataclass(frozen=True)
@@ -164,6 +187,8 @@ def parse_mapping(form: MappingForm, submitted: Mapping[str, str]) -> ParsedMapp
         kind, _, key = item.name.partition(":")
         if kind == "account":
             mapping.accounts[AccountRole(key)] = value
+        elif kind == "bank_account":
+            mapping.bank_accounts[int(key)] = value
         elif kind == "category":
             mapping.categories[int(key)] = value
         else:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.mapping import LedgerMapping, SourceCategory, SourceTaxRate
+from ledger_sync.core.mapping import LedgerMapping, SourceBankAccount, SourceCategory, SourceTaxRate
 from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.expectations.last_checks import ValidationView, gx_dir, keep_validation
 from ledger_sync.settings import Settings
@@ -25,6 +25,7 @@ def validate(
     source_rates: list[SourceTaxRate],
     categories: list[SourceCategory],
     chart: tuple[list[LedgerAccount], list[LedgerTaxRate]] | None,
+    bank_accounts: list[SourceBankAccount] | None = None,
 ) -> ValidationView:
     """Run the gates and keep the result; with `chart` None (unreadable) only the connection check means anything."""
     from ledger_sync.expectations.gates import run_gates
@@ -38,6 +39,7 @@ def validate(
         {c.id: c.name for c in categories},
         connection,
         ledger_label(connection.ledger),
+        bank_accounts or [],
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     report = run_gates(inputs, context_dir=gx_dir(settings.home), run_name=f"settings-{connection.id}-{stamp}")

@@ -38,6 +38,27 @@ LEDGERS = [
     pytest.param("qbo", "QuickBooks Online", "Connect", {}, id="qbo"),
     pytest.param("xero", "Xero", "Allow access", {"tenants": 2}, id="xero-two-organisations"),
 ]
+SUGGESTED_MONEY_ACCOUNTS = {
+    "qbo": {
+        "Operating Account": "Chequing",
+        "Card Clearing": "Card Clearing",
+        "Cash Drawer": "Cash Drawer",
+        "Tips Account": "Tips Payable",
+        "Processing Fees Account": "Bank Charges",
+    },
+    "xero": {
+        "Operating Account": "Business Bank Account",
+        "Card Clearing": "Card Clearing",
+        "Cash Drawer": "Cash Drawer",
+        "Tips Account": "Tips Payable",
+        "Processing Fees Account": "Bank Fees",
+    },
+}
+"""Service Opus's bank accounts (seeded) and the money roles -> the ledger account suggested for each."""
+
+
+def _selected(card, label: str):  # type: ignore[no-untyped-def]
+    return card.locator(f"select[aria-label='{label}'] option:checked")
 
 
 @pytest.mark.parametrize(("ledger", "label", "consent_button", "sandbox"), LEDGERS)
@@ -81,6 +102,20 @@ def test_connect_map_toggle_validate(
         expect(card.get_by_test_id("status")).to_have_text("Connected")
         expect(page.get_by_role("status").first).to_contain_text(f"Connected to {label}")
         expect(card.get_by_text(f"Suggested from your {label} chart")).to_be_visible()
+        for field, account in SUGGESTED_MONEY_ACCOUNTS[ledger].items():
+            expect(_selected(card, field)).to_have_text(account)
+        card.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
+        expect(_check(page, ledger, "Chart mapping")).to_have_attribute("data-passed", "yes")
+
+        card.locator("select[aria-label='Card Clearing']").select_option("")  # unmap one bank account
+        card.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("status").first).to_have_text("Mapping saved, but still missing: Card Clearing.")
+        chart_check = _check(page, ledger, "Chart mapping")
+        expect(chart_check).to_have_attribute("data-passed", "no")
+        expect(chart_check).to_contain_text(f"Bank account 'Card Clearing' is not mapped to a {label} account")
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-2c-bank-account-unmapped.png"), full_page=True)
+        card.locator("select[aria-label='Card Clearing']").select_option(label="Card Clearing")
         card.get_by_role("button", name="Save mapping").click()
         expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
 

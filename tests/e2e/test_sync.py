@@ -1,6 +1,7 @@
 """Acceptance of the walking skeleton, for every ledger: locked invoices and collected payments land in
 the ledger exactly once, equal to the cent; drafts and voids never do; what cannot go is parked with a
-reason; a re-run writes nothing; an unmapped tax rate stops the run at the gate, naming it."""
+reason; a re-run writes nothing; an unmapped tax rate or bank account stops the run at the gate, naming it; each
+payment lands in the mapped account of the bank account its method routes to."""
 
 from collections import Counter
 from decimal import Decimal
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.core.mapping import AccountRole
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
-from ledger_sync.core.transform import credit_reason, discount_rows, total_due
+from ledger_sync.core.transform import credit_reason, discount_rows, tip_reason, total_due
 from ledger_sync.demo import CREDIT_NUMBER, FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
 from ledger_sync.expectations.last_checks import docs_root, last_validation
 from ledger_sync.flows.sync import sync_company
@@ -117,6 +119,38 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
     parked = _parked(stack, "payment")
     expected = {f"SO-P{p.id}": Decimal(p.amount).quantize(Decimal("0.01")) for p in collected if p.id not in parked}
     assert amounts == expected
+
+
+def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Stack, first_run: dict) -> None:
+    """Card, cash, check and ACH payments each land where their method routes (card clearing, cash drawer,
+    Undeposited Funds, operating): per ledger account, the payments deposited there sum to Service Opus's
+    payments routed there. A tipped payment is parked whole, saying so."""
+    shape = facts(stack.ledger).shape
+    connection = stack.store.connection(stack.company_id, stack.ledger)
+    assert connection is not None
+    mapping = stack.store.load_mapping(connection.id)
+    _, _, source = _source(stack)
+    collected = source.payments(stack.company_id, after=None, limit=1_000_000).records
+    parked = stack.parked()
+    expected: Counter[str] = Counter()
+    methods: dict[str, set[str]] = {}
+    for payment in collected:
+        if payment.tip:
+            assert parked[("payment", payment.id)] == tip_reason(payment.tip)
+            continue
+        if ("payment", payment.id) in parked:
+            continue
+        if payment.bank_account_id is None:
+            account = mapping.accounts[AccountRole.UNDEPOSITED_FUNDS]
+        else:
+            account = mapping.bank_accounts[payment.bank_account_id]
+        expected[account] += payment.amount
+        methods.setdefault(account, set()).add(payment.method)
+    landed: Counter[str] = Counter()
+    for payment in stack.ledger_entities(shape.payments):
+        landed[shape.payment_account(payment)] += Decimal(str(payment[shape.amount]))
+    assert landed == expected
+    assert sorted(sorted(m) for m in methods.values()) == [["ach"], ["card"], ["cash"], ["check"]]
 
 
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
@@ -239,6 +273,26 @@ def test_unmapping_a_tax_rate_stops_the_run_at_the_gate_naming_it(stack: Stack, 
     assert chart_check.passed is False and any(hst.name in failure for failure in chart_check.failures)
     assert panel.report_url is not None
     assert (docs_root(stack.settings.home) / panel.report_url.removeprefix("/reports/")).is_file()
+
+
+def test_unmapping_a_bank_account_stops_the_run_at_the_gate_naming_it(stack: Stack, first_run: dict) -> None:
+    from ledger_sync.onboarding import apply_suggested_mapping
+
+    connection = stack.store.connection(1, stack.ledger)
+    assert connection is not None
+    _, _, source = _source(stack)
+    clearing = next(b for b in source.bank_accounts(1) if b.kind == "card_clearing")
+    mapping = stack.store.load_mapping(connection.id)
+    del mapping.bank_accounts[clearing.id]
+    stack.store.save_mapping(connection.id, mapping, {})
+    mark = stack.last_request_id()
+    try:
+        summary = sync_company(company_id=1, ledger=stack.ledger)  # type: ignore[arg-type]
+    finally:
+        apply_suggested_mapping(stack.settings, stack.store, 1, stack.ledger)
+    assert summary["outcome"] == "stopped_at_gate"
+    assert f"Bank account '{clearing.name}' is not mapped to a" in " ".join(summary["gate_failures"])  # type: ignore[arg-type]
+    assert stack.writes_since(mark) == []
 
 
 def test_a_backfill_counts_exactly_the_records_its_range_reads(stack: Stack) -> None:

@@ -30,6 +30,8 @@ class Shape:
     """The id of an invoice's customer."""
     duplicate_name_reason: str
     """What the ledger's refusal of the demo's second `demo.PROBLEM_CUSTOMER` (a name taken) says."""
+    payment_account: Callable[[dict[str, Any]], str]
+    """The id of the account a payment was deposited to."""
 
 
 @dataclass(frozen=True)

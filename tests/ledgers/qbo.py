@@ -18,6 +18,7 @@ FACTS = LedgerFacts(
         "DisplayName",
         lambda invoice: invoice["CustomerRef"]["value"],
         "QBO ValidationFault 6240: Duplicate Name Exists Error",
+        lambda payment: payment["DepositToAccountRef"]["value"],
     ),
     balance="Balance",
     unknown_customer_ref="99999",

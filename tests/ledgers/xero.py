@@ -18,6 +18,7 @@ FACTS = LedgerFacts(
         "Name",
         lambda invoice: invoice["Contact"]["ContactID"],
         "The contact name Harbour Dental is already assigned to another contact",
+        lambda payment: payment["Account"]["AccountID"],
     ),
     balance="AmountDue",
     unknown_customer_ref="00000000-0000-0000-0000-000000000000",

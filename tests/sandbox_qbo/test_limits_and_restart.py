@@ -72,7 +72,7 @@ def test_ledger_tokens_and_replays_survive_a_restart(tmp_path: Path) -> None:
         assert again.content == first.content
         refreshed = token_request(client, grant_type="refresh_token", refresh_token=qbo.tokens["refresh_token"])
         assert refreshed.status_code == 200
-        assert len(client.get(f"/_sandbox/realms/{qbo.realm_id}/Account").json()) == 17
+        assert len(client.get(f"/_sandbox/realms/{qbo.realm_id}/Account").json()) == 20
 
 
 def test_more_requests_in_flight_than_allowed_are_throttled() -> None:

@@ -217,6 +217,31 @@ def test_payment_over_the_open_balance_is_6000(qbo: Qbo) -> None:
     assert_fault(qbo.post("Payment", second), 400, "6000")
 
 
+def test_payment_deposits_only_to_a_bank_account_or_undeposited_funds(qbo: Qbo) -> None:
+    """Anything else (an income account, Inventory Asset: an Other Current Asset that is not Undeposited Funds)
+    is 6000, and nothing is saved."""
+    item, customer = qbo.item(), qbo.customer()
+    created = qbo.create("Invoice", invoice(qbo, customer, qbo.sales_line(item, "1", "100", "100", "GST")))
+    accounts = {a["Name"]: a["Id"] for a in qbo.rows("SELECT * FROM Account")}
+
+    def paid(account: str, amount: str) -> dict[str, Any]:
+        return {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": Decimal(amount),
+            "DepositToAccountRef": {"value": accounts[account]},
+            "Line": [{"Amount": Decimal(amount), "LinkedTxn": [{"TxnId": created["Id"], "TxnType": "Invoice"}]}],
+        }
+
+    for wrong in ("Services", "Inventory Asset", "Tips Payable"):
+        refused = qbo.post("Payment", paid(wrong, "10"))
+        assert_fault(refused, 400, "6000")
+        assert "bank account or Undeposited Funds" in refused.text
+    assert qbo.rows("SELECT * FROM Payment") == []
+    for account in ("Card Clearing", "Cash Drawer", "Chequing", "Undeposited Funds"):
+        saved = qbo.create("Payment", paid(account, "10"))
+        assert saved["DepositToAccountRef"]["value"] == accounts[account]
+
+
 def test_malformed_json_is_2010(qbo: Qbo) -> None:
     response = qbo.client.post(
         f"{qbo.base}/customer",

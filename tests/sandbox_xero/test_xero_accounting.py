@@ -203,11 +203,15 @@ def test_payments_reduce_amount_due_refuse_overpayment_and_need_a_bank_account(
     ]
     assert pay(draft["InvoiceID"], 10)["StatusAttributeString"] == "ERROR"
     assert pay(authorised["InvoiceID"], 10, account="200")["StatusAttributeString"] == "ERROR"
+    assert pay(authorised["InvoiceID"], 10, account="825")["ValidationErrors"] == [  # Tips Payable: a liability
+        {"Message": "Account type is invalid for making a payment to/from"}
+    ]
+    assert pay(authorised["InvoiceID"], 1, account="093")["StatusAttributeString"] == "OK"  # Card Clearing: BANK
     assert pay(authorised["InvoiceID"], 5, account="615")["StatusAttributeString"] == "OK"
-    assert pay(authorised["InvoiceID"], 100)["StatusAttributeString"] == "OK"
+    assert pay(authorised["InvoiceID"], 99)["StatusAttributeString"] == "OK"
     paid = client.get(f"{API}/Invoices/{authorised['InvoiceID']}", headers=session.headers()).json()["Invoices"][0]
     assert (paid["Status"], paid["AmountDue"], paid["AmountPaid"]) == ("PAID", 0, 105.00)
-    assert len(paid["Payments"]) == 2 and paid["FullyPaidOnDate"]
+    assert len(paid["Payments"]) == 3 and paid["FullyPaidOnDate"]
 
 
 def test_a_supplied_line_tax_amount_overrides_the_calculation_within_reason(xero: tuple[TestClient, Session]) -> None:

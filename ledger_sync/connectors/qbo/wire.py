@@ -260,7 +260,7 @@ def _payment(record: PaymentRecord) -> JsonObject:
         "TotalAmt": record.amount,
         "TxnDate": record.paid_on.isoformat(),
         "PaymentRefNum": record.external_id,
-        "PrivateNote": fields.private_note(record.external_id, record.method),
+        "PrivateNote": fields.private_note(record.external_id, f"{record.method} {record.reference}".strip()),
         "DepositToAccountRef": ref(record.deposit_account_ref),
         "Line": [{"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]}],
     }

@@ -8,6 +8,7 @@ that record `Unreadable`, with the field and the value in its reason, and every 
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -26,19 +27,21 @@ from ledger_sync.connectors.service_opus.fields import (
     text_value,
 )
 from ledger_sync.connectors.service_opus.models import (
+    BankAccount,
     Customer,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Payment,
     PaymentMethod,
+    PaymentRoute,
     PaymentStatus,
     Product,
     ProductCategory,
     TaxRate,
 )
 from ledger_sync.core.batching import chunked
-from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.core.mapping import SourceBankAccount, SourceCategory, SourceTaxRate
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
@@ -123,6 +126,9 @@ def _payment(row: RowMapping) -> SourcePayment:
         status.value,
         collected_at,
         row["change_no"],
+        decimal_value("tip amount", row["tip_amount"]),
+        text_value("reference", row["reference"]) if row["reference"] is not None else None,
+        row["bank_account_id"],
     )
 
 
@@ -226,6 +232,13 @@ class ServiceOpusSource:
             )
             return [SourceCategory(r.id, r.name) for r in rows]
 
+    def bank_accounts(self, company_id: int) -> list[SourceBankAccount]:
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(BankAccount).where(BankAccount.company_id == company_id).order_by(BankAccount.id)
+            )
+            return [SourceBankAccount(r.id, r.name, r.kind.value) for r in rows]
+
     def invoices(
         self,
         company_id: int,
@@ -279,7 +292,16 @@ class ServiceOpusSource:
             ids=ids,
         )
         with self.engine.connect() as conn:
-            return _read(conn.execute(query).mappings().all(), _payment, "payment")
+            read = _read(conn.execute(query).mappings().all(), _payment, "payment")
+            route_rows = conn.execute(
+                select(PaymentRoute.method, PaymentRoute.bank_account_id).where(PaymentRoute.company_id == company_id)
+            )
+            routes: dict[PaymentMethod, int | None] = {method: bank for method, bank in route_rows}
+        landed = [
+            p if p.bank_account_id is not None else replace(p, bank_account_id=routes.get(PaymentMethod(p.method)))
+            for p in read.records
+        ]
+        return Extracted(landed, read.unreadable)
 
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All readable collected payments of these invoices in collection order, to know what was still due

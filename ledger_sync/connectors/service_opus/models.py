@@ -45,6 +45,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    UniqueConstraint,
     event,
     update,
 )
@@ -74,6 +75,12 @@ class PaymentMethod(StrEnum):
     CASH = "cash"
     CHECK = "check"
     ACH = "ach"
+
+
+class BankAccountKind(StrEnum):
+    OPERATING = "operating"
+    CARD_CLEARING = "card_clearing"
+    CASH_DRAWER = "cash_drawer"
 
 
 class PaymentStatus(StrEnum):
@@ -239,6 +246,30 @@ class CreditNoteLine(PricedLine, SourceBase):
     credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
 
 
+class BankAccount(SourceBase):
+    """Where a company's money lands: its operating account, the card processor's clearing account, a cash
+    drawer. Each maps to a ledger bank (or payment clearing) account so bank-feed lines can be matched."""
+
+    __tablename__ = "bank_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[BankAccountKind] = mapped_column(_enum(BankAccountKind))
+
+
+class PaymentRoute(SourceBase):
+    """Where a company's payments of one method land (card -> card clearing, ACH -> operating, cash and check
+    -> a cash drawer, or Undeposited Funds when `bank_account_id` is None). A payment keeps the account it
+    landed in when it was collected (`Payment.bank_account_id`), so changing a route never moves old money."""
+
+    __tablename__ = "payment_routes"
+    __table_args__ = (UniqueConstraint("company_id", "method"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
+
+
 class Payment(SourceBase):
     __tablename__ = "payments"
     __table_args__ = (
@@ -252,6 +283,12 @@ class Payment(SourceBase):
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    tip_amount: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal(0), server_default="0")
+    """Paid on top of `amount` (which is what the invoice is credited with); the customer paid both."""
+    reference: Mapped[str | None] = mapped_column(String(40))
+    """The card's last four digits or the check number, as the bank feed shows it."""
+    bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
+    """Where it landed, from its method's route at collection; None: the route's, or Undeposited Funds."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
     """Taken on insert and on every status change, in commit order (see the module docstring)."""
 

@@ -10,6 +10,12 @@ Discounts come in realistic shares: about one invoice in twenty carries a discou
 unused, credited labour as goodwill, a waived call-out fee: a negative quantity or unit price), and about
 one in twenty an invoice discount (5-15 %, a member or senior discount). No seeded invoice totals below
 zero: a credit is a credit note in Service Opus. Voided invoices carry when they were voided.
+
+Every company has three bank accounts (its operating account, the card processor's clearing account and a
+cash drawer) and routes card payments to card clearing, ACH to operating, cash to the cash drawer and checks
+to Undeposited Funds (they are taken to the bank in batches). A card payment carries the card's last four
+digits and a check its number; about one card payment in ten carries a tip on top of its amount. These are
+drawn from a second random stream per company, so the rest of the data is what it was before they existed.
 """
 
 import heapq
@@ -27,7 +33,13 @@ from operator import attrgetter
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from ledger_sync.connectors.service_opus import names
-from ledger_sync.connectors.service_opus.models import InvoiceStatus, PaymentMethod, PaymentStatus, SourceBase
+from ledger_sync.connectors.service_opus.models import (
+    BankAccountKind,
+    InvoiceStatus,
+    PaymentMethod,
+    PaymentStatus,
+    SourceBase,
+)
 from ledger_sync.connectors.service_opus.names import CATEGORY_NAMES, City, ProductKind, TaxScheme, Trade
 from ledger_sync.core.money import RateLine, cents, extended_amount, invoice_discounts, line_amounts
 
@@ -44,6 +56,8 @@ TABLES: tuple[Table, ...] = tuple(
         "product_categories",
         "products",
         "tax_rates",
+        "bank_accounts",
+        "payment_routes",
         "invoices",
         "invoice_lines",
         "payments",
@@ -68,6 +82,21 @@ METHOD_WEIGHTS = tuple(itertools.accumulate((55, 20, 15, 10)))
 DISCOUNT_LINE_SHARE = 0.05
 INVOICE_DISCOUNT_SHARE = 0.05
 INVOICE_DISCOUNT_PERCENTS = tuple(Decimal(p) for p in ("5", "10", "10", "10", "15"))
+BANK_ACCOUNTS = (
+    ("Operating Account", BankAccountKind.OPERATING),
+    ("Card Clearing", BankAccountKind.CARD_CLEARING),
+    ("Cash Drawer", BankAccountKind.CASH_DRAWER),
+)
+ROUTES: dict[PaymentMethod, BankAccountKind | None] = {
+    PaymentMethod.CARD: BankAccountKind.CARD_CLEARING,
+    PaymentMethod.ACH: BankAccountKind.OPERATING,
+    PaymentMethod.CASH: BankAccountKind.CASH_DRAWER,
+    PaymentMethod.CHECK: None,
+}
+"""Where each method's payments land; None: Undeposited Funds."""
+TIP_SHARE = 0.1
+"""Of card payments."""
+TIP_PERCENTS = (10, 15, 15, 18, 20)
 PAYMENT_STATUSES = (PaymentStatus.COLLECTED, PaymentStatus.PENDING, PaymentStatus.FAILED)
 PAYMENT_STATUS_WEIGHTS = tuple(itertools.accumulate((90, 6, 4)))
 COLLECTION_DELAY_SECONDS: dict[PaymentMethod, tuple[int, int]] = {
@@ -129,6 +158,10 @@ class _Company:
     rates: dict[str, tuple[int, Decimal]]
     """Tax rate name -> (id, percent)."""
     country: str
+    routes: dict[PaymentMethod, int | None] = field(default_factory=dict)
+    """Where each method's payments land: a bank account id; None: Undeposited Funds."""
+    extras: random.Random = field(default_factory=random.Random)
+    """The second random stream (payment references and tips), so the first one draws what it always drew."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -176,7 +209,15 @@ def seed(
     rows: dict[str, list[dict[str, object]]] = {table.name: [] for table in TABLES}
     rngs = [random.Random(f"service-opus/{seed}/{k}") for k in range(companies)]
     seeded = [
-        _reference_data(rng, k, invoices // companies + (k < invoices % companies), ids, rows, country)
+        _reference_data(
+            rng,
+            k,
+            invoices // companies + (k < invoices % companies),
+            ids,
+            rows,
+            country,
+            random.Random(f"service-opus/{seed}/{k}/payments"),
+        )
         for k, rng in enumerate(rngs)
     ]
     counts = _Counts()
@@ -277,6 +318,7 @@ def _reference_data(
     ids: dict[str, Iterator[int]],
     rows: dict[str, list[dict[str, object]]],
     country: str,
+    extras: random.Random,
 ) -> _Company:
     """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
     trade = names.TRADES[k % len(names.TRADES)]
@@ -294,6 +336,18 @@ def _reference_data(
         rates[rate_name] = (rate_id, Decimal(percent))
         rows["tax_rates"].append(
             {"id": rate_id, "company_id": company_id, "name": rate_name, "rate": Decimal(percent), "active": True}
+        )
+
+    bank_ids: dict[BankAccountKind, int] = {}
+    for bank_name, bank_kind in BANK_ACCOUNTS:
+        bank_ids[bank_kind] = next(ids["bank_accounts"])
+        rows["bank_accounts"].append(
+            {"id": bank_ids[bank_kind], "company_id": company_id, "name": bank_name, "kind": bank_kind}
+        )
+    routes = {method: bank_ids[kind] if kind else None for method, kind in ROUTES.items()}
+    for method, bank_id in routes.items():
+        rows["payment_routes"].append(
+            {"id": next(ids["payment_routes"]), "company_id": company_id, "method": method, "bank_account_id": bank_id}
         )
 
     category_ids: dict[ProductKind, int] = {}
@@ -340,6 +394,8 @@ def _reference_data(
         products={kind: tuple(group) for kind, group in products.items()},
         rates=rates,
         country=country,
+        routes=routes,
+        extras=extras,
     )
 
 
@@ -435,7 +491,7 @@ def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterato
         }
         total = _total(company, lines, percent)
         paid = status is InvoiceStatus.LOCKED and rng.random() < 0.7
-        payments = _payments(rng, company.id, locked_at, total) if paid and locked_at is not None else []
+        payments = _payments(rng, company, locked_at, total) if paid and locked_at is not None else []
         yield _Draft(issued_at, status, invoice, lines, payments)
         number += 1
 
@@ -549,8 +605,8 @@ def _rate_name(rng: random.Random, scheme: TaxScheme | None, kind: ProductKind, 
     return "GST"
 
 
-def _payments(rng: random.Random, company_id: int, locked_at: datetime, total: Decimal) -> list[dict[str, object]]:
-    """Mostly one full payment; some partial, some split in 2-3; never more than `total`."""
+def _payments(rng: random.Random, company: _Company, locked_at: datetime, total: Decimal) -> list[dict[str, object]]:
+    """Mostly one full payment; some partial, some split in 2-3; never more than `total` (a tip is on top)."""
     total_cents = int(total * 100)
     roll = rng.random()
     if roll < 0.75 or total_cents < 3:
@@ -566,13 +622,29 @@ def _payments(rng: random.Random, company_id: int, locked_at: datetime, total: D
         method = rng.choices(METHODS, cum_weights=METHOD_WEIGHTS)[0]
         status = rng.choices(PAYMENT_STATUSES, cum_weights=PAYMENT_STATUS_WEIGHTS)[0]
         moment += timedelta(seconds=rng.randint(*COLLECTION_DELAY_SECONDS[method]))
+        collected = status is PaymentStatus.COLLECTED
         payments.append(
             {
-                "company_id": company_id,
+                "company_id": company.id,
                 "amount": Decimal(amount).scaleb(-2),
                 "method": method,
                 "status": status,
-                "collected_at": moment if status is PaymentStatus.COLLECTED else None,
+                "collected_at": moment if collected else None,
+                "bank_account_id": company.routes.get(method) if collected else None,
+                **_reference_and_tip(company.extras, method, amount),
             }
         )
     return payments
+
+
+def _reference_and_tip(extras: random.Random, method: PaymentMethod, amount_cents: int) -> dict[str, object]:
+    """A card's last four digits (and, now and then, a tip of a usual percentage), a check's number."""
+    reference = None
+    tip = Decimal("0.00")
+    if method is PaymentMethod.CARD:
+        reference = f"{extras.randint(0, 9999):04d}"
+        if extras.random() < TIP_SHARE:
+            tip = cents(Decimal(amount_cents * extras.choice(TIP_PERCENTS)).scaleb(-4))
+    elif method is PaymentMethod.CHECK:
+        reference = str(extras.randint(1001, 9999))
+    return {"reference": reference, "tip_amount": tip}

@@ -19,12 +19,15 @@ HOME_CURRENCY = {"CA": CAD, "US": USD}
 # (Name, AccountType, AccountSubType, Classification, Active)
 ACCOUNTS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("Chequing", "Bank", "CashOnHand", "Asset", True),
+    ("Card Clearing", "Bank", "CashOnHand", "Asset", True),
+    ("Cash Drawer", "Bank", "CashOnHand", "Asset", True),
     ("Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset", True),
     ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset", True),
     ("Inventory Asset", "Other Current Asset", "Inventory", "Asset", True),
     ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable", "Liability", True),
     ("GST/HST Payable", "Other Current Liability", "GlobalTaxPayable", "Liability", True),
     ("PST Payable", "Other Current Liability", "GlobalTaxPayable", "Liability", True),
+    ("Tips Payable", "Other Current Liability", "OtherCurrentLiabilities", "Liability", True),
     ("Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue", True),
     ("Services", "Income", "ServiceFeeIncome", "Revenue", True),
     ("Labour Income", "Income", "ServiceFeeIncome", "Revenue", True),
@@ -52,10 +55,13 @@ AGENCIES = ("Canada Revenue Agency", "BC Ministry of Finance", "Revenu Québec")
 
 US_ACCOUNTS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("Checking", "Bank", "Checking", "Asset", True),
+    ("Card Clearing", "Bank", "CashOnHand", "Asset", True),
+    ("Cash Drawer", "Bank", "CashOnHand", "Asset", True),
     ("Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset", True),
     ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset", True),
     ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable", "Liability", True),
     ("Sales Tax Payable", "Other Current Liability", "SalesTaxPayable", "Liability", True),
+    ("Tips Payable", "Other Current Liability", "OtherCurrentLiabilities", "Liability", True),
     ("Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue", True),
     ("Services", "Income", "ServiceFeeIncome", "Revenue", True),
     ("Labor Income", "Income", "ServiceFeeIncome", "Revenue", True),

@@ -202,6 +202,19 @@ def _check_us_tax_detail(books: Books, body: dict[str, Any]) -> None:
         money(detail["TotalTax"], "TxnTaxDetail.TotalTax")
 
 
+def deposit_account(books: Books, ref: object) -> dict[str, Any]:
+    """A payment deposits to a Bank account or to Undeposited Funds (an Other Current Asset). QBO's UI offers
+    only those; whether its API takes any other Other Current Asset is not documented, so the sandbox refuses
+    every other account, the stricter reading (6000, a business validation error)."""
+    account = reference(books, "Account", ref, "DepositToAccountRef")
+    if account.get("AccountType") != "Bank" and account.get("AccountSubType") != "UndepositedFunds":
+        raise faults.business(
+            f"A payment can only be deposited to a bank account or Undeposited Funds; "
+            f"'{account.get('Name')}' is {account.get('AccountType')}."
+        )
+    return account
+
+
 def check_payment(books: Books, body: dict[str, Any]) -> None:
     """Every linked invoice is the customer's and open for at least the amount applied to it."""
     customer = reference(books, "Customer", body.get("CustomerRef"), "CustomerRef")
@@ -209,7 +222,7 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
     if total < 0:
         raise faults.invalid_value("TotalAmt")
     if ref_id(body.get("DepositToAccountRef")) is not None:
-        reference(books, "Account", body["DepositToAccountRef"], "DepositToAccountRef")
+        deposit_account(books, body["DepositToAccountRef"])
     lines = body.get("Line") or []
     for line in lines:
         if not isinstance(line, dict):

@@ -14,6 +14,8 @@ from ledger_sync.sandboxes.xero.store import Store
 _ACCOUNTS: list[tuple[str, str, str, str, str, str, str, bool]] = [
     ("090", "Business Bank Account", "BANK", "ASSET", "NONE", "ACTIVE", "", False),
     ("091", "Business Savings Account", "BANK", "ASSET", "NONE", "ACTIVE", "", False),
+    ("092", "Cash Drawer", "BANK", "ASSET", "NONE", "ACTIVE", "", False),
+    ("093", "Card Clearing", "BANK", "ASSET", "NONE", "ACTIVE", "", False),
     ("200", "Sales", "REVENUE", "REVENUE", "OUTPUT", "ACTIVE", "", False),
     ("260", "Other Revenue", "REVENUE", "REVENUE", "OUTPUT", "ACTIVE", "", False),
     ("270", "Interest Income", "OTHERINCOME", "REVENUE", "EXEMPTOUTPUT", "ACTIVE", "", False),
@@ -28,6 +30,7 @@ _ACCOUNTS: list[tuple[str, str, str, str, str, str, str, bool]] = [
     ("615", "Payment Clearing", "CURRENT", "ASSET", "NONE", "ACTIVE", "", True),
     ("800", "Accounts Payable", "CURRLIAB", "LIABILITY", "NONE", "ACTIVE", "CREDITORS", False),
     ("820", "GST/HST Payable", "CURRLIAB", "LIABILITY", "NONE", "ACTIVE", "GST", False),
+    ("825", "Tips Payable", "CURRLIAB", "LIABILITY", "NONE", "ACTIVE", "", False),
     ("860", "Rounding", "CURRLIAB", "LIABILITY", "NONE", "ACTIVE", "ROUNDING", False),
     ("877", "Tracking Transfers", "CURRLIAB", "LIABILITY", "NONE", "ACTIVE", "TRACKINGTRANSFERS", False),
     ("960", "Retained Earnings", "EQUITY", "EQUITY", "NONE", "ACTIVE", "RETAINEDEARNINGS", False),
