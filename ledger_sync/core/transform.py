@@ -4,7 +4,7 @@ Pure functions: the caller supplies the mapping and the ledger ids of dependenci
 cannot become a valid record raises `TransformProblem` with a reason a bookkeeper understands.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from ledger_sync.core.ledger import LedgerTaxRate
@@ -23,6 +23,8 @@ from ledger_sync.core.money import (
 )
 from ledger_sync.core.records import (
     Address,
+    CreditApplicationRecord,
+    CreditNoteRecord,
     CustomerRecord,
     InvoiceDiscountRecord,
     InvoiceLineRecord,
@@ -32,8 +34,10 @@ from ledger_sync.core.records import (
     TaxLineRecord,
 )
 from ledger_sync.core.snapshots import (
+    SourceCreditNote,
     SourceCustomer,
     SourceInvoice,
+    SourceLine,
     SourcePayment,
     SourceProduct,
 )
@@ -128,47 +132,13 @@ def invoice_record(
         raise TransformProblem(f"Invoice {invoice.number} has no lines")
     if not discount_in_range(invoice.discount_percent):
         raise TransformProblem(discount_reason(invoice.discount_percent))
-    lines: list[InvoiceLineRecord] = []
-    taxes: dict[str, list[Decimal]] = {}
-    for position, line in enumerate(invoice.lines, start=1):
-        source_rate = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
-        if source_rate is None:
-            raise TransformProblem(f"Line {position} of invoice {invoice.number} has no tax rate")
-        code = mapping.tax_rates.get(source_rate.id)
-        ledger_rate = ledger_tax_rates.get(code) if code else None
-        if code is None or ledger_rate is None or not ledger_rate.active:
-            raise TransformProblem(f"Tax rate '{source_rate.name}' has no active mapping in the ledger")
-        try:
-            amounts = line_amounts(line.quantity, line.unit_price, source_rate.rate, line.tax_inclusive)
-            price = (
-                unit_price_for(amounts.net, line.quantity)
-                if line.tax_inclusive and line.quantity != 0
-                else plain(line.unit_price)
-            )
-        except MoneyError as exc:
-            raise TransformProblem(f"Line {position} of invoice {invoice.number}: {exc}") from exc
-        lines.append(
-            InvoiceLineRecord(
-                item_ref=item_refs[line.product_id],
-                description=line.description,
-                quantity=plain(line.quantity),
-                unit_price=price,
-                amount=amounts.net,
-                tax_code_ref=code,
-                tax_amount=amounts.tax,
-            )
-        )
-        taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
-        taxes[code][0] += amounts.net
-        taxes[code][1] += amounts.tax
+    document = f"invoice {invoice.number}"
+    lines, taxes = _ledger_lines(document, invoice.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
     discounts = _discounts(invoice, tax_rates, mapping)
     for discount in discounts:
         taxes[discount.tax_code_ref][0] += discount.amount
         taxes[discount.tax_code_ref][1] += discount.tax_amount
-    tax_lines = tuple(
-        TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
-        for code, (net, tax) in sorted(taxes.items())
-    )
+    tax_lines = _tax_lines(taxes, ledger_tax_rates)
     subtotal = sum((line.amount for line in lines), Decimal("0.00")) + sum(
         (discount.amount for discount in discounts), Decimal("0.00")
     )
@@ -189,6 +159,109 @@ def invoice_record(
         total=subtotal + total_tax,
         discounts=discounts,
     )
+
+
+def credit_note_record(
+    note: SourceCreditNote,
+    *,
+    customer_ref: str,
+    item_refs: Mapping[int, str],
+    tax_rates: Mapping[int, SourceTaxRate],
+    mapping: LedgerMapping,
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+) -> CreditNoteRecord:
+    """Lines and tax exactly as an invoice's (same money code); a credit note below zero is parked."""
+    if not note.lines:
+        raise TransformProblem(f"Credit note {note.number} has no lines")
+    document = f"credit note {note.number}"
+    lines, taxes = _ledger_lines(document, note.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
+    tax_lines = _tax_lines(taxes, ledger_tax_rates)
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
+    if subtotal + total_tax < 0:
+        raise TransformProblem(
+            f"Credit note total is {cents(subtotal + total_tax)}: a credit note cannot be below zero"
+        )
+    return CreditNoteRecord(
+        source_id=note.id,
+        number=note.number,
+        customer_ref=customer_ref,
+        issue_date=note.issue_date,
+        currency=note.currency,
+        lines=tuple(lines),
+        tax_lines=tax_lines,
+        subtotal=subtotal,
+        total_tax=total_tax,
+        total=subtotal + total_tax,
+    )
+
+
+def credit_application_record(
+    note: CreditNoteRecord, *, credit_note_ref: str, invoice_ref: str
+) -> CreditApplicationRecord:
+    """All of the credit note's credit, applied to the invoice it credits on the note's date."""
+    return CreditApplicationRecord(
+        source_id=note.source_id,
+        credit_note_ref=credit_note_ref,
+        invoice_ref=invoice_ref,
+        customer_ref=note.customer_ref,
+        amount=note.total,
+        applied_on=note.issue_date,
+    )
+
+
+def _tax_lines(
+    taxes: Mapping[str, list[Decimal]], ledger_tax_rates: Mapping[str, LedgerTaxRate]
+) -> tuple[TaxLineRecord, ...]:
+    return tuple(
+        TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
+        for code, (net, tax) in sorted(taxes.items())
+    )
+
+
+def _ledger_lines(
+    document: str,
+    source_lines: Sequence[SourceLine],
+    item_refs: Mapping[int, str],
+    tax_rates: Mapping[int, SourceTaxRate],
+    mapping: LedgerMapping,
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+) -> tuple[list[InvoiceLineRecord], dict[str, list[Decimal]]]:
+    """An invoice's or credit note's lines with their ledger tax codes, and [net, tax] per code."""
+    lines: list[InvoiceLineRecord] = []
+    taxes: dict[str, list[Decimal]] = {}
+    for position, line in enumerate(source_lines, start=1):
+        source_rate = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+        if source_rate is None:
+            raise TransformProblem(f"Line {position} of {document} has no tax rate")
+        code = mapping.tax_rates.get(source_rate.id)
+        ledger_rate = ledger_tax_rates.get(code) if code else None
+        if code is None or ledger_rate is None or not ledger_rate.active:
+            raise TransformProblem(f"Tax rate '{source_rate.name}' has no active mapping in the ledger")
+        try:
+            amounts = line_amounts(line.quantity, line.unit_price, source_rate.rate, line.tax_inclusive)
+            price = (
+                unit_price_for(amounts.net, line.quantity)
+                if line.tax_inclusive and line.quantity != 0
+                else plain(line.unit_price)
+            )
+        except MoneyError as exc:
+            raise TransformProblem(f"Line {position} of {document}: {exc}") from exc
+        lines.append(
+            InvoiceLineRecord(
+                item_ref=item_refs[line.product_id],
+                description=line.description,
+                quantity=plain(line.quantity),
+                unit_price=price,
+                amount=amounts.net,
+                tax_code_ref=code,
+                tax_amount=amounts.tax,
+            )
+        )
+        taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
+        taxes[code][0] += amounts.net
+        taxes[code][1] += amounts.tax
+    return lines, taxes
 
 
 def _discounts(

@@ -26,9 +26,23 @@ from ledger_sync.core.ledger import (
     WriteOutcome,
 )
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
-from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
-from ledger_sync.core.snapshots import SourceInvoice, SourceLine
-from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
+from ledger_sync.core.records import (
+    CreditNoteRecord,
+    CustomerRecord,
+    EntityType,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
+from ledger_sync.core.snapshots import SourceCreditNote, SourceInvoice, SourceLine
+from ledger_sync.core.transform import (
+    TransformProblem,
+    credit_application_record,
+    credit_note_record,
+    invoice_record,
+    total_due,
+)
 
 
 @dataclass
@@ -82,13 +96,11 @@ def _write(harness: LedgerHarness, ops: list[WriteOp]) -> list[WriteOutcome]:
     return harness.connector.write(ops[0].record.entity_type, ops)
 
 
-def _op(
-    record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord, existing: LedgerRef | None = None
-) -> WriteOp:
+def _op(record: LedgerRecord, existing: LedgerRef | None = None) -> WriteOp:
     return WriteOp(record, f"conformance-{record.external_id}-{record.content_hash[:12]}", existing)
 
 
-def _created(harness: LedgerHarness, record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord) -> str:
+def _created(harness: LedgerHarness, record: LedgerRecord) -> str:
     (outcome,) = _write(harness, [_op(record)])
     assert outcome.error is None and outcome.ref is not None, outcome.error
     return outcome.ref.id
@@ -122,12 +134,7 @@ def _invoice(
         tuple(lines),
         discount_percent=Decimal(discount),
     )
-    stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
-    mapping = LedgerMapping(
-        accounts={AccountRole.SALES_INCOME: harness.account("income").id},
-        tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()},
-    )
-    ledger_rates = {rate.id: rate for rate in stand_ins.values()}
+    mapping, ledger_rates = _mapping(harness)
     record = invoice_record(
         snapshot,
         customer_ref=customer_ref,
@@ -138,6 +145,32 @@ def _invoice(
     )
     assert record.total == total_due(snapshot, SOURCE_RATES)
     return record
+
+
+def _mapping(harness: LedgerHarness) -> tuple[LedgerMapping, dict[str, LedgerTaxRate]]:
+    stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
+    mapping = LedgerMapping(
+        accounts={AccountRole.SALES_INCOME: harness.account("income").id},
+        tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()},
+    )
+    return mapping, {rate.id: rate for rate in stand_ins.values()}
+
+
+def _credit_note(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine]) -> CreditNoteRecord:
+    """A credit note built by the same money code as invoices: its total is what Service Opus prints."""
+    source_id = harness.next_id()
+    snapshot = SourceCreditNote(
+        source_id, f"CRN-{source_id:04d}", 1, None, date(2026, 3, 5), harness.currency, "issued", tuple(lines)
+    )
+    mapping, ledger_rates = _mapping(harness)
+    return credit_note_record(
+        snapshot,
+        customer_ref=customer_ref,
+        item_refs={PRODUCT: item_ref},
+        tax_rates=SOURCE_RATES,
+        mapping=mapping,
+        ledger_tax_rates=ledger_rates,
+    )
 
 
 def _assert_tax_and_net_as_printed(harness: LedgerHarness, record: InvoiceRecord, ledger_id: str) -> None:
@@ -323,3 +356,58 @@ class LedgerConformance:
         found = ledger_harness.connector.find_by_external_id(EntityType.ITEM, items)
         assert {k: v.id for k, v in found.items()} == {o.op.record.source_id: o.ref.id for o in outcomes if o.ref}
         assert len(found) == 2
+
+    def test_a_credit_note_is_written_equal_to_the_cent_and_found_by_its_stamp(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Found by external id as after an unknown outcome; read back with its tax, total and open credit."""
+        note = _credit_note(ledger_harness, *parties, [_line("2", "19.99", GST), _line("1", "10.00", HST, True)])
+        assert (note.subtotal, note.total_tax, note.total) == (Decimal("48.83"), Decimal("3.15"), Decimal("51.98"))
+        ledger_id = _created(ledger_harness, note)
+        found = ledger_harness.connector.find_by_external_id(EntityType.CREDIT_NOTE, [note])
+        assert found[note.source_id].id == ledger_id
+        (held,) = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note])[note.source_id]
+        assert (held.ledger_id, held.amount, held.tax, held.balance) == (
+            ledger_id,
+            note.total,
+            note.total_tax,
+            note.total,
+        )
+        assert ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [note]) == {}
+
+    def test_a_credit_note_applied_to_its_invoice_lowers_both_balances_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        customer_ref, _ = parties
+        invoice = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
+        invoice_ref = _created(ledger_harness, invoice)
+        note = _credit_note(ledger_harness, *parties, [_line("1", "33.33", HST)])
+        note_ref = _created(ledger_harness, note)
+        applied = credit_application_record(note, credit_note_ref=note_ref, invoice_ref=invoice_ref)
+        assert (applied.amount, applied.customer_ref, applied.external_id) == (
+            Decimal("37.66"),
+            customer_ref,
+            f"SO-A{note.source_id}",
+        )
+        ref = _created(ledger_harness, applied)
+        assert ledger_harness.invoice_amounts(invoice_ref) == (invoice.total, invoice.total - note.total)
+        assert ledger_harness.invoice_amounts(invoice_ref)[1] == Decimal("218.34")
+        (held,) = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note])[note.source_id]
+        assert held.balance == Decimal("0.00")
+        found = ledger_harness.connector.find_by_external_id(EntityType.CREDIT_APPLICATION, [applied])
+        assert found[applied.source_id].id == ref
+        (application,) = ledger_harness.connector.read_back(EntityType.CREDIT_APPLICATION, [applied])[note.source_id]
+        assert (application.amount, application.customer_ref) == (note.total, customer_ref)
+
+    def test_a_credit_larger_than_the_invoice_balance_is_refused_and_leaves_nothing(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        invoice = _invoice(ledger_harness, *parties, [_line("1", "20.00", GST)])
+        invoice_ref = _created(ledger_harness, invoice)
+        note = _credit_note(ledger_harness, *parties, [_line("1", "40.00", GST)])
+        note_ref = _created(ledger_harness, note)
+        applied = credit_application_record(note, credit_note_ref=note_ref, invoice_ref=invoice_ref)
+        (outcome,) = _write(ledger_harness, [_op(applied)])
+        assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
+        assert ledger_harness.connector.find_by_external_id(EntityType.CREDIT_APPLICATION, [applied]) == {}
+        assert ledger_harness.invoice_amounts(invoice_ref) == (Decimal("21.00"), Decimal("21.00"))

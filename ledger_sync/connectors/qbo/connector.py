@@ -3,12 +3,13 @@
 Writes of several ops go in ONE `/batch` call whose `requestid` is derived from the ops' idempotency
 keys, so a retried batch is answered from QBO's idempotency cache; a single op uses the entity
 endpoint with its own key. Per-item Faults become outcomes; a stale SyncToken (5010) on an update is
-re-read and retried once. See `wire` for the record <-> JSON mapping and the stamps.
+re-read and retried once. See `wire` for the record <-> JSON mapping and the stamps. A credit note's credit
+is applied to its invoice by a payment of 0 linking both (its own record kind, stamped like payments).
 
-Invoices follow the company's tax model (`tax_model`, read once per connector, i.e. before every run). Every
-invoice QBO saves is compared with Service Opus: a tax or total that differs comes back as a refusal
-carrying both figures (the override was already sent, so there is nothing left to correct), and the engine
-parks it; it is never silent.
+Invoices and credit memos follow the company's tax model (`tax_model`, read once per connector, i.e. before
+every run). Every invoice (and credit memo) QBO saves is compared with Service Opus: a tax or total that
+differs comes back as a refusal carrying both figures (the override was already sent, so there is nothing
+left to correct), and the engine parks it; it is never silent.
 """
 
 import hashlib
@@ -47,7 +48,14 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
+    EntityType,
+    InvoiceRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.tokens import TokenProvider
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT})
@@ -60,6 +68,7 @@ LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.CUSTOMER: ("DisplayName", fields.display_name),
     EntityType.ITEM: ("Name", fields.item_name),
     EntityType.INVOICE: ("DocNumber", fields.doc_number),
+    EntityType.CREDIT_NOTE: ("DocNumber", fields.doc_number),
 }
 """The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments: see
 below)."""
@@ -153,7 +162,7 @@ class QboConnector(ClientConnector):
         model cannot express, decided before any call."""
         if (problem := fields.too_long(op.record)) is not None:
             return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, problem))
-        if not isinstance(op.record, InvoiceRecord) or not self.tax_model.is_us:
+        if not isinstance(op.record, InvoiceRecord | CreditNoteRecord) or not self.tax_model.is_us:
             return None
         try:
             us_tax_code(op.record)
@@ -162,7 +171,7 @@ class QboConnector(ClientConnector):
         return None
 
     def _body(self, op: WriteOp, existing: LedgerRef | None) -> dict[str, Any]:
-        model = self.tax_model if isinstance(op.record, InvoiceRecord) else QboTaxModel.NON_US
+        model = self.tax_model if isinstance(op.record, InvoiceRecord | CreditNoteRecord) else QboTaxModel.NON_US
         return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
@@ -186,16 +195,21 @@ class QboConnector(ClientConnector):
         return found
 
     def _candidates(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> list[dict[str, Any]]:
-        """QBO entities that might be ours: same name/number, or for payments same customer and date range.
+        """QBO entities that might be ours: same name/number, or for payments (and the payments that apply credit
+        memos) same customer and date range.
 
         Payments have no filterable reference field, so they are narrowed by CustomerRef and TxnDate.
         """
         name = QBO_ENTITY[entity_type]
-        if entity_type is EntityType.PAYMENT:
-            payments = [record for record in records if isinstance(record, PaymentRecord)]
-            dates = sorted(record.paid_on.isoformat() for record in payments)
+        if entity_type in (EntityType.PAYMENT, EntityType.CREDIT_APPLICATION):
+            dated = [
+                (record.customer_ref, record.paid_on if isinstance(record, PaymentRecord) else record.applied_on)
+                for record in records
+                if isinstance(record, PaymentRecord | CreditApplicationRecord)
+            ]
+            dates = sorted(day.isoformat() for _, day in dated)
             window = f"TxnDate >= {quote(dates[0])} AND TxnDate <= {quote(dates[-1])}"
-            return select_in(self._client, name, "CustomerRef", [p.customer_ref for p in payments], also=window)
+            return select_in(self._client, name, "CustomerRef", [customer for customer, _ in dated], also=window)
         field, value_of = LOOKUP_FIELDS[entity_type]
         return select_in(self._client, name, field, [value_of(record) for record in records])
 
@@ -231,7 +245,7 @@ class QboConnector(ClientConnector):
         clashing = {
             index: outcome.op
             for index, outcome in enumerate(outcomes)
-            if entity_type is EntityType.INVOICE
+            if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE)
             and outcome.op.existing is None
             and outcome.error is not None
             and outcome.error.kind is ErrorKind.DUPLICATE
@@ -270,7 +284,9 @@ def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:
 def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> WriteOutcome:
     """One op's outcome from its batch item (or an entity endpoint's answer, which has the same shape)."""
     if item is not None and isinstance(item.get(name), dict):
-        if isinstance(op.record, InvoiceRecord) and (difference := _totals_difference(op.record, item[name])):
+        if isinstance(op.record, InvoiceRecord | CreditNoteRecord) and (
+            difference := _totals_difference(op.record, item[name])
+        ):
             return WriteOutcome(op=op, error=difference)
         return WriteOutcome(op=op, ref=ledger_ref(item[name]))
     if item is not None and isinstance(item.get("Fault"), dict):
@@ -280,14 +296,15 @@ def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> Wr
     )
 
 
-def _totals_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> LedgerError | None:
+def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any]) -> LedgerError | None:
     """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
     total_tax, total = invoice_totals(saved)
     if (total_tax, total) == (record.total_tax, record.total):
         return None
+    what = "invoice" if isinstance(record, InvoiceRecord) else "credit memo"
     return LedgerError(
         ErrorKind.VALIDATION,
-        f"QuickBooks saved invoice {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
+        f"QuickBooks saved {what} {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
         f"Service Opus has tax {record.total_tax} and total {record.total}",
         code="totals-differ",
     )
