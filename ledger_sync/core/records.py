@@ -173,6 +173,20 @@ class CreditNoteRecord(Record):
 
 
 @dataclass(frozen=True)
+class InvoiceCreditRecord(CreditNoteRecord):
+    """A Service Opus invoice totalling below zero, written as the credit note it is (neither ledger takes a
+    negative invoice): its amounts are the invoice's negated. It stays the invoice in the sync's books (the
+    entity map, its checkpoint, its stamp "SO-I<id>"); the ledger holds it as a credit note, a kind of its own,
+    so the stamp cannot clash with an invoice's. Read back, its figures are negated again: the invoice's."""
+
+    entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-I{self.source_id}"
+
+
+@dataclass(frozen=True)
 class CreditApplicationRecord(Record):
     """A credit note's credit applied to the invoice it credits; `source_id` is the credit note's (one
     application per credit note). Stamped "SO-A<credit note id>" where the ledger keeps a stamp (QBO's

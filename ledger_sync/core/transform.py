@@ -5,6 +5,7 @@ cannot become a valid record raises `TransformProblem` with a reason a bookkeepe
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from ledger_sync.core.ledger import LedgerTaxRate
@@ -26,6 +27,7 @@ from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
     CustomerRecord,
+    InvoiceCreditRecord,
     InvoiceDiscountRecord,
     InvoiceLineRecord,
     InvoiceRecord,
@@ -47,9 +49,10 @@ class TransformProblem(ValueError):
     """The record cannot be expressed in the ledger; the message is the parking reason."""
 
 
-def credit_reason(total: Decimal) -> str:
-    """Why an invoice totalling below zero is parked: neither ledger takes a negative invoice, it is a credit."""
-    return f"Invoice total is {cents(total)}: it is a credit; credit notes are not synced yet"
+def credit_discount_reason(total: Decimal) -> str:
+    """Why an invoice totalling below zero with an invoice discount is parked: it would go as a credit note, and
+    a credit note carries no invoice discount in either ledger the sync writes."""
+    return f"Invoice total is {cents(total)} with an invoice discount: a credit note cannot carry the discount"
 
 
 def discount_reason(percent: Decimal) -> str:
@@ -119,6 +122,19 @@ def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) ->
     return total + sum((row.gross for row in discount_rows(invoice, tax_rates).values()), Decimal("0.00"))
 
 
+def credit_total(note: SourceCreditNote, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+    """The credit note's gross total as Service Opus prints it: what applying it takes off its invoice."""
+    return sum(
+        (
+            line_amounts(
+                line.quantity, line.unit_price, _rate_percent(line.tax_rate_id, tax_rates), line.tax_inclusive
+            ).gross
+            for line in note.lines
+        ),
+        Decimal("0.00"),
+    )
+
+
 def invoice_record(
     invoice: SourceInvoice,
     *,
@@ -127,7 +143,8 @@ def invoice_record(
     tax_rates: Mapping[int, SourceTaxRate],
     mapping: LedgerMapping,
     ledger_tax_rates: Mapping[str, LedgerTaxRate],
-) -> InvoiceRecord:
+) -> InvoiceRecord | InvoiceCreditRecord:
+    """The invoice; one totalling below zero is the credit note it is (`InvoiceCreditRecord`)."""
     if not invoice.lines:
         raise TransformProblem(f"Invoice {invoice.number} has no lines")
     if not discount_in_range(invoice.discount_percent):
@@ -144,7 +161,9 @@ def invoice_record(
     )
     total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
     if subtotal + total_tax < 0:
-        raise TransformProblem(credit_reason(subtotal + total_tax))
+        if discounts:
+            raise TransformProblem(credit_discount_reason(subtotal + total_tax))
+        return _as_credit(invoice, customer_ref, lines, tax_lines, subtotal, total_tax)
     return InvoiceRecord(
         source_id=invoice.id,
         number=invoice.number,
@@ -158,6 +177,32 @@ def invoice_record(
         total_tax=total_tax,
         total=subtotal + total_tax,
         discounts=discounts,
+    )
+
+
+def _as_credit(
+    invoice: SourceInvoice,
+    customer_ref: str,
+    lines: Sequence[InvoiceLineRecord],
+    tax_lines: Sequence[TaxLineRecord],
+    subtotal: Decimal,
+    total_tax: Decimal,
+) -> InvoiceCreditRecord:
+    """The invoice's figures negated: a line's quantity changes sign (its unit price stays), so a returned part
+    (-1 x 95.00) is credited as 1 x 95.00 and a trade-in (1 x -40.00) as -1 x -40.00, both +amount."""
+    return InvoiceCreditRecord(
+        source_id=invoice.id,
+        number=invoice.number,
+        customer_ref=customer_ref,
+        issue_date=invoice.issue_date,
+        currency=invoice.currency,
+        lines=tuple(
+            replace(line, quantity=-line.quantity, amount=-line.amount, tax_amount=-line.tax_amount) for line in lines
+        ),
+        tax_lines=tuple(replace(t, net_taxable=-t.net_taxable, amount=-t.amount) for t in tax_lines),
+        subtotal=-subtotal,
+        total_tax=-total_tax,
+        total=-(subtotal + total_tax),
     )
 
 

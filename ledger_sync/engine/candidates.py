@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
+from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord
 from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice
@@ -22,6 +23,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     item_record,
     payment_record,
+    total_due,
 )
 from ledger_sync.engine.ports import ConnectionState
 
@@ -187,7 +189,7 @@ def credit_note_candidates(
             reason = f"Credit note {note.number} has no customer"
             candidates.append(Park(Parking(note.id, ParkingCause.CHECK, reason), cursor))
             continue
-        behind = _credit_note_behind(page, note, needs, invoices, blocked_invoices, cursor)
+        behind = _credit_note_behind(page, note, needs, invoices, blocked_invoices, cursor, tax_rates)
         if behind is not None:
             candidates.append(behind)
             continue
@@ -214,6 +216,7 @@ def _credit_note_behind(
     invoices: dict[int, MappedEntity],
     blocked_invoices: dict[int, Parking],
     cursor: Cursor | None,
+    tax_rates: Mapping[int, SourceTaxRate],
 ) -> Candidate | None:
     """Parked or waiting for what the note needs first: its customer, its products, the invoice it credits."""
     assert note.customer_id is not None
@@ -240,12 +243,26 @@ def _credit_note_behind(
             "Opus: there is nothing to credit in the ledger"
         )
         return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if _below_zero(invoice, tax_rates):
+        reason = (
+            f"Credit note {note.number} credits invoice {invoice.number}, which totals below zero: it is a credit "
+            "itself, with nothing left to credit"
+        )
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
     if invoice.customer_id != note.customer_id:
         reason = f"Credit note {note.number} is for another customer than invoice {invoice.number}, which it credits"
         return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
     if invoice.id not in invoices:
         return _behind(blocked_invoices, invoice.id, note.id, f"invoice {invoice.number}", cursor)
     return None
+
+
+def _below_zero(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> bool:
+    """Whether the invoice is in the ledger as a credit note (see `transform.invoice_record`)."""
+    try:
+        return total_due(invoice, tax_rates) < 0
+    except MoneyError:
+        return False  # an unreadable amount parks the invoice itself
 
 
 def credit_application_candidates(

@@ -31,6 +31,7 @@ from ledger_sync.core.records import (
     CreditNoteRecord,
     CustomerRecord,
     EntityType,
+    InvoiceCreditRecord,
     InvoiceRecord,
     ItemRecord,
     LedgerRecord,
@@ -236,16 +237,17 @@ class MemoryConnector:
             if record.external_id not in wanted:
                 continue
             invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
+            sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
             snapshot = LedgerSnapshot(
                 ledger_id=entry.ref.id,
                 external_id=record.external_id,
-                amount=entry.total,
+                amount=sign * entry.total,
                 customer_ref=getattr(record, "customer_ref", ""),
                 status="AUTHORISED",
-                tax=sum((t.amount for t in record.tax_lines), Decimal("0.00"))
+                tax=sign * sum((t.amount for t in record.tax_lines), Decimal("0.00"))
                 if isinstance(record, InvoiceRecord | CreditNoteRecord)
                 else None,
-                balance=entry.total - entry.paid if invoice else None,
+                balance=sign * (entry.total - entry.paid) if invoice else None,
             )
             found.setdefault(wanted[record.external_id], []).append(snapshot)
         return found

@@ -30,6 +30,7 @@ from ledger_sync.core.records import (
     CreditNoteRecord,
     CustomerRecord,
     EntityType,
+    InvoiceCreditRecord,
     InvoiceRecord,
     ItemRecord,
     LedgerRecord,
@@ -121,6 +122,15 @@ def _invoice(
     harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine], discount: str = "0"
 ) -> InvoiceRecord:
     """`discount`: Service Opus's invoice discount in percent, which comes off each tax rate before tax."""
+    record = _document(harness, customer_ref, item_ref, lines, discount)
+    assert isinstance(record, InvoiceRecord)
+    return record
+
+
+def _document(
+    harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine], discount: str = "0"
+) -> InvoiceRecord | InvoiceCreditRecord:
+    """An invoice as the sync builds it: one totalling below zero is the credit note it is."""
     source_id = harness.next_id()
     snapshot = SourceInvoice(
         source_id,
@@ -143,7 +153,8 @@ def _invoice(
         mapping=mapping,
         ledger_tax_rates=ledger_rates,
     )
-    assert record.total == total_due(snapshot, SOURCE_RATES)
+    printed = total_due(snapshot, SOURCE_RATES)
+    assert record.total == (-printed if isinstance(record, InvoiceCreditRecord) else printed)
     return record
 
 
@@ -270,13 +281,32 @@ class LedgerConformance:
         (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
         assert (held.amount, held.tax) == (record.total, record.total_tax)
 
-    def test_an_invoice_totalling_below_zero_is_never_written(
+    def test_an_invoice_totalling_below_zero_is_written_as_a_credit_note_and_reads_back_as_the_invoice(
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
     ) -> None:
-        """The sync parks a credit before any write (`transform.credit_reason`); should one reach the ledger
-        anyway, the ledger refuses it on its own and nothing is left behind."""
-        with pytest.raises(TransformProblem, match="it is a credit"):
-            _invoice(ledger_harness, *parties, [_line("1", "40.00", GST), _line("-1", "52.00", GST)])
+        """Found by the invoice's stamp; read back negated, so its figures are the invoice's to the cent."""
+        lines = [_line("1", "40.00", GST), _line("-1", "52.00", GST), _line("1", "-10.00", HST)]
+        record = _document(ledger_harness, *parties, lines)
+        assert isinstance(record, InvoiceCreditRecord) and record.external_id == f"SO-I{record.source_id}"
+        assert (record.subtotal, record.total_tax, record.total) == (
+            Decimal("22.00"),
+            Decimal("1.90"),
+            Decimal("23.90"),
+        )
+        ledger_id = _created(ledger_harness, record)
+        found = ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [record])
+        assert found[record.source_id].id == ledger_id
+        (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (held.amount, held.tax, held.balance) == (Decimal("-23.90"), Decimal("-1.90"), Decimal("-23.90"))
+        discounted = [_line("1", "40.00", GST), _line("-1", "52.00", GST), _line("1", "10.00", HST)]
+        with pytest.raises(TransformProblem, match=r"-2\.43 with an invoice discount"):
+            _document(ledger_harness, *parties, discounted, discount="10")
+
+    def test_a_negative_invoice_itself_is_refused_by_the_ledger(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Should an invoice below zero reach the ledger as an invoice, the ledger refuses it on its own and
+        nothing is left behind."""
         record = _invoice(ledger_harness, *parties, [_line("1", "40.00", GST)])
         negative = {"quantity": Decimal("-1"), "amount": Decimal("-40.00"), "tax_amount": Decimal("-2.00")}
         credit_line = replace(record.lines[0], **negative)

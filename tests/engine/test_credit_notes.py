@@ -104,3 +104,14 @@ def test_a_credit_note_for_a_void_invoice_is_parked_saying_so_and_one_without_in
     loose = _page(invoice_id=None)
     notes = credit_note_candidates(state, loose, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
     assert isinstance(notes[0], Push) and credit_application_candidates(state, loose, notes) == []
+
+
+def test_a_credit_note_for_an_invoice_below_zero_is_parked_it_is_a_credit_itself() -> None:
+    state = MemoryState()
+    _synced_dependencies(state)
+    returned = SourceLine(PRODUCT.id, 1, "Filter returned", Decimal("-2"), Decimal("25.00"), 1, False)
+    credit = SourceInvoice(
+        100, "INV-100", CUSTOMER.id, date(2026, 3, 1), date(2026, 3, 31), "AUD", "locked", T0, (returned,)
+    )
+    (parked,) = credit_note_candidates(state, _page(credit), mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
+    assert isinstance(parked, Park) and "which totals below zero: it is a credit itself" in parked.parking.reason

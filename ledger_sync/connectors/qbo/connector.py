@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
+from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
@@ -144,6 +145,10 @@ class QboConnector(ClientConnector):
         wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
         if wrong:
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
+        return write_by_kind(entity_type, ops, self._write_kind)
+
+    def _write_kind(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Ops of one kind of QBO entity (an invoice below zero is a CreditMemo: see `ledger_kinds`)."""
         if not ops:
             return []
         refused = {index: outcome for index, op in enumerate(ops) if (outcome := self._unsendable(op)) is not None}
@@ -175,9 +180,15 @@ class QboConnector(ClientConnector):
         return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        return by_kind(entity_type, records, self._find_kind)
+
+    def _find_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         return {source_id: ledger_ref(found[0]) for source_id, found in self._stamped(entity_type, records).items()}
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return read_back_by_kind(entity_type, records, self._read_kind)
+
+    def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         stamped = self._stamped(entity_type, records)
         return {source_id: [to_snapshot(entity_type, e) for e in found] for source_id, found in stamped.items()}
 
@@ -252,7 +263,7 @@ class QboConnector(ClientConnector):
         }
         if not clashing:
             return outcomes
-        own = self.find_by_external_id(entity_type, [op.record for op in clashing.values()])
+        own = self._find_kind(entity_type, [op.record for op in clashing.values()])
         adopted = list(outcomes)
         for index, op in clashing.items():
             ref = own.get(op.record.source_id)

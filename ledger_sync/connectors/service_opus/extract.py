@@ -184,6 +184,12 @@ def _issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]
     return window + ([INVOICES.c.issue_date <= until] if until else [])
 
 
+def _credit_issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Credit notes issued within since..until (inclusive), either end open when None."""
+    window = [CREDIT_NOTES.c.issue_date >= since] if since else []
+    return window + ([CREDIT_NOTES.c.issue_date <= until] if until else [])
+
+
 def _collected(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
     """Payments collected within since..until (whole days, inclusive), either end open when None."""
     window = [PAYMENTS.c.collected_at >= datetime.combine(since, time.min)] if since else []
@@ -286,12 +292,10 @@ class ServiceOpusSource:
     ) -> Extracted[SourceCreditNote]:
         """Issued credit notes past `after` in checkpoint order, issued within since..until when given;
         or (with `ids`) those credit notes in any status."""
-        window = [CREDIT_NOTES.c.issue_date >= since] if since else []
-        window += [CREDIT_NOTES.c.issue_date <= until] if until else []
         query = _selection(
             CREDIT_NOTES,
             CREDIT_NOTES.c.status == CreditNoteStatus.ISSUED.value,
-            window,
+            _credit_issued(since, until),
             company_id=company_id,
             after=after,
             limit=limit,
@@ -386,13 +390,18 @@ class ServiceOpusSource:
         return read
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
-        """How many records a run of `scope` reads: locked invoices issued and collected payments collected
-        within its range (a backfill's progress total)."""
+        """How many records a run of `scope` reads: locked invoices and issued credit notes issued, and collected
+        payments collected, within its range (a backfill's progress total)."""
         selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
             selections.append(
                 _counted(INVOICES, INVOICES.c.status == InvoiceStatus.LOCKED.value, company_id).where(
                     *_issued(scope.since, scope.until)
+                )
+            )
+            selections.append(
+                _counted(CREDIT_NOTES, CREDIT_NOTES.c.status == CreditNoteStatus.ISSUED.value, company_id).where(
+                    *_credit_issued(scope.since, scope.until)
                 )
             )
         if scope.covers(EntityType.PAYMENT):

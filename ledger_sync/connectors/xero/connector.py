@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
+from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.xero import fields, wire
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
@@ -126,6 +127,10 @@ class XeroConnector(ClientConnector):
         wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
         if wrong:
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
+        return write_by_kind(entity_type, ops, self._write_kind)
+
+    def _write_kind(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
         outcomes: dict[int, WriteOutcome] = {}
@@ -188,6 +193,9 @@ class XeroConnector(ClientConnector):
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """Voided and deleted records are not in the books: a record found only so is created again."""
+        return by_kind(entity_type, records, self._find_kind)
+
+    def _find_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         if entity_type is EntityType.CREDIT_APPLICATION:
             return {sid: LedgerRef(found[0].ledger_id) for sid, found in self._applications(records).items()}
         found: dict[int, LedgerRef] = {}
@@ -199,6 +207,9 @@ class XeroConnector(ClientConnector):
         return found
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return read_back_by_kind(entity_type, records, self._read_kind)
+
+    def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         if entity_type is EntityType.CREDIT_APPLICATION:
             return self._applications(records)
         stamped = self._stamped(entity_type, records)
