@@ -28,12 +28,10 @@ def _connected(store: StateStore) -> int:
 def test_batch_commits_entity_map_parking_and_checkpoint_together(state_url: str) -> None:
     store = _store(state_url)
     cid = _connected(store)
-    store.record_batch(
-        cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")], checkpoint=2
-    )
-    store.record_batch(
-        cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")], checkpoint=3
-    )
+    store.record_batch(cid, EntityType.INVOICE, parked=[Parking(2, ParkingCause.CHECK, "Line quantity -2 is negative")],
+                       checkpoint=2)
+    store.record_batch(cid, EntityType.INVOICE, synced=[Synced(1, "L1", "0", "h1"), Synced(2, "L2", "0", "h2")],
+                       checkpoint=3)
     assert store.mapped(cid, EntityType.INVOICE, [1, 2, 3]).keys() == {1, 2}
     assert store.parked(cid, EntityType.INVOICE) == {}  # syncing a parked record releases it
     assert store.checkpoint(cid, EntityType.INVOICE) == 3
