@@ -128,8 +128,11 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         # An invoice below zero is in the ledger as a credit note, which the connectors read back negated.
         sign = -1 if isinstance(r, InvoiceCreditRecord) else 1
         total, tax = sign * r.total, sign * r.total_tax
-        due = total - paid[r.source_id] - books.credited.get(r.source_id, Decimal("0.00"))
-        invoices.append(ExpectedInvoice(r.source_id, r.number, r.external_id, r.customer_ref, total, tax, due))
+        credited = books.credited.get(r.source_id, Decimal("0.00"))
+        due = total - paid[r.source_id] - credited
+        invoices.append(
+            ExpectedInvoice(r.source_id, r.number, r.external_id, r.customer_ref, total, tax, due, credited)
+        )
     payments = [
         ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
         for p in books.payments

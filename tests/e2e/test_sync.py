@@ -111,7 +111,8 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
     shape = facts(stack.ledger).shape
     _, payments, _ = _source(stack)
     collected = [p for p in payments if p.status == PaymentStatus.COLLECTED]
-    ledger = stack.ledger_entities(shape.payments)
+    # QBO applies a credit memo with a payment of 0 (stamped SO-A<credit note id>): not a collected payment.
+    ledger = [p for p in stack.ledger_entities(shape.payments) if not str(p[shape.reference]).startswith("SO-A")]
     refs = Counter(p[shape.reference] for p in ledger)
     assert all(count == 1 for count in refs.values()), "a payment was written twice"
     amounts = {p[shape.reference]: Decimal(str(p[shape.amount])) for p in ledger}
