@@ -257,13 +257,8 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.payment("payment larger than the amount due", over, "150.00", outcome="parked:more than the")
     void = corpus.invoice("voided invoice with a payment", status=InvoiceStatus.VOID)
     corpus.payment("payment for a voided invoice", void, "10.00", outcome="parked:voided")
-    negative = corpus.invoice("negative quantity, paid", lines=[("-1", "10.00", False)], outcome="parked:a credit")
-    corpus.payment(
-        "payment for a parked invoice",
-        negative,
-        "5.00",
-        outcome="parked:Waiting for invoice",
-    )
+    negative = corpus.invoice("negative quantity, paid (synced as a credit note)", lines=[("-1", "10.00", False)])
+    corpus.payment("payment for an invoice below zero", negative, "5.00", outcome="parked:more than the -11.30")
     sub_cent = corpus.invoice("invoice paid with a sub-cent amount", lines=[("1", "10.00", False)])
     corpus.payment("three-decimal payment", sub_cent, "10.005", outcome="parked:cents")
     zero = corpus.invoice("invoice paid zero", lines=[("1", "10.00", False)])
