@@ -59,13 +59,14 @@ Street" (see `connectors.qbo.fields`), and as it is in Xero."""
 
 
 CREDIT_NUMBER = "PRB-0003"
-"""The problem invoice that totals below zero: a credit, which no ledger takes as an invoice."""
+"""The problem invoice that totals below zero: a credit, which no ledger takes as an invoice; it syncs as a credit
+note."""
 
 
 def add_problem_records(engine: Engine, company_id: int) -> None:
     """Four locked invoices: PRB-0001 for the first `PROBLEM_CUSTOMER`, which syncs; PRB-0002 for its twin, which
     the ledger refuses, so the invoice waits; `CREDIT_NUMBER`, whose only line is a negative quantity so that it
-    totals below zero (a credit, parked while credit notes are not synced); and PRB-0004 for
+    totals below zero (a credit, which syncs as a credit note); and PRB-0004 for
     `FIXED_NAME_CUSTOMER`, which syncs. (A negative line on an invoice that still totals above zero, a discount,
     syncs.)"""
     with Session(engine) as session, session.begin():

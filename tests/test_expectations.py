@@ -351,8 +351,8 @@ RECORD_CASES = [
         check_invoices,
         QBO_LIMITS,
         [invoice(1, total=D("-12.5")), invoice(2, total=D("0.00")), invoice(3, total=D("0.01"))],
-        {1: "Invoice total is -12.50: it is a credit; credit notes are not synced yet"},
-        id="invoice_credit",
+        {},
+        id="invoice_credit_syncs_as_a_credit_note",
     ),
     pytest.param(
         check_invoices,
@@ -420,7 +420,7 @@ RECORD_CASES = [
         QBO_LIMITS,
         [invoice(1, customer_id=None, total=D("-1.13"), unmapped_tax_rates=("PST 7%", "GST 5%"))],
         {
-            1: "Invoice has no customer; Invoice total is -1.13: it is a credit; credit notes are not synced yet; "
+            1: "Invoice has no customer; "
             "Tax rate 'PST 7%' has no active mapping; Tax rate 'GST 5%' has no active mapping"
         },
         id="invoice_several_reasons",

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, text
 from ledger_sync.connectors.service_opus import names
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.seed import TABLES, SeedSummary, seed
-from ledger_sync.core.money import cents
+from ledger_sync.core.money import cents, line_amounts
 from ledger_sync.core.transform import discount_rows, total_due
 from ledger_sync.state.db import make_engine
 
@@ -84,6 +84,7 @@ def test_summary_matches_the_rows(seeded: tuple[Engine, SeedSummary]) -> None:
         invoice_lines=counts["invoice_lines"],
         payments=counts["payments"],
         collected_payments=collected,
+        credit_notes=counts["credit_notes"],
     )
     assert summary.customers == SIZE // 4
     assert (summary.companies, summary.tax_rates, counts["product_categories"]) == (1, 4, 4)
@@ -259,3 +260,29 @@ def test_tiny_and_invalid_sizes(new_engine: Callable[[str], Engine]) -> None:
     assert (summary.companies, summary.customers, summary.invoices, summary.payments) == (2, 10, 0, 0)
     with pytest.raises(ValueError, match="invoices"):
         seed(engine, invoices=-1)
+
+
+def test_credit_notes_credit_part_of_an_unpaid_locked_invoice_of_their_customer(
+    seeded: tuple[Engine, SeedSummary],
+) -> None:
+    engine, summary = seeded
+    source = ServiceOpusSource(engine)
+    notes = source.credit_notes(1, after=None, limit=0, ids=range(1, summary.credit_notes + 1)).records
+    assert len(notes) == summary.credit_notes and 0.005 < summary.credit_notes / SIZE < 0.05
+    assert {n.status for n in notes} >= {"issued", "draft"}
+    tied = [n for n in notes if n.invoice_id is not None]
+    assert len(tied) > len(notes) / 2, "most are tied to the invoice they credit (some may be on account)"
+    rates = {rate.id: rate for rate in source.tax_rates(1)}
+    invoices = {i.id: i for i in source.invoices(1, after=None, limit=0, ids=[n.invoice_id for n in tied]).records}
+    paid = source.collected_before(list(invoices))
+    for note in tied:
+        invoice = invoices[note.invoice_id]
+        assert (invoice.status, invoice.customer_id, paid.get(invoice.id)) == ("locked", note.customer_id, None)
+        credit = sum(
+            (
+                line_amounts(line.quantity, line.unit_price, rates[line.tax_rate_id].rate, line.tax_inclusive).gross
+                for line in note.lines
+            ),
+            Decimal(0),
+        )
+        assert 0 < credit < total_due(invoice, rates)

@@ -15,7 +15,7 @@ from ledger_sync.core.mapping import (
     suggest_mapping,
 )
 from ledger_sync.core.money import cents
-from ledger_sync.core.records import InvoiceRecord, _canonical
+from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, _canonical
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine, SourcePayment
 from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record, tip_reason, total_due
 
@@ -116,12 +116,19 @@ def test_a_rate_whose_lines_net_to_nothing_gets_no_discount() -> None:
     assert [(d.tax_code_ref, d.amount) for d in _record(invoice).discounts] == [("11", D("-4.00"))]
 
 
-def test_an_invoice_totalling_below_zero_is_a_credit_and_not_an_invoice() -> None:
+def test_an_invoice_totalling_below_zero_is_the_credit_note_it_is() -> None:
+    """Its figures negated (a line's quantity changes sign), still stamped as the invoice (one with an invoice
+    discount is parked: see the conformance suite)."""
     invoice = _invoice(("1", "40.00", 1, False), ("-1", "51.06", 1, False))
     assert total_due(invoice, RATES) == D("-12.50")
-    with pytest.raises(TransformProblem) as refused:
-        _record(invoice)
-    assert str(refused.value) == "Invoice total is -12.50: it is a credit; credit notes are not synced yet"
+    credit = _record(invoice)
+    assert isinstance(credit, InvoiceCreditRecord) and credit.entity_type is EntityType.INVOICE
+    assert (credit.subtotal, credit.total_tax, credit.total) == (D("11.06"), D("1.44"), D("12.50"))
+    assert [(line.quantity, line.unit_price, line.amount) for line in credit.lines] == [
+        (D("-1"), D("40.00"), D("-40.00")),
+        (D("1"), D("51.06"), D("51.06")),
+    ]
+    assert credit.external_id == f"SO-I{invoice.id}"
     assert _record(_invoice(("1", "40.00", 1, False), ("-1", "40.00", 1, False))).total == D("0.00")
 
 

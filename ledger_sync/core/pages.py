@@ -1,4 +1,5 @@
-"""One page of the sync's input: locked invoices or collected payments with what they need, or edited customers.
+"""One page of the sync's input: locked invoices, issued credit notes or collected payments with what they need,
+or edited customers.
 
 Extraction fills a page, the record-level checks mark what must not be pushed, loading pushes the rest.
 """
@@ -9,6 +10,7 @@ from typing import Generic, TypeVar
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import (
     Cursor,
+    SourceCreditNote,
     SourceCustomer,
     SourceInvoice,
     SourcePayment,
@@ -17,7 +19,7 @@ from ledger_sync.core.snapshots import (
 )
 from ledger_sync.core.sync_state import Parking
 
-R = TypeVar("R", SourceInvoice, SourcePayment, SourceCustomer)
+R = TypeVar("R", SourceInvoice, SourceCreditNote, SourcePayment, SourceCustomer)
 
 
 class _SourcePage(Generic[R]):
@@ -53,6 +55,29 @@ class InvoicePage(_SourcePage[SourceInvoice]):
     @property
     def invoices(self) -> list[SourceInvoice]:
         return self.retries + self.fresh
+
+
+@dataclass
+class CreditNotePage(_SourcePage[SourceCreditNote]):
+    """Issued credit notes with their customers and products (loaded first, as for invoices) and the invoices
+    they credit, which their credit is applied to."""
+
+    fresh: list[SourceCreditNote]
+    retries: list[SourceCreditNote]
+    customers: dict[int, SourceCustomer]
+    products: dict[int, SourceProduct]
+    invoices: dict[int, SourceInvoice]
+    next_after: Cursor | None
+    parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    @property
+    def credit_notes(self) -> list[SourceCreditNote]:
+        return self.retries + self.fresh
+
+
+DocumentPage = InvoicePage | CreditNotePage
+"""A page whose documents bring their customers and products along."""
 
 
 @dataclass

@@ -35,7 +35,8 @@ class DifferenceKind(StrEnum):
 
 @dataclass(frozen=True)
 class ExpectedInvoice:
-    """An invoice we synced, with Service Opus's figures: balance is its total less our synced payments."""
+    """An invoice we synced, with Service Opus's figures: balance is its total less our synced payments and the
+    credit our synced credit notes applied to it."""
 
     source_id: int
     number: str
@@ -44,6 +45,8 @@ class ExpectedInvoice:
     total: Decimal
     tax: Decimal
     balance: Decimal
+    credited: Decimal = Decimal("0.00")
+    """What our synced credit notes applied to it (the ledger's balance is lower by that much, rightly)."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,7 @@ def _invoice_figures(
         ]
 
     edited = f"Someone edited invoice {invoice.number} in {ledger_name}"
-    balance = snapshot.amount - paid_in_ledger
+    balance = snapshot.amount - paid_in_ledger - invoice.credited
     return (
         differs(
             DifferenceKind.TOTAL,

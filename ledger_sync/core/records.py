@@ -25,6 +25,9 @@ class EntityType(StrEnum):
     CUSTOMER = "customer"
     ITEM = "item"
     INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    CREDIT_APPLICATION = "credit_application"
+    """A credit note's credit applied to the invoice it credits: its own write, found again on its own."""
     PAYMENT = "payment"
 
 
@@ -151,6 +154,61 @@ class InvoiceRecord(Record):
 
 
 @dataclass(frozen=True)
+class CreditNoteRecord(Record):
+    """A credit note: lines and tax built like an invoice's (amounts positive: what the customer is credited).
+    Stamped "SO-N<id>": "SO-C" is a customer's stamp."""
+
+    source_id: int
+    number: str
+    customer_ref: str
+    issue_date: date
+    currency: str
+    lines: tuple[InvoiceLineRecord, ...]
+    tax_lines: tuple[TaxLineRecord, ...]
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+    entity_type: EntityType = field(default=EntityType.CREDIT_NOTE, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-N{self.source_id}"
+
+
+@dataclass(frozen=True)
+class InvoiceCreditRecord(CreditNoteRecord):
+    """A Service Opus invoice totalling below zero, written as the credit note it is (neither ledger takes a
+    negative invoice): its amounts are the invoice's negated. It stays the invoice in the sync's books (the
+    entity map, its checkpoint, its stamp "SO-I<id>"); the ledger holds it as a credit note, a kind of its own,
+    so the stamp cannot clash with an invoice's. Read back, its figures are negated again: the invoice's."""
+
+    entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-I{self.source_id}"
+
+
+@dataclass(frozen=True)
+class CreditApplicationRecord(Record):
+    """A credit note's credit applied to the invoice it credits; `source_id` is the credit note's (one
+    application per credit note). Stamped "SO-A<credit note id>" where the ledger keeps a stamp (QBO's
+    payment); Xero's allocation has none and is found on its credit note by the invoice it is allocated to."""
+
+    source_id: int
+    credit_note_ref: str
+    invoice_ref: str
+    customer_ref: str
+    amount: Decimal
+    applied_on: date
+    entity_type: EntityType = field(default=EntityType.CREDIT_APPLICATION, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-A{self.source_id}"
+
+
+@dataclass(frozen=True)
 class PaymentRecord(Record):
     source_id: int
     invoice_ref: str
@@ -165,4 +223,4 @@ class PaymentRecord(Record):
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
 
-LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord
+LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord

@@ -72,6 +72,24 @@ class SourceInvoice:
 
 
 @dataclass(frozen=True)
+class SourceCreditNote:
+    id: int
+    number: str
+    customer_id: int | None
+    invoice_id: int | None
+    """The invoice it credits (its credit is applied to it); None: a credit on the customer's account."""
+    issue_date: date
+    currency: str
+    status: str
+    lines: tuple[SourceLine, ...]
+    change_no: Cursor | None = None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        return self.change_no
+
+
+@dataclass(frozen=True)
 class SourcePayment:
     id: int
     invoice_id: int

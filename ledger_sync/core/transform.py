@@ -4,7 +4,8 @@ Pure functions: the caller supplies the mapping and the ledger ids of dependenci
 cannot become a valid record raises `TransformProblem` with a reason a bookkeeper understands.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from ledger_sync.core.ledger import LedgerTaxRate
@@ -23,7 +24,10 @@ from ledger_sync.core.money import (
 )
 from ledger_sync.core.records import (
     Address,
+    CreditApplicationRecord,
+    CreditNoteRecord,
     CustomerRecord,
+    InvoiceCreditRecord,
     InvoiceDiscountRecord,
     InvoiceLineRecord,
     InvoiceRecord,
@@ -32,8 +36,10 @@ from ledger_sync.core.records import (
     TaxLineRecord,
 )
 from ledger_sync.core.snapshots import (
+    SourceCreditNote,
     SourceCustomer,
     SourceInvoice,
+    SourceLine,
     SourcePayment,
     SourceProduct,
 )
@@ -43,9 +49,10 @@ class TransformProblem(ValueError):
     """The record cannot be expressed in the ledger; the message is the parking reason."""
 
 
-def credit_reason(total: Decimal) -> str:
-    """Why an invoice totalling below zero is parked: neither ledger takes a negative invoice, it is a credit."""
-    return f"Invoice total is {cents(total)}: it is a credit; credit notes are not synced yet"
+def credit_discount_reason(total: Decimal) -> str:
+    """Why an invoice totalling below zero with an invoice discount is parked: it would go as a credit note, and
+    a credit note carries no invoice discount in either ledger the sync writes."""
+    return f"Invoice total is {cents(total)} with an invoice discount: a credit note cannot carry the discount"
 
 
 def discount_reason(percent: Decimal) -> str:
@@ -115,6 +122,19 @@ def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) ->
     return total + sum((row.gross for row in discount_rows(invoice, tax_rates).values()), Decimal("0.00"))
 
 
+def credit_total(note: SourceCreditNote, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+    """The credit note's gross total as Service Opus prints it: what applying it takes off its invoice."""
+    return sum(
+        (
+            line_amounts(
+                line.quantity, line.unit_price, _rate_percent(line.tax_rate_id, tax_rates), line.tax_inclusive
+            ).gross
+            for line in note.lines
+        ),
+        Decimal("0.00"),
+    )
+
+
 def invoice_record(
     invoice: SourceInvoice,
     *,
@@ -123,58 +143,27 @@ def invoice_record(
     tax_rates: Mapping[int, SourceTaxRate],
     mapping: LedgerMapping,
     ledger_tax_rates: Mapping[str, LedgerTaxRate],
-) -> InvoiceRecord:
+) -> InvoiceRecord | InvoiceCreditRecord:
+    """The invoice; one totalling below zero is the credit note it is (`InvoiceCreditRecord`)."""
     if not invoice.lines:
         raise TransformProblem(f"Invoice {invoice.number} has no lines")
     if not discount_in_range(invoice.discount_percent):
         raise TransformProblem(discount_reason(invoice.discount_percent))
-    lines: list[InvoiceLineRecord] = []
-    taxes: dict[str, list[Decimal]] = {}
-    for position, line in enumerate(invoice.lines, start=1):
-        source_rate = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
-        if source_rate is None:
-            raise TransformProblem(f"Line {position} of invoice {invoice.number} has no tax rate")
-        code = mapping.tax_rates.get(source_rate.id)
-        ledger_rate = ledger_tax_rates.get(code) if code else None
-        if code is None or ledger_rate is None or not ledger_rate.active:
-            raise TransformProblem(f"Tax rate '{source_rate.name}' has no active mapping in the ledger")
-        try:
-            amounts = line_amounts(line.quantity, line.unit_price, source_rate.rate, line.tax_inclusive)
-            price = (
-                unit_price_for(amounts.net, line.quantity)
-                if line.tax_inclusive and line.quantity != 0
-                else plain(line.unit_price)
-            )
-        except MoneyError as exc:
-            raise TransformProblem(f"Line {position} of invoice {invoice.number}: {exc}") from exc
-        lines.append(
-            InvoiceLineRecord(
-                item_ref=item_refs[line.product_id],
-                description=line.description,
-                quantity=plain(line.quantity),
-                unit_price=price,
-                amount=amounts.net,
-                tax_code_ref=code,
-                tax_amount=amounts.tax,
-            )
-        )
-        taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
-        taxes[code][0] += amounts.net
-        taxes[code][1] += amounts.tax
+    document = f"invoice {invoice.number}"
+    lines, taxes = _ledger_lines(document, invoice.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
     discounts = _discounts(invoice, tax_rates, mapping)
     for discount in discounts:
         taxes[discount.tax_code_ref][0] += discount.amount
         taxes[discount.tax_code_ref][1] += discount.tax_amount
-    tax_lines = tuple(
-        TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
-        for code, (net, tax) in sorted(taxes.items())
-    )
+    tax_lines = _tax_lines(taxes, ledger_tax_rates)
     subtotal = sum((line.amount for line in lines), Decimal("0.00")) + sum(
         (discount.amount for discount in discounts), Decimal("0.00")
     )
     total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
     if subtotal + total_tax < 0:
-        raise TransformProblem(credit_reason(subtotal + total_tax))
+        if discounts:
+            raise TransformProblem(credit_discount_reason(subtotal + total_tax))
+        return _as_credit(invoice, customer_ref, lines, tax_lines, subtotal, total_tax)
     return InvoiceRecord(
         source_id=invoice.id,
         number=invoice.number,
@@ -190,6 +179,135 @@ def invoice_record(
         discounts=discounts,
         voided=invoice.status == "void",
     )
+
+
+def _as_credit(
+    invoice: SourceInvoice,
+    customer_ref: str,
+    lines: Sequence[InvoiceLineRecord],
+    tax_lines: Sequence[TaxLineRecord],
+    subtotal: Decimal,
+    total_tax: Decimal,
+) -> InvoiceCreditRecord:
+    """The invoice's figures negated: a line's quantity changes sign (its unit price stays), so a returned part
+    (-1 x 95.00) is credited as 1 x 95.00 and a trade-in (1 x -40.00) as -1 x -40.00, both +amount."""
+    return InvoiceCreditRecord(
+        source_id=invoice.id,
+        number=invoice.number,
+        customer_ref=customer_ref,
+        issue_date=invoice.issue_date,
+        currency=invoice.currency,
+        lines=tuple(
+            replace(line, quantity=-line.quantity, amount=-line.amount, tax_amount=-line.tax_amount) for line in lines
+        ),
+        tax_lines=tuple(replace(t, net_taxable=-t.net_taxable, amount=-t.amount) for t in tax_lines),
+        subtotal=-subtotal,
+        total_tax=-total_tax,
+        total=-(subtotal + total_tax),
+    )
+
+
+def credit_note_record(
+    note: SourceCreditNote,
+    *,
+    customer_ref: str,
+    item_refs: Mapping[int, str],
+    tax_rates: Mapping[int, SourceTaxRate],
+    mapping: LedgerMapping,
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+) -> CreditNoteRecord:
+    """Lines and tax exactly as an invoice's (same money code); a credit note below zero is parked."""
+    if not note.lines:
+        raise TransformProblem(f"Credit note {note.number} has no lines")
+    document = f"credit note {note.number}"
+    lines, taxes = _ledger_lines(document, note.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
+    tax_lines = _tax_lines(taxes, ledger_tax_rates)
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    total_tax = sum((t.amount for t in tax_lines), Decimal("0.00"))
+    if subtotal + total_tax < 0:
+        raise TransformProblem(
+            f"Credit note total is {cents(subtotal + total_tax)}: a credit note cannot be below zero"
+        )
+    return CreditNoteRecord(
+        source_id=note.id,
+        number=note.number,
+        customer_ref=customer_ref,
+        issue_date=note.issue_date,
+        currency=note.currency,
+        lines=tuple(lines),
+        tax_lines=tax_lines,
+        subtotal=subtotal,
+        total_tax=total_tax,
+        total=subtotal + total_tax,
+    )
+
+
+def credit_application_record(
+    note: CreditNoteRecord, *, credit_note_ref: str, invoice_ref: str
+) -> CreditApplicationRecord:
+    """All of the credit note's credit, applied to the invoice it credits on the note's date."""
+    return CreditApplicationRecord(
+        source_id=note.source_id,
+        credit_note_ref=credit_note_ref,
+        invoice_ref=invoice_ref,
+        customer_ref=note.customer_ref,
+        amount=note.total,
+        applied_on=note.issue_date,
+    )
+
+
+def _tax_lines(
+    taxes: Mapping[str, list[Decimal]], ledger_tax_rates: Mapping[str, LedgerTaxRate]
+) -> tuple[TaxLineRecord, ...]:
+    return tuple(
+        TaxLineRecord(code, ledger_tax_rates[code].rate_ref, ledger_tax_rates[code].rate_percent, net, tax)
+        for code, (net, tax) in sorted(taxes.items())
+    )
+
+
+def _ledger_lines(
+    document: str,
+    source_lines: Sequence[SourceLine],
+    item_refs: Mapping[int, str],
+    tax_rates: Mapping[int, SourceTaxRate],
+    mapping: LedgerMapping,
+    ledger_tax_rates: Mapping[str, LedgerTaxRate],
+) -> tuple[list[InvoiceLineRecord], dict[str, list[Decimal]]]:
+    """An invoice's or credit note's lines with their ledger tax codes, and [net, tax] per code."""
+    lines: list[InvoiceLineRecord] = []
+    taxes: dict[str, list[Decimal]] = {}
+    for position, line in enumerate(source_lines, start=1):
+        source_rate = tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
+        if source_rate is None:
+            raise TransformProblem(f"Line {position} of {document} has no tax rate")
+        code = mapping.tax_rates.get(source_rate.id)
+        ledger_rate = ledger_tax_rates.get(code) if code else None
+        if code is None or ledger_rate is None or not ledger_rate.active:
+            raise TransformProblem(f"Tax rate '{source_rate.name}' has no active mapping in the ledger")
+        try:
+            amounts = line_amounts(line.quantity, line.unit_price, source_rate.rate, line.tax_inclusive)
+            price = (
+                unit_price_for(amounts.net, line.quantity)
+                if line.tax_inclusive and line.quantity != 0
+                else plain(line.unit_price)
+            )
+        except MoneyError as exc:
+            raise TransformProblem(f"Line {position} of {document}: {exc}") from exc
+        lines.append(
+            InvoiceLineRecord(
+                item_ref=item_refs[line.product_id],
+                description=line.description,
+                quantity=plain(line.quantity),
+                unit_price=price,
+                amount=amounts.net,
+                tax_code_ref=code,
+                tax_amount=amounts.tax,
+            )
+        )
+        taxes.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
+        taxes[code][0] += amounts.net
+        taxes[code][1] += amounts.tax
+    return lines, taxes
 
 
 def _discounts(

@@ -11,16 +11,20 @@ from dataclasses import dataclass
 
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
-from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
-from ledger_sync.core.records import EntityType, LedgerRecord
-from ledger_sync.core.snapshots import Cursor, SourceInvoice
+from ledger_sync.core.money import MoneyError
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
+from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord
+from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
 from ledger_sync.core.transform import (
     TransformProblem,
+    credit_application_record,
+    credit_note_record,
     customer_record,
     invoice_record,
     item_record,
     payment_record,
+    total_due,
 )
 from ledger_sync.engine.ports import ConnectionState
 
@@ -80,7 +84,7 @@ class Unneeded:
 Candidate = Push | Park | Wait | Skip | Unneeded
 
 
-def customer_candidates(page: InvoicePage) -> list[Candidate]:
+def customer_candidates(page: DocumentPage) -> list[Candidate]:
     return [
         Park(parking) if (parking := page.parked.get((EntityType.CUSTOMER, c.id))) else Push(customer_record(c))
         for c in page.customers.values()
@@ -105,7 +109,7 @@ def customer_edit_candidates(state: ConnectionState, page: CustomerPage) -> list
     return _in_checkpoint_order(candidates)
 
 
-def item_candidates(page: InvoicePage, mapping: LedgerMapping) -> list[Candidate]:
+def item_candidates(page: DocumentPage, mapping: LedgerMapping) -> list[Candidate]:
     """The page's products; those extraction could not read are parked with why."""
     candidates: list[Candidate] = [
         Park(parking)
@@ -203,6 +207,147 @@ def _invoice_candidate(
     return Push(record, cursor)
 
 
+def credit_note_candidates(
+    state: ConnectionState,
+    page: CreditNotePage,
+    *,
+    mapping: LedgerMapping,
+    tax_rates: Mapping[int, SourceTaxRate],
+    chart: LedgerChart,
+) -> list[Candidate]:
+    """The page's issued credit notes. One tied to an invoice goes once that invoice is in the ledger (its
+    credit is applied to it next), and is parked when the invoice never will be."""
+    fresh = {n.id for n in page.fresh}
+    needs = _InvoiceNeeds(
+        customers=state.mapped(EntityType.CUSTOMER, page.customers),
+        items=state.mapped(EntityType.ITEM, page.products),
+        blocked_customers=_blocked(state, page, EntityType.CUSTOMER),
+        blocked_items=_blocked(state, page, EntityType.ITEM),
+    )
+    invoices = state.mapped(EntityType.INVOICE, page.invoices)
+    blocked_invoices = _blocked(state, page, EntityType.INVOICE)
+    candidates = _unreadable(page)
+    for note in page.credit_notes:
+        if note.status != "issued":
+            continue
+        cursor = note.cursor if note.id in fresh else None
+        if (parking := page.parked.get((EntityType.CREDIT_NOTE, note.id))) is not None:
+            candidates.append(Park(parking, cursor))
+            continue
+        customer = page.customers.get(note.customer_id) if note.customer_id is not None else None
+        if customer is None:
+            reason = f"Credit note {note.number} has no customer"
+            candidates.append(Park(Parking(note.id, ParkingCause.CHECK, reason), cursor))
+            continue
+        behind = _credit_note_behind(page, note, needs, invoices, blocked_invoices, cursor, tax_rates)
+        if behind is not None:
+            candidates.append(behind)
+            continue
+        try:
+            record = credit_note_record(
+                note,
+                customer_ref=needs.customers[customer.id].ledger_id,
+                item_refs={pid: m.ledger_id for pid, m in needs.items.items()},
+                tax_rates=tax_rates,
+                mapping=mapping,
+                ledger_tax_rates=chart.tax_rates,
+            )
+        except TransformProblem as problem:
+            candidates.append(Park(Parking(note.id, ParkingCause.CHECK, str(problem)), cursor))
+            continue
+        candidates.append(Push(record, cursor))
+    return _in_checkpoint_order(candidates)
+
+
+def _credit_note_behind(
+    page: CreditNotePage,
+    note: SourceCreditNote,
+    needs: _InvoiceNeeds,
+    invoices: dict[int, MappedEntity],
+    blocked_invoices: dict[int, Parking],
+    cursor: Cursor | None,
+    tax_rates: Mapping[int, SourceTaxRate],
+) -> Candidate | None:
+    """Parked or waiting for what the note needs first: its customer, its products, the invoice it credits."""
+    assert note.customer_id is not None
+    if note.customer_id not in needs.customers:
+        what = f"customer '{page.customers[note.customer_id].display_name}'"
+        return _behind(needs.blocked_customers, note.customer_id, note.id, what, cursor)
+    for line in note.lines:
+        if line.product_id not in needs.items:
+            product = page.products.get(line.product_id)
+            what = f"product '{product.name}'" if product else f"product {line.product_id}"
+            return _behind(needs.blocked_items, line.product_id, note.id, what, cursor)
+    if note.invoice_id is None:
+        return None
+    invoice = page.invoices.get(note.invoice_id)
+    if invoice is None:
+        reason = f"Credit note {note.number} credits invoice {note.invoice_id}, which Service Opus does not have"
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if invoice.status == "draft":
+        reason = f"Waiting for invoice {invoice.number} to be locked"
+        return Park(Parking(note.id, ParkingCause.WAITING, reason), cursor)
+    if invoice.status != "locked":
+        reason = (
+            f"Credit note {note.number} credits invoice {invoice.number}, which is {invoice.status} in Service "
+            "Opus: there is nothing to credit in the ledger"
+        )
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if _below_zero(invoice, tax_rates):
+        reason = (
+            f"Credit note {note.number} credits invoice {invoice.number}, which totals below zero: it is a credit "
+            "itself, with nothing left to credit"
+        )
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if invoice.customer_id != note.customer_id:
+        reason = f"Credit note {note.number} is for another customer than invoice {invoice.number}, which it credits"
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if invoice.id not in invoices:
+        return _behind(blocked_invoices, invoice.id, note.id, f"invoice {invoice.number}", cursor)
+    return None
+
+
+def _below_zero(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> bool:
+    """Whether the invoice is in the ledger as a credit note (see `transform.invoice_record`)."""
+    try:
+        return total_due(invoice, tax_rates) < 0
+    except MoneyError:
+        return False  # an unreadable amount parks the invoice itself
+
+
+def credit_application_candidates(
+    state: ConnectionState, page: CreditNotePage, notes: list[Candidate]
+) -> list[Candidate]:
+    """Each credit note tied to an invoice has its credit applied to it, once both are in the ledger; it waits
+    while its note does, and is parked behind a parked note."""
+    tied = {n.id: n for n in page.credit_notes if n.status == "issued" and n.invoice_id is not None}
+    mapped_notes = state.mapped(EntityType.CREDIT_NOTE, tied)
+    mapped_invoices = state.mapped(EntityType.INVOICE, {n.invoice_id for n in tied.values() if n.invoice_id})
+    parked_notes = state.parked(EntityType.CREDIT_NOTE)
+    candidates: list[Candidate] = []
+    for candidate in notes:
+        note = tied.get(candidate.source_id)
+        if note is None or note.invoice_id is None:
+            continue
+        match candidate:
+            case Push(record=record) if isinstance(record, CreditNoteRecord):
+                synced_note, invoice = mapped_notes.get(note.id), mapped_invoices.get(note.invoice_id)
+                if synced_note is None or invoice is None:
+                    wait = _waiting(parked_notes, note.id, note.id, f"credit note {note.number}")
+                    candidates.append(Park(wait, candidate.cursor) if wait else Wait(note.id, candidate.cursor))
+                    continue
+                applied = credit_application_record(
+                    record, credit_note_ref=synced_note.ledger_id, invoice_ref=invoice.ledger_id
+                )
+                candidates.append(Push(applied, candidate.cursor))
+            case Park(parking=parking):
+                reason = f"Waiting for credit note {note.number}, which cannot sync: {parking.reason}"
+                candidates.append(Park(Parking(note.id, ParkingCause.DEPENDENCY, reason), candidate.cursor))
+            case _:
+                candidates.append(Wait(note.id, candidate.cursor))
+    return _in_checkpoint_order(candidates)
+
+
 def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: LedgerMapping) -> list[Candidate]:
     """The page's collected payments; each needs its invoice and that invoice's customer in the ledger."""
     fresh = {p.id for p in page.fresh}
@@ -250,7 +395,7 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
     return _in_checkpoint_order(_unreadable(page) + candidates)
 
 
-def _unreadable(page: InvoicePage | PaymentPage) -> list[Candidate]:
+def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage) -> list[Candidate]:
     """Records extraction could not read: parked, naming the field and the value."""
     return [Park(Parking(u.id, ParkingCause.CHECK, u.problem), u.cursor) for u in page.unreadable]
 
@@ -260,7 +405,9 @@ def _in_checkpoint_order(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: -1 if c.cursor is None else c.cursor)
 
 
-def _blocked(state: ConnectionState, page: InvoicePage | PaymentPage, entity_type: EntityType) -> dict[int, Parking]:
+def _blocked(
+    state: ConnectionState, page: InvoicePage | CreditNotePage | PaymentPage, entity_type: EntityType
+) -> dict[int, Parking]:
     """Parked records of a dependency type, read once per page: earlier runs', then this page's checks."""
     this_page = {source_id: p for (kind, source_id), p in page.parked.items() if kind is entity_type}
     return state.parked(entity_type) | this_page

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.money import HUNDRED, cents
 from ledger_sync.core.text import one_line
-from ledger_sync.core.transform import credit_reason, discount_reason
+from ledger_sync.core.transform import discount_reason
 from ledger_sync.expectations.context import run_checkpoint
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
@@ -144,12 +144,6 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
                 column="line_count", min_value=1, meta={"reason": "no_lines"}, description="Every invoice has lines"
             ),
             gxe.ExpectColumnValuesToBeBetween(
-                column="total",
-                min_value=0,
-                meta={"reason": "credit"},
-                description="No invoice totals below zero (that is a credit, not an invoice)",
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
                 column="discount_percent",
                 min_value=0,
                 max_value=float(HUNDRED),
@@ -207,7 +201,6 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
     templates: dict[str, Template] = {
         "no_customer": lambda r: "Invoice has no customer",
         "no_lines": lambda r: "Invoice has no lines",
-        "credit": lambda r: credit_reason(r.total),
         "discount_out_of_range": lambda r: discount_reason(r.discount_percent),
         "non_finite": lambda r: "Amount is not a finite number",
         "amount_too_large": lambda r: (

@@ -1,4 +1,5 @@
-"""Sync one company: gate, then customer edits, invoices (with their customers and items), then payments.
+"""Sync one company: gate, then customer edits, invoices and credit notes (with their customers and items), then
+payments.
 
 Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
 """
@@ -9,7 +10,7 @@ from typing import TypeVar
 from prefect import flow
 
 from ledger_sync.connectors.registry import LedgerName
-from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
@@ -18,14 +19,21 @@ from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
 from ledger_sync.state.slots import company_lock
-from ledger_sync.tasks.check import check_invoices, check_payments
-from ledger_sync.tasks.extract import extract_customers, extract_invoices, extract_payments
+from ledger_sync.tasks.check import check_credit_notes, check_invoices, check_payments
+from ledger_sync.tasks.extract import extract_credit_notes, extract_customers, extract_invoices, extract_payments
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
-from ledger_sync.tasks.load import load_customer_edits, load_customers, load_invoices, load_items, load_payments
+from ledger_sync.tasks.load import (
+    load_credit_notes,
+    load_customer_edits,
+    load_customers,
+    load_invoices,
+    load_items,
+    load_payments,
+)
 from ledger_sync.tasks.report import report_run
 
-Page = TypeVar("Page", InvoicePage, PaymentPage, CustomerPage)
+Page = TypeVar("Page", InvoicePage, CreditNotePage, PaymentPage, CustomerPage)
 
 
 def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, size: int) -> Iterator[Page]:
@@ -90,6 +98,13 @@ def _sync(
                 load_items(job, page)
                 load_invoices(job, chart, page)
                 hooks.page_done(job, EntityType.INVOICE, len(page))
+            # Credit notes go with invoices (the same toggle and events): after them, before payments.
+            for notes in pages(extract_credit_notes, job, page_size):
+                notes = check_credit_notes(job, notes)
+                load_customers(job, notes)
+                load_items(job, notes)
+                load_credit_notes(job, chart, notes)
+                hooks.page_done(job, EntityType.CREDIT_NOTE, len(notes))
 
         if scope.covers(EntityType.PAYMENT):
             for payments in pages(extract_payments, job, page_size):

@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from ledger_sync.connectors.registry import get
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
-from ledger_sync.core.pages import InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import SourceCustomer, SourceInvoice
 from ledger_sync.core.sync_state import Parking, ParkingCause
@@ -60,20 +60,20 @@ def _total_or_none(job: SyncJob, invoice: SourceInvoice | None) -> Decimal | Non
         return None
 
 
-def _park_all(page: InvoicePage | PaymentPage, entity_type: EntityType, reasons: dict[int, str]) -> None:
+def _park_all(
+    page: InvoicePage | CreditNotePage | PaymentPage, entity_type: EntityType, reasons: dict[int, str]
+) -> None:
     for source_id, reason in reasons.items():
         page.parked[(entity_type, source_id)] = Parking(source_id, ParkingCause.CHECK, reason)
 
 
 @task(name="check-invoices", cache_policy=NO_CACHE)
 def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> InvoicePage:
-    from ledger_sync.expectations.records import check_customers
     from ledger_sync.expectations.records import check_invoices as expect_invoices
 
     limits = get(job.connection.ledger).limits
     context_dir, run_name = gx_dir(job.settings.home), f"run-{job.run_id}"
-    customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
-    _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
+    _check_customers(job, page)
     invoices = [
         _invoice_row(job, chart, i, page.customers.get(i.customer_id) if i.customer_id is not None else None)
         for i in page.invoices
@@ -84,16 +84,39 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     return page
 
 
-def _unreadable_tax_rates(job: SyncJob, page: InvoicePage) -> dict[int, str]:
-    """Invoices not parked yet whose lines use a tax rate the sync cannot read, and which one."""
+def _check_customers(job: SyncJob, page: DocumentPage) -> None:
+    from ledger_sync.expectations.records import check_customers
+
+    limits = get(job.connection.ledger).limits
+    context_dir, run_name = gx_dir(job.settings.home), f"run-{job.run_id}"
+    customers = [CustomerRow(c.id, c.display_name, c.email) for c in page.customers.values()]
+    _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
+
+
+@task(name="check-credit-notes", cache_policy=NO_CACHE)
+def check_credit_notes(job: SyncJob, page: CreditNotePage) -> CreditNotePage:
+    """The customers the credit notes bring are checked as the invoices' are; a note whose line uses a tax rate
+    the sync cannot read is parked. Everything else a credit note needs is decided with its record (lines and
+    tax by the invoice money code, see `engine.candidates`)."""
+    _check_customers(job, page)
+    _park_all(page, EntityType.CREDIT_NOTE, _unreadable_tax_rates(job, page))
+    return page
+
+
+def _unreadable_tax_rates(job: SyncJob, page: DocumentPage) -> dict[int, str]:
+    """Documents not parked yet whose lines use a tax rate the sync cannot read, and which one."""
+    kind, what = (
+        (EntityType.INVOICE, "invoice") if isinstance(page, InvoicePage) else (EntityType.CREDIT_NOTE, "credit note")
+    )
+    documents = page.invoices if isinstance(page, InvoicePage) else page.credit_notes
     reasons: dict[int, str] = {}
-    for invoice in page.invoices:
-        if (EntityType.INVOICE, invoice.id) in page.parked:
+    for document in documents:
+        if (kind, document.id) in page.parked:
             continue
-        for position, line in enumerate(invoice.lines, start=1):
+        for position, line in enumerate(document.lines, start=1):
             problem = job.unreadable_tax_rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
             if problem is not None:
-                reasons[invoice.id] = f"Line {position} of invoice {invoice.number} uses a tax rate: {problem}"
+                reasons[document.id] = f"Line {position} of {what} {document.number} uses a tax rate: {problem}"
                 break
     return reasons
 

@@ -12,28 +12,42 @@ from dataclasses import replace
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.snapshots import Cursor, SourceCustomer, SourceInvoice, SourcePayment, Unreadable
+from ledger_sync.core.snapshots import (
+    Cursor,
+    SourceCreditNote,
+    SourceCustomer,
+    SourceInvoice,
+    SourcePayment,
+    Unreadable,
+)
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.engine.candidates import sent_to_ledger
 from ledger_sync.state.connection_state import StoredConnectionState
 from ledger_sync.tasks.job import SyncJob
 
 
-def _resume_point(job: SyncJob, entity_type: EntityType, after: Cursor | None) -> tuple[Cursor | None, set[int]]:
-    """Where this page starts, and which parked ids to retry (first page of an incremental run only); a payment
-    removed with its voided invoice is settled, not retried."""
+def _resume_point(
+    job: SyncJob, entity_type: EntityType, after: Cursor | None, *also: EntityType
+) -> tuple[Cursor | None, set[int]]:
+    """Where this page starts, and which parked ids to retry (first page of an incremental run only). `also`:
+    types read from the same records (a credit note's application), whose checkpoint may be further behind. A
+    payment removed with its voided invoice is settled, not retried."""
     if after is not None or job.scope.ranged:
         return after, set()
-    parked = job.store.parked(job.connection.id, entity_type)
-    retry = {source_id for source_id, p in parked.items() if p.cause is not ParkingCause.REMOVED}
-    return job.store.checkpoint(job.connection.id, entity_type), retry
+    marks = [job.store.checkpoint(job.connection.id, kind) for kind in (entity_type, *also)]
+    start = None if None in marks else min(mark for mark in marks if mark is not None)
+    retry: set[int] = set()
+    for kind in (entity_type, *also):
+        parked = job.store.parked(job.connection.id, kind)
+        retry |= {source_id for source_id, p in parked.items() if p.cause is not ParkingCause.REMOVED}
+    return start, retry
 
 
 def _next_after(
     after: Cursor | None,
-    fresh: Sequence[SourceInvoice | SourcePayment | SourceCustomer],
+    fresh: Sequence[SourceInvoice | SourceCreditNote | SourcePayment | SourceCustomer],
     unreadable: Sequence[Unreadable],
 ) -> Cursor | None:
     """The last change number this page read, readable or not."""
@@ -71,6 +85,34 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
         retries=retries.records if retries else [],
         customers=job.source.customers(customer_ids),
         products={p.id: p for p in products.records},
+        next_after=_next_after(after, fresh.records, fresh.unreadable),
+        unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
+    )
+    for product in products.unreadable:
+        page.parked[(EntityType.ITEM, product.id)] = Parking(product.id, ParkingCause.CHECK, product.problem)
+    return page
+
+
+@task(name="extract-credit-notes", cache_policy=NO_CACHE)
+def extract_credit_notes(job: SyncJob, after: Cursor | None, page_size: int) -> CreditNotePage:
+    """Issued credit notes past the checkpoint of the notes or of their applications (whichever is behind),
+    with the customers, products and invoices they need."""
+    start, retry_ids = _resume_point(job, EntityType.CREDIT_NOTE, after, EntityType.CREDIT_APPLICATION)
+    fresh = job.source.credit_notes(
+        job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
+    )
+    seen = {n.id for n in fresh.records} | {u.id for u in fresh.unreadable}
+    retries = job.source.credit_notes(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
+    notes = (retries.records if retries else []) + fresh.records
+    products = job.source.products({line.product_id for n in notes for line in n.lines})
+    invoice_ids = sorted({n.invoice_id for n in notes if n.invoice_id is not None})
+    invoices = job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids).records if invoice_ids else []
+    page = CreditNotePage(
+        fresh=fresh.records,
+        retries=retries.records if retries else [],
+        customers=job.source.customers({n.customer_id for n in notes if n.customer_id is not None}),
+        products={p.id: p for p in products.records},
+        invoices={i.id: i for i in invoices},
         next_after=_next_after(after, fresh.records, fresh.unreadable),
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
     )

@@ -1,4 +1,5 @@
-"""Loading, in dependency order: customers, items, invoices, payments (and customer edits on their own).
+"""Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments (and
+customer edits on their own).
 
 Each task builds its type's candidates from a checked page and hands them to the write engine
 (`ledger_sync.engine`), which holds every exactly-once rule.
@@ -10,9 +11,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
-from ledger_sync.core.pages import CustomerPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
+    credit_application_candidates,
+    credit_note_candidates,
     customer_candidates,
     customer_edit_candidates,
     invoice_candidates,
@@ -39,7 +42,7 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 
 
 @task(name="load-customers", cache_policy=NO_CACHE)
-def load_customers(job: SyncJob, page: InvoicePage) -> None:
+def load_customers(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
 
 
@@ -50,7 +53,7 @@ def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
 
 
 @task(name="load-items", cache_policy=NO_CACHE)
-def load_items(job: SyncJob, page: InvoicePage) -> None:
+def load_items(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.ITEM, item_candidates(page, job.mapping))
 
 
@@ -61,6 +64,18 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     engine = write_engine(job, void_removals(job, candidates))
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
     engine.push(EntityType.INVOICE, candidates)
+
+
+@task(name="load-credit-notes", cache_policy=NO_CACHE)
+def load_credit_notes(job: SyncJob, chart: LedgerChart, page: CreditNotePage) -> None:
+    """The credit notes, then the application of each one's credit to the invoice it credits."""
+    engine = write_engine(job)
+    gone = [n.id for n in page.retries if n.status != "issued"]
+    engine.release(EntityType.CREDIT_NOTE, gone)
+    engine.release(EntityType.CREDIT_APPLICATION, gone)
+    notes = credit_note_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    engine.push(EntityType.CREDIT_NOTE, notes)
+    engine.push(EntityType.CREDIT_APPLICATION, credit_application_candidates(engine.state, page, notes))
 
 
 @task(name="load-payments", cache_policy=NO_CACHE)

@@ -19,9 +19,9 @@ from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
 from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, Reconciliation, compare
-from ledger_sync.core.records import EntityType, InvoiceRecord, PaymentRecord
+from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord
 from ledger_sync.core.sync_state import Parking, ParkingCause
-from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record
+from ledger_sync.core.transform import TransformProblem, credit_total, invoice_record, payment_record
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import save_reconciliation
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -31,10 +31,12 @@ from ledger_sync.state.store import ConnectionInfo, StateStore
 class SyncedBooks:
     """The invoices and payments the entity map says are in the ledger, as Service Opus has them now."""
 
-    invoices: list[InvoiceRecord]
+    invoices: list[InvoiceRecord | InvoiceCreditRecord]
     payments: list[PaymentRecord]
     payment_invoices: dict[int, int]
     """Payment source id -> its invoice's source id."""
+    credited: dict[int, Decimal]
+    """Invoice source id -> the credit applied to it from credit notes (their applications are synced)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def read_synced_books(
     mapped_invoices = store.mapped(connection_id, EntityType.INVOICE, invoice_ids)
     customers = store.mapped(connection_id, EntityType.CUSTOMER, {i.customer_id for i in invoices if i.customer_id})
     items = store.mapped(connection_id, EntityType.ITEM, {line.product_id for i in invoices for line in i.lines})
-    records: list[InvoiceRecord] = []
+    records: list[InvoiceRecord | InvoiceCreditRecord] = []
     for invoice in invoices:
         customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
         if (
@@ -100,7 +102,12 @@ def read_synced_books(
         except TransformProblem:
             continue
         payment_invoices[payment.id] = payment.invoice_id
-    return SyncedBooks(records, payments, payment_invoices)
+    credited: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    applied = store.synced_ids(connection_id, EntityType.CREDIT_APPLICATION)
+    for note in source.credit_notes(company_id, after=None, limit=0, ids=applied).records if applied else []:
+        if note.status == "issued" and note.invoice_id is not None:
+            credited[note.invoice_id] += credit_total(note, tax_rates)
+    return SyncedBooks(records, payments, payment_invoices, dict(credited))
 
 
 @task(name="read-ledger-books", cache_policy=NO_CACHE)
@@ -116,12 +123,16 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
     paid: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for payment in books.payments:
         paid[books.payment_invoices[payment.source_id]] += payment.amount
-    invoices = [
-        ExpectedInvoice(
-            r.source_id, r.number, r.external_id, r.customer_ref, r.total, r.total_tax, r.total - paid[r.source_id]
+    invoices = []
+    for r in books.invoices:
+        # An invoice below zero is in the ledger as a credit note, which the connectors read back negated.
+        sign = -1 if isinstance(r, InvoiceCreditRecord) else 1
+        total, tax = sign * r.total, sign * r.total_tax
+        credited = books.credited.get(r.source_id, Decimal("0.00"))
+        due = total - paid[r.source_id] - credited
+        invoices.append(
+            ExpectedInvoice(r.source_id, r.number, r.external_id, r.customer_ref, total, tax, due, credited)
         )
-        for r in books.invoices
-    ]
     payments = [
         ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
         for p in books.payments

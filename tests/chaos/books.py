@@ -15,12 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
-from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentStatus
+from ledger_sync.connectors.service_opus.models import (
+    CreditNote,
+    CreditNoteStatus,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentStatus,
+)
 from ledger_sync.core.money import cents
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.transform import total_due
+from ledger_sync.core.transform import credit_total, total_due
 
-KINDS = ("customer", "invoice", "payment")
+KINDS = ("customer", "invoice", "credit_note", "payment")
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,14 @@ QBO_BOOKS = LedgerBooks(
             _qbo_live,
         ),
         Collection(
+            "credit_note",
+            "CreditMemo",
+            _text("DocNumber"),
+            _decimal("TotalAmt"),
+            "Id",
+            lambda b: b["MetaData"]["CreateTime"],
+        ),
+        Collection(
             "payment",
             "Payment",
             _text("PaymentRefNum"),
@@ -145,6 +160,15 @@ XERO_BOOKS = LedgerBooks(
             _text("UpdatedDateUTC"),
             _xero_live,
         ),
+        Collection(
+            "credit_note",
+            "CreditNotes",
+            _text("CreditNoteNumber"),
+            _decimal("Total"),
+            "CreditNoteID",
+            _text("UpdatedDateUTC"),
+            _xero_live,
+        ),
     ),
 )
 
@@ -169,6 +193,8 @@ def expected_from_source(source_url: str, company_id: int, voided_ids: frozenset
         with Session(source.engine) as session:
             invoices = list(session.scalars(select(Invoice).where(Invoice.company_id == company_id)))
             payments = list(session.scalars(select(Payment).where(Payment.company_id == company_id)))
+            note_ids = list(session.scalars(select(CreditNote.id).where(CreditNote.company_id == company_id)))
+        notes = source.credit_notes(company_id, after=None, limit=0, ids=note_ids).records if note_ids else []
         locked = [i.id for i in invoices if i.status == InvoiceStatus.LOCKED and i.locked_at is not None]
         snapshots = source.invoices(company_id, after=None, limit=0, ids=locked).records
         rates = {rate.id: rate for rate in source.tax_rates(company_id)}
@@ -184,14 +210,17 @@ def expected_from_source(source_url: str, company_id: int, voided_ids: frozenset
     keys = {("invoice", s.id): s.number for s in snapshots}
     keys |= {("payment", p.id): _payment_key(p.id) for p in collected}
     keys |= {("customer", c.id): c.display_name.strip() for c in customers.values()}
+    keys |= {("credit_note", n.id): n.number for n in notes}
     records: dict[str, dict[str, Decimal | None]] = {
         "invoice": {s.number: total_due(s, rates) for s in snapshots},
         "payment": {_payment_key(p.id): cents(Decimal(p.amount)) for p in collected},
         "customer": {c.display_name.strip(): None for c in customers.values()},
+        "credit_note": {n.number: credit_total(n, rates) for n in notes if n.status == CreditNoteStatus.ISSUED.value},
     }
     forbidden = {
         "invoice": {i.number for i in invoices if i.id not in set(locked) | voided_ids} - set(records["invoice"]),
         "payment": {_payment_key(p.id) for p in payments if p.status != PaymentStatus.COLLECTED},
+        "credit_note": {n.number for n in notes if n.status != CreditNoteStatus.ISSUED.value},
     }
     return Expected(records, forbidden, keys, voided)
 
@@ -232,7 +261,7 @@ def compare(expected: Expected, rows: list[Row], parked: list[tuple[str, int, st
         (kind, expected.keys_by_source.get((kind, source_id), "")): reason for kind, source_id, reason in parked
     }
     for kind in KINDS:
-        for key, amount in sorted(expected.records[kind].items()):
+        for key, amount in sorted(expected.records.get(kind, {}).items()):
             copies = by_key.get((kind, key), [])
             if len(copies) > 1:
                 ids = ", ".join(f"{c.ledger_id} (created {c.created})" for c in copies)

@@ -28,8 +28,11 @@ from ledger_sync.core.ledger import (
 )
 from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
     CustomerRecord,
     EntityType,
+    InvoiceCreditRecord,
     InvoiceRecord,
     ItemRecord,
     LedgerRecord,
@@ -121,7 +124,7 @@ def _name(record: LedgerRecord) -> str | None:
         return record.display_name.casefold()
     if isinstance(record, ItemRecord):
         return record.name.casefold()
-    if isinstance(record, InvoiceRecord):
+    if isinstance(record, InvoiceRecord | CreditNoteRecord):
         return record.number.casefold()
     return None
 
@@ -185,8 +188,10 @@ class MemoryConnector:
         if own_id is not None:
             ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
         entries[ref.id] = Entry(record, ref, total, entries[own_id].paid if own_id else paid)
-        if isinstance(record, PaymentRecord):
+        if isinstance(record, PaymentRecord | CreditApplicationRecord):
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
+        if isinstance(record, CreditApplicationRecord):
+            self._books.entries[EntityType.CREDIT_NOTE][record.credit_note_ref].paid += record.amount
         return ref
 
     def _void(self, invoice: Entry) -> LedgerRef:
@@ -202,19 +207,28 @@ class MemoryConnector:
     def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
         """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""
         books = self._books.entries
-        if isinstance(record, InvoiceRecord):
+        if isinstance(record, CreditApplicationRecord):
+            note = books[EntityType.CREDIT_NOTE].get(record.credit_note_ref)
+            invoice = books[EntityType.INVOICE].get(record.invoice_ref)
+            if note is None or invoice is None:
+                raise LedgerError(ErrorKind.VALIDATION, "the credit note or the invoice does not exist")
+            if record.amount <= 0 or record.amount > min(note.total - note.paid, invoice.total - invoice.paid):
+                raise LedgerError(ErrorKind.VALIDATION, f"{record.amount} exceeds the credit left or the balance due")
+            return record.amount, Decimal("0.00")
+        if isinstance(record, InvoiceRecord | CreditNoteRecord):
             if record.customer_ref not in books[EntityType.CUSTOMER]:
                 raise LedgerError(ErrorKind.VALIDATION, f"customer {record.customer_ref} does not exist")
             unknown = {line.item_ref for line in record.lines} - set(books[EntityType.ITEM])
             if unknown:
                 raise LedgerError(ErrorKind.VALIDATION, f"items {sorted(unknown)} do not exist")
-            unknown_accounts = {d.account_ref for d in record.discounts} - {a.id for a in ACCOUNTS if a.active}
+            discounts = record.discounts if isinstance(record, InvoiceRecord) else ()
+            unknown_accounts = {d.account_ref for d in discounts} - {a.id for a in ACCOUNTS if a.active}
             if unknown_accounts:
                 raise LedgerError(ErrorKind.VALIDATION, f"accounts {sorted(unknown_accounts)} do not exist")
-            net = sum((item.amount for item in (*record.lines, *record.discounts)), Decimal("0.00"))
+            net = sum((item.amount for item in (*record.lines, *discounts)), Decimal("0.00"))
             total = net + sum((tax.amount for tax in record.tax_lines), Decimal("0.00"))
             if total < 0:
-                raise LedgerError(ErrorKind.VALIDATION, f"an invoice cannot total {total}: that is a credit")
+                raise LedgerError(ErrorKind.VALIDATION, f"a document cannot total {total}")
             return total, Decimal("0.00")
         if isinstance(record, PaymentRecord):
             invoice = books[EntityType.INVOICE].get(record.invoice_ref)
@@ -242,15 +256,18 @@ class MemoryConnector:
             record = entry.record
             if record.external_id not in wanted:
                 continue
-            invoice = isinstance(record, InvoiceRecord)
+            invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
+            sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
             snapshot = LedgerSnapshot(
                 ledger_id=entry.ref.id,
                 external_id=record.external_id,
-                amount=entry.total,
+                amount=sign * entry.total,
                 customer_ref=getattr(record, "customer_ref", ""),
                 status=entry.status,
-                tax=sum((t.amount for t in record.tax_lines), Decimal("0.00")) if invoice else None,
-                balance=self._books.invoice_amounts(entry.ref.id)[1] if invoice else None,
+                tax=sign * sum((t.amount for t in record.tax_lines), Decimal("0.00")) if invoice else None,
+                balance=(Decimal("0.00") if entry.status == "VOIDED" else sign * (entry.total - entry.paid))
+                if invoice
+                else None,
             )
             found.setdefault(wanted[record.external_id], []).append(snapshot)
         return found

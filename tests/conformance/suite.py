@@ -26,9 +26,25 @@ from ledger_sync.core.ledger import (
     WriteOutcome,
 )
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
-from ledger_sync.core.records import Address, CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
-from ledger_sync.core.snapshots import SourceInvoice, SourceLine
-from ledger_sync.core.transform import TransformProblem, invoice_record, total_due
+from ledger_sync.core.records import (
+    Address,
+    CreditNoteRecord,
+    CustomerRecord,
+    EntityType,
+    InvoiceCreditRecord,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
+from ledger_sync.core.snapshots import SourceCreditNote, SourceInvoice, SourceLine
+from ledger_sync.core.transform import (
+    TransformProblem,
+    credit_application_record,
+    credit_note_record,
+    invoice_record,
+    total_due,
+)
 
 
 @dataclass
@@ -86,21 +102,15 @@ def _write(harness: LedgerHarness, ops: list[WriteOp]) -> list[WriteOutcome]:
     return harness.connector.write(ops[0].record.entity_type, ops)
 
 
-def _op(
-    record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord, existing: LedgerRef | None = None
-) -> WriteOp:
+def _op(record: LedgerRecord, existing: LedgerRef | None = None) -> WriteOp:
     return WriteOp(record, f"conformance-{record.external_id}-{record.content_hash[:12]}", existing)
 
 
-def _created(harness: LedgerHarness, record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord) -> str:
+def _created(harness: LedgerHarness, record: LedgerRecord) -> str:
     return _written(harness, record).id
 
 
-def _written(
-    harness: LedgerHarness,
-    record: CustomerRecord | ItemRecord | InvoiceRecord | PaymentRecord,
-    existing: LedgerRef | None = None,
-) -> LedgerRef:
+def _written(harness: LedgerHarness, record: LedgerRecord, existing: LedgerRef | None = None) -> LedgerRef:
     """The record created, or updated in place when `existing` is given (then it keeps its ledger id)."""
     (outcome,) = _write(harness, [_op(record, existing)])
     assert outcome.error is None and outcome.ref is not None, outcome.error
@@ -129,6 +139,20 @@ def _invoice(
 ) -> InvoiceRecord:
     """`discount`: Service Opus's invoice discount in percent, which comes off each tax rate before tax.
     `source_id`: an invoice built before, as it is after an edit (None: a new invoice)."""
+    record = _document(harness, customer_ref, item_ref, lines, discount, source_id)
+    assert isinstance(record, InvoiceRecord)
+    return record
+
+
+def _document(
+    harness: LedgerHarness,
+    customer_ref: str,
+    item_ref: str,
+    lines: list[SourceLine],
+    discount: str = "0",
+    source_id: int | None = None,
+) -> InvoiceRecord | InvoiceCreditRecord:
+    """An invoice as the sync builds it: one totalling below zero is the credit note it is."""
     source_id = source_id or harness.next_id()
     snapshot = SourceInvoice(
         source_id,
@@ -142,12 +166,7 @@ def _invoice(
         tuple(lines),
         discount_percent=Decimal(discount),
     )
-    stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
-    mapping = LedgerMapping(
-        accounts={AccountRole.SALES_INCOME: harness.account("income").id},
-        tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()},
-    )
-    ledger_rates = {rate.id: rate for rate in stand_ins.values()}
+    mapping, ledger_rates = _mapping(harness)
     record = invoice_record(
         snapshot,
         customer_ref=customer_ref,
@@ -156,8 +175,35 @@ def _invoice(
         mapping=mapping,
         ledger_tax_rates=ledger_rates,
     )
-    assert record.total == total_due(snapshot, SOURCE_RATES)
+    printed = total_due(snapshot, SOURCE_RATES)
+    assert record.total == (-printed if isinstance(record, InvoiceCreditRecord) else printed)
     return record
+
+
+def _mapping(harness: LedgerHarness) -> tuple[LedgerMapping, dict[str, LedgerTaxRate]]:
+    stand_ins = {source_id: harness.stand_in(rate) for source_id, rate in SOURCE_RATES.items()}
+    mapping = LedgerMapping(
+        accounts={AccountRole.SALES_INCOME: harness.account("income").id},
+        tax_rates={source_id: rate.id for source_id, rate in stand_ins.items()},
+    )
+    return mapping, {rate.id: rate for rate in stand_ins.values()}
+
+
+def _credit_note(harness: LedgerHarness, customer_ref: str, item_ref: str, lines: list[SourceLine]) -> CreditNoteRecord:
+    """A credit note built by the same money code as invoices: its total is what Service Opus prints."""
+    source_id = harness.next_id()
+    snapshot = SourceCreditNote(
+        source_id, f"CRN-{source_id:04d}", 1, None, date(2026, 3, 5), harness.currency, "issued", tuple(lines)
+    )
+    mapping, ledger_rates = _mapping(harness)
+    return credit_note_record(
+        snapshot,
+        customer_ref=customer_ref,
+        item_refs={PRODUCT: item_ref},
+        tax_rates=SOURCE_RATES,
+        mapping=mapping,
+        ledger_tax_rates=ledger_rates,
+    )
 
 
 def _assert_tax_and_net_as_printed(harness: LedgerHarness, record: InvoiceRecord, ledger_id: str) -> None:
@@ -257,13 +303,32 @@ class LedgerConformance:
         (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
         assert (held.amount, held.tax) == (record.total, record.total_tax)
 
-    def test_an_invoice_totalling_below_zero_is_never_written(
+    def test_an_invoice_totalling_below_zero_is_written_as_a_credit_note_and_reads_back_as_the_invoice(
         self, ledger_harness: LedgerHarness, parties: tuple[str, str]
     ) -> None:
-        """The sync parks a credit before any write (`transform.credit_reason`); should one reach the ledger
-        anyway, the ledger refuses it on its own and nothing is left behind."""
-        with pytest.raises(TransformProblem, match="it is a credit"):
-            _invoice(ledger_harness, *parties, [_line("1", "40.00", GST), _line("-1", "52.00", GST)])
+        """Found by the invoice's stamp; read back negated, so its figures are the invoice's to the cent."""
+        lines = [_line("1", "40.00", GST), _line("-1", "52.00", GST), _line("1", "-10.00", HST)]
+        record = _document(ledger_harness, *parties, lines)
+        assert isinstance(record, InvoiceCreditRecord) and record.external_id == f"SO-I{record.source_id}"
+        assert (record.subtotal, record.total_tax, record.total) == (
+            Decimal("22.00"),
+            Decimal("1.90"),
+            Decimal("23.90"),
+        )
+        ledger_id = _created(ledger_harness, record)
+        found = ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [record])
+        assert found[record.source_id].id == ledger_id
+        (held,) = ledger_harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
+        assert (held.amount, held.tax, held.balance) == (Decimal("-23.90"), Decimal("-1.90"), Decimal("-23.90"))
+        discounted = [_line("1", "40.00", GST), _line("-1", "52.00", GST), _line("1", "10.00", HST)]
+        with pytest.raises(TransformProblem, match=r"-2\.43 with an invoice discount"):
+            _document(ledger_harness, *parties, discounted, discount="10")
+
+    def test_a_negative_invoice_itself_is_refused_by_the_ledger(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Should an invoice below zero reach the ledger as an invoice, the ledger refuses it on its own and
+        nothing is left behind."""
         record = _invoice(ledger_harness, *parties, [_line("1", "40.00", GST)])
         negative = {"quantity": Decimal("-1"), "amount": Decimal("-40.00"), "tax_amount": Decimal("-2.00")}
         credit_line = replace(record.lines[0], **negative)
@@ -434,3 +499,58 @@ class LedgerConformance:
         again = replace(renamed, display_name=f"Renamed Again {record.source_id}")
         _written(ledger_harness, again, before)
         assert ledger_harness.customer_name(before.id) == again.display_name
+
+    def test_a_credit_note_is_written_equal_to_the_cent_and_found_by_its_stamp(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Found by external id as after an unknown outcome; read back with its tax, total and open credit."""
+        note = _credit_note(ledger_harness, *parties, [_line("2", "19.99", GST), _line("1", "10.00", HST, True)])
+        assert (note.subtotal, note.total_tax, note.total) == (Decimal("48.83"), Decimal("3.15"), Decimal("51.98"))
+        ledger_id = _created(ledger_harness, note)
+        found = ledger_harness.connector.find_by_external_id(EntityType.CREDIT_NOTE, [note])
+        assert found[note.source_id].id == ledger_id
+        (held,) = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note])[note.source_id]
+        assert (held.ledger_id, held.amount, held.tax, held.balance) == (
+            ledger_id,
+            note.total,
+            note.total_tax,
+            note.total,
+        )
+        assert ledger_harness.connector.find_by_external_id(EntityType.INVOICE, [note]) == {}
+
+    def test_a_credit_note_applied_to_its_invoice_lowers_both_balances_to_the_cent(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        customer_ref, _ = parties
+        invoice = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
+        invoice_ref = _created(ledger_harness, invoice)
+        note = _credit_note(ledger_harness, *parties, [_line("1", "33.33", HST)])
+        note_ref = _created(ledger_harness, note)
+        applied = credit_application_record(note, credit_note_ref=note_ref, invoice_ref=invoice_ref)
+        assert (applied.amount, applied.customer_ref, applied.external_id) == (
+            Decimal("37.66"),
+            customer_ref,
+            f"SO-A{note.source_id}",
+        )
+        ref = _created(ledger_harness, applied)
+        assert ledger_harness.invoice_amounts(invoice_ref) == (invoice.total, invoice.total - note.total)
+        assert ledger_harness.invoice_amounts(invoice_ref)[1] == Decimal("218.34")
+        (held,) = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note])[note.source_id]
+        assert held.balance == Decimal("0.00")
+        found = ledger_harness.connector.find_by_external_id(EntityType.CREDIT_APPLICATION, [applied])
+        assert found[applied.source_id].id == ref
+        (application,) = ledger_harness.connector.read_back(EntityType.CREDIT_APPLICATION, [applied])[note.source_id]
+        assert (application.amount, application.customer_ref) == (note.total, customer_ref)
+
+    def test_a_credit_larger_than_the_invoice_balance_is_refused_and_leaves_nothing(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        invoice = _invoice(ledger_harness, *parties, [_line("1", "20.00", GST)])
+        invoice_ref = _created(ledger_harness, invoice)
+        note = _credit_note(ledger_harness, *parties, [_line("1", "40.00", GST)])
+        note_ref = _created(ledger_harness, note)
+        applied = credit_application_record(note, credit_note_ref=note_ref, invoice_ref=invoice_ref)
+        (outcome,) = _write(ledger_harness, [_op(applied)])
+        assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
+        assert ledger_harness.connector.find_by_external_id(EntityType.CREDIT_APPLICATION, [applied]) == {}
+        assert ledger_harness.invoice_amounts(invoice_ref) == (Decimal("21.00"), Decimal("21.00"))

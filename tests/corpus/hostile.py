@@ -214,8 +214,7 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.invoice("a product whose name is cut to fit", product=long_name)
     corpus.invoice("line description with a bell\x07, a vertical tab\x0b and CR LF\r\n")
     corpus.invoice("zero quantity line", lines=[("0", "50.00", False), ("1", "10.00", False)])
-    credit = "parked:Invoice total is -113.00: it is a credit; credit notes are not synced yet"
-    corpus.invoice("negative quantity", lines=[("-2", "50.00", False)], outcome=credit)
+    corpus.invoice("negative quantity (below zero: synced as a credit note)", lines=[("-2", "50.00", False)])
     corpus.invoice("part returned (negative quantity)", lines=[("3", "50.00", False), ("-1", "50.00", False)])
     corpus.invoice("trade-in (negative unit price)", lines=[("1", "300.00", False), ("1", "-120.00", False)])
     corpus.invoice("credited to exactly zero", lines=[("1", "80.00", False), ("-1", "80.00", False)])
@@ -258,13 +257,8 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     corpus.payment("payment larger than the amount due", over, "150.00", outcome="parked:more than the")
     void = corpus.invoice("voided invoice with a payment", status=InvoiceStatus.VOID)
     corpus.payment("payment for a voided invoice", void, "10.00", outcome="parked:voided")
-    negative = corpus.invoice("negative quantity, paid", lines=[("-1", "10.00", False)], outcome="parked:a credit")
-    corpus.payment(
-        "payment for a parked invoice",
-        negative,
-        "5.00",
-        outcome="parked:Waiting for invoice",
-    )
+    negative = corpus.invoice("negative quantity, paid (synced as a credit note)", lines=[("-1", "10.00", False)])
+    corpus.payment("payment for an invoice below zero", negative, "5.00", outcome="parked:more than the -11.30")
     sub_cent = corpus.invoice("invoice paid with a sub-cent amount", lines=[("1", "10.00", False)])
     corpus.payment("three-decimal payment", sub_cent, "10.005", outcome="parked:cents")
     zero = corpus.invoice("invoice paid zero", lines=[("1", "10.00", False)])

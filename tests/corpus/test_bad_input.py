@@ -73,4 +73,6 @@ def test_synced_hostile_invoices_match_service_opus_to_the_cent(corpus: tuple[St
     shape = facts(stack.ledger).shape
     by_number = {i[shape.number]: i for i in stack.ledger_entities(shape.invoices)}
     for invoice in source.invoices(1, after=None, limit=0, ids=synced_ids).records:
+        if total_due(invoice, rates) < 0:
+            continue  # in the ledger as a credit note (see the conformance suite), not among its invoices
         assert Decimal(str(by_number[invoice.number][shape.total])) == total_due(invoice, rates), invoice.number

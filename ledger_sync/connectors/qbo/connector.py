@@ -3,12 +3,13 @@
 Writes of several ops go in ONE `/batch` call whose `requestid` is derived from the ops' idempotency
 keys, so a retried batch is answered from QBO's idempotency cache; a single op uses the entity
 endpoint with its own key. Per-item Faults become outcomes; a stale SyncToken (5010) on an update is
-re-read and retried once. See `wire` for the record <-> JSON mapping and the stamps.
+re-read and retried once. See `wire` for the record <-> JSON mapping and the stamps. A credit note's credit
+is applied to its invoice by a payment of 0 linking both (its own record kind, stamped like payments).
 
-Invoices follow the company's tax model (`tax_model`, read once per connector, i.e. before every run). Every
-invoice QBO saves is compared with Service Opus: a tax or total that differs comes back as a refusal
-carrying both figures (the override was already sent, so there is nothing left to correct), and the engine
-parks it; it is never silent.
+Invoices and credit memos follow the company's tax model (`tax_model`, read once per connector, i.e. before
+every run). Every invoice (and credit memo) QBO saves is compared with Service Opus: a tax or total that
+differs comes back as a refusal carrying both figures (the override was already sent, so there is nothing
+left to correct), and the engine parks it; it is never silent.
 """
 
 import hashlib
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
+from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
@@ -49,7 +51,14 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
+    EntityType,
+    InvoiceRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.tokens import TokenProvider
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT, ErrorKind.LOCKED})
@@ -62,6 +71,7 @@ LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.CUSTOMER: ("DisplayName", fields.display_name),
     EntityType.ITEM: ("Name", fields.item_name),
     EntityType.INVOICE: ("DocNumber", fields.doc_number),
+    EntityType.CREDIT_NOTE: ("DocNumber", fields.doc_number),
 }
 """The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments: see
 below)."""
@@ -137,6 +147,10 @@ class QboConnector(ClientConnector):
         wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
         if wrong:
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
+        return write_by_kind(entity_type, ops, self._write_kind)
+
+    def _write_kind(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Ops of one kind of QBO entity (an invoice below zero is a CreditMemo: see `ledger_kinds`)."""
         if not ops:
             return []
         settled = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
@@ -193,7 +207,7 @@ class QboConnector(ClientConnector):
         model cannot express, decided before any call."""
         if (problem := fields.too_long(op.record)) is not None:
             return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, problem))
-        if not isinstance(op.record, InvoiceRecord) or not self.tax_model.is_us:
+        if not isinstance(op.record, InvoiceRecord | CreditNoteRecord) or not self.tax_model.is_us:
             return None
         try:
             us_tax_code(op.record)
@@ -202,16 +216,22 @@ class QboConnector(ClientConnector):
         return None
 
     def _body(self, op: WriteOp, existing: LedgerRef | None) -> dict[str, Any]:
-        model = self.tax_model if isinstance(op.record, InvoiceRecord) else QboTaxModel.NON_US
+        model = self.tax_model if isinstance(op.record, InvoiceRecord | CreditNoteRecord) else QboTaxModel.NON_US
         return to_qbo(op.record, existing, model)
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """A voided transaction is not in the books (a voided invoice has lost its stamp anyway)."""
+        return by_kind(entity_type, records, self._find_kind)
+
+    def _find_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         stamped = self._stamped(entity_type, records).items()
         live = {source_id: [e for e in found if not is_voided(e)] for source_id, found in stamped}
         return {source_id: ledger_ref(found[0]) for source_id, found in live.items() if found}
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return read_back_by_kind(entity_type, records, self._read_kind)
+
+    def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         stamped = self._stamped(entity_type, records)
         return {source_id: [to_snapshot(entity_type, e) for e in found] for source_id, found in stamped.items()}
 
@@ -229,16 +249,21 @@ class QboConnector(ClientConnector):
         return found
 
     def _candidates(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> list[dict[str, Any]]:
-        """QBO entities that might be ours: same name/number, or for payments same customer and date range.
+        """QBO entities that might be ours: same name/number, or for payments (and the payments that apply credit
+        memos) same customer and date range.
 
         Payments have no filterable reference field, so they are narrowed by CustomerRef and TxnDate.
         """
         name = QBO_ENTITY[entity_type]
-        if entity_type is EntityType.PAYMENT:
-            payments = [record for record in records if isinstance(record, PaymentRecord)]
-            dates = sorted(record.paid_on.isoformat() for record in payments)
+        if entity_type in (EntityType.PAYMENT, EntityType.CREDIT_APPLICATION):
+            dated = [
+                (record.customer_ref, record.paid_on if isinstance(record, PaymentRecord) else record.applied_on)
+                for record in records
+                if isinstance(record, PaymentRecord | CreditApplicationRecord)
+            ]
+            dates = sorted(day.isoformat() for _, day in dated)
             window = f"TxnDate >= {quote(dates[0])} AND TxnDate <= {quote(dates[-1])}"
-            return select_in(self._client, name, "CustomerRef", [p.customer_ref for p in payments], also=window)
+            return select_in(self._client, name, "CustomerRef", [customer for customer, _ in dated], also=window)
         field, value_of = LOOKUP_FIELDS[entity_type]
         return select_in(self._client, name, field, [value_of(record) for record in records])
 
@@ -274,14 +299,14 @@ class QboConnector(ClientConnector):
         clashing = {
             index: outcome.op
             for index, outcome in enumerate(outcomes)
-            if entity_type is EntityType.INVOICE
+            if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE)
             and outcome.op.existing is None
             and outcome.error is not None
             and outcome.error.kind is ErrorKind.DUPLICATE
         }
         if not clashing:
             return outcomes
-        own = self.find_by_external_id(entity_type, [op.record for op in clashing.values()])
+        own = self._find_kind(entity_type, [op.record for op in clashing.values()])
         adopted = list(outcomes)
         for index, op in clashing.items():
             ref = own.get(op.record.source_id)
@@ -323,7 +348,9 @@ def _element_failure(op: WriteOp, error: LedgerError) -> WriteOutcome:
 def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> WriteOutcome:
     """One op's outcome from its batch item (or an entity endpoint's answer, which has the same shape)."""
     if item is not None and isinstance(item.get(name), dict):
-        if isinstance(op.record, InvoiceRecord) and (difference := _totals_difference(op.record, item[name])):
+        if isinstance(op.record, InvoiceRecord | CreditNoteRecord) and (
+            difference := _totals_difference(op.record, item[name])
+        ):
             return WriteOutcome(op=op, error=difference)
         return WriteOutcome(op=op, ref=ledger_ref(item[name]))
     if item is not None and isinstance(item.get("Fault"), dict):
@@ -333,14 +360,15 @@ def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> Wr
     )
 
 
-def _totals_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> LedgerError | None:
+def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any]) -> LedgerError | None:
     """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
     total_tax, total = invoice_totals(saved)
     if (total_tax, total) == (record.total_tax, record.total):
         return None
+    what = "invoice" if isinstance(record, InvoiceRecord) else "credit memo"
     return LedgerError(
         ErrorKind.VALIDATION,
-        f"QuickBooks saved invoice {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
+        f"QuickBooks saved {what} {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
         f"Service Opus has tax {record.total_tax} and total {record.total}",
         code="totals-differ",
     )

@@ -11,7 +11,15 @@ invoice number or an email address over its limit, a stamp that does not fit) is
 
 import re
 
-from ledger_sync.core.records import CustomerRecord, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
+    CustomerRecord,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.text import first_too_long, led_by_name, one_line, shorten_name, shorten_text, xml_safe
 
 LABEL = "QuickBooks Online"
@@ -47,8 +55,8 @@ def item_name(record: ItemRecord) -> str:
     return _name(record.name, ITEM_NAME_MAX, record.external_id)
 
 
-def doc_number(record: InvoiceRecord) -> str:
-    """The invoice's DocNumber: also what it is looked up by."""
+def doc_number(record: InvoiceRecord | CreditNoteRecord) -> str:
+    """The invoice's (or credit memo's) DocNumber: also what it is looked up by."""
     return one_line(record.number)
 
 
@@ -88,7 +96,9 @@ def too_long(record: LedgerRecord) -> str | None:
             checks.append((f"The item's stamp (Sku) '{record.external_id}'", record.external_id, SKU_MAX))
         case InvoiceRecord():
             checks.append((f"Invoice number '{doc_number(record)}'", doc_number(record), DOC_NUMBER_MAX))
-        case PaymentRecord():
+        case CreditNoteRecord():
+            checks.append((f"Credit note number '{doc_number(record)}'", doc_number(record), DOC_NUMBER_MAX))
+        case PaymentRecord() | CreditApplicationRecord():
             stamp = record.external_id
             checks.append((f"The payment's stamp (PaymentRefNum) '{stamp}'", stamp, PAYMENT_REF_NUM_MAX))
     return first_too_long(LABEL, checks)

@@ -23,6 +23,8 @@ from ledger_sync.connectors.qbo.tax_model import US_NON_TAXABLE, US_TAXABLE, Qbo
 from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
+    CreditApplicationRecord,
+    CreditNoteRecord,
     CustomerRecord,
     EntityType,
     InvoiceLineRecord,
@@ -37,17 +39,23 @@ QBO_ENTITY = {
     EntityType.CUSTOMER: "Customer",
     EntityType.ITEM: "Item",
     EntityType.INVOICE: "Invoice",
+    EntityType.CREDIT_NOTE: "CreditMemo",
+    EntityType.CREDIT_APPLICATION: "Payment",
     EntityType.PAYMENT: "Payment",
 }
 STAMP_FIELDS = {
     EntityType.CUSTOMER: ("Notes",),
     EntityType.ITEM: ("Sku",),
     EntityType.INVOICE: ("PrivateNote",),
+    EntityType.CREDIT_NOTE: ("PrivateNote",),
+    EntityType.CREDIT_APPLICATION: ("PaymentRefNum", "PrivateNote"),
     EntityType.PAYMENT: ("PaymentRefNum", "PrivateNote"),
 }
 """Where each entity carries our external id."""
 
 JsonObject = dict[str, Any]
+SalesDocument = InvoiceRecord | CreditNoteRecord
+"""What QBO takes as a sales transaction with lines and tax: an Invoice, or a CreditMemo (its credit)."""
 
 
 def ref(value: str) -> JsonObject:
@@ -69,10 +77,12 @@ def to_qbo(
             body = _customer(record)
         case ItemRecord():
             body = _item(record)
-        case InvoiceRecord():
+        case InvoiceRecord() | CreditNoteRecord():
             body = _us_invoice(record) if tax_model.is_us else _invoice(record)
         case PaymentRecord():
             body = _payment(record)
+        case CreditApplicationRecord():
+            body = _credit_application(record)
     body = xml_safe_strings(body)
     if existing is None:
         return body
@@ -121,7 +131,7 @@ def _item(record: ItemRecord) -> JsonObject:
     }
 
 
-def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> list[JsonObject]:
+def _sales_lines(record: SalesDocument, line_tax_code: Callable[[str], str]) -> list[JsonObject]:
     """The record's lines, then its discount."""
     lines = [
         {
@@ -137,7 +147,7 @@ def _sales_lines(record: InvoiceRecord, line_tax_code: Callable[[str], str]) -> 
         }
         for number, line in enumerate(record.lines, start=1)
     ]
-    if record.discounts:
+    if isinstance(record, InvoiceRecord) and record.discounts:
         lines.append(
             {
                 "LineNum": len(lines) + 1,
@@ -160,17 +170,19 @@ def _quantity_and_price(line: InvoiceLineRecord) -> JsonObject:
     return {"Qty": -line.quantity if line.quantity else line.quantity, "UnitPrice": -line.unit_price}
 
 
-def _invoice_header(record: InvoiceRecord) -> JsonObject:
+def _invoice_header(record: SalesDocument) -> JsonObject:
+    due = {"DueDate": record.due_date.isoformat()} if isinstance(record, InvoiceRecord) else {}
     return {
         "DocNumber": fields.doc_number(record),
         "TxnDate": record.issue_date.isoformat(),
-        "DueDate": record.due_date.isoformat(),
+        **due,
         "CustomerRef": ref(record.customer_ref),
         "CurrencyRef": ref(record.currency),
     }
 
 
-def _invoice(record: InvoiceRecord) -> JsonObject:
+def _invoice(record: SalesDocument) -> JsonObject:
+    """An invoice or credit memo outside the US: Service Opus's tax lines per rate."""
     tax_lines = [
         {
             "Amount": tax.amount,
@@ -193,7 +205,7 @@ def _invoice(record: InvoiceRecord) -> JsonObject:
     }
 
 
-def us_tax_code(record: InvoiceRecord) -> str | None:
+def us_tax_code(record: SalesDocument) -> str | None:
     """The one combined code a US invoice names (None: every line is `NON`)."""
     codes = sorted({line.tax_code_ref for line in record.lines} - {US_NON_TAXABLE})
     if len(codes) > 1:
@@ -204,7 +216,7 @@ def us_tax_code(record: InvoiceRecord) -> str | None:
     return codes[0] if codes else None
 
 
-def _us_invoice(record: InvoiceRecord) -> JsonObject:
+def _us_invoice(record: SalesDocument) -> JsonObject:
     """`TAX`/`NON` lines and the invoice's combined code; Service Opus's tax always goes as the `TotalTax`
     override: QBO's own figure (combined-rate rounding, or AST's address-based pick) may differ from it,
     and the override is the only way to make it equal (no `GlobalTaxCalculation`: not for US companies)."""
@@ -212,7 +224,9 @@ def _us_invoice(record: InvoiceRecord) -> JsonObject:
     tax_detail: JsonObject = {"TotalTax": record.total_tax}
     if code is not None:
         tax_detail = {"TxnTaxCodeRef": ref(code), **tax_detail}
-    discount: JsonObject = {"ApplyTaxAfterDiscount": True} if record.discounts else {}
+    discount: JsonObject = (
+        {"ApplyTaxAfterDiscount": True} if isinstance(record, InvoiceRecord) and record.discounts else {}
+    )
     return {
         **_invoice_header(record),
         "PrivateNote": fields.private_note(record.external_id),
@@ -246,10 +260,13 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
     stamp = STAMP_FIELDS[entity_type][0]
     customer = str((entity.get("CustomerRef") or {}).get("value", ""))
     status = "VOIDED" if is_voided(entity) else ""
-    if entity_type is EntityType.INVOICE:
+    if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE):
         tax, total = invoice_totals(entity)
         balance = Decimal(str(entity.get("Balance", 0)))
         return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance)
+    if entity_type is EntityType.CREDIT_APPLICATION:
+        amount = sum((Decimal(str(line.get("Amount", 0))) for line in _credit_lines(entity)), Decimal(0))
+        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
     amount = Decimal(str(entity.get("TotalAmt", 0)))
     return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
 
@@ -264,6 +281,30 @@ def _payment(record: PaymentRecord) -> JsonObject:
         "DepositToAccountRef": ref(record.deposit_account_ref),
         "Line": [{"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]}],
     }
+
+
+def _credit_application(record: CreditApplicationRecord) -> JsonObject:
+    """How QBO applies a credit memo to an invoice: a payment of TotalAmt 0 whose invoice line is paid by its
+    credit memo line (no money moves, so no deposit account)."""
+    return {
+        "CustomerRef": ref(record.customer_ref),
+        "TotalAmt": Decimal("0.00"),
+        "TxnDate": record.applied_on.isoformat(),
+        "PaymentRefNum": record.external_id,
+        "PrivateNote": fields.private_note(record.external_id, "credit note applied"),
+        "Line": [
+            {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]},
+            {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.credit_note_ref, "TxnType": "CreditMemo"}]},
+        ],
+    }
+
+
+def _credit_lines(payment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        line
+        for line in payment.get("Line") or []
+        if any(linked.get("TxnType") == "CreditMemo" for linked in line.get("LinkedTxn") or [])
+    ]
 
 
 _ACCOUNT_TYPES = {

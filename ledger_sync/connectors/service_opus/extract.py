@@ -28,6 +28,9 @@ from ledger_sync.connectors.service_opus.fields import (
 )
 from ledger_sync.connectors.service_opus.models import (
     BankAccount,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteStatus,
     Customer,
     Invoice,
     InvoiceLine,
@@ -47,6 +50,7 @@ from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
     Cursor,
     Extracted,
+    SourceCreditNote,
     SourceCustomer,
     SourceInvoice,
     SourceLine,
@@ -62,6 +66,9 @@ LINES: Table = InvoiceLine.__table__  # type: ignore[assignment]
 PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
+CREDIT_NOTES: Table = CreditNote.__table__  # type: ignore[assignment]
+CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
+
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
 """The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
 one that was synced is voided in the ledger, one that never was is skipped)."""
@@ -110,6 +117,20 @@ def _invoice(row: RowMapping, lines: Sequence[RowMapping]) -> SourceInvoice:
         tuple(_line(line) for line in lines),
         row["change_no"],
         decimal_value("discount percent", row["discount_percent"]),
+    )
+
+
+def _credit_note(row: RowMapping, lines: Sequence[RowMapping]) -> SourceCreditNote:
+    return SourceCreditNote(
+        row["id"],
+        text_value("number", row["number"]),
+        row["customer_id"],
+        row["invoice_id"],
+        date_value("issue_date", row["issue_date"]),
+        text_value("currency", row["currency"]),
+        choice_value("status", row["status"], CreditNoteStatus).value,
+        tuple(_line(line) for line in lines),
+        row["change_no"],
     )
 
 
@@ -171,6 +192,12 @@ def _issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]
     """Invoices issued within since..until (inclusive), either end open when None."""
     window = [INVOICES.c.issue_date >= since] if since else []
     return window + ([INVOICES.c.issue_date <= until] if until else [])
+
+
+def _credit_issued(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Credit notes issued within since..until (inclusive), either end open when None."""
+    window = [CREDIT_NOTES.c.issue_date >= since] if since else []
+    return window + ([CREDIT_NOTES.c.issue_date <= until] if until else [])
 
 
 def _collected(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
@@ -270,6 +297,39 @@ class ServiceOpusSource:
                     lines.setdefault(line["invoice_id"], []).append(line)
         return _read(invoices, lambda row: _invoice(row, lines.get(row["id"], [])), "invoice")
 
+    def credit_notes(
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        ids: Iterable[int] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Extracted[SourceCreditNote]:
+        """Issued credit notes past `after` in checkpoint order, issued within since..until when given;
+        or (with `ids`) those credit notes in any status."""
+        query = _selection(
+            CREDIT_NOTES,
+            CREDIT_NOTES.c.status == CreditNoteStatus.ISSUED.value,
+            _credit_issued(since, until),
+            company_id=company_id,
+            after=after,
+            limit=limit,
+            ids=ids,
+        )
+        with self.engine.connect() as conn:
+            notes = conn.execute(query).mappings().all()
+            lines: dict[int, list[RowMapping]] = {}
+            for chunk in chunked([n["id"] for n in notes]):
+                for line in conn.execute(
+                    _raw(CREDIT_LINES)
+                    .where(CREDIT_LINES.c.credit_note_id.in_(chunk))
+                    .order_by(CREDIT_LINES.c.credit_note_id, CREDIT_LINES.c.position)
+                ).mappings():
+                    lines.setdefault(line["credit_note_id"], []).append(line)
+        return _read(notes, lambda row: _credit_note(row, lines.get(row["id"], [])), "credit note")
+
     def payments(
         self,
         company_id: int,
@@ -356,11 +416,16 @@ class ServiceOpusSource:
         return read
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
-        """How many records a run of `scope` reads: locked and void invoices issued and collected payments
-        collected within its range (a backfill's progress total)."""
+        """How many records a run of `scope` reads: locked and void invoices and issued credit notes issued, and
+        collected payments collected, within its range (a backfill's progress total)."""
         selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
             selections.append(_counted(INVOICES, READ_INVOICES, company_id).where(*_issued(scope.since, scope.until)))
+            selections.append(
+                _counted(CREDIT_NOTES, CREDIT_NOTES.c.status == CreditNoteStatus.ISSUED.value, company_id).where(
+                    *_credit_issued(scope.since, scope.until)
+                )
+            )
         if scope.covers(EntityType.PAYMENT):
             selections.append(
                 _counted(PAYMENTS, PAYMENTS.c.status == PaymentStatus.COLLECTED.value, company_id).where(
@@ -386,8 +451,9 @@ class ServiceOpusSource:
     def responsibilities(self, company_id: int) -> dict[EntityType, dict[int, str | None]]:
         """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).
 
-        Invoices and payments: all of them (drafts, voids, uncollected payments are skipped, saying so).
-        Customers and items: those the locked invoices need."""
+        Invoices, credit notes and payments: all of them (drafts, voids, uncollected payments are skipped, saying
+        so); credit applications: the credit notes tied to an invoice. Customers and items: those the locked
+        invoices need."""
         locked = InvoiceStatus.LOCKED.value
         with self.engine.connect() as conn:
             invoices = conn.execute(
@@ -400,6 +466,11 @@ class ServiceOpusSource:
                     PAYMENTS.c.company_id == company_id
                 )
             ).tuples()
+            notes = conn.execute(
+                select(
+                    CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
+                ).where(CREDIT_NOTES.c.company_id == company_id)
+            ).all()
             of_locked = (INVOICES.c.company_id == company_id, INVOICES.c.status == locked)
             customers = conn.execute(
                 select(INVOICES.c.customer_id).distinct().where(*of_locked, INVOICES.c.customer_id.is_not(None))
@@ -414,8 +485,17 @@ class ServiceOpusSource:
                 EntityType.CUSTOMER: dict.fromkeys(customers),
                 EntityType.ITEM: dict.fromkeys(items),
                 EntityType.INVOICE: {i: None if status == locked else f"{status} invoice" for i, status in invoices},
+                EntityType.CREDIT_NOTE: {n: _credit_skipped(status) for n, status, _ in notes},
+                EntityType.CREDIT_APPLICATION: {
+                    n: _credit_skipped(status) for n, status, invoice_id in notes if invoice_id is not None
+                },
                 EntityType.PAYMENT: {
                     p: None if status == PaymentStatus.COLLECTED.value else f"{status} payment"
                     for p, status in payments
                 },
             }
+
+
+def _credit_skipped(status: object) -> str | None:
+    """Why a credit note (and its application) is skipped: it is not issued."""
+    return None if status == CreditNoteStatus.ISSUED.value else f"{status} credit note"

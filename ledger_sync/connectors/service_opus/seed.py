@@ -16,6 +16,11 @@ cash drawer) and routes card payments to card clearing, ACH to operating, cash t
 to Undeposited Funds (they are taken to the bank in batches). A card payment carries the card's last four
 digits and a check its number; about one card payment in ten carries a tip on top of its amount. These are
 drawn from a second random stream per company, so the rest of the data is what it was before they existed.
+
+Credit notes: about one unpaid locked invoice in twenty gets one a few days after it is locked, crediting
+half of one of its lines (work redone, a part taken back); most are issued, some still drafts, a few void,
+and about one in ten is a credit on the customer's account rather than tied to the invoice. They are drawn
+from their own random stream, so adding them changed none of the invoices and payments a seed gives.
 """
 
 import heapq
@@ -35,6 +40,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 from ledger_sync.connectors.service_opus import names
 from ledger_sync.connectors.service_opus.models import (
     BankAccountKind,
+    CreditNoteStatus,
     InvoiceStatus,
     PaymentMethod,
     PaymentStatus,
@@ -61,6 +67,8 @@ TABLES: tuple[Table, ...] = tuple(
         "invoices",
         "invoice_lines",
         "payments",
+        "credit_notes",
+        "credit_note_lines",
     )
 )
 """In foreign-key order."""
@@ -97,6 +105,12 @@ ROUTES: dict[PaymentMethod, BankAccountKind | None] = {
 TIP_SHARE = 0.1
 """Of card payments."""
 TIP_PERCENTS = (10, 15, 15, 18, 20)
+CREDIT_NOTE_SHARE = 0.05
+"""Of the unpaid locked invoices."""
+ON_ACCOUNT_SHARE = 0.1
+"""Of the credit notes: a credit on the customer's account, not tied to the invoice."""
+CREDIT_NOTE_STATUSES = (CreditNoteStatus.ISSUED, CreditNoteStatus.DRAFT, CreditNoteStatus.VOID)
+CREDIT_NOTE_STATUS_WEIGHTS = tuple(itertools.accumulate((85, 10, 5)))
 PAYMENT_STATUSES = (PaymentStatus.COLLECTED, PaymentStatus.PENDING, PaymentStatus.FAILED)
 PAYMENT_STATUS_WEIGHTS = tuple(itertools.accumulate((90, 6, 4)))
 COLLECTION_DELAY_SECONDS: dict[PaymentMethod, tuple[int, int]] = {
@@ -127,6 +141,7 @@ class SeedSummary:
     invoice_lines: int
     payments: int
     collected_payments: int
+    credit_notes: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +193,8 @@ class _Draft:
     invoice: dict[str, object]
     lines: list[dict[str, object]]
     payments: list[dict[str, object]]
+    credit_notes: list[tuple[dict[str, object], list[dict[str, object]]]] = field(default_factory=list)
+    """(credit note, its lines), tied to this invoice unless its `invoice_id` is already set to None."""
 
 
 @dataclass
@@ -229,8 +246,12 @@ def seed(
         row["last_change_no"] = changes.get(int(str(row["id"])), 0)
     with engine.begin() as conn:
         _insert(conn, rows, counts)
+    credit_rngs = [random.Random(f"service-opus/{seed}/{k}/credit-notes") for k in range(companies)]
     drafts = heapq.merge(
-        *(_invoices(rng, company, start) for rng, company in zip(rngs, seeded, strict=True)),
+        *(
+            _invoices(rng, company, start, credits)
+            for rng, company, credits in zip(rngs, seeded, credit_rngs, strict=True)
+        ),
         key=attrgetter("issued_at"),
     )
     while chunk := list(itertools.islice(drafts, CHUNK_INVOICES)):
@@ -253,6 +274,7 @@ def seed(
         invoice_lines=table_count("invoice_lines", 0),
         payments=table_count("payments", 0),
         collected_payments=counts.collected_payments,
+        credit_notes=table_count("credit_notes", 0),
     )
 
 
@@ -286,7 +308,13 @@ def _assign_ids(
 
     `changes` holds each company's last change number: the rows take the next ones in insert order, as
     the app's writes would (they all commit together, so any order is commit order)."""
-    rows: dict[str, list[dict[str, object]]] = {"invoices": [], "invoice_lines": [], "payments": []}
+    rows: dict[str, list[dict[str, object]]] = {
+        "invoices": [],
+        "invoice_lines": [],
+        "payments": [],
+        "credit_notes": [],
+        "credit_note_lines": [],
+    }
 
     def change_no(row: dict[str, object]) -> None:
         company_id = int(str(row["company_id"]))
@@ -308,6 +336,15 @@ def _assign_ids(
             change_no(payment)
             rows["payments"].append(payment)
             counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
+        for note, note_lines in draft.credit_notes:
+            note["id"] = next(ids["credit_notes"])
+            note.setdefault("invoice_id", invoice_id)
+            change_no(note)
+            rows["credit_notes"].append(note)
+            for line in note_lines:
+                line["id"] = next(ids["credit_note_lines"])
+                line["credit_note_id"] = note["id"]
+                rows["credit_note_lines"].append(line)
     return rows
 
 
@@ -462,8 +499,9 @@ def _postal_code(rng: random.Random, city: City) -> str:
     )
 
 
-def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterator[_Draft]:
-    """Company's invoices in issue order; about five a day for small runs, a year's span for large ones."""
+def _invoices(rng: random.Random, company: _Company, start: datetime, credits: random.Random) -> Iterator[_Draft]:
+    """Company's invoices in issue order; about five a day for small runs, a year's span for large ones.
+    `credits` draws the credit notes (see the module docstring)."""
     mean_gap = int(86_400 / max(5, company.invoices / 365))
     issued_at = start
     number = rng.randint(100, 1500)
@@ -492,7 +530,10 @@ def _invoices(rng: random.Random, company: _Company, start: datetime) -> Iterato
         total = _total(company, lines, percent)
         paid = status is InvoiceStatus.LOCKED and rng.random() < 0.7
         payments = _payments(rng, company, locked_at, total) if paid and locked_at is not None else []
-        yield _Draft(issued_at, status, invoice, lines, payments)
+        notes = []
+        if status is InvoiceStatus.LOCKED and locked_at and not payments and credits.random() < CREDIT_NOTE_SHARE:
+            notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
+        yield _Draft(issued_at, status, invoice, lines, payments, notes)
         number += 1
 
 
@@ -558,6 +599,46 @@ def _discount_line(
         "quantity": amount,
         "unit_price": price,
     }
+
+
+def _credit_note(
+    rng: random.Random,
+    company: _Company,
+    invoice: dict[str, object],
+    lines: list[dict[str, object]],
+    locked_at: datetime,
+    total: Decimal,
+) -> tuple[dict[str, object], list[dict[str, object]]] | None:
+    """Half of one of the invoice's lines credited back, a few days after it was locked; None when no line
+    can be halved under the invoice's total."""
+    positive = [line for line in lines if Decimal(str(line["quantity"])) > 0 and Decimal(str(line["unit_price"])) > 0]
+    if not positive:
+        return None
+    credited = rng.choice(positive)
+    line = {
+        **credited,
+        "position": 1,
+        "description": f"{str(credited['description']).split(' — ')[0]} — credited",
+        "quantity": Decimal(str(credited["quantity"])) / 2,
+    }
+    line.pop("id", None)
+    line.pop("invoice_id", None)
+    if _total(company, [line], Decimal(0)) >= total:
+        return None
+    issued_at = locked_at + timedelta(seconds=rng.randint(86_400, 5 * 86_400))
+    status = rng.choices(CREDIT_NOTE_STATUSES, cum_weights=CREDIT_NOTE_STATUS_WEIGHTS)[0]
+    note: dict[str, object] = {
+        "company_id": company.id,
+        "number": f"CN-{str(invoice['number']).removeprefix('INV-')}",
+        "customer_id": invoice["customer_id"],
+        "issue_date": issued_at.date(),
+        "currency": invoice["currency"],
+        "status": status,
+        "issued_at": None if status is CreditNoteStatus.DRAFT else issued_at,
+    }
+    if rng.random() < ON_ACCOUNT_SHARE:
+        note["invoice_id"] = None
+    return note, [line]
 
 
 def _total(company: _Company, lines: list[dict[str, object]], percent: Decimal) -> Decimal:

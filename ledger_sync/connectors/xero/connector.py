@@ -7,6 +7,11 @@ Invoice lines carry Service Opus's per-line tax, and an explicit, logged roundin
 line amount Xero can hold would make its total differ (see `rounding`); the total Xero answers is
 checked and corrected once more if it still differs. Look-ups include archived records and ignore
 voided and deleted ones. See `wire` for the record <-> JSON mapping and the stamps.
+
+Credit notes go like invoices (ACCRECCREDIT, same lines and totals check). A credit note's credit is applied
+to its invoice by `PUT /CreditNotes/{id}/Allocations`, one call per application with its own key; an
+allocation has no reference field, so it is found again on its credit note by the invoice it goes to (a
+Service Opus credit note credits one invoice).
 """
 
 import hashlib
@@ -19,6 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ledger_sync.connectors.http import ClientConnector
+from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.xero import fields, wire
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
@@ -34,7 +40,15 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
+    EntityType,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.tokens import TokenProvider
 
 logger = logging.getLogger(__name__)
@@ -43,10 +57,12 @@ IDEMPOTENCY_KEY_LENGTH = 128
 PAGE_SIZE = 100
 WHERE_CHUNK = 25
 """Values per `where` clause of OR-ed equalities, to keep URLs short."""
-PAGED = frozenset({"Contacts", "Invoices", "Payments"})
+PAGED = frozenset({"Contacts", "Invoices", "Payments", "CreditNotes"})
 WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
 """Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
+TOTALLED = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
+"""Kinds whose total Xero answers is checked against Service Opus's (and corrected once)."""
 
 
 def idempotency_key(ops: Sequence[WriteOp], purpose: str = "write") -> str:
@@ -111,6 +127,12 @@ class XeroConnector(ClientConnector):
         wrong = [op.record.external_id for op in ops if op.record.entity_type != entity_type]
         if wrong:
             raise ValueError(f"ops {wrong} are not of type {entity_type.value}")
+        return write_by_kind(entity_type, ops, self._write_kind)
+
+    def _write_kind(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
+        if entity_type is EntityType.CREDIT_APPLICATION:
+            return [self._allocate(op) for op in ops]
         outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
@@ -132,9 +154,9 @@ class XeroConnector(ClientConnector):
             answered = self._send(entity_type, sent, [elements[index] for index in indexes], idempotency_key(sent))
             for index, (outcome, result) in zip(indexes, answered, strict=True):
                 outcomes[index] = outcome
-                if entity_type is EntityType.INVOICE and outcome.ref is not None and result is not None:
+                if entity_type in TOTALLED and outcome.ref is not None and result is not None:
                     totals[index] = result.get("Total")
-        self._correct_totals(outcomes, totals)
+        self._correct_totals(entity_type, outcomes, totals)
         return [outcomes[index] for index in range(len(ops))]
 
     def _void(self, op: WriteOp) -> WriteOutcome:
@@ -160,8 +182,47 @@ class XeroConnector(ClientConnector):
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
 
+    def _allocate(self, op: WriteOp) -> WriteOutcome:
+        """One application of credit: its own call and key. A refusal (more than the invoice's amount due or
+        the note's remaining credit) is the op's outcome; anything else fails the whole call."""
+        record = op.record
+        assert isinstance(record, CreditApplicationRecord)
+        if op.existing is not None:
+            return WriteOutcome(op=op, ref=op.existing)  # an allocation is never changed, only made once
+        path = f"CreditNotes/{record.credit_note_ref}/Allocations"
+        try:
+            answer = self._client.write("PUT", path, wire.allocation(record), {}, idempotency_key([op], "allocate"))
+        except LedgerError as error:
+            if error.kind is ErrorKind.VALIDATION:
+                return WriteOutcome(op=op, error=error)
+            raise
+        made = [found for found in answer.get("Allocations") or [] if isinstance(found, dict)]
+        if not made:
+            unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without the allocation; outcome unknown")
+            return WriteOutcome(op=op, error=unknown)
+        return WriteOutcome(op=op, ref=LedgerRef(str(made[0].get("AllocationID") or record.credit_note_ref)))
+
+    def _applications(self, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """Each application's allocations as its credit note holds them, read by the notes' ids."""
+        wanted = [record for record in records if isinstance(record, CreditApplicationRecord)]
+        notes = {
+            str(doc.get("CreditNoteID")): doc
+            for doc in self._list("CreditNotes", {"IDs": ",".join(sorted({r.credit_note_ref for r in wanted}))})
+        }
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record in wanted:
+            allocations = wire.applications(record, notes.get(record.credit_note_ref) or {})
+            if allocations:
+                found[record.source_id] = [wire.application_snapshot(record, a) for a in allocations]
+        return found
+
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """Voided and deleted records are not in the books: a record found only so is created again."""
+        return by_kind(entity_type, records, self._find_kind)
+
+    def _find_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
+        if entity_type is EntityType.CREDIT_APPLICATION:
+            return {sid: LedgerRef(found[0].ledger_id) for sid, found in self._applications(records).items()}
         found: dict[int, LedgerRef] = {}
         for source_id, docs in self._stamped(entity_type, records).items():
             live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
@@ -171,6 +232,11 @@ class XeroConnector(ClientConnector):
         return found
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return read_back_by_kind(entity_type, records, self._read_kind)
+
+    def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        if entity_type is EntityType.CREDIT_APPLICATION:
+            return self._applications(records)
         stamped = self._stamped(entity_type, records)
         return {source_id: [wire.to_snapshot(entity_type, doc) for doc in docs] for source_id, docs in stamped.items()}
 
@@ -199,7 +265,7 @@ class XeroConnector(ClientConnector):
         if (problem := fields.too_long(record)) is not None:
             raise LedgerError(ErrorKind.VALIDATION, problem)
         match record:
-            case InvoiceRecord():
+            case InvoiceRecord() | CreditNoteRecord():
                 return self._invoice(record, op.existing)
             case ItemRecord():
                 return wire.item(record, self._account_code(record.income_account_ref))
@@ -210,20 +276,28 @@ class XeroConnector(ClientConnector):
                         "Xero cannot change a payment; delete it in Xero and it will be entered again",
                     )
                 return wire.payment(record)
+            case CreditApplicationRecord():
+                raise ValueError("credit applications are allocations, not elements (see `_allocate`)")
             case _:
                 return wire.contact(record, op.existing)
 
-    def _invoice(self, record: InvoiceRecord, existing: LedgerRef | None, extra: Decimal = Decimal(0)) -> dict:
+    def _invoice(
+        self, record: InvoiceRecord | CreditNoteRecord, existing: LedgerRef | None, extra: Decimal = Decimal(0)
+    ) -> dict:
+        """An invoice's or credit note's element, with the rounding adjustment its total needs."""
         lines = xero_lines(record)
         difference = adjustment(record, lines) + extra
         rounding = (difference, self._rounding_code()) if difference else None
         if difference:
             logger.info(
-                "Invoice %s: rounding adjustment of %s so Xero's total equals Service Opus's %s",
+                "%s %s: rounding adjustment of %s so Xero's total equals Service Opus's %s",
+                type(record).__name__.removesuffix("Record"),
                 record.number,
                 difference,
                 record.total,
             )
+        if isinstance(record, CreditNoteRecord):
+            return wire.credit_note(record, lines, self._sales_accounts(), rounding, existing)
         discount_account = self._account_code(record.discounts[0].account_ref) if record.discounts else None
         return wire.invoice(record, lines, self._sales_accounts(), rounding, existing, discount_account)
 
@@ -238,7 +312,7 @@ class XeroConnector(ClientConnector):
             raise ValueError("creates and updates go to Xero in separate calls")
         method = "PUT" if ops[0].existing is None else "POST"
         params = {"summarizeErrors": "false"}
-        if entity_type is EntityType.INVOICE and any(_has_fine_prices(element) for element in elements):
+        if entity_type in TOTALLED and any(_has_fine_prices(element) for element in elements):
             params["unitdp"] = "4"
         answer = self._client.write(method, collection, {collection: elements}, params, key)
         results = answer.get(collection) or []
@@ -260,33 +334,40 @@ class XeroConnector(ClientConnector):
             self._remember_items([result])
         return WriteOutcome(op=op, ref=ref, error=error)
 
-    def _correct_totals(self, outcomes: dict[int, WriteOutcome], totals: dict[int, Any]) -> None:
-        """Invoices whose Xero total still differs from the record's (Xero rounded otherwise than
+    def _correct_totals(
+        self, entity_type: EntityType, outcomes: dict[int, WriteOutcome], totals: dict[int, Any]
+    ) -> None:
+        """Invoices (and credit notes) whose Xero total still differs from the record's (Xero rounded otherwise than
         predicted) get one corrective update carrying the remaining difference. One that still differs
         (or whose correction failed) becomes a refusal naming both totals, so it is parked, never silent."""
         fixes: dict[int, tuple[WriteOp, Decimal]] = {}
         for index, total in totals.items():
             outcome = outcomes[index]
             record = outcome.op.record
-            if isinstance(record, InvoiceRecord) and isinstance(total, Decimal) and total != record.total:
+            if (
+                isinstance(record, InvoiceRecord | CreditNoteRecord)
+                and isinstance(total, Decimal)
+                and total != record.total
+            ):
                 fixes[index] = (WriteOp(record, outcome.op.idempotency_key, outcome.ref), record.total - total)
         if not fixes:
             return
         ops = [op for op, _ in fixes.values()]
         elements = [self._invoice(op.record, op.existing, extra) for op, extra in fixes.values()]  # type: ignore[arg-type]
-        sent = self._send(EntityType.INVOICE, ops, elements, idempotency_key(ops, "rounding"))
+        sent = self._send(entity_type, ops, elements, idempotency_key(ops, "rounding"))
         for index, (outcome, result) in zip(fixes, sent, strict=True):
             record = outcome.op.record
-            assert isinstance(record, InvoiceRecord)
+            assert isinstance(record, InvoiceRecord | CreditNoteRecord)
             total = result.get("Total") if result else None
             if outcome.error is None and total == record.total:
                 continue
-            logger.error("Invoice %s: Xero's total %s still differs from Service Opus's", record.number, total)
+            what = entity_type.value.replace("_", " ")
+            logger.error("%s %s: Xero's total %s still differs from Service Opus's", what, record.number, total)
             outcomes[index] = WriteOutcome(
                 op=outcomes[index].op,
                 error=LedgerError(
                     ErrorKind.VALIDATION,
-                    f"Xero holds invoice {record.number} with total {total if total is not None else totals[index]}; "
+                    f"Xero holds {what} {record.number} with total {total if total is not None else totals[index]}; "
                     f"Service Opus has total {record.total}",
                     code="totals-differ",
                 ),

@@ -9,7 +9,14 @@ informational and cut with a marker. What no rule can fix (an invoice number or 
 limit, a stamp that does not fit) is refused before any call: `too_long` names it, and the record is parked.
 """
 
-from ledger_sync.core.records import CustomerRecord, InvoiceRecord, ItemRecord, LedgerRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditNoteRecord,
+    CustomerRecord,
+    InvoiceRecord,
+    ItemRecord,
+    LedgerRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.text import first_too_long, led_by_name, one_line, shorten_name, shorten_text, xml_safe
 
 LABEL = "Xero"
@@ -33,8 +40,8 @@ def item_name(record: ItemRecord) -> str:
     return shorten_name(one_line(record.name), ITEM_NAME_MAX, record.external_id)
 
 
-def invoice_number(record: InvoiceRecord) -> str:
-    """The InvoiceNumber: also what an invoice is looked up by."""
+def invoice_number(record: InvoiceRecord | CreditNoteRecord) -> str:
+    """The InvoiceNumber (a credit note's CreditNoteNumber): also what an invoice is looked up by."""
     return one_line(record.number)
 
 
@@ -64,6 +71,10 @@ def too_long(record: LedgerRecord) -> str | None:
         case InvoiceRecord():
             checks.append((f"Invoice number '{invoice_number(record)}'", invoice_number(record), INVOICE_NUMBER_MAX))
             checks.append((f"The invoice's stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
+        case CreditNoteRecord():
+            number = invoice_number(record)
+            checks.append((f"Credit note number '{number}'", number, INVOICE_NUMBER_MAX))
+            checks.append((f"The credit note's stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
         case PaymentRecord():
             checks.append((f"The payment's stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
     return first_too_long(LABEL, checks)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from ledger_sync.core.money import MoneyError, cents, unit_price_for
-from ledger_sync.core.records import InvoiceDiscountRecord, InvoiceLineRecord, InvoiceRecord
+from ledger_sync.core.records import CreditNoteRecord, InvoiceDiscountRecord, InvoiceLineRecord, InvoiceRecord
 
 UNIT_PLACES = 4
 """`unitdp=4`: the finest unit price Xero keeps."""
@@ -67,11 +67,12 @@ def discount_line(discount: InvoiceDiscountRecord) -> XeroLine:
     )
 
 
-def xero_lines(record: InvoiceRecord) -> list[XeroLine]:
-    return [xero_line(line) for line in record.lines] + [discount_line(d) for d in record.discounts]
+def xero_lines(record: InvoiceRecord | CreditNoteRecord) -> list[XeroLine]:
+    discounts = record.discounts if isinstance(record, InvoiceRecord) else ()
+    return [xero_line(line) for line in record.lines] + [discount_line(d) for d in discounts]
 
 
-def adjustment(record: InvoiceRecord, lines: list[XeroLine]) -> Decimal:
+def adjustment(record: InvoiceRecord | CreditNoteRecord, lines: list[XeroLine]) -> Decimal:
     """What must be added to the total Xero computes from `lines` to reach the record's total."""
     computed = sum((line.line_amount + line.tax for line in lines), Decimal("0.00"))
     return record.total - computed

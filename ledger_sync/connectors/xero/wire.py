@@ -1,9 +1,10 @@
 """Ledger records to Xero JSON elements, and Xero JSON to the ledger-neutral types and outcomes.
 
 Every record carries its external id ("stamp") where Xero keeps it verbatim: a Contact's
-`ContactNumber`, an Item's `Code`, an Invoice's `Reference` (next to its `InvoiceNumber`) and a
-Payment's `Reference`. Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Text is made
-to fit Xero's field limits by `fields`, and no string sent holds a character XML 1.0 cannot.
+`ContactNumber`, an Item's `Code`, an Invoice's `Reference` (next to its `InvoiceNumber`), a CreditNote's
+`Reference` (next to its `CreditNoteNumber`) and a Payment's `Reference`. Money stays Decimal end to end
+(see `ledger_sync.connectors.jsonnum`). Text is made to fit Xero's field limits by `fields`, and no string
+sent holds a character XML 1.0 cannot.
 """
 
 import re
@@ -14,19 +15,32 @@ from typing import Any
 from ledger_sync.connectors.xero import fields
 from ledger_sync.connectors.xero.rounding import XeroLine
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerSnapshot, LedgerTaxRate
-from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord, PaymentRecord
+from ledger_sync.core.records import (
+    CreditApplicationRecord,
+    CreditNoteRecord,
+    CustomerRecord,
+    EntityType,
+    InvoiceRecord,
+    ItemRecord,
+    PaymentRecord,
+)
 from ledger_sync.core.text import xml_safe_strings
 
 COLLECTIONS = {
     EntityType.CUSTOMER: "Contacts",
     EntityType.ITEM: "Items",
     EntityType.INVOICE: "Invoices",
+    EntityType.CREDIT_NOTE: "CreditNotes",
+    EntityType.CREDIT_APPLICATION: "CreditNotes",
     EntityType.PAYMENT: "Payments",
 }
+"""Where each record kind is read (a credit application: on its credit note, as one of its Allocations)."""
 REF_FIELDS = {
     EntityType.CUSTOMER: "ContactID",
     EntityType.ITEM: "Code",
     EntityType.INVOICE: "InvoiceID",
+    EntityType.CREDIT_NOTE: "CreditNoteID",
+    EntityType.CREDIT_APPLICATION: "AllocationID",
     EntityType.PAYMENT: "PaymentID",
 }
 """What other records point at: items are referenced by Code on invoice lines, the rest by id."""
@@ -34,8 +48,10 @@ STAMP_FIELDS = {
     EntityType.CUSTOMER: "ContactNumber",
     EntityType.ITEM: "Code",
     EntityType.INVOICE: "Reference",
+    EntityType.CREDIT_NOTE: "Reference",
     EntityType.PAYMENT: "Reference",
 }
+"""A credit application has no stamp: Xero's Allocation has no reference field (see `allocation`)."""
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
 NO_TAX = "NONE"
 _DUPLICATE = re.compile(r"already assigned to another contact|must be unique|already exists", re.IGNORECASE)
@@ -96,20 +112,6 @@ def invoice(
     """An AUTHORISED sales invoice with tax-exclusive lines; `rounding` is (adjustment, account code), and
     discount rows post to `discount_account` (a code). An update names its InvoiceID: a POST matching by
     InvoiceNumber alone would overwrite whatever invoice has that number."""
-    items = [
-        _line(line, item_accounts.get(line.item_code) if line.item_code else discount_account) for line in lines
-    ]
-    if rounding is not None:
-        amount, account_code = rounding
-        items.append(
-            {
-                "Description": ROUNDING_DESCRIPTION,
-                "Quantity": Decimal(1),
-                "UnitAmount": amount,
-                "AccountCode": account_code,
-                "TaxType": NO_TAX,
-            }
-        )
     body: JsonObject = {"InvoiceID": existing.id} if existing else {}
     body |= {
         "Type": "ACCREC",
@@ -121,9 +123,81 @@ def invoice(
         "CurrencyCode": record.currency,
         "Status": "AUTHORISED",
         "LineAmountTypes": "Exclusive",
-        "LineItems": items,
+        "LineItems": _line_items(lines, item_accounts, rounding, discount_account),
     }
     return xml_safe_strings(body)
+
+
+def credit_note(
+    record: CreditNoteRecord,
+    lines: list[XeroLine],
+    item_accounts: Mapping[str, str],
+    rounding: tuple[Decimal, str] | None,
+    existing: LedgerRef | None = None,
+) -> JsonObject:
+    """An AUTHORISED sales credit note (ACCRECCREDIT), lines as an invoice's; updated by its CreditNoteID."""
+    body: JsonObject = {"CreditNoteID": existing.id} if existing else {}
+    body |= {
+        "Type": "ACCRECCREDIT",
+        "Contact": {"ContactID": record.customer_ref},
+        "CreditNoteNumber": fields.invoice_number(record),
+        "Reference": record.external_id,
+        "Date": record.issue_date.isoformat(),
+        "CurrencyCode": record.currency,
+        "Status": "AUTHORISED",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": _line_items(lines, item_accounts, rounding, None),
+    }
+    return xml_safe_strings(body)
+
+
+def allocation(record: CreditApplicationRecord) -> JsonObject:
+    """All the credit applied, to the invoice it credits (ids, date and amount: nothing XML refuses)."""
+    return {
+        "Allocations": [
+            {
+                "Amount": record.amount,
+                "Invoice": {"InvoiceID": record.invoice_ref},
+                "Date": record.applied_on.isoformat(),
+            }
+        ]
+    }
+
+
+def applications(record: CreditApplicationRecord, note: Mapping[str, Any]) -> list[JsonObject]:
+    """The live allocations of `note` (its CreditNote as Xero holds it) to the record's invoice."""
+    return [
+        found
+        for found in note.get("Allocations") or []
+        if str((found.get("Invoice") or {}).get("InvoiceID", "")) == record.invoice_ref and not found.get("IsDeleted")
+    ]
+
+
+def application_snapshot(record: CreditApplicationRecord, found: Mapping[str, Any]) -> LedgerSnapshot:
+    ledger_id = str(found.get("AllocationID") or record.credit_note_ref)
+    amount = Decimal(str(found.get("Amount", 0)))
+    return LedgerSnapshot(ledger_id, record.external_id, amount, record.customer_ref, "AUTHORISED")
+
+
+def _line_items(
+    lines: list[XeroLine],
+    item_accounts: Mapping[str, str],
+    rounding: tuple[Decimal, str] | None,
+    discount_account: str | None,
+) -> list[JsonObject]:
+    items = [_line(line, item_accounts.get(line.item_code) if line.item_code else discount_account) for line in lines]
+    if rounding is not None:
+        amount, account_code = rounding
+        items.append(
+            {
+                "Description": ROUNDING_DESCRIPTION,
+                "Quantity": Decimal(1),
+                "UnitAmount": amount,
+                "AccountCode": account_code,
+                "TaxType": NO_TAX,
+            }
+        )
+    return items
 
 
 def _line(line: XeroLine, account_code: str | None) -> JsonObject:
@@ -178,6 +252,10 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due)
+    if entity_type is EntityType.CREDIT_NOTE:
+        customer = str((element.get("Contact") or {}).get("ContactID", ""))
+        total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
+        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, left)
     invoice = element.get("Invoice") or {}
     customer = str((invoice.get("Contact") or {}).get("ContactID", ""))
     return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Amount", 0))), customer, status)

@@ -12,12 +12,13 @@ class Books(Protocol):
         """(entity, body) of each of `entities` whose `field` is `name` by `name_key`, in `entities` then Id order."""
         ...
 
-    def with_doc_number(self, doc_number: str) -> list[dict[str, Any]]:
-        """The invoices whose DocNumber is exactly `doc_number`, by Id."""
+    def with_doc_number(self, doc_number: str, entity: str = "Invoice") -> list[dict[str, Any]]:
+        """The invoices (or credit memos) whose DocNumber is exactly `doc_number`, by Id."""
         ...
 
     def payments_linking(self, invoice_id: str) -> list[dict[str, Any]]:
-        """A superset of the payments linked to `invoice_id`, by Id (`payments.invoice_links` tells exactly)."""
+        """A superset of the payments linked to `invoice_id` (an invoice or credit memo Id), by Id
+        (`payments.invoice_links` and `payments.credit_links` tell exactly)."""
         ...
 
 

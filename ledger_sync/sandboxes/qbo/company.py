@@ -1,10 +1,12 @@
 """One QBO company (realm): reads, validated writes with QBO's derived fields, queries, and its creation.
 
 Writes run in one store transaction: the rules see the company as it is, the entity is stamped (Id,
-SyncToken, MetaData) and saved, and invoices a payment touches get their new Balance and LinkedTxn.
+SyncToken, MetaData) and saved, and invoices and credit memos a payment touches get their new Balance
+(a memo's also as RemainingCredit) and LinkedTxn.
 """
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
@@ -15,9 +17,9 @@ from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("Payment", "CompanyInfo", "Preferences")
-WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "Payment"})
-DATED = frozenset({"Invoice", "Payment"})
+ENTITIES += ("CreditMemo", "Payment", "CompanyInfo", "Preferences")
+WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment"})
+DATED = frozenset({"Invoice", "CreditMemo", "Payment"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
@@ -53,8 +55,8 @@ class Company:
     def named(self, entities: tuple[str, ...], field: str, name: str) -> list[tuple[str, dict[str, Any]]]:
         return self._store.named(self.realm_id, entities, field, name)
 
-    def with_doc_number(self, doc_number: str) -> list[dict[str, Any]]:
-        return self._store.find_by(self.realm_id, "Invoice", "DocNumber", doc_number)
+    def with_doc_number(self, doc_number: str, entity: str = "Invoice") -> list[dict[str, Any]]:
+        return self._store.find_by(self.realm_id, entity, "DocNumber", doc_number)
 
     def payments_linking(self, invoice_id: str) -> list[dict[str, Any]]:
         return self._store.payments_linking(self.realm_id, invoice_id)
@@ -114,10 +116,7 @@ class Company:
             prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)
             saved = self._save(entity, prepared, existing)
             if entity == "Payment":
-                touched = {i for i, _ in payments.invoice_links(saved)}
-                touched |= {i for i, _ in payments.invoice_links(existing or {})}
-                for invoice_id in sorted(touched, key=int):
-                    self._rebalance(invoice_id)
+                self._rebalance_linked(saved, existing or {})
             return saved
 
     def void(self, entity: str, body: object) -> dict[str, Any]:
@@ -132,8 +131,7 @@ class Company:
             if entity == "Invoice":
                 return self._save(entity, voiding.voided_invoice(self, existing), existing)
             saved = self._save(entity, voiding.voided_payment(existing), existing)
-            for invoice_id in sorted({i for i, _ in payments.invoice_links(existing)}, key=int):
-                self._rebalance(invoice_id)
+            self._rebalance_linked(saved, existing)
             return saved
 
     def patch(self, entity: str, entity_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -143,10 +141,7 @@ class Company:
             existing = self.read(entity, entity_id)
             saved = self._save(entity, {**existing, **fields, "Id": existing["Id"]}, existing)
             if entity == "Payment":
-                for invoice_id in sorted(
-                    {i for i, _ in payments.invoice_links(existing) + payments.invoice_links(saved)}
-                ):
-                    self._rebalance(invoice_id)
+                self._rebalance_linked(saved, existing)
             return saved
 
     def delete(self, entity: str, entity_id: str) -> None:
@@ -217,6 +212,8 @@ class Company:
             return candidate
         if entity == "Invoice":
             return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
+        if entity == "CreditMemo":
+            return self._prepare_credit_memo(candidate, request, allow_duplicate_doc_number)
         rules.check_payment(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(
@@ -229,12 +226,45 @@ class Company:
     def _prepare_invoice(
         self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
     ) -> dict[str, Any]:
-        rules.check_invoice(self, candidate, allow_duplicate_doc_number)
+        applied = payments.applied_amount(self, candidate.get("Id", ""))
+        priced = self._priced("Invoice", candidate, request, allow_duplicate_doc_number, applied)
+        priced.setdefault("DueDate", priced["TxnDate"])
+        priced["LinkedTxn"] = [
+            {"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, candidate.get("Id", ""))
+        ]
+        return priced
+
+    def _prepare_credit_memo(
+        self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
+    ) -> dict[str, Any]:
+        """Priced like an invoice; its Balance is the credit not yet applied, also shown as RemainingCredit.
+        Changing a memo whose credit is applied is refused: QBO's own behaviour is not documented (?), and
+        lowering it under what is applied would leave a negative balance (stricter)."""
+        memo_id = candidate.get("Id", "")
+        credited = payments.credited_amount(self, memo_id)
+        if credited and "Line" in request:
+            raise faults.business(f"Credit memo {memo_id} has credit applied; unlink its payments before editing it.")
+        priced = self._priced("CreditMemo", candidate, request, allow_duplicate_doc_number, credited)
+        priced["RemainingCredit"] = priced["Balance"]
+        priced["LinkedTxn"] = [
+            {"TxnId": pid, "TxnType": "Payment"} for pid in payments.crediting_payment_ids(self, memo_id)
+        ]
+        return priced
+
+    def _priced(
+        self,
+        entity: str,
+        candidate: dict[str, Any],
+        request: dict[str, Any],
+        allow_duplicate_doc_number: bool,
+        applied: Decimal,
+    ) -> dict[str, Any]:
+        """An invoice or credit memo checked and priced, its references named, its defaults filled in."""
+        rules.check_invoice(self, candidate, allow_duplicate_doc_number, entity)
         currencies.check(candidate, self._home_currency())
         if candidate.get("DocNumber") is None:
-            largest = self._store.largest_number(self.realm_id, "Invoice", "DocNumber")
+            largest = self._store.largest_number(self.realm_id, entity, "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)
-        applied = payments.applied_amount(self, candidate.get("Id", ""))
         priced = invoicing.price(self, candidate, request, applied, self.keeps_total_tax_override)
         customer = self.read("Customer", ref_id(priced["CustomerRef"]) or "")
         priced["CustomerRef"] = _named(priced["CustomerRef"], customer, "DisplayName")
@@ -247,22 +277,31 @@ class Company:
                 account = self.read("Account", ref_id(detail["DiscountAccountRef"]) or "")
                 detail["DiscountAccountRef"] = _named(detail["DiscountAccountRef"], account, "Name")
         priced.setdefault("TxnDate", self._today())
-        priced.setdefault("DueDate", priced["TxnDate"])
         priced.setdefault("CurrencyRef", self._home_currency())
-        priced["LinkedTxn"] = [
-            {"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, candidate.get("Id", ""))
-        ]
         return priced
 
-    def _rebalance(self, invoice_id: str) -> None:
-        invoice = self.get("Invoice", invoice_id)
-        if invoice is None:
+    def _rebalance_linked(self, payment: dict[str, Any], before: dict[str, Any]) -> None:
+        """The invoices and credit memos a payment links (now or before the write) get their new balances."""
+        for invoice_id in sorted({i for i, _ in payments.invoice_links(payment) + payments.invoice_links(before)}):
+            self._rebalance("Invoice", invoice_id)
+        for memo_id in sorted({i for i, _ in payments.credit_links(payment) + payments.credit_links(before)}):
+            self._rebalance("CreditMemo", memo_id)
+
+    def _rebalance(self, entity: str, txn_id: str) -> None:
+        txn = self.get(entity, txn_id)
+        if txn is None:
             return
-        applied = payments.applied_amount(self, invoice_id)
-        linked = [{"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, invoice_id)]
-        balance = to_decimal(invoice["TotalAmt"]) - applied
-        if balance != to_decimal(invoice.get("Balance", 0)) or linked != invoice.get("LinkedTxn", []):
-            self._save("Invoice", {**invoice, "Balance": balance, "LinkedTxn": linked}, invoice)
+        if entity == "Invoice":
+            applied = payments.applied_amount(self, txn_id)
+            linking = payments.paying_payment_ids(self, txn_id)
+        else:
+            applied = payments.credited_amount(self, txn_id)
+            linking = payments.crediting_payment_ids(self, txn_id)
+        linked = [{"TxnId": pid, "TxnType": "Payment"} for pid in linking]
+        balance = to_decimal(txn["TotalAmt"]) - applied
+        if balance != to_decimal(txn.get("Balance", 0)) or linked != txn.get("LinkedTxn", []):
+            remaining = {"RemainingCredit": balance} if entity == "CreditMemo" else {}
+            self._save(entity, {**txn, "Balance": balance, **remaining, "LinkedTxn": linked}, txn)
 
     def _home_currency(self) -> dict[str, str]:
         countries = [str(info.get("Country")) for info in self.all("CompanyInfo")]

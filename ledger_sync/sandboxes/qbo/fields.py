@@ -19,6 +19,7 @@ LIMITS: dict[str, tuple[tuple[str, int], ...]] = {
     "Customer": (("Notes", 1024), ("PrimaryEmailAddr.Address", 100)),
     "Item": (("Description", 4000), ("Sku", 100)),
     "Invoice": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
+    "CreditMemo": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
     "Payment": (("PaymentRefNum", 21), ("PrivateNote", 4000)),
 }
 """Per entity, (element path, maximum length)."""

@@ -11,7 +11,14 @@ from ledger_sync.sandboxes.qbo import faults, us_sales_tax
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
 from ledger_sync.sandboxes.qbo.invoicing import DISCOUNT, SALES, TAX_CALCULATIONS
 from ledger_sync.sandboxes.qbo.money import MoneyError, cents, to_decimal
-from ledger_sync.sandboxes.qbo.payments import applied_amount, invoice_links
+from ledger_sync.sandboxes.qbo.payments import (
+    LINKABLE,
+    applied_amount,
+    credit_links,
+    credited_amount,
+    invoice_links,
+    net_applied,
+)
 
 PEOPLE = ("Customer", "Vendor", "Employee")
 """DisplayName is unique across all three."""
@@ -99,7 +106,7 @@ def check_account(books: Books, body: dict[str, Any]) -> None:
         raise faults.required("AccountType")
 
 
-def _check_doc_number(books: Books, body: dict[str, Any], allow_duplicate: bool) -> None:
+def _check_doc_number(books: Books, body: dict[str, Any], allow_duplicate: bool, entity: str) -> None:
     """A duplicate; its length is checked with the other fields' (`fields`)."""
     doc_number = body.get("DocNumber")
     if doc_number is None:
@@ -107,9 +114,9 @@ def _check_doc_number(books: Books, body: dict[str, Any], allow_duplicate: bool)
     doc_number = str(doc_number)
     if allow_duplicate:
         return
-    for other in books.with_doc_number(doc_number):
+    for other in books.with_doc_number(doc_number, entity):
         if other["Id"] != body.get("Id"):
-            raise faults.duplicate_doc_number(doc_number, "Invoice", other["Id"])
+            raise faults.duplicate_doc_number(doc_number, entity, other["Id"])
 
 
 def _check_sales_line(books: Books, line: dict[str, Any], us: bool) -> None:
@@ -138,9 +145,12 @@ def _check_sales_line(books: Books, line: dict[str, Any], us: bool) -> None:
     reference(books, "TaxCode", detail["TaxCodeRef"], f"Line.{SALES}.TaxCodeRef")
 
 
-def check_invoice(books: Books, body: dict[str, Any], allow_duplicate_doc_number: bool) -> None:
+def check_invoice(
+    books: Books, body: dict[str, Any], allow_duplicate_doc_number: bool, entity: str = "Invoice"
+) -> None:
+    """An invoice, or a credit memo (`entity`), which QBO validates as the same kind of sales transaction."""
     reference(books, "Customer", body.get("CustomerRef"), "CustomerRef")
-    _check_doc_number(books, body, allow_duplicate_doc_number)
+    _check_doc_number(books, body, allow_duplicate_doc_number, entity)
     us = us_sales_tax.is_us(books)
     if us:
         _check_us_tax_detail(books, body)
@@ -229,7 +239,7 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
             raise faults.invalid_value("Line")
         money(line.get("Amount"), "Line.Amount")
         for linked in line.get("LinkedTxn") or []:
-            if linked.get("TxnType") != "Invoice":
+            if linked.get("TxnType") not in LINKABLE:
                 raise faults.invalid_value("Line.LinkedTxn.TxnType")
     applied_here: dict[str, Decimal] = {}
     for invoice_id, amount in invoice_links(body):
@@ -245,5 +255,27 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
                 f"The payment amount applied to invoice {invoice_id} ({applied_here[invoice_id]}) is more than "
                 f"its open balance ({open_balance})."
             )
-    if sum((to_decimal(line["Amount"]) for line in lines), Decimal(0)) > total:
+    _check_credits(books, body, customer["Id"])
+    if net_applied(body) > total:
         raise faults.business("The amounts applied to transactions are more than the payment's total amount.")
+
+
+def _check_credits(books: Books, body: dict[str, Any], customer_id: str) -> None:
+    """Each credit memo a payment applies is the customer's and holds at least the credit applied from it.
+    QBO's wording of these refusals is not documented (?): the sandbox answers business errors (6000)."""
+    applied_here: dict[str, Decimal] = {}
+    for memo_id, amount in credit_links(body):
+        memo = books.get("CreditMemo", memo_id)
+        if memo is None:
+            raise faults.invalid_reference("Line.LinkedTxn.TxnId")
+        if ref_id(memo.get("CustomerRef")) != customer_id:
+            raise faults.business(f"Credit memo {memo_id} belongs to another customer than this payment.")
+        if amount <= 0:
+            raise faults.invalid_value("Line.Amount")
+        applied_here[memo_id] = applied_here.get(memo_id, Decimal(0)) + amount
+        remaining = to_decimal(memo["TotalAmt"]) - credited_amount(books, memo_id, body.get("Id"))
+        if applied_here[memo_id] > remaining:
+            raise faults.business(
+                f"The credit applied from credit memo {memo_id} ({applied_here[memo_id]}) is more than its "
+                f"remaining credit ({remaining})."
+            )

@@ -5,23 +5,24 @@ these run.
 """
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import payments, query, wire
+from ledger_sync.sandboxes.xero import creditnotes, payments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
 from ledger_sync.sandboxes.xero.responses import JSON, api_error, envelope, problem, xero_json
-from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elements, parse_body
+from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elements, parse_body, validation_exception
 
 router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments")
+_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes")
 _LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
@@ -45,7 +46,7 @@ def _unitdp(request: Request) -> int:
 def _render(collection: str, doc: dict[str, Any], unitdp: int, with_lines: bool = True) -> dict[str, Any]:
     """Invoices show UnitAmount at 2 dp unless `unitdp=4`; unpaged lists leave the lines out, as Xero's do.
     A refused element is echoed as it was sent (its amounts may be JSON integers, or missing)."""
-    if collection != "Invoices" or doc.get("StatusAttributeString") == "ERROR":
+    if collection not in ("Invoices", "CreditNotes") or doc.get("StatusAttributeString") == "ERROR":
         return doc
     if not with_lines:
         return {key: value for key, value in doc.items() if key != "LineItems"}
@@ -85,7 +86,7 @@ def read_many(collection: str, request: Request, ledger: Annotated[Books, Depend
         return api_error(16, "QueryParseException", str(bad))
     extra: dict[str, Any] = {}
     page_param = request.query_params.get("page", "")
-    paged = "page" in request.query_params and collection in ("Contacts", "Invoices", "Payments")
+    paged = "page" in request.query_params and collection in ("Contacts", "Invoices", "Payments", "CreditNotes")
     if paged:
         page = max(1, int(page_param)) if page_param.isdigit() else 1
         size_param = request.query_params.get("pageSize", "")
@@ -117,6 +118,23 @@ async def _write(
     resource = resource or RESOURCES.get(collection)
     if resource is None:
         return problem(404, "The resource you're looking for cannot be found")
+
+    def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
+        given = elements(resource, parse_body(raw))
+        summarize = request.query_params.get("summarizeErrors", "true").lower() != "false"
+        outcome = apply(ledger, resource, given, create_only, summarize, _unitdp(request))
+        if outcome.status != 200:
+            return outcome.status, outcome.body
+        docs = [_render(collection, doc, _unitdp(request)) for doc in outcome.body[collection]]
+        return 200, envelope(collection, docs, ledger.instant())
+
+    return await _once(request, ledger, keys, produce)
+
+
+async def _once(
+    request: Request, ledger: Books, keys: IdempotencyKeys, produce: Callable[[bytes], tuple[int, dict[str, Any]]]
+) -> Response:
+    """Run a write once per Idempotency-Key (a replay answers the first answer; another body is refused)."""
     raw = await request.body()
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
@@ -131,19 +149,13 @@ async def _write(
             if recorded is not None:
                 return Response(recorded.body, status_code=recorded.status, media_type=JSON)
         try:
-            given = elements(resource, parse_body(raw))
+            status, body = produce(raw)
         except Invalid as bad:
             return api_error(14, "PostDataInvalidException", "; ".join(bad.messages))
-        summarize = request.query_params.get("summarizeErrors", "true").lower() != "false"
-        outcome = apply(ledger, resource, given, create_only, summarize, _unitdp(request))
-        body = outcome.body
-        if outcome.status == 200:
-            docs = [_render(collection, doc, _unitdp(request)) for doc in body[collection]]
-            body = envelope(collection, docs, ledger.instant())
         text = wire.dumps(body)
         if key is not None:
-            keys.remember(ledger.tenant, key, print_, Recorded(outcome.status, text))
-    return Response(text, status_code=outcome.status, media_type=JSON)
+            keys.remember(ledger.tenant, key, print_, Recorded(status, text))
+    return Response(text, status_code=status, media_type=JSON)
 
 
 def _keys(box: Annotated[Sandbox, Depends(sandbox)]) -> IdempotencyKeys:
@@ -180,3 +192,35 @@ async def delete_payment(
     """`{"Status": "DELETED"}`: the only change Xero makes to a payment (see `payments`)."""
     deletion = Resource("Payments", "HasValidationErrors", payments.deletion(payment_id), payments.delete)
     return await _write("Payments", request, ledger, keys, create_only=False, resource=deletion)
+
+
+@router.put("/CreditNotes/{key}/Allocations", response_model=None)
+async def allocate(
+    key: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    """Allocate a credit note to invoices: all of the body's allocations or none (a refusal is a 400)."""
+    if ledger.find("CreditNotes", key) is None:
+        return problem(404, "The resource you're looking for cannot be found")
+
+    def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
+        note = ledger.find("CreditNotes", key)
+        assert note is not None  # found above, and credit notes are never deleted
+        given = parse_body(raw)
+        listed = given.get("Allocations") if isinstance(given, dict) and "Allocations" in given else [given]
+        if not isinstance(listed, list):
+            raise Invalid("Allocations must be a list.")
+        made: list[dict[str, Any]] = []
+        for element in listed:
+            try:
+                with ledger.store.savepoint():
+                    made.append(creditnotes.allocate(ledger, note, element))
+            except Invalid as bad:
+                echoed = {**(element if isinstance(element, dict) else {}), "StatusAttributeString": "ERROR"}
+                echoed["ValidationErrors"] = [{"Message": message} for message in bad.messages]
+                return 400, validation_exception([echoed])
+        return 200, envelope("Allocations", made, ledger.instant())
+
+    return await _once(request, ledger, keys, produce)

@@ -15,10 +15,17 @@ ID_FIELDS = {
     "Items": "ItemID",
     "Invoices": "InvoiceID",
     "Payments": "PaymentID",
+    "CreditNotes": "CreditNoteID",
 }
 """The key each collection's documents are stored under."""
 
-ALT_KEYS = {"Accounts": "Code", "Contacts": "ContactNumber", "Items": "Code", "Invoices": "InvoiceNumber"}
+ALT_KEYS = {
+    "Accounts": "Code",
+    "Contacts": "ContactNumber",
+    "Items": "Code",
+    "Invoices": "InvoiceNumber",
+    "CreditNotes": "CreditNoteNumber",
+}
 """The human key Xero also accepts in place of the id (e.g. `GET /Invoices/INV-0001`)."""
 
 

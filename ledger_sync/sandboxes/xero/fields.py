@@ -23,6 +23,7 @@ LIMITS: dict[str, tuple[tuple[str, str, int], ...]] = {
         ("Reference", "Reference", 255),
         ("LineItems.Description", "Description", 4000),
     ),
+    "CreditNotes": (("Reference", "Reference", 255), ("LineItems.Description", "Description", 4000)),
 }
 """Per collection, (element path, what Xero calls it, maximum length)."""
 

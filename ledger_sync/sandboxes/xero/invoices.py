@@ -331,3 +331,21 @@ def record_payment(books: Books, invoice: dict[str, Any], payment: dict[str, Any
         invoice["Status"] = "PAID"
         invoice["FullyPaidOnDate"] = payment["Date"]
     books.save("Invoices", invoice)
+
+
+def record_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], amount: Decimal) -> None:
+    """Apply a credit note allocation: AmountCredited up, AmountDue down, PAID at zero."""
+    invoice["CreditNotes"].append(
+        {
+            "CreditNoteID": note["CreditNoteID"],
+            "CreditNoteNumber": note["CreditNoteNumber"],
+            "AppliedAmount": amount,
+            "Total": note["Total"],
+        }
+    )
+    invoice["AmountCredited"] += amount
+    invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
+    if invoice["AmountDue"] == 0:
+        invoice["Status"] = "PAID"
+        invoice["FullyPaidOnDate"] = note["Allocations"][-1]["Date"]
+    books.save("Invoices", invoice)

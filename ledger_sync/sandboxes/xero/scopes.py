@@ -9,6 +9,7 @@ LEGACY_TRANSACTIONS = "accounting.transactions"
 NEEDED = {
     "Invoices": ("accounting.invoices", LEGACY_TRANSACTIONS),
     "Payments": ("accounting.payments", LEGACY_TRANSACTIONS),
+    "CreditNotes": ("accounting.invoices", LEGACY_TRANSACTIONS),
     "Contacts": ("accounting.contacts",),
     "Accounts": ("accounting.settings",),
     "TaxRates": ("accounting.settings",),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, fields, invoices, items, payments, wire
+from ledger_sync.sandboxes.xero import contacts, creditnotes, fields, invoices, items, payments, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 
 Saver = Callable[[Books, dict[str, Any], Any, int], dict[str, Any]]
@@ -39,6 +39,9 @@ RESOURCES = {
     "Items": Resource("Items", None, items.existing, items.save, (("Code", 30), ("Name", 50), ("Description", 4000))),
     "Invoices": Resource("Invoices", "HasErrors", invoices.existing, invoices.save, (("InvoiceNumber", 255),)),
     "Payments": Resource("Payments", "HasValidationErrors", payments.existing, payments.save),
+    "CreditNotes": Resource(
+        "CreditNotes", "HasErrors", creditnotes.existing, creditnotes.save, (("CreditNoteNumber", 255),)
+    ),
 }
 
 
@@ -80,14 +83,18 @@ def apply(
                 results.append(echoed)
                 failed.append(echoed)
     if failed and summarize:
-        body = {
-            "ErrorNumber": 10,
-            "Type": "ValidationException",
-            "Message": "A validation exception occurred",
-            "Elements": failed,
-        }
-        return Outcome(400, body)
+        return Outcome(400, validation_exception(failed))
     return Outcome(200, {resource.collection: results})
+
+
+def validation_exception(failed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Xero's answer when elements were refused (10 ValidationException), listing them."""
+    return {
+        "ErrorNumber": 10,
+        "Type": "ValidationException",
+        "Message": "A validation exception occurred",
+        "Elements": failed,
+    }
 
 
 def _echo(resource: Resource, element: Any, messages: list[str]) -> dict[str, Any]:

@@ -1,0 +1,169 @@
+"""Sales credit notes (ACCRECCREDIT) and their allocations to the customer's invoices.
+
+A credit note's contact and lines follow the invoice rules (`invoices`): same accounts, tax rates, per-line
+tax and totals. Once AUTHORISED it holds `RemainingCredit`; `PUT /CreditNotes/{id}/Allocations` applies
+part of it to an AUTHORISED invoice of the same contact: the invoice's `AmountCredited` goes up and its
+`AmountDue` down (PAID at zero), the note's `RemainingCredit` down (PAID at zero). An allocation larger
+than the invoice's `AmountDue` or the note's `RemainingCredit` is refused. Xero's exact wording of these
+refusals is not documented (?): the sandbox answers a ValidationException naming the amounts.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from ledger_sync.sandboxes.xero import invoices, wire
+from ledger_sync.sandboxes.xero.books import Books, Invalid
+from ledger_sync.sandboxes.xero.taxmath import cents, number
+
+TYPE = "ACCRECCREDIT"
+_CREATE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
+ZERO = Decimal("0.00")
+
+
+def existing(books: Books, element: dict[str, Any]) -> dict[str, Any] | None:
+    """The credit note a POST updates: by CreditNoteID, else by CreditNoteNumber."""
+    if element.get("CreditNoteID"):
+        found = books.find("CreditNotes", element["CreditNoteID"])
+        if found is None:
+            raise Invalid("Credit note could not be found")
+        return found
+    number_ = element.get("CreditNoteNumber")
+    return books.find("CreditNotes", number_) if number_ else None
+
+
+def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, unitdp: int) -> dict[str, Any]:
+    """Create, or update a credit note nothing is allocated from yet (Xero locks an allocated one)."""
+    kind = element.get("Type", (current or {}).get("Type"))
+    if kind != TYPE:
+        raise Invalid(f"CreditNote Type must be {TYPE} (the sandbox models sales credit notes only).")
+    note = dict(current) if current else _blank(books)
+    if current is not None and (current["Allocations"] or current["Status"] not in ("DRAFT", "SUBMITTED")):
+        # Xero refuses edits to an authorised note with allocations; the sandbox refuses any edit once
+        # authorised (stricter: the sync never edits a credit note it issued).
+        raise Invalid("This credit note cannot be edited: it is authorised or has allocations.")
+    wanted = element.get("Status", note["Status"])
+    if wanted not in _CREATE_STATUSES:
+        raise Invalid(f"CreditNote Status must be one of {', '.join(_CREATE_STATUSES)}.")
+    note["Status"] = wanted
+    errors: list[str] = []
+    for step in (_header, invoices._contact, invoices._lines):
+        try:
+            step(books, note, element, current, unitdp)
+        except Invalid as bad:
+            errors.extend(bad.messages)
+    if errors:
+        raise Invalid(*errors)
+    if note["Total"] < 0:
+        raise Invalid(f"The credit note total ({note['Total']}) is below zero.")
+    note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
+    return books.save("CreditNotes", note)
+
+
+def _blank(books: Books) -> dict[str, Any]:
+    return {
+        "CreditNoteID": books.new_id(),
+        "Type": TYPE,
+        "Reference": "",
+        "Status": "DRAFT",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [],
+        "CurrencyCode": "CAD",
+        "CurrencyRate": Decimal("1.000000"),
+        "Allocations": [],
+        "Payments": [],
+        "AppliedAmount": ZERO,
+        "HasAttachments": False,
+        "HasErrors": False,
+    }
+
+
+def _header(books: Books, note: dict[str, Any], element: dict[str, Any], current: Any, unitdp: int) -> None:
+    errors = []
+    if "Reference" in element:
+        note["Reference"] = str(element["Reference"])
+    if element.get("CurrencyCode", "CAD") != "CAD":
+        errors.append(f"Organisation is not subscribed to currency {element['CurrencyCode']}")
+    if "Date" in element or current is None:
+        try:
+            day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+            note["Date"], note["DateString"] = wire.day_fields(day)
+        except ValueError:
+            errors.append("Date is not a valid date.")
+    given = element.get("CreditNoteNumber")
+    if given is not None:
+        note["CreditNoteNumber"] = str(given).strip()
+    elif current is None:
+        note["CreditNoteNumber"] = _next_number(books)
+    clash = any(
+        other["CreditNoteID"] != note["CreditNoteID"]
+        for other in books.store.matching(books.tenant, "CreditNotes", "CreditNoteNumber", note["CreditNoteNumber"])
+    )
+    if clash:
+        errors.append("Credit Note Number must be unique.")
+    if errors:
+        raise Invalid(*errors)
+
+
+def _next_number(books: Books) -> str:
+    used = {doc["CreditNoteNumber"] for doc in books.all("CreditNotes")}
+    number_ = len(used) + 1
+    while f"CN-{number_:04d}" in used:
+        number_ += 1
+    return f"CN-{number_:04d}"
+
+
+def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]:
+    """Apply part of an AUTHORISED credit note to an AUTHORISED invoice of its contact."""
+    if not isinstance(element, dict):
+        raise Invalid("Each allocation must be a JSON object.")
+    errors: list[str] = []
+    given = element.get("Invoice")
+    key = given.get("InvoiceID") or given.get("InvoiceNumber") if isinstance(given, dict) else None
+    invoice = books.find("Invoices", key) if key else None
+    if invoice is None:
+        errors.append("Invoice could not be found." if key else "An Invoice must be specified for the allocation.")
+    elif invoice["Status"] != "AUTHORISED":
+        errors.append("The invoice must be AUTHORISED to allocate a credit note to it.")
+    elif invoice["Contact"]["ContactID"] != note["Contact"]["ContactID"]:
+        errors.append("The invoice and the credit note must be for the same contact.")
+    if note["Status"] != "AUTHORISED":
+        errors.append("The credit note must be AUTHORISED to be allocated.")
+    amount = ZERO
+    try:
+        amount = cents(number(element.get("Amount"), "Amount"))
+    except Invalid as bad:
+        errors.extend(bad.messages)
+    if amount <= 0:
+        errors.append("The allocation amount must be greater than zero.")
+    if amount > note["RemainingCredit"]:
+        errors.append(
+            f"The allocation amount ({amount}) is more than the credit remaining ({note['RemainingCredit']})."
+        )
+    if invoice is not None and invoice["Status"] == "AUTHORISED" and amount > invoice["AmountDue"]:
+        errors.append(
+            f"The allocation amount ({amount}) is more than the invoice's amount due ({invoice['AmountDue']})."
+        )
+    try:
+        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+    except ValueError:
+        errors.append("Date is not a valid date.")
+    if errors or invoice is None:
+        raise Invalid(*errors)
+    date_value, _ = wire.day_fields(day)
+    allocation = {"AllocationID": books.new_id(), "Amount": amount, "Date": date_value, "IsDeleted": False}
+    note["Allocations"].append({**allocation, "Invoice": _invoice_summary(invoice)})
+    note["AppliedAmount"] += amount
+    note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
+    if note["RemainingCredit"] == 0:
+        note["Status"] = "PAID"
+    books.save("CreditNotes", note)
+    invoices.record_credit(books, invoice, note, amount)
+    return {
+        **allocation,
+        "Invoice": _invoice_summary(invoice),
+        "CreditNote": {"CreditNoteID": note["CreditNoteID"], "CreditNoteNumber": note["CreditNoteNumber"]},
+    }
+
+
+def _invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
+    return {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice["InvoiceNumber"], "Type": invoice["Type"]}
