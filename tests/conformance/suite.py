@@ -217,6 +217,72 @@ def _line(quantity: str, price: str, rate: int, inclusive: bool = False) -> Sour
     return SourceLine(PRODUCT, 1, f"Work {quantity} x {price}", Decimal(quantity), Decimal(price), rate, inclusive)
 
 
+@dataclass
+class _OpusBooks:
+    """What Service Opus holds for one customer through the lifecycle scenario: each invoice with what was paid
+    and credited on it and whether it is void, each credit note with what of it was applied."""
+
+    invoices: dict[int, InvoiceRecord] = field(default_factory=dict)
+    paid: dict[int, Decimal] = field(default_factory=dict)
+    credited: dict[int, Decimal] = field(default_factory=dict)
+    void: set[int] = field(default_factory=set)
+    notes: dict[int, CreditNoteRecord] = field(default_factory=dict)
+    applied: dict[int, Decimal] = field(default_factory=dict)
+
+    def open_balances(self) -> dict[int, Decimal]:
+        zero = Decimal("0.00")
+        return {
+            source_id: zero
+            if source_id in self.void
+            else record.total - self.paid.get(source_id, zero) - self.credited.get(source_id, zero)
+            for source_id, record in self.invoices.items()
+        }
+
+    def figures(self) -> tuple[Decimal, Decimal, Decimal]:
+        """(the customer's open balance, revenue, sales tax): credit notes' unapplied credit and their figures
+        count against the invoices'; a void invoice counts for nothing."""
+        live = [record for source_id, record in self.invoices.items() if source_id not in self.void]
+        unapplied = sum((n.total - self.applied.get(i, Decimal(0)) for i, n in self.notes.items()), Decimal("0.00"))
+        balance = sum(self.open_balances().values(), Decimal("0.00")) - unapplied
+        revenue = sum((r.subtotal for r in live), Decimal("0.00")) - sum(
+            (n.subtotal for n in self.notes.values()), Decimal("0.00")
+        )
+        tax = sum((r.total_tax for r in live), Decimal("0.00")) - sum(
+            (n.total_tax for n in self.notes.values()), Decimal("0.00")
+        )
+        return balance, revenue, tax
+
+
+def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) -> None:
+    """The ledger, read back through the protocol, holds what Service Opus does: each invoice's open balance, and
+    the customer's open balance, revenue and sales tax, to the cent."""
+    connector = harness.connector
+    invoices = connector.read_back(EntityType.INVOICE, list(books.invoices.values()))
+    notes = connector.read_back(EntityType.CREDIT_NOTE, list(books.notes.values())) if books.notes else {}
+    held: dict[int, Decimal] = {}
+    live_invoices, live_notes = [], []
+    for source_id in books.invoices:
+        present = [snapshot for snapshot in invoices.get(source_id, []) if snapshot.present]
+        assert len(present) <= 1, f"{step}: invoice {source_id} is in the ledger {len(present)} times"
+        assert len(invoices.get(source_id, [])) == 1, f"{step}: invoice {source_id} read back {invoices.get(source_id)}"
+        (snapshot,) = invoices[source_id]
+        assert snapshot.balance is not None and snapshot.tax is not None
+        held[source_id] = snapshot.balance
+        live_invoices += present
+    for source_id in books.notes:
+        (snapshot,) = notes.get(source_id, [])
+        assert snapshot.present and snapshot.balance is not None and snapshot.tax is not None
+        live_notes.append(snapshot)
+    assert held == books.open_balances(), f"{step}: open balance per invoice"
+    zero = Decimal("0.00")
+    balance = sum((s.balance or zero for s in live_invoices), zero) - sum((s.balance or zero for s in live_notes), zero)
+    revenue = sum((s.amount - (s.tax or zero) for s in live_invoices), zero) - sum(
+        (s.amount - (s.tax or zero) for s in live_notes), zero
+    )
+    tax = sum((s.tax or zero for s in live_invoices), zero) - sum((s.tax or zero for s in live_notes), zero)
+    assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
+
+
 class LedgerConformance:
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
@@ -554,3 +620,64 @@ class LedgerConformance:
         assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
         assert ledger_harness.connector.find_by_external_id(EntityType.CREDIT_APPLICATION, [applied]) == {}
         assert ledger_harness.invoice_amounts(invoice_ref) == (Decimal("21.00"), Decimal("21.00"))
+
+    def test_an_invoice_lifecycle_keeps_the_ledger_equal_to_service_opus_after_every_step(
+        self, ledger_harness: LedgerHarness, parties: tuple[str, str]
+    ) -> None:
+        """Issue 12's lifecycle, as the sync sends it: lock and sync; a discounted invoice; a credit note applied to
+        the first invoice; a third invoice partly paid, then voided; the discounted invoice unlocked, edited and
+        relocked; the customer renamed. After each step the ledger's open balance per invoice and per customer,
+        revenue and sales tax equal Service Opus's to the cent."""
+        harness = ledger_harness
+        _, item_ref = parties
+        customer = _customer(harness, f"Lifecycle Customer {harness.next_id()}")
+        customer_held = _written(harness, customer)
+        who = (customer_held.id, item_ref)
+        books = _OpusBooks()
+
+        first = _invoice(harness, *who, [_line("2", "95.00", GST), _line("1.5", "33.33", HST)])
+        first_ref = _written(harness, first)
+        books.invoices[first.source_id] = first
+        _assert_books_equal(harness, books, "lock and sync")
+
+        lines = [_line("3", "95.00", GST), _line("-1", "20.00", HST), _line("1", "12.50", HST)]
+        discounted = _invoice(harness, *who, lines, discount="10")
+        discounted_ref = _written(harness, discounted)
+        books.invoices[discounted.source_id] = discounted
+        _assert_books_equal(harness, books, "discount")
+
+        note = _credit_note(harness, *who, [_line("1", "33.33", HST)])
+        note_ref = _created(harness, note)
+        _created(harness, credit_application_record(note, credit_note_ref=note_ref, invoice_ref=first_ref.id))
+        books.notes[note.source_id] = note
+        books.applied[note.source_id] = books.credited[first.source_id] = note.total
+        _assert_books_equal(harness, books, "credit note applied")
+
+        third = _invoice(harness, *who, [_line("1", "150.00", GST)])
+        third_ref = _written(harness, third)
+        books.invoices[third.source_id] = third
+        deposit = harness.account("undeposited_funds").id
+        payment = PaymentRecord(
+            harness.next_id(), third_ref.id, customer_held.id, Decimal("50.00"), date(2026, 3, 9), "card", deposit
+        )
+        _created(harness, payment)
+        books.paid[third.source_id] = payment.amount
+        _assert_books_equal(harness, books, "partial payment")
+        _written(harness, replace(third, voided=True), third_ref)
+        books.void.add(third.source_id)
+        _assert_books_equal(harness, books, "void after a partial payment")
+
+        (current,) = harness.connector.find_by_external_id(EntityType.INVOICE, [discounted]).values()
+        edited = _invoice(
+            harness, *who, [_line("2", "95.00", GST), _line("1", "40.00", HST)], source_id=discounted.source_id
+        )
+        assert edited.total != discounted.total
+        assert _written(harness, edited, current).id == discounted_ref.id
+        books.invoices[discounted.source_id] = edited
+        _assert_books_equal(harness, books, "unlock, edit, relock")
+
+        renamed = replace(customer, display_name=f"Renamed {customer.display_name}")
+        (current_customer,) = harness.connector.find_by_external_id(EntityType.CUSTOMER, [customer]).values()
+        assert _written(harness, renamed, current_customer).id == customer_held.id
+        assert harness.customer_name(customer_held.id) == renamed.display_name
+        _assert_books_equal(harness, books, "rename the customer")
