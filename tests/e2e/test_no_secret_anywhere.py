@@ -16,17 +16,13 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from ledger_sync.connectors.qbo.auth import QboOAuth
-from ledger_sync.connectors.xero import XeroOAuth
-from ledger_sync.core.tokens import TokenSet
-from tests.web.stack import ADMIN_PASSWORD, connect, csrf_of, log_in, selected_choices, web_stack
+from tests.web.stack import ADMIN_PASSWORD, connect, csrf_of, log_in, record_issued_tokens, selected_choices, web_stack
 
 PAGE = "/settings/integrations/accounting"
 
@@ -35,15 +31,7 @@ PAGE = "/settings/integrations/accounting"
 def issued(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every token the app receives, and every random secret of a consent (ours and the sandbox's codes)."""
     values: list[str] = []
-    for oauth in (QboOAuth, XeroOAuth):
-        original = oauth._token_set
-
-        def recording(self: object, *args: object, _original: Any = original, **kwargs: object) -> TokenSet:
-            result: TokenSet = _original(self, *args, **kwargs)
-            values.extend([result.access_token, result.refresh_token])
-            return result
-
-        monkeypatch.setattr(oauth, "_token_set", recording)
+    record_issued_tokens(monkeypatch, values)
 
     def token_urlsafe(nbytes: int | None = None) -> str:
         value = secrets.token_urlsafe(nbytes)

@@ -164,3 +164,20 @@ def selected_choices(html: str) -> dict[str, str]:
         if chosen and chosen[1]:
             choices[block[1]] = chosen[1]
     return choices
+
+
+def record_issued_tokens(monkeypatch: pytest.MonkeyPatch, into: list[str]) -> None:
+    """Append every access and refresh token a sandbox hands the app (QBO's or Xero's OAuth client) to `into`."""
+    from ledger_sync.connectors.qbo.auth import QboOAuth
+    from ledger_sync.connectors.xero import XeroOAuth
+    from ledger_sync.core.tokens import TokenSet
+
+    for oauth in (QboOAuth, XeroOAuth):
+        original = oauth._token_set
+
+        def recording(self: object, *args: object, _original: Any = original, **kwargs: object) -> TokenSet:
+            result: TokenSet = _original(self, *args, **kwargs)
+            into.extend([result.access_token, result.refresh_token])
+            return result
+
+        monkeypatch.setattr(oauth, "_token_set", recording)

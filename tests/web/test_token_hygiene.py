@@ -3,15 +3,11 @@
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger_sync.connectors.qbo.auth import QboOAuth
-from ledger_sync.connectors.xero import XeroOAuth
-from ledger_sync.core.tokens import TokenSet
 from tests.web.stack import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -19,6 +15,7 @@ from tests.web.stack import (
     connect,
     csrf_of,
     log_in,
+    record_issued_tokens,
     selected_choices,
     web_stack,
 )
@@ -37,15 +34,7 @@ LEDGERS = [
 def issued(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every access and refresh token a sandbox hands out to the app in this test."""
     tokens: list[str] = []
-    for oauth in (QboOAuth, XeroOAuth):
-        original = oauth._token_set
-
-        def recording(self: object, *args: object, _original: Any = original, **kwargs: object) -> TokenSet:
-            result: TokenSet = _original(self, *args, **kwargs)
-            tokens.extend([result.access_token, result.refresh_token])
-            return result
-
-        monkeypatch.setattr(oauth, "_token_set", recording)
+    record_issued_tokens(monkeypatch, tokens)
     yield tokens
 
 
