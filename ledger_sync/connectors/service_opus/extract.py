@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, func, select, true, type_coerce
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -237,6 +237,16 @@ def _selection(
     return query.order_by(table.c.change_no).limit(limit)
 
 
+def _lines_of(conn: Connection, table: Table, document: str, ids: list[int]) -> dict[int, list[RowMapping]]:
+    """The lines of these invoices or credit notes (`document`: the lines' column naming theirs), in order."""
+    lines: dict[int, list[RowMapping]] = {}
+    key = table.c[document]
+    for chunk in chunked(ids):
+        for line in conn.execute(_raw(table).where(key.in_(chunk)).order_by(key, table.c.position)).mappings():
+            lines.setdefault(line[document], []).append(line)
+    return lines
+
+
 class ServiceOpusSource:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -289,12 +299,7 @@ class ServiceOpusSource:
         )
         with self.engine.connect() as conn:
             invoices = conn.execute(query).mappings().all()
-            lines: dict[int, list[RowMapping]] = {}
-            for chunk in chunked([i["id"] for i in invoices]):
-                for line in conn.execute(
-                    _raw(LINES).where(LINES.c.invoice_id.in_(chunk)).order_by(LINES.c.invoice_id, LINES.c.position)
-                ).mappings():
-                    lines.setdefault(line["invoice_id"], []).append(line)
+            lines = _lines_of(conn, LINES, "invoice_id", [i["id"] for i in invoices])
         return _read(invoices, lambda row: _invoice(row, lines.get(row["id"], [])), "invoice")
 
     def credit_notes(
@@ -320,14 +325,7 @@ class ServiceOpusSource:
         )
         with self.engine.connect() as conn:
             notes = conn.execute(query).mappings().all()
-            lines: dict[int, list[RowMapping]] = {}
-            for chunk in chunked([n["id"] for n in notes]):
-                for line in conn.execute(
-                    _raw(CREDIT_LINES)
-                    .where(CREDIT_LINES.c.credit_note_id.in_(chunk))
-                    .order_by(CREDIT_LINES.c.credit_note_id, CREDIT_LINES.c.position)
-                ).mappings():
-                    lines.setdefault(line["credit_note_id"], []).append(line)
+            lines = _lines_of(conn, CREDIT_LINES, "credit_note_id", [n["id"] for n in notes])
         return _read(notes, lambda row: _credit_note(row, lines.get(row["id"], [])), "credit note")
 
     def payments(
