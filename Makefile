@@ -35,12 +35,12 @@ $(CHROMIUM):
 
 # Two pytest-xdist workers: this machine's two cores (most tests wait on servers and subprocesses).
 test: $(STAMP) lint | $(CHROMIUM)
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist worksteal
 
 # The developers' fast tier (under 3 minutes on 2 cores): lint, then all but chaos, browser and end-to-end tests
 # (the real sync flow on a Prefect server: tests/e2e, tests/corpus, tests/prefect_e2e).
 check: $(STAMP) lint
-	$(BIN)/pytest -n 2 -m "not chaos and not e2e and not browser"
+	$(BIN)/pytest -n 2 --dist worksteal -m "not chaos and not e2e and not browser"
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed_speed.py

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
+from tests.scheduling import WorkerShares
 from tests.waiting import CEILING, CEILING_MS
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ SLOW_FOLDERS = {"e2e", "corpus", "conformance", "prefect_e2e", "browser"}
 E2E_FOLDERS = {"e2e", "corpus", "prefect_e2e"}
 """Folders whose tests run the real sync flow end to end on a Prefect server (an ephemeral one, or a real server
 and worker in `prefect_e2e`): every test in them is `e2e`, which `make check` leaves to `make test`."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(WorkerShares(), "worker-shares")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
