@@ -10,16 +10,29 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, currencies, faults, fields, invoicing, payments, query, rules, voiding
+from ledger_sync.sandboxes.qbo import (
+    chart,
+    currencies,
+    deposits,
+    faults,
+    fields,
+    invoicing,
+    payments,
+    query,
+    rules,
+    voiding,
+)
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("CreditMemo", "Payment", "CompanyInfo", "Preferences")
-WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment"})
-DATED = frozenset({"Invoice", "CreditMemo", "Payment"})
+ENTITIES += ("CreditMemo", "Payment", "Deposit", "CompanyInfo", "Preferences")
+WRITABLE = frozenset(
+    {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "Deposit"}
+)
+DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
@@ -108,6 +121,8 @@ class Company:
             candidate = {k: v for k, v in body.items() if k not in ("sparse", "domain", "MetaData")}
             if update or body.get("Id") is not None:
                 existing = self._current(entity, body)
+                if entity == "Deposit":
+                    deposits.check_sparse(body)
                 voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
@@ -214,6 +229,12 @@ class Company:
             return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
         if entity == "CreditMemo":
             return self._prepare_credit_memo(candidate, request, allow_duplicate_doc_number)
+        if entity == "Deposit":
+            deposits.check_deposit(self, candidate)
+            settled = deposits.settle(self, candidate)
+            settled.setdefault("TxnDate", self._today())
+            settled.setdefault("CurrencyRef", self._home_currency())
+            return settled
         rules.check_payment(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(

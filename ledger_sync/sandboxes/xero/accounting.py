@@ -22,7 +22,7 @@ from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elemen
 router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes")
+_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes", "BankTransactions")
 _LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
@@ -86,7 +86,13 @@ def read_many(collection: str, request: Request, ledger: Annotated[Books, Depend
         return api_error(16, "QueryParseException", str(bad))
     extra: dict[str, Any] = {}
     page_param = request.query_params.get("page", "")
-    paged = "page" in request.query_params and collection in ("Contacts", "Invoices", "Payments", "CreditNotes")
+    paged = "page" in request.query_params and collection in (
+        "Contacts",
+        "Invoices",
+        "Payments",
+        "CreditNotes",
+        "BankTransactions",
+    )
     if paged:
         page = max(1, int(page_param)) if page_param.isdigit() else 1
         size_param = request.query_params.get("pageSize", "")

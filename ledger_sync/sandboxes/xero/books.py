@@ -16,6 +16,7 @@ ID_FIELDS = {
     "Invoices": "InvoiceID",
     "Payments": "PaymentID",
     "CreditNotes": "CreditNoteID",
+    "BankTransactions": "BankTransactionID",
 }
 """The key each collection's documents are stored under."""
 
