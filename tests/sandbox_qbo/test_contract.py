@@ -9,6 +9,7 @@ from ledger_sync.sandboxes.qbo import wire
 from ledger_sync.settings import Settings
 
 from .helpers import Qbo
+from .test_deposits import deposit
 from .test_ledger import make_invoice
 from .test_voids import pay, read, void_invoice, void_payment
 
@@ -72,6 +73,7 @@ def test_entities_use_only_xsd_element_names(schema: Any, qbo: Qbo) -> None:
         "CreditMemo": qbo.get("CreditMemo", memo["Id"]).json()["CreditMemo"],
         "Payment": payment,
         "Payment applying a credit memo": applied,
+        "Deposit": qbo.create("Deposit", deposit(qbo, "Card Clearing")),
         "Customer": qbo.named("Customer", "Beta Builders"),
         "Item": qbo.named("Item", "Gutter cleaning"),
         "Account": qbo.named("Account", "Undeposited Funds"),
