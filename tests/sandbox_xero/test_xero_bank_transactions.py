@@ -87,3 +87,58 @@ def test_a_bank_transaction_is_updated_in_place_by_its_id(xero: tuple[TestClient
         json={"BankTransactions": [changed]},
     ).json()["BankTransactions"]
     assert [(doc["BankTransactionID"], doc["Total"]) for doc in answer] == [(saved["BankTransactionID"], 14)]
+
+
+def _transfer(client: TestClient, session: Session, **element: Any) -> Any:
+    body = {"FromBankAccount": {"Code": "093"}, "ToBankAccount": {"Code": "090"}, "Date": "2026-03-12", **element}
+    return client.put(f"{API}/BankTransfers", headers=session.headers(), json={"BankTransfers": [body]})
+
+
+def test_a_bank_transfer_moves_money_between_two_bank_accounts_as_two_transactions(
+    xero: tuple[TestClient, Session],
+) -> None:
+    client, session = xero
+    answer = _transfer(client, session, Amount=965.32, Reference="SO-Y1")
+    assert answer.status_code == 200, answer.text
+    (transfer,) = answer.json()["BankTransfers"]
+    assert (transfer["Amount"], transfer["Status"], transfer["Reference"]) == (965.32, "AUTHORISED", "SO-Y1")
+    sides = {
+        side: client.get(
+            f"{API}/BankTransactions/{transfer[f'{side}BankTransactionID']}", headers=session.headers()
+        ).json()["BankTransactions"][0]
+        for side in ("From", "To")
+    }
+    assert (sides["From"]["Type"], sides["From"]["BankAccount"]["Code"], sides["From"]["Total"]) == (
+        "SPEND-TRANSFER",
+        "093",
+        965.32,
+    )
+    assert (sides["To"]["Type"], sides["To"]["BankAccount"]["Code"]) == ("RECEIVE-TRANSFER", "090")
+    edit = {
+        "BankTransactionID": sides["To"]["BankTransactionID"],
+        "Type": "RECEIVE-TRANSFER",
+        "BankAccount": {"Code": "090"},
+        "LineItems": [],
+        "Status": "DELETED",
+    }  # one side of a transfer is not deleted on its own
+    refused = client.post(
+        f"{API}/BankTransactions",
+        headers=session.headers(),
+        params={"summarizeErrors": "false"},
+        json={"BankTransactions": [edit]},
+    ).json()["BankTransactions"]
+    assert refused[0]["StatusAttributeString"] == "ERROR"
+
+
+def test_a_bank_transfer_needs_two_different_bank_accounts_and_an_amount(xero: tuple[TestClient, Session]) -> None:
+    client, session = xero
+    for wrong in (
+        {"Amount": 10, "ToBankAccount": {"Code": "093"}},  # onto itself
+        {"Amount": 10, "ToBankAccount": {"Code": "615"}},  # Payment Clearing is not a BANK account
+        {"Amount": 0},
+        {"Amount": 10.005},
+    ):
+        answer = _transfer(client, session, **wrong)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["Elements"][0]["ValidationErrors"]
+    assert client.get(f"{API}/BankTransfers", headers=session.headers()).json()["BankTransfers"] == []

@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 _READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes", "BankTransactions")
+_READABLE += ("BankTransfers",)
 _LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
@@ -185,7 +186,7 @@ async def create_or_update(
     ledger: Annotated[Books, Depends(books)],
     keys: Annotated[IdempotencyKeys, Depends(_keys)],
 ) -> Response:
-    return await _write(collection, request, ledger, keys, create_only=collection == "Payments")
+    return await _write(collection, request, ledger, keys, create_only=collection in ("Payments", "BankTransfers"))
 
 
 @router.post("/Payments/{payment_id}", response_model=None)

@@ -38,6 +38,8 @@ def existing(books: Books, element: dict[str, Any]) -> dict[str, Any] | None:
 def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, unitdp: int) -> dict[str, Any]:
     if current is not None and (current["Status"] != "AUTHORISED" or current.get("IsReconciled")):
         raise Invalid("This bank transaction cannot be edited: it is reconciled or deleted.")
+    if current is not None and current["Type"] not in TYPES:
+        raise Invalid(f"A {current['Type']} bank transaction is changed through what made it (its bank transfer).")
     if element.get("Status") == "DELETED" and current is not None:
         return books.save(COLLECTION, {**current, "Status": "DELETED"})
     merged = {**(current or {}), **element}

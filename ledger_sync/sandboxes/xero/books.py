@@ -17,6 +17,7 @@ ID_FIELDS = {
     "Payments": "PaymentID",
     "CreditNotes": "CreditNoteID",
     "BankTransactions": "BankTransactionID",
+    "BankTransfers": "BankTransferID",
 }
 """The key each collection's documents are stored under."""
 
