@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 from .helpers import Qbo, assert_fault
-
+from .test_ledger import make_invoice
+from .test_voids import pay, read, void_payment
 
 TIPPERS = itertools.count(1)
 
@@ -64,3 +65,39 @@ def test_a_deposit_update_must_be_whole_not_sparse(qbo: Qbo) -> None:
     whole = {**deposit(qbo, "Card Clearing", "11.00"), "Id": saved["Id"], "SyncToken": saved["SyncToken"]}
     updated = qbo.create("Deposit", whole, operation="update")
     assert (updated["Id"], updated["SyncToken"], updated["TotalAmt"]) == (saved["Id"], "1", Decimal("11.00"))
+
+
+def payout(qbo: Qbo, payments: list[dict[str, Any]], fees: str, into: str = "Chequing") -> dict[str, Any]:
+    """A card payout: the payments out of Undeposited Funds, less the processor's fees, into the bank."""
+    lines: list[dict[str, Any]] = [
+        {"Amount": p["TotalAmt"], "LinkedTxn": [{"TxnId": p["Id"], "TxnType": "Payment"}]} for p in payments
+    ]
+    fee_account = {"AccountRef": {"value": qbo.named("Account", "Bank Charges")["Id"]}}
+    lines.append({"Amount": -Decimal(fees), "DetailType": "DepositLineDetail", "DepositLineDetail": fee_account})
+    return {"TxnDate": "2026-03-12", "DepositToAccountRef": {"value": qbo.named("Account", into)["Id"]}, "Line": lines}
+
+
+def test_a_deposit_takes_payments_out_of_undeposited_funds_whole_and_once(qbo: Qbo) -> None:
+    invoice = make_invoice(qbo)
+    first, second = pay(qbo, invoice, "100.00"), pay(qbo, invoice, "50.00")
+    saved = qbo.create("Deposit", payout(qbo, [first, second], "4.95"))
+    assert saved["TotalAmt"] == Decimal("145.05")
+    deposited = read(qbo, "Payment", first["Id"])
+    assert deposited["LinkedTxn"] == [{"TxnId": saved["Id"], "TxnType": "Deposit"}]
+    assert_fault(qbo.post("Deposit", payout(qbo, [first], "0.10")), 400, "6000")  # deposited already
+    assert_fault(void_payment(qbo, deposited), 400, "6000")  # changed through its deposit only
+    half = payout(qbo, [second], "0")
+    half["Line"][0]["Amount"] = Decimal("25.00")
+    assert_fault(qbo.post("Deposit", half), 400, "6000")
+
+
+def test_only_payments_held_in_undeposited_funds_can_be_linked(qbo: Qbo) -> None:
+    invoice = make_invoice(qbo)
+    banked = pay(qbo, invoice, "20.00")
+    banked = qbo.create(
+        "Payment",
+        {**banked, "DepositToAccountRef": {"value": qbo.named("Account", "Card Clearing")["Id"]}, "sparse": True},
+        operation="update",
+    )
+    error = assert_fault(qbo.post("Deposit", payout(qbo, [banked], "0.88")), 400, "6000")
+    assert "not held in Undeposited Funds" in error["Detail"]

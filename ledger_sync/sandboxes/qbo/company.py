@@ -132,6 +132,8 @@ class Company:
             saved = self._save(entity, prepared, existing)
             if entity == "Payment":
                 self._rebalance_linked(saved, existing or {})
+            if entity == "Deposit":
+                self._relink_payments(saved, existing or {})
             return saved
 
     def void(self, entity: str, body: object) -> dict[str, Any]:
@@ -143,6 +145,7 @@ class Company:
             raise faults.invalid_json()
         with self._store.transaction():
             existing = self._current(entity, body)
+            self._check_not_deposited(entity, existing)
             if entity == "Invoice":
                 return self._save(entity, voiding.voided_invoice(self, existing), existing)
             saved = self._save(entity, voiding.voided_payment(existing), existing)
@@ -307,6 +310,22 @@ class Company:
             self._rebalance("Invoice", invoice_id)
         for memo_id in sorted({i for i, _ in payments.credit_links(payment) + payments.credit_links(before)}):
             self._rebalance("CreditMemo", memo_id)
+
+    def _check_not_deposited(self, entity: str, existing: dict[str, Any]) -> None:
+        """A payment in a deposit is changed through the deposit (stricter than QBO's UI, which warns first)."""
+        if entity == "Payment" and (deposit := deposits.deposited_by(existing)) is not None:
+            raise faults.business(
+                f"Payment {existing['Id']} is in deposit {deposit}: edit or delete the deposit first."
+            )
+
+    def _relink_payments(self, deposit: dict[str, Any], before: dict[str, Any]) -> None:
+        """Each payment a deposit takes names it in its own `LinkedTxn`; one it no longer takes is let go."""
+        now, then = deposits.linked_payment_ids(deposit), deposits.linked_payment_ids(before)
+        for payment_id in sorted(now ^ then):
+            payment = self.read("Payment", payment_id)
+            others = [t for t in payment.get("LinkedTxn") or [] if t.get("TxnType") != "Deposit"]
+            linked = others + ([{"TxnId": deposit["Id"], "TxnType": "Deposit"}] if payment_id in now else [])
+            self._save("Payment", {**payment, "LinkedTxn": linked}, payment)
 
     def _rebalance(self, entity: str, txn_id: str) -> None:
         txn = self.get(entity, txn_id)

@@ -7,7 +7,10 @@ What QBO refuses, modelled here (the stricter reading where Intuit does not docu
   Funds or another asset account is not documented, so the sandbox refuses every non-Bank account (6000).
 - a line without `LinkedTxn` needs `DepositLineDetail.AccountRef` (2020, as python-quickbooks#329 shows), an
   active account other than the deposit's own; a line's `Entity`, when given, must be a known customer.
-- lines linking transactions (payments out of Undeposited Funds) are not modelled yet: refused (6000).
+- a line linking a transaction deposits one whole Payment held in Undeposited Funds (`LinkedTxn` of TxnType
+  Payment, no DetailType: python-quickbooks#329), not voided and not deposited already, for its TotalAmt
+  (stricter: QBO's UI deposits payments whole); other linked types are not modelled: refused (6000). The payment
+  then names its deposit in its own `LinkedTxn`, and cannot be voided or changed until the deposit lets it go.
 - the deposit's total (QBO computes `TotalAmt` from the lines) must be above zero (stricter: undocumented).
 - an update is never sparse: QBO does not honour `sparse` for a Deposit and asks for `DepositToAccountRef` and
   `Line` again (intuit/quickbooks-online-mcp-server#124); the sandbox refuses a sparse update (2020).
@@ -18,8 +21,9 @@ from typing import Any
 
 from ledger_sync.sandboxes.qbo import faults
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
-from ledger_sync.sandboxes.qbo.money import cents
+from ledger_sync.sandboxes.qbo.money import cents, to_decimal
 from ledger_sync.sandboxes.qbo.rules import money, reference
+from ledger_sync.sandboxes.qbo.voiding import is_voided
 
 DETAIL = "DepositLineDetail"
 
@@ -44,7 +48,8 @@ def check_deposit(books: Books, body: dict[str, Any]) -> None:
             raise faults.invalid_value("Line")
         total += money(line.get("Amount"), "Line.Amount")
         if line.get("LinkedTxn"):
-            raise faults.business("Deposits of linked transactions are not supported by this sandbox yet.")
+            _check_linked_payment(books, line, body.get("Id"))
+            continue
         if line.get("DetailType") != DETAIL or not isinstance(line.get(DETAIL), dict):
             raise faults.required(f"Line.{DETAIL}")
         detail = line[DETAIL]
@@ -57,10 +62,50 @@ def check_deposit(books: Books, body: dict[str, Any]) -> None:
         raise faults.business("A deposit must total more than zero.")
 
 
+def _check_linked_payment(books: Books, line: dict[str, Any], deposit_id: object) -> None:
+    links = line["LinkedTxn"]
+    if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+        raise faults.invalid_value("Line.LinkedTxn")
+    if links[0].get("TxnType") != "Payment":
+        raise faults.business("Only payments can be deposited by linking them in this sandbox.")
+    payment = books.get("Payment", str(links[0].get("TxnId")))
+    if payment is None:
+        raise faults.invalid_reference("Line.LinkedTxn.TxnId")
+    if is_voided(payment):
+        raise faults.business(f"Payment {payment['Id']} has been voided and cannot be deposited.")
+    held = books.get("Account", ref_id(payment.get("DepositToAccountRef")) or "") or {}
+    if held.get("AccountSubType") != "UndepositedFunds":
+        raise faults.business(
+            f"Payment {payment['Id']} is not held in Undeposited Funds; only those payments can be deposited."
+        )
+    other = deposited_by(payment)
+    if other is not None and other != str(deposit_id):
+        raise faults.business(f"Payment {payment['Id']} is already deposited (deposit {other}).")
+    if money(line.get("Amount"), "Line.Amount") != to_decimal(payment["TotalAmt"]):
+        raise faults.business(f"A deposit takes payment {payment['Id']} whole: {payment['TotalAmt']}.")
+
+
+def deposited_by(payment: dict[str, Any]) -> str | None:
+    """The deposit a payment is in, as the payment names it (its own top-level `LinkedTxn`), if any."""
+    return next((str(t["TxnId"]) for t in payment.get("LinkedTxn") or [] if t.get("TxnType") == "Deposit"), None)
+
+
+def linked_payment_ids(deposit: dict[str, Any]) -> set[str]:
+    return {
+        str(linked["TxnId"])
+        for line in deposit.get("Line") or []
+        for linked in line.get("LinkedTxn") or []
+        if linked.get("TxnType") == "Payment"
+    }
+
+
 def settle(books: Books, body: dict[str, Any]) -> dict[str, Any]:
     """Money as exact cents, `TotalAmt` computed from the lines, the accounts named."""
     lines = []
     for line in body["Line"]:
+        if line.get("LinkedTxn"):
+            lines.append({**line, "Amount": cents(line["Amount"])})
+            continue
         detail = line[DETAIL]
         account = books.get("Account", ref_id(detail["AccountRef"]) or "") or {}
         named = {**detail, "AccountRef": {**detail["AccountRef"], "name": account.get("Name", "")}}
