@@ -22,8 +22,17 @@ from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elemen
 router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes", "BankTransactions")
-_READABLE += ("BankTransfers",)
+_READABLE = (
+    "Accounts",
+    "TaxRates",
+    "Contacts",
+    "Items",
+    "Invoices",
+    "Payments",
+    "CreditNotes",
+    "BankTransactions",
+    "BankTransfers",
+)
 _LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
