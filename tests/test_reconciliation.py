@@ -3,7 +3,14 @@
 from decimal import Decimal
 
 from ledger_sync.core.ledger import LedgerSnapshot
-from ledger_sync.core.reconciliation import DifferenceKind, ExpectedInvoice, ExpectedPayment, Receivable, compare
+from ledger_sync.core.reconciliation import (
+    DifferenceKind,
+    ExpectedInvoice,
+    ExpectedPayment,
+    ExpectedTip,
+    Receivable,
+    compare,
+)
 from ledger_sync.core.records import EntityType
 
 D = Decimal
@@ -100,3 +107,29 @@ def test_a_duplicated_payment_is_one_difference_not_also_its_invoice_balance() -
     differences, _ = compare("QuickBooks", INVOICES, PAYMENTS, invoices, payments)
     assert [(d.kind, d.source_id, d.ledger_id) for d in differences] == [(DifferenceKind.DUPLICATE, 10, "P10")]
     assert "delete or void P10b" in differences[0].what_to_do
+
+
+def test_a_tip_is_checked_for_itself_deleted_edited_or_doubled_and_never_moves_an_invoice_balance() -> None:
+    invoices, payments = _ledger()
+    tips = [
+        ExpectedTip(10, "SO-T10", D("7.50")),
+        ExpectedTip(11, "SO-T11", D("3.00")),
+        ExpectedTip(12, "SO-T12", D("1")),
+    ]
+    held = {
+        10: [_payment("T10", "7.50")],
+        11: [_payment("T11", "4.00")],
+        12: [_payment("T12", "1"), _payment("X", "1")],
+    }
+    differences, receivables = compare("Xero", INVOICES, PAYMENTS, invoices, payments, tips, held)
+    assert [(d.kind, d.entity_type, d.source_id) for d in differences] == [
+        (DifferenceKind.AMOUNT, EntityType.TIP, 11),
+        (DifferenceKind.DUPLICATE, EntityType.TIP, 12),
+    ]
+    assert "this tip's amount in Xero" in differences[0].what_to_do
+    assert all(r.equal for r in receivables)
+    del held[10]
+    differences, _ = compare("Xero", INVOICES, PAYMENTS, invoices, payments, tips[:1], held)
+    assert [(d.kind, d.entity_type, d.source_id, d.requeue) for d in differences] == [
+        (DifferenceKind.MISSING, EntityType.TIP, 10, True)
+    ]

@@ -1,5 +1,6 @@
 """Service Opus snapshots to ledger records: totals equal to the cent, problems explained."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
@@ -17,7 +18,8 @@ from ledger_sync.core.mapping import (
 from ledger_sync.core.money import cents
 from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, _canonical
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine, SourcePayment
-from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record, tip_reason, total_due
+from ledger_sync.core.tips import tip_record
+from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record, total_due
 
 RATES = {
     1: SourceTaxRate(1, "HST 13%", D("13"), True),
@@ -245,10 +247,20 @@ def test_a_payment_without_a_reference_keeps_the_hash_it_was_synced_with() -> No
     assert with_reference.content_hash != record.content_hash
 
 
-def test_a_tipped_payment_is_parked_whole_until_tips_sync() -> None:
-    with pytest.raises(TransformProblem) as parked:
-        payment_record(_payment(2, tip="7.5"), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
-    assert str(parked.value) == tip_reason(D("7.5")) == "Payment carries a tip of 7.50: tips are not synced yet"
+def test_a_tip_goes_apart_from_its_payment_into_the_same_account_credited_to_tips() -> None:
+    """The payment carries what it pays on the invoice; the tip is its own record, stamped "SO-T<payment id>"."""
+    tipped = _payment(2, tip="7.5")
+    payment = payment_record(tipped, invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+    assert payment.amount == D("50.00")
+    with pytest.raises(TransformProblem, match=r"a tip of 7\.50, and no Tips account is mapped"):
+        tip_record(tipped, payment, PAYMENT_MAPPING)
+    mapping = replace(PAYMENT_MAPPING, accounts={**PAYMENT_MAPPING.accounts, AccountRole.TIPS: "34"})
+    tip = tip_record(tipped, payment, mapping)
+    assert (tip.external_id, tip.amount) == ("SO-T7", D("7.50"))
+    assert (tip.deposit_account_ref, tip.tips_account_ref) == ("36", "34")
+    assert (tip.customer_ref, tip.paid_on, tip.payment_external_id) == ("C", payment.paid_on, "SO-P7")
+    with pytest.raises(TransformProblem, match="not a positive whole number of cents"):
+        tip_record(_payment(2, tip="0.005"), payment, mapping)
 
 
 def test_suggestions_map_bank_accounts_tips_and_fees_by_name_only() -> None:

@@ -29,7 +29,7 @@ class DifferenceKind(StrEnum):
     BALANCE = "balance_differs"
     """The open balance differs from the ledger's own total less our payments: something else was applied."""
     AMOUNT = "amount_differs"
-    """A payment's amount was changed in the ledger."""
+    """A payment's (or a tip's) amount was changed in the ledger."""
     CUSTOMER = "customer_differs"
 
 
@@ -54,6 +54,15 @@ class ExpectedPayment:
     source_id: int
     external_id: str
     invoice_source_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ExpectedTip:
+    """A tip we synced (`source_id`: its payment's), with Service Opus's amount."""
+
+    source_id: int
+    external_id: str
     amount: Decimal
 
 
@@ -135,34 +144,13 @@ def compare(
     payments: Sequence[ExpectedPayment],
     ledger_invoices: Mapping[int, Sequence[LedgerSnapshot]],
     ledger_payments: Mapping[int, Sequence[LedgerSnapshot]],
+    tips: Sequence[ExpectedTip] = (),
+    ledger_tips: Mapping[int, Sequence[LedgerSnapshot]] | None = None,
 ) -> tuple[list[Difference], list[Receivable]]:
-    """Every difference between what we synced and what the ledger holds, invoices first, by source id."""
-    differences: list[Difference] = []
-    for payment in sorted(payments, key=lambda p: p.source_id):
-        snapshot, problems = _one(
-            ledger_name,
-            EntityType.PAYMENT,
-            payment.source_id,
-            payment.external_id,
-            ledger_payments.get(payment.source_id, ()),
-        )
-        differences += problems
-        if snapshot is None:
-            continue
-        if snapshot.amount != payment.amount:
-            differences.append(
-                Difference(
-                    DifferenceKind.AMOUNT,
-                    EntityType.PAYMENT,
-                    payment.source_id,
-                    payment.external_id,
-                    snapshot.ledger_id,
-                    payment.amount,
-                    snapshot.amount,
-                    f"Someone changed this payment's amount in {ledger_name}: change it back to {payment.amount}, "
-                    f"or delete it there and run reconcile again to have it sent anew.",
-                )
-            )
+    """Every difference between what we synced and what the ledger holds, invoices first (then payments and
+    tips), by source id. Tips pay no invoice: they count only for themselves."""
+    differences = _amounts(ledger_name, EntityType.PAYMENT, payments, ledger_payments)
+    differences += _amounts(ledger_name, EntityType.TIP, tips, ledger_tips)
     paid_in_ledger: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for payment in payments:  # every copy of a duplicate pays the invoice in the ledger
         copies = (s.amount for s in ledger_payments.get(payment.source_id, ()) if s.present)
@@ -190,6 +178,37 @@ def compare(
         for ref in sorted(set(expected_ar) | set(ledger_ar))
     ]
     return invoice_differences + differences, receivables
+
+
+def _amounts(
+    ledger_name: str,
+    entity_type: EntityType,
+    expected: Sequence[ExpectedPayment | ExpectedTip],
+    found: Mapping[int, Sequence[LedgerSnapshot]] | None,
+) -> list[Difference]:
+    """Each payment (or tip) present once, for its amount."""
+    differences: list[Difference] = []
+    what = entity_type.value
+    for record in sorted(expected, key=lambda r: r.source_id):
+        snapshots = (found or {}).get(record.source_id, ())
+        snapshot, problems = _one(ledger_name, entity_type, record.source_id, record.external_id, snapshots)
+        differences += problems
+        if snapshot is None or snapshot.amount == record.amount:
+            continue
+        differences.append(
+            Difference(
+                DifferenceKind.AMOUNT,
+                entity_type,
+                record.source_id,
+                record.external_id,
+                snapshot.ledger_id,
+                record.amount,
+                snapshot.amount,
+                f"Someone changed this {what}'s amount in {ledger_name}: change it back to {record.amount}, "
+                f"or delete it there and run reconcile again to have it sent anew.",
+            )
+        )
+    return differences
 
 
 def _one(

@@ -29,6 +29,8 @@ class EntityType(StrEnum):
     CREDIT_APPLICATION = "credit_application"
     """A credit note's credit applied to the invoice it credits: its own write, found again on its own."""
     PAYMENT = "payment"
+    TIP = "tip"
+    """A payment's tip, its own document into the payment's deposit account (see `TipRecord`)."""
 
 
 def _canonical(value: object) -> object:
@@ -223,4 +225,23 @@ class PaymentRecord(Record):
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
 
-LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord
+@dataclass(frozen=True)
+class TipRecord(Record):
+    """A payment's tip: money into the payment's deposit account credited to the Tips liability account, never
+    to the invoice or revenue (QBO: a Deposit; Xero: a RECEIVE bank transaction from the customer). `source_id`
+    is the payment's (one tip per payment); stamped "SO-T<payment id>"."""
+
+    source_id: int
+    customer_ref: str
+    amount: Decimal
+    paid_on: date
+    deposit_account_ref: str
+    tips_account_ref: str
+    payment_external_id: str
+    """The stamp of the payment it came with, for the ledger's memo."""
+    entity_type: EntityType = field(default=EntityType.TIP, init=False)
+
+
+LedgerRecord = (
+    CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord | TipRecord
+)

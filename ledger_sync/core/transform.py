@@ -329,11 +329,6 @@ def _discounts(
     return tuple(discounts)
 
 
-def tip_reason(tip: Decimal) -> str:
-    """Why a payment carrying a tip is parked (see `payment_record`)."""
-    return f"Payment carries a tip of {cents(tip)}: tips are not synced yet"
-
-
 def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
     """The ledger account the payment lands in: its Service Opus bank account's, or Undeposited Funds."""
     if payment.bank_account_id is None:
@@ -350,19 +345,8 @@ def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
 def payment_record(
     payment: SourcePayment, *, invoice_ref: str, customer_ref: str, mapping: LedgerMapping
 ) -> PaymentRecord:
-    """The payment as deposited into the mapped account of where it landed.
-
-    Tips, the rule: a tip is the technicians' money, owed to them (the mapped Tips liability account), never
-    revenue, and it is not part of the invoice: Service Opus's invoice total excludes it, and the ledger's
-    invoice must equal it to the cent. Neither ledger's payment can carry money beyond what it applies to
-    invoices without making it customer credit (QBO keeps the excess as an unapplied amount on the customer's
-    receivable; Xero refuses a payment over the amount due). So a tip is to reach the ledger as its own stamped
-    document into the same deposit account, credited to the Tips account: a QBO Deposit line, a Xero RECEIVE
-    bank transaction. Until that document is synced, a payment carrying a tip is parked whole, so neither the
-    invoice's part nor the tip lands half-way and each bank account's ledger balance stays Service Opus's.
-    """
-    if payment.tip:
-        raise TransformProblem(tip_reason(payment.tip))
+    """The payment as deposited into the mapped account of where it landed: what it pays on the invoice. A tip on
+    top goes as its own record (`tips.tip_record`), never on the payment."""
     deposit = deposit_account(payment, mapping)
     assert payment.collected_at is not None
     if cents(payment.amount) != payment.amount:

@@ -13,9 +13,10 @@ from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
-from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord
+from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord, PaymentRecord
 from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
+from ledger_sync.core.tips import tip_record
 from ledger_sync.core.transform import (
     TransformProblem,
     credit_application_record,
@@ -393,6 +394,40 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
             continue
         candidates.append(Push(record, cursor))
     return _in_checkpoint_order(_unreadable(page) + candidates)
+
+
+def tip_candidates(
+    state: ConnectionState, page: PaymentPage, payments: list[Candidate], *, mapping: LedgerMapping
+) -> list[Candidate]:
+    """Each tipped payment's tip (see `core.tips`), once its payment is in the ledger: it waits while its payment
+    does, and is parked behind a parked payment (or one the ledger refused just now). A payment without a tip needs
+    nothing, so the tips' checkpoint keeps up with the payments'."""
+    tipped = {p.id: p for p in page.payments if p.status == "collected" and p.tip}
+    mapped = state.mapped(EntityType.PAYMENT, tipped)
+    parked = state.parked(EntityType.PAYMENT)
+    candidates: list[Candidate] = []
+    for candidate in payments:
+        payment = tipped.get(candidate.source_id)
+        if payment is None:
+            candidates.append(Unneeded(candidate.source_id, candidate.cursor))
+            continue
+        match candidate:
+            case Push(record=record) if isinstance(record, PaymentRecord):
+                if payment.id not in mapped:
+                    wait = _waiting(parked, payment.id, payment.id, f"payment {payment.id}")
+                    candidates.append(Park(wait, candidate.cursor) if wait else Wait(payment.id, candidate.cursor))
+                    continue
+                try:
+                    candidates.append(Push(tip_record(payment, record, mapping), candidate.cursor))
+                except TransformProblem as problem:
+                    parking = Parking(payment.id, ParkingCause.CHECK, str(problem))
+                    candidates.append(Park(parking, candidate.cursor))
+            case Park(parking=parking):
+                reason = f"Waiting for payment {payment.id}, which cannot sync: {parking.reason}"
+                candidates.append(Park(Parking(payment.id, ParkingCause.DEPENDENCY, reason), candidate.cursor))
+            case _:
+                candidates.append(Wait(payment.id, candidate.cursor))
+    return _in_checkpoint_order(candidates)
 
 
 def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage) -> list[Candidate]:

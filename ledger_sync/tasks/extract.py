@@ -123,7 +123,7 @@ def extract_credit_notes(job: SyncJob, after: Cursor | None, page_size: int) -> 
 
 @task(name="extract-payments", cache_policy=NO_CACHE)
 def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> PaymentPage:
-    start, retry_ids = _resume_point(job, EntityType.PAYMENT, after)
+    start, retry_ids = _resume_point(job, EntityType.PAYMENT, after, EntityType.TIP)
     fresh = job.source.payments(
         job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
     )

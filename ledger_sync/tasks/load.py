@@ -1,5 +1,5 @@
-"""Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments (and
-customer edits on their own).
+"""Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments and their
+tips (and customer edits on their own).
 
 Each task builds its type's candidates from a checked page and hands them to the write engine
 (`ledger_sync.engine`), which holds every exactly-once rule.
@@ -21,6 +21,7 @@ from ledger_sync.engine.candidates import (
     invoice_candidates,
     item_candidates,
     payment_candidates,
+    tip_candidates,
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
@@ -80,6 +81,12 @@ def load_credit_notes(job: SyncJob, chart: LedgerChart, page: CreditNotePage) ->
 
 @task(name="load-payments", cache_policy=NO_CACHE)
 def load_payments(job: SyncJob, page: PaymentPage) -> None:
+    """The payments, then the tip of each tipped one (its own document: see `core.tips`)."""
     engine = write_engine(job)
     engine.release(EntityType.PAYMENT, [p.id for p in page.retries if p.status != "collected"])
-    engine.push(EntityType.PAYMENT, payment_candidates(engine.state, page, mapping=job.mapping))
+    tips = engine.state.parked(EntityType.TIP)
+    untipped = [p.id for p in page.retries if p.id in tips and (p.status != "collected" or not p.tip)]
+    engine.release(EntityType.TIP, untipped)
+    payments = payment_candidates(engine.state, page, mapping=job.mapping)
+    engine.push(EntityType.PAYMENT, payments)
+    engine.push(EntityType.TIP, tip_candidates(engine.state, page, payments, mapping=job.mapping))

@@ -6,6 +6,7 @@ sync uses, so the figures compared are the ones the sync would send today.
 """
 
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,9 +19,10 @@ from prefect.cache_policies import NO_CACHE
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
-from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, Reconciliation, compare
-from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord
+from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, ExpectedTip, Reconciliation, compare
+from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord, TipRecord
 from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.core.tips import tip_record
 from ledger_sync.core.transform import TransformProblem, credit_total, invoice_record, payment_record
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import save_reconciliation
@@ -29,7 +31,7 @@ from ledger_sync.state.store import ConnectionInfo, StateStore
 
 @dataclass(frozen=True)
 class SyncedBooks:
-    """The invoices and payments the entity map says are in the ledger, as Service Opus has them now."""
+    """The invoices, payments and tips the entity map says are in the ledger, as Service Opus has them now."""
 
     invoices: list[InvoiceRecord | InvoiceCreditRecord]
     payments: list[PaymentRecord]
@@ -37,12 +39,15 @@ class SyncedBooks:
     """Payment source id -> its invoice's source id."""
     credited: dict[int, Decimal]
     """Invoice source id -> the credit applied to it from credit notes (their applications are synced)."""
+    tips: list[TipRecord]
+    """The synced tips of those payments."""
 
 
 @dataclass(frozen=True)
 class LedgerBooks:
     invoices: dict[int, list[LedgerSnapshot]]
     payments: dict[int, list[LedgerSnapshot]]
+    tips: dict[int, list[LedgerSnapshot]]
 
 
 @task(name="read-synced-books", cache_policy=NO_CACHE)
@@ -83,6 +88,8 @@ def read_synced_books(
             continue
     by_id = {r.source_id: r for r in records}
     payments: list[PaymentRecord] = []
+    tips: list[TipRecord] = []
+    tipped = store.synced_ids(connection_id, EntityType.TIP)
     payment_invoices: dict[int, int] = {}
     for payment in source.payments(
         company_id, after=None, limit=0, ids=store.synced_ids(connection_id, EntityType.PAYMENT)
@@ -91,30 +98,34 @@ def read_synced_books(
         if payment.status != "collected" or paid is None:
             continue
         try:
-            payments.append(
-                payment_record(
-                    payment,
-                    invoice_ref=mapped_invoices[paid.source_id].ledger_id,
-                    customer_ref=paid.customer_ref,
-                    mapping=mapping,
-                )
+            record = payment_record(
+                payment,
+                invoice_ref=mapped_invoices[paid.source_id].ledger_id,
+                customer_ref=paid.customer_ref,
+                mapping=mapping,
             )
         except TransformProblem:
             continue
+        payments.append(record)
         payment_invoices[payment.id] = payment.invoice_id
+        if payment.id in tipped and payment.tip:
+            with suppress(TransformProblem):
+                tips.append(tip_record(payment, record, mapping))
     credited: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     applied = store.synced_ids(connection_id, EntityType.CREDIT_APPLICATION)
     for note in source.credit_notes(company_id, after=None, limit=0, ids=applied).records if applied else []:
         if note.status == "issued" and note.invoice_id is not None:
             credited[note.invoice_id] += credit_total(note, tax_rates)
-    return SyncedBooks(records, payments, payment_invoices, dict(credited))
+    return SyncedBooks(records, payments, payment_invoices, dict(credited), tips)
 
 
 @task(name="read-ledger-books", cache_policy=NO_CACHE)
 def read_ledger_books(ledger: LedgerConnector, books: SyncedBooks) -> LedgerBooks:
     """The ledger's records stamped with our external ids (the connector pages within the vendor's limits)."""
     return LedgerBooks(
-        ledger.read_back(EntityType.INVOICE, books.invoices), ledger.read_back(EntityType.PAYMENT, books.payments)
+        ledger.read_back(EntityType.INVOICE, books.invoices),
+        ledger.read_back(EntityType.PAYMENT, books.payments),
+        ledger.read_back(EntityType.TIP, books.tips),
     )
 
 
@@ -137,8 +148,9 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
         for p in books.payments
     ]
+    tips = [ExpectedTip(t.source_id, t.external_id, t.amount) for t in books.tips]
     differences, receivables = compare(
-        ledger_label(connection.ledger), invoices, payments, found.invoices, found.payments
+        ledger_label(connection.ledger), invoices, payments, found.invoices, found.payments, tips, found.tips
     )
     return Reconciliation(
         company_id=connection.company_id,
@@ -156,7 +168,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
 def requeue_missing(store: StateStore, connection: ConnectionInfo, result: Reconciliation) -> None:
     """Records missing from the ledger are forgotten and parked, so the next sync creates them again."""
     stamp = result.checked_at.isoformat()
-    for entity_type in (EntityType.INVOICE, EntityType.PAYMENT):
+    for entity_type in (EntityType.INVOICE, EntityType.PAYMENT, EntityType.TIP):
         reason = f"Missing from {ledger_label(connection.ledger)} at the reconciliation of {stamp}: re-queued"
         parkings = [Parking(i, ParkingCause.MISSING, reason, detail=stamp) for i in result.requeued(entity_type)]
         store.requeue(connection.id, entity_type, parkings)

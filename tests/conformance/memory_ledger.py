@@ -3,7 +3,8 @@
 It proves the plug-in seam: registered (see `test_memory.py`), it connects through onboarding's OAuth
 steps, gets its connector from the factory and passes the conformance suite without a line changed
 elsewhere. It is as strict as the suite needs a ledger to be: unique names, known references, no
-overpayment, one outcome per op, and a replayed idempotency key returns the first answer.
+overpayment, money received only into a bank account, one outcome per op, and a replayed idempotency key returns
+the first answer.
 """
 
 import itertools
@@ -37,6 +38,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.settings import Settings
@@ -50,6 +52,7 @@ ACCOUNTS = [
     LedgerAccount("A-090", "Bank", "bank", True, "090"),
     LedgerAccount("A-610", "Undeposited Funds", "undeposited_funds", True, "610"),
     LedgerAccount("A-820", "Sales Tax", "liability", True, "820"),
+    LedgerAccount("A-825", "Tips Payable", "liability", True, "825"),
 ]
 TAX_RATES = [
     LedgerTaxRate("T-GST", "GST 5%", Decimal("5"), True, "T-GST"),
@@ -237,7 +240,22 @@ class MemoryConnector:
             if record.amount <= 0 or record.amount > invoice.total - invoice.paid:
                 raise LedgerError(ErrorKind.VALIDATION, f"{record.amount} exceeds the invoice's balance")
             return record.amount, Decimal("0.00")
+        if isinstance(record, TipRecord):
+            return self._received(record), Decimal("0.00")
         return Decimal("0.00"), Decimal("0.00")
+
+    def _received(self, tip: TipRecord) -> Decimal:
+        """Money received into a bank account (both real ledgers take it into nothing else), from a known
+        customer, credited to an active account other than a bank."""
+        accounts = {a.id: a for a in ACCOUNTS if a.active}
+        bank, credited = accounts.get(tip.deposit_account_ref), accounts.get(tip.tips_account_ref)
+        if bank is None or bank.type != "bank":
+            raise LedgerError(ErrorKind.VALIDATION, f"{tip.deposit_account_ref} is not an active bank account")
+        if credited is None or credited.type == "bank":
+            raise LedgerError(ErrorKind.VALIDATION, f"{tip.tips_account_ref} cannot be credited with money received")
+        if tip.customer_ref not in self._books.entries[EntityType.CUSTOMER] or tip.amount <= 0:
+            raise LedgerError(ErrorKind.VALIDATION, "money is received from a known customer, above zero")
+        return tip.amount
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         self._call()

@@ -283,7 +283,10 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
     assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
 
 
-class LedgerConformance:
+from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
+
+
+class LedgerConformance(MoneyInAndOut):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from ledger_sync.core.mapping import AccountRole
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
-from ledger_sync.core.transform import discount_rows, tip_reason, total_due
+from ledger_sync.core.transform import discount_rows, total_due
 from ledger_sync.demo import CREDIT_NUMBER, FIXED_NAME_CUSTOMER, PROBLEM_CUSTOMER
 from ledger_sync.expectations.last_checks import docs_root, last_validation
 from ledger_sync.flows.sync import sync_company
@@ -127,7 +127,7 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
 def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Stack, first_run: dict) -> None:
     """Card, cash, check and ACH payments each land where their method routes (card clearing, cash drawer,
     Undeposited Funds, operating): per ledger account, the payments deposited there sum to Service Opus's
-    payments routed there. A tipped payment is parked whole, saying so."""
+    payments routed there. A tipped payment syncs, and its tip is synced on its own (`core.tips`)."""
     shape = facts(stack.ledger).shape
     connection = stack.store.connection(stack.company_id, stack.ledger)
     assert connection is not None
@@ -137,10 +137,11 @@ def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Sta
     parked = stack.parked()
     expected: Counter[str] = Counter()
     methods: dict[str, set[str]] = {}
+    tipped = {p.id for p in collected if p.tip and ("payment", p.id) not in parked}
+    assert tipped, "the seed tips some card payments"
+    assert tipped <= stack.store.synced_ids(connection.id, EntityType.TIP)
+    assert not [source_id for kind, source_id in parked if kind == "tip"]
     for payment in collected:
-        if payment.tip:
-            assert parked[("payment", payment.id)] == tip_reason(payment.tip)
-            continue
         if ("payment", payment.id) in parked:
             continue
         if payment.bank_account_id is None:

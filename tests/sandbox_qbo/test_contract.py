@@ -9,6 +9,7 @@ from ledger_sync.sandboxes.qbo import wire
 from ledger_sync.settings import Settings
 
 from .helpers import Qbo
+from .test_deposits import deposit, payout
 from .test_ledger import make_invoice
 from .test_voids import pay, read, void_invoice, void_payment
 
@@ -72,6 +73,8 @@ def test_entities_use_only_xsd_element_names(schema: Any, qbo: Qbo) -> None:
         "CreditMemo": qbo.get("CreditMemo", memo["Id"]).json()["CreditMemo"],
         "Payment": payment,
         "Payment applying a credit memo": applied,
+        "Deposit": qbo.create("Deposit", deposit(qbo, "Card Clearing")),
+        "Deposit of a payment": qbo.create("Deposit", payout(qbo, [payment], "0.59")),
         "Customer": qbo.named("Customer", "Beta Builders"),
         "Item": qbo.named("Item", "Gutter cleaning"),
         "Account": qbo.named("Account", "Undeposited Funds"),
@@ -80,6 +83,7 @@ def test_entities_use_only_xsd_element_names(schema: Any, qbo: Qbo) -> None:
         "Vendor": qbo.named("Vendor", "Acme Supplies"),
         "Employee": qbo.named("Employee", "Jordan Lee"),
     }
+    samples["Payment in a deposit"] = qbo.get("Payment", payment["Id"]).json()["Payment"]
     for entity, body in samples.items():
         xsd_type = schema.types[entity.split()[0]]
         assert unknown_names(xsd_type, body, entity) == [], entity

@@ -15,6 +15,7 @@ left to correct), and the engine parks it; it is never silent.
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 import httpx
@@ -58,6 +59,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     LedgerRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
 
@@ -73,8 +75,8 @@ LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.INVOICE: ("DocNumber", fields.doc_number),
     EntityType.CREDIT_NOTE: ("DocNumber", fields.doc_number),
 }
-"""The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments: see
-below)."""
+"""The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments and tips:
+see below)."""
 
 
 def _digest(*parts: str) -> str:
@@ -255,14 +257,16 @@ class QboConnector(ClientConnector):
         Payments have no filterable reference field, so they are narrowed by CustomerRef and TxnDate.
         """
         name = QBO_ENTITY[entity_type]
+        if entity_type is EntityType.TIP:  # a Deposit: no customer on its header, found by its date
+            days = [record.paid_on for record in records if isinstance(record, TipRecord)]
+            return select_all(self._client, name, _date_window(days))
         if entity_type in (EntityType.PAYMENT, EntityType.CREDIT_APPLICATION):
             dated = [
                 (record.customer_ref, record.paid_on if isinstance(record, PaymentRecord) else record.applied_on)
                 for record in records
                 if isinstance(record, PaymentRecord | CreditApplicationRecord)
             ]
-            dates = sorted(day.isoformat() for _, day in dated)
-            window = f"TxnDate >= {quote(dates[0])} AND TxnDate <= {quote(dates[-1])}"
+            window = _date_window([day for _, day in dated])
             return select_in(self._client, name, "CustomerRef", [customer for customer, _ in dated], also=window)
         field, value_of = LOOKUP_FIELDS[entity_type]
         return select_in(self._client, name, field, [value_of(record) for record in records])
@@ -326,6 +330,12 @@ class QboConnector(ClientConnector):
             return _element_failure(op, error)
         request_id = stale_retry_request_id(op.idempotency_key, fresh.sync_token or "")
         return self._write_one(entity_type, op, fresh, request_id)
+
+
+def _date_window(days: Sequence[date]) -> str:
+    """The TxnDate range these days span, for narrowing a look-up by stamp."""
+    dates = sorted(day.isoformat() for day in days)
+    return f"TxnDate >= {quote(dates[0])} AND TxnDate <= {quote(dates[-1])}"
 
 
 def _ours(entity_type: EntityType, record: LedgerRecord, entity: Mapping[str, Any]) -> bool:

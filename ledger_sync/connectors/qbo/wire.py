@@ -32,6 +32,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
 
@@ -42,6 +43,7 @@ QBO_ENTITY = {
     EntityType.CREDIT_NOTE: "CreditMemo",
     EntityType.CREDIT_APPLICATION: "Payment",
     EntityType.PAYMENT: "Payment",
+    EntityType.TIP: "Deposit",
 }
 STAMP_FIELDS = {
     EntityType.CUSTOMER: ("Notes",),
@@ -50,6 +52,7 @@ STAMP_FIELDS = {
     EntityType.CREDIT_NOTE: ("PrivateNote",),
     EntityType.CREDIT_APPLICATION: ("PaymentRefNum", "PrivateNote"),
     EntityType.PAYMENT: ("PaymentRefNum", "PrivateNote"),
+    EntityType.TIP: ("PrivateNote",),
 }
 """Where each entity carries our external id."""
 
@@ -83,10 +86,15 @@ def to_qbo(
             body = _payment(record)
         case CreditApplicationRecord():
             body = _credit_application(record)
+        case TipRecord():
+            body = _tip_deposit(record)
     body = xml_safe_strings(body)
     if existing is None:
         return body
-    return {"Id": existing.id, "SyncToken": existing.sync_token or "0", "sparse": True, **body}
+    # QBO does not honour sparse updates of a Deposit (it asks for DepositToAccountRef and Line again): a tip's
+    # update is a full one, and carries everything a create does.
+    sparse = not isinstance(record, TipRecord)
+    return {"Id": existing.id, "SyncToken": existing.sync_token or "0", "sparse": sparse, **body}
 
 
 def is_stamped(entity_type: EntityType, entity: Mapping[str, Any], external_id: str) -> bool:
@@ -295,6 +303,27 @@ def _credit_application(record: CreditApplicationRecord) -> JsonObject:
         "Line": [
             {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]},
             {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.credit_note_ref, "TxnType": "CreditMemo"}]},
+        ],
+    }
+
+
+def _tip_deposit(record: TipRecord) -> JsonObject:
+    """A tip: a Deposit into the payment's deposit account whose one line credits the Tips account, from the
+    customer (`Entity`). Stamped in `PrivateNote` (a Deposit has no reference field QBO lets us query)."""
+    note = f"tip with payment {record.payment_external_id}"
+    return {
+        "TxnDate": record.paid_on.isoformat(),
+        "PrivateNote": fields.private_note(record.external_id, note),
+        "DepositToAccountRef": ref(record.deposit_account_ref),
+        "Line": [
+            {
+                "Amount": record.amount,
+                "DetailType": "DepositLineDetail",
+                "DepositLineDetail": {
+                    "AccountRef": ref(record.tips_account_ref),
+                    "Entity": {**ref(record.customer_ref), "type": "CUSTOMER"},
+                },
+            }
         ],
     }
 

@@ -450,8 +450,8 @@ class ServiceOpusSource:
         """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).
 
         Invoices, credit notes and payments: all of them (drafts, voids, uncollected payments are skipped, saying
-        so); credit applications: the credit notes tied to an invoice. Customers and items: those the locked
-        invoices need."""
+        so); credit applications: the credit notes tied to an invoice; tips: the payments carrying one. Customers
+        and items: those the locked invoices need."""
         locked = InvoiceStatus.LOCKED.value
         with self.engine.connect() as conn:
             invoices = conn.execute(
@@ -460,10 +460,12 @@ class ServiceOpusSource:
                 )
             ).tuples()
             payments = conn.execute(
-                select(PAYMENTS.c.id, type_coerce(PAYMENTS.c.status, NullType())).where(
-                    PAYMENTS.c.company_id == company_id
-                )
-            ).tuples()
+                select(
+                    PAYMENTS.c.id,
+                    type_coerce(PAYMENTS.c.status, NullType()),
+                    type_coerce(PAYMENTS.c.tip_amount, NullType()),
+                ).where(PAYMENTS.c.company_id == company_id)
+            ).all()
             notes = conn.execute(
                 select(
                     CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
@@ -487,11 +489,22 @@ class ServiceOpusSource:
                 EntityType.CREDIT_APPLICATION: {
                     n: _credit_skipped(status) for n, status, invoice_id in notes if invoice_id is not None
                 },
-                EntityType.PAYMENT: {
-                    p: None if status == PaymentStatus.COLLECTED.value else f"{status} payment"
-                    for p, status in payments
-                },
+                EntityType.PAYMENT: {p: _payment_skipped(status) for p, status, _ in payments},
+                EntityType.TIP: {p: _payment_skipped(status) for p, status, tip in payments if _tipped(tip)},
             }
+
+
+def _payment_skipped(status: object) -> str | None:
+    """Why a payment (and its tip) is skipped: it is not collected."""
+    return None if status == PaymentStatus.COLLECTED.value else f"{status} payment"
+
+
+def _tipped(raw: object) -> bool:
+    """Whether a payment carries a tip; an unreadable one is parked as the payment's own problem."""
+    try:
+        return decimal_value("tip amount", raw) != 0
+    except BadValue:
+        return False
 
 
 def _credit_skipped(status: object) -> str | None:

@@ -48,6 +48,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
 
@@ -57,7 +58,7 @@ IDEMPOTENCY_KEY_LENGTH = 128
 PAGE_SIZE = 100
 WHERE_CHUNK = 25
 """Values per `where` clause of OR-ed equalities, to keep URLs short."""
-PAGED = frozenset({"Contacts", "Invoices", "Payments", "CreditNotes"})
+PAGED = frozenset({"Contacts", "Invoices", "Payments", "CreditNotes", "BankTransactions"})
 WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
 """Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
@@ -276,6 +277,8 @@ class XeroConnector(ClientConnector):
                         "Xero cannot change a payment; delete it in Xero and it will be entered again",
                     )
                 return wire.payment(record)
+            case TipRecord():
+                return wire.tip(record, self._account_code(record.tips_account_ref), op.existing)
             case CreditApplicationRecord():
                 raise ValueError("credit applications are allocations, not elements (see `_allocate`)")
             case _:

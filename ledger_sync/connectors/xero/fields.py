@@ -16,6 +16,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.text import first_too_long, led_by_name, one_line, shorten_name, shorten_text, xml_safe
 
@@ -75,6 +76,6 @@ def too_long(record: LedgerRecord) -> str | None:
             number = invoice_number(record)
             checks.append((f"Credit note number '{number}'", number, INVOICE_NUMBER_MAX))
             checks.append((f"The credit note's stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
-        case PaymentRecord():
-            checks.append((f"The payment's stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
+        case PaymentRecord() | TipRecord():
+            checks.append((f"The {record.entity_type.value}'s stamp (Reference) '{stamp}'", stamp, REFERENCE_MAX))
     return first_too_long(LABEL, checks)

@@ -2,9 +2,9 @@
 
 Every record carries its external id ("stamp") where Xero keeps it verbatim: a Contact's
 `ContactNumber`, an Item's `Code`, an Invoice's `Reference` (next to its `InvoiceNumber`), a CreditNote's
-`Reference` (next to its `CreditNoteNumber`) and a Payment's `Reference`. Money stays Decimal end to end
-(see `ledger_sync.connectors.jsonnum`). Text is made to fit Xero's field limits by `fields`, and no string
-sent holds a character XML 1.0 cannot.
+`Reference` (next to its `CreditNoteNumber`), a Payment's `Reference` and a tip's BankTransaction's `Reference`.
+Money stays Decimal end to end (see `ledger_sync.connectors.jsonnum`). Text is made to fit Xero's field limits
+by `fields`, and no string sent holds a character XML 1.0 cannot.
 """
 
 import re
@@ -23,6 +23,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     ItemRecord,
     PaymentRecord,
+    TipRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
 
@@ -33,6 +34,7 @@ COLLECTIONS = {
     EntityType.CREDIT_NOTE: "CreditNotes",
     EntityType.CREDIT_APPLICATION: "CreditNotes",
     EntityType.PAYMENT: "Payments",
+    EntityType.TIP: "BankTransactions",
 }
 """Where each record kind is read (a credit application: on its credit note, as one of its Allocations)."""
 REF_FIELDS = {
@@ -42,6 +44,7 @@ REF_FIELDS = {
     EntityType.CREDIT_NOTE: "CreditNoteID",
     EntityType.CREDIT_APPLICATION: "AllocationID",
     EntityType.PAYMENT: "PaymentID",
+    EntityType.TIP: "BankTransactionID",
 }
 """What other records point at: items are referenced by Code on invoice lines, the rest by id."""
 STAMP_FIELDS = {
@@ -50,6 +53,7 @@ STAMP_FIELDS = {
     EntityType.INVOICE: "Reference",
     EntityType.CREDIT_NOTE: "Reference",
     EntityType.PAYMENT: "Reference",
+    EntityType.TIP: "Reference",
 }
 """A credit application has no stamp: Xero's Allocation has no reference field (see `allocation`)."""
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
@@ -228,6 +232,30 @@ def payment(record: PaymentRecord) -> JsonObject:
     }
 
 
+def tip(record: TipRecord, tips_account_code: str, existing: LedgerRef | None) -> JsonObject:
+    """A tip: money received (RECEIVE) from the customer into the payment's bank account, its one untaxed line
+    posted to the Tips account; an update names the bank transaction and carries everything again."""
+    element: JsonObject = {
+        "Type": "RECEIVE",
+        "Contact": {"ContactID": record.customer_ref},
+        "BankAccount": {"AccountID": record.deposit_account_ref},
+        "Date": record.paid_on.isoformat(),
+        "Reference": record.external_id,
+        "LineAmountTypes": "NoTax",
+        "LineItems": [
+            {
+                "Description": f"Tip with payment {record.payment_external_id}",
+                "Quantity": Decimal(1),
+                "UnitAmount": record.amount,
+                "AccountCode": tips_account_code,
+                "TaxType": NO_TAX,
+                "LineAmount": record.amount,
+            }
+        ],
+    }
+    return {"BankTransactionID": existing.id, **element} if existing else element
+
+
 def element_error(element: Mapping[str, Any]) -> LedgerError | None:
     """The error Xero reported on one element of a `summarizeErrors=false` answer, or None if it was saved."""
     messages = [str(e.get("Message", "")) for e in element.get("ValidationErrors") or [] if isinstance(e, dict)]
@@ -256,6 +284,9 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, left)
+    if entity_type is EntityType.TIP:
+        customer = str((element.get("Contact") or {}).get("ContactID", ""))
+        return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Total", 0))), customer, status)
     invoice = element.get("Invoice") or {}
     customer = str((invoice.get("Contact") or {}).get("ContactID", ""))
     return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Amount", 0))), customer, status)

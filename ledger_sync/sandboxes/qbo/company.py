@@ -10,16 +10,29 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.qbo import chart, currencies, faults, fields, invoicing, payments, query, rules, voiding
+from ledger_sync.sandboxes.qbo import (
+    chart,
+    currencies,
+    deposits,
+    faults,
+    fields,
+    invoicing,
+    payments,
+    query,
+    rules,
+    voiding,
+)
 from ledger_sync.sandboxes.qbo.books import ref_id
 from ledger_sync.sandboxes.qbo.money import to_decimal
 from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("CreditMemo", "Payment", "CompanyInfo", "Preferences")
-WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment"})
-DATED = frozenset({"Invoice", "CreditMemo", "Payment"})
+ENTITIES += ("CreditMemo", "Payment", "Deposit", "CompanyInfo", "Preferences")
+WRITABLE = frozenset(
+    {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "Deposit"}
+)
+DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
@@ -108,6 +121,8 @@ class Company:
             candidate = {k: v for k, v in body.items() if k not in ("sparse", "domain", "MetaData")}
             if update or body.get("Id") is not None:
                 existing = self._current(entity, body)
+                if entity == "Deposit":
+                    deposits.check_sparse(body)
                 voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
@@ -117,6 +132,8 @@ class Company:
             saved = self._save(entity, prepared, existing)
             if entity == "Payment":
                 self._rebalance_linked(saved, existing or {})
+            if entity == "Deposit":
+                self._relink_payments(saved, existing or {})
             return saved
 
     def void(self, entity: str, body: object) -> dict[str, Any]:
@@ -128,6 +145,7 @@ class Company:
             raise faults.invalid_json()
         with self._store.transaction():
             existing = self._current(entity, body)
+            self._check_not_deposited(entity, existing)
             if entity == "Invoice":
                 return self._save(entity, voiding.voided_invoice(self, existing), existing)
             saved = self._save(entity, voiding.voided_payment(existing), existing)
@@ -214,6 +232,12 @@ class Company:
             return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
         if entity == "CreditMemo":
             return self._prepare_credit_memo(candidate, request, allow_duplicate_doc_number)
+        if entity == "Deposit":
+            deposits.check_deposit(self, candidate)
+            settled = deposits.settle(self, candidate)
+            settled.setdefault("TxnDate", self._today())
+            settled.setdefault("CurrencyRef", self._home_currency())
+            return settled
         rules.check_payment(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(
@@ -286,6 +310,22 @@ class Company:
             self._rebalance("Invoice", invoice_id)
         for memo_id in sorted({i for i, _ in payments.credit_links(payment) + payments.credit_links(before)}):
             self._rebalance("CreditMemo", memo_id)
+
+    def _check_not_deposited(self, entity: str, existing: dict[str, Any]) -> None:
+        """A payment in a deposit is changed through the deposit (stricter than QBO's UI, which warns first)."""
+        if entity == "Payment" and (deposit := deposits.deposited_by(existing)) is not None:
+            raise faults.business(
+                f"Payment {existing['Id']} is in deposit {deposit}: edit or delete the deposit first."
+            )
+
+    def _relink_payments(self, deposit: dict[str, Any], before: dict[str, Any]) -> None:
+        """Each payment a deposit takes names it in its own `LinkedTxn`; one it no longer takes is let go."""
+        now, then = deposits.linked_payment_ids(deposit), deposits.linked_payment_ids(before)
+        for payment_id in sorted(now ^ then):
+            payment = self.read("Payment", payment_id)
+            others = [t for t in payment.get("LinkedTxn") or [] if t.get("TxnType") != "Deposit"]
+            linked = others + ([{"TxnId": deposit["Id"], "TxnType": "Deposit"}] if payment_id in now else [])
+            self._save("Payment", {**payment, "LinkedTxn": linked}, payment)
 
     def _rebalance(self, entity: str, txn_id: str) -> None:
         txn = self.get(entity, txn_id)

@@ -22,7 +22,17 @@ from ledger_sync.sandboxes.xero.writes import RESOURCES, Resource, apply, elemen
 router = APIRouter(prefix="/api.xro/2.0")
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-_READABLE = ("Accounts", "TaxRates", "Contacts", "Items", "Invoices", "Payments", "CreditNotes")
+_READABLE = (
+    "Accounts",
+    "TaxRates",
+    "Contacts",
+    "Items",
+    "Invoices",
+    "Payments",
+    "CreditNotes",
+    "BankTransactions",
+    "BankTransfers",
+)
 _LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
@@ -86,7 +96,13 @@ def read_many(collection: str, request: Request, ledger: Annotated[Books, Depend
         return api_error(16, "QueryParseException", str(bad))
     extra: dict[str, Any] = {}
     page_param = request.query_params.get("page", "")
-    paged = "page" in request.query_params and collection in ("Contacts", "Invoices", "Payments", "CreditNotes")
+    paged = "page" in request.query_params and collection in (
+        "Contacts",
+        "Invoices",
+        "Payments",
+        "CreditNotes",
+        "BankTransactions",
+    )
     if paged:
         page = max(1, int(page_param)) if page_param.isdigit() else 1
         size_param = request.query_params.get("pageSize", "")
@@ -179,7 +195,7 @@ async def create_or_update(
     ledger: Annotated[Books, Depends(books)],
     keys: Annotated[IdempotencyKeys, Depends(_keys)],
 ) -> Response:
-    return await _write(collection, request, ledger, keys, create_only=collection == "Payments")
+    return await _write(collection, request, ledger, keys, create_only=collection in ("Payments", "BankTransfers"))
 
 
 @router.post("/Payments/{payment_id}", response_model=None)

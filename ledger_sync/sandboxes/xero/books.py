@@ -16,6 +16,8 @@ ID_FIELDS = {
     "Invoices": "InvoiceID",
     "Payments": "PaymentID",
     "CreditNotes": "CreditNoteID",
+    "BankTransactions": "BankTransactionID",
+    "BankTransfers": "BankTransferID",
 }
 """The key each collection's documents are stored under."""
 

@@ -10,6 +10,9 @@ NEEDED = {
     "Invoices": ("accounting.invoices", LEGACY_TRANSACTIONS),
     "Payments": ("accounting.payments", LEGACY_TRANSACTIONS),
     "CreditNotes": ("accounting.invoices", LEGACY_TRANSACTIONS),
+    # The granular scope's name for bank transactions is taken from Xero's announcement (?); the sandbox asks for it.
+    "BankTransactions": ("accounting.banktransactions", LEGACY_TRANSACTIONS),
+    "BankTransfers": ("accounting.banktransactions", LEGACY_TRANSACTIONS),
     "Contacts": ("accounting.contacts",),
     "Accounts": ("accounting.settings",),
     "TaxRates": ("accounting.settings",),

@@ -10,7 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, creditnotes, fields, invoices, items, payments, wire
+from ledger_sync.sandboxes.xero import (
+    banktransactions,
+    banktransfers,
+    contacts,
+    creditnotes,
+    fields,
+    invoices,
+    items,
+    payments,
+    wire,
+)
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 
 Saver = Callable[[Books, dict[str, Any], Any, int], dict[str, Any]]
@@ -42,6 +52,8 @@ RESOURCES = {
     "CreditNotes": Resource(
         "CreditNotes", "HasErrors", creditnotes.existing, creditnotes.save, (("CreditNoteNumber", 255),)
     ),
+    "BankTransactions": Resource("BankTransactions", None, banktransactions.existing, banktransactions.save),
+    "BankTransfers": Resource("BankTransfers", None, banktransfers.existing, banktransfers.save),
 }
 
 
