@@ -220,7 +220,17 @@ class PaymentRecord(Record):
     """The mapped ledger account of the Service Opus bank account it landed in (else Undeposited Funds)."""
     reference: str = field(default="", metadata=SET_ONLY)
     """The card's last four digits or the check number, for the ledger's own reference field."""
+    reversed: bool = field(default=False, metadata=SET_ONLY)
+    """Failed or charged back in Service Opus after it was synced: the connector takes the ledger's payment out (QBO
+    voids it, Xero deletes it), reopening the invoice; a new content hash, so it goes as an update."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
 
 LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord
+
+
+def withdrawn(record: LedgerRecord) -> bool:
+    """Undone in Service Opus (an invoice voided, a payment failed or charged back): the ledger must not hold it."""
+    return (isinstance(record, InvoiceRecord) and record.voided) or (
+        isinstance(record, PaymentRecord) and record.reversed
+    )

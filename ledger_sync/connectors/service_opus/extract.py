@@ -27,6 +27,7 @@ from ledger_sync.connectors.service_opus.fields import (
     text_value,
 )
 from ledger_sync.connectors.service_opus.models import (
+    REVERSED_STATUSES,
     BankAccount,
     CreditNote,
     CreditNoteLine,
@@ -41,6 +42,7 @@ from ledger_sync.connectors.service_opus.models import (
     PaymentStatus,
     Product,
     ProductCategory,
+    Refund,
     TaxRate,
 )
 from ledger_sync.core.batching import chunked
@@ -56,6 +58,7 @@ from ledger_sync.core.snapshots import (
     SourceLine,
     SourcePayment,
     SourceProduct,
+    SourceRefund,
     Unreadable,
 )
 
@@ -68,10 +71,19 @@ PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
 CREDIT_NOTES: Table = CreditNote.__table__  # type: ignore[assignment]
 CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
+REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
 
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
 """The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
 one that was synced is voided in the ledger, one that never was is skipped)."""
+
+
+READ_PAYMENTS = (PAYMENTS.c.status == PaymentStatus.COLLECTED.value) | (
+    PAYMENTS.c.status.in_([s.value for s in REVERSED_STATUSES]) & PAYMENTS.c.collected_at.is_not(None)
+)
+"""The payments a sync reads past its checkpoint: collected ones, and those collected and then failed or charged
+back (the change takes a new change number; one that was synced is taken out of the ledger, one that never was is
+skipped)."""
 
 
 def _raw(table: Table) -> Select[Any]:
@@ -150,6 +162,18 @@ def _payment(row: RowMapping) -> SourcePayment:
         decimal_value("tip amount", row["tip_amount"]),
         text_value("reference", row["reference"]) if row["reference"] is not None else None,
         row["bank_account_id"],
+        moment_value("reversed_at", row["reversed_at"]),
+    )
+
+
+def _refund(row: RowMapping) -> SourceRefund:
+    return SourceRefund(
+        row["id"],
+        row["payment_id"],
+        decimal_value("amount", row["amount"]),
+        date_value("refunded_on", row["refunded_on"]),
+        text_value("reason", row["reason"] or ""),
+        row["change_no"],
     )
 
 
@@ -338,11 +362,11 @@ class ServiceOpusSource:
         since: date | None = None,
         until: date | None = None,
     ) -> Extracted[SourcePayment]:
-        """Collected payments past `after` in checkpoint order, collected within since..until when given;
-        or (with `ids`) those payments in any status."""
+        """Collected (and collected, then reversed: `READ_PAYMENTS`) payments past `after` in checkpoint order,
+        collected within since..until when given; or (with `ids`) those payments in any status."""
         query = _selection(
             PAYMENTS,
-            PAYMENTS.c.status == PaymentStatus.COLLECTED.value,
+            READ_PAYMENTS,
             _collected(since, until),
             company_id=company_id,
             after=after,
@@ -360,6 +384,12 @@ class ServiceOpusSource:
             for p in read.records
         ]
         return Extracted(landed, read.unreadable)
+
+    def refunds(self, company_id: int, *, after: Cursor | None, limit: int) -> Extracted[SourceRefund]:
+        """Refunds made past `after`, in checkpoint order."""
+        query = _selection(REFUNDS, true(), [], company_id=company_id, after=after, limit=limit, ids=())
+        with self.engine.connect() as conn:
+            return _read(conn.execute(query).mappings().all(), _refund, "refund")
 
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All readable collected payments of these invoices in collection order, to know what was still due
@@ -426,9 +456,7 @@ class ServiceOpusSource:
             )
         if scope.covers(EntityType.PAYMENT):
             selections.append(
-                _counted(PAYMENTS, PAYMENTS.c.status == PaymentStatus.COLLECTED.value, company_id).where(
-                    *_collected(scope.since, scope.until)
-                )
+                _counted(PAYMENTS, READ_PAYMENTS, company_id).where(*_collected(scope.since, scope.until))
             )
         with self.engine.connect() as conn:
             return sum(conn.execute(query).scalar_one() for query in selections)
