@@ -177,8 +177,10 @@ class MemoryConnector:
         entries = self._books.entries[record.entity_type]
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
-        if isinstance(record, InvoiceRecord) and record.voided and op.existing is not None:
-            return self._void(entries[op.existing.id])
+        if op.voids:
+            assert op.existing is not None
+            held = entries[op.existing.id]
+            return self._reverse(held) if isinstance(record, PaymentRecord) else self._void(held)
         own_id = op.existing.id if op.existing else None
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
@@ -203,6 +205,14 @@ class MemoryConnector:
             invoice.paid, invoice.status = Decimal("0.00"), "VOIDED"
             invoice.ref = replace(invoice.ref, sync_token=str(int(invoice.ref.sync_token or "0") + 1))
         return invoice.ref
+
+    def _reverse(self, payment: Entry) -> LedgerRef:
+        """Delete a payment that failed or was charged back, reopening its invoice (again: nothing changes)."""
+        if payment.status != "DELETED":
+            assert isinstance(payment.record, PaymentRecord)
+            self._books.entries[EntityType.INVOICE][payment.record.invoice_ref].paid -= payment.record.amount
+            payment.status = "DELETED"
+        return payment.ref
 
     def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
         """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""

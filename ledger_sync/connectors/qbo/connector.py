@@ -170,6 +170,26 @@ class QboConnector(ClientConnector):
         return self._adopt_own_duplicates(entity_type, outcomes)
 
     def _void(self, op: WriteOp) -> WriteOutcome:
+        """Take the record `op.existing` names out of the books: a payment that failed or was charged back is voided
+        (QBO then reopens the invoice it paid); an invoice as `_void_invoice` says."""
+        if not isinstance(op.record, PaymentRecord):
+            return self._void_invoice(op)
+        assert op.existing is not None
+        try:
+            voided = self._voided_payment(op, op.existing.id)
+        except LedgerError as error:
+            return _element_failure(op, error)
+        return WriteOutcome(op=op, ref=ledger_ref(voided))
+
+    def _voided_payment(self, op: WriteOp, payment_id: str) -> dict[str, Any]:
+        """The payment, voided: read first, so one found voided already (a re-run after an unknown outcome) is left
+        as it is."""
+        payment = self.read("Payment", payment_id)
+        if is_voided(payment):
+            return payment
+        return self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+
+    def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names: re-read it (fresh SyncToken, the payments applied to it), void each
         of those payments (QBO would leave them as unapplied credit; the sandbox refuses the void until they are
         gone), then void the invoice. Every step is read before it is taken and its `requestid` derives from the op
@@ -182,9 +202,7 @@ class QboConnector(ClientConnector):
             if is_voided(invoice):
                 return WriteOutcome(op=op, ref=ledger_ref(invoice))
             for payment_id in linked_payment_ids(invoice):
-                payment = self.read("Payment", payment_id)
-                if not is_voided(payment):
-                    self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+                self._voided_payment(op, payment_id)
             invoice = self.read("Invoice", invoice_id)  # voiding its payments changed its SyncToken
             voided = self._void_entity(op, "Invoice", invoice, {"operation": "void"})
         except LedgerError as error:

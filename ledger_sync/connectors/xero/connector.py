@@ -160,6 +160,27 @@ class XeroConnector(ClientConnector):
         return [outcomes[index] for index in range(len(ops))]
 
     def _void(self, op: WriteOp) -> WriteOutcome:
+        """Take the record `op.existing` names out of the books: a payment that failed or was charged back is
+        deleted (`Status: DELETED`; Xero then reopens the invoice it paid); an invoice as `_void_invoice` says."""
+        if not isinstance(op.record, PaymentRecord):
+            return self._void_invoice(op)
+        assert op.existing is not None
+        try:
+            self._delete_payment(op, op.existing.id)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=op.existing)
+
+    def _delete_payment(self, op: WriteOp, payment_id: str) -> None:
+        """Delete the payment, read first, so one found deleted already (a re-run after an unknown outcome) is left
+        as it is; the key derives from the op and the payment."""
+        if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
+            key = idempotency_key([op], f"delete-payment-{payment_id}")
+            self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+
+    def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names. Xero refuses while payments are allocated to it, so each payment
         still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), then the invoice is POSTed
         with `Status: VOIDED`. The invoice is read first and the keys derive from the op and what was read, so a
@@ -170,10 +191,7 @@ class XeroConnector(ClientConnector):
             if str(invoice.get("Status") or "").upper() == "VOIDED":
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.INVOICE, invoice))
             for allocated in invoice.get("Payments") or []:
-                payment_id = str(allocated["PaymentID"])
-                if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
-                    key = idempotency_key([op], f"delete-payment-{payment_id}")
-                    self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+                self._delete_payment(op, str(allocated["PaymentID"]))
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
