@@ -29,6 +29,8 @@ class EntityType(StrEnum):
     CREDIT_APPLICATION = "credit_application"
     """A credit note's credit applied to the invoice it credits: its own write, found again on its own."""
     PAYMENT = "payment"
+    REFUND = "refund"
+    """Money paid back out of a synced payment: gives back revenue and tax, paid out of where the payment landed."""
 
 
 def _canonical(value: object) -> object:
@@ -224,6 +226,21 @@ class PaymentRecord(Record):
     """Failed or charged back in Service Opus after it was synced: the connector takes the ledger's payment out (QBO
     voids it, Xero deletes it), reopening the invoice; a new content hash, so it goes as an update."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
+
+
+@dataclass(frozen=True)
+class RefundRecord(CreditNoteRecord):
+    """A refund of (part of) a payment: lines and tax like a credit note's, the share of the paid invoice's revenue
+    and tax it gives back (`core.refunds`), paid out of `deposit_account_ref`, the account the payment landed in.
+    QBO holds it as a RefundReceipt, Xero as a credit note with a refund payment. Stamped "SO-R<id>"."""
+
+    deposit_account_ref: str
+    reason: str
+    entity_type: EntityType = field(default=EntityType.REFUND, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-R{self.source_id}"
 
 
 LedgerRecord = CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord

@@ -37,6 +37,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    RefundRecord,
 )
 from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.settings import Settings
@@ -239,6 +240,10 @@ class MemoryConnector:
             total = net + sum((tax.amount for tax in record.tax_lines), Decimal("0.00"))
             if total < 0:
                 raise LedgerError(ErrorKind.VALIDATION, f"a document cannot total {total}")
+            if isinstance(record, RefundRecord):  # paid out at once, from an account money can leave
+                if record.deposit_account_ref not in {a.id for a in ACCOUNTS if a.active}:
+                    raise LedgerError(ErrorKind.VALIDATION, f"account {record.deposit_account_ref} does not exist")
+                return total, total
             return total, Decimal("0.00")
         if isinstance(record, PaymentRecord):
             invoice = books[EntityType.INVOICE].get(record.invoice_ref)

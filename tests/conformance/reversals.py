@@ -1,17 +1,21 @@
-"""Issue 13's reversals, for every ledger: a card payment charged back and a check that bounced, after they were
-synced. The sync sends each as an update of the synced payment carrying `reversed` (`WriteOp.voids`): the ledger
-takes the payment out (QBO voids it, Xero deletes it) and reopens its invoice. Helpers are the suite's own (read
-through the module, which imports this mixin while it is still being defined)."""
+"""Issue 13's refunds and reversals, for every ledger. Refunds: a partial refund of a two-rate invoice and a full
+refund of another, each written as the ledger's refund document (`core.refunds`). Reversals: a card payment
+charged back and a check that bounced, after they were synced: the sync sends each as an update of the synced
+payment carrying `reversed` (`WriteOp.voids`), and the ledger takes the payment out (QBO voids it, Xero deletes
+it), reopening its invoice. Helpers are the suite's own (read through the module, which imports this mixin while
+it is still being defined)."""
 
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from ledger_sync.core.records import EntityType, PaymentRecord
+from ledger_sync.core.refunds import refund_record
+from ledger_sync.core.snapshots import SourceRefund
 from tests.conformance import suite
 
 
-class ReversalScenarios:
+class RefundsAndReversals:
     """Mixed into `suite.LedgerConformance`."""
 
     def test_a_chargeback_and_a_failed_check_reopen_their_invoices_to_the_cent(
@@ -66,3 +70,48 @@ class ReversalScenarios:
         again = payment(carded.source_id, carded.total, "cash", "")
         suite._created(harness, again)
         suite._assert_books_equal(harness, books, "the charged-back invoice paid again")
+
+    def test_a_partial_and_a_full_refund_give_back_revenue_and_tax_to_the_cent_and_leave_the_invoices_paid(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """Two invoices paid in full; one is refunded in part (spread over its two tax rates), the other in full.
+        Each refund is in the ledger once, found by its stamp, paid out in full (nothing left open, no credit left
+        on the customer), and gives back exactly the revenue and tax of the record sent, which for the full refund
+        are the invoice's own; the invoices stay paid and the customer's books equal Service Opus's."""
+        harness = ledger_harness
+        _, item_ref = parties
+        customer_ref = suite._created(harness, suite._customer(harness, f"Refunds Customer {harness.next_id()}"))
+        who = (customer_ref, item_ref)
+        books = suite._OpusBooks()
+        deposit = harness.account("undeposited_funds").id
+        two_rates = suite._invoice(
+            harness, *who, [suite._line("2", "95.00", suite.GST), suite._line("1.5", "33.33", suite.HST)]
+        )
+        one_rate = suite._invoice(harness, *who, [suite._line("1", "149.99", suite.HST)])
+        refunds = []
+        for invoice, amount, reason in ((two_rates, Decimal("40.00"), "Part returned unused"), (one_rate, None, "")):
+            invoice_ref = suite._created(harness, invoice)
+            books.invoices[invoice.source_id] = invoice
+            paid = PaymentRecord(
+                harness.next_id(), invoice_ref, customer_ref, invoice.total, date(2026, 4, 2), "card", deposit, "4242"
+            )
+            suite._created(harness, paid)
+            books.paid[invoice.source_id] = invoice.total
+            refund = SourceRefund(harness.next_id(), paid.source_id, amount or invoice.total, date(2026, 4, 9), reason)
+            refunds.append(refund_record(refund, invoice, payment_number=paid.source_id, deposit_account_ref=deposit))
+        partial, full = refunds
+        assert partial.total == Decimal("40.00") and len(partial.tax_lines) == 2
+        assert (full.subtotal, full.total_tax, full.total) == (one_rate.subtotal, one_rate.total_tax, one_rate.total)
+
+        written = {refund.source_id: suite._written(harness, refund).id for refund in refunds}
+        suite._assert_books_equal(harness, books, "refunded: the invoices stay paid")
+        connector = harness.connector
+        found = connector.find_by_external_id(EntityType.REFUND, refunds)
+        assert {source_id: ref.id for source_id, ref in found.items()} == written
+        read = connector.read_back(EntityType.REFUND, refunds)
+        for refund in refunds:
+            (held,) = read[refund.source_id]
+            assert held.present and (held.amount, held.tax, held.balance) == (
+                refund.total, refund.total_tax, Decimal("0.00")
+            ), held  # fmt: skip
+            assert held.amount - (held.tax or 0) == refund.subtotal

@@ -45,7 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
-from tests.conformance.reversals import ReversalScenarios
+from tests.conformance.reversals import RefundsAndReversals
 
 
 @dataclass
@@ -284,7 +284,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
     assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
 
 
-class LedgerConformance(ReversalScenarios):
+class LedgerConformance(RefundsAndReversals):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

@@ -72,6 +72,7 @@ LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.ITEM: ("Name", fields.item_name),
     EntityType.INVOICE: ("DocNumber", fields.doc_number),
     EntityType.CREDIT_NOTE: ("DocNumber", fields.doc_number),
+    EntityType.REFUND: ("DocNumber", fields.doc_number),
 }
 """The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments: see
 below)."""

@@ -17,9 +17,11 @@ from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("CreditMemo", "Payment", "CompanyInfo", "Preferences")
-WRITABLE = frozenset({"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment"})
-DATED = frozenset({"Invoice", "CreditMemo", "Payment"})
+ENTITIES += ("CreditMemo", "Payment", "RefundReceipt", "CompanyInfo", "Preferences")
+WRITABLE = frozenset(
+    {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "RefundReceipt"}
+)
+DATED = frozenset({"Invoice", "CreditMemo", "Payment", "RefundReceipt"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
 """Entities whose queries return only active records unless the query filters on Active."""
@@ -214,6 +216,8 @@ class Company:
             return self._prepare_invoice(candidate, request, allow_duplicate_doc_number)
         if entity == "CreditMemo":
             return self._prepare_credit_memo(candidate, request, allow_duplicate_doc_number)
+        if entity == "RefundReceipt":
+            return self._prepare_refund_receipt(candidate, request, allow_duplicate_doc_number)
         rules.check_payment(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(
@@ -249,6 +253,22 @@ class Company:
         priced["LinkedTxn"] = [
             {"TxnId": pid, "TxnType": "Payment"} for pid in payments.crediting_payment_ids(self, memo_id)
         ]
+        return priced
+
+    def _prepare_refund_receipt(
+        self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
+    ) -> dict[str, Any]:
+        """Priced like an invoice, paid out at once from `DepositToAccountRef` (required: QBO's API reference
+        names it required for a RefundReceipt; a Bank account or Undeposited Funds, as for a payment's deposit,
+        the stricter reading of "Bank or Other Current Asset"). It has no balance and links nothing."""
+        if ref_id(candidate.get("DepositToAccountRef")) is None:
+            raise faults.required("DepositToAccountRef")
+        account = rules.deposit_account(self, candidate["DepositToAccountRef"])
+        priced = self._priced("RefundReceipt", candidate, request, allow_duplicate_doc_number, Decimal(0))
+        if to_decimal(priced["TotalAmt"]) <= 0:
+            raise faults.business("A refund receipt must refund an amount greater than zero.")
+        priced["DepositToAccountRef"] = _named(candidate["DepositToAccountRef"], account, "Name")
+        priced["Balance"] = Decimal(0)
         return priced
 
     def _priced(

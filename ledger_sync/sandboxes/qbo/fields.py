@@ -21,6 +21,7 @@ LIMITS: dict[str, tuple[tuple[str, int], ...]] = {
     "Invoice": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
     "CreditMemo": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
     "Payment": (("PaymentRefNum", 21), ("PrivateNote", 4000)),
+    "RefundReceipt": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
 }
 """Per entity, (element path, maximum length)."""
 
