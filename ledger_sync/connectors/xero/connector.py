@@ -48,6 +48,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    RefundRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
 
@@ -133,6 +134,8 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
+        if entity_type is EntityType.REFUND:
+            return [self._refund(op) for op in ops]
         outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
@@ -199,6 +202,45 @@ class XeroConnector(ClientConnector):
         element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
+
+    def _refund(self, op: WriteOp) -> WriteOutcome:
+        """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
+        payment of all of it out of the deposit account (`wire.refund_payment`). The note is looked up by its stamp
+        first and its `RemainingCredit` read, so a re-run after an unknown outcome (or a crash between the two
+        calls) does only what is left; the outcome is the note. A note whose total Xero made other than the
+        refund's is refused before any money is paid out of it."""
+        record = op.record
+        assert isinstance(record, RefundRecord)
+        if op.existing is not None:
+            return WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once and never changed
+        try:
+            held = self._stamped(EntityType.REFUND, [record]).get(record.source_id, [])
+            live = [doc for doc in held if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+            note = live[0] if live else None
+            if note is None:
+                element = self._element(op)
+                ((outcome, note),) = self._send(EntityType.REFUND, [op], [element], idempotency_key([op], "note"))
+                if not outcome.ok or note is None:
+                    return outcome
+            note_id = str(note["CreditNoteID"])
+            total = Decimal(str(note.get("Total", 0)))
+            if total != record.total:
+                message = f"Xero totals the refund's credit note {total}, Service Opus's refund is {record.total}"
+                return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, message))
+            if Decimal(str(note.get("RemainingCredit", total))) > 0:
+                body = {"Payments": [wire.refund_payment(record, note_id)]}
+                key = idempotency_key([op], "refund-payment")
+                answer = self._client.write("PUT", "Payments", body, {"summarizeErrors": "false"}, key)
+                paid = (answer.get("Payments") or [None])[0]
+                if not isinstance(paid, dict):
+                    raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the refund's payment without it")
+                if (error := wire.element_error(paid)) is not None:
+                    return WriteOutcome(op=op, error=error)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=LedgerRef(note_id))
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:
         """One application of credit: its own call and key. A refusal (more than the invoice's amount due or

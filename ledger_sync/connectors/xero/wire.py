@@ -23,6 +23,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     ItemRecord,
     PaymentRecord,
+    RefundRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
 
@@ -33,6 +34,7 @@ COLLECTIONS = {
     EntityType.CREDIT_NOTE: "CreditNotes",
     EntityType.CREDIT_APPLICATION: "CreditNotes",
     EntityType.PAYMENT: "Payments",
+    EntityType.REFUND: "CreditNotes",
 }
 """Where each record kind is read (a credit application: on its credit note, as one of its Allocations)."""
 REF_FIELDS = {
@@ -42,6 +44,7 @@ REF_FIELDS = {
     EntityType.CREDIT_NOTE: "CreditNoteID",
     EntityType.CREDIT_APPLICATION: "AllocationID",
     EntityType.PAYMENT: "PaymentID",
+    EntityType.REFUND: "CreditNoteID",
 }
 """What other records point at: items are referenced by Code on invoice lines, the rest by id."""
 STAMP_FIELDS = {
@@ -50,6 +53,7 @@ STAMP_FIELDS = {
     EntityType.INVOICE: "Reference",
     EntityType.CREDIT_NOTE: "Reference",
     EntityType.PAYMENT: "Reference",
+    EntityType.REFUND: "Reference",
 }
 """A credit application has no stamp: Xero's Allocation has no reference field (see `allocation`)."""
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
@@ -228,6 +232,18 @@ def payment(record: PaymentRecord) -> JsonObject:
     }
 
 
+def refund_payment(record: RefundRecord, credit_note_id: str) -> JsonObject:
+    """Xero's refund of a credit note: a payment naming the note (not an invoice), paid out of the account the
+    refunded payment landed in; all of the note's credit, so the note is PAID and leaves no credit behind."""
+    return {
+        "CreditNote": {"CreditNoteID": credit_note_id},
+        "Account": {"AccountID": record.deposit_account_ref},
+        "Date": record.issue_date.isoformat(),
+        "Amount": record.total,
+        "Reference": record.external_id,
+    }
+
+
 def element_error(element: Mapping[str, Any]) -> LedgerError | None:
     """The error Xero reported on one element of a `summarizeErrors=false` answer, or None if it was saved."""
     messages = [str(e.get("Message", "")) for e in element.get("ValidationErrors") or [] if isinstance(e, dict)]
@@ -252,7 +268,7 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due)
-    if entity_type is EntityType.CREDIT_NOTE:
+    if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, left)
