@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError
-from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord
 from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice, SourcePayment
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
@@ -431,7 +431,7 @@ def _reversal(
     return Push(record, cursor)
 
 
-def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage) -> list[Candidate]:
+def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage | RefundPage) -> list[Candidate]:
     """Records extraction could not read: parked, naming the field and the value."""
     return [Park(Parking(u.id, ParkingCause.CHECK, u.problem), u.cursor) for u in page.unreadable]
 

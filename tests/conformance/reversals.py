@@ -100,7 +100,7 @@ class RefundsAndReversals:
             refund = SourceRefund(harness.next_id(), paid.source_id, amount or invoice.total, date(2026, 4, 9), reason)
             refunds.append(refund_record(refund, invoice, payment_number=paid.source_id, deposit_account_ref=deposit))
         partial, full = refunds
-        assert partial.total == Decimal("40.00") and len(partial.tax_lines) == 2
+        assert partial.total == Decimal("40.00") and len(partial.tax_lines) == len(two_rates.tax_lines)
         assert (full.subtotal, full.total_tax, full.total) == (one_rate.subtotal, one_rate.total_tax, one_rate.total)
 
         written = {refund.source_id: suite._written(harness, refund).id for refund in refunds}

@@ -230,6 +230,12 @@ def _collected(since: date | None, until: date | None) -> list[ColumnElement[boo
     return window + ([PAYMENTS.c.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else [])
 
 
+def _refunded(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Refunds made within since..until (inclusive), either end open when None."""
+    window = [REFUNDS.c.refunded_on >= since] if since else []
+    return window + ([REFUNDS.c.refunded_on <= until] if until else [])
+
+
 def _counted(table: Table, done: ColumnElement[bool], company_id: int) -> Select[Any]:
     """A count of the company's `done` records that extraction can read (it reads by change number)."""
     return (
@@ -385,9 +391,21 @@ class ServiceOpusSource:
         ]
         return Extracted(landed, read.unreadable)
 
-    def refunds(self, company_id: int, *, after: Cursor | None, limit: int) -> Extracted[SourceRefund]:
-        """Refunds made past `after`, in checkpoint order."""
-        query = _selection(REFUNDS, true(), [], company_id=company_id, after=after, limit=limit, ids=())
+    def refunds(
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        ids: Iterable[int] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Extracted[SourceRefund]:
+        """Refunds made past `after` in checkpoint order, refunded within since..until when given; or (with `ids`)
+        those refunds."""
+        query = _selection(
+            REFUNDS, true(), _refunded(since, until), company_id=company_id, after=after, limit=limit, ids=ids
+        )
         with self.engine.connect() as conn:
             return _read(conn.execute(query).mappings().all(), _refund, "refund")
 
@@ -445,7 +463,7 @@ class ServiceOpusSource:
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
         """How many records a run of `scope` reads: locked and void invoices and issued credit notes issued, and
-        collected payments collected, within its range (a backfill's progress total)."""
+        collected payments collected and refunds made, within its range (a backfill's progress total)."""
         selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
             selections.append(_counted(INVOICES, READ_INVOICES, company_id).where(*_issued(scope.since, scope.until)))
@@ -458,6 +476,7 @@ class ServiceOpusSource:
             selections.append(
                 _counted(PAYMENTS, READ_PAYMENTS, company_id).where(*_collected(scope.since, scope.until))
             )
+            selections.append(_counted(REFUNDS, true(), company_id).where(*_refunded(scope.since, scope.until)))
         with self.engine.connect() as conn:
             return sum(conn.execute(query).scalar_one() for query in selections)
 
@@ -479,7 +498,7 @@ class ServiceOpusSource:
 
         Invoices, credit notes and payments: all of them (drafts, voids, uncollected payments are skipped, saying
         so); credit applications: the credit notes tied to an invoice. Customers and items: those the locked
-        invoices need."""
+        invoices need. Refunds: all of them."""
         locked = InvoiceStatus.LOCKED.value
         with self.engine.connect() as conn:
             invoices = conn.execute(
@@ -497,6 +516,7 @@ class ServiceOpusSource:
                     CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
                 ).where(CREDIT_NOTES.c.company_id == company_id)
             ).all()
+            refunds = conn.execute(select(REFUNDS.c.id).where(REFUNDS.c.company_id == company_id)).scalars().all()
             of_locked = (INVOICES.c.company_id == company_id, INVOICES.c.status == locked)
             customers = conn.execute(
                 select(INVOICES.c.customer_id).distinct().where(*of_locked, INVOICES.c.customer_id.is_not(None))
@@ -519,6 +539,7 @@ class ServiceOpusSource:
                     p: None if status == PaymentStatus.COLLECTED.value else f"{status} payment"
                     for p, status in payments
                 },
+                EntityType.REFUND: dict.fromkeys(refunds),
             }
 
 
