@@ -72,10 +72,10 @@ def idempotency_key(ops: Sequence[WriteOp], purpose: str = "write") -> str:
     return f"ledger-sync-{purpose}-{digest}"[:IDEMPOTENCY_KEY_LENGTH]
 
 
-def where_equals(field: str, values: Sequence[str]) -> str:
-    """`Field=="a" OR Field=="b"`, with quotes and backslashes escaped."""
+def where_equals(field: str, values: Sequence[str], starts: bool = False) -> str:
+    """`Field=="a" OR Field=="b"` (`starts`: `Field.StartsWith("a") OR ...`), with quotes and backslashes escaped."""
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
-    return " OR ".join(f"{field}=={value}" for value in quoted)
+    return " OR ".join(f"{field}.StartsWith({value})" if starts else f"{field}=={value}" for value in quoted)
 
 
 class XeroConnector(ClientConnector):
@@ -310,13 +310,15 @@ class XeroConnector(ClientConnector):
             keys = [fields.invoice_number(record) for record in records if isinstance(record, InvoiceRecord)]
             docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
         else:
-            docs = self._where(collection, stamp, [record.external_id for record in records])
+            # A payment's Reference goes on after the stamp (`fields.payment_reference`): found by its start.
+            starts = entity_type is EntityType.PAYMENT
+            docs = self._where(collection, stamp, [record.external_id for record in records], starts=starts)
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
         by_stamp: dict[str, list[dict[str, Any]]] = {}
         for doc in docs:
-            if doc.get(stamp):
-                by_stamp.setdefault(str(doc[stamp]), []).append(doc)
+            if found := wire.stamp_of(entity_type, doc):
+                by_stamp.setdefault(found, []).append(doc)
         return {record.source_id: by_stamp[record.external_id] for record in records if record.external_id in by_stamp}
 
     def _element(self, op: WriteOp) -> dict[str, Any]:
@@ -471,11 +473,13 @@ class XeroConnector(ClientConnector):
             if doc.get("Code") and code:
                 self._item_accounts[str(doc["Code"])] = str(code)
 
-    def _where(self, collection: str, field: str, values: Sequence[str], also: str | None = None) -> list[dict]:
+    def _where(
+        self, collection: str, field: str, values: Sequence[str], also: str | None = None, starts: bool = False
+    ) -> list[dict]:
         docs: list[dict[str, Any]] = []
         unique = sorted(set(values))
         for start in range(0, len(unique), WHERE_CHUNK):
-            condition = where_equals(field, unique[start : start + WHERE_CHUNK])
+            condition = where_equals(field, unique[start : start + WHERE_CHUNK], starts)
             docs += self._list(collection, {"where": f"{also} AND ({condition})" if also else condition})
         return docs
 

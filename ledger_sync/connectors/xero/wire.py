@@ -228,7 +228,7 @@ def payment(record: PaymentRecord) -> JsonObject:
         "Account": {"AccountID": record.deposit_account_ref},
         "Date": record.paid_on.isoformat(),
         "Amount": record.amount,
-        "Reference": record.external_id,
+        "Reference": fields.payment_reference(record),
     }
 
 
@@ -260,9 +260,16 @@ def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRe
     return LedgerRef(id=str(value)) if value else None
 
 
+def stamp_of(entity_type: EntityType, element: Mapping[str, Any]) -> str:
+    """The external id an element carries: its stamp field, whose first word only for a payment (its `Reference`
+    goes on with the method and Service Opus reference: `fields.payment_reference`)."""
+    stamp = str(element.get(STAMP_FIELDS[entity_type]) or "")
+    return next(iter(stamp.split()), "") if entity_type is EntityType.PAYMENT else stamp
+
+
 def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSnapshot:
     """A stamped invoice or payment as reconciliation compares it; a VOIDED or DELETED one is not present."""
-    ledger_id, stamp = str(element.get(REF_FIELDS[entity_type], "")), str(element.get(STAMP_FIELDS[entity_type], ""))
+    ledger_id, stamp = str(element.get(REF_FIELDS[entity_type], "")), stamp_of(entity_type, element)
     status = str(element.get("Status") or "").upper()
     if entity_type is EntityType.INVOICE:
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
