@@ -25,7 +25,8 @@ from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import fault_error
-from ledger_sync.connectors.qbo.query import quote, select_all, select_in
+from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
+from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.wire import (
     QBO_ENTITY,
@@ -65,8 +66,6 @@ ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.
 """Failures that belong to one record; anything else fails the whole call."""
 BATCH_REQUEST_ID_LENGTH = 36
 SINGLE_REQUEST_ID_LENGTH = 50
-ALL_ACTIVE_STATES = "Active IN (true, false)"
-"""QBO queries return only active list entities unless asked for both."""
 LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.CUSTOMER: ("DisplayName", fields.display_name),
     EntityType.ITEM: ("Name", fields.item_name),
@@ -115,6 +114,7 @@ class QboConnector(ClientConnector):
         self.realm_id = realm_id
         self._tax_model = tax_model
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
+        self._methods = PaymentMethods(self._client, realm_id)
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"
@@ -235,8 +235,12 @@ class QboConnector(ClientConnector):
         return None
 
     def _body(self, op: WriteOp, existing: LedgerRef | None) -> dict[str, Any]:
+        """The record's body; a payment also names its QBO payment method (`payment_methods`)."""
         model = self.tax_model if isinstance(op.record, InvoiceRecord | CreditNoteRecord) else QboTaxModel.NON_US
-        return to_qbo(op.record, existing, model)
+        body = to_qbo(op.record, existing, model)
+        if isinstance(op.record, PaymentRecord) and (method := self._methods.ref_of(op.record.method)) is not None:
+            body["PaymentMethodRef"] = {"value": method}
+        return body
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """A voided transaction is not in the books (a voided invoice has lost its stamp anyway)."""

@@ -17,13 +17,14 @@ from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("CreditMemo", "Payment", "RefundReceipt", "CompanyInfo", "Preferences")
+ENTITIES += ("CreditMemo", "Payment", "RefundReceipt", "PaymentMethod", "CompanyInfo", "Preferences")
 WRITABLE = frozenset(
     {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "RefundReceipt"}
+    | {"PaymentMethod"}
 )
 DATED = frozenset({"Invoice", "CreditMemo", "Payment", "RefundReceipt"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
-NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
+NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod"})
 """Entities whose queries return only active records unless the query filters on Active."""
 
 
@@ -206,6 +207,11 @@ class Company:
                     candidate[key] = _named(candidate[key], self.read("Account", ref_id(candidate[key]) or ""), "Name")
             if candidate.get("UnitPrice") is not None:
                 candidate["UnitPrice"] = to_decimal(candidate["UnitPrice"])
+            return candidate
+        if entity == "PaymentMethod":
+            # QBO's default Type when none is sent is not documented (?): the sandbox takes NON_CREDIT_CARD.
+            candidate.setdefault("Type", "NON_CREDIT_CARD")
+            rules.check_payment_method(self, candidate)
             return candidate
         if entity == "Account":
             rules.check_account(self, candidate)
