@@ -313,6 +313,8 @@ class XeroConnector(ClientConnector):
             # A payment's Reference goes on after the stamp (`fields.payment_reference`): found by its start.
             starts = entity_type is EntityType.PAYMENT
             docs = self._where(collection, stamp, [record.external_id for record in records], starts=starts)
+            # "SO-P8" starts "SO-P89" too: a payment two chunks' queries both return is one payment.
+            docs = list({str(doc.get(wire.REF_FIELDS[entity_type])): doc for doc in docs}.values())
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
         by_stamp: dict[str, list[dict[str, Any]]] = {}
