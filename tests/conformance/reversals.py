@@ -115,3 +115,28 @@ class RefundsAndReversals:
                 refund.total, refund.total_tax, Decimal("0.00")
             ), held  # fmt: skip
             assert held.amount - (held.tax or 0) == refund.subtotal
+
+    def test_payments_whose_stamps_start_alike_are_each_found_once(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """A ledger that finds a payment by the start of a field holding more than its stamp (Xero's Reference:
+        "SO-P12 · card 4242") meets stamps that start other stamps ("SO-P77777" starts "SO-P77777000"), in
+        look-ups spread over several queries: each payment is still found once, and read back once."""
+        harness = ledger_harness
+        customer_ref, _ = parties
+        record = suite._invoice(harness, *parties, [suite._line("1", "100.00", suite.GST)])
+        invoice_ref = suite._created(harness, record)
+        deposit = harness.account("undeposited_funds").id
+        ids = [77777, *range(77777000, 77777031)]
+        payments = [
+            PaymentRecord(source_id, invoice_ref, customer_ref, Decimal("1.00"), date(2026, 4, 3), "card", deposit, "1")
+            for source_id in ids
+        ]
+        size = harness.connector.max_batch_size
+        for start in range(0, len(payments), size):
+            outcomes = suite._write(harness, [suite._op(p) for p in payments[start : start + size]])
+            assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+        found = harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
+        assert sorted(found) == ids and len({ref.id for ref in found.values()}) == len(ids)
+        read = harness.connector.read_back(EntityType.PAYMENT, payments)
+        assert sorted(read) == ids and all(len(held) == 1 for held in read.values())
