@@ -83,8 +83,8 @@ def test_refunds_are_numbered_read_past_the_checkpoint_and_never_exceed_the_paym
         with pytest.raises(ValueError, match="left to refund"):
             refund_payment(session, payment, amount, "Too much", date(2026, 5, 5))
         refund_payment(session, payment, amount - Decimal("10.00"), "Customer not satisfied", date(2026, 5, 6))
-        assert payment.status is PaymentStatus.REFUNDED
-        with pytest.raises(ValueError, match="only a collected payment can be refunded"):
+        assert payment.status is PaymentStatus.COLLECTED, "a refunded payment stays collected: it is still read"
+        with pytest.raises(ValueError, match="left to refund"):
             refund_payment(session, payment, Decimal("0.01"), "Again", date(2026, 5, 7))
         first_id, owed = first.id, (event.event, event.entity_id)
     assert owed == (PAYMENT_REFUNDED, card)

@@ -155,8 +155,7 @@ def refund_payment(
     session: Session, payment: Payment, amount: Decimal, reason: str, on: date, at: datetime | None = None
 ) -> tuple[Refund, OutboxEvent]:
     """Pay back `amount` (tax included) of a collected payment and owe the sync its event (about the payment), in
-    the caller's transaction. Refunds of a payment never total more than it; one that pays back the rest marks
-    the payment refunded."""
+    the caller's transaction. Refunds of a payment never total more than it; the payment stays collected."""
     if payment.status != PaymentStatus.COLLECTED:
         raise ValueError(f"payment {payment.id} is {payment.status.value}; only a collected payment can be refunded")
     session.flush()
@@ -165,8 +164,6 @@ def refund_payment(
         raise ValueError(f"payment {payment.id} has {payment.amount - refunded} left to refund, not {amount}")
     refund = Refund(company_id=payment.company_id, payment_id=payment.id, amount=amount, refunded_on=on, reason=reason)
     session.add(refund)
-    if refunded + amount == payment.amount:
-        payment.status = PaymentStatus.REFUNDED
     session.flush()
     return refund, _record(session, PAYMENT_REFUNDED, payment.company_id, payment.id, at or _now())
 

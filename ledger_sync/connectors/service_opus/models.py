@@ -89,7 +89,8 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
     """Collected, then returned by the bank (a bounced check, an ACH return); or failed before it was collected."""
     REFUNDED = "refunded"
-    """Collected and paid back in full by its refunds (`Refund`): still collected money, which the refunds return."""
+    """Not set by refunds: a refunded payment stays collected (it was collected; its `Refund` rows say what went back,
+    and a payment no longer read would leave its refunds waiting for it). The sync does not read this status."""
     CHARGED_BACK = "charged_back"
     """Collected by card, then taken back by the card's issuer after the cardholder disputed it."""
 
