@@ -154,7 +154,8 @@ def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Sta
         methods.setdefault(account, set()).add(payment.method)
     landed: Counter[str] = Counter()
     for payment in stack.ledger_entities(shape.payments):
-        landed[shape.payment_account(payment)] += Decimal(str(payment[shape.amount]))
+        if str(payment[shape.reference]).startswith("SO-P"):  # not a Xero refund's payment out (SO-R)
+            landed[shape.payment_account(payment)] += Decimal(str(payment[shape.amount]))
     assert landed == expected
     assert sorted(sorted(m) for m in methods.values()) == [["ach"], ["card"], ["cash"], ["check"]]
 
