@@ -85,17 +85,17 @@ def test_summary_matches_the_rows(seeded: tuple[Engine, SeedSummary]) -> None:
         payments=counts["payments"],
         collected_payments=collected,
         credit_notes=counts["credit_notes"],
+        refunds=counts["refunds"],
     )
     assert summary.customers == SIZE // 4
     assert (summary.companies, summary.tax_rates, counts["product_categories"]) == (1, 4, 4)
 
 
 def test_every_row_the_sync_reads_by_change_number_has_one(seeded: tuple[Engine, SeedSummary]) -> None:
-    """Customers, invoices and payments share the company's change numbers, each taken once."""
+    """Customers, invoices, payments, credit notes and refunds share the company's change numbers, each taken once."""
     engine, _ = seeded
-    numbers = [
-        n for table in ("customers", "invoices", "payments") for (n,) in _rows(engine, f"SELECT change_no FROM {table}")
-    ]
+    tables = ("customers", "invoices", "payments", "credit_notes", "refunds")
+    numbers = [n for table in tables for (n,) in _rows(engine, f"SELECT change_no FROM {table}")]
     assert None not in numbers and len(set(numbers)) == len(numbers)
     assert _rows(engine, "SELECT last_change_no FROM companies") == [(max(numbers),)]
 
@@ -219,14 +219,24 @@ def test_payments_never_exceed_the_invoice_total(seeded: tuple[Engine, SeedSumma
     gross = _totals(engine)
     payments = _rows(
         engine,
-        "SELECT p.invoice_id, p.amount, p.status, p.collected_at, i.status, i.locked_at, p.company_id, i.company_id"
-        " FROM payments p JOIN invoices i ON i.id = p.invoice_id",
+        "SELECT p.invoice_id, p.amount, p.status, p.collected_at, i.status, i.locked_at, p.company_id, i.company_id,"
+        " p.reversed_at FROM payments p JOIN invoices i ON i.id = p.invoice_id",
     )
     paid: dict[int, Decimal] = defaultdict(Decimal)
-    for invoice_id, amount, status, collected_at, invoice_status, locked_at, company, invoice_company in payments:
+    for (
+        invoice_id,
+        amount,
+        status,
+        collected_at,
+        invoice_status,
+        locked_at,
+        company,
+        invoice_company,
+        reversed_at,
+    ) in payments:
         assert invoice_status == "locked" and company == invoice_company
         assert Decimal(str(amount)) == cents(Decimal(str(amount))) > 0
-        assert (collected_at is not None) == (status == "collected")
+        assert (collected_at is not None) == (status == "collected" or reversed_at is not None)
         if collected_at:
             assert collected_at > locked_at
         paid[invoice_id] += Decimal(str(amount))
@@ -286,3 +296,31 @@ def test_credit_notes_credit_part_of_an_unpaid_locked_invoice_of_their_customer(
             Decimal(0),
         )
         assert 0 < credit < total_due(invoice, rates)
+
+
+def test_refunds_and_reversals_come_in_realistic_shares(seeded: tuple[Engine, SeedSummary]) -> None:
+    """About 1 % of collected payments reversed later (a card one charged back, the others failed) with why, about
+    3 % refunded (some in full, most in part), never more than the payment, after it, numbered after it."""
+    engine, summary = seeded
+    reversed_ = _rows(
+        engine,
+        "SELECT method, status, collected_at, reversed_at, reversal_reason FROM payments WHERE reversed_at IS NOT NULL",
+    )
+    collected = summary.collected_payments + len(reversed_)
+    assert 0 < len(reversed_) < collected * 0.03
+    for method, status, collected_at, reversed_at, reason in reversed_:
+        assert status == ("charged_back" if method == "card" else "failed") and reason
+        assert str(reversed_at) > str(collected_at)
+    refunds = _rows(
+        engine,
+        "SELECT r.amount, p.amount, p.status, r.refunded_on, p.collected_at, r.change_no, p.change_no, r.reason"
+        " FROM refunds r JOIN payments p ON p.id = r.payment_id",
+    )
+    assert collected * 0.015 < len(refunds) < collected * 0.05
+    full = 0
+    for refund, payment, status, refunded_on, collected_at, refund_no, payment_no, reason in refunds:
+        assert status == "collected" and reason
+        assert Decimal("0.01") <= Decimal(str(refund)) == cents(Decimal(str(refund))) <= Decimal(str(payment))
+        assert str(refunded_on) >= str(collected_at)[:10] and refund_no > payment_no
+        full += Decimal(str(refund)) == Decimal(str(payment))
+    assert 0 < full < len(refunds)

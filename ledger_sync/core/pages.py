@@ -15,11 +15,12 @@ from ledger_sync.core.snapshots import (
     SourceInvoice,
     SourcePayment,
     SourceProduct,
+    SourceRefund,
     Unreadable,
 )
 from ledger_sync.core.sync_state import Parking
 
-R = TypeVar("R", SourceInvoice, SourceCreditNote, SourcePayment, SourceCustomer)
+R = TypeVar("R", SourceInvoice, SourceCreditNote, SourcePayment, SourceCustomer, SourceRefund)
 
 
 class _SourcePage(Generic[R]):
@@ -94,6 +95,22 @@ class PaymentPage(_SourcePage[SourcePayment]):
 
     @property
     def payments(self) -> list[SourcePayment]:
+        return self.retries + self.fresh
+
+
+@dataclass
+class RefundPage(_SourcePage[SourceRefund]):
+    """Refunds with the payments they pay back (any status) and those payments' invoices."""
+
+    fresh: list[SourceRefund]
+    retries: list[SourceRefund]
+    payments: dict[int, SourcePayment]
+    invoices: dict[int, SourceInvoice]
+    next_after: Cursor | None
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    @property
+    def refunds(self) -> list[SourceRefund]:
         return self.retries + self.fresh
 
 

@@ -31,6 +31,8 @@ class EntityType(StrEnum):
     PAYMENT = "payment"
     TIP = "tip"
     """A payment's tip, its own document into the payment's deposit account (see `TipRecord`)."""
+    REFUND = "refund"
+    """Money paid back out of a synced payment: gives back revenue and tax, paid out of where the payment landed."""
 
 
 def _canonical(value: object) -> object:
@@ -222,6 +224,9 @@ class PaymentRecord(Record):
     """The mapped ledger account of the Service Opus bank account it landed in (else Undeposited Funds)."""
     reference: str = field(default="", metadata=SET_ONLY)
     """The card's last four digits or the check number, for the ledger's own reference field."""
+    reversed: bool = field(default=False, metadata=SET_ONLY)
+    """Failed or charged back in Service Opus after it was synced: the connector takes the ledger's payment out (QBO
+    voids it, Xero deletes it), reopening the invoice; a new content hash, so it goes as an update."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
 
@@ -242,6 +247,35 @@ class TipRecord(Record):
     entity_type: EntityType = field(default=EntityType.TIP, init=False)
 
 
+@dataclass(frozen=True)
+class RefundRecord(CreditNoteRecord):
+    """A refund of (part of) a payment: lines and tax like a credit note's, the share of the paid invoice's revenue
+    and tax it gives back (`core.refunds`), paid out of `deposit_account_ref`, the account the payment landed in.
+    QBO holds it as a RefundReceipt, Xero as a credit note with a refund payment. Stamped "SO-R<id>"."""
+
+    deposit_account_ref: str
+    reason: str
+    entity_type: EntityType = field(default=EntityType.REFUND, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-R{self.source_id}"
+
+
 LedgerRecord = (
-    CustomerRecord | ItemRecord | InvoiceRecord | CreditNoteRecord | CreditApplicationRecord | PaymentRecord | TipRecord
+    CustomerRecord
+    | ItemRecord
+    | InvoiceRecord
+    | CreditNoteRecord
+    | CreditApplicationRecord
+    | PaymentRecord
+    | TipRecord
+    | RefundRecord
 )
+
+
+def withdrawn(record: LedgerRecord) -> bool:
+    """Undone in Service Opus (an invoice voided, a payment failed or charged back): the ledger must not hold it."""
+    return (isinstance(record, InvoiceRecord) and record.voided) or (
+        isinstance(record, PaymentRecord) and record.reversed
+    )

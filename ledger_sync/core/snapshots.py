@@ -104,6 +104,13 @@ class SourcePayment:
     """The card's last four digits or the check number."""
     bank_account_id: int | None = None
     """The Service Opus bank account it landed in (its own, else its method's route); None: Undeposited Funds."""
+    reversed_at: datetime | None = None
+    """When a collected payment failed or was charged back (status failed or charged_back): to undo in the ledger."""
+
+    @property
+    def reversed(self) -> bool:
+        """Collected, then failed or charged back: the ledger's payment must go, reopening the invoice."""
+        return self.status in ("failed", "charged_back") and self.collected_at is not None
 
     @property
     def cursor(self) -> Cursor | None:
@@ -113,6 +120,22 @@ class SourcePayment:
     def collection_order(self) -> tuple[datetime, int]:
         """Which of an invoice's payments came first (undated ones last)."""
         return (self.collected_at or datetime.max.replace(tzinfo=UTC), self.id)
+
+
+@dataclass(frozen=True)
+class SourceRefund:
+    """Money paid back out of a collected payment (tax included), read by change number."""
+
+    id: int
+    payment_id: int
+    amount: Decimal
+    refunded_on: date
+    reason: str
+    change_no: Cursor | None = None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        return self.change_no
 
 
 @dataclass(frozen=True)

@@ -360,4 +360,5 @@ def payment_record(
         method=payment.method,
         deposit_account_ref=deposit,
         reference=(payment.reference or "").strip(),
+        reversed=payment.reversed,
     )

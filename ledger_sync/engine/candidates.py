@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError
-from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord, PaymentRecord
-from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice
+from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice, SourcePayment
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
 from ledger_sync.core.transform import (
@@ -165,12 +165,14 @@ def invoice_candidates(
     return _in_checkpoint_order(candidates)
 
 
-def sent_to_ledger(state: ConnectionState, invoice_ids: Sequence[int]) -> set[int]:
-    """Which of these invoices the ledger may hold: synced, or sent with an outcome still unknown. A void of any
-    other is skipped: nothing is sent."""
-    if not invoice_ids:
+def sent_to_ledger(
+    state: ConnectionState, source_ids: Sequence[int], entity_type: EntityType = EntityType.INVOICE
+) -> set[int]:
+    """Which of these invoices (or payments) the ledger may hold: synced, or sent with an outcome still unknown. A
+    void (a reversal) of any other is skipped: nothing is sent."""
+    if not source_ids:
         return set()
-    return set(state.mapped(EntityType.INVOICE, invoice_ids)) | set(state.intents(EntityType.INVOICE, invoice_ids))
+    return set(state.mapped(entity_type, source_ids)) | set(state.intents(entity_type, source_ids))
 
 
 def _invoice_candidate(
@@ -350,18 +352,24 @@ def credit_application_candidates(
 
 
 def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: LedgerMapping) -> list[Candidate]:
-    """The page's collected payments; each needs its invoice and that invoice's customer in the ledger."""
+    """The page's collected payments; each needs its invoice and that invoice's customer in the ledger. A payment
+    that failed or was charged back after it was collected is taken out of the ledger if it was sent there (see
+    `_reversal`), else skipped: nothing is sent."""
     fresh = {p.id for p in page.fresh}
     invoices = state.mapped(EntityType.INVOICE, page.invoices)
     customers = state.mapped(
         EntityType.CUSTOMER, {i.customer_id for i in page.invoices.values() if i.customer_id is not None}
     )
     blocked_invoices = _blocked(state, page, EntityType.INVOICE)
+    sent = sent_to_ledger(state, [p.id for p in page.payments if p.reversed], EntityType.PAYMENT)
     candidates: list[Candidate] = []
     for payment in page.payments:
+        cursor = payment.cursor if payment.id in fresh else None
+        if payment.reversed:
+            candidates.append(_reversal(page, payment, payment.id in sent, invoices, customers, mapping, cursor))
+            continue
         if payment.status != "collected":
             continue
-        cursor = payment.cursor if payment.id in fresh else None
         checked = page.parked.get((EntityType.PAYMENT, payment.id))
         invoice = page.invoices.get(payment.invoice_id)
         if invoice is None:  # missing, or unreadable (then parked): the record-level check parked the payment
@@ -430,7 +438,35 @@ def tip_candidates(
     return _in_checkpoint_order(candidates)
 
 
-def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage) -> list[Candidate]:
+def _reversal(
+    page: PaymentPage,
+    payment: SourcePayment,
+    sent: bool,
+    invoices: dict[int, MappedEntity],
+    customers: dict[int, MappedEntity],
+    mapping: LedgerMapping,
+    cursor: Cursor | None,
+) -> Candidate:
+    """A payment collected, then failed or charged back. Never sent to the ledger, or removed from it already with
+    its voided invoice: skipped, nothing is sent. Sent: pushed as reversed (the connector voids or deletes the
+    ledger's payment, which reopens the invoice), found by the same stamp as when it was created."""
+    invoice = page.invoices.get(payment.invoice_id)
+    if not sent or invoice is None or invoice.status != "locked":
+        return Skip(payment.id, cursor)
+    synced_invoice = invoices.get(invoice.id)
+    synced_customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
+    if synced_invoice is None or synced_customer is None:
+        return Wait(payment.id, cursor)
+    try:
+        record = payment_record(
+            payment, invoice_ref=synced_invoice.ledger_id, customer_ref=synced_customer.ledger_id, mapping=mapping
+        )
+    except TransformProblem as problem:
+        return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor)
+    return Push(record, cursor)
+
+
+def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage | RefundPage) -> list[Candidate]:
     """Records extraction could not read: parked, naming the field and the value."""
     return [Park(Parking(u.id, ParkingCause.CHECK, u.problem), u.cursor) for u in page.unreadable]
 

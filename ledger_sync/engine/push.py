@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
+from ledger_sync.core.records import EntityType, LedgerRecord, withdrawn
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
@@ -180,7 +180,8 @@ class WriteEngine:
         """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
 
         Found as sent: it is in the ledger, record it. Found in an older version: update that one.
-        Not found: create it (with the same idempotency key), unless it was voided since: then the ledger never
+        Not found: create it (with the same idempotency key), unless it was voided (an invoice) or reversed (a
+        payment) since: then the ledger never
         held it and nothing is sent (its source id is returned as gone, to skip). Lookup failed: leave it
         pending this run.
         """
@@ -203,7 +204,7 @@ class WriteEngine:
             record = op.record
             looked_up = record.source_id in intents
             ref = found.get(record.source_id) if looked_up else None
-            if looked_up and ref is None and isinstance(record, InvoiceRecord) and record.voided:
+            if looked_up and ref is None and withdrawn(record):
                 gone.append(record.source_id)
             elif ref is None:
                 remaining.append(op)

@@ -25,6 +25,8 @@ INVOICE_VOIDED = "service-opus.invoice.voided"
 CREDIT_NOTE_ISSUED = "service-opus.credit-note.issued"
 CUSTOMER_UPDATED = "service-opus.customer.updated"
 PAYMENT_COLLECTED = "service-opus.payment.collected"
+PAYMENT_REVERSED = "service-opus.payment.reversed"
+PAYMENT_REFUNDED = "service-opus.payment.refunded"
 COMPANY_LABEL = "service-opus.company-id"
 
 
@@ -42,6 +44,8 @@ EVENT_KINDS = {
     CREDIT_NOTE_ISSUED: EventKind("credit-note", EntityType.INVOICE),
     CUSTOMER_UPDATED: EventKind("customer", EntityType.INVOICE),
     PAYMENT_COLLECTED: EventKind("payment", EntityType.PAYMENT),
+    PAYMENT_REVERSED: EventKind("payment", EntityType.PAYMENT),
+    PAYMENT_REFUNDED: EventKind("payment", EntityType.PAYMENT),
 }
 
 

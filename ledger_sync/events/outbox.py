@@ -1,7 +1,8 @@
 """The transactional outbox: Service Opus records the event with the change, a relay sends it later.
 
-`lock_invoice`, `void_invoice`, `issue_credit_note`, `update_customer` and `collect_payment` are what
-the app calls inside its own transaction: the change and the outbox row commit together or not at all.
+`lock_invoice`, `void_invoice`, `issue_credit_note`, `update_customer`, `collect_payment`, `reverse_payment` and
+`refund_payment` are what the app calls inside its own transaction: the change and the outbox row commit together
+or not at all.
 (`unlock_invoice` owes no event: a draft syncs nothing; locking it again does.) `relay` sends unsent rows as Prefect
 events in order and marks each one sent once the server has it; while the server is down the rows
 wait. A row sent twice (a crash between send and mark) is harmless: it carries the same event id,
@@ -11,13 +12,15 @@ and a second sync of the same record writes nothing.
 import logging
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import (
+    REVERSED_STATUSES,
     CreditNote,
     CreditNoteStatus,
     Customer,
@@ -25,7 +28,9 @@ from ledger_sync.connectors.service_opus.models import (
     InvoiceStatus,
     OutboxEvent,
     Payment,
+    PaymentMethod,
     PaymentStatus,
+    Refund,
 )
 from ledger_sync.events.emitter import (
     CREDIT_NOTE_ISSUED,
@@ -33,6 +38,8 @@ from ledger_sync.events.emitter import (
     INVOICE_LOCKED,
     INVOICE_VOIDED,
     PAYMENT_COLLECTED,
+    PAYMENT_REFUNDED,
+    PAYMENT_REVERSED,
     OpusEvent,
     publish,
 )
@@ -126,6 +133,39 @@ def collect_payment(session: Session, payment: Payment, at: datetime | None = No
     session.flush()
     payment.status, payment.collected_at = PaymentStatus.COLLECTED, at or _now()
     return _record(session, PAYMENT_COLLECTED, payment.company_id, payment.id, payment.collected_at)
+
+
+def reverse_payment(
+    session: Session, payment: Payment, status: PaymentStatus, reason: str, at: datetime | None = None
+) -> OutboxEvent:
+    """A collected payment failed (a bounced check) or was charged back: record it and owe the sync its event, in
+    the caller's transaction. The payment's money is gone again and its invoice open again."""
+    if status not in REVERSED_STATUSES:
+        raise ValueError(f"a payment is reversed as failed or charged back, not {status.value}")
+    if payment.status != PaymentStatus.COLLECTED:
+        raise ValueError(f"payment {payment.id} is {payment.status.value}; only a collected payment can be reversed")
+    if status is PaymentStatus.CHARGED_BACK and payment.method is not PaymentMethod.CARD:
+        raise ValueError(f"payment {payment.id} was paid by {payment.method.value}; only a card payment charges back")
+    session.flush()
+    payment.status, payment.reversed_at, payment.reversal_reason = status, at or _now(), reason
+    return _record(session, PAYMENT_REVERSED, payment.company_id, payment.id, payment.reversed_at)
+
+
+def refund_payment(
+    session: Session, payment: Payment, amount: Decimal, reason: str, on: date, at: datetime | None = None
+) -> tuple[Refund, OutboxEvent]:
+    """Pay back `amount` (tax included) of a collected payment and owe the sync its event (about the payment), in
+    the caller's transaction. Refunds of a payment never total more than it; the payment stays collected."""
+    if payment.status != PaymentStatus.COLLECTED:
+        raise ValueError(f"payment {payment.id} is {payment.status.value}; only a collected payment can be refunded")
+    session.flush()
+    refunded = sum(session.scalars(select(Refund.amount).where(Refund.payment_id == payment.id)), Decimal(0))
+    if amount <= 0 or refunded + amount > payment.amount:
+        raise ValueError(f"payment {payment.id} has {payment.amount - refunded} left to refund, not {amount}")
+    refund = Refund(company_id=payment.company_id, payment_id=payment.id, amount=amount, refunded_on=on, reason=reason)
+    session.add(refund)
+    session.flush()
+    return refund, _record(session, PAYMENT_REFUNDED, payment.company_id, payment.id, at or _now())
 
 
 def ensure_outbox(engine: Engine) -> None:

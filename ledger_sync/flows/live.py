@@ -1,5 +1,5 @@
 """The live deployment: triggered by Service Opus's events (a lock, a void, a credit note, a customer edit,
-a collection).
+a collection, a failed or charged-back payment, a refund).
 
 The deployment trigger (prefect.yaml) passes the company id from the event's resource label. The run
 syncs only the entity type the event calls for (`emitter.EVENT_KINDS`), and only if that type's automatic
@@ -22,6 +22,8 @@ OpusEventName = Literal[
     "service-opus.credit-note.issued",
     "service-opus.customer.updated",
     "service-opus.payment.collected",
+    "service-opus.payment.reversed",
+    "service-opus.payment.refunded",
 ]
 
 

@@ -1,5 +1,5 @@
 """Sync one company: gate, then customer edits, invoices and credit notes (with their customers and items), then
-payments.
+payments and refunds.
 
 Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
 """
@@ -10,7 +10,7 @@ from typing import TypeVar
 from prefect import flow
 
 from ledger_sync.connectors.registry import LedgerName
-from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
 from ledger_sync.core.scope import SyncScope
@@ -20,7 +20,13 @@ from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
 from ledger_sync.state.slots import company_lock
 from ledger_sync.tasks.check import check_credit_notes, check_invoices, check_payments
-from ledger_sync.tasks.extract import extract_credit_notes, extract_customers, extract_invoices, extract_payments
+from ledger_sync.tasks.extract import (
+    extract_credit_notes,
+    extract_customers,
+    extract_invoices,
+    extract_payments,
+    extract_refunds,
+)
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
 from ledger_sync.tasks.load import (
@@ -30,10 +36,11 @@ from ledger_sync.tasks.load import (
     load_invoices,
     load_items,
     load_payments,
+    load_refunds,
 )
 from ledger_sync.tasks.report import report_run
 
-Page = TypeVar("Page", InvoicePage, CreditNotePage, PaymentPage, CustomerPage)
+Page = TypeVar("Page", InvoicePage, CreditNotePage, PaymentPage, CustomerPage, RefundPage)
 
 
 def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, size: int) -> Iterator[Page]:
@@ -111,6 +118,10 @@ def _sync(
                 payments = check_payments(job, payments)
                 load_payments(job, payments)
                 hooks.page_done(job, EntityType.PAYMENT, len(payments))
+            # Refunds go with payments (their toggle and events), after them: each waits for the payment it pays back.
+            for refunds in pages(extract_refunds, job, page_size):
+                load_refunds(job, chart, refunds)
+                hooks.page_done(job, EntityType.REFUND, len(refunds))
 
         return report_run(job, gate)
     except Exception as failure:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import (
     Cursor,
@@ -20,6 +20,7 @@ from ledger_sync.core.snapshots import (
     SourceCustomer,
     SourceInvoice,
     SourcePayment,
+    SourceRefund,
     Unreadable,
 )
 from ledger_sync.core.sync_state import Parking, ParkingCause
@@ -47,7 +48,7 @@ def _resume_point(
 
 def _next_after(
     after: Cursor | None,
-    fresh: Sequence[SourceInvoice | SourceCreditNote | SourcePayment | SourceCustomer],
+    fresh: Sequence[SourceInvoice | SourceCreditNote | SourcePayment | SourceCustomer | SourceRefund],
     unreadable: Sequence[Unreadable],
 ) -> Cursor | None:
     """The last change number this page read, readable or not."""
@@ -137,6 +138,30 @@ def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> Paym
         retries=retries.records if retries else [],
         invoices={i.id: i for i in invoices},
         paid_before=job.source.collected_before(invoice_ids),
+        next_after=_next_after(after, fresh.records, fresh.unreadable),
+        unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
+    )
+
+
+@task(name="extract-refunds", cache_policy=NO_CACHE)
+def extract_refunds(job: SyncJob, after: Cursor | None, page_size: int) -> RefundPage:
+    """Refunds past the checkpoint, with the payments they pay back and those payments' invoices."""
+    start, retry_ids = _resume_point(job, EntityType.REFUND, after)
+    fresh = job.source.refunds(
+        job.company_id, after=start, limit=page_size, since=job.scope.since, until=job.scope.until
+    )
+    seen = {r.id for r in fresh.records} | {u.id for u in fresh.unreadable}
+    retries = job.source.refunds(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
+    refunds = (retries.records if retries else []) + fresh.records
+    payment_ids = sorted({r.payment_id for r in refunds})
+    payments = job.source.payments(job.company_id, after=None, limit=0, ids=payment_ids).records
+    invoice_ids = sorted({p.invoice_id for p in payments})
+    invoices = job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids).records
+    return RefundPage(
+        fresh=fresh.records,
+        retries=retries.records if retries else [],
+        payments={p.id: p for p in payments},
+        invoices={i.id: i for i in invoices},
         next_after=_next_after(after, fresh.records, fresh.unreadable),
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
     )

@@ -1,5 +1,5 @@
 """Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments and their
-tips (and customer edits on their own).
+tips, refunds (and customer edits on their own).
 
 Each task builds its type's candidates from a checked page and hands them to the write engine
 (`ledger_sync.engine`), which holds every exactly-once rule.
@@ -11,7 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
-from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
+from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
     credit_application_candidates,
@@ -24,6 +24,7 @@ from ledger_sync.engine.candidates import (
     tip_candidates,
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
+from ledger_sync.engine.refund_candidates import refund_candidates
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
@@ -77,6 +78,13 @@ def load_credit_notes(job: SyncJob, chart: LedgerChart, page: CreditNotePage) ->
     notes = credit_note_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
     engine.push(EntityType.CREDIT_NOTE, notes)
     engine.push(EntityType.CREDIT_APPLICATION, credit_application_candidates(engine.state, page, notes))
+
+
+@task(name="load-refunds", cache_policy=NO_CACHE)
+def load_refunds(job: SyncJob, chart: LedgerChart, page: RefundPage) -> None:
+    engine = write_engine(job)
+    candidates = refund_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    engine.push(EntityType.REFUND, candidates)
 
 
 @task(name="load-payments", cache_policy=NO_CACHE)

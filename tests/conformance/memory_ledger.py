@@ -38,6 +38,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider, TokenSet
@@ -180,8 +181,10 @@ class MemoryConnector:
         entries = self._books.entries[record.entity_type]
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
-        if isinstance(record, InvoiceRecord) and record.voided and op.existing is not None:
-            return self._void(entries[op.existing.id])
+        if op.voids:
+            assert op.existing is not None
+            held = entries[op.existing.id]
+            return self._reverse(held) if isinstance(record, PaymentRecord) else self._void(held)
         own_id = op.existing.id if op.existing else None
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
@@ -206,6 +209,14 @@ class MemoryConnector:
             invoice.paid, invoice.status = Decimal("0.00"), "VOIDED"
             invoice.ref = replace(invoice.ref, sync_token=str(int(invoice.ref.sync_token or "0") + 1))
         return invoice.ref
+
+    def _reverse(self, payment: Entry) -> LedgerRef:
+        """Delete a payment that failed or was charged back, reopening its invoice (again: nothing changes)."""
+        if payment.status != "DELETED":
+            assert isinstance(payment.record, PaymentRecord)
+            self._books.entries[EntityType.INVOICE][payment.record.invoice_ref].paid -= payment.record.amount
+            payment.status = "DELETED"
+        return payment.ref
 
     def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
         """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""
@@ -232,6 +243,10 @@ class MemoryConnector:
             total = net + sum((tax.amount for tax in record.tax_lines), Decimal("0.00"))
             if total < 0:
                 raise LedgerError(ErrorKind.VALIDATION, f"a document cannot total {total}")
+            if isinstance(record, RefundRecord):  # paid out at once, from an account money can leave
+                if record.deposit_account_ref not in {a.id for a in ACCOUNTS if a.active}:
+                    raise LedgerError(ErrorKind.VALIDATION, f"account {record.deposit_account_ref} does not exist")
+                return total, total
             return total, Decimal("0.00")
         if isinstance(record, PaymentRecord):
             invoice = books[EntityType.INVOICE].get(record.invoice_ref)

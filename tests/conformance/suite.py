@@ -45,6 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.reversals import RefundsAndReversals
 
 
 @dataclass
@@ -286,7 +287,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
 from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
 
 
-class LedgerConformance(MoneyInAndOut):
+class LedgerConformance(MoneyInAndOut, RefundsAndReversals):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

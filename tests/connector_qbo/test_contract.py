@@ -5,6 +5,7 @@ QBO JSON uses the XSD's element names; to validate, attributes (`sparse`, `bId`,
 """
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,8 @@ from ledger_sync.connectors.qbo.tax_model import QboTaxModel
 from ledger_sync.connectors.qbo.wire import US_NON_TAXABLE_RATE
 from ledger_sync.core.ledger import LedgerRef, LedgerTaxRate, WriteOp
 from ledger_sync.core.records import CustomerRecord, EntityType
+from ledger_sync.core.refunds import refund_record
+from ledger_sync.core.snapshots import SourceRefund
 from ledger_sync.settings import Settings
 
 from .conftest import Harness, customer, discounted_invoice, invoice, item, payment, us_invoice
@@ -24,7 +27,14 @@ pytestmark = pytest.mark.contract
 NAMESPACE = "http://schema.intuit.com/finance/v3"
 ATTRIBUTES = frozenset({"sparse", "domain", "status", "bId", "operation", "optionsData"})
 REF_KEYS = frozenset({"value", "name", "type"})
-ENTITY_PATHS = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment"}
+ENTITY_PATHS = {
+    "customer": "Customer",
+    "item": "Item",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "paymentmethod": "PaymentMethod",
+    "refundreceipt": "RefundReceipt",
+}
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +104,11 @@ def run_every_kind_of_write() -> list[httpx.Request]:
     write(EntityType.INVOICE, [WriteOp(discounted_invoice(source_id=7), "k-v7", LedgerRef("11", "0"))])
     write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
     write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
+    refund = SourceRefund(1, 1, Decimal("20.00"), date(2026, 3, 20), "Part returned unused")
+    write(
+        EntityType.REFUND,
+        [WriteOp(refund_record(refund, invoice(1), payment_number=1, deposit_account_ref="4"), "k-r1")],
+    )
     harness.close()
     us = Harness(fake_qbo, tax_model=QboTaxModel.US_AST)
     us.connector.write(EntityType.INVOICE, [WriteOp(us_invoice(source_id=4), "k-v4")])
@@ -136,6 +151,8 @@ def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> N
         ("Invoice", "update", True),
         ("Payment", "create", False),
         ("Payment", "single", True),
+        ("PaymentMethod", "single", False),
+        ("RefundReceipt", "single", False),
     }
     assert us_invoices == 3
     assert discounted == 2  # a Canadian update and a US create, each with credit lines and an invoice discount

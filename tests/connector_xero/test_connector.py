@@ -1,6 +1,7 @@
 """The Xero connector over a fake Xero: one call per batch, element outcomes, exact totals, stamps."""
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 
 import httpx
@@ -199,11 +200,14 @@ def test_payments_go_many_per_put_and_cannot_be_changed(harness_for) -> None:
         "Account": {"AccountID": CLEARING_ID},
         "Date": "2026-03-15",
         "Amount": Decimal("10.00"),
-        "Reference": "SO-P2",
+        "Reference": "SO-P2 · card",
     }
+    with_reference = replace(payment(4), reference="4242")
+    harness.connector.write(EntityType.PAYMENT, ops(with_reference))
+    assert body_of(harness.writes()[1])["Payments"][0]["Reference"] == "SO-P4 · card 4242"
     (refused,) = harness.connector.write(EntityType.PAYMENT, ops(payment(3), existing=LedgerRef("p-1")))
     assert refused.error is not None and refused.error.kind is ErrorKind.VALIDATION
-    assert len(harness.writes()) == 1
+    assert len(harness.writes()) == 2
 
 
 def test_accounts_and_tax_rates_are_normalised(harness_for) -> None:

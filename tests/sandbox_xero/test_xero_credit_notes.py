@@ -133,3 +133,38 @@ def test_an_allocation_is_made_once_per_idempotency_key(xero: tuple[TestClient, 
     assert first.status_code == replay.status_code == 200 and first.text == replay.text
     held = client.get(f"{API}/CreditNotes/{note['CreditNoteID']}", headers=session.headers()).json()["CreditNotes"][0]
     assert (held["AppliedAmount"], len(held["Allocations"])) == (10, 1)
+
+
+def _refund(client: TestClient, session: Session, note_id: str, amount: str):
+    """A refund of (part of) a credit note: a payment naming the note, paid out of bank account 090."""
+    payment = {"CreditNote": {"CreditNoteID": note_id}, "Account": {"Code": "090"}, "Amount": float(amount)}
+    return client.put(
+        f"{API}/Payments",
+        headers=session.headers(),
+        params={"summarizeErrors": "false"},
+        json={"Payments": [{**payment, "Date": "2026-01-22", "Reference": "SO-R1"}]},
+    )
+
+
+def test_a_credit_note_is_refunded_within_its_remaining_credit_and_a_deleted_refund_gives_it_back(
+    xero: tuple[TestClient, Session],
+) -> None:
+    client, session = xero
+    contact = create_contact(client, session, "Refund Co")
+    note = _create(
+        client, session, "CreditNotes", _credit_note(contact["ContactID"], [line("40.00")], Status="AUTHORISED")
+    )
+    note_id = note["CreditNoteID"]
+    (too_much,) = _refund(client, session, note_id, "50.00").json()["Payments"]
+    assert "exceeds the amount outstanding" in too_much["ValidationErrors"][0]["Message"]
+    (part,) = _refund(client, session, note_id, "30.00").json()["Payments"]
+    assert part["PaymentType"] == "ARCREDITPAYMENT" and part["CreditNote"]["CreditNoteID"] == note_id
+    (rest,) = _refund(client, session, note_id, "12.00").json()["Payments"]
+    paid_out = client.get(f"{API}/CreditNotes/{note_id}", headers=session.headers()).json()["CreditNotes"][0]
+    assert (paid_out["Status"], paid_out["RemainingCredit"]) == ("PAID", 0)
+    (after,) = _refund(client, session, note_id, "1.00").json()["Payments"]
+    assert "must be an AUTHORISED sales credit note" in after["ValidationErrors"][0]["Message"]
+    deleted = client.post(f"{API}/Payments/{rest['PaymentID']}", headers=session.headers(), json={"Status": "DELETED"})
+    assert deleted.status_code == 200, deleted.text
+    reopened = client.get(f"{API}/CreditNotes/{note_id}", headers=session.headers()).json()["CreditNotes"][0]
+    assert (reopened["Status"], reopened["RemainingCredit"]) == ("AUTHORISED", 12)

@@ -26,7 +26,8 @@ from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import fault_error
-from ledger_sync.connectors.qbo.query import quote, select_all, select_in
+from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
+from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.wire import (
     QBO_ENTITY,
@@ -67,13 +68,12 @@ ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.
 """Failures that belong to one record; anything else fails the whole call."""
 BATCH_REQUEST_ID_LENGTH = 36
 SINGLE_REQUEST_ID_LENGTH = 50
-ALL_ACTIVE_STATES = "Active IN (true, false)"
-"""QBO queries return only active list entities unless asked for both."""
 LOOKUP_FIELDS: dict[EntityType, tuple[str, Callable[[Any], str]]] = {
     EntityType.CUSTOMER: ("DisplayName", fields.display_name),
     EntityType.ITEM: ("Name", fields.item_name),
     EntityType.INVOICE: ("DocNumber", fields.doc_number),
     EntityType.CREDIT_NOTE: ("DocNumber", fields.doc_number),
+    EntityType.REFUND: ("DocNumber", fields.doc_number),
 }
 """The unique-ish field each entity is found by (as it was sent) before its stamp is checked (payments and tips:
 see below)."""
@@ -116,6 +116,7 @@ class QboConnector(ClientConnector):
         self.realm_id = realm_id
         self._tax_model = tax_model
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
+        self._methods = PaymentMethods(self._client, realm_id)
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"
@@ -172,6 +173,26 @@ class QboConnector(ClientConnector):
         return self._adopt_own_duplicates(entity_type, outcomes)
 
     def _void(self, op: WriteOp) -> WriteOutcome:
+        """Take the record `op.existing` names out of the books: a payment that failed or was charged back is voided
+        (QBO then reopens the invoice it paid); an invoice as `_void_invoice` says."""
+        if not isinstance(op.record, PaymentRecord):
+            return self._void_invoice(op)
+        assert op.existing is not None
+        try:
+            voided = self._voided_payment(op, op.existing.id)
+        except LedgerError as error:
+            return _element_failure(op, error)
+        return WriteOutcome(op=op, ref=ledger_ref(voided))
+
+    def _voided_payment(self, op: WriteOp, payment_id: str) -> dict[str, Any]:
+        """The payment, voided: read first, so one found voided already (a re-run after an unknown outcome) is left
+        as it is."""
+        payment = self.read("Payment", payment_id)
+        if is_voided(payment):
+            return payment
+        return self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+
+    def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names: re-read it (fresh SyncToken, the payments applied to it), void each
         of those payments (QBO would leave them as unapplied credit; the sandbox refuses the void until they are
         gone), then void the invoice. Every step is read before it is taken and its `requestid` derives from the op
@@ -184,9 +205,7 @@ class QboConnector(ClientConnector):
             if is_voided(invoice):
                 return WriteOutcome(op=op, ref=ledger_ref(invoice))
             for payment_id in linked_payment_ids(invoice):
-                payment = self.read("Payment", payment_id)
-                if not is_voided(payment):
-                    self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+                self._voided_payment(op, payment_id)
             invoice = self.read("Invoice", invoice_id)  # voiding its payments changed its SyncToken
             voided = self._void_entity(op, "Invoice", invoice, {"operation": "void"})
         except LedgerError as error:
@@ -218,8 +237,12 @@ class QboConnector(ClientConnector):
         return None
 
     def _body(self, op: WriteOp, existing: LedgerRef | None) -> dict[str, Any]:
+        """The record's body; a payment also names its QBO payment method (`payment_methods`)."""
         model = self.tax_model if isinstance(op.record, InvoiceRecord | CreditNoteRecord) else QboTaxModel.NON_US
-        return to_qbo(op.record, existing, model)
+        body = to_qbo(op.record, existing, model)
+        if isinstance(op.record, PaymentRecord) and (method := self._methods.ref_of(op.record.method)) is not None:
+            body["PaymentMethodRef"] = {"value": method}
+        return body
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         """A voided transaction is not in the books (a voided invoice has lost its stamp anyway)."""

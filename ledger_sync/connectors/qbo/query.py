@@ -62,6 +62,10 @@ def _like_run(value: str) -> str:
     return max(runs, key=len).strip()
 
 
+ALL_ACTIVE_STATES = "Active IN (true, false)"
+"""QBO queries return only active list entities unless asked for both."""
+
+
 def select_in(
     client: Queryable, entity: str, field: str, values: Iterable[str], also: str | None = None
 ) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
@@ -44,6 +45,7 @@ QBO_ENTITY = {
     EntityType.CREDIT_APPLICATION: "Payment",
     EntityType.PAYMENT: "Payment",
     EntityType.TIP: "Deposit",
+    EntityType.REFUND: "RefundReceipt",
 }
 STAMP_FIELDS = {
     EntityType.CUSTOMER: ("Notes",),
@@ -53,6 +55,7 @@ STAMP_FIELDS = {
     EntityType.CREDIT_APPLICATION: ("PaymentRefNum", "PrivateNote"),
     EntityType.PAYMENT: ("PaymentRefNum", "PrivateNote"),
     EntityType.TIP: ("PrivateNote",),
+    EntityType.REFUND: ("PrivateNote",),
 }
 """Where each entity carries our external id."""
 
@@ -80,6 +83,8 @@ def to_qbo(
             body = _customer(record)
         case ItemRecord():
             body = _item(record)
+        case RefundRecord():
+            body = _refund_receipt(record, tax_model)
         case InvoiceRecord() | CreditNoteRecord():
             body = _us_invoice(record) if tax_model.is_us else _invoice(record)
         case PaymentRecord():
@@ -244,6 +249,18 @@ def _us_invoice(record: SalesDocument) -> JsonObject:
     }
 
 
+def _refund_receipt(record: RefundRecord, tax_model: QboTaxModel) -> JsonObject:
+    """A RefundReceipt: priced like a credit memo (its lines give back revenue and tax), paid out of
+    `DepositToAccountRef` (QBO's "Refund from": the account the refunded payment landed in). It touches no
+    invoice's balance and leaves no credit on the customer; the reason follows our stamp in `PrivateNote`."""
+    body = _us_invoice(record) if tax_model.is_us else _invoice(record)
+    return {
+        **body,
+        "PrivateNote": fields.private_note(record.external_id, record.reason),
+        "DepositToAccountRef": ref(record.deposit_account_ref),
+    }
+
+
 def invoice_totals(invoice: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     """(total tax, total) of a saved QBO invoice."""
     total_tax = (invoice.get("TxnTaxDetail") or {}).get("TotalTax", 0)
@@ -268,7 +285,7 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
     stamp = STAMP_FIELDS[entity_type][0]
     customer = str((entity.get("CustomerRef") or {}).get("value", ""))
     status = "VOIDED" if is_voided(entity) else ""
-    if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE):
+    if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE, EntityType.REFUND):
         tax, total = invoice_totals(entity)
         balance = Decimal(str(entity.get("Balance", 0)))
         return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance)

@@ -27,6 +27,7 @@ from ledger_sync.connectors.service_opus.fields import (
     text_value,
 )
 from ledger_sync.connectors.service_opus.models import (
+    REVERSED_STATUSES,
     BankAccount,
     CreditNote,
     CreditNoteLine,
@@ -41,6 +42,7 @@ from ledger_sync.connectors.service_opus.models import (
     PaymentStatus,
     Product,
     ProductCategory,
+    Refund,
     TaxRate,
 )
 from ledger_sync.core.batching import chunked
@@ -56,6 +58,7 @@ from ledger_sync.core.snapshots import (
     SourceLine,
     SourcePayment,
     SourceProduct,
+    SourceRefund,
     Unreadable,
 )
 
@@ -68,10 +71,19 @@ PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
 CREDIT_NOTES: Table = CreditNote.__table__  # type: ignore[assignment]
 CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
+REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
 
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
 """The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
 one that was synced is voided in the ledger, one that never was is skipped)."""
+
+
+READ_PAYMENTS = (PAYMENTS.c.status == PaymentStatus.COLLECTED.value) | (
+    PAYMENTS.c.status.in_([s.value for s in REVERSED_STATUSES]) & PAYMENTS.c.collected_at.is_not(None)
+)
+"""The payments a sync reads past its checkpoint: collected ones, and those collected and then failed or charged
+back (the change takes a new change number; one that was synced is taken out of the ledger, one that never was is
+skipped)."""
 
 
 def _raw(table: Table) -> Select[Any]:
@@ -150,6 +162,18 @@ def _payment(row: RowMapping) -> SourcePayment:
         decimal_value("tip amount", row["tip_amount"]),
         text_value("reference", row["reference"]) if row["reference"] is not None else None,
         row["bank_account_id"],
+        moment_value("reversed_at", row["reversed_at"]),
+    )
+
+
+def _refund(row: RowMapping) -> SourceRefund:
+    return SourceRefund(
+        row["id"],
+        row["payment_id"],
+        decimal_value("amount", row["amount"]),
+        date_value("refunded_on", row["refunded_on"]),
+        text_value("reason", row["reason"] or ""),
+        row["change_no"],
     )
 
 
@@ -204,6 +228,12 @@ def _collected(since: date | None, until: date | None) -> list[ColumnElement[boo
     """Payments collected within since..until (whole days, inclusive), either end open when None."""
     window = [PAYMENTS.c.collected_at >= datetime.combine(since, time.min)] if since else []
     return window + ([PAYMENTS.c.collected_at < datetime.combine(until + timedelta(days=1), time.min)] if until else [])
+
+
+def _refunded(since: date | None, until: date | None) -> list[ColumnElement[bool]]:
+    """Refunds made within since..until (inclusive), either end open when None."""
+    window = [REFUNDS.c.refunded_on >= since] if since else []
+    return window + ([REFUNDS.c.refunded_on <= until] if until else [])
 
 
 def _counted(table: Table, done: ColumnElement[bool], company_id: int) -> Select[Any]:
@@ -338,11 +368,11 @@ class ServiceOpusSource:
         since: date | None = None,
         until: date | None = None,
     ) -> Extracted[SourcePayment]:
-        """Collected payments past `after` in checkpoint order, collected within since..until when given;
-        or (with `ids`) those payments in any status."""
+        """Collected (and collected, then reversed: `READ_PAYMENTS`) payments past `after` in checkpoint order,
+        collected within since..until when given; or (with `ids`) those payments in any status."""
         query = _selection(
             PAYMENTS,
-            PAYMENTS.c.status == PaymentStatus.COLLECTED.value,
+            READ_PAYMENTS,
             _collected(since, until),
             company_id=company_id,
             after=after,
@@ -360,6 +390,24 @@ class ServiceOpusSource:
             for p in read.records
         ]
         return Extracted(landed, read.unreadable)
+
+    def refunds(
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        ids: Iterable[int] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Extracted[SourceRefund]:
+        """Refunds made past `after` in checkpoint order, refunded within since..until when given; or (with `ids`)
+        those refunds."""
+        query = _selection(
+            REFUNDS, true(), _refunded(since, until), company_id=company_id, after=after, limit=limit, ids=ids
+        )
+        with self.engine.connect() as conn:
+            return _read(conn.execute(query).mappings().all(), _refund, "refund")
 
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All readable collected payments of these invoices in collection order, to know what was still due
@@ -415,7 +463,7 @@ class ServiceOpusSource:
 
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
         """How many records a run of `scope` reads: locked and void invoices and issued credit notes issued, and
-        collected payments collected, within its range (a backfill's progress total)."""
+        collected payments collected and refunds made, within its range (a backfill's progress total)."""
         selections: list[Select[Any]] = []
         if scope.covers(EntityType.INVOICE):
             selections.append(_counted(INVOICES, READ_INVOICES, company_id).where(*_issued(scope.since, scope.until)))
@@ -426,10 +474,9 @@ class ServiceOpusSource:
             )
         if scope.covers(EntityType.PAYMENT):
             selections.append(
-                _counted(PAYMENTS, PAYMENTS.c.status == PaymentStatus.COLLECTED.value, company_id).where(
-                    *_collected(scope.since, scope.until)
-                )
+                _counted(PAYMENTS, READ_PAYMENTS, company_id).where(*_collected(scope.since, scope.until))
             )
+            selections.append(_counted(REFUNDS, true(), company_id).where(*_refunded(scope.since, scope.until)))
         with self.engine.connect() as conn:
             return sum(conn.execute(query).scalar_one() for query in selections)
 
@@ -450,8 +497,8 @@ class ServiceOpusSource:
         """Every record of the company the sync answers for, by type: id -> why it is skipped (None: it syncs).
 
         Invoices, credit notes and payments: all of them (drafts, voids, uncollected payments are skipped, saying
-        so); credit applications: the credit notes tied to an invoice; tips: the payments carrying one. Customers
-        and items: those the locked invoices need."""
+        so); credit applications: the credit notes tied to an invoice; tips: the payments carrying one; refunds:
+        all of them. Customers and items: those the locked invoices need."""
         locked = InvoiceStatus.LOCKED.value
         with self.engine.connect() as conn:
             invoices = conn.execute(
@@ -471,6 +518,7 @@ class ServiceOpusSource:
                     CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
                 ).where(CREDIT_NOTES.c.company_id == company_id)
             ).all()
+            refunds = conn.execute(select(REFUNDS.c.id).where(REFUNDS.c.company_id == company_id)).scalars().all()
             of_locked = (INVOICES.c.company_id == company_id, INVOICES.c.status == locked)
             customers = conn.execute(
                 select(INVOICES.c.customer_id).distinct().where(*of_locked, INVOICES.c.customer_id.is_not(None))
@@ -491,6 +539,7 @@ class ServiceOpusSource:
                 },
                 EntityType.PAYMENT: {p: _payment_skipped(status) for p, status, _ in payments},
                 EntityType.TIP: {p: _payment_skipped(status) for p, status, tip in payments if _tipped(tip)},
+                EntityType.REFUND: dict.fromkeys(refunds),
             }
 
 

@@ -12,7 +12,7 @@ Discounts, as Service Opus prices them (`core.money`):
   line). Service Opus prints it as one row per tax rate (and tax-inclusive or not): that rate's subtotal
   times the percentage, rounded half-up to the cent, taken off before tax and taxed at that rate itself.
 
-Change numbers: every insert of an invoice, a payment, a customer or a credit note, every change of an
+Change numbers: every insert of an invoice, a payment, a customer, a credit note or a refund, every change of an
 invoice, its lines, a customer or a credit note, and every change of a payment's status, takes the
 company's next change number (`Company.last_change_no + 1`, by an UPDATE ... RETURNING of the company
 row inside the writing transaction). An invoice unlocked, edited and locked again therefore comes back
@@ -87,7 +87,18 @@ class PaymentStatus(StrEnum):
     PENDING = "pending"
     COLLECTED = "collected"
     FAILED = "failed"
+    """Collected, then returned by the bank (a bounced check, an ACH return); or failed before it was collected."""
     REFUNDED = "refunded"
+    """Not set by refunds: a refunded payment stays collected (it was collected; its `Refund` rows say what went back,
+    and a payment no longer read would leave its refunds waiting for it). The sync does not read this status."""
+    CHARGED_BACK = "charged_back"
+    """Collected by card, then taken back by the card's issuer after the cardholder disputed it."""
+
+
+REVERSED_STATUSES = (PaymentStatus.FAILED, PaymentStatus.CHARGED_BACK)
+"""A payment in one of these statuses with a `collected_at` was collected and then reversed: the money is gone
+again, the invoice is open again (`Payment.reversed_at`, `Payment.reversal_reason` say when and why). A refund is
+not a reversal: the customer was paid back on purpose, by a `Refund` of its own, and the payment stands."""
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -289,8 +300,30 @@ class Payment(SourceBase):
     """The card's last four digits or the check number, as the bank feed shows it."""
     bank_account_id: Mapped[int | None] = mapped_column(ForeignKey("bank_accounts.id"))
     """Where it landed, from its method's route at collection; None: the route's, or Undeposited Funds."""
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When a collected payment failed or was charged back (see `REVERSED_STATUSES`)."""
+    reversal_reason: Mapped[str | None] = mapped_column(String(500))
+    """Why, as the bank or card issuer gave it ("Check returned: insufficient funds")."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
     """Taken on insert and on every status change, in commit order (see the module docstring)."""
+
+
+class Refund(SourceBase):
+    """Money paid back to a customer out of one collected payment: all of it or part, on a date, with why.
+    Refunds of one payment never total more than it. The payment stays collected (the invoice stays paid); the
+    refund is a document of its own that gives back revenue and tax, paid out of the account the payment landed
+    in. It takes a change number when it is made (it is never edited), so an incremental run sees it."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_company_change", "company_id", "change_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    """What is paid back, tax included; at most what is left of the payment."""
+    refunded_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    change_no: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def next_change_no(connection: Connection, company_id: int) -> int:
@@ -303,7 +336,7 @@ def next_change_no(connection: Connection, company_id: int) -> int:
     ).scalar_one()
 
 
-Numbered = Invoice | Payment | Customer | CreditNote
+Numbered = Invoice | Payment | Customer | CreditNote | Refund
 """The rows that carry a change number."""
 Documents = Invoice | Customer | CreditNote
 """Numbered again on any change: their own columns, or (invoices, credit notes) their lines."""
@@ -313,6 +346,7 @@ Documents = Invoice | Customer | CreditNote
 @event.listens_for(Payment, "before_insert")
 @event.listens_for(Customer, "before_insert")
 @event.listens_for(CreditNote, "before_insert")
+@event.listens_for(Refund, "before_insert")
 def _number_new(mapper: Mapper[Any], connection: Connection, target: Numbered) -> None:
     target.change_no = next_change_no(connection, target.company_id)
 

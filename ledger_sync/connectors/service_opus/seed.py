@@ -21,6 +21,11 @@ Credit notes: about one unpaid locked invoice in twenty gets one a few days afte
 half of one of its lines (work redone, a part taken back); most are issued, some still drafts, a few void,
 and about one in ten is a credit on the customer's account rather than tied to the invoice. They are drawn
 from their own random stream, so adding them changed none of the invoices and payments a seed gives.
+
+Refunds and reversals, from a fourth stream per company (so nothing above changed): about one collected payment in
+a hundred is reversed some days later (a card one charged back by the cardholder's bank, a check bounced, an ACH
+debit returned: status charged_back or failed, with when and why), and about three in a hundred are refunded a few
+days after collection, four in ten of them in full, the others in part. A refunded payment stays collected.
 """
 
 import heapq
@@ -67,6 +72,7 @@ TABLES: tuple[Table, ...] = tuple(
         "invoices",
         "invoice_lines",
         "payments",
+        "refunds",
         "credit_notes",
         "credit_note_lines",
     )
@@ -113,6 +119,24 @@ CREDIT_NOTE_STATUSES = (CreditNoteStatus.ISSUED, CreditNoteStatus.DRAFT, CreditN
 CREDIT_NOTE_STATUS_WEIGHTS = tuple(itertools.accumulate((85, 10, 5)))
 PAYMENT_STATUSES = (PaymentStatus.COLLECTED, PaymentStatus.PENDING, PaymentStatus.FAILED)
 PAYMENT_STATUS_WEIGHTS = tuple(itertools.accumulate((90, 6, 4)))
+REVERSAL_SHARE = 0.01
+"""Of collected payments: charged back (card) or failed (check, ACH, cash: a counterfeit note found later)."""
+REFUND_SHARE = 0.03
+"""Of collected payments (not reversed)."""
+FULL_REFUND_SHARE = 0.4
+"""Of refunds: the whole payment paid back; the rest pay back 10-60 % of it."""
+REVERSAL_REASONS: dict[PaymentMethod, str] = {
+    PaymentMethod.CARD: "Cardholder disputed the charge",
+    PaymentMethod.CHECK: "Check returned: insufficient funds",
+    PaymentMethod.ACH: "ACH debit returned: account closed",
+    PaymentMethod.CASH: "Counterfeit banknotes found at the bank",
+}
+REFUND_REASONS = (
+    "Customer not satisfied with the repair",
+    "Part returned unused",
+    "Charged twice by mistake",
+    "Goodwill gesture after a missed appointment",
+)
 COLLECTION_DELAY_SECONDS: dict[PaymentMethod, tuple[int, int]] = {
     PaymentMethod.CARD: (600, 3 * 86_400),
     PaymentMethod.CASH: (60, 2 * 3_600),
@@ -142,6 +166,7 @@ class SeedSummary:
     payments: int
     collected_payments: int
     credit_notes: int = 0
+    refunds: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,8 @@ class _Company:
     """Where each method's payments land: a bank account id; None: Undeposited Funds."""
     extras: random.Random = field(default_factory=random.Random)
     """The second random stream (payment references and tips), so the first one draws what it always drew."""
+    reversals: random.Random = field(default_factory=random.Random)
+    """The fourth stream (refunds, failed and charged-back payments), so the others draw what they always drew."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -195,6 +222,8 @@ class _Draft:
     payments: list[dict[str, object]]
     credit_notes: list[tuple[dict[str, object], list[dict[str, object]]]] = field(default_factory=list)
     """(credit note, its lines), tied to this invoice unless its `invoice_id` is already set to None."""
+    refunds: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    """(index of the payment in `payments`, a refund of it)."""
 
 
 @dataclass
@@ -234,6 +263,7 @@ def seed(
             rows,
             country,
             random.Random(f"service-opus/{seed}/{k}/payments"),
+            random.Random(f"service-opus/{seed}/{k}/reversals"),
         )
         for k, rng in enumerate(rngs)
     ]
@@ -275,6 +305,7 @@ def seed(
         payments=table_count("payments", 0),
         collected_payments=counts.collected_payments,
         credit_notes=table_count("credit_notes", 0),
+        refunds=table_count("refunds", 0),
     )
 
 
@@ -312,6 +343,7 @@ def _assign_ids(
         "invoices": [],
         "invoice_lines": [],
         "payments": [],
+        "refunds": [],
         "credit_notes": [],
         "credit_note_lines": [],
     }
@@ -336,6 +368,11 @@ def _assign_ids(
             change_no(payment)
             rows["payments"].append(payment)
             counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
+        for index, refund in draft.refunds:
+            refund["id"] = next(ids["refunds"])
+            refund["payment_id"] = draft.payments[index]["id"]
+            change_no(refund)
+            rows["refunds"].append(refund)
         for note, note_lines in draft.credit_notes:
             note["id"] = next(ids["credit_notes"])
             note.setdefault("invoice_id", invoice_id)
@@ -356,6 +393,7 @@ def _reference_data(
     rows: dict[str, list[dict[str, object]]],
     country: str,
     extras: random.Random,
+    reversals: random.Random,
 ) -> _Company:
     """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
     trade = names.TRADES[k % len(names.TRADES)]
@@ -433,6 +471,7 @@ def _reference_data(
         country=country,
         routes=routes,
         extras=extras,
+        reversals=reversals,
     )
 
 
@@ -530,10 +569,13 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
         total = _total(company, lines, percent)
         paid = status is InvoiceStatus.LOCKED and rng.random() < 0.7
         payments = _payments(rng, company, locked_at, total) if paid and locked_at is not None else []
+        refunds = [
+            refund for index, payment in enumerate(payments) for refund in _reverse_or_refund(company, index, payment)
+        ]
         notes = []
         if status is InvoiceStatus.LOCKED and locked_at and not payments and credits.random() < CREDIT_NOTE_SHARE:
             notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
-        yield _Draft(issued_at, status, invoice, lines, payments, notes)
+        yield _Draft(issued_at, status, invoice, lines, payments, notes, refunds)
         number += 1
 
 
@@ -712,6 +754,8 @@ def _payments(rng: random.Random, company: _Company, locked_at: datetime, total:
                 "status": status,
                 "collected_at": moment if collected else None,
                 "bank_account_id": company.routes.get(method) if collected else None,
+                "reversed_at": None,
+                "reversal_reason": None,
                 **_reference_and_tip(company.extras, method, amount),
             }
         )
@@ -729,3 +773,35 @@ def _reference_and_tip(extras: random.Random, method: PaymentMethod, amount_cent
     elif method is PaymentMethod.CHECK:
         reference = str(extras.randint(1001, 9999))
     return {"reference": reference, "tip_amount": tip}
+
+
+def _reverse_or_refund(
+    company: _Company, index: int, payment: dict[str, object]
+) -> list[tuple[int, dict[str, object]]]:
+    """Now and then reverse a collected payment (in place) or refund it; the refund, if any, of payment `index`."""
+    collected_at = payment["collected_at"]
+    if payment["status"] is not PaymentStatus.COLLECTED or not isinstance(collected_at, datetime):
+        return []
+    rng = company.reversals
+    roll = rng.random()
+    later = collected_at + timedelta(days=rng.randint(1, 30), seconds=rng.randint(0, 86_399))
+    method = payment["method"]
+    assert isinstance(method, PaymentMethod)
+    if roll < REVERSAL_SHARE:
+        payment["status"] = PaymentStatus.CHARGED_BACK if method is PaymentMethod.CARD else PaymentStatus.FAILED
+        payment["reversed_at"] = later
+        payment["reversal_reason"] = REVERSAL_REASONS[method]
+        return []
+    if roll >= REVERSAL_SHARE + REFUND_SHARE:
+        return []
+    amount = payment["amount"]
+    assert isinstance(amount, Decimal)
+    if rng.random() >= FULL_REFUND_SHARE:
+        amount = max(Decimal("0.01"), cents(amount * Decimal(rng.randint(10, 60)) / 100))
+    refund = {
+        "company_id": company.id,
+        "amount": amount,
+        "refunded_on": later.date(),
+        "reason": rng.choice(REFUND_REASONS),
+    }
+    return [(index, refund)]

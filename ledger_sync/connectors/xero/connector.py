@@ -48,6 +48,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
@@ -72,10 +73,10 @@ def idempotency_key(ops: Sequence[WriteOp], purpose: str = "write") -> str:
     return f"ledger-sync-{purpose}-{digest}"[:IDEMPOTENCY_KEY_LENGTH]
 
 
-def where_equals(field: str, values: Sequence[str]) -> str:
-    """`Field=="a" OR Field=="b"`, with quotes and backslashes escaped."""
+def where_equals(field: str, values: Sequence[str], starts: bool = False) -> str:
+    """`Field=="a" OR Field=="b"` (`starts`: `Field.StartsWith("a") OR ...`), with quotes and backslashes escaped."""
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
-    return " OR ".join(f"{field}=={value}" for value in quoted)
+    return " OR ".join(f"{field}.StartsWith({value})" if starts else f"{field}=={value}" for value in quoted)
 
 
 class XeroConnector(ClientConnector):
@@ -134,6 +135,8 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
+        if entity_type is EntityType.REFUND:
+            return [self._refund(op) for op in ops]
         outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
@@ -161,6 +164,27 @@ class XeroConnector(ClientConnector):
         return [outcomes[index] for index in range(len(ops))]
 
     def _void(self, op: WriteOp) -> WriteOutcome:
+        """Take the record `op.existing` names out of the books: a payment that failed or was charged back is
+        deleted (`Status: DELETED`; Xero then reopens the invoice it paid); an invoice as `_void_invoice` says."""
+        if not isinstance(op.record, PaymentRecord):
+            return self._void_invoice(op)
+        assert op.existing is not None
+        try:
+            self._delete_payment(op, op.existing.id)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=op.existing)
+
+    def _delete_payment(self, op: WriteOp, payment_id: str) -> None:
+        """Delete the payment, read first, so one found deleted already (a re-run after an unknown outcome) is left
+        as it is; the key derives from the op and the payment."""
+        if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
+            key = idempotency_key([op], f"delete-payment-{payment_id}")
+            self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+
+    def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names. Xero refuses while payments are allocated to it, so each payment
         still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), then the invoice is POSTed
         with `Status: VOIDED`. The invoice is read first and the keys derive from the op and what was read, so a
@@ -171,10 +195,7 @@ class XeroConnector(ClientConnector):
             if str(invoice.get("Status") or "").upper() == "VOIDED":
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.INVOICE, invoice))
             for allocated in invoice.get("Payments") or []:
-                payment_id = str(allocated["PaymentID"])
-                if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
-                    key = idempotency_key([op], f"delete-payment-{payment_id}")
-                    self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+                self._delete_payment(op, str(allocated["PaymentID"]))
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -182,6 +203,45 @@ class XeroConnector(ClientConnector):
         element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
+
+    def _refund(self, op: WriteOp) -> WriteOutcome:
+        """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
+        payment of all of it out of the deposit account (`wire.refund_payment`). The note is looked up by its stamp
+        first and its `RemainingCredit` read, so a re-run after an unknown outcome (or a crash between the two
+        calls) does only what is left; the outcome is the note. A note whose total Xero made other than the
+        refund's is refused before any money is paid out of it."""
+        record = op.record
+        assert isinstance(record, RefundRecord)
+        if op.existing is not None:
+            return WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once and never changed
+        try:
+            held = self._stamped(EntityType.REFUND, [record]).get(record.source_id, [])
+            live = [doc for doc in held if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+            note = live[0] if live else None
+            if note is None:
+                element = self._element(op)
+                ((outcome, note),) = self._send(EntityType.REFUND, [op], [element], idempotency_key([op], "note"))
+                if not outcome.ok or note is None:
+                    return outcome
+            note_id = str(note["CreditNoteID"])
+            total = Decimal(str(note.get("Total", 0)))
+            if total != record.total:
+                message = f"Xero totals the refund's credit note {total}, Service Opus's refund is {record.total}"
+                return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, message))
+            if Decimal(str(note.get("RemainingCredit", total))) > 0:
+                body = {"Payments": [wire.refund_payment(record, note_id)]}
+                key = idempotency_key([op], "refund-payment")
+                answer = self._client.write("PUT", "Payments", body, {"summarizeErrors": "false"}, key)
+                paid = (answer.get("Payments") or [None])[0]
+                if not isinstance(paid, dict):
+                    raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the refund's payment without it")
+                if (error := wire.element_error(paid)) is not None:
+                    return WriteOutcome(op=op, error=error)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=LedgerRef(note_id))
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:
         """One application of credit: its own call and key. A refusal (more than the invoice's amount due or
@@ -251,13 +311,17 @@ class XeroConnector(ClientConnector):
             keys = [fields.invoice_number(record) for record in records if isinstance(record, InvoiceRecord)]
             docs = self._where(collection, "InvoiceNumber", keys, also='Type=="ACCREC"')
         else:
-            docs = self._where(collection, stamp, [record.external_id for record in records])
+            # A payment's Reference goes on after the stamp (`fields.payment_reference`): found by its start.
+            starts = entity_type is EntityType.PAYMENT
+            docs = self._where(collection, stamp, [record.external_id for record in records], starts=starts)
+            # "SO-P8" starts "SO-P89" too: a payment two chunks' queries both return is one payment.
+            docs = list({str(doc.get(wire.REF_FIELDS[entity_type])): doc for doc in docs}.values())
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
         by_stamp: dict[str, list[dict[str, Any]]] = {}
         for doc in docs:
-            if doc.get(stamp):
-                by_stamp.setdefault(str(doc[stamp]), []).append(doc)
+            if found := wire.stamp_of(entity_type, doc):
+                by_stamp.setdefault(found, []).append(doc)
         return {record.source_id: by_stamp[record.external_id] for record in records if record.external_id in by_stamp}
 
     def _element(self, op: WriteOp) -> dict[str, Any]:
@@ -414,11 +478,13 @@ class XeroConnector(ClientConnector):
             if doc.get("Code") and code:
                 self._item_accounts[str(doc["Code"])] = str(code)
 
-    def _where(self, collection: str, field: str, values: Sequence[str], also: str | None = None) -> list[dict]:
+    def _where(
+        self, collection: str, field: str, values: Sequence[str], also: str | None = None, starts: bool = False
+    ) -> list[dict]:
         docs: list[dict[str, Any]] = []
         unique = sorted(set(values))
         for start in range(0, len(unique), WHERE_CHUNK):
-            condition = where_equals(field, unique[start : start + WHERE_CHUNK])
+            condition = where_equals(field, unique[start : start + WHERE_CHUNK], starts)
             docs += self._list(collection, {"where": f"{also} AND ({condition})" if also else condition})
         return docs
 

@@ -59,6 +59,14 @@ def item_description(record: ItemRecord) -> str:
     return description(led_by_name(xml_safe(record.description), one_line(record.name), item_name(record)))
 
 
+def payment_reference(record: PaymentRecord) -> str:
+    """A payment's `Reference`: our stamp first (never cut, the first word: what the payment is found by), then its
+    method and Service Opus reference (card's last four, check number), as a bookkeeper matches a bank line by them,
+    cut to fit: "SO-P12 · card 4242"."""
+    details = one_line(f"{record.method} {record.reference}".strip())
+    return shorten_text(xml_safe(f"{record.external_id} · {details}"), REFERENCE_MAX, SHORTENED)
+
+
 def too_long(record: LedgerRecord) -> str | None:
     """Why Xero cannot take the record, when a field no rule may change is over its limit; else None."""
     stamp = record.external_id

@@ -23,6 +23,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     ItemRecord,
     PaymentRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
@@ -35,6 +36,7 @@ COLLECTIONS = {
     EntityType.CREDIT_APPLICATION: "CreditNotes",
     EntityType.PAYMENT: "Payments",
     EntityType.TIP: "BankTransactions",
+    EntityType.REFUND: "CreditNotes",
 }
 """Where each record kind is read (a credit application: on its credit note, as one of its Allocations)."""
 REF_FIELDS = {
@@ -45,6 +47,7 @@ REF_FIELDS = {
     EntityType.CREDIT_APPLICATION: "AllocationID",
     EntityType.PAYMENT: "PaymentID",
     EntityType.TIP: "BankTransactionID",
+    EntityType.REFUND: "CreditNoteID",
 }
 """What other records point at: items are referenced by Code on invoice lines, the rest by id."""
 STAMP_FIELDS = {
@@ -54,6 +57,7 @@ STAMP_FIELDS = {
     EntityType.CREDIT_NOTE: "Reference",
     EntityType.PAYMENT: "Reference",
     EntityType.TIP: "Reference",
+    EntityType.REFUND: "Reference",
 }
 """A credit application has no stamp: Xero's Allocation has no reference field (see `allocation`)."""
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
@@ -228,6 +232,18 @@ def payment(record: PaymentRecord) -> JsonObject:
         "Account": {"AccountID": record.deposit_account_ref},
         "Date": record.paid_on.isoformat(),
         "Amount": record.amount,
+        "Reference": fields.payment_reference(record),
+    }
+
+
+def refund_payment(record: RefundRecord, credit_note_id: str) -> JsonObject:
+    """Xero's refund of a credit note: a payment naming the note (not an invoice), paid out of the account the
+    refunded payment landed in; all of the note's credit, so the note is PAID and leaves no credit behind."""
+    return {
+        "CreditNote": {"CreditNoteID": credit_note_id},
+        "Account": {"AccountID": record.deposit_account_ref},
+        "Date": record.issue_date.isoformat(),
+        "Amount": record.total,
         "Reference": record.external_id,
     }
 
@@ -272,15 +288,22 @@ def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRe
     return LedgerRef(id=str(value)) if value else None
 
 
+def stamp_of(entity_type: EntityType, element: Mapping[str, Any]) -> str:
+    """The external id an element carries: its stamp field, whose first word only for a payment (its `Reference`
+    goes on with the method and Service Opus reference: `fields.payment_reference`)."""
+    stamp = str(element.get(STAMP_FIELDS[entity_type]) or "")
+    return next(iter(stamp.split()), "") if entity_type is EntityType.PAYMENT else stamp
+
+
 def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSnapshot:
     """A stamped invoice or payment as reconciliation compares it; a VOIDED or DELETED one is not present."""
-    ledger_id, stamp = str(element.get(REF_FIELDS[entity_type], "")), str(element.get(STAMP_FIELDS[entity_type], ""))
+    ledger_id, stamp = str(element.get(REF_FIELDS[entity_type], "")), stamp_of(entity_type, element)
     status = str(element.get("Status") or "").upper()
     if entity_type is EntityType.INVOICE:
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due)
-    if entity_type is EntityType.CREDIT_NOTE:
+    if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
         return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, left)

@@ -196,6 +196,17 @@ def _american() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+PAYMENT_METHODS = (
+    ("Cash", "NON_CREDIT_CARD"),
+    ("Check", "NON_CREDIT_CARD"),
+    ("Visa", "CREDIT_CARD"),
+    ("MasterCard", "CREDIT_CARD"),
+    ("American Express", "CREDIT_CARD"),
+    ("Discover", "CREDIT_CARD"),
+)
+"""The payment methods a new QBO company starts with (as its UI lists them; the exact list may vary by region)."""
+
+
 def company_entities(realm_id: str, country: str, automated_sales_tax: bool) -> dict[str, list[dict[str, Any]]]:
     """The new company's entities by type, without SyncToken/MetaData (the caller stamps those); Automated
     Sales Tax only exists for US companies."""
@@ -207,4 +218,5 @@ def company_entities(realm_id: str, country: str, automated_sales_tax: bool) -> 
         "Preferences": [{"Id": "1", "SalesFormsPrefs": {"AllowDiscount": False}, "TaxPrefs": tax_prefs}],
         "Vendor": [{"DisplayName": "Acme Supplies", "CompanyName": "Acme Supplies", "Active": True, "Balance": 0}],
         "Employee": [{"DisplayName": "Jordan Lee", "GivenName": "Jordan", "FamilyName": "Lee", "Active": True}],
+        "PaymentMethod": [{"Name": name, "Type": kind, "Active": True} for name, kind in PAYMENT_METHODS],
     }

@@ -28,13 +28,14 @@ from ledger_sync.sandboxes.qbo.store import Store
 from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
-ENTITIES += ("CreditMemo", "Payment", "Deposit", "CompanyInfo", "Preferences")
+ENTITIES += ("CreditMemo", "Payment", "Deposit", "RefundReceipt", "PaymentMethod", "CompanyInfo", "Preferences")
 WRITABLE = frozenset(
     {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "Deposit"}
+    | {"RefundReceipt", "PaymentMethod"}
 )
-DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit"})
+DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit", "RefundReceipt"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
-NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee"})
+NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod"})
 """Entities whose queries return only active records unless the query filters on Active."""
 
 
@@ -223,6 +224,11 @@ class Company:
             if candidate.get("UnitPrice") is not None:
                 candidate["UnitPrice"] = to_decimal(candidate["UnitPrice"])
             return candidate
+        if entity == "PaymentMethod":
+            # QBO's default Type when none is sent is not documented (?): the sandbox takes NON_CREDIT_CARD.
+            candidate.setdefault("Type", "NON_CREDIT_CARD")
+            rules.check_payment_method(self, candidate)
+            return candidate
         if entity == "Account":
             rules.check_account(self, candidate)
             candidate["FullyQualifiedName"] = candidate["Name"]
@@ -238,6 +244,8 @@ class Company:
             settled.setdefault("TxnDate", self._today())
             settled.setdefault("CurrencyRef", self._home_currency())
             return settled
+        if entity == "RefundReceipt":
+            return self._prepare_refund_receipt(candidate, request, allow_duplicate_doc_number)
         rules.check_payment(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(
@@ -273,6 +281,22 @@ class Company:
         priced["LinkedTxn"] = [
             {"TxnId": pid, "TxnType": "Payment"} for pid in payments.crediting_payment_ids(self, memo_id)
         ]
+        return priced
+
+    def _prepare_refund_receipt(
+        self, candidate: dict[str, Any], request: dict[str, Any], allow_duplicate_doc_number: bool
+    ) -> dict[str, Any]:
+        """Priced like an invoice, paid out at once from `DepositToAccountRef` (required: QBO's API reference
+        names it required for a RefundReceipt; a Bank account or Undeposited Funds, as for a payment's deposit,
+        the stricter reading of "Bank or Other Current Asset"). It has no balance and links nothing."""
+        if ref_id(candidate.get("DepositToAccountRef")) is None:
+            raise faults.required("DepositToAccountRef")
+        account = rules.deposit_account(self, candidate["DepositToAccountRef"])
+        priced = self._priced("RefundReceipt", candidate, request, allow_duplicate_doc_number, Decimal(0))
+        if to_decimal(priced["TotalAmt"]) <= 0:
+            raise faults.business("A refund receipt must refund an amount greater than zero.")
+        priced["DepositToAccountRef"] = _named(candidate["DepositToAccountRef"], account, "Name")
+        priced["Balance"] = Decimal(0)
         return priced
 
     def _priced(

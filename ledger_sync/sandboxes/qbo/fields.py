@@ -22,6 +22,7 @@ LIMITS: dict[str, tuple[tuple[str, int], ...]] = {
     "CreditMemo": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
     "Payment": (("PaymentRefNum", 21), ("PrivateNote", 4000)),
     "Deposit": (("PrivateNote", 4000),),
+    "RefundReceipt": (("DocNumber", 21), ("PrivateNote", 4000), ("Line.Description", 4000)),
 }
 """Per entity, (element path, maximum length)."""
 

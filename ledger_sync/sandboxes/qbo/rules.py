@@ -97,6 +97,20 @@ def check_item(books: Books, body: dict[str, Any]) -> None:
         money(body["UnitPrice"], "UnitPrice")
 
 
+PAYMENT_METHOD_TYPES = ("CREDIT_CARD", "NON_CREDIT_CARD")
+
+
+def check_payment_method(books: Books, body: dict[str, Any]) -> None:
+    """A clean Name of at most 31 characters (QBO's limit for a payment method) that no other payment method uses,
+    active or not (6240), and a Type QBO knows."""
+    name = _text(body, "Name", 31)
+    for _, other in books.named(("PaymentMethod",), "Name", name):
+        if other["Id"] != body.get("Id"):
+            raise faults.duplicate_name(other["Id"], "payment method")
+    if body.get("Type") not in PAYMENT_METHOD_TYPES:
+        raise faults.invalid_value("Type")
+
+
 def check_account(books: Books, body: dict[str, Any]) -> None:
     name = _text(body, "Name", 100)
     for _, other in books.named(("Account",), "Name", name):
@@ -233,6 +247,8 @@ def check_payment(books: Books, body: dict[str, Any]) -> None:
         raise faults.invalid_value("TotalAmt")
     if ref_id(body.get("DepositToAccountRef")) is not None:
         deposit_account(books, body["DepositToAccountRef"])
+    if ref_id(body.get("PaymentMethodRef")) is not None:
+        reference(books, "PaymentMethod", body["PaymentMethodRef"], "PaymentMethodRef")
     lines = body.get("Line") or []
     for line in lines:
         if not isinstance(line, dict):

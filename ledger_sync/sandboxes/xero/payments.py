@@ -1,9 +1,12 @@
-"""Payments against sales invoices: AUTHORISED invoice, amount within what is due, a payable account.
+"""Payments against sales invoices: AUTHORISED invoice, amount within what is due, a payable account; and refunds
+of sales credit notes: a payment naming an AUTHORISED ACCRECCREDIT note (`CreditNote`, the spec's Payment field)
+pays its credit out (PaymentType ARCREDITPAYMENT), never more than its `RemainingCredit` (the same refusal as an
+invoice's amount due), PAID at zero.
 
 A payment is never changed, only deleted: `POST /Payments/{PaymentID}` `{"Status": "DELETED"}` (the spec's
-PaymentDelete), which gives its amount back to the invoice (a PAID invoice is AUTHORISED again). Xero refuses to
-delete a reconciled payment; deleting one already deleted is refused too (Xero's answer is not documented (?):
-the sandbox refuses, the stricter reading).
+PaymentDelete), which gives its amount back to the invoice (a PAID invoice is AUTHORISED again) or to the credit
+note it refunded. Xero refuses to delete a reconciled payment; deleting one already deleted is refused too (Xero's
+answer is not documented (?): the sandbox refuses, the stricter reading).
 """
 
 from collections.abc import Callable
@@ -37,6 +40,11 @@ def delete(books: Books, element: dict[str, Any], current: dict[str, Any] | None
     if current.get("IsReconciled"):
         raise Invalid("This payment has been reconciled and cannot be deleted. Unreconcile it first.")
     deleted = books.save("Payments", {**current, "Status": "DELETED"})
+    if "CreditNote" in current:
+        note = books.get("CreditNotes", current["CreditNote"]["CreditNoteID"])
+        if note is not None:
+            _pay_out(books, note, -current["Amount"])
+        return deleted
     invoice = books.get("Invoices", current["Invoice"]["InvoiceID"])
     if invoice is not None:
         invoices.reapply_payments(books, invoice)
@@ -44,6 +52,8 @@ def delete(books: Books, element: dict[str, Any], current: dict[str, Any] | None
 
 
 def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> dict[str, Any]:
+    if element.get("CreditNote") is not None:
+        return _refund(books, element)
     errors: list[str] = []
     invoice = _invoice(books, element.get("Invoice"), element.get("InvoiceNumber"), errors)
     account = _account(books, element.get("Account"), errors)
@@ -87,6 +97,67 @@ def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> d
     books.save("Payments", payment)
     invoices.record_payment(books, invoice, payment)
     return payment
+
+
+def _refund(books: Books, element: dict[str, Any]) -> dict[str, Any]:
+    """Pay out (part of) an AUTHORISED sales credit note's remaining credit from a payable account."""
+    errors: list[str] = []
+    given = element["CreditNote"]
+    key = (given.get("CreditNoteID") or given.get("CreditNoteNumber")) if isinstance(given, dict) else None
+    note = books.find("CreditNotes", key) if key else None
+    if note is None:
+        errors.append("Credit note could not be found.")
+    elif note["Status"] != "AUTHORISED" or note["Type"] != "ACCRECCREDIT":
+        errors.append("Payment cannot be applied: the credit note must be an AUTHORISED sales credit note.")
+    account = _account(books, element.get("Account"), errors)
+    amount = Decimal(0)
+    try:
+        amount = cents(number(element.get("Amount"), "Amount"))
+        if amount <= 0:
+            errors.append("Payment amount must be greater than zero.")
+        elif note is not None and note["Status"] == "AUTHORISED" and amount > note["RemainingCredit"]:
+            errors.append(EXCEEDS)
+    except Invalid as bad:
+        errors.extend(bad.messages)
+    try:
+        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+    except ValueError:
+        errors.append("Date is not a valid date.")
+    if errors or note is None or account is None:
+        raise Invalid(*errors)
+    date_value, _ = wire.day_fields(day)
+    payment = {
+        "PaymentID": books.new_id(),
+        "Date": date_value,
+        "BankAmount": amount,
+        "Amount": amount,
+        "Reference": str(element.get("Reference", "")),
+        "CurrencyRate": Decimal("1.000000"),
+        "PaymentType": "ARCREDITPAYMENT",
+        "Status": "AUTHORISED",
+        "IsReconciled": bool(element.get("IsReconciled", False)),
+        "HasAccount": True,
+        "HasValidationErrors": False,
+        "Account": {"AccountID": account["AccountID"], "Code": account["Code"]},
+        "CreditNote": {
+            "CreditNoteID": note["CreditNoteID"],
+            "CreditNoteNumber": note["CreditNoteNumber"],
+            "Contact": note["Contact"],
+            "CurrencyCode": note.get("CurrencyCode", "CAD"),
+        },
+    }
+    books.save("Payments", payment)
+    note["Payments"].append({"PaymentID": payment["PaymentID"], "Date": date_value, "Amount": amount})
+    _pay_out(books, note, amount)
+    return payment
+
+
+def _pay_out(books: Books, note: dict[str, Any], amount: Decimal) -> None:
+    """`amount` more of the note's credit paid out (less, when a refund payment is deleted)."""
+    note["AppliedAmount"] += amount
+    note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
+    note["Status"] = "PAID" if note["RemainingCredit"] == 0 else "AUTHORISED"
+    books.save("CreditNotes", note)
 
 
 def _invoice(books: Books, given: Any, number_: Any, errors: list[str]) -> dict[str, Any] | None:
