@@ -150,7 +150,14 @@ class InvoiceRecord(Record):
     voided: bool = field(default=False, metadata=SET_ONLY)
     """Voided in Service Opus after it was synced: the connector voids the ledger's invoice (and removes the
     payments applied to it first, as the ledgers require); a new content hash, so it goes as an update."""
+    reissue: int = field(default=0, metadata=SET_ONLY)
+    """How many times the ledger refused to correct it and it was reissued (`core.reissue`): its stamp and number
+    carry "-R<n>", so the new invoice is told apart from the one it replaces."""
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-I{self.source_id}" + (f"-R{self.reissue}" if self.reissue else "")
 
 
 @dataclass(frozen=True)

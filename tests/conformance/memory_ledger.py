@@ -9,7 +9,7 @@ overpayment, one outcome per op, and a replayed idempotency key returns the firs
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -74,6 +74,9 @@ class Books:
     entries: dict[EntityType, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in EntityType})
     answered: dict[str, LedgerRef] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    closed_through: date | None = None
+    """The books' closing date: an invoice or credit note dated on or before it is neither written nor edited
+    (as QBO's closed period and Xero's lock date refuse it)."""
 
     def invoice_amounts(self, ledger_id: str) -> tuple[Decimal, Decimal]:
         """(total, balance due) as these books keep them."""
@@ -177,6 +180,7 @@ class MemoryConnector:
         entries = self._books.entries[record.entity_type]
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
+        self._refuse_closed(record, entries[op.existing.id].record if op.existing else None)
         if isinstance(record, InvoiceRecord) and record.voided and op.existing is not None:
             return self._void(entries[op.existing.id])
         own_id = op.existing.id if op.existing else None
@@ -193,6 +197,13 @@ class MemoryConnector:
         if isinstance(record, CreditApplicationRecord):
             self._books.entries[EntityType.CREDIT_NOTE][record.credit_note_ref].paid += record.amount
         return ref
+
+    def _refuse_closed(self, record: LedgerRecord, held: LedgerRecord | None) -> None:
+        """A document dated in the closed period, or the edit or void of one, is refused as locked."""
+        closed = self._books.closed_through
+        dates = [r.issue_date for r in (record, held) if isinstance(r, InvoiceRecord | CreditNoteRecord)]
+        if closed is not None and any(day <= closed for day in dates):
+            raise LedgerError(ErrorKind.LOCKED, f"Account Period Closed: the books are closed through {closed}")
 
     def _void(self, invoice: Entry) -> LedgerRef:
         """Delete the payments applied to the invoice, then void it (a void of a voided invoice changes nothing)."""
