@@ -83,6 +83,10 @@ class Books:
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
 
+    def close(self, through: date | None) -> None:
+        """Close the books through a date (None: reopen them)."""
+        self.closed_through = through
+
     def name(self, ledger_id: str) -> str:
         """A customer's name as these books keep it."""
         record = self.entries[EntityType.CUSTOMER][ledger_id].record

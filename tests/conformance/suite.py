@@ -45,6 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.reissue import ReissueScenarios
 
 
 @dataclass
@@ -69,6 +70,8 @@ class LedgerHarness:
     tax_rates: list[LedgerTaxRate] = field(default_factory=list)
     edits_paid_invoices: bool = True
     """Whether the ledger edits an invoice with a payment allocated; if not, it refuses with `ErrorKind.LOCKED`."""
+    close_books: Callable[[date | None], None] | None = None
+    """Close the books through a date (None: reopen them), where the ledger has a closing date the tests can set."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -283,7 +286,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
     assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
 
 
-class LedgerConformance:
+class LedgerConformance(ReissueScenarios):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow
