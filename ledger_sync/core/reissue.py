@@ -18,15 +18,19 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
     InvoiceLineRecord,
     InvoiceRecord,
+    Record,
     TaxLineRecord,
 )
+from ledger_sync.core.sync_state import MappedEntity
+
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ def as_held(record: InvoiceRecord, held: InvoiceRecord) -> InvoiceRecord:
         issue_date=held.issue_date,
         due_date=held.due_date,
     )
+
+
+def as_written(record: R, known: MappedEntity | None) -> R:
+    """A record as the sync writes it, given its entity map row: an invoice reissued earlier carries its round's
+    number, stamp and dates (`as_held`); anything else is as built."""
+    if known is None or known.document is None or not isinstance(record, InvoiceRecord):
+        return record
+    if type(record) is not InvoiceRecord:
+        return record
+    return cast(R, as_held(record, invoice_of(known.document)))
 
 
 def reversal_of(held: InvoiceRecord, on: date) -> ReversalRecord:

@@ -16,9 +16,9 @@ from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
-from ledger_sync.core.reissue import as_held, document_of, invoice_of, reversible
+from ledger_sync.core.reissue import as_written, document_of, invoice_of, reversible
 from ledger_sync.core.snapshots import Cursor
-from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, ParkingCause, Synced
+from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
 from ledger_sync.engine.corrections import refused_correction, refused_reissue
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
@@ -167,7 +167,7 @@ class WriteEngine:
                     handled.add(candidate.source_id)
                 case Push(record=record):
                     known = mapped.get(candidate.source_id)
-                    record = _as_written(record, known)
+                    record = as_written(record, known)
                     if known is not None and known.content_hash == record.content_hash:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
@@ -350,13 +350,6 @@ def _synced(record: LedgerRecord, ref: LedgerRef) -> Synced:
     """A record now in the ledger; an invoice a credit note can reverse is kept as written (`core.reissue`)."""
     document = document_of(record) if reversible(record) and isinstance(record, InvoiceRecord) else None
     return Synced(record.source_id, ref.id, ref.sync_token, record.content_hash, document)
-
-
-def _as_written(record: LedgerRecord, known: MappedEntity | None) -> LedgerRecord:
-    """An invoice reissued earlier is built with its round's number, stamp and dates (`core.reissue.as_held`)."""
-    if known is None or known.document is None or type(record) is not InvoiceRecord:
-        return record
-    return as_held(record, invoice_of(known.document))
 
 
 def deliberate_resend(prior: Parking | None) -> str | None:

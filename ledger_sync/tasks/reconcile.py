@@ -20,6 +20,7 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
 from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, Reconciliation, compare
 from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord
+from ledger_sync.core.reissue import as_written
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.transform import TransformProblem, credit_total, invoice_record, payment_record
 from ledger_sync.settings import Settings
@@ -69,18 +70,17 @@ def read_synced_books(
         ):
             continue
         try:
-            records.append(
-                invoice_record(
-                    invoice,
-                    customer_ref=customer.ledger_id,
-                    item_refs={pid: m.ledger_id for pid, m in items.items()},
-                    tax_rates=tax_rates,
-                    mapping=mapping,
-                    ledger_tax_rates=ledger_tax_rates,
-                )
+            record = invoice_record(
+                invoice,
+                customer_ref=customer.ledger_id,
+                item_refs={pid: m.ledger_id for pid, m in items.items()},
+                tax_rates=tax_rates,
+                mapping=mapping,
+                ledger_tax_rates=ledger_tax_rates,
             )
         except TransformProblem:
             continue
+        records.append(as_written(record, mapped_invoices.get(invoice.id)))  # a reissued one: its "-R<n>" stamp
     by_id = {r.source_id: r for r in records}
     payments: list[PaymentRecord] = []
     payment_invoices: dict[int, int] = {}
