@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
+from ledger_sync.core.records import CreditNoteRecord, EntityType, InvoiceRecord, LedgerRecord
 
 
 class ErrorKind(StrEnum):
@@ -93,9 +93,10 @@ class WriteOp:
 
     @property
     def voids(self) -> bool:
-        """An update of an invoice voided in Service Opus: the ledger voids its invoice (after removing the payments
-        applied to it); nothing else of the record is sent."""
-        return isinstance(self.record, InvoiceRecord) and self.record.voided and self.existing is not None
+        """An update of an invoice or credit note voided in Service Opus: the ledger voids its document (after
+        removing the payments or the credit applied to it); nothing else of the record is sent."""
+        voided = isinstance(self.record, InvoiceRecord | CreditNoteRecord) and self.record.voided
+        return voided and self.existing is not None
 
 
 @dataclass(frozen=True)

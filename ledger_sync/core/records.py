@@ -175,6 +175,9 @@ class CreditNoteRecord(Record):
     subtotal: Decimal
     total_tax: Decimal
     total: Decimal
+    voided: bool = field(default=False, metadata=SET_ONLY)
+    """Voided in Service Opus after it was synced: the connector voids the ledger's credit note (after removing
+    the credit applied from it; QBO cannot void a CreditMemo through its API, so it deletes it)."""
     entity_type: EntityType = field(default=EntityType.CREDIT_NOTE, init=False)
 
     @property

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
+from ledger_sync.core.records import CreditNoteRecord, EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.reissue import as_written, document_of, invoice_of, reversible
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
@@ -209,7 +209,7 @@ class WriteEngine:
             record = op.record
             looked_up = record.source_id in intents
             ref = found.get(record.source_id) if looked_up else None
-            if looked_up and ref is None and isinstance(record, InvoiceRecord) and record.voided:
+            if looked_up and ref is None and isinstance(record, InvoiceRecord | CreditNoteRecord) and record.voided:
                 gone.append(record.source_id)
             elif ref is None:
                 remaining.append(op)

@@ -185,7 +185,7 @@ class MemoryConnector:
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
         self._refuse_closed(record, entries[op.existing.id].record if op.existing else None)
-        if isinstance(record, InvoiceRecord) and record.voided and op.existing is not None:
+        if isinstance(record, InvoiceRecord | CreditNoteRecord) and record.voided and op.existing is not None:
             return self._void(entries[op.existing.id])
         own_id = op.existing.id if op.existing else None
         name = _name(record)
@@ -209,15 +209,24 @@ class MemoryConnector:
         if closed is not None and any(day <= closed for day in dates):
             raise LedgerError(ErrorKind.LOCKED, f"Account Period Closed: the books are closed through {closed}")
 
-    def _void(self, invoice: Entry) -> LedgerRef:
-        """Delete the payments applied to the invoice, then void it (a void of a voided invoice changes nothing)."""
-        if invoice.status != "VOIDED":
-            for payment in self._books.entries[EntityType.PAYMENT].values():
-                if isinstance(payment.record, PaymentRecord) and payment.record.invoice_ref == invoice.ref.id:
-                    payment.status = "DELETED"
-            invoice.paid, invoice.status = Decimal("0.00"), "VOIDED"
-            invoice.ref = replace(invoice.ref, sync_token=str(int(invoice.ref.sync_token or "0") + 1))
-        return invoice.ref
+    def _void(self, document: Entry) -> LedgerRef:
+        """Delete the payments and credit applications made to or from the invoice or credit note (each gives
+        back what it applied), then void it (a void of a voided document changes nothing)."""
+        if document.status != "VOIDED":
+            books = self._books.entries
+            for applied in [*books[EntityType.PAYMENT].values(), *books[EntityType.CREDIT_APPLICATION].values()]:
+                record = applied.record
+                assert isinstance(record, PaymentRecord | CreditApplicationRecord)
+                notes = (record.credit_note_ref,) if isinstance(record, CreditApplicationRecord) else ()
+                if applied.status == "DELETED" or document.ref.id not in (record.invoice_ref, *notes):
+                    continue
+                applied.status = "DELETED"
+                books[EntityType.INVOICE][record.invoice_ref].paid -= record.amount
+                for note in notes:
+                    books[EntityType.CREDIT_NOTE][note].paid -= record.amount
+            document.paid, document.status = Decimal("0.00"), "VOIDED"
+            document.ref = replace(document.ref, sync_token=str(int(document.ref.sync_token or "0") + 1))
+        return document.ref
 
     def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
         """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""

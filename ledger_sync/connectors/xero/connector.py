@@ -133,7 +133,8 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
-        outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
+        void = self._void if entity_type is EntityType.INVOICE else self._void_credit_note
+        outcomes: dict[int, WriteOutcome] = {index: void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
         for index, op in enumerate(ops):
@@ -180,6 +181,31 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=error)
         element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
+        return outcome
+
+    def _void_credit_note(self, op: WriteOp) -> WriteOutcome:
+        """Void the credit note `op.existing` names. Xero refuses to void one with allocations (modelled so: the
+        documentation names no exception), so each live allocation is deleted first
+        (`DELETE /CreditNotes/{id}/Allocations/{AllocationID}`, the invoice's amount due goes back up), then the
+        note is POSTed with `Status: VOIDED`; read first, keys derived from what was read, as an invoice's void."""
+        assert op.existing is not None
+        note_id = op.existing.id
+        try:
+            note = self.read("CreditNotes", note_id)
+            if str(note.get("Status") or "").upper() == "VOIDED":
+                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.CREDIT_NOTE, note))
+            for allocation in note.get("Allocations") or []:
+                if allocation.get("IsDeleted"):
+                    continue
+                allocation_id = str(allocation["AllocationID"])
+                key = idempotency_key([op], f"delete-allocation-{allocation_id}")
+                self._client.write("DELETE", f"CreditNotes/{note_id}/Allocations/{allocation_id}", {}, {}, key)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        element = {"CreditNoteID": note_id, "Status": "VOIDED"}
+        ((outcome, _),) = self._send(EntityType.CREDIT_NOTE, [op], [element], idempotency_key([op], "void"))
         return outcome
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:

@@ -224,3 +224,31 @@ async def allocate(
         return 200, envelope("Allocations", made, ledger.instant())
 
     return await _once(request, ledger, keys, produce)
+
+
+@router.delete("/CreditNotes/{key}/Allocations/{allocation_id}", response_model=None)
+async def deallocate(
+    key: str,
+    allocation_id: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    """Delete an allocation of a credit note: Xero answers the Allocation with `IsDeleted: true`."""
+    if ledger.find("CreditNotes", key) is None:
+        return problem(404, "The resource you're looking for cannot be found")
+
+    def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
+        note = ledger.find("CreditNotes", key)
+        assert note is not None  # found above, and credit notes are never deleted
+        try:
+            with ledger.store.savepoint():
+                return 200, creditnotes.deallocate(ledger, note, allocation_id)
+        except Invalid as bad:
+            return 400, validation_exception([{"AllocationID": allocation_id, **_errors(bad)}])
+
+    return await _once(request, ledger, keys, produce)
+
+
+def _errors(bad: Invalid) -> dict[str, Any]:
+    return {"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m} for m in bad.messages]}

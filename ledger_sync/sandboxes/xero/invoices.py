@@ -349,3 +349,18 @@ def record_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], a
         invoice["Status"] = "PAID"
         invoice["FullyPaidOnDate"] = note["Allocations"][-1]["Date"]
     books.save("Invoices", invoice)
+
+
+def remove_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], amount: Decimal) -> None:
+    """Undo one credit note allocation (`record_credit`): AmountCredited down, AmountDue up, AUTHORISED again."""
+    credited = invoice["CreditNotes"]
+    index = next(
+        i for i, c in enumerate(credited) if c["CreditNoteID"] == note["CreditNoteID"] and c["AppliedAmount"] == amount
+    )
+    del credited[index]
+    invoice["AmountCredited"] -= amount
+    invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
+    if invoice["Status"] == "PAID":
+        invoice["Status"] = "AUTHORISED"
+        invoice.pop("FullyPaidOnDate", None)
+    books.save("Invoices", invoice)
