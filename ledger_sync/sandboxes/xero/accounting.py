@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import creditnotes, payments, query, wire
+from ledger_sync.sandboxes.xero import creditnotes, organisation, payments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
@@ -74,6 +74,16 @@ def _filtered(collection: str, docs: list[dict[str, Any]], request: Request) -> 
     if params.get("order"):
         docs = query.order(docs, params["order"])
     return docs
+
+
+@router.get("/Organisation", response_model=None)
+def read_organisation(
+    request: Request, ledger: Annotated[Books, Depends(books)], box: Annotated[Sandbox, Depends(sandbox)]
+) -> Response:
+    """The connected organisation, with its lock dates when set (`organisation`)."""
+    names = {row["id"]: row["name"] for row in box.tenants.organisations()}
+    found = organisation.organisation(ledger, names.get(ledger.tenant, ""))
+    return xero_json(envelope("Organisations", [found], ledger.instant()))
 
 
 @router.get("/{collection}", response_model=None)

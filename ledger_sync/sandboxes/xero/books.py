@@ -16,8 +16,9 @@ ID_FIELDS = {
     "Invoices": "InvoiceID",
     "Payments": "PaymentID",
     "CreditNotes": "CreditNoteID",
+    "Organisation": "OrganisationID",
 }
-"""The key each collection's documents are stored under."""
+"""The key each collection's documents are stored under (the organisation's settings: one, by its tenant)."""
 
 ALT_KEYS = {
     "Accounts": "Code",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, creditnotes, fields, invoices, items, payments, wire
+from ledger_sync.sandboxes.xero import contacts, creditnotes, fields, invoices, items, organisation, payments, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 
 Saver = Callable[[Books, dict[str, Any], Any, int], dict[str, Any]]
@@ -76,7 +76,9 @@ def apply(
                 fields.check(resource.collection, element)
                 with books.store.savepoint():
                     current = None if create_only else resource.existing(books, element)
+                    before = dict(current) if current else None
                     saved = resource.save(books, element, current, unitdp)
+                    organisation.check_open(books, resource.collection, before, saved)
                 results.append({**saved, "StatusAttributeString": "OK"})
             except Invalid as bad:
                 echoed = _echo(resource, element, bad.messages)
