@@ -2,8 +2,9 @@
 
 Driven through the write engine (`engine.reissue`) against the ledger's own connector, as a sync makes it: the
 invoice and a partial payment are synced, then the ledger stops taking edits of the invoice (its books closed
-through the invoice's date where the harness can close them: memory, QBO; else the payment alone locks it:
-Xero), and the relocked invoice is written.
+through the invoice's date where the harness can close them: memory, QBO's closing date, Xero's period lock date
+(where the payment locks it already); else the ledger must refuse to edit a paid invoice), and the relocked
+invoice is written.
 """
 
 from dataclasses import replace

@@ -25,7 +25,7 @@ from ledger_sync.sandboxes.serve import serving
 from ledger_sync.sandboxes.xero.app import create_app
 from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 
-from . import test_xero_accounting, test_xero_credit_notes, test_xero_identity, test_xero_limits
+from . import test_xero_accounting, test_xero_credit_notes, test_xero_identity, test_xero_limits, test_xero_lock_dates
 from .helpers import API, connect, create_contact, invoice, line, xero_session
 from .spec_check import check_traffic, load_yaml, xero_dir
 
@@ -33,7 +33,13 @@ pytestmark = pytest.mark.contract
 
 BEHAVIOURS: list[Callable[..., None]] = [
     function
-    for module in (test_xero_identity, test_xero_accounting, test_xero_credit_notes, test_xero_limits)
+    for module in (
+        test_xero_identity,
+        test_xero_accounting,
+        test_xero_credit_notes,
+        test_xero_limits,
+        test_xero_lock_dates,
+    )
     for name, function in vars(module).items()
     if name.startswith("test_") and callable(function)
 ]

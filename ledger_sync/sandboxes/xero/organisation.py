@@ -32,7 +32,7 @@ def organisation(books: Books, name: str) -> dict[str, Any]:
         "Name": name,
         "LegalName": name,
         "PaysTax": True,
-        "Version": "CA",
+        "Version": "GLOBAL",
         "OrganisationType": "COMPANY",
         "BaseCurrency": "CAD",
         "CountryCode": "CA",
