@@ -32,6 +32,22 @@ class CreditVoidScenarios:
         held = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note]).get(note.source_id, [])
         assert not any(snapshot.present for snapshot in held), held
 
+    def test_a_voided_invoice_a_credit_note_was_applied_to_gives_the_credit_back_to_the_note(
+        self, ledger_harness: "LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """Neither ledger voids an invoice with credit applied (Xero: "a payment or credit note allocated"): the
+        application is removed first, and the note holds its whole credit again, as the customer's."""
+        from tests.conformance.suite import GST, _created, _credit_note, _invoice, _line
+
+        invoice = _invoice(ledger_harness, *parties, [_line("2", "95.00", GST)])
+        invoice_ref = _created(ledger_harness, invoice)
+        note = _credit_note(ledger_harness, *parties, [_line("1", "20.00", GST)])
+        note_ref = _created(ledger_harness, note)
+        _created(ledger_harness, credit_application_record(note, credit_note_ref=note_ref, invoice_ref=invoice_ref))
+        _void_twice(ledger_harness, replace(invoice, voided=True), invoice_ref)
+        (held,) = ledger_harness.connector.read_back(EntityType.CREDIT_NOTE, [note])[note.source_id]
+        assert held.present and held.balance == note.total
+
     def test_a_voided_invoice_below_zero_voids_its_credit_note(
         self, ledger_harness: "LedgerHarness", parties: tuple[str, str]
     ) -> None:

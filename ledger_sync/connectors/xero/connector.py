@@ -161,10 +161,11 @@ class XeroConnector(ClientConnector):
         return [outcomes[index] for index in range(len(ops))]
 
     def _void(self, op: WriteOp) -> WriteOutcome:
-        """Void the invoice `op.existing` names. Xero refuses while payments are allocated to it, so each payment
-        still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), then the invoice is POSTed
-        with `Status: VOIDED`. The invoice is read first and the keys derive from the op and what was read, so a
-        re-run after an unknown outcome does only what is left; an invoice found voided already is the outcome."""
+        """Void the invoice `op.existing` names. Xero refuses while payments or credit notes are allocated to it,
+        so each payment still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), and each
+        credit note's allocation to it (`_delete_allocations`), then the invoice is POSTed with `Status: VOIDED`.
+        The invoice is read first and the keys derive from the op and what was read, so a re-run after an unknown
+        outcome does only what is left; an invoice found voided already is the outcome."""
         assert op.existing is not None
         try:
             invoice = self.read("Invoices", op.existing.id)
@@ -175,6 +176,8 @@ class XeroConnector(ClientConnector):
                 if str(self.read("Payments", payment_id).get("Status") or "").upper() not in GONE_STATUSES:
                     key = idempotency_key([op], f"delete-payment-{payment_id}")
                     self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
+            for credited in invoice.get("CreditNotes") or []:
+                self._delete_allocations(op, self.read("CreditNotes", str(credited["CreditNoteID"])), op.existing.id)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -194,12 +197,7 @@ class XeroConnector(ClientConnector):
             note = self.read("CreditNotes", note_id)
             if str(note.get("Status") or "").upper() == "VOIDED":
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.CREDIT_NOTE, note))
-            for allocation in note.get("Allocations") or []:
-                if allocation.get("IsDeleted"):
-                    continue
-                allocation_id = str(allocation["AllocationID"])
-                key = idempotency_key([op], f"delete-allocation-{allocation_id}")
-                self._client.write("DELETE", f"CreditNotes/{note_id}/Allocations/{allocation_id}", {}, {}, key)
+            self._delete_allocations(op, note)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -207,6 +205,17 @@ class XeroConnector(ClientConnector):
         element = {"CreditNoteID": note_id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.CREDIT_NOTE, [op], [element], idempotency_key([op], "void"))
         return outcome
+
+    def _delete_allocations(self, op: WriteOp, note: dict[str, Any], invoice_id: str | None = None) -> None:
+        """Delete the credit note's live allocations (to `invoice_id` only, when given), each by its own key."""
+        for allocation in note.get("Allocations") or []:
+            allocated_to = str((allocation.get("Invoice") or {}).get("InvoiceID", ""))
+            if allocation.get("IsDeleted") or (invoice_id is not None and allocated_to != invoice_id):
+                continue
+            allocation_id = str(allocation["AllocationID"])
+            key = idempotency_key([op], f"delete-allocation-{allocation_id}")
+            path = f"CreditNotes/{note['CreditNoteID']}/Allocations/{allocation_id}"
+            self._client.write("DELETE", path, {}, {}, key)
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:
         """One application of credit: its own call and key. A refusal (more than the invoice's amount due or

@@ -97,7 +97,8 @@ def _check_status(element: dict[str, Any], current: dict[str, Any] | None) -> No
             raise Invalid(f"Invoice Status must be one of {', '.join(_CREATE_STATUSES)} when creating an invoice.")
         return
     status = current["Status"]
-    if status == "PAID" or (current["AmountPaid"] and ("LineItems" in element or wanted in ("VOIDED", "DELETED"))):
+    allocated = current["AmountPaid"] or current["AmountCredited"]  # Xero's own words: "payment or credit note"
+    if status == "PAID" or (allocated and ("LineItems" in element or wanted in ("VOIDED", "DELETED"))):
         raise Invalid(_ALLOCATED)
     if status not in _NEXT_STATUSES or (wanted is not None and wanted not in _NEXT_STATUSES[status]):
         raise Invalid(_NOT_MODIFIABLE)
