@@ -93,9 +93,9 @@ class WriteOp:
 
     @property
     def voids(self) -> bool:
-        """An update of an invoice voided in Service Opus (the ledger voids its invoice, after removing the payments
-        applied to it) or of a payment that failed or was charged back (the ledger voids or deletes it); nothing
-        else of the record is sent."""
+        """An update of an invoice or credit note voided in Service Opus (the ledger voids its document, after
+        removing the payments or the credit applied to it) or of a payment that failed or was charged back (the
+        ledger voids or deletes it); nothing else of the record is sent."""
         return withdrawn(self.record) and self.existing is not None
 
 

@@ -154,7 +154,14 @@ class InvoiceRecord(Record):
     voided: bool = field(default=False, metadata=SET_ONLY)
     """Voided in Service Opus after it was synced: the connector voids the ledger's invoice (and removes the
     payments applied to it first, as the ledgers require); a new content hash, so it goes as an update."""
+    reissue: int = field(default=0, metadata=SET_ONLY)
+    """How many times the ledger refused to correct it and it was reissued (`core.reissue`): its stamp and number
+    carry "-R<n>", so the new invoice is told apart from the one it replaces."""
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-I{self.source_id}" + (f"-R{self.reissue}" if self.reissue else "")
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,9 @@ class CreditNoteRecord(Record):
     subtotal: Decimal
     total_tax: Decimal
     total: Decimal
+    voided: bool = field(default=False, metadata=SET_ONLY)
+    """Voided in Service Opus after it was synced: the connector voids the ledger's credit note (after removing
+    the credit applied from it; QBO cannot void a CreditMemo through its API, so it deletes it)."""
     entity_type: EntityType = field(default=EntityType.CREDIT_NOTE, init=False)
 
     @property
@@ -253,8 +263,8 @@ class RefundRecord(CreditNoteRecord):
     and tax it gives back (`core.refunds`), paid out of `deposit_account_ref`, the account the payment landed in.
     QBO holds it as a RefundReceipt, Xero as a credit note with a refund payment. Stamped "SO-R<id>"."""
 
-    deposit_account_ref: str
-    reason: str
+    deposit_account_ref: str = field(kw_only=True)
+    reason: str = field(kw_only=True)
     entity_type: EntityType = field(default=EntityType.REFUND, init=False)
 
     @property
@@ -275,7 +285,8 @@ LedgerRecord = (
 
 
 def withdrawn(record: LedgerRecord) -> bool:
-    """Undone in Service Opus (an invoice voided, a payment failed or charged back): the ledger must not hold it."""
-    return (isinstance(record, InvoiceRecord) and record.voided) or (
+    """Undone in Service Opus (an invoice or credit note voided, a payment failed or charged back): the ledger must
+    not hold it."""
+    return (isinstance(record, InvoiceRecord | CreditNoteRecord) and record.voided) or (
         isinstance(record, PaymentRecord) and record.reversed
     )

@@ -45,6 +45,8 @@ class MappedEntity:
     ledger_id: str
     sync_token: str | None
     content_hash: str
+    document: str | None = None
+    """An invoice as it was last written (`core.reissue.document_of`): what a reissue credits in full."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Synced:
     ledger_id: str
     sync_token: str | None
     content_hash: str
+    document: str | None = None
+    """An invoice's record as written (`core.reissue.document_of`); None for other types."""
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,5 @@ class Intent:
     source_id: int
     content_hash: str
     idempotency_key: str
+    first_sent_at: datetime | None = None
+    """When it was first recorded (None: now); a reissue is dated by it, so a resumed one keeps its documents."""

@@ -204,6 +204,7 @@ def _as_credit(
         subtotal=-subtotal,
         total_tax=-total_tax,
         total=-(subtotal + total_tax),
+        voided=invoice.status == "void",
     )
 
 
@@ -239,6 +240,7 @@ def credit_note_record(
         subtotal=subtotal,
         total_tax=total_tax,
         total=subtotal + total_tax,
+        voided=note.status == "void",
     )
 
 

@@ -168,8 +168,8 @@ def invoice_candidates(
 def sent_to_ledger(
     state: ConnectionState, source_ids: Sequence[int], entity_type: EntityType = EntityType.INVOICE
 ) -> set[int]:
-    """Which of these invoices (or payments) the ledger may hold: synced, or sent with an outcome still unknown. A
-    void (a reversal) of any other is skipped: nothing is sent."""
+    """Which of these invoices (credit notes, payments) the ledger may hold: synced, or sent with an outcome still
+    unknown. A void (a reversal) of any other is skipped: nothing is sent."""
     if not source_ids:
         return set()
     return set(state.mapped(entity_type, source_ids)) | set(state.intents(entity_type, source_ids))
@@ -219,8 +219,10 @@ def credit_note_candidates(
     chart: LedgerChart,
 ) -> list[Candidate]:
     """The page's issued credit notes. One tied to an invoice goes once that invoice is in the ledger (its
-    credit is applied to it next), and is parked when the invoice never will be."""
+    credit is applied to it next), and is parked when the invoice never will be. A void one is voided in the
+    ledger when it was sent there (its record says so), else skipped."""
     fresh = {n.id for n in page.fresh}
+    sent = sent_to_ledger(state, [n.id for n in page.credit_notes if n.status == "void"], EntityType.CREDIT_NOTE)
     needs = _InvoiceNeeds(
         customers=state.mapped(EntityType.CUSTOMER, page.customers),
         items=state.mapped(EntityType.ITEM, page.products),
@@ -231,9 +233,12 @@ def credit_note_candidates(
     blocked_invoices = _blocked(state, page, EntityType.INVOICE)
     candidates = _unreadable(page)
     for note in page.credit_notes:
-        if note.status != "issued":
-            continue
         cursor = note.cursor if note.id in fresh else None
+        if note.status == "void" and note.id not in sent:
+            candidates.append(Skip(note.id, cursor))
+            continue
+        if note.status not in ("issued", "void"):
+            continue
         if (parking := page.parked.get((EntityType.CREDIT_NOTE, note.id))) is not None:
             candidates.append(Park(parking, cursor))
             continue
@@ -242,7 +247,11 @@ def credit_note_candidates(
             reason = f"Credit note {note.number} has no customer"
             candidates.append(Park(Parking(note.id, ParkingCause.CHECK, reason), cursor))
             continue
-        behind = _credit_note_behind(page, note, needs, invoices, blocked_invoices, cursor, tax_rates)
+        behind = (
+            None
+            if note.status == "void"
+            else _credit_note_behind(page, note, needs, invoices, blocked_invoices, cursor, tax_rates)
+        )
         if behind is not None:
             candidates.append(behind)
             continue

@@ -15,12 +15,14 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, LedgerRecord, withdrawn
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, withdrawn
+from ledger_sync.core.reissue import as_written, document_of, invoice_of, reversible
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
-from ledger_sync.engine.corrections import refused_correction
+from ledger_sync.engine.corrections import refused_correction, refused_reissue
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
+from ledger_sync.engine.reissue import Reissue, reissue
 from ledger_sync.engine.stats import RunStats, Tally
 
 LEDGER_RETRY = timedelta(hours=24)
@@ -128,6 +130,9 @@ class WriteEngine:
         moves = self.moves_checkpoints and entity_type not in self.held
         progress = _Progress(handled, candidates if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
+        resumed = self._begun_reissues(entity_type, ops)
+        ops = [op for op in ops if op.record.source_id not in resumed]
+        self._reissue(list(resumed.values()), progress)
         size = self.ledger.max_batch_size
         for start in range(0, len(ops), size):
             self._write(entity_type, ops[start : start + size], progress)
@@ -162,6 +167,7 @@ class WriteEngine:
                     handled.add(candidate.source_id)
                 case Push(record=record):
                     known = mapped.get(candidate.source_id)
+                    record = as_written(record, known)
                     if known is not None and known.content_hash == record.content_hash:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
@@ -209,7 +215,7 @@ class WriteEngine:
             elif ref is None:
                 remaining.append(op)
             elif intents[record.source_id].content_hash == record.content_hash:
-                recovered.append(Synced(record.source_id, ref.id, ref.sync_token, record.content_hash))
+                recovered.append(_synced(record, ref))
             else:
                 remaining.append(WriteOp(record, op.idempotency_key, existing=ref))
         self.stats.add(Tally.RECOVERED, entity_type, len(recovered))
@@ -235,14 +241,17 @@ class WriteEngine:
             return
         synced: list[Synced] = []
         refused: list[Parking] = []
+        locked: list[Reissue] = []
         for outcome in outcomes:
             record = outcome.op.record
             match answer(outcome):
                 case Answer.WRITTEN:
                     assert outcome.ref is not None
-                    synced.append(Synced(record.source_id, outcome.ref.id, outcome.ref.sync_token, record.content_hash))
+                    synced.append(_synced(record, outcome.ref))
                     progress.handled.add(record.source_id)
                     self.stats.add(Tally.UPDATED if outcome.op.existing else Tally.CREATED, entity_type)
+                case Answer.REFUSED if (job := self._reissue_of(outcome, now)) is not None:
+                    locked.append(job)
                 case Answer.REFUSED:
                     refused.append(self._refusal(outcome, now))
                     progress.handled.add(record.source_id)
@@ -250,6 +259,78 @@ class WriteEngine:
                     self.stats.add(Tally.UNKNOWN, entity_type)
         self.stats.add(Tally.PARKED, entity_type, len(refused))
         self.state.record_batch(entity_type, synced=synced, parked=refused, checkpoint=progress.checkpoint())
+        self._reissue(locked, progress)
+
+    def _reissue_of(self, outcome: WriteOutcome, now: datetime) -> Reissue | None:
+        """The reissue that makes a correction the ledger refuses to make in place (`engine.reissue`), when it
+        can: an invoice (not a void) whose last written version was kept."""
+        op, error = outcome.op, outcome.error
+        if error is None or error.kind is not ErrorKind.LOCKED or op.existing is None:
+            return None
+        if type(op.record) is not InvoiceRecord or op.record.voided:
+            return None
+        held = self.state.mapped(EntityType.INVOICE, [op.record.source_id]).get(op.record.source_id)
+        if held is None or held.document is None:
+            return None
+        return Reissue(op.record, invoice_of(held.document), op.existing, now.date(), op.idempotency_key)
+
+    def _begun_reissues(self, entity_type: EntityType, ops: list[WriteOp]) -> dict[int, Reissue]:
+        """Updates of invoices whose reissue began in an earlier run (its intent is still there): resumed, never
+        sent as an update (the ledger might take it by now, and the held invoice would be corrected twice);
+        dated as when it began."""
+        updates = {
+            op.record.source_id: op for op in ops if op.existing is not None and type(op.record) is InvoiceRecord
+        }
+        if entity_type is not EntityType.INVOICE or not updates:
+            return {}
+        mapped = self.state.mapped(EntityType.INVOICE, updates)
+        begun: dict[int, Reissue] = {}
+        for source_id, intent in self.state.intents(EntityType.INVOICE, updates).items():
+            op, held = updates[source_id], mapped.get(source_id)
+            if held is None or held.document is None or op.voids or op.existing is None:
+                continue
+            assert isinstance(op.record, InvoiceRecord)
+            on = (intent.first_sent_at or self.clock()).date()
+            begun[source_id] = Reissue(op.record, invoice_of(held.document), op.existing, on, op.idempotency_key)
+        return begun
+
+    def _reissue(self, jobs: list[Reissue], progress: _Progress) -> None:
+        """Each refused correction made by a credit note and a new invoice, step by step, after its intent is
+        committed; the new invoice then takes the held one's place in the entity map."""
+        kind = EntityType.INVOICE
+        for job in jobs:
+            replacement = job.replacement
+            key = str(uuid.uuid5(KEY_NAMESPACE, f"{job.update_key}:reissue"))
+            intent = self.state.intents(kind, [replacement.source_id]).get(replacement.source_id)
+            if intent is None:
+                begun = datetime.combine(job.on, self.clock().timetz())
+                intent = Intent(replacement.source_id, replacement.content_hash, key, begun)
+                self.state.add_intents(kind, [intent])
+            try:
+                outcome = reissue(self.ledger, job, key)
+            except LedgerError as exc:
+                if exc.kind is ErrorKind.AUTH:
+                    raise
+                log.warning("the reissue of invoice %s stays pending: %s", job.record.number, exc.message)
+                self.stats.add(Tally.UNKNOWN, kind)
+                continue
+            synced: list[Synced] = []
+            parked: list[Parking] = []
+            match answer(outcome):
+                case Answer.WRITTEN:
+                    assert outcome.ref is not None
+                    synced.append(_synced(replacement, outcome.ref))
+                    progress.handled.add(replacement.source_id)
+                    self.stats.add(Tally.UPDATED, kind)
+                case Answer.REFUSED:
+                    parked.append(refused_reissue(outcome, job, self.tenant.ledger_name, self.clock() + LEDGER_RETRY))
+                    progress.handled.add(replacement.source_id)
+                    self.stats.add(Tally.PARKED, kind)
+                case Answer.UNKNOWN:
+                    self.stats.add(Tally.UNKNOWN, kind)
+            self.state.record_batch(kind, synced=synced, parked=parked, checkpoint=progress.checkpoint())
+            if parked:  # begun: its retry resumes it, never updates the held invoice in place
+                self.state.add_intents(kind, [intent])
 
     def _refusal(self, outcome: WriteOutcome, now: datetime) -> Parking:
         record, error = outcome.op.record, outcome.error
@@ -264,6 +345,12 @@ class WriteEngine:
             fingerprint=record.content_hash,
             retry_after=now + LEDGER_RETRY,
         )
+
+
+def _synced(record: LedgerRecord, ref: LedgerRef) -> Synced:
+    """A record now in the ledger; an invoice a credit note can reverse is kept as written (`core.reissue`)."""
+    document = document_of(record) if reversible(record) and isinstance(record, InvoiceRecord) else None
+    return Synced(record.source_id, ref.id, ref.sync_token, record.content_hash, document)
 
 
 def deliberate_resend(prior: Parking | None) -> str | None:

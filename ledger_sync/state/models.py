@@ -102,6 +102,8 @@ class EntityMapEntry(StateBase):
     ledger_id: Mapped[str] = mapped_column(String(64))
     sync_token: Mapped[str | None] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str | None] = mapped_column(Text)
+    """An invoice as last written (`core.reissue.document_of`), for the credit note that reverses it."""
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -226,7 +226,7 @@ class StateStore:
 
     def mapped(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
         rows = self._rows_for(EntityMapEntry, connection_id, entity_type, source_ids)
-        return {r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash) for r in rows}
+        return {r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash, r.document) for r in rows}
 
     def parked(self, connection_id: int, entity_type: EntityType) -> dict[int, Parking]:
         with self.sessions() as session:
@@ -293,11 +293,12 @@ class StateStore:
                                 ledger_id=item.ledger_id,
                                 sync_token=item.sync_token,
                                 content_hash=item.content_hash,
+                                document=item.document,
                             )
                         )
                     else:
                         entry.ledger_id, entry.sync_token = item.ledger_id, item.sync_token
-                        entry.content_hash = item.content_hash
+                        entry.content_hash, entry.document = item.content_hash, item.document
                     if (released := existing_parked.pop(item.source_id, None)) is not None:
                         session.delete(released)
             for park in parked:
@@ -318,7 +319,7 @@ class StateStore:
     def intents(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         """Creates sent earlier whose outcome was never learned, by source id."""
         rows = self._rows_for(WriteIntent, connection_id, entity_type, source_ids)
-        return {r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key) for r in rows}
+        return {r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key, r.first_sent_at) for r in rows}
 
     def add_intents(self, connection_id: int, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         """Record creates about to be sent (committed before they go out); a newer intent replaces an older."""
@@ -333,6 +334,7 @@ class StateStore:
                     source_id=i.source_id,
                     content_hash=i.content_hash,
                     idempotency_key=i.idempotency_key,
+                    first_sent_at=i.first_sent_at or utcnow(),
                 )
                 for i in intents
             )

@@ -21,6 +21,7 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
 from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, ExpectedTip, Reconciliation, compare
 from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord, TipRecord
+from ledger_sync.core.reissue import as_written
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
 from ledger_sync.core.transform import TransformProblem, credit_total, invoice_record, payment_record
@@ -74,18 +75,17 @@ def read_synced_books(
         ):
             continue
         try:
-            records.append(
-                invoice_record(
-                    invoice,
-                    customer_ref=customer.ledger_id,
-                    item_refs={pid: m.ledger_id for pid, m in items.items()},
-                    tax_rates=tax_rates,
-                    mapping=mapping,
-                    ledger_tax_rates=ledger_tax_rates,
-                )
+            record = invoice_record(
+                invoice,
+                customer_ref=customer.ledger_id,
+                item_refs={pid: m.ledger_id for pid, m in items.items()},
+                tax_rates=tax_rates,
+                mapping=mapping,
+                ledger_tax_rates=ledger_tax_rates,
             )
         except TransformProblem:
             continue
+        records.append(as_written(record, mapped_invoices.get(invoice.id)))  # a reissued one: its "-R<n>" stamp
     by_id = {r.source_id: r for r in records}
     payments: list[PaymentRecord] = []
     tips: list[TipRecord] = []
@@ -98,7 +98,7 @@ def read_synced_books(
         if payment.status != "collected" or paid is None:
             continue
         try:
-            record = payment_record(
+            payment_entry = payment_record(
                 payment,
                 invoice_ref=mapped_invoices[paid.source_id].ledger_id,
                 customer_ref=paid.customer_ref,
@@ -106,11 +106,11 @@ def read_synced_books(
             )
         except TransformProblem:
             continue
-        payments.append(record)
+        payments.append(payment_entry)
         payment_invoices[payment.id] = payment.invoice_id
         if payment.id in tipped and payment.tip:
             with suppress(TransformProblem):
-                tips.append(tip_record(payment, record, mapping))
+                tips.append(tip_record(payment, payment_entry, mapping))
     credited: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     applied = store.synced_ids(connection_id, EntityType.CREDIT_APPLICATION)
     for note in source.credit_notes(company_id, after=None, limit=0, ids=applied).records if applied else []:

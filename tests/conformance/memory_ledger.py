@@ -10,7 +10,7 @@ the first answer.
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -78,11 +78,18 @@ class Books:
     entries: dict[EntityType, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in EntityType})
     answered: dict[str, LedgerRef] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    closed_through: date | None = None
+    """The books' closing date: an invoice or credit note dated on or before it is neither written nor edited
+    (as QBO's closed period and Xero's lock date refuse it)."""
 
     def invoice_amounts(self, ledger_id: str) -> tuple[Decimal, Decimal]:
         """(total, balance due) as these books keep them."""
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
+
+    def close(self, through: date | None) -> None:
+        """Close the books through a date (None: reopen them)."""
+        self.closed_through = through
 
     def name(self, ledger_id: str) -> str:
         """A customer's name as these books keep it."""
@@ -181,6 +188,7 @@ class MemoryConnector:
         entries = self._books.entries[record.entity_type]
         if op.existing is not None and op.existing.id not in entries:
             raise LedgerError(ErrorKind.VALIDATION, f"{record.entity_type.value} {op.existing.id} does not exist")
+        self._refuse_closed(record, entries[op.existing.id].record if op.existing else None)
         if op.voids:
             assert op.existing is not None
             held = entries[op.existing.id]
@@ -200,15 +208,31 @@ class MemoryConnector:
             self._books.entries[EntityType.CREDIT_NOTE][record.credit_note_ref].paid += record.amount
         return ref
 
-    def _void(self, invoice: Entry) -> LedgerRef:
-        """Delete the payments applied to the invoice, then void it (a void of a voided invoice changes nothing)."""
-        if invoice.status != "VOIDED":
-            for payment in self._books.entries[EntityType.PAYMENT].values():
-                if isinstance(payment.record, PaymentRecord) and payment.record.invoice_ref == invoice.ref.id:
-                    payment.status = "DELETED"
-            invoice.paid, invoice.status = Decimal("0.00"), "VOIDED"
-            invoice.ref = replace(invoice.ref, sync_token=str(int(invoice.ref.sync_token or "0") + 1))
-        return invoice.ref
+    def _refuse_closed(self, record: LedgerRecord, held: LedgerRecord | None) -> None:
+        """A document dated in the closed period, or the edit or void of one, is refused as locked."""
+        closed = self._books.closed_through
+        dates = [r.issue_date for r in (record, held) if isinstance(r, InvoiceRecord | CreditNoteRecord)]
+        if closed is not None and any(day <= closed for day in dates):
+            raise LedgerError(ErrorKind.LOCKED, f"Account Period Closed: the books are closed through {closed}")
+
+    def _void(self, document: Entry) -> LedgerRef:
+        """Delete the payments and credit applications made to or from the invoice or credit note (each gives
+        back what it applied), then void it (a void of a voided document changes nothing)."""
+        if document.status != "VOIDED":
+            books = self._books.entries
+            for applied in [*books[EntityType.PAYMENT].values(), *books[EntityType.CREDIT_APPLICATION].values()]:
+                record = applied.record
+                assert isinstance(record, PaymentRecord | CreditApplicationRecord)
+                notes = (record.credit_note_ref,) if isinstance(record, CreditApplicationRecord) else ()
+                if applied.status == "DELETED" or document.ref.id not in (record.invoice_ref, *notes):
+                    continue
+                applied.status = "DELETED"
+                books[EntityType.INVOICE][record.invoice_ref].paid -= record.amount
+                for note in notes:
+                    books[EntityType.CREDIT_NOTE][note].paid -= record.amount
+            document.paid, document.status = Decimal("0.00"), "VOIDED"
+            document.ref = replace(document.ref, sync_token=str(int(document.ref.sync_token or "0") + 1))
+        return document.ref
 
     def _reverse(self, payment: Entry) -> LedgerRef:
         """Delete a payment that failed or was charged back, reopening its invoice (again: nothing changes)."""

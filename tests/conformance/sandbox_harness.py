@@ -5,6 +5,7 @@ build the connector the way a sync builds it."""
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def sandbox_harness(
     known = facts(ledger)
     company = company or SandboxCompany(ledger)
     with (
-        sandbox_for(ledger, home, TIME_SCALE, company.settings) as (_, endpoints, _),
+        sandbox_for(ledger, home, TIME_SCALE, company.settings) as (base_url, endpoints, _),
         pytest.MonkeyPatch.context() as env,
     ):
         for key, value in {"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints}.items():
@@ -46,6 +47,7 @@ def sandbox_harness(
             connection = store.connection(1, ledger)
             assert connection is not None
             connector = open_ledger(settings, store, connection)
+            tenant = connection.tenant_id
 
             def invoice_amounts(ledger_id: str) -> tuple[Decimal, Decimal]:
                 invoice = connector.read(EntityType.INVOICE, ledger_id)  # type: ignore[attr-defined]
@@ -64,6 +66,7 @@ def sandbox_harness(
                     currency=CURRENCIES[company.country],
                     stand_in_percents=stand_in_percents or {},
                     edits_paid_invoices=known.edits_paid_invoices,
+                    close_books=partial(known.close_books, base_url, tenant) if known.close_books else None,
                 )
             finally:
                 connector.close()

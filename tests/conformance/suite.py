@@ -45,6 +45,8 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.credit_voids import CreditVoidScenarios
+from tests.conformance.reissue import ReissueScenarios
 from tests.conformance.reversals import RefundsAndReversals
 
 
@@ -70,6 +72,8 @@ class LedgerHarness:
     tax_rates: list[LedgerTaxRate] = field(default_factory=list)
     edits_paid_invoices: bool = True
     """Whether the ledger edits an invoice with a payment allocated; if not, it refuses with `ErrorKind.LOCKED`."""
+    close_books: Callable[[date | None], None] | None = None
+    """Close the books through a date (None: reopen them), where the ledger has a closing date the tests can set."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -287,7 +291,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
 from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
 
 
-class LedgerConformance(MoneyInAndOut, RefundsAndReversals):
+class LedgerConformance(MoneyInAndOut, RefundsAndReversals, ReissueScenarios, CreditVoidScenarios):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

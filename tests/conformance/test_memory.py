@@ -34,7 +34,12 @@ def ledger_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerH
             books = memory_ledger.BOOKS[tenant_id]
             try:
                 yield LedgerHarness(
-                    plugin, connector, books.invoice_amounts, unknown_customer_ref="C-404", customer_name=books.name
+                    plugin,
+                    connector,
+                    books.invoice_amounts,
+                    unknown_customer_ref="C-404",
+                    customer_name=books.name,
+                    close_books=books.close,
                 )
             finally:
                 connector.close()

@@ -485,12 +485,12 @@ def test_a_correction_whose_answer_was_lost_lands_once_when_resent(connected: Co
     assert (held.ledger_id, held.amount) == (before.id, corrected.total)
 
 
-def test_a_correction_into_a_closed_period_is_parked_with_the_correction_rule(
+def test_a_correction_into_a_closed_period_is_made_by_a_credit_memo_and_a_new_invoice(
     connected: Connected, synced: Synced
 ) -> None:
     """The bookkeeper closed the books after the invoice synced: QBO refuses its correction (5010 "Account Period
-    Closed", not a stale token), so the engine parks it saying what changed, why and what will happen, and the
-    invoice QBO holds is left as it was."""
+    Closed", not a stale token), so the engine reissues it: a CreditMemo with the held invoice's lines, applied to
+    it, and a new invoice "<number>-R1" dated in the open period; the invoice QBO holds keeps its content."""
     [item] = write_ok(connected, EntityType.ITEM, [ItemRecord(204, "Chimney sweep", "Annual", Decimal("80"), "1")])
     first = make_invoice(connected, 306, synced.customer.id, item.id)
     state, tenant = MemoryState(), Tenant("qbo", connected.realm_id, "QuickBooks Online")
@@ -510,10 +510,11 @@ def test_a_correction_into_a_closed_period_is_parked_with_the_correction_rule(
         )
     finally:
         close_books(None)
-    parking = state.parkings[EntityType.INVOICE][306]
-    assert f"Invoice {first.number} changed in Service Opus after it was synced" in parking.reason
-    assert "QuickBooks Online refuses to edit it: QBO ValidationFault 5010: Account Period Closed" in parking.reason
-    assert (
-        state.checkpoints[EntityType.INVOICE] == 2 and state.entity_map[EntityType.INVOICE][306].ledger_id == ledger_id
-    )
+    assert not state.parkings[EntityType.INVOICE] and state.checkpoints[EntityType.INVOICE] == 2
+    new_id = state.entity_map[EntityType.INVOICE][306].ledger_id
+    reissued = connected.connector.read("Invoice", new_id)
+    assert new_id != ledger_id and reissued["DocNumber"] == f"{first.number}-R1"
+    assert Decimal(str(reissued["TotalAmt"])) == Decimal(str(reissued["Balance"])) == corrected.total
+    held = connected.connector.read("Invoice", ledger_id)
+    assert (held["DocNumber"], Decimal(str(held["Balance"]))) == (first.number, Decimal("0"))
     assert connected.connector.read("Invoice", ledger_id)["DueDate"] == first.due_date.isoformat()

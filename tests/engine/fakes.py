@@ -57,7 +57,7 @@ class MemoryState:
             raise WorkerDied("killed between the ledger's commit and ours")
         for item in synced:
             self.entity_map[entity_type][item.source_id] = MappedEntity(
-                item.ledger_id, item.sync_token, item.content_hash
+                item.ledger_id, item.sync_token, item.content_hash, item.document
             )
             self.parkings[entity_type].pop(item.source_id, None)
         self.parkings[entity_type].update({p.source_id: p for p in parked})

@@ -1,6 +1,7 @@
 """Corrections: a record already in the ledger that changed is updated in place, exactly once; one the ledger
-will not edit is parked with the credit-and-reissue rule; customer edits sync on their own."""
+will not edit and that cannot be reissued is parked with the rule; customer edits sync on their own."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -58,9 +59,12 @@ def test_an_update_whose_answer_was_lost_is_resent_to_the_same_record_next_run()
     assert state.entity_map[INV][1].content_hash == relocked.content_hash and state.checkpoints[INV] == cursor(11)
 
 
-def test_an_edit_the_ledger_refuses_is_parked_with_what_changed_why_and_what_will_happen() -> None:
+def test_an_edit_the_ledger_refuses_that_cannot_be_reissued_is_parked_with_what_changed_why_and_what_to_do() -> None:
+    """Synced before the sync kept the invoices it writes: no credit note can reverse it exactly (the reissue
+    itself: `test_reissue.py`)."""
     state, ledger = MemoryState(), ScriptedLedger()
     engine_for(state, ledger).push(INV, [Push(invoice(1, "100.00"), cursor(1))])
+    state.entity_map[INV][1] = replace(state.entity_map[INV][1], document=None)
     (before,) = ledger.records_for(INV, 1)
     held_hash = before.content_hash
     ledger.refuse = {1: ErrorKind.LOCKED}

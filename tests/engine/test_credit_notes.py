@@ -115,3 +115,39 @@ def test_a_credit_note_for_an_invoice_below_zero_is_parked_it_is_a_credit_itself
     )
     (parked,) = credit_note_candidates(state, _page(credit), mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
     assert isinstance(parked, Park) and "which totals below zero: it is a credit itself" in parked.parking.reason
+
+
+def _void_page() -> CreditNotePage:
+    note = SourceCreditNote(40, "CN-40", CUSTOMER.id, 100, date(2026, 3, 5), "AUD", "void", (LINE,), 2002)
+    page = _page()
+    return CreditNotePage(
+        fresh=[note],
+        retries=[],
+        customers=page.customers,
+        products=page.products,
+        invoices=page.invoices,
+        next_after=2002,
+    )
+
+
+def test_a_credit_note_voided_after_it_synced_is_voided_once_and_its_application_is_left_alone() -> None:
+    state, ledger = MemoryState(), ScriptedLedger()
+    _synced_dependencies(state)
+    _load(engine_for(state, ledger), _page())
+    calls = len(ledger.calls)
+    _load(engine_for(state, ledger), _void_page())
+    (voided,) = ledger.calls[calls]
+    assert isinstance(voided.record, CreditNoteRecord) and voided.record.voided and voided.voids
+    assert voided.existing is not None and voided.existing.id == "L1"
+    assert len(ledger.calls) == calls + 1, "no application is sent for a void note"
+    assert state.checkpoints[EntityType.CREDIT_NOTE] == 2002
+    _load(engine_for(state, ledger), _void_page())
+    assert len(ledger.calls) == calls + 1, "a re-run writes nothing"
+
+
+def test_a_credit_note_voided_before_it_synced_is_skipped_and_nothing_is_sent() -> None:
+    state, ledger = MemoryState(), ScriptedLedger()
+    _synced_dependencies(state)
+    engine = engine_for(state, ledger)
+    _load(engine, _void_page())
+    assert ledger.calls == [] and state.checkpoints[EntityType.CREDIT_NOTE] == 2002

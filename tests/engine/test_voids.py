@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from ledger_sync.core.records import EntityType, InvoiceRecord
+from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause
 from ledger_sync.engine.candidates import Push, Skip, sent_to_ledger
 from ledger_sync.engine.stats import Tally
@@ -98,3 +98,20 @@ def test_voids_of_synced_invoices_are_sent_beside_the_look_up_of_an_unknown_crea
     assert all(op.voids for op in ledger.calls[-1])
     assert engine.stats.count(Tally.UPDATED, INV) == 2 and engine.stats.count(Tally.SKIPPED, INV) == 1
     assert state.checkpoints[INV] == cursor(13) and state.pending[INV] == {}
+
+
+def test_an_invoice_below_zero_synced_as_a_credit_note_and_voided_since_voids_that_credit_note_once() -> None:
+    """Its hash is the one it synced with until it is voided; then one update of its ledger credit note that
+    voids it (`WriteOp.voids`), and a re-run sends nothing."""
+    credit = InvoiceCreditRecord(
+        3, "INV-3", "C1", date(2026, 3, 2), "CAD", (), (), Decimal("10.00"), Decimal("0.50"), Decimal("10.50")
+    )
+    assert replace(credit, voided=False).content_hash == credit.content_hash
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=10)
+    engine_for(state, ledger).push(INV, [Push(credit, cursor(3))])
+    voided = replace(credit, voided=True)
+    engine_for(state, ledger).push(INV, [Push(voided, cursor(4))])
+    (op,) = ledger.calls[-1]
+    assert op.voids and op.existing is not None and op.existing.id == state.entity_map[INV][3].ledger_id
+    engine_for(state, ledger).push(INV, [Push(voided, cursor(4))])
+    assert len(ledger.calls) == 2 and state.checkpoints[INV] == cursor(4)

@@ -4,6 +4,7 @@ ledger (`tests/ledgers/<ledger>.py`, defining `FACTS`), found through the plug-i
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ledger_sync.connectors.registry import get, names
@@ -61,6 +62,9 @@ class LedgerFacts:
     """The kinds of company its sandbox creates; none: its one default company, named after the ledger."""
     edits_paid_invoices: bool = True
     """Whether the ledger edits an invoice with a payment allocated (else it refuses: `ErrorKind.LOCKED`)."""
+    close_books: Callable[[str, str, date | None], None] | None = None
+    """Close the sandbox company's books through a date (None: reopen them), given the sandbox's base URL and
+    the tenant: the ledger then refuses to write or edit a document dated in the closed period (`LOCKED`)."""
 
 
 def sandbox_ledgers() -> list[str]:

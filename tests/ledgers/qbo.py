@@ -1,6 +1,18 @@
 """QuickBooks Online, as the ledger-independent tests see it through its sandbox."""
 
+from datetime import date
+
+import httpx
+
 from tests.ledgers import LedgerFacts, SandboxCompany, Shape
+
+
+def close_books(base_url: str, realm_id: str, through: date | None) -> None:
+    """The books' closing date (`Preferences.AccountingInfoPrefs.BookCloseDate`), set through the sandbox's admin
+    API as a bookkeeper sets it in QBO."""
+    prefs = {"AccountingInfoPrefs": {"BookCloseDate": through.isoformat() if through else None}}
+    httpx.patch(f"{base_url}/_sandbox/realms/{realm_id}/Preferences/1", json=prefs, timeout=60).raise_for_status()
+
 
 FACTS = LedgerFacts(
     shape=Shape(
@@ -29,6 +41,7 @@ FACTS = LedgerFacts(
         "number over 21 characters": "parked:longer than the 21",
     },
     fixed_name="Northside Clinic - Main Street",
+    close_books=close_books,
     companies=(
         SandboxCompany("qbo-ca"),
         SandboxCompany("qbo-us", {"country": "US"}, "US"),

@@ -1,6 +1,17 @@
 """Xero, as the ledger-independent tests see it through its sandbox."""
 
+from datetime import date
+
+import httpx
+
 from tests.ledgers import LedgerFacts, Shape
+
+
+def close_books(base_url: str, tenant: str, through: date | None) -> None:
+    """The organisation's period lock date, set through the sandbox's admin API as a bookkeeper sets it in Xero."""
+    dates = {"PeriodLockDate": through.isoformat() if through else None}
+    httpx.put(f"{base_url}/_sandbox/tenants/{tenant}/lock-dates", json=dates, timeout=60).raise_for_status()
+
 
 FACTS = LedgerFacts(
     shape=Shape(
@@ -24,6 +35,7 @@ FACTS = LedgerFacts(
     unknown_customer_ref="00000000-0000-0000-0000-000000000000",
     fixed_name="Northside Clinic: Main Street",
     edits_paid_invoices=False,
+    close_books=close_books,
     corpus={
         "a vendor's name": "synced",
         "an employee's name": "synced",

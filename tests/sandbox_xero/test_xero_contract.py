@@ -31,6 +31,7 @@ from . import (
     test_xero_credit_notes,
     test_xero_identity,
     test_xero_limits,
+    test_xero_lock_dates,
 )
 from .helpers import API, connect, create_contact, invoice, line, xero_session
 from .spec_check import check_traffic, load_yaml, xero_dir
@@ -45,6 +46,7 @@ BEHAVIOURS: list[Callable[..., None]] = [
         test_xero_credit_notes,
         test_xero_limits,
         test_xero_bank_transactions,
+        test_xero_lock_dates,
     )
     for name, function in vars(module).items()
     if name.startswith("test_") and callable(function)

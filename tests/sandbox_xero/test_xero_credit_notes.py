@@ -168,3 +168,29 @@ def test_a_credit_note_is_refunded_within_its_remaining_credit_and_a_deleted_ref
     assert deleted.status_code == 200, deleted.text
     reopened = client.get(f"{API}/CreditNotes/{note_id}", headers=session.headers()).json()["CreditNotes"][0]
     assert (reopened["Status"], reopened["RemainingCredit"]) == ("AUTHORISED", 12)
+
+
+def test_an_allocated_credit_note_is_voided_only_after_its_allocation_is_deleted(
+    xero: tuple[TestClient, Session],
+) -> None:
+    """Deleting an allocation gives the credit back to the note and the amount due back to the invoice (both
+    AUTHORISED again); `Status: VOIDED` is refused while an allocation stands, then taken (and taken again)."""
+    client, session = xero
+    contact = create_contact(client, session, "Credit Co")
+    bill = _create(client, session, "Invoices", invoice(contact["ContactID"], [line("40.00")], Status="AUTHORISED"))
+    note = _create(
+        client, session, "CreditNotes", _credit_note(contact["ContactID"], [line("40.00")], Status="AUTHORISED")
+    )
+    made = _allocate(client, session, note["CreditNoteID"], bill["InvoiceID"], "42.00").json()["Allocations"][0]
+    void = {"CreditNotes": [{"CreditNoteID": note["CreditNoteID"], "Status": "VOIDED"}]}
+    refused = client.post(f"{API}/CreditNotes", headers=session.headers(), json=void)
+    assert refused.status_code == 400 and "Remove the allocations first" in refused.text
+    path = f"{API}/CreditNotes/{note['CreditNoteID']}/Allocations/{made['AllocationID']}"
+    deleted = client.delete(path, headers=session.headers())
+    assert deleted.status_code == 200 and deleted.json()["IsDeleted"] is True
+    assert client.delete(path, headers=session.headers()).status_code == 400, "an allocation is deleted once"
+    reopened = client.get(f"{API}/Invoices/{bill['InvoiceID']}", headers=session.headers()).json()["Invoices"][0]
+    assert (reopened["Status"], reopened["AmountDue"], reopened["AmountCredited"]) == ("AUTHORISED", 42, 0)
+    for _ in range(2):
+        voided = client.post(f"{API}/CreditNotes", headers=session.headers(), json=void)
+        assert voided.status_code == 200 and voided.json()["CreditNotes"][0]["Status"] == "VOIDED", voided.text

@@ -342,11 +342,11 @@ class ServiceOpusSource:
         since: date | None = None,
         until: date | None = None,
     ) -> Extracted[SourceCreditNote]:
-        """Issued credit notes past `after` in checkpoint order, issued within since..until when given;
-        or (with `ids`) those credit notes in any status."""
+        """Issued and void credit notes past `after` in checkpoint order (a void one is voided in the ledger if it
+        was synced), issued within since..until when given; or (with `ids`) those credit notes in any status."""
         query = _selection(
             CREDIT_NOTES,
-            CREDIT_NOTES.c.status == CreditNoteStatus.ISSUED.value,
+            CREDIT_NOTES.c.status.in_([CreditNoteStatus.ISSUED.value, CreditNoteStatus.VOID.value]),
             _credit_issued(since, until),
             company_id=company_id,
             after=after,

@@ -137,7 +137,8 @@ class XeroConnector(ClientConnector):
             return [self._allocate(op) for op in ops]
         if entity_type is EntityType.REFUND:
             return [self._refund(op) for op in ops]
-        outcomes: dict[int, WriteOutcome] = {index: self._void(op) for index, op in enumerate(ops) if op.voids}
+        void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
+        outcomes: dict[int, WriteOutcome] = {index: void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
         for index, op in enumerate(ops):
@@ -185,10 +186,11 @@ class XeroConnector(ClientConnector):
             self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
 
     def _void_invoice(self, op: WriteOp) -> WriteOutcome:
-        """Void the invoice `op.existing` names. Xero refuses while payments are allocated to it, so each payment
-        still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), then the invoice is POSTed
-        with `Status: VOIDED`. The invoice is read first and the keys derive from the op and what was read, so a
-        re-run after an unknown outcome does only what is left; an invoice found voided already is the outcome."""
+        """Void the invoice `op.existing` names. Xero refuses while payments or credit notes are allocated to it,
+        so each payment still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), and each
+        credit note's allocation to it (`_delete_allocations`), then the invoice is POSTed with `Status: VOIDED`.
+        The invoice is read first and the keys derive from the op and what was read, so a re-run after an unknown
+        outcome does only what is left; an invoice found voided already is the outcome."""
         assert op.existing is not None
         try:
             invoice = self.read("Invoices", op.existing.id)
@@ -196,6 +198,8 @@ class XeroConnector(ClientConnector):
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.INVOICE, invoice))
             for allocated in invoice.get("Payments") or []:
                 self._delete_payment(op, str(allocated["PaymentID"]))
+            for credited in invoice.get("CreditNotes") or []:
+                self._delete_allocations(op, self.read("CreditNotes", str(credited["CreditNoteID"])), op.existing.id)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -242,6 +246,37 @@ class XeroConnector(ClientConnector):
                 raise
             return WriteOutcome(op=op, error=error)
         return WriteOutcome(op=op, ref=LedgerRef(note_id))
+
+    def _void_credit_note(self, op: WriteOp) -> WriteOutcome:
+        """Void the credit note `op.existing` names. Xero refuses to void one with allocations (modelled so: the
+        documentation names no exception), so each live allocation is deleted first
+        (`DELETE /CreditNotes/{id}/Allocations/{AllocationID}`, the invoice's amount due goes back up), then the
+        note is POSTed with `Status: VOIDED`; read first, keys derived from what was read, as an invoice's void."""
+        assert op.existing is not None
+        note_id = op.existing.id
+        try:
+            note = self.read("CreditNotes", note_id)
+            if str(note.get("Status") or "").upper() == "VOIDED":
+                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.CREDIT_NOTE, note))
+            self._delete_allocations(op, note)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        element = {"CreditNoteID": note_id, "Status": "VOIDED"}
+        ((outcome, _),) = self._send(EntityType.CREDIT_NOTE, [op], [element], idempotency_key([op], "void"))
+        return outcome
+
+    def _delete_allocations(self, op: WriteOp, note: dict[str, Any], invoice_id: str | None = None) -> None:
+        """Delete the credit note's live allocations (to `invoice_id` only, when given), each by its own key."""
+        for allocation in note.get("Allocations") or []:
+            allocated_to = str((allocation.get("Invoice") or {}).get("InvoiceID", ""))
+            if allocation.get("IsDeleted") or (invoice_id is not None and allocated_to != invoice_id):
+                continue
+            allocation_id = str(allocation["AllocationID"])
+            key = idempotency_key([op], f"delete-allocation-{allocation_id}")
+            path = f"CreditNotes/{note['CreditNoteID']}/Allocations/{allocation_id}"
+            self._client.write("DELETE", path, {}, {}, key)
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:
         """One application of credit: its own call and key. A refusal (more than the invoice's amount due or

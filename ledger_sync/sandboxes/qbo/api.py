@@ -127,7 +127,7 @@ def accounting_router(sandbox: Sandbox) -> APIRouter:
         entity = entity_name(segment)
         if entity is None:
             raise faults.unsupported_operation(f"Create {segment}")
-        if operation not in ("", "create", "update", "void"):
+        if operation not in ("", "create", "update", "void", "delete"):
             raise faults.unsupported_operation(f"{operation} {entity}")
         includes = include.lower()
         # An invoice is voided with operation=void, a payment with operation=update&include=void.
@@ -139,6 +139,8 @@ def accounting_router(sandbox: Sandbox) -> APIRouter:
         def work() -> dict[str, Any]:
             if voids:
                 return {entity: books.void(entity, parse(body))}
+            if operation == "delete":
+                return {entity: books.remove(entity, parse(body))}
             saved = books.write(
                 entity,
                 parse(body),

@@ -153,6 +153,26 @@ class Company:
             self._rebalance_linked(saved, existing)
             return saved
 
+    def remove(self, entity: str, body: object) -> dict[str, Any]:
+        """`operation=delete` of a credit memo (QBO's API voids no CreditMemo; it deletes one): Id and current
+        SyncToken (5010 when stale), not in a closed period. QBO's behaviour for a credit memo a payment still
+        applies is not documented; the sandbox refuses it (6000) until the payment is voided or unlinked."""
+        if entity != "CreditMemo":
+            raise faults.unsupported_operation(f"delete {entity}")
+        if not isinstance(body, dict):
+            raise faults.invalid_json()
+        with self._store.transaction():
+            existing = self._current(entity, body)
+            self._check_open_period(existing, existing)
+            linking = payments.crediting_payment_ids(self, existing["Id"])
+            if linking:
+                raise faults.business(
+                    f"Credit memo {existing['Id']} is applied by payments ({', '.join(linking)}): "
+                    "void or unlink them before deleting the credit memo."
+                )
+            self._store.delete(self.realm_id, entity, existing["Id"])
+            return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
+
     def patch(self, entity: str, entity_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Change fields behind the client's back (as a user in the QBO UI would): no rules, SyncToken bumps;
         a payment's invoices get their new balance, as the UI gives them."""

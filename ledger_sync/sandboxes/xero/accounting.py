@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import creditnotes, payments, query, wire
+from ledger_sync.sandboxes.xero import creditnotes, organisation, payments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
@@ -84,6 +84,16 @@ def _filtered(collection: str, docs: list[dict[str, Any]], request: Request) -> 
     if params.get("order"):
         docs = query.order(docs, params["order"])
     return docs
+
+
+@router.get("/Organisation", response_model=None)
+def read_organisation(
+    request: Request, ledger: Annotated[Books, Depends(books)], box: Annotated[Sandbox, Depends(sandbox)]
+) -> Response:
+    """The connected organisation, with its lock dates when set (`organisation`)."""
+    names = {row["id"]: row["name"] for row in box.tenants.organisations()}
+    found = organisation.organisation(ledger, names.get(ledger.tenant, ""))
+    return xero_json(envelope("Organisations", [found], ledger.instant()))
 
 
 @router.get("/{collection}", response_model=None)
@@ -240,3 +250,31 @@ async def allocate(
         return 200, envelope("Allocations", made, ledger.instant())
 
     return await _once(request, ledger, keys, produce)
+
+
+@router.delete("/CreditNotes/{key}/Allocations/{allocation_id}", response_model=None)
+async def deallocate(
+    key: str,
+    allocation_id: str,
+    request: Request,
+    ledger: Annotated[Books, Depends(books)],
+    keys: Annotated[IdempotencyKeys, Depends(_keys)],
+) -> Response:
+    """Delete an allocation of a credit note: Xero answers the Allocation with `IsDeleted: true`."""
+    if ledger.find("CreditNotes", key) is None:
+        return problem(404, "The resource you're looking for cannot be found")
+
+    def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
+        note = ledger.find("CreditNotes", key)
+        assert note is not None  # found above, and credit notes are never deleted
+        try:
+            with ledger.store.savepoint():
+                return 200, creditnotes.deallocate(ledger, note, allocation_id)
+        except Invalid as bad:
+            return 400, validation_exception([{"AllocationID": allocation_id, **_errors(bad)}])
+
+    return await _once(request, ledger, keys, produce)
+
+
+def _errors(bad: Invalid) -> dict[str, Any]:
+    return {"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m} for m in bad.messages]}

@@ -1,12 +1,12 @@
 """Test-only controls (no auth): the request log, edits behind the client's back, the clock."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import invoices
+from ledger_sync.sandboxes.xero import invoices, organisation
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.responses import problem, xero_json
@@ -57,6 +57,23 @@ def patch_record(
     if invoice is not None:
         invoices.reapply_payments(ledger, invoice)
     return xero_json(saved)
+
+
+@router.put("/tenants/{tenant}/lock-dates", response_model=None)
+def lock_dates(
+    tenant: str, dates: Annotated[dict[str, date | None], Body()], box: Annotated[Sandbox, Depends(sandbox)]
+) -> Response:
+    """Set or clear the organisation's lock dates, as a bookkeeper does in Xero's financial settings:
+    `{"PeriodLockDate": "2026-03-31", "EndOfYearLockDate": null}` (a lock left out is left as it is)."""
+    if not box.tenants.exists(tenant):
+        return problem(404, f"No tenant {tenant}")
+    unknown = set(dates) - set(organisation.LOCKS)
+    if unknown:
+        return problem(400, f"Unknown lock dates: {', '.join(sorted(unknown))}")
+    ledger = Books(box.store, box.clock, tenant)
+    with box.store.transaction():
+        organisation.set_lock_dates(ledger, dates)
+    return xero_json(organisation.organisation(ledger, tenant))
 
 
 @router.post("/clock/advance", response_model=None)

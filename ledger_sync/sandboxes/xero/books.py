@@ -18,8 +18,9 @@ ID_FIELDS = {
     "CreditNotes": "CreditNoteID",
     "BankTransactions": "BankTransactionID",
     "BankTransfers": "BankTransferID",
+    "Organisation": "OrganisationID",
 }
-"""The key each collection's documents are stored under."""
+"""The key each collection's documents are stored under (the organisation's settings: one, by its tenant)."""
 
 ALT_KEYS = {
     "Accounts": "Code",

@@ -36,6 +36,8 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
     kind = element.get("Type", (current or {}).get("Type"))
     if kind != TYPE:
         raise Invalid(f"CreditNote Type must be {TYPE} (the sandbox models sales credit notes only).")
+    if current is not None and element.get("Status") == "VOIDED":
+        return _voided(books, current, element)
     note = dict(current) if current else _blank(books)
     if current is not None and (current["Allocations"] or current["Status"] not in ("DRAFT", "SUBMITTED")):
         # Xero refuses edits to an authorised note with allocations; the sandbox refuses any edit once
@@ -57,6 +59,20 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
         raise Invalid(f"The credit note total ({note['Total']}) is below zero.")
     note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
     return books.save("CreditNotes", note)
+
+
+def _voided(books: Books, current: dict[str, Any], element: dict[str, Any]) -> dict[str, Any]:
+    """`Status: VOIDED` on an AUTHORISED credit note nothing is allocated from (voiding it again changes nothing).
+    Xero's documentation does not say whether it voids an allocated credit note; the sandbox refuses it (stricter:
+    delete the allocations first), and refuses anything else sent with the void."""
+    others = set(element) - {"CreditNoteID", "CreditNoteNumber", "Status"}
+    if others:
+        raise Invalid(f"A credit note is voided by its Status alone, not with {', '.join(sorted(others))}.")
+    if current["Status"] == "VOIDED":
+        return current
+    if current["Status"] != "AUTHORISED" or current["AppliedAmount"] != 0:
+        raise Invalid("This credit note cannot be voided: it has allocations. Remove the allocations first.")
+    return books.save("CreditNotes", {**current, "Status": "VOIDED", "RemainingCredit": ZERO})
 
 
 def _blank(books: Books) -> dict[str, Any]:
@@ -167,3 +183,22 @@ def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]
 
 def _invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
     return {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice["InvoiceNumber"], "Type": invoice["Type"]}
+
+
+def deallocate(books: Books, note: dict[str, Any], allocation_id: str) -> dict[str, Any]:
+    """Delete one allocation: the credit goes back to the note (AUTHORISED again) and the amount due back onto the
+    invoice (AUTHORISED again); an allocation deleted already is refused as not found."""
+    found = [a for a in note["Allocations"] if a["AllocationID"] == allocation_id and not a["IsDeleted"]]
+    if not found:
+        raise Invalid("Allocation could not be found.")
+    allocation = found[0]
+    allocation["IsDeleted"] = True
+    amount = allocation["Amount"]
+    note["AppliedAmount"] -= amount
+    note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
+    note["Status"] = "AUTHORISED"
+    books.save("CreditNotes", note)
+    invoice = books.find("Invoices", allocation["Invoice"]["InvoiceID"])
+    assert invoice is not None  # an allocated invoice cannot be deleted or voided
+    invoices.remove_credit(books, invoice, note, amount)
+    return {**allocation, "CreditNote": {"CreditNoteID": note["CreditNoteID"]}}

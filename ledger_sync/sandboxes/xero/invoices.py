@@ -97,7 +97,8 @@ def _check_status(element: dict[str, Any], current: dict[str, Any] | None) -> No
             raise Invalid(f"Invoice Status must be one of {', '.join(_CREATE_STATUSES)} when creating an invoice.")
         return
     status = current["Status"]
-    if status == "PAID" or (current["AmountPaid"] and ("LineItems" in element or wanted in ("VOIDED", "DELETED"))):
+    allocated = current["AmountPaid"] or current["AmountCredited"]  # Xero's own words: "payment or credit note"
+    if status == "PAID" or (allocated and ("LineItems" in element or wanted in ("VOIDED", "DELETED"))):
         raise Invalid(_ALLOCATED)
     if status not in _NEXT_STATUSES or (wanted is not None and wanted not in _NEXT_STATUSES[status]):
         raise Invalid(_NOT_MODIFIABLE)
@@ -348,4 +349,19 @@ def record_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], a
     if invoice["AmountDue"] == 0:
         invoice["Status"] = "PAID"
         invoice["FullyPaidOnDate"] = note["Allocations"][-1]["Date"]
+    books.save("Invoices", invoice)
+
+
+def remove_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], amount: Decimal) -> None:
+    """Undo one credit note allocation (`record_credit`): AmountCredited down, AmountDue up, AUTHORISED again."""
+    credited = invoice["CreditNotes"]
+    index = next(
+        i for i, c in enumerate(credited) if c["CreditNoteID"] == note["CreditNoteID"] and c["AppliedAmount"] == amount
+    )
+    del credited[index]
+    invoice["AmountCredited"] -= amount
+    invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
+    if invoice["Status"] == "PAID":
+        invoice["Status"] = "AUTHORISED"
+        invoice.pop("FullyPaidOnDate", None)
     books.save("Invoices", invoice)

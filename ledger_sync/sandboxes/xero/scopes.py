@@ -17,6 +17,7 @@ NEEDED = {
     "Accounts": ("accounting.settings",),
     "TaxRates": ("accounting.settings",),
     "Items": ("accounting.settings",),
+    "Organisation": ("accounting.settings",),
 }
 """Collection -> the scopes any one of which lets a token use it."""
 

@@ -18,6 +18,7 @@ from ledger_sync.sandboxes.xero import (
     fields,
     invoices,
     items,
+    organisation,
     payments,
     wire,
 )
@@ -88,7 +89,9 @@ def apply(
                 fields.check(resource.collection, element)
                 with books.store.savepoint():
                     current = None if create_only else resource.existing(books, element)
+                    before = dict(current) if current else None
                     saved = resource.save(books, element, current, unitdp)
+                    organisation.check_open(books, resource.collection, before, saved)
                 results.append({**saved, "StatusAttributeString": "OK"})
             except Invalid as bad:
                 echoed = _echo(resource, element, bad.messages)
