@@ -156,7 +156,7 @@ class QboConnector(ClientConnector):
         """Ops of one kind of QBO entity (an invoice below zero is a CreditMemo: see `ledger_kinds`)."""
         if not ops:
             return []
-        void = self._void if entity_type is EntityType.INVOICE else self._delete_credit_memo
+        void = self._delete_credit_memo if entity_type is EntityType.CREDIT_NOTE else self._void
         settled = {index: void(op) for index, op in enumerate(ops) if op.voids}
         settled |= {
             index: outcome
@@ -227,9 +227,7 @@ class QboConnector(ClientConnector):
                     return WriteOutcome(op=op, ref=op.existing)
                 raise
             for payment_id in linked_payment_ids(memo):
-                payment = self.read("Payment", payment_id)
-                if not is_voided(payment):
-                    self._void_entity(op, "Payment", payment, {"operation": "update", "include": "void"})
+                self._voided_payment(op, payment_id)
             memo = self.read("CreditMemo", op.existing.id)  # voiding its payments changed its SyncToken
             request_id = stale_retry_request_id(
                 op.idempotency_key, f"delete-CreditMemo-{memo['Id']}-{memo['SyncToken']}"
