@@ -1,5 +1,6 @@
 """Conformance scenarios for money beyond an invoice's payment (issue 13): a tip, its own document into the payment's
-bank account, credited to the Tips liability account, never to the invoice.
+bank account, credited to the Tips liability account, never to the invoice; a card processor's payout of settled
+payments net of its fees, emptying the card clearing account into the operating bank account.
 
 A mixin of `LedgerConformance`; the suite's own helpers are read when a scenario runs (the suite imports this
 module to build its class).
@@ -10,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount
-from ledger_sync.core.records import EntityType, PaymentRecord, TipRecord
+from ledger_sync.core.money import cents
+from ledger_sync.core.records import EntityType, PaymentRecord, PayoutRecord, SettledPayment, TipRecord
 from tests.conformance import suite
 
 
@@ -42,7 +44,72 @@ def _tip(harness: "suite.LedgerHarness", payment: PaymentRecord, amount: str) ->
     )
 
 
+def _named(harness: "suite.LedgerHarness", kind: str, *words: str) -> LedgerAccount:
+    """The active account of this kind whose name says one of `words` (every sandbox chart has one)."""
+    return next(
+        a for a in harness.accounts if a.type == kind and a.active and any(w in a.name.casefold() for w in words)
+    )
+
+
+def _card_payments(harness: "suite.LedgerHarness", parties: tuple[str, str], count: int) -> list[PaymentRecord]:
+    """`count` card payments of an invoice of 2,100.00, each of a different amount in cents, into Card Clearing."""
+    customer_ref, _ = parties
+    invoice_ref = suite._created(harness, suite._invoice(harness, *parties, [suite._line("1", "2000.00", suite.GST)]))
+    clearing = _named(harness, "bank", "clearing").id
+    payments = [
+        PaymentRecord(
+            harness.next_id(),
+            invoice_ref,
+            customer_ref,
+            Decimal("50.00") + n * Decimal("3.37"),
+            date(2026, 3, 2 + n % 5),
+            "card",
+            clearing,
+        )
+        for n in range(count)
+    ]
+    for start in range(0, count, harness.connector.max_batch_size):
+        chunk = payments[start : start + harness.connector.max_batch_size]
+        outcomes = suite._write(harness, [suite._op(payment) for payment in chunk])
+        assert all(o.error is None and o.ref is not None for o in outcomes), [o.error for o in outcomes]
+    return payments
+
+
 class MoneyInAndOut:
+    def test_a_payout_of_twenty_card_payments_empties_card_clearing_and_lands_its_net_to_the_cent_once(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """Fees of 2.9 % + 0.30 each; the ledger's deposit is the payout's net, and what it takes out of the clearing
+        account is exactly the 20 payments that landed there (so Card Clearing is back to 0)."""
+        harness = ledger_harness
+        payments = _card_payments(harness, parties, 20)
+        refs = harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
+        settled = tuple(SettledPayment(refs[p.source_id].id, p.amount) for p in payments)
+        gross = sum((p.amount for p in payments), Decimal("0.00"))
+        fees = sum((cents(p.amount * Decimal("0.029") + Decimal("0.30")) for p in payments), Decimal("0.00"))
+        payout = PayoutRecord(
+            harness.next_id(),
+            date(2026, 3, 9),
+            gross,
+            fees,
+            payments[0].deposit_account_ref,
+            False,
+            harness.account("bank").id,
+            _named(harness, "expense", "fee", "charge").id,
+            "Opus Pay",
+            settled,
+        )
+        assert (gross, fees, payout.net) == (Decimal("1640.30"), Decimal("53.58"), Decimal("1586.72"))
+        ref = suite._written(harness, payout)
+        assert harness.connector.find_by_external_id(EntityType.PAYOUT, [payout]) == {payout.source_id: ref}
+        (held,) = harness.connector.read_back(EntityType.PAYOUT, [payout])[payout.source_id]
+        assert (held.ledger_id, held.amount, held.balance, held.present) == (ref.id, payout.net, gross, True)
+        (again,) = suite._write(harness, [suite._op(payout)])  # the same write again: the ledger's first answer
+        assert again.ref is not None and again.ref.id == ref.id
+        assert len(harness.connector.read_back(EntityType.PAYOUT, [payout])[payout.source_id]) == 1
+        invoice_ref = payments[0].invoice_ref
+        assert harness.invoice_amounts(invoice_ref) == (Decimal("2100.00"), Decimal("2100.00") - gross)
+
     def test_a_tip_lands_in_the_payments_bank_account_apart_from_the_invoice_found_by_its_stamp_once(
         self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
     ) -> None:
