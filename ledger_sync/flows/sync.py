@@ -1,5 +1,5 @@
 """Sync one company: gate, then customer edits, invoices and credit notes (with their customers and items), then
-payments.
+payments and the card payouts that settle them.
 
 Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
 """
@@ -30,6 +30,7 @@ from ledger_sync.tasks.load import (
     load_invoices,
     load_items,
     load_payments,
+    load_payouts,
 )
 from ledger_sync.tasks.report import report_run
 
@@ -111,6 +112,7 @@ def _sync(
                 payments = check_payments(job, payments)
                 load_payments(job, payments)
                 hooks.page_done(job, EntityType.PAYMENT, len(payments))
+            load_payouts(job, chart)  # after the payments they settle
 
         return report_run(job, gate)
     except Exception as failure:

@@ -7,7 +7,7 @@ Rows are read raw and converted one record at a time (`fields`): a value that do
 that record `Unreadable`, with the field and the value in its reason, and every other record is read.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -39,12 +39,15 @@ from ledger_sync.connectors.service_opus.models import (
     PaymentMethod,
     PaymentRoute,
     PaymentStatus,
+    Payout,
+    PayoutPayment,
     Product,
     ProductCategory,
     TaxRate,
 )
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import SourceBankAccount, SourceCategory, SourceTaxRate
+from ledger_sync.core.payouts import SourcePayout
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
@@ -68,6 +71,7 @@ PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
 CREDIT_NOTES: Table = CreditNote.__table__  # type: ignore[assignment]
 CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
+PAYOUTS: Table = Payout.__table__  # type: ignore[assignment]
 
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
 """The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
@@ -150,6 +154,20 @@ def _payment(row: RowMapping) -> SourcePayment:
         decimal_value("tip amount", row["tip_amount"]),
         text_value("reference", row["reference"]) if row["reference"] is not None else None,
         row["bank_account_id"],
+    )
+
+
+def _payout(row: RowMapping, payment_ids: list[int]) -> SourcePayout:
+    return SourcePayout(
+        row["id"],
+        date_value("paid on", row["paid_on"]),
+        text_value("processor", row["processor"]),
+        decimal_value("gross", row["gross"]),
+        decimal_value("fees", row["fees"]),
+        decimal_value("net", row["net"]),
+        row["clearing_account_id"],
+        row["deposit_account_id"],
+        tuple(payment_ids),
     )
 
 
@@ -361,6 +379,26 @@ class ServiceOpusSource:
         ]
         return Extracted(landed, read.unreadable)
 
+    def payouts(self, company_id: int, *, skip: Collection[int] = ()) -> Extracted[SourcePayout]:
+        """The company's card payouts but those in `skip` (the synced ones), each with the payments it settles.
+        No checkpoint: a processor pays out every few days, a few hundred a year, each read whole."""
+        with self.engine.connect() as conn:
+            rows = [
+                row
+                for row in conn.execute(_raw(PAYOUTS).where(PAYOUTS.c.company_id == company_id).order_by(PAYOUTS.c.id))
+                .mappings()
+                .all()
+                if row["id"] not in skip
+            ]
+            settled: dict[int, list[int]] = {}
+            for chunk in chunked([row["id"] for row in rows]):
+                links = select(PayoutPayment.payout_id, PayoutPayment.payment_id).where(
+                    PayoutPayment.payout_id.in_(chunk)
+                )
+                for payout_id, payment_id in conn.execute(links.order_by(PayoutPayment.payment_id)):
+                    settled.setdefault(payout_id, []).append(payment_id)
+        return _read(rows, lambda row: _payout(row, settled.get(row["id"], [])), "payout")
+
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All readable collected payments of these invoices in collection order, to know what was still due
         (an unreadable one is parked itself)."""
@@ -466,6 +504,7 @@ class ServiceOpusSource:
                     type_coerce(PAYMENTS.c.tip_amount, NullType()),
                 ).where(PAYMENTS.c.company_id == company_id)
             ).all()
+            payouts = conn.execute(select(PAYOUTS.c.id).where(PAYOUTS.c.company_id == company_id)).scalars().all()
             notes = conn.execute(
                 select(
                     CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
@@ -491,6 +530,7 @@ class ServiceOpusSource:
                 },
                 EntityType.PAYMENT: {p: _payment_skipped(status) for p, status, _ in payments},
                 EntityType.TIP: {p: _payment_skipped(status) for p, status, tip in payments if _tipped(tip)},
+                EntityType.PAYOUT: dict.fromkeys(payouts),
             }
 
 

@@ -315,8 +315,9 @@ class PayoutPayment(SourceBase):
     """A payment a payout settles (each payment at most once)."""
 
     __tablename__ = "payout_payments"
-    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), primary_key=True, unique=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
 
 
 def next_change_no(connection: Connection, company_id: int) -> int:
