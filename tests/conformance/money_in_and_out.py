@@ -146,3 +146,45 @@ class MoneyInAndOut:
         (outcome,) = suite._write(harness, [suite._op(tip)])
         assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
         assert harness.connector.find_by_external_id(EntityType.TIP, [tip]) == {}
+
+    def test_a_payout_of_payments_waiting_in_undeposited_funds_deposits_each_once_or_is_refused_by_xero(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """QBO empties Undeposited Funds only by a Deposit linking each payment whole, once; Xero transfers money
+        only between BANK accounts, so such a payout is refused there, leaving nothing."""
+        harness = ledger_harness
+        held = harness.account("undeposited_funds").id
+        customer_ref, _ = parties
+        invoice_ref = suite._created(
+            harness, suite._invoice(harness, *parties, [suite._line("1", "300.00", suite.GST)])
+        )
+        payments = [
+            PaymentRecord(harness.next_id(), invoice_ref, customer_ref, Decimal(a), date(2026, 3, 3), "card", held)
+            for a in ("100.00", "80.50", "19.99")
+        ]
+        refs = [suite._created(harness, payment) for payment in payments]
+        settled = tuple(SettledPayment(ref, p.amount) for ref, p in zip(refs, payments, strict=True))
+        payout = PayoutRecord(
+            harness.next_id(),
+            date(2026, 3, 6),
+            Decimal("200.49"),
+            Decimal("6.71"),
+            held,
+            True,
+            harness.account("bank").id,
+            _named(harness, "expense", "fee", "charge").id,
+            "Opus Pay",
+            settled,
+        )
+        (outcome,) = suite._write(harness, [suite._op(payout)])
+        if harness.plugin.name == "xero":
+            assert outcome.error is not None and outcome.error.kind is ErrorKind.VALIDATION, outcome
+            assert "bank account" in outcome.error.message
+            assert harness.connector.find_by_external_id(EntityType.PAYOUT, [payout]) == {}
+            return
+        assert outcome.error is None and outcome.ref is not None, outcome.error
+        (found,) = harness.connector.read_back(EntityType.PAYOUT, [payout])[payout.source_id]
+        assert (found.amount, found.balance) == (Decimal("193.78"), Decimal("200.49"))
+        again = replace(payout, source_id=harness.next_id(), gross=Decimal("100.00"), fees=Decimal("3.20"))
+        (twice,) = suite._write(harness, [suite._op(replace(again, payments=settled[:1]))])
+        assert twice.error is not None and twice.error.kind is ErrorKind.VALIDATION, "a payment deposited twice"
