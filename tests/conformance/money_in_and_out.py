@@ -188,3 +188,34 @@ class MoneyInAndOut:
         again = replace(payout, source_id=harness.next_id(), gross=Decimal("100.00"), fees=Decimal("3.20"))
         (twice,) = suite._write(harness, [suite._op(replace(again, payments=settled[:1]))])
         assert twice.error is not None and twice.error.kind is ErrorKind.VALIDATION, "a payment deposited twice"
+
+    def test_a_payout_refused_then_sent_again_is_in_the_ledger_once_with_its_fees_once(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """Into its own clearing account a payout is refused (Xero after spending its fees: they are found by the
+        payout's stamp on the next attempt, never spent twice); sent right, it takes exactly its gross."""
+        harness = ledger_harness
+        payments = _card_payments(harness, parties, 2)
+        refs = harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
+        settled = tuple(SettledPayment(refs[p.source_id].id, p.amount) for p in payments)
+        gross = sum((p.amount for p in payments), Decimal("0.00"))
+        clearing = payments[0].deposit_account_ref
+        fees_account = _named(harness, "expense", "fee", "charge").id
+        wrong = PayoutRecord(
+            harness.next_id(),
+            date(2026, 3, 9),
+            gross,
+            Decimal("3.54"),
+            clearing,
+            False,
+            clearing,
+            fees_account,
+            "Opus Pay",
+            settled,
+        )
+        (refused,) = suite._write(harness, [suite._op(wrong)])
+        assert refused.error is not None and refused.error.kind is ErrorKind.VALIDATION, refused
+        right = replace(wrong, operating_account_ref=harness.account("bank").id)
+        ref = suite._written(harness, right)
+        (held,) = harness.connector.read_back(EntityType.PAYOUT, [right])[right.source_id]
+        assert (held.ledger_id, held.amount, held.balance) == (ref.id, gross - Decimal("3.54"), gross)
