@@ -125,5 +125,5 @@ def _sync(
 
 @flow(name="sync-company")
 def sync_company(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary:
-    """Push one company's locked invoices and collected payments into its ledger, exactly once."""
+    """Push one company's locked invoices, collected payments (with tips) and card payouts into its ledger, once."""
     return run_sync(company_id, ledger, RunKind.SYNC, SyncScope(), page_size)
