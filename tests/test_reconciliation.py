@@ -5,9 +5,9 @@ from decimal import Decimal
 from ledger_sync.core.ledger import LedgerSnapshot
 from ledger_sync.core.reconciliation import (
     DifferenceKind,
+    ExpectedAmount,
     ExpectedInvoice,
     ExpectedPayment,
-    ExpectedTip,
     Receivable,
     compare,
 )
@@ -112,9 +112,9 @@ def test_a_duplicated_payment_is_one_difference_not_also_its_invoice_balance() -
 def test_a_tip_is_checked_for_itself_deleted_edited_or_doubled_and_never_moves_an_invoice_balance() -> None:
     invoices, payments = _ledger()
     tips = [
-        ExpectedTip(10, "SO-T10", D("7.50")),
-        ExpectedTip(11, "SO-T11", D("3.00")),
-        ExpectedTip(12, "SO-T12", D("1")),
+        ExpectedAmount(10, "SO-T10", D("7.50")),
+        ExpectedAmount(11, "SO-T11", D("3.00")),
+        ExpectedAmount(12, "SO-T12", D("1")),
     ]
     held = {
         10: [_payment("T10", "7.50")],
@@ -133,3 +133,15 @@ def test_a_tip_is_checked_for_itself_deleted_edited_or_doubled_and_never_moves_a
     assert [(d.kind, d.entity_type, d.source_id, d.requeue) for d in differences] == [
         (DifferenceKind.MISSING, EntityType.TIP, 10, True)
     ]
+
+
+def test_a_card_payout_is_checked_for_its_net_and_re_queued_when_deleted() -> None:
+    invoices, payments = _ledger()
+    payouts = [ExpectedAmount(7, "SO-O7", D("1586.72")), ExpectedAmount(8, "SO-O8", D("90.10"))]
+    held = {7: [_payment("D7", "1586.70")]}
+    differences, _ = compare("QuickBooks", INVOICES, PAYMENTS, invoices, payments, (), None, payouts, held)
+    assert [(d.kind, d.entity_type, d.source_id) for d in differences] == [
+        (DifferenceKind.AMOUNT, EntityType.PAYOUT, 7),
+        (DifferenceKind.MISSING, EntityType.PAYOUT, 8),
+    ]
+    assert (differences[0].expected, differences[0].found) == (D("1586.72"), D("1586.70"))

@@ -86,6 +86,7 @@ def test_summary_matches_the_rows(seeded: tuple[Engine, SeedSummary]) -> None:
         collected_payments=collected,
         credit_notes=counts["credit_notes"],
         refunds=counts["refunds"],
+        payouts=counts["payouts"],
     )
     assert summary.customers == SIZE // 4
     assert (summary.companies, summary.tax_rates, counts["product_categories"]) == (1, 4, 4)

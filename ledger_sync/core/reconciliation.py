@@ -29,7 +29,7 @@ class DifferenceKind(StrEnum):
     BALANCE = "balance_differs"
     """The open balance differs from the ledger's own total less our payments: something else was applied."""
     AMOUNT = "amount_differs"
-    """A payment's (or a tip's) amount was changed in the ledger."""
+    """A payment's (a tip's, a payout's) amount was changed in the ledger."""
     CUSTOMER = "customer_differs"
 
 
@@ -58,8 +58,9 @@ class ExpectedPayment:
 
 
 @dataclass(frozen=True)
-class ExpectedTip:
-    """A tip we synced (`source_id`: its payment's), with Service Opus's amount."""
+class ExpectedAmount:
+    """A tip (`source_id`: its payment's) or a card payout we synced, with Service Opus's amount (a payout's: its
+    net, what landed in the operating account)."""
 
     source_id: int
     external_id: str
@@ -144,13 +145,16 @@ def compare(
     payments: Sequence[ExpectedPayment],
     ledger_invoices: Mapping[int, Sequence[LedgerSnapshot]],
     ledger_payments: Mapping[int, Sequence[LedgerSnapshot]],
-    tips: Sequence[ExpectedTip] = (),
+    tips: Sequence[ExpectedAmount] = (),
     ledger_tips: Mapping[int, Sequence[LedgerSnapshot]] | None = None,
+    payouts: Sequence[ExpectedAmount] = (),
+    ledger_payouts: Mapping[int, Sequence[LedgerSnapshot]] | None = None,
 ) -> tuple[list[Difference], list[Receivable]]:
-    """Every difference between what we synced and what the ledger holds, invoices first (then payments and
-    tips), by source id. Tips pay no invoice: they count only for themselves."""
+    """Every difference between what we synced and what the ledger holds, invoices first (then payments, tips and
+    payouts), by source id. Tips and payouts pay no invoice: they count only for themselves."""
     differences = _amounts(ledger_name, EntityType.PAYMENT, payments, ledger_payments)
     differences += _amounts(ledger_name, EntityType.TIP, tips, ledger_tips)
+    differences += _amounts(ledger_name, EntityType.PAYOUT, payouts, ledger_payouts)
     paid_in_ledger: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for payment in payments:  # every copy of a duplicate pays the invoice in the ledger
         copies = (s.amount for s in ledger_payments.get(payment.source_id, ()) if s.present)
@@ -183,10 +187,10 @@ def compare(
 def _amounts(
     ledger_name: str,
     entity_type: EntityType,
-    expected: Sequence[ExpectedPayment | ExpectedTip],
+    expected: Sequence[ExpectedPayment | ExpectedAmount],
     found: Mapping[int, Sequence[LedgerSnapshot]] | None,
 ) -> list[Difference]:
-    """Each payment (or tip) present once, for its amount."""
+    """Each payment (tip, payout) present once, for its amount."""
     differences: list[Difference] = []
     what = entity_type.value
     for record in sorted(expected, key=lambda r: r.source_id):

@@ -33,6 +33,8 @@ class EntityType(StrEnum):
     """A payment's tip, its own document into the payment's deposit account (see `TipRecord`)."""
     REFUND = "refund"
     """Money paid back out of a synced payment: gives back revenue and tax, paid out of where the payment landed."""
+    PAYOUT = "payout"
+    """A card processor's payout of settled payments, net of its fees (see `PayoutRecord`)."""
 
 
 def _canonical(value: object) -> object:
@@ -272,6 +274,44 @@ class RefundRecord(CreditNoteRecord):
         return f"SO-R{self.source_id}"
 
 
+@dataclass(frozen=True)
+class SettledPayment:
+    """A payment a payout settles, as the ledger holds it (QBO deposits one held in Undeposited Funds by it)."""
+
+    payment_ref: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PayoutRecord(Record):
+    """A card processor's payout: the gross of the payments it settles leaves the clearing account, the fees go to
+    the Processing Fees expense account and the net lands in the operating bank account, so the clearing account
+    is emptied of them and the bank shows exactly the net (QBO: one Deposit; Xero: a BankTransfer for the net and a
+    SPEND bank transaction for the fees). Stamped "SO-O<payout id>"."""
+
+    source_id: int
+    paid_on: date
+    gross: Decimal
+    fees: Decimal
+    clearing_account_ref: str
+    clearing_holds_payments: bool
+    """The clearing account is Undeposited Funds (payments wait there to be deposited), not a bank account."""
+    operating_account_ref: str
+    fees_account_ref: str
+    processor: str
+    """The card processor's name: the payee of the fees where the ledger asks for one (Xero's contact)."""
+    payments: tuple[SettledPayment, ...]
+    entity_type: EntityType = field(default=EntityType.PAYOUT, init=False)
+
+    @property
+    def external_id(self) -> str:
+        return f"SO-O{self.source_id}"  # "P" is the payments'
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.fees
+
+
 LedgerRecord = (
     CustomerRecord
     | ItemRecord
@@ -281,6 +321,7 @@ LedgerRecord = (
     | PaymentRecord
     | TipRecord
     | RefundRecord
+    | PayoutRecord
 )
 
 

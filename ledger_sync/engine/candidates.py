@@ -13,8 +13,9 @@ from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
+from ledger_sync.core.payouts import Settled, SourcePayout, payout_record
 from ledger_sync.core.records import CreditNoteRecord, EntityType, LedgerRecord, PaymentRecord
-from ledger_sync.core.snapshots import Cursor, SourceCreditNote, SourceInvoice, SourcePayment
+from ledger_sync.core.snapshots import Cursor, Extracted, SourceCreditNote, SourceInvoice, SourcePayment
 from ledger_sync.core.sync_state import MappedEntity, Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
 from ledger_sync.core.transform import (
@@ -22,6 +23,7 @@ from ledger_sync.core.transform import (
     credit_application_record,
     credit_note_record,
     customer_record,
+    deposit_account,
     invoice_record,
     item_record,
     payment_record,
@@ -473,6 +475,44 @@ def _reversal(
     except TransformProblem as problem:
         return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor)
     return Push(record, cursor)
+
+
+def payout_candidates(
+    state: ConnectionState,
+    payouts: Extracted[SourcePayout],
+    payments: Mapping[int, SourcePayment],
+    *,
+    mapping: LedgerMapping,
+    chart: LedgerChart,
+) -> list[Candidate]:
+    """Each payout (see `core.payouts`) once every payment it settles, and the tip that came with one, is in the
+    ledger: it waits while one is not, and is parked behind a parked one (or one Service Opus does not hold
+    collected). `payments`: the payouts' payments as Service Opus has them now."""
+    ids = {payment_id for payout in payouts.records for payment_id in payout.payment_ids}
+    mapped, tips = state.mapped(EntityType.PAYMENT, ids), state.mapped(EntityType.TIP, ids)
+    parked = {**state.parked(EntityType.TIP), **state.parked(EntityType.PAYMENT)}
+    candidates: list[Candidate] = [Park(Parking(u.id, ParkingCause.CHECK, u.problem)) for u in payouts.unreadable]
+    for payout in payouts.records:
+        gone = [i for i in payout.payment_ids if i not in payments or payments[i].status != "collected"]
+        if gone:
+            reason = f"Payout settles payment {gone[0]}, which Service Opus does not hold as collected"
+            candidates.append(Park(Parking(payout.id, ParkingCause.CHECK, reason)))
+            continue
+        missing = [i for i in payout.payment_ids if i not in mapped or (payments[i].tip and i not in tips)]
+        if missing:
+            candidates.append(_behind(parked, missing[0], payout.id, f"payment {missing[0]}", None))
+            continue
+        try:
+            settled = {
+                i: Settled(
+                    mapped[i].ledger_id, payments[i].amount, payments[i].tip, deposit_account(payments[i], mapping)
+                )
+                for i in payout.payment_ids
+            }
+            candidates.append(Push(payout_record(payout, settled, mapping, chart)))
+        except TransformProblem as problem:
+            candidates.append(Park(Parking(payout.id, ParkingCause.CHECK, str(problem))))
+    return candidates
 
 
 def _unreadable(page: InvoicePage | CreditNotePage | PaymentPage | RefundPage) -> list[Candidate]:

@@ -1,5 +1,5 @@
 """Sync one company: gate, then customer edits, invoices and credit notes (with their customers and items), then
-payments and refunds.
+payments, refunds and the card payouts that settle payments.
 
 Entrypoint of the hourly deployment and of `ledger-sync sync`. Reads top to bottom as the sync it is.
 """
@@ -36,6 +36,7 @@ from ledger_sync.tasks.load import (
     load_invoices,
     load_items,
     load_payments,
+    load_payouts,
     load_refunds,
 )
 from ledger_sync.tasks.report import report_run
@@ -122,6 +123,7 @@ def _sync(
             for refunds in pages(extract_refunds, job, page_size):
                 load_refunds(job, chart, refunds)
                 hooks.page_done(job, EntityType.REFUND, len(refunds))
+            load_payouts(job, chart)  # after the payments they settle
 
         return report_run(job, gate)
     except Exception as failure:
@@ -134,5 +136,5 @@ def _sync(
 
 @flow(name="sync-company")
 def sync_company(company_id: int, ledger: LedgerName = "qbo", page_size: int = 500) -> RunSummary:
-    """Push one company's locked invoices and collected payments into its ledger, exactly once."""
+    """Push one company's locked invoices, collected payments (with tips) and card payouts into its ledger, once."""
     return run_sync(company_id, ledger, RunKind.SYNC, SyncScope(), page_size)

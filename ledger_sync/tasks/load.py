@@ -1,5 +1,5 @@
 """Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments and their
-tips, refunds (and customer edits on their own).
+tips, refunds, card payouts (and customer edits on their own).
 
 Each task builds its type's candidates from a checked page and hands them to the write engine
 (`ledger_sync.engine`), which holds every exactly-once rule.
@@ -21,6 +21,7 @@ from ledger_sync.engine.candidates import (
     invoice_candidates,
     item_candidates,
     payment_candidates,
+    payout_candidates,
     tip_candidates,
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
@@ -98,3 +99,15 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
     payments = payment_candidates(engine.state, page, mapping=job.mapping)
     engine.push(EntityType.PAYMENT, payments)
     engine.push(EntityType.TIP, tip_candidates(engine.state, page, payments, mapping=job.mapping))
+
+
+@task(name="load-payouts", cache_policy=NO_CACHE)
+def load_payouts(job: SyncJob, chart: LedgerChart) -> None:
+    """The card payouts not in the ledger yet, each once its payments are (see `core.payouts`); read whole each run
+    (no checkpoint: a waiting payout is simply read again next time)."""
+    engine = write_engine(job)
+    payouts = job.source.payouts(job.company_id, skip=job.store.synced_ids(job.connection.id, EntityType.PAYOUT))
+    ids = sorted({payment_id for payout in payouts.records for payment_id in payout.payment_ids})
+    read = job.source.payments(job.company_id, after=None, limit=0, ids=ids).records if ids else []
+    payments = {payment.id: payment for payment in read}
+    engine.push(EntityType.PAYOUT, payout_candidates(engine.state, payouts, payments, mapping=job.mapping, chart=chart))

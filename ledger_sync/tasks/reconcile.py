@@ -18,9 +18,17 @@ from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
-from ledger_sync.core.ledger import LedgerConnector, LedgerSnapshot
-from ledger_sync.core.reconciliation import ExpectedInvoice, ExpectedPayment, ExpectedTip, Reconciliation, compare
-from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, PaymentRecord, TipRecord
+from ledger_sync.core.ledger import LedgerChart, LedgerConnector, LedgerSnapshot
+from ledger_sync.core.payouts import Settled, payout_record
+from ledger_sync.core.reconciliation import ExpectedAmount, ExpectedInvoice, ExpectedPayment, Reconciliation, compare
+from ledger_sync.core.records import (
+    EntityType,
+    InvoiceCreditRecord,
+    InvoiceRecord,
+    PaymentRecord,
+    PayoutRecord,
+    TipRecord,
+)
 from ledger_sync.core.reissue import as_written
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
@@ -32,7 +40,7 @@ from ledger_sync.state.store import ConnectionInfo, StateStore
 
 @dataclass(frozen=True)
 class SyncedBooks:
-    """The invoices, payments and tips the entity map says are in the ledger, as Service Opus has them now."""
+    """The invoices, payments, tips and payouts the entity map says are in the ledger, as Service Opus has them now."""
 
     invoices: list[InvoiceRecord | InvoiceCreditRecord]
     payments: list[PaymentRecord]
@@ -42,6 +50,8 @@ class SyncedBooks:
     """Invoice source id -> the credit applied to it from credit notes (their applications are synced)."""
     tips: list[TipRecord]
     """The synced tips of those payments."""
+    payouts: list[PayoutRecord]
+    """The synced card payouts of those payments."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class LedgerBooks:
     invoices: dict[int, list[LedgerSnapshot]]
     payments: dict[int, list[LedgerSnapshot]]
     tips: dict[int, list[LedgerSnapshot]]
+    payouts: dict[int, list[LedgerSnapshot]]
 
 
 @task(name="read-synced-books", cache_policy=NO_CACHE)
@@ -91,9 +102,10 @@ def read_synced_books(
     tips: list[TipRecord] = []
     tipped = store.synced_ids(connection_id, EntityType.TIP)
     payment_invoices: dict[int, int] = {}
-    for payment in source.payments(
-        company_id, after=None, limit=0, ids=store.synced_ids(connection_id, EntityType.PAYMENT)
-    ).records:
+    settled: dict[int, Settled] = {}
+    synced_payments = store.synced_ids(connection_id, EntityType.PAYMENT)
+    mapped_payments = store.mapped(connection_id, EntityType.PAYMENT, synced_payments)
+    for payment in source.payments(company_id, after=None, limit=0, ids=synced_payments).records:
         paid = by_id.get(payment.invoice_id)
         if payment.status != "collected" or paid is None:
             continue
@@ -108,6 +120,9 @@ def read_synced_books(
             continue
         payments.append(payment_entry)
         payment_invoices[payment.id] = payment.invoice_id
+        settled[payment.id] = Settled(
+            mapped_payments[payment.id].ledger_id, payment_entry.amount, payment.tip, payment_entry.deposit_account_ref
+        )
         if payment.id in tipped and payment.tip:
             with suppress(TransformProblem):
                 tips.append(tip_record(payment, payment_entry, mapping))
@@ -116,7 +131,15 @@ def read_synced_books(
     for note in source.credit_notes(company_id, after=None, limit=0, ids=applied).records if applied else []:
         if note.status == "issued" and note.invoice_id is not None:
             credited[note.invoice_id] += credit_total(note, tax_rates)
-    return SyncedBooks(records, payments, payment_invoices, dict(credited), tips)
+    synced_payouts = store.synced_ids(connection_id, EntityType.PAYOUT)
+    payouts: list[PayoutRecord] = []
+    if synced_payouts:
+        chart = LedgerChart({account.id: account for account in ledger.list_accounts()}, {})
+        for payout in source.payouts(company_id).records:
+            if payout.id in synced_payouts and all(i in settled for i in payout.payment_ids):
+                with suppress(TransformProblem):
+                    payouts.append(payout_record(payout, settled, mapping, chart))
+    return SyncedBooks(records, payments, payment_invoices, dict(credited), tips, payouts)
 
 
 @task(name="read-ledger-books", cache_policy=NO_CACHE)
@@ -126,6 +149,7 @@ def read_ledger_books(ledger: LedgerConnector, books: SyncedBooks) -> LedgerBook
         ledger.read_back(EntityType.INVOICE, books.invoices),
         ledger.read_back(EntityType.PAYMENT, books.payments),
         ledger.read_back(EntityType.TIP, books.tips),
+        ledger.read_back(EntityType.PAYOUT, books.payouts),
     )
 
 
@@ -148,9 +172,18 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
         for p in books.payments
     ]
-    tips = [ExpectedTip(t.source_id, t.external_id, t.amount) for t in books.tips]
+    tips = [ExpectedAmount(t.source_id, t.external_id, t.amount) for t in books.tips]
+    payouts = [ExpectedAmount(o.source_id, o.external_id, o.net) for o in books.payouts]
     differences, receivables = compare(
-        ledger_label(connection.ledger), invoices, payments, found.invoices, found.payments, tips, found.tips
+        ledger_label(connection.ledger),
+        invoices,
+        payments,
+        found.invoices,
+        found.payments,
+        tips,
+        found.tips,
+        payouts,
+        found.payouts,
     )
     return Reconciliation(
         company_id=connection.company_id,
@@ -168,7 +201,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
 def requeue_missing(store: StateStore, connection: ConnectionInfo, result: Reconciliation) -> None:
     """Records missing from the ledger are forgotten and parked, so the next sync creates them again."""
     stamp = result.checked_at.isoformat()
-    for entity_type in (EntityType.INVOICE, EntityType.PAYMENT, EntityType.TIP):
+    for entity_type in (EntityType.INVOICE, EntityType.PAYMENT, EntityType.TIP, EntityType.PAYOUT):
         reason = f"Missing from {ledger_label(connection.ledger)} at the reconciliation of {stamp}: re-queued"
         parkings = [Parking(i, ParkingCause.MISSING, reason, detail=stamp) for i in result.requeued(entity_type)]
         store.requeue(connection.id, entity_type, parkings)

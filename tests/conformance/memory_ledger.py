@@ -3,7 +3,8 @@
 It proves the plug-in seam: registered (see `test_memory.py`), it connects through onboarding's OAuth
 steps, gets its connector from the factory and passes the conformance suite without a line changed
 elsewhere. It is as strict as the suite needs a ledger to be: unique names, known references, no
-overpayment, money received only into a bank account, one outcome per op, and a replayed idempotency key returns
+overpayment, money received only into a bank account, a payout only of payments waiting in its clearing account, one
+outcome per op, and a replayed idempotency key returns
 the first answer.
 """
 
@@ -38,6 +39,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    PayoutRecord,
     RefundRecord,
     TipRecord,
 )
@@ -54,6 +56,8 @@ ACCOUNTS = [
     LedgerAccount("A-610", "Undeposited Funds", "undeposited_funds", True, "610"),
     LedgerAccount("A-820", "Sales Tax", "liability", True, "820"),
     LedgerAccount("A-825", "Tips Payable", "liability", True, "825"),
+    LedgerAccount("A-093", "Card Clearing", "bank", True, "093"),
+    LedgerAccount("A-404", "Bank Fees", "expense", True, "404"),
 ]
 TAX_RATES = [
     LedgerTaxRate("T-GST", "GST 5%", Decimal("5"), True, "T-GST"),
@@ -201,7 +205,9 @@ class MemoryConnector:
         ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
         if own_id is not None:
             ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
-        entries[ref.id] = Entry(record, ref, total, entries[own_id].paid if own_id else paid)
+        entries[ref.id] = Entry(
+            record, ref, total, paid if not own_id or isinstance(record, PayoutRecord) else entries[own_id].paid
+        )
         if isinstance(record, PaymentRecord | CreditApplicationRecord):
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
         if isinstance(record, CreditApplicationRecord):
@@ -281,7 +287,39 @@ class MemoryConnector:
             return record.amount, Decimal("0.00")
         if isinstance(record, TipRecord):
             return self._received(record), Decimal("0.00")
+        if isinstance(record, PayoutRecord):
+            return self._paid_out(record), record.gross
         return Decimal("0.00"), Decimal("0.00")
+
+    def _paid_out(self, payout: PayoutRecord) -> Decimal:
+        """A payout's net into an active bank account, its fees to an expense account, its gross exactly the payments
+        waiting in its clearing account that no other payout took (both real ledgers take money out of a
+        clearing account only so): the net."""
+        accounts = {a.id: a for a in ACCOUNTS if a.active}
+        operating, clearing = accounts.get(payout.operating_account_ref), accounts.get(payout.clearing_account_ref)
+        fees = accounts.get(payout.fees_account_ref)
+        if operating is None or operating.type != "bank" or clearing is None or clearing is operating:
+            raise LedgerError(ErrorKind.VALIDATION, "a payout moves money between two active accounts into a bank")
+        if fees is None or fees.type != "expense" or payout.fees < 0 or payout.net <= 0:
+            raise LedgerError(ErrorKind.VALIDATION, "a payout's fees go to an expense account and its net is positive")
+        taken = {
+            p.payment_ref
+            for entry in self._books.entries[EntityType.PAYOUT].values()
+            if isinstance(entry.record, PayoutRecord) and entry.record.external_id != payout.external_id
+            for p in entry.record.payments
+        }
+        payments = self._books.entries[EntityType.PAYMENT]
+        for paid in payout.payments:
+            entry = payments.get(paid.payment_ref)
+            if entry is None or entry.status in GONE_STATUSES or paid.payment_ref in taken:
+                raise LedgerError(ErrorKind.VALIDATION, f"payment {paid.payment_ref} cannot be paid out")
+            if not isinstance(entry.record, PaymentRecord) or entry.record.deposit_account_ref != clearing.id:
+                raise LedgerError(ErrorKind.VALIDATION, f"payment {paid.payment_ref} is not in the clearing account")
+            if entry.total != paid.amount:
+                raise LedgerError(ErrorKind.VALIDATION, f"payment {paid.payment_ref} is paid out whole")
+        if payout.gross != sum((p.amount for p in payout.payments), Decimal("0.00")):
+            raise LedgerError(ErrorKind.VALIDATION, "a payout's gross is the payments it settles")
+        return payout.net
 
     def _received(self, tip: TipRecord) -> Decimal:
         """Money received into a bank account (both real ledgers take it into nothing else), from a known
@@ -324,13 +362,18 @@ class MemoryConnector:
                 tax=sign * sum((t.amount for t in record.tax_lines), Decimal("0.00")) if invoice else None,
                 balance=(Decimal("0.00") if entry.status == "VOIDED" else sign * (entry.total - entry.paid))
                 if invoice
-                else None,
+                else _gross(entry),
             )
             found.setdefault(wanted[record.external_id], []).append(snapshot)
         return found
 
     def close(self) -> None:
         return None
+
+
+def _gross(entry: Entry) -> Decimal | None:
+    """A payout's gross (what it took out of the clearing account), kept as its `paid`."""
+    return entry.paid if isinstance(entry.record, PayoutRecord) else None
 
 
 def open_oauth(settings: Settings) -> LedgerOAuth:

@@ -161,6 +161,34 @@ def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Sta
     assert sorted(sorted(m) for m in methods.values()) == [["ach"], ["card"], ["cash"], ["check"]]
 
 
+def test_each_card_payout_is_in_the_ledger_once_for_its_net(stack: Stack, first_run: dict) -> None:
+    """A payout (`core.payouts`) is written once its payments and their tips are: once, its net into the operating
+    account (QBO: a Deposit; Xero: the transfer's side into the operating account). One behind a parked payment is
+    parked, saying so."""
+    _, _, source = _source(stack)
+    payouts = source.payouts(stack.company_id).records
+    assert payouts, "the seed pays out card payments"
+    parked = stack.parked()
+    if stack.ledger == "qbo":
+        held = [
+            (str(d["PrivateNote"]).split()[0], Decimal(str(d["TotalAmt"])))
+            for d in stack.ledger_entities("Deposit")
+            if str(d.get("PrivateNote") or "").startswith("SO-O")
+        ]
+    else:
+        held = [
+            (str(t["Reference"]), Decimal(str(t["Total"])))
+            for t in stack.ledger_entities("BankTransactions")
+            if t.get("Type") == "RECEIVE-TRANSFER"
+        ]
+    assert held, "no payout reached the ledger"
+    assert all(count == 1 for count in Counter(stamp for stamp, _ in held).values()), "a payout was written twice"
+    assert dict(held) == {f"SO-O{p.id}": p.net for p in payouts if ("payout", p.id) not in parked}
+    for payout in payouts:
+        if ("payout", payout.id) in parked:
+            assert parked[("payout", payout.id)].startswith("Waiting for payment"), parked[("payout", payout.id)]
+
+
 def test_every_parked_record_has_a_reason(stack: Stack, first_run: dict) -> None:
     """The demo's problem records: a name taken (the second of two customers of one name) parks that customer,
     and its invoice waits behind it; an invoice totalling below zero syncs, as a credit note."""

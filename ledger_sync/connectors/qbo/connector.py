@@ -60,6 +60,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     LedgerRecord,
     PaymentRecord,
+    PayoutRecord,
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
@@ -306,8 +307,8 @@ class QboConnector(ClientConnector):
         Payments have no filterable reference field, so they are narrowed by CustomerRef and TxnDate.
         """
         name = QBO_ENTITY[entity_type]
-        if entity_type is EntityType.TIP:  # a Deposit: no customer on its header, found by its date
-            days = [record.paid_on for record in records if isinstance(record, TipRecord)]
+        if entity_type in (EntityType.TIP, EntityType.PAYOUT):  # a Deposit: no customer on it, found by its date
+            days = [record.paid_on for record in records if isinstance(record, TipRecord | PayoutRecord)]
             return select_all(self._client, name, _date_window(days))
         if entity_type in (EntityType.PAYMENT, EntityType.CREDIT_APPLICATION):
             dated = [

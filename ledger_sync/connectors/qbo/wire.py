@@ -32,6 +32,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    PayoutRecord,
     RefundRecord,
     TipRecord,
 )
@@ -46,6 +47,7 @@ QBO_ENTITY = {
     EntityType.PAYMENT: "Payment",
     EntityType.TIP: "Deposit",
     EntityType.REFUND: "RefundReceipt",
+    EntityType.PAYOUT: "Deposit",
 }
 STAMP_FIELDS = {
     EntityType.CUSTOMER: ("Notes",),
@@ -56,6 +58,7 @@ STAMP_FIELDS = {
     EntityType.PAYMENT: ("PaymentRefNum", "PrivateNote"),
     EntityType.TIP: ("PrivateNote",),
     EntityType.REFUND: ("PrivateNote",),
+    EntityType.PAYOUT: ("PrivateNote",),
 }
 """Where each entity carries our external id."""
 
@@ -93,12 +96,14 @@ def to_qbo(
             body = _credit_application(record)
         case TipRecord():
             body = _tip_deposit(record)
+        case PayoutRecord():
+            body = _payout_deposit(record)
     body = xml_safe_strings(body)
     if existing is None:
         return body
-    # QBO does not honour sparse updates of a Deposit (it asks for DepositToAccountRef and Line again): a tip's
-    # update is a full one, and carries everything a create does.
-    sparse = not isinstance(record, TipRecord)
+    # QBO does not honour sparse updates of a Deposit (it asks for DepositToAccountRef and Line again): a tip's or
+    # payout's update is a full one, and carries everything a create does.
+    sparse = not isinstance(record, TipRecord | PayoutRecord)
     return {"Id": existing.id, "SyncToken": existing.sync_token or "0", "sparse": sparse, **body}
 
 
@@ -293,6 +298,11 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
         amount = sum((Decimal(str(line.get("Amount", 0))) for line in _credit_lines(entity)), Decimal(0))
         return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
     amount = Decimal(str(entity.get("TotalAmt", 0)))
+    if entity_type is EntityType.PAYOUT:  # the net deposited; `balance`: the gross its lines take from clearing
+        gross = sum(
+            (a for line in entity.get("Line") or [] if (a := Decimal(str(line.get("Amount", 0)))) > 0), Decimal(0)
+        )
+        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, "", status, balance=gross)
     return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
 
 
@@ -343,6 +353,31 @@ def _tip_deposit(record: TipRecord) -> JsonObject:
             }
         ],
     }
+
+
+def _payout_deposit(record: PayoutRecord) -> JsonObject:
+    """A payout: one Deposit into the operating bank account for the net. The gross leaves the clearing account,
+    by a line linking each settled payment when they wait in Undeposited Funds (a Deposit is what empties it), or
+    by one line from the clearing account when that is a Bank account (a deposit line may come from any other
+    account, bank ones included); the fees are a negative line to the Processing Fees expense account, as QBO's
+    own bank-deposit screen records a processor's fees. Stamped in `PrivateNote`."""
+    if record.clearing_holds_payments:
+        gross: list[JsonObject] = [
+            {"Amount": paid.amount, "LinkedTxn": [{"TxnId": paid.payment_ref, "TxnType": "Payment"}]}
+            for paid in record.payments
+        ]
+    else:
+        gross = [_account_line(record.gross, record.clearing_account_ref)]
+    return {
+        "TxnDate": record.paid_on.isoformat(),
+        "PrivateNote": fields.private_note(record.external_id, f"{record.processor} payout"),
+        "DepositToAccountRef": ref(record.operating_account_ref),
+        "Line": [*gross, _account_line(-record.fees, record.fees_account_ref)] if record.fees else gross,
+    }
+
+
+def _account_line(amount: Decimal, account_ref: str) -> JsonObject:
+    return {"Amount": amount, "DetailType": "DepositLineDetail", "DepositLineDetail": {"AccountRef": ref(account_ref)}}
 
 
 def _credit_lines(payment: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -7,7 +7,7 @@ Rows are read raw and converted one record at a time (`fields`): a value that do
 that record `Unreadable`, with the field and the value in its reason, and every other record is read.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -40,6 +40,8 @@ from ledger_sync.connectors.service_opus.models import (
     PaymentMethod,
     PaymentRoute,
     PaymentStatus,
+    Payout,
+    PayoutPayment,
     Product,
     ProductCategory,
     Refund,
@@ -47,6 +49,7 @@ from ledger_sync.connectors.service_opus.models import (
 )
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import SourceBankAccount, SourceCategory, SourceTaxRate
+from ledger_sync.core.payouts import SourcePayout
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import (
@@ -72,6 +75,7 @@ TAX_RATES: Table = TaxRate.__table__  # type: ignore[assignment]
 CREDIT_NOTES: Table = CreditNote.__table__  # type: ignore[assignment]
 CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
 REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
+PAYOUTS: Table = Payout.__table__  # type: ignore[assignment]
 
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])
 """The invoices a sync reads past its checkpoint: locked ones, and voided ones (a void takes a new change number;
@@ -174,6 +178,20 @@ def _refund(row: RowMapping) -> SourceRefund:
         date_value("refunded_on", row["refunded_on"]),
         text_value("reason", row["reason"] or ""),
         row["change_no"],
+    )
+
+
+def _payout(row: RowMapping, payment_ids: list[int]) -> SourcePayout:
+    return SourcePayout(
+        row["id"],
+        date_value("paid on", row["paid_on"]),
+        text_value("processor", row["processor"]),
+        decimal_value("gross", row["gross"]),
+        decimal_value("fees", row["fees"]),
+        decimal_value("net", row["net"]),
+        row["clearing_account_id"],
+        row["deposit_account_id"],
+        tuple(payment_ids),
     )
 
 
@@ -409,6 +427,26 @@ class ServiceOpusSource:
         with self.engine.connect() as conn:
             return _read(conn.execute(query).mappings().all(), _refund, "refund")
 
+    def payouts(self, company_id: int, *, skip: Collection[int] = ()) -> Extracted[SourcePayout]:
+        """The company's card payouts but those in `skip` (the synced ones), each with the payments it settles.
+        No checkpoint: a processor pays out every few days, a few hundred a year, each read whole."""
+        with self.engine.connect() as conn:
+            rows = [
+                row
+                for row in conn.execute(_raw(PAYOUTS).where(PAYOUTS.c.company_id == company_id).order_by(PAYOUTS.c.id))
+                .mappings()
+                .all()
+                if row["id"] not in skip
+            ]
+            settled: dict[int, list[int]] = {}
+            for chunk in chunked([row["id"] for row in rows]):
+                links = select(PayoutPayment.payout_id, PayoutPayment.payment_id).where(
+                    PayoutPayment.payout_id.in_(chunk)
+                )
+                for payout_id, payment_id in conn.execute(links.order_by(PayoutPayment.payment_id)):
+                    settled.setdefault(payout_id, []).append(payment_id)
+        return _read(rows, lambda row: _payout(row, settled.get(row["id"], [])), "payout")
+
     def collected_before(self, invoice_ids: Sequence[int]) -> dict[int, list[SourcePayment]]:
         """All readable collected payments of these invoices in collection order, to know what was still due
         (an unreadable one is parked itself)."""
@@ -513,6 +551,7 @@ class ServiceOpusSource:
                     type_coerce(PAYMENTS.c.tip_amount, NullType()),
                 ).where(PAYMENTS.c.company_id == company_id)
             ).all()
+            payouts = conn.execute(select(PAYOUTS.c.id).where(PAYOUTS.c.company_id == company_id)).scalars().all()
             notes = conn.execute(
                 select(
                     CREDIT_NOTES.c.id, type_coerce(CREDIT_NOTES.c.status, NullType()), CREDIT_NOTES.c.invoice_id
@@ -540,6 +579,7 @@ class ServiceOpusSource:
                 EntityType.PAYMENT: {p: _payment_skipped(status) for p, status, _ in payments},
                 EntityType.TIP: {p: _payment_skipped(status) for p, status, tip in payments if _tipped(tip)},
                 EntityType.REFUND: dict.fromkeys(refunds),
+                EntityType.PAYOUT: dict.fromkeys(payouts),
             }
 
 

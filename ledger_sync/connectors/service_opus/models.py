@@ -326,6 +326,33 @@ class Refund(SourceBase):
     change_no: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class Payout(SourceBase):
+    """A card processor's payout: the payments it settles (`PayoutPayment`) left its clearing account, its fees
+    were kept back, and its net landed in the company's operating account on `paid_on`. Service Opus records it
+    once, from the processor's settlement report, and never changes it."""
+
+    __tablename__ = "payouts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    processor: Mapped[str] = mapped_column(String(100))
+    gross: Mapped[Decimal] = mapped_column(ExactDecimal())
+    fees: Mapped[Decimal] = mapped_column(ExactDecimal())
+    net: Mapped[Decimal] = mapped_column(ExactDecimal())
+    clearing_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    deposit_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    """The operating account the net landed in."""
+
+
+class PayoutPayment(SourceBase):
+    """A payment a payout settles (each payment at most once)."""
+
+    __tablename__ = "payout_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+
+
 def next_change_no(connection: Connection, company_id: int) -> int:
     """The company's next change number; holds the company row locked until the transaction ends."""
     return connection.execute(

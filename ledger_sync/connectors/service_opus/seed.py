@@ -52,6 +52,7 @@ from ledger_sync.connectors.service_opus.models import (
     SourceBase,
 )
 from ledger_sync.connectors.service_opus.names import CATEGORY_NAMES, City, ProductKind, TaxScheme, Trade
+from ledger_sync.connectors.service_opus.seed_payouts import payout_rows
 from ledger_sync.core.money import RateLine, cents, extended_amount, invoice_discounts, line_amounts
 
 CHUNK_INVOICES = 5_000
@@ -75,6 +76,8 @@ TABLES: tuple[Table, ...] = tuple(
         "refunds",
         "credit_notes",
         "credit_note_lines",
+        "payouts",
+        "payout_payments",
     )
 )
 """In foreign-key order."""
@@ -167,6 +170,7 @@ class SeedSummary:
     collected_payments: int
     credit_notes: int = 0
     refunds: int = 0
+    payouts: int = 0
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,11 @@ def seed(
             _insert(conn, _assign_ids(chunk, ids, counts, changes), counts)
             for company_id, last in changes.items():
                 conn.execute(update(COMPANIES).where(COMPANIES.c.id == company_id).values(last_change_no=last))
+    with engine.begin() as conn:
+        for company in seeded:
+            clearing, operating = company.routes[PaymentMethod.CARD], company.routes[PaymentMethod.ACH]
+            assert clearing is not None and operating is not None
+            _insert(conn, payout_rows(conn, company.id, clearing, operating, ids), counts)
     if engine.dialect.name == "postgresql":
         _advance_sequences(engine)
     table_count = counts.by_table.get
@@ -306,6 +315,7 @@ def seed(
         collected_payments=counts.collected_payments,
         credit_notes=table_count("credit_notes", 0),
         refunds=table_count("refunds", 0),
+        payouts=table_count("payouts", 0),
     )
 
 

@@ -48,6 +48,7 @@ from ledger_sync.core.records import (
     ItemRecord,
     LedgerRecord,
     PaymentRecord,
+    PayoutRecord,
     RefundRecord,
     TipRecord,
 )
@@ -137,6 +138,8 @@ class XeroConnector(ClientConnector):
             return [self._allocate(op) for op in ops]
         if entity_type is EntityType.REFUND:
             return [self._refund(op) for op in ops]
+        if entity_type is EntityType.PAYOUT:
+            return [self._pay_out(op) for op in ops]
         void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
         outcomes: dict[int, WriteOutcome] = {index: void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
@@ -298,6 +301,66 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(made[0].get("AllocationID") or record.credit_note_ref)))
 
+    def _pay_out(self, op: WriteOp) -> WriteOutcome:
+        """A payout: its fees spent from the clearing account (SPEND), then its net transferred to the operating
+        account (BankTransfer), both stamped with its Reference. Its bank transactions are read first, so a re-run
+        after an unknown outcome does only what is left (fees spent already are not spent again). Xero changes
+        neither a transfer nor moves money out of anything but a BANK account: both are refusals."""
+        record = op.record
+        assert isinstance(record, PayoutRecord)
+        try:
+            if op.existing is not None:
+                raise LedgerError(
+                    ErrorKind.VALIDATION,
+                    "Xero cannot change a bank transfer; delete the payout's transfer and fees in Xero and it will be "
+                    "entered again",
+                )
+            if record.clearing_holds_payments:
+                raise LedgerError(
+                    ErrorKind.VALIDATION,
+                    "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank "
+                    "account",
+                )
+            docs = self._stamped(EntityType.PAYOUT, [record]).get(record.source_id, [])
+            live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+            made = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
+            if made:
+                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.PAYOUT, made[0]))
+            if record.fees and not any(doc.get("Type") == "SPEND" for doc in live):
+                fees = wire.payout_fees(
+                    record, self._contact_named(record.processor, op), self._account_code(record.fees_account_ref)
+                )
+                self._one("BankTransactions", fees, idempotency_key([op], "payout-fees"))
+            transfer = self._one("BankTransfers", wire.payout_transfer(record), idempotency_key([op], "payout"))
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        received = transfer.get("ToBankTransactionID")
+        if not received:
+            unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without the payout's transfer; outcome unknown")
+            return WriteOutcome(op=op, error=unknown)
+        return WriteOutcome(op=op, ref=LedgerRef(str(received)))
+
+    def _contact_named(self, name: str, op: WriteOp) -> str:
+        """The id of the contact of this name (a card processor), made once if Xero has none: names are unique."""
+        found = [doc for doc in self._where("Contacts", "Name", [name]) if doc.get("ContactStatus") != "ARCHIVED"]
+        if found:
+            return str(found[0]["ContactID"])
+        made = self._one("Contacts", {"Name": name}, idempotency_key([op], f"contact-{name}"))
+        return str(made["ContactID"])
+
+    def _one(self, collection: str, element: dict[str, Any], key: str) -> dict[str, Any]:
+        """Create one element; its refusal raised as a LedgerError (VALIDATION)."""
+        answer = self._client.write("PUT", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
+        results = [result for result in answer.get(collection) or [] if isinstance(result, dict)]
+        if not results:
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered a create of {collection} without it")
+        error = wire.element_error(results[0])
+        if error is not None:
+            raise error
+        return results[0]
+
     def _applications(self, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Each application's allocations as its credit note holds them, read by the notes' ids."""
         wanted = [record for record in records if isinstance(record, CreditApplicationRecord)]
@@ -319,6 +382,11 @@ class XeroConnector(ClientConnector):
     def _find_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]:
         if entity_type is EntityType.CREDIT_APPLICATION:
             return {sid: LedgerRef(found[0].ledger_id) for sid, found in self._applications(records).items()}
+        if entity_type is EntityType.PAYOUT:
+            payouts = self._payouts(records).items()
+            return {
+                sid: LedgerRef(kept[0].ledger_id) for sid, made in payouts if (kept := [m for m in made if m.present])
+            }
         found: dict[int, LedgerRef] = {}
         for source_id, docs in self._stamped(entity_type, records).items():
             live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
@@ -333,8 +401,14 @@ class XeroConnector(ClientConnector):
     def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         if entity_type is EntityType.CREDIT_APPLICATION:
             return self._applications(records)
+        if entity_type is EntityType.PAYOUT:
+            return self._payouts(records)
         stamped = self._stamped(entity_type, records)
         return {source_id: [wire.to_snapshot(entity_type, doc) for doc in docs] for source_id, docs in stamped.items()}
+
+    def _payouts(self, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
+        stamped = self._stamped(EntityType.PAYOUT, records).items()
+        return {source_id: made for source_id, docs in stamped if (made := wire.payout_snapshots(docs))}
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The Xero records stamped with each record's external id, in Xero's order (any status)."""
@@ -380,6 +454,8 @@ class XeroConnector(ClientConnector):
                 return wire.tip(record, self._account_code(record.tips_account_ref), op.existing)
             case CreditApplicationRecord():
                 raise ValueError("credit applications are allocations, not elements (see `_allocate`)")
+            case PayoutRecord():
+                raise ValueError("a payout is a transfer and its fees, not one element (see `_pay_out`)")
             case _:
                 return wire.contact(record, op.existing)
 

@@ -8,13 +8,21 @@ by `fields`, and no string sent holds a character XML 1.0 cannot.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from ledger_sync.connectors.xero import fields
 from ledger_sync.connectors.xero.rounding import XeroLine
-from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerError, LedgerRef, LedgerSnapshot, LedgerTaxRate
+from ledger_sync.core.ledger import (
+    GONE_STATUSES,
+    ErrorKind,
+    LedgerAccount,
+    LedgerError,
+    LedgerRef,
+    LedgerSnapshot,
+    LedgerTaxRate,
+)
 from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
@@ -23,6 +31,7 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     ItemRecord,
     PaymentRecord,
+    PayoutRecord,
     RefundRecord,
     TipRecord,
 )
@@ -37,6 +46,7 @@ COLLECTIONS = {
     EntityType.PAYMENT: "Payments",
     EntityType.TIP: "BankTransactions",
     EntityType.REFUND: "CreditNotes",
+    EntityType.PAYOUT: "BankTransactions",
 }
 """Where each record kind is read (a credit application: on its credit note, as one of its Allocations)."""
 REF_FIELDS = {
@@ -48,6 +58,7 @@ REF_FIELDS = {
     EntityType.PAYMENT: "PaymentID",
     EntityType.TIP: "BankTransactionID",
     EntityType.REFUND: "CreditNoteID",
+    EntityType.PAYOUT: "BankTransactionID",
 }
 """What other records point at: items are referenced by Code on invoice lines, the rest by id."""
 STAMP_FIELDS = {
@@ -58,6 +69,7 @@ STAMP_FIELDS = {
     EntityType.PAYMENT: "Reference",
     EntityType.TIP: "Reference",
     EntityType.REFUND: "Reference",
+    EntityType.PAYOUT: "Reference",
 }
 """A credit application has no stamp: Xero's Allocation has no reference field (see `allocation`)."""
 ROUNDING_DESCRIPTION = "Rounding adjustment to match the Service Opus invoice total"
@@ -270,6 +282,65 @@ def tip(record: TipRecord, tips_account_code: str, existing: LedgerRef | None) -
         ],
     }
     return {"BankTransactionID": existing.id, **element} if existing else element
+
+
+PAYOUT_RECEIVED = "RECEIVE-TRANSFER"
+"""The side of a payout's transfer that lands in the operating account: the payout's ledger record."""
+PAYOUT_SPENT = frozenset({"SPEND", "SPEND-TRANSFER"})
+"""A payout's bank transactions out of the clearing account: its fees and its transfer's source side."""
+
+
+def payout_fees(record: PayoutRecord, contact_id: str, fees_account_code: str) -> JsonObject:
+    """A payout's fees: money spent (SPEND) from the clearing account to the processor, its one untaxed line
+    posted to the Processing Fees account. Stamped with the payout's Reference, like its transfer."""
+    return {
+        "Type": "SPEND",
+        "Contact": {"ContactID": contact_id},
+        "BankAccount": {"AccountID": record.clearing_account_ref},
+        "Date": record.paid_on.isoformat(),
+        "Reference": record.external_id,
+        "LineAmountTypes": "NoTax",
+        "LineItems": [
+            {
+                "Description": f"{record.processor} fees",
+                "Quantity": Decimal(1),
+                "UnitAmount": record.fees,
+                "AccountCode": fees_account_code,
+                "TaxType": NO_TAX,
+                "LineAmount": record.fees,
+            }
+        ],
+    }
+
+
+def payout_transfer(record: PayoutRecord) -> JsonObject:
+    """A payout's net: a BankTransfer from the clearing account to the operating account, stamped in Reference."""
+    return {
+        "FromBankAccount": {"AccountID": record.clearing_account_ref},
+        "ToBankAccount": {"AccountID": record.operating_account_ref},
+        "Amount": record.net,
+        "Date": record.paid_on.isoformat(),
+        "Reference": record.external_id,
+    }
+
+
+def payout_snapshots(docs: Sequence[Mapping[str, Any]]) -> list[LedgerSnapshot]:
+    """Each transfer into the operating account stamped for one payout, its amount the net; its `balance` is what
+    the payout's live bank transactions took out of the clearing account (transfer and fees: the gross)."""
+    live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+    spent = sum((Decimal(str(doc.get("Total", 0))) for doc in live if doc.get("Type") in PAYOUT_SPENT), Decimal(0))
+    return [
+        LedgerSnapshot(
+            str(doc.get("BankTransactionID", "")),
+            str(doc.get("Reference", "")),
+            Decimal(str(doc.get("Total", 0))),
+            "",
+            str(doc.get("Status") or "").upper(),
+            balance=spent,
+        )
+        for doc in docs
+        if doc.get("Type") == PAYOUT_RECEIVED
+    ]
 
 
 def element_error(element: Mapping[str, Any]) -> LedgerError | None:
