@@ -1,0 +1,30 @@
+"""An admin's Ignore (settings page): the parked record is never written and counts as skipped, until undone."""
+
+from dataclasses import replace
+
+from ledger_sync.core.ledger import ErrorKind
+from ledger_sync.core.records import EntityType
+from ledger_sync.engine.candidates import Push
+from ledger_sync.engine.stats import Tally
+from tests.engine.fakes import MemoryState, ScriptedLedger, cursor, customer, engine_for
+
+C = EntityType.CUSTOMER
+
+
+def test_an_ignored_record_is_not_written_even_changed_and_syncs_once_no_longer_ignored() -> None:
+    state, ledger = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.DUPLICATE})
+    engine_for(state, ledger).push(C, [Push(customer(1), cursor(1))])
+    state.parkings[C][1] = replace(state.parkings[C][1], ignored_note="a test customer, never to be invoiced")
+    ledger.refuse.clear()
+    sent = len(ledger.sent_ids())
+
+    again = engine_for(state, ledger)
+    again.push(C, [Push(customer(1, "Changed Name"), cursor(2))])
+    assert len(ledger.sent_ids()) == sent
+    assert again.stats.count(Tally.SKIPPED, C) == 1 and again.stats.count(Tally.PARKED, C) == 0
+    assert state.parkings[C][1].ignored_note == "a test customer, never to be invoiced"
+    assert state.checkpoints[C] == cursor(2)  # an ignored record holds no checkpoint back
+
+    state.parkings[C][1] = replace(state.parkings[C][1], ignored_note=None)  # Stop ignoring
+    engine_for(state, ledger).push(C, [Push(customer(1, "Changed Name"), cursor(2))])
+    assert ledger.sent_ids()[-1] == 1 and 1 in state.entity_map[C] and 1 not in state.parkings[C]
