@@ -175,3 +175,22 @@ def unignore(store: StateStore, connection_id: int, entity_type: EntityType, sou
             .values(ignored_note=None, ignored_by=None, ignored_at=None)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def newly_parked(store: StateStore, connection_id: int, run_id: int) -> list[tuple[str, int, str]]:
+    """(entity type, source id, reason) of the records first parked since the run started (ignored ones aside):
+    what a notification of the run names. A record parked again, as every run retries it, is not new."""
+    with store.sessions() as session:
+        started = session.scalar(select(SyncRun.started_at).where(SyncRun.id == run_id))
+        if started is None:
+            return []
+        rows = session.execute(
+            select(ParkedRecord.entity_type, ParkedRecord.source_id, ParkedRecord.reason)
+            .where(
+                ParkedRecord.connection_id == connection_id,
+                ParkedRecord.parked_at >= started,
+                ParkedRecord.ignored_note.is_(None),
+            )
+            .order_by(ParkedRecord.entity_type, ParkedRecord.source_id)
+        ).tuples()
+        return list(rows)
