@@ -142,13 +142,18 @@ def _parked(connection_id: int, entity_type: EntityType, source_id: int) -> list
 
 
 def retry_now(store: StateStore, connection_id: int, entity_type: EntityType, source_id: int) -> bool:
-    """Let the next run resend a record the ledger refused at once, even unchanged (its retry window and the
-    refused content's fingerprint go), and end an Ignore. False when it is not parked (any more)."""
+    """Let the next run resend a record the ledger refused at once, even unchanged, and end an Ignore. False when
+    it is not parked (any more).
+
+    The refusal's retry window is closed now rather than forgotten: the engine names a deliberate resend by the
+    window's end, so the resend gets a fresh idempotency key (QBO replays the first answer for a reused
+    `requestid`, which would refuse the fixed record again)."""
+    now = utcnow()
+    where = _parked(connection_id, entity_type, source_id)
     with session_scope(store.sessions) as session:
+        session.execute(update(ParkedRecord).where(*where, ParkedRecord.retry_after > now).values(retry_after=now))
         result = session.execute(
-            update(ParkedRecord)
-            .where(*_parked(connection_id, entity_type, source_id))
-            .values(retry_after=None, fingerprint=None, ignored_note=None, ignored_by=None, ignored_at=None)
+            update(ParkedRecord).where(*where).values(ignored_note=None, ignored_by=None, ignored_at=None)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -104,7 +104,8 @@ def test_retry_ignore_and_undo_and_counts(stack: WebStack, client: TestClient, h
         retried = client.post(f"{base}/retry", data={"company": "1", "csrf_token": token})
         assert f"Invoice {parked} will be retried by the next run" in retried.text
         kept = store.parked(cid, EntityType.INVOICE)[parked]
-        assert (kept.retry_after, kept.fingerprint, kept.reason) == (None, None, kept.reason)
+        assert kept.retry_after is not None and kept.retry_after <= datetime.now(UTC)  # the window is closed now
+        assert kept.fingerprint == "hash" and kept.reason.startswith("QuickBooks Online refused it")
 
         before = client.get(PAGE).text
         parked_count = int(re.search(r'data-kind="invoice">.*?data-state="parked">(\d+)', before, re.S)[1])  # type: ignore[index]
