@@ -31,6 +31,8 @@ from ledger_sync.web.sync_now import SyncNotStarted, start_sync
 PAGE_ROWS = 200
 """Records listed at once; search and filters narrow the rest down."""
 NOTE_LIMIT = 500
+LISTED_ORDER = (RecordState.PARKED, RecordState.WAITING, RecordState.PENDING, RecordState.SKIPPED, RecordState.SYNCED)
+"""What needs the bookkeeper first."""
 
 
 def activity_url(company_id: int, ledger: str, **query: str) -> str:
@@ -84,15 +86,15 @@ def activity_router(settings: Settings, store: StateStore) -> APIRouter:
         ignored = {(p.entity_type, p.source_id) for p in activity.parked_rows(store, connection.id) if p.ignored_note}
         needle = search.strip().lower()
         matches: list[tuple[str, int, RecordState, str]] = []
-        for entity_type, status in statuses.items():
-            if kind and entity_type != kind:
+        for record_state in LISTED_ORDER:
+            if state and record_state.value != state:
                 continue
-            for record_state, records in status.records.items():
-                if state and record_state.value != state:
+            for entity_type, status in statuses.items():
+                if kind and entity_type != kind:
                     continue
                 matches += [
                     (entity_type, source_id, record_state, why)
-                    for source_id, why in records.items()
+                    for source_id, why in status.records[record_state].items()
                     if not needle or needle == str(source_id) or needle in why.lower() or needle in entity_type
                 ]
         shown = matches[:PAGE_ROWS]
