@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ledger_sync.connectors.registry import ledger_label, names
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunOutcome
 from ledger_sync.core.sync_state import RecordState
@@ -44,6 +45,8 @@ def activity_url(company_id: int, ledger: str, **query: str) -> str:
 class RecordRow:
     entity_type: str
     source_id: int
+    name: str
+    """How a bookkeeper knows it (a name, a document number)."""
     state: RecordState
     why: str
     link: str | None
@@ -72,7 +75,7 @@ def run_counts(summary: dict[str, object]) -> dict[str, int]:
     return totals
 
 
-def activity_router(settings: Settings, store: StateStore) -> APIRouter:
+def activity_router(settings: Settings, store: StateStore, source: ServiceOpusSource) -> APIRouter:
     router = APIRouter(dependencies=[Depends(require_admin)])
 
     def connection_of(company_id: int, ledger: str) -> ConnectionInfo:
@@ -83,19 +86,25 @@ def activity_router(settings: Settings, store: StateStore) -> APIRouter:
 
     def listing(connection: ConnectionInfo, state: str, kind: str, search: str) -> Listing:
         statuses = entity_statuses(settings, store, connection.company_id, connection.ledger)
+        labels = source.labels(connection.company_id)
         ignored = {(p.entity_type, p.source_id) for p in activity.parked_rows(store, connection.id) if p.ignored_note}
         needle = search.strip().lower()
-        matches: list[tuple[str, int, RecordState, str]] = []
+        matches: list[tuple[str, int, str, RecordState, str]] = []
         for record_state in LISTED_ORDER:
             if state and record_state.value != state:
                 continue
             for entity_type, status in statuses.items():
                 if kind and entity_type != kind:
                     continue
+                named = labels[EntityType(entity_type)]
                 matches += [
-                    (entity_type, source_id, record_state, why)
+                    (entity_type, source_id, named.get(source_id, ""), record_state, why)
                     for source_id, why in status.records[record_state].items()
-                    if not needle or needle == str(source_id) or needle in why.lower() or needle in entity_type
+                    if not needle
+                    or needle == str(source_id)
+                    or needle in named.get(source_id, "").lower()
+                    or needle in why.lower()
+                    or needle in entity_type
                 ]
         shown = matches[:PAGE_ROWS]
         links: dict[tuple[str, int], str | None] = {}
@@ -105,7 +114,7 @@ def activity_router(settings: Settings, store: StateStore) -> APIRouter:
                 links[(entity_type, source_id)] = record_url(
                     settings, connection.ledger, EntityType(entity_type), ledger_id
                 )
-        rows = [RecordRow(t, i, s, why, links.get((t, i)), (t, i) in ignored) for t, i, s, why in shown]
+        rows = [RecordRow(t, i, n, s, why, links.get((t, i)), (t, i) in ignored) for t, i, n, s, why in shown]
         counts = {entity_type: status.counts() for entity_type, status in statuses.items()}
         return Listing(rows, len(matches), counts)
 

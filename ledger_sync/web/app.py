@@ -65,5 +65,5 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utcnow) -> F
     app.include_router(login_router(settings, LoginThrottle(store, clock)))
     app.include_router(connect_router(settings, store))
     app.include_router(accounting_router(settings, store, source))
-    app.include_router(activity_router(settings, store))
+    app.include_router(activity_router(settings, store, source))
     return app

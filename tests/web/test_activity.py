@@ -36,6 +36,15 @@ def _locked_invoices(stack: WebStack) -> list[int]:
         engine.dispose()
 
 
+def _number(stack: WebStack, invoice_id: int) -> str:
+    engine = make_engine(stack.settings.resolved_source_url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.scalar(select(Invoice.number).where(Invoice.id == invoice_id)))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def history(stack: WebStack, client: TestClient) -> dict[str, int]:
     """A finished run that synced one invoice and parked another (its reason names a hostile customer), and a
@@ -86,6 +95,9 @@ def test_runs_progress_states_reasons_and_ledger_links(
     assert "<script>alert" not in page  # escaped output
     only_parked = client.get(PAGE + "&state=parked&q=hyperlink").text
     assert re.findall(r'data-record="([\w-]+)"', only_parked) == [f"invoice-{history['parked']}"]
+    number = _number(stack, history["synced"])
+    by_number = client.get(PAGE + f"&q={number.lower()}&kind=invoice").text  # a bookkeeper searches by number
+    assert f'data-record="invoice-{history["synced"]}"' in by_number and f"Invoice {number}" in by_number
 
 
 def test_retry_ignore_and_undo_and_counts(stack: WebStack, client: TestClient, history: dict[str, int]) -> None:
