@@ -191,3 +191,16 @@ def test_sync_now_without_a_prefect_api_runs_the_sync_command_in_the_background(
     assert started and started[0][0].endswith("ledger-sync") and started[0][1:] == [
         "sync", "--company", "1", "--ledger", "qbo",
     ]  # fmt: skip
+
+
+def test_every_activity_page_and_action_needs_the_admin(stack: WebStack) -> None:
+    with TestClient(stack.app) as anonymous:
+        for path in (
+            PAGE,
+            "/integrations/accounting/qbo/activity/progress?company=1",
+            "/integrations/accounting/qbo/activity/parked.csv?company=1",
+        ):
+            answer = anonymous.get(path, follow_redirects=False)
+            assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
+        posted = anonymous.post("/integrations/accounting/qbo/sync-now", data={"company": "1"}, follow_redirects=False)
+        assert posted.status_code == 303 and posted.headers["location"].startswith("/login")
