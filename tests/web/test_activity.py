@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -184,6 +185,8 @@ def test_sync_now_without_a_prefect_api_runs_the_sync_command_in_the_background(
             return 0
 
     monkeypatch.setattr(sync_now.subprocess, "Popen", Child)
+    # No Prefect API, whatever another test of this worker configured (the session's Prefect test harness).
+    monkeypatch.setattr(sync_now, "PREFECT_API_URL", SimpleNamespace(value=lambda: None))
     token = csrf_of(client.get(PAGE).text)
     answer = client.post("/integrations/accounting/qbo/sync-now", data={"company": "1", "csrf_token": token})
     assert "QuickBooks Online sync started on this server" in answer.text
