@@ -364,11 +364,12 @@ def up(
 @app.command("setup-limits")
 def setup_limits_command() -> None:
     """Create the work pool, and create or update each connected company's Prefect limits: one sync at a
-    time, paced API calls (LEDGER_SYNC_COMPANY_API_CALLS_PER_MINUTE, _API_BURST)."""
+    time, paced API calls (LEDGER_SYNC_COMPANY_API_CALLS_PER_MINUTE, _API_BURST); and the automation that
+    calls LEDGER_SYNC_NOTIFY_WEBHOOK_URL when a run parks new records or a connection needs reconnecting."""
     from ledger_sync.stack import prepare_prefect
 
     for name in prepare_prefect(Settings()):
-        console.print(f"Limit {name}")
+        console.print(f"Set up {name}")
 
 
 @app.command()

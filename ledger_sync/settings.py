@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     """Signs the settings page's session cookie. Required outside demo mode."""
 
+    qbo_app_url: str = "https://app.qbo.intuit.com"
+    """Where the Sync activity's links open a QBO record (`/app/invoice?txnId=`, `/app/customerdetail?nameId=`)."""
+    xero_app_url: str = "https://go.xero.com"
+    """Where the Sync activity's links open a Xero record (`/AccountsReceivable/View.aspx?InvoiceID=`,
+    `/Contacts/View/<id>`), in the organisation the user has open in Xero."""
+    notify_webhook_url: SecretStr | None = None
+    """Where the Prefect automation `setup-limits` creates posts when a run parks new records or a connection
+    needs reconnecting (a chat or paging webhook; it may carry a secret). Unset: no automation."""
+
     @cached_property
     def resolved_state_url(self) -> str:
         return self.state_url or f"sqlite:///{self.home / 'state.db'}"

@@ -255,8 +255,10 @@ def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce:
 
 
 def prepare_prefect(settings: Settings) -> list[str]:
-    """The work pool and every connected company's limits, on the server PREFECT_API_URL names."""
+    """The work pool, every connected company's limits and the notification automation (when a webhook is set),
+    on the server PREFECT_API_URL names; what was set up, named."""
     from ledger_sync.limits import CompanyLimits, setup_limits
+    from ledger_sync.notifications import setup_notifications
     from ledger_sync.state.store import StateStore
 
     create_work_pool(settings.work_pool)
@@ -265,4 +267,5 @@ def prepare_prefect(settings: Settings) -> list[str]:
         companies = sorted({c.company_id for c in store.connected()})
     finally:
         store.close()
-    return setup_limits([CompanyLimits.from_settings(settings, c) for c in companies])
+    limits = setup_limits([CompanyLimits.from_settings(settings, c) for c in companies])
+    return [f"limit {name}" for name in limits] + setup_notifications(settings)

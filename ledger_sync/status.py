@@ -16,6 +16,7 @@ from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 
 UNKNOWN_OUTCOME = "sent to the ledger, outcome unknown: looked up and settled by the next run"
+IGNORED = "Ignored on the settings page"
 VOID_DUE = "voided in Service Opus after it was synced: the next run voids it in the ledger"
 
 
@@ -44,7 +45,7 @@ def classify(
     `due`: records with a write still owed to the ledger whatever they are now (an invoice voided since it was
     synced, until its void is done): pending, or parked when the ledger refused it. A skipped record that was
     synced counts as skipped once nothing is due; so does a payment removed from the ledger with its voided
-    invoice, saying what to do about its money."""
+    invoice, saying what to do about its money; so does a parked record an admin ignored, with their note."""
     status = EntityStatus()
     due = due or {}
     for source_id, skipped in sorted(responsible.items()):
@@ -56,6 +57,8 @@ def classify(
             status.records[RecordState.SKIPPED][source_id] = why
         elif parking is not None and parking.cause is ParkingCause.REMOVED:
             status.records[RecordState.SKIPPED][source_id] = parking.reason
+        elif parking is not None and parking.ignored_note:
+            status.records[RecordState.SKIPPED][source_id] = f"{IGNORED}: {parking.ignored_note}"
         elif parking is not None:
             state = RecordState.WAITING if parking.cause is ParkingCause.WAITING else RecordState.PARKED
             status.records[state][source_id] = parking.reason

@@ -1,7 +1,7 @@
 """`status` puts every record the sync answers for in exactly one state, from sets."""
 
 from ledger_sync.core.sync_state import Parking, ParkingCause
-from ledger_sync.status import VOID_DUE, RecordState, classify
+from ledger_sync.status import IGNORED, VOID_DUE, RecordState, classify
 
 
 def test_each_record_is_in_one_state_and_a_voided_synced_invoice_is_not_synced() -> None:
@@ -30,3 +30,11 @@ def test_a_void_still_due_in_the_ledger_is_pending_or_parked_and_a_removed_payme
     assert status.records[RecordState.PARKED] == {6: refused.reason}
     assert status.records[RecordState.SKIPPED] == {7: "void invoice, synced before", 8: removed.reason}
     assert status.counts()["source"] == 4 == sum(status.counts()[state.value] for state in RecordState)
+
+
+def test_an_ignored_parked_record_counts_as_skipped_with_the_admins_note() -> None:
+    ignored = Parking(2, ParkingCause.LEDGER, "QuickBooks refused it: duplicate name", ignored_note="test customer")
+    status = classify({1: None, 2: None}, synced=set(), parked={2: ignored})
+    assert status.records[RecordState.SKIPPED] == {2: f"{IGNORED}: test customer"}
+    assert status.records[RecordState.PARKED] == {}
+    assert status.counts()["source"] == 2 == sum(status.counts()[state.value] for state in RecordState)

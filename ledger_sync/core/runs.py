@@ -7,6 +7,9 @@ and the command line, `status` and Prefect artifacts show them.
 from enum import StrEnum
 from typing import TypedDict
 
+COMPANY_SYNC_DEPLOYMENT = "company-sync/company-sync"
+"""flow name / deployment name of one company's sync, as prefect.yaml deploys it (hourly and Sync now start it)."""
+
 
 class RunKind(StrEnum):
     """Which deployment started the run."""

@@ -72,6 +72,9 @@ class Parking:
     fingerprint: str | None = None
     """The content hash the ledger refused (ledger parkings): changed content is resent at once."""
     retry_after: datetime | None = None
+    ignored_note: str | None = None
+    """Set when an admin chose Ignore on the settings page (why, in their words): never written, counted as
+    skipped, until Stop ignoring."""
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,10 @@ class WriteEngine:
                 case Push(record=record):
                     known = mapped.get(candidate.source_id)
                     record = as_written(record, known)
-                    if known is not None and known.content_hash == record.content_hash:
+                    if (before := parked_before.get(candidate.source_id)) is not None and before.ignored_note:
+                        handled.add(candidate.source_id)  # an admin ignored it: it stays parked, never written
+                        self.stats.add(Tally.SKIPPED, entity_type)
+                    elif known is not None and known.content_hash == record.content_hash:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
                     elif _refused_unchanged(parked_before.get(candidate.source_id), record, now):

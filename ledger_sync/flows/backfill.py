@@ -21,6 +21,7 @@ from ledger_sync.flows.hourly import RateLimited
 from ledger_sync.flows.sync import run_sync
 from ledger_sync.limits import company_slot
 from ledger_sync.settings import Settings
+from ledger_sync.state.activity import set_total
 from ledger_sync.state.db import make_engine
 from ledger_sync.tasks.job import SyncJob
 
@@ -41,6 +42,10 @@ class BackfillProgress(RateLimited):
 
     def __init__(self, artifact_id: UUID, total: int) -> None:
         self.artifact_id, self.total, self.done = artifact_id, total, 0
+
+    def opened(self, job: SyncJob) -> None:
+        super().opened(job)
+        set_total(job.store, job.run_id, self.total)  # the settings page's progress bar reads it
 
     def page_done(self, job: SyncJob, entity_type: EntityType, records: int) -> None:
         self.done += records

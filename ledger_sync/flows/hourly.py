@@ -11,16 +11,13 @@ from prefect.deployments import run_deployment
 
 from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.runs import RunKind, RunOutcome, RunSummary, SkippedSync
+from ledger_sync.core.runs import COMPANY_SYNC_DEPLOYMENT, RunKind, RunOutcome, RunSummary, SkippedSync
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
 from ledger_sync.flows.sync import SyncHooks, run_sync
 from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, ensure_limits
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.tasks.job import NotConnected, SyncJob
-
-COMPANY_SYNC_DEPLOYMENT = "company-sync/company-sync"
-"""flow name / deployment name, as prefect.yaml deploys it."""
 
 
 def toggled(connection: ConnectionInfo) -> frozenset[EntityType]:

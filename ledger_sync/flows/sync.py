@@ -18,6 +18,7 @@ from ledger_sync.core.snapshots import Cursor
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
+from ledger_sync.state.activity import set_progress
 from ledger_sync.state.slots import company_lock
 from ledger_sync.tasks.check import check_credit_notes, check_invoices, check_payments
 from ledger_sync.tasks.extract import (
@@ -67,13 +68,29 @@ class SyncHooks:
 NO_HOOKS = SyncHooks()
 
 
+class _Progress(SyncHooks):
+    """Counts the records the run has read into the state store (the settings page's progress), then hands
+    each event on to the deployment's hooks."""
+
+    def __init__(self, inner: SyncHooks) -> None:
+        self.inner, self.done = inner, 0
+
+    def opened(self, job: SyncJob) -> None:
+        self.inner.opened(job)
+
+    def page_done(self, job: SyncJob, entity_type: EntityType, records: int) -> None:
+        self.done += records
+        set_progress(job.store, job.run_id, self.done)
+        self.inner.page_done(job, entity_type, records)
+
+
 def run_sync(
     company_id: int, ledger: str, kind: RunKind, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
 ) -> RunSummary:
     """The sync itself, shared by every flow that syncs (hourly, backfill, live), in the company's slot."""
     settings = Settings()
     with company_lock(settings.home, company_id, settings.company_lock_wait_seconds):
-        return _sync(settings, company_id, ledger, kind, scope, page_size, hooks)
+        return _sync(settings, company_id, ledger, kind, scope, page_size, _Progress(hooks))
 
 
 def _sync(

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_sync.state.db import session_scope
 from ledger_sync.state.models import Connection, PendingAuthorization
-from ledger_sync.state.tokens import TokenCipher, UnreadableToken, mark_unreadable
+from ledger_sync.state.sync_events import emit_needs_reconnect
+from ledger_sync.state.tokens import UNREADABLE_REASON, TokenCipher, UnreadableToken, mark_unreadable
 
 
 @dataclass
@@ -33,6 +34,7 @@ def rotate_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> Rotatio
     with sessions() as session:
         ids = list(session.scalars(select(Connection.id).where(Connection.refresh_token_enc.is_not(None))))
     for connection_id in ids:
+        stopped: tuple[int, str] | None = None
         with session_scope(sessions) as session:
             session.execute(update(Connection).where(Connection.id == connection_id).values(status=Connection.status))
             row = session.get(Connection, connection_id, with_for_update=True, populate_existing=True)
@@ -43,10 +45,13 @@ def rotate_keys(sessions: sessionmaker[Session], cipher: TokenCipher) -> Rotatio
                 row.refresh_token_enc = cipher.rotate(row.refresh_token_enc)
             except UnreadableToken:
                 mark_unreadable(row)
-                result.unreadable.append((row.company_id, row.ledger))
+                stopped = (row.company_id, row.ledger)
+                result.unreadable.append(stopped)
             else:
                 row.access_token_enc = access
                 result.connections += 1
+        if stopped is not None:  # committed: tell whoever the notification automation reaches
+            emit_needs_reconnect(connection_id, *stopped, UNREADABLE_REASON)
     with session_scope(sessions) as session:
         for pending in session.scalars(select(PendingAuthorization)):
             try:

@@ -158,6 +158,10 @@ class ParkedRecord(StateBase):
     attempts: Mapped[int] = mapped_column(default=1)
     parked_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    ignored_note: Mapped[str | None] = mapped_column(Text)
+    """An admin's Ignore (the note they gave): the record is never written and counts as skipped until undone."""
+    ignored_by: Mapped[str | None] = mapped_column(String(255))
+    ignored_at: Mapped[datetime | None]
 
 
 class SyncRun(StateBase):
@@ -172,6 +176,10 @@ class SyncRun(StateBase):
     """A `RunOutcome`."""
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     report_path: Mapped[str | None] = mapped_column(String(1000))
+    records_done: Mapped[int] = mapped_column(default=0)
+    """Source records read so far (moves after every page), for the settings page's progress bar."""
+    records_total: Mapped[int | None]
+    """What the run will read, when known up front (a backfill's range)."""
 
 
 class PendingAuthorization(StateBase):

@@ -237,7 +237,7 @@ class StateStore:
             )
             return {
                 r.source_id: Parking(
-                    r.source_id, ParkingCause(r.cause), r.reason, r.detail, r.fingerprint, r.retry_after
+                    r.source_id, ParkingCause(r.cause), r.reason, r.detail, r.fingerprint, r.retry_after, r.ignored_note
                 )
                 for r in rows
             }
@@ -464,11 +464,11 @@ class StateStore:
         return {t.value: (synced.get(t.value, 0), parked.get(t.value, 0)) for t in EntityType}
 
     def parked_list(self, connection_id: int) -> list[tuple[str, int, str]]:
-        """(entity type, source id, reason) of every parked record, for reports."""
+        """(entity type, source id, reason) of every parked record, for reports (an ignored one is skipped)."""
         with self.sessions() as session:
             rows = session.execute(
                 select(ParkedRecord.entity_type, ParkedRecord.source_id, ParkedRecord.reason)
-                .where(ParkedRecord.connection_id == connection_id)
+                .where(ParkedRecord.connection_id == connection_id, ParkedRecord.ignored_note.is_(None))
                 .order_by(ParkedRecord.entity_type, ParkedRecord.source_id)
             ).tuples()
             return list(rows)

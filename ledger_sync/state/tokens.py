@@ -24,6 +24,7 @@ from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.models import Connection, ConnectionStatus
+from ledger_sync.state.sync_events import emit_needs_reconnect
 
 REFRESH_MARGIN = timedelta(minutes=5)
 """Refresh an access token this long before it expires, so no request goes out with a dying token."""
@@ -169,7 +170,7 @@ class StoredTokenProvider:
             connection = session.get(Connection, self._connection_id, with_for_update=True, populate_existing=True)
             if connection is None or connection.refresh_token_enc is None:
                 raise LedgerError(ErrorKind.AUTH, "the connection has no tokens: connect the ledger first")
-            ledger = connection.ledger
+            ledger, company_id = connection.ledger, connection.company_id
             if connection.status != ConnectionStatus.CONNECTED:
                 raise LedgerError(ErrorKind.AUTH, f"the {ledger} connection needs reconnecting")
             try:
@@ -190,6 +191,7 @@ class StoredTokenProvider:
                     connection.status = ConnectionStatus.NEEDS_RECONNECT
                     failure = (f"the {ledger} authorization was refused ({exc})", exc)
         if failure is not None:
+            emit_needs_reconnect(self._connection_id, company_id, ledger, failure[0])  # after the commit
             raise LedgerError(ErrorKind.AUTH, f"{failure[0]}; reconnect the ledger") from failure[1]
         self._cached = (tokens.access_token, tokens.access_expires_at)
         return tokens.access_token

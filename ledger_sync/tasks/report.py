@@ -9,6 +9,8 @@ from ledger_sync.engine.stats import Tally
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.inputs import GateReport
 from ledger_sync.expectations.last_checks import gx_dir
+from ledger_sync.state.activity import newly_parked
+from ledger_sync.state.sync_events import emit_parked
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -54,6 +56,13 @@ def report_run(job: SyncJob, gate: GateReport) -> RunSummary:
         table=_summary_rows(entities, job.ledger.calls),
         description=f"{job.ledger_name} sync of company {job.company_id}: {summary['outcome']}, "
         f"{summary['api_calls']} API calls",
+    )
+    emit_parked(
+        job.connection.id,
+        job.company_id,
+        job.connection.ledger,
+        job.run_id,
+        newly_parked(job.store, job.connection.id, job.run_id),
     )
     parked = job.store.parked_list(job.connection.id)
     create_table_artifact(

@@ -115,6 +115,11 @@ def test_backfill_deployment_puts_the_range_in_the_ledger(deployed: Deployed, ba
     assert expected - parked <= in_ledger
     assert in_ledger <= expected, "the backfill wrote invoices outside its range"
     assert not deployed.ledger.entities("Payment"), "entity_types=['invoice'] wrote payments"
+    from ledger_sync.state.activity import recent_runs
+
+    connection = deployed.store.connection(COMPANY, "qbo")
+    backfill = next(r for r in recent_runs(deployed.store, connection.id, limit=50) if r.kind == "backfill")
+    assert backfill.records_total == backfill.records_done > 0 and backfill.percent == 100  # Sync activity's bar
 
 
 def test_rerunning_the_backfill_writes_nothing(deployed: Deployed, backfill_run: tuple) -> None:

@@ -582,6 +582,26 @@ class ServiceOpusSource:
                 EntityType.PAYOUT: dict.fromkeys(payouts),
             }
 
+    def labels(self, company_id: int) -> dict[EntityType, dict[int, str]]:
+        """How a bookkeeper knows each record, by type and id: a customer's or an item's name, an invoice's or a
+        credit note's number, a payment by the invoice it pays (for Sync activity's list and search)."""
+
+        def named(table: Table, column: str) -> dict[int, str]:
+            query = select(table.c.id, table.c[column]).where(table.c.company_id == company_id)
+            return {row_id: str(value) for row_id, value in conn.execute(query).tuples()}
+
+        with self.engine.connect() as conn:
+            invoices, notes = named(INVOICES, "number"), named(CREDIT_NOTES, "number")
+            paid = named(PAYMENTS, "invoice_id")
+            return {
+                EntityType.CUSTOMER: named(CUSTOMERS, "display_name"),
+                EntityType.ITEM: named(PRODUCTS, "name"),
+                EntityType.INVOICE: invoices,
+                EntityType.CREDIT_NOTE: notes,
+                EntityType.CREDIT_APPLICATION: {n: f"credit of {number}" for n, number in notes.items()},
+                EntityType.PAYMENT: {p: f"on {invoices.get(int(i), f'invoice {i}')}" for p, i in paid.items()},
+            }
+
 
 def _payment_skipped(status: object) -> str | None:
     """Why a payment (and its tip) is skipped: it is not collected."""

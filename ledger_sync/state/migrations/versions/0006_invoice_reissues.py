@@ -4,7 +4,7 @@ A correction the ledger refuses is made by a credit note for the invoice it hold
 (`core.reissue`); the credit note carries that invoice's lines and tax exactly, so they are kept with its row.
 Invoices synced before have none: a refused correction of one stays parked with the rule.
 
-Revision ID: 0006_invoice_reissues
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 04:45:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_invoice_reissues"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
