@@ -20,6 +20,7 @@ from prefect.exceptions import ObjectNotFound
 from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
@@ -145,6 +146,12 @@ class RateLimitedLedger:
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         return self._paced(lambda: self._inner.read_back(entity_type, records))
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        return self._paced(lambda: self._inner.list_existing(entity_type))
+
+    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+        return self._paced(lambda: self._inner.stamp(entity_type, ledger_id, external_id))
 
     def close(self) -> None:
         self._inner.close()

@@ -136,6 +136,19 @@ class LedgerSnapshot:
 GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
 
 
+@dataclass(frozen=True)
+class LedgerListing:
+    """A customer or item as the ledger holds it, whoever created it: what matching compares (`core.matching`).
+
+    `stamp` is the external id of ours it carries (`SO-C42`), None for one a bookkeeper created."""
+
+    id: str
+    name: str
+    email: str | None = None
+    stamp: str | None = None
+    sync_token: str | None = None
+
+
 class LedgerConnector(Protocol):
     # Read-only properties, not ClassVars: a wrapper (the rate-limited ledger) answers for its inner connector.
     @property
@@ -172,6 +185,15 @@ class LedgerConnector(Protocol):
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Every ledger record stamped with these invoices' or payments' external ids, by source id (a list:
         duplicates show as more than one); read in pages within the vendor's limits."""
+        ...
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        """Every customer or item the ledger holds, archived ones too, read in pages within the vendor's limits."""
+        ...
+
+    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+        """Stamp a customer or item an admin linked with our external id, so look-ups find it from then on. Only
+        the stamp's field changes; one already stamped so is not written again (a re-run after a lost answer)."""
         ...
 
     def close(self) -> None: ...

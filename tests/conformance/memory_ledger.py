@@ -20,6 +20,7 @@ from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
     LedgerError,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
@@ -65,6 +66,8 @@ class Entry:
     total: Decimal = Decimal("0.00")
     paid: Decimal = Decimal("0.00")
     status: str = "AUTHORISED"
+    stamp: str | None = None
+    """Our external id on it; None for what a bookkeeper entered (`Books.enter`)."""
 
 
 @dataclass
@@ -79,6 +82,12 @@ class Books:
         """(total, balance due) as these books keep them."""
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
+
+    def enter(self, record: CustomerRecord | ItemRecord, stamp: str | None = None) -> str:
+        """A customer or item a bookkeeper entered by hand (unstamped, or with `stamp`): books that already exist."""
+        ledger_id = f"{record.entity_type.value[0].upper()}-{next(self.ids)}"
+        self.entries[record.entity_type][ledger_id] = Entry(record, LedgerRef(ledger_id, "0"), stamp=stamp)
+        return ledger_id
 
     def name(self, ledger_id: str) -> str:
         """A customer's name as these books keep it."""
@@ -134,6 +143,7 @@ class MemoryConnector:
     max_batch_size: ClassVar[int] = 10
 
     def __init__(self, tenant_id: str, tokens: TokenProvider) -> None:
+        self.tenant_id = tenant_id
         self._books = BOOKS.setdefault(tenant_id, Books())
         self._tokens = tokens
         self._calls = 0
@@ -187,7 +197,7 @@ class MemoryConnector:
         ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
         if own_id is not None:
             ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
-        entries[ref.id] = Entry(record, ref, total, entries[own_id].paid if own_id else paid)
+        entries[ref.id] = Entry(record, ref, total, entries[own_id].paid if own_id else paid, stamp=record.external_id)
         if isinstance(record, PaymentRecord | CreditApplicationRecord):
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
         if isinstance(record, CreditApplicationRecord):
@@ -243,10 +253,30 @@ class MemoryConnector:
         self._call()
         wanted = {record.external_id: record.source_id for record in records}
         return {
-            wanted[entry.record.external_id]: entry.ref
+            wanted[entry.stamp]: entry.ref
             for entry in self._books.entries[entity_type].values()
-            if entry.record.external_id in wanted and entry.status not in GONE_STATUSES
+            if entry.stamp in wanted and entry.status not in GONE_STATUSES
         }
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        self._call()
+        listings = []
+        for entry in self._books.entries[entity_type].values():
+            record = entry.record
+            assert isinstance(record, CustomerRecord | ItemRecord)
+            name, email = (
+                (record.display_name, record.email) if isinstance(record, CustomerRecord) else (record.name, None)
+            )
+            listings.append(LedgerListing(entry.ref.id, name, email, entry.stamp, entry.ref.sync_token))
+        return listings
+
+    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+        self._call()
+        entry = self._books.entries[entity_type][ledger_id]
+        if entry.stamp != external_id:
+            entry.stamp = external_id
+            entry.ref = replace(entry.ref, sync_token=str(int(entry.ref.sync_token or "0") + 1))
+        return entry.ref
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         self._call()
@@ -254,13 +284,13 @@ class MemoryConnector:
         found: dict[int, list[LedgerSnapshot]] = {}
         for entry in self._books.entries[entity_type].values():
             record = entry.record
-            if record.external_id not in wanted:
+            if entry.stamp not in wanted:
                 continue
             invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
             sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
             snapshot = LedgerSnapshot(
                 ledger_id=entry.ref.id,
-                external_id=record.external_id,
+                external_id=entry.stamp or "",
                 amount=sign * entry.total,
                 customer_ref=getattr(record, "customer_ref", ""),
                 status=entry.status,
@@ -269,7 +299,7 @@ class MemoryConnector:
                 if invoice
                 else None,
             )
-            found.setdefault(wanted[record.external_id], []).append(snapshot)
+            found.setdefault(wanted[entry.stamp], []).append(snapshot)
         return found
 
     def close(self) -> None:

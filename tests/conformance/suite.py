@@ -45,6 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.existing_books import ExistingBooksConformance
 
 
 @dataclass
@@ -283,7 +284,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
     assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
 
 
-class LedgerConformance:
+class LedgerConformance(ExistingBooksConformance):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

@@ -34,12 +34,14 @@ from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
 )
+from ledger_sync.core.matching import stamp_in
 from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
@@ -239,6 +241,43 @@ class XeroConnector(ClientConnector):
             return self._applications(records)
         stamped = self._stamped(entity_type, records)
         return {source_id: [wire.to_snapshot(entity_type, doc) for doc in docs] for source_id, docs in stamped.items()}
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        """`GET /Contacts?page=N` (100 a page, archived included); `GET /Items` (Xero does not page items)."""
+        collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
+        id_field = "ContactID" if entity_type is EntityType.CUSTOMER else "ItemID"
+        return [
+            LedgerListing(
+                id=str(doc[id_field]),
+                name=str(doc.get("Name") or ""),
+                email=doc.get("EmailAddress") or None,
+                stamp=stamp_in(entity_type, doc.get(stamp_field)),
+            )
+            for doc in self._list(collection, {})
+        ]
+
+    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+        """`POST` the record by its id with the stamp field alone: a contact's ContactNumber, an item's Code (which
+        invoice lines then name, so the ref returned for an item is the new Code). Whatever the field held is
+        replaced; the review page says so before the admin accepts. Read first, so a re-run stops at a stamp
+        already there; the Idempotency-Key replays a lost answer."""
+        collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
+        id_field = "ContactID" if entity_type is EntityType.CUSTOMER else "ItemID"
+        current = self.read(collection, ledger_id)
+        if current.get(stamp_field) != external_id:
+            element: dict[str, Any] = {id_field: ledger_id, stamp_field: external_id}
+            if entity_type is EntityType.ITEM:
+                # Sent unchanged: Xero does not document whether an item update may leave Name out (stricter).
+                element["Name"] = current.get("Name")
+            key = idempotency_key([], f"stamp-{collection}-{ledger_id}-{external_id}")
+            answer = self._client.write("POST", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
+            saved = (answer.get(collection) or [None])[0]
+            error = wire.element_error(saved) if isinstance(saved, dict) else None
+            if error is not None:
+                raise error
+            if not isinstance(saved, dict):
+                raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the stamp of {ledger_id} without it")
+        return LedgerRef(external_id if entity_type is EntityType.ITEM else ledger_id)
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The Xero records stamped with each record's external id, in Xero's order (any status)."""
