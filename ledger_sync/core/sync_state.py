@@ -19,6 +19,10 @@ class ParkingCause(StrEnum):
     MISSING = "missing"
     """Reconciliation found it missing from the ledger: re-queued, the next run creates it again with a fresh
     idempotency key (`detail` names the reconciliation), since the vendor would replay the first create."""
+    REVIEW = "review"
+    """The ledger may already hold it (a proposed link, or a name the ledger says is taken): nothing is written
+    until the admin accepts a link or asks for a new record on the review page (`core.linking`), whatever changes
+    meanwhile (a record renamed in Service Opus may still be the ledger's)."""
     REMOVED = "removed"
     """A synced payment removed from the ledger with its voided invoice (Service Opus no longer books it): not
     retried, never re-created; shown as skipped, with what the bookkeeper does about the money."""

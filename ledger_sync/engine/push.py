@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.linking import LINKABLE, name_taken
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
@@ -165,7 +166,9 @@ class WriteEngine:
                     if known is not None and known.content_hash == record.content_hash:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
-                    elif _refused_unchanged(parked_before.get(candidate.source_id), record, now):
+                    elif _refused_unchanged(parked_before.get(candidate.source_id), record, now) or _in_review(
+                        parked_before.get(candidate.source_id)
+                    ):
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
@@ -255,6 +258,8 @@ class WriteEngine:
         assert error is not None
         if error.kind is ErrorKind.LOCKED and outcome.op.existing is not None:
             return refused_correction(outcome.op, error, self.tenant.ledger_name, now + LEDGER_RETRY)
+        if error.kind is ErrorKind.DUPLICATE and outcome.op.existing is None and isinstance(record, LINKABLE):
+            return name_taken(record, error, self.tenant.ledger_name)
         return Parking(
             source_id=record.source_id,
             cause=ParkingCause.LEDGER,
@@ -277,6 +282,11 @@ def deliberate_resend(prior: Parking | None) -> str | None:
     if prior.cause is ParkingCause.LEDGER and prior.retry_after is not None:
         return f"refused-until:{prior.retry_after.isoformat()}"
     return None
+
+
+def _in_review(prior: Parking | None) -> bool:
+    """Waiting for the admin's review of a link to an existing ledger record (`core.linking`)."""
+    return prior is not None and prior.cause is ParkingCause.REVIEW
 
 
 def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:

@@ -11,6 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
+from ledger_sync.core.linking import customer_party, product_party
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
@@ -24,6 +25,7 @@ from ledger_sync.engine.candidates import (
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
+from ledger_sync.tasks.collisions import propose_for_collisions
 from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
 
@@ -44,6 +46,7 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 @task(name="load-customers", cache_policy=NO_CACHE)
 def load_customers(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
+    propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
 
 
 @task(name="load-customer-edits", cache_policy=NO_CACHE)
@@ -55,6 +58,7 @@ def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
 @task(name="load-items", cache_policy=NO_CACHE)
 def load_items(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.ITEM, item_candidates(page, job.mapping))
+    propose_for_collisions(job, EntityType.ITEM, {p.id: product_party(p) for p in page.products.values()})
 
 
 @task(name="load-invoices", cache_policy=NO_CACHE)
