@@ -150,8 +150,8 @@ class RateLimitedLedger:
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         return self._paced(lambda: self._inner.list_existing(entity_type))
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
-        return self._paced(lambda: self._inner.stamp(entity_type, ledger_id, external_id))
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        return self._paced(lambda: self._inner.stamp(record, ledger_id))
 
     def close(self) -> None:
         self._inner.close()

@@ -191,9 +191,11 @@ class LedgerConnector(Protocol):
         """Every customer or item the ledger holds, archived ones too, read in pages within the vendor's limits."""
         ...
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
-        """Stamp a customer or item an admin linked with our external id, so look-ups find it from then on. Only
-        the stamp's field changes; one already stamped so is not written again (a re-run after a lost answer)."""
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        """Stamp the customer or item `ledger_id` an admin linked to `record` with its external id, so look-ups find
+        it from then on. Only the stamp's field changes (and what the sync needs that the record lacks: a Xero
+        item's sales account); one already stamped so is not written again (a re-run after a lost answer). The ref
+        returned is what other records point at."""
         ...
 
     def close(self) -> None: ...

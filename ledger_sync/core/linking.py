@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerError, LedgerListing, LedgerRef
 from ledger_sync.core.matching import Proposal, SourceParty, propose
-from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
+from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord, LedgerRecord
 from ledger_sync.core.snapshots import SourceCustomer, SourceProduct
 from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.core.transform import customer_record
@@ -31,7 +31,7 @@ class LedgerBooks(Protocol):
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]: ...
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef: ...
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef: ...
 
 
 def party(record: LinkableRecord) -> SourceParty:
@@ -118,5 +118,5 @@ def name_taken(record: LinkableRecord, error: LedgerError, ledger_name: str) -> 
 def link(books: LedgerBooks, record: LinkableRecord, ledger_id: str) -> Synced:
     """Stamp the ledger record with ours (idempotent: a re-run after a lost answer finds the stamp) and return the
     entity map row that makes it ours, holding this Service Opus version so it is not rewritten unchanged."""
-    ref = books.stamp(record.entity_type, ledger_id, record.external_id)
+    ref = books.stamp(record, ledger_id)
     return Synced(record.source_id, ref.id, ref.sync_token, record.content_hash)

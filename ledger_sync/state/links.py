@@ -5,14 +5,14 @@ proposal to decide nor has one while it could be created twice. A decision is fi
 be created is not proposed again.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, select, true
 
-from ledger_sync.core.linking import Review
-from ledger_sync.core.matching import EXACT_SCORE
+from ledger_sync.core.linking import LedgerBooks, Review, review
+from ledger_sync.core.matching import EXACT_SCORE, SourceParty
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.sync_state import ParkingCause, Synced
 from ledger_sync.state.db import session_scope
@@ -69,10 +69,6 @@ class LinkStore:
     def decided(self, connection_id: int, entity_type: EntityType) -> set[int]:
         """Source ids the admin decided about (linked or to be created): never proposed again."""
         return self._ids(connection_id, entity_type, LinkProposal.decision != LinkDecision.PROPOSED)
-
-    def known(self, connection_id: int, entity_type: EntityType) -> set[int]:
-        """Source ids with a proposal, decided or not."""
-        return self._ids(connection_id, entity_type, true())
 
     def _ids(self, connection_id: int, entity_type: EntityType, condition: ColumnElement[bool]) -> set[int]:
         with session_scope(self._store.sessions) as session:
@@ -136,6 +132,26 @@ class LinkStore:
                 park.fingerprint, park.retry_after = parking.fingerprint, None
                 park.attempts = (park.attempts or 0) + 1
                 park.last_attempt_at = utcnow()
+
+    def propose_for_collisions(
+        self,
+        connection_id: int,
+        entity_type: EntityType,
+        books: LedgerBooks,
+        parties: Mapping[int, SourceParty],
+        ledger_name: str,
+    ) -> None:
+        """Proposals for these records when parked for review without one: a create the ledger refused because the
+        name is taken (`core.linking.name_taken`). One paged read of the ledger's list, only when there are some."""
+        known = self._ids(connection_id, entity_type, true())
+        collided = [
+            source_id
+            for source_id, parking in self._store.parked(connection_id, entity_type).items()
+            if parking.cause is ParkingCause.REVIEW and source_id in parties and source_id not in known
+        ]
+        if collided:
+            reviews = review(books, entity_type, [parties[i] for i in collided], collided=collided)
+            self.propose(connection_id, entity_type, reviews, ledger_name)
 
     def pending(self, connection_id: int) -> list[ProposedLink]:
         """Undecided proposals of records not in the entity map, customers then items, best score first."""

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.linking import customer_party, product_party
+from ledger_sync.core.matching import SourceParty
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
@@ -25,7 +26,7 @@ from ledger_sync.engine.candidates import (
 )
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
-from ledger_sync.tasks.collisions import propose_for_collisions
+from ledger_sync.state.links import LinkStore
 from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
 
@@ -46,7 +47,7 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 @task(name="load-customers", cache_policy=NO_CACHE)
 def load_customers(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
-    propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
+    _propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
 
 
 @task(name="load-customer-edits", cache_policy=NO_CACHE)
@@ -58,7 +59,15 @@ def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
 @task(name="load-items", cache_policy=NO_CACHE)
 def load_items(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.ITEM, item_candidates(page, job.mapping))
-    propose_for_collisions(job, EntityType.ITEM, {p.id: product_party(p) for p in page.products.values()})
+    _propose_for_collisions(job, EntityType.ITEM, {p.id: product_party(p) for p in page.products.values()})
+
+
+def _propose_for_collisions(job: SyncJob, entity_type: EntityType, parties: Mapping[int, SourceParty]) -> None:
+    """A name the ledger says is taken waits for review with a proposal (`core.linking`); a dry run writes none."""
+    if not job.scope.dry_run:
+        LinkStore(job.store).propose_for_collisions(
+            job.connection.id, entity_type, job.ledger, parties, job.ledger_name
+        )
 
 
 @task(name="load-invoices", cache_policy=NO_CACHE)

@@ -42,10 +42,10 @@ class ExistingBooksConformance:
         n = ledger_harness.next_id()
         ids = enter(connector, EntityType.CUSTOMER, [LedgerEntry("c", f"Linked Customer {n}")])
         customer = CustomerRecord(n, f"Linked Customer {n}")
-        ref = connector.stamp(EntityType.CUSTOMER, ids["c"], customer.external_id)
+        ref = connector.stamp(customer, ids["c"])
         assert ref.id == ids["c"]
         assert connector.find_by_external_id(EntityType.CUSTOMER, [customer]) == {n: ref}
-        again = connector.stamp(EntityType.CUSTOMER, ids["c"], customer.external_id)
+        again = connector.stamp(customer, ids["c"])
         assert again == ref, "a second stamp wrote again"
         stamps = {listing.id: listing.stamp for listing in connector.list_existing(EntityType.CUSTOMER)}
         assert stamps[ids["c"]] == customer.external_id
@@ -53,6 +53,6 @@ class ExistingBooksConformance:
         items = enter(connector, EntityType.ITEM, [LedgerEntry("i", f"Linked item {n}")])
         income = ledger_harness.account("income").id
         item = ItemRecord(n, f"Linked item {n}", "", Decimal("10.00"), income)
-        item_ref = connector.stamp(EntityType.ITEM, items["i"], item.external_id)
+        item_ref = connector.stamp(item, items["i"])
         assert connector.find_by_external_id(EntityType.ITEM, [item])[n].id == item_ref.id
-        assert connector.stamp(EntityType.ITEM, items["i"], item.external_id) == item_ref
+        assert connector.stamp(item, items["i"]) == item_ref

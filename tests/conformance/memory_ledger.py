@@ -270,11 +270,11 @@ class MemoryConnector:
             listings.append(LedgerListing(entry.ref.id, name, email, entry.stamp, entry.ref.sync_token))
         return listings
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
         self._call()
-        entry = self._books.entries[entity_type][ledger_id]
-        if entry.stamp != external_id:
-            entry.stamp = external_id
+        entry = self._books.entries[record.entity_type][ledger_id]
+        if entry.stamp != record.external_id:
+            entry.stamp = record.external_id
             entry.ref = replace(entry.ref, sync_token=str(int(entry.ref.sync_token or "0") + 1))
         return entry.ref
 

@@ -253,10 +253,11 @@ class QboConnector(ClientConnector):
             for entity in select_all(self._client, name, ALL_ACTIVE_STATES)
         ]
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
         """A sparse update of the stamp field alone: an item's Sku becomes the stamp; a customer's Notes get it in
         front of what the bookkeeper wrote (cut to fit Notes' 1024, never the stamp). The `requestid` derives
         from the entity's SyncToken, so a re-run after a lost answer is replayed, or finds the stamp and stops."""
+        entity_type, external_id = record.entity_type, record.external_id
         name, stamp_field = QBO_ENTITY[entity_type], STAMP_FIELDS[entity_type][0]
         entity = self.read(name, ledger_id)
         if is_stamped(entity_type, entity, external_id):

@@ -256,28 +256,35 @@ class XeroConnector(ClientConnector):
             for doc in self._list(collection, {})
         ]
 
-    def stamp(self, entity_type: EntityType, ledger_id: str, external_id: str) -> LedgerRef:
-        """`POST` the record by its id with the stamp field alone: a contact's ContactNumber, an item's Code (which
-        invoice lines then name, so the ref returned for an item is the new Code). Whatever the field held is
-        replaced; the review page says so before the admin accepts. Read first, so a re-run stops at a stamp
-        already there; the Idempotency-Key replays a lost answer."""
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        """`POST` the record by its id with the stamp field: a contact's ContactNumber, an item's Code (which invoice
+        lines then name, so the ref returned for an item is the new Code). Whatever the field held is replaced; the
+        review page says so before the admin accepts. An item without a sales account also gets the record's (the
+        mapped income account): invoice lines post where their item says, and Xero refuses a line with neither.
+        Read first, so a re-run stops at a stamp already there; the Idempotency-Key replays a lost answer."""
+        entity_type, external_id = record.entity_type, record.external_id
         collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
         id_field = "ContactID" if entity_type is EntityType.CUSTOMER else "ItemID"
         current = self.read(collection, ledger_id)
-        if current.get(stamp_field) != external_id:
-            element: dict[str, Any] = {id_field: ledger_id, stamp_field: external_id}
-            if entity_type is EntityType.ITEM:
-                # Sent unchanged: Xero does not document whether an item update may leave Name out (stricter).
-                element["Name"] = current.get("Name")
-            key = idempotency_key([], f"stamp-{collection}-{ledger_id}-{external_id}")
-            answer = self._client.write("POST", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
-            saved = (answer.get(collection) or [None])[0]
-            error = wire.element_error(saved) if isinstance(saved, dict) else None
-            if error is not None:
-                raise error
-            if not isinstance(saved, dict):
-                raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the stamp of {ledger_id} without it")
-        return LedgerRef(external_id if entity_type is EntityType.ITEM else ledger_id)
+        element: dict[str, Any] = {id_field: ledger_id, stamp_field: external_id}
+        if isinstance(record, ItemRecord):
+            # Sent unchanged: Xero does not document whether an item update may leave Name out (stricter).
+            element["Name"] = current.get("Name")
+            if not (current.get("SalesDetails") or {}).get("AccountCode"):
+                element["SalesDetails"] = {"AccountCode": self._account_code(record.income_account_ref)}
+        ref = LedgerRef(external_id if entity_type is EntityType.ITEM else ledger_id)
+        if current.get(stamp_field) == external_id and "SalesDetails" not in element:
+            return ref
+        key = idempotency_key([], f"stamp-{collection}-{ledger_id}-{external_id}")
+        answer = self._client.write("POST", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
+        saved = (answer.get(collection) or [None])[0]
+        if not isinstance(saved, dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the stamp of {ledger_id} without it")
+        if (error := wire.element_error(saved)) is not None:
+            raise error
+        if entity_type is EntityType.ITEM and self._item_accounts is not None:
+            self._remember_items([saved])
+        return ref
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The Xero records stamped with each record's external id, in Xero's order (any status)."""
