@@ -111,11 +111,6 @@ class ExistingBooks:
             return f"{self._label} has {what} {noun} named '{wanted}' free to link: give the exact name or its id"
         return self._link(proposal, free[0].id, free[0].name, PICKED, record)
 
-    def create_new(self, proposal_id: int) -> None:
-        proposal = self._links.get(self.connection.id, proposal_id)
-        if proposal is not None:
-            self._links.create_new(self.connection.id, proposal)
-
     def _link(
         self, proposal: ProposedLink, ledger_id: str, ledger_name: str, rule: str, record: LinkableRecord | None = None
     ) -> str | None:

@@ -185,17 +185,18 @@ class LinkStore:
             if rule == PICKED:
                 row.ledger_id, row.ledger_name, row.rule, row.reason = synced.ledger_id, ledger_name, rule, "Picked"
 
-    def create_new(self, connection_id: int, proposal: ProposedLink) -> None:
+    def create_new(self, connection_id: int, proposal_id: int) -> None:
         """Not in the ledger, says the admin: the record's review parking goes, so the next sync creates it."""
         with session_scope(self._store.sessions) as session:
-            row = session.get(LinkProposal, proposal.id)
-            assert row is not None
+            row = session.get(LinkProposal, proposal_id)
+            if row is None or row.connection_id != connection_id or row.decision != LinkDecision.PROPOSED:
+                return
             row.decision, row.decided_at = LinkDecision.CREATE_NEW, utcnow()
             session.execute(
                 delete(ParkedRecord).where(
                     ParkedRecord.connection_id == connection_id,
-                    ParkedRecord.entity_type == proposal.entity_type.value,
-                    ParkedRecord.source_id == proposal.source_id,
+                    ParkedRecord.entity_type == row.entity_type,
+                    ParkedRecord.source_id == row.source_id,
                     ParkedRecord.cause == ParkingCause.REVIEW,
                 )
             )
