@@ -27,7 +27,7 @@ from ledger_sync.core.ledger import (
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.settings import Settings
 
 T = TypeVar("T")
@@ -146,6 +146,9 @@ class RateLimitedLedger:
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         return self._paced(lambda: self._inner.read_back(entity_type, records))
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return self._paced(lambda: self._inner.numbered(records))
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         return self._paced(lambda: self._inner.list_existing(entity_type))

@@ -6,6 +6,7 @@ Every ledger connector implements `LedgerConnector` and passes the shared confor
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -126,6 +127,8 @@ class LedgerSnapshot:
     status: str
     tax: Decimal | None = None
     balance: Decimal | None = None
+    issued_on: date | None = None
+    """An invoice's date in the ledger (where the connector reads it: `numbered`)."""
 
     @property
     def present(self) -> bool:
@@ -185,6 +188,11 @@ class LedgerConnector(Protocol):
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Every ledger record stamped with these invoices' or payments' external ids, by source id (a list:
         duplicates show as more than one); read in pages within the vendor's limits."""
+        ...
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """Every ledger invoice holding one of these invoices' numbers, whoever entered it (stamped or not, voided
+        ones too: `status` says), by source id: what is checked before an invoice is first created."""
         ...
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:

@@ -3,8 +3,8 @@
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from ledger_sync.core.ledger import LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.ledger import LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
 
@@ -57,3 +57,7 @@ class LedgerWriter(Protocol):
     def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]: ...
 
     def find_by_external_id(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, LedgerRef]: ...
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]: ...
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef: ...

@@ -21,6 +21,7 @@ from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
 from ledger_sync.engine.corrections import refused_correction
+from ledger_sync.engine.numbers import check_numbers
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.stats import RunStats, Tally
 
@@ -123,6 +124,12 @@ class WriteEngine:
             self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
         ops, recovered, gone = self._recover(entity_type, ops)
+        numbers = check_numbers(self.ledger, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
+        ops, recovered, parks = numbers.send, [*recovered, *numbers.linked], [*parks, *numbers.parked]
+        self.stats.add(Tally.RECOVERED, entity_type, len(numbers.linked))
+        self.stats.add(Tally.PARKED, entity_type, len(numbers.parked))
+        self.stats.add(Tally.UNKNOWN, entity_type, numbers.pending)
+        handled.update(p.source_id for p in numbers.parked)
         handled.update(r.source_id for r in recovered)
         handled.update(gone)
         self.release(entity_type, [*skipped, *gone])

@@ -73,7 +73,10 @@ def _propose_for_collisions(job: SyncJob, entity_type: EntityType, parties: Mapp
 @task(name="load-invoices", cache_policy=NO_CACHE)
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     state = StoredConnectionState(job.store, job.connection.id)
-    candidates = invoice_candidates(state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    prefix = job.settings.invoice_number_prefix
+    candidates = invoice_candidates(
+        state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart, number_prefix=prefix
+    )
     engine = write_engine(job, void_removals(job, candidates))
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
     engine.push(EntityType.INVOICE, candidates)

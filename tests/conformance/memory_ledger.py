@@ -258,6 +258,24 @@ class MemoryConnector:
             if entry.stamp in wanted and entry.status not in GONE_STATUSES
         }
 
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        self._call()
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record in records:
+            for entry in self._books.entries[EntityType.INVOICE].values():
+                held = entry.record
+                if isinstance(held, InvoiceRecord) and _name(held) == _name(record):
+                    snapshot = LedgerSnapshot(
+                        entry.ref.id,
+                        entry.stamp or "",
+                        entry.total,
+                        held.customer_ref,
+                        entry.status,
+                        issued_on=held.issue_date,
+                    )
+                    found.setdefault(record.source_id, []).append(snapshot)
+        return found
+
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         self._call()
         listings = []

@@ -238,6 +238,17 @@ class QboConnector(ClientConnector):
         stamped = self._stamped(entity_type, records)
         return {source_id: [to_snapshot(entity_type, e) for e in found] for source_id, found in stamped.items()}
 
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """`SELECT * FROM Invoice WHERE DocNumber IN (...)`, 50 numbers a query."""
+        invoices = select_in(self._client, "Invoice", "DocNumber", [fields.doc_number(r) for r in records])
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record in records:
+            number = fields.doc_number(record)
+            same = [i for i in invoices if str(i.get("DocNumber", "")).casefold() == number.casefold()]
+            if same:
+                found[record.source_id] = [to_snapshot(EntityType.INVOICE, i) for i in same]
+        return found
+
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         """`SELECT * FROM Customer|Item`, active and inactive, 1000 a page (QBO's MAXRESULTS ceiling)."""
         name, stamp_field = QBO_ENTITY[entity_type], STAMP_FIELDS[entity_type][0]
@@ -262,11 +273,12 @@ class QboConnector(ClientConnector):
         entity = self.read(name, ledger_id)
         if is_stamped(entity_type, entity, external_id):
             return ledger_ref(entity)
-        value = (
-            fields.stamped_notes(external_id, entity.get("Notes"))
-            if entity_type is EntityType.CUSTOMER
-            else external_id
-        )
+        if entity_type is EntityType.CUSTOMER:
+            value = fields.stamped_notes(external_id, entity.get("Notes"))
+        elif entity_type is EntityType.INVOICE:  # a bookkeeper's own invoice found to be this one (`numbered`)
+            value = fields.private_note(external_id, str(entity.get("PrivateNote") or ""))
+        else:
+            value = external_id
         body = {"Id": entity["Id"], "SyncToken": entity["SyncToken"], "sparse": True, stamp_field: value}
         request_id = stale_retry_request_id(f"stamp-{name}-{ledger_id}-{external_id}", str(entity["SyncToken"]))
         saved = self._client.post(name.lower(), body, request_id=request_id).get(name)

@@ -242,6 +242,17 @@ class XeroConnector(ClientConnector):
         stamped = self._stamped(entity_type, records)
         return {source_id: [wire.to_snapshot(entity_type, doc) for doc in docs] for source_id, docs in stamped.items()}
 
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """`GET /Invoices?where=Type=="ACCREC" AND (InvoiceNumber=="..." OR ...)`, 25 numbers a call."""
+        numbers = [fields.invoice_number(record) for record in records]
+        docs = self._where("Invoices", "InvoiceNumber", numbers, also='Type=="ACCREC"')
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record, number in zip(records, numbers, strict=True):
+            same = [d for d in docs if str(d.get("InvoiceNumber", "")).casefold() == number.casefold()]
+            if same:
+                found[record.source_id] = [wire.to_snapshot(EntityType.INVOICE, d) for d in same]
+        return found
+
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         """`GET /Contacts?page=N` (100 a page, archived included); `GET /Items` (Xero does not page items)."""
         collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
@@ -257,14 +268,15 @@ class XeroConnector(ClientConnector):
         ]
 
     def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
-        """`POST` the record by its id with the stamp field: a contact's ContactNumber, an item's Code (which invoice
-        lines then name, so the ref returned for an item is the new Code). Whatever the field held is replaced; the
-        review page says so before the admin accepts. An item without a sales account also gets the record's (the
-        mapped income account): invoice lines post where their item says, and Xero refuses a line with neither.
-        Read first, so a re-run stops at a stamp already there; the Idempotency-Key replays a lost answer."""
+        """`POST` the record by its id with the stamp field: a contact's ContactNumber, an invoice's Reference, an
+        item's Code (which invoice lines then name, so the ref returned for an item is the new Code). Whatever the
+        field held is replaced; the review page says so before the admin accepts. An item without a sales account
+        also gets the record's (the mapped income account): invoice lines post where their item says, and Xero
+        refuses a line with neither. Read first, so a re-run stops at a stamp already there; the Idempotency-Key
+        replays a lost answer."""
         entity_type, external_id = record.entity_type, record.external_id
         collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
-        id_field = "ContactID" if entity_type is EntityType.CUSTOMER else "ItemID"
+        id_field = "ItemID" if entity_type is EntityType.ITEM else wire.REF_FIELDS[entity_type]
         current = self.read(collection, ledger_id)
         element: dict[str, Any] = {id_field: ledger_id, stamp_field: external_id}
         if isinstance(record, ItemRecord):
