@@ -12,6 +12,7 @@ it with the Service Opus version it stands for, so it is ours from then on and a
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerError, LedgerListing, LedgerRef
@@ -112,6 +113,19 @@ def name_taken(record: LinkableRecord, error: LedgerError, ledger_name: str) -> 
         f"{ledger_name} already has a {noun} named '{party(record).name}'. Nothing is written until you decide: link "
         f"this one to it or create a new {noun} under {REVIEW_PAGE}",
         detail=f"{error.kind.value} {error.code or ''}".strip(),
+    )
+
+
+def create_new(parking: Parking, now: datetime) -> Parking:
+    """The admin said the record is not in the ledger: it is created by the next sync, as a deliberate resend (a
+    refusal whose window has passed: `engine.push.deliberate_resend`), so it goes with a fresh idempotency key and
+    the vendor cannot replay the refusal of its first create (QBO replays a Fault for a reused `requestid`)."""
+    return Parking(
+        parking.source_id,
+        ParkingCause.LEDGER,
+        f"To be created as a new record by the next sync (decided under {REVIEW_PAGE})",
+        parking.detail,
+        retry_after=now,
     )
 
 

@@ -55,7 +55,11 @@ COMPANY_SUFFIXES = frozenset(
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _UNDECOMPOSED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ı": "i"})
 """Latin letters NFKD leaves whole (they are letters of their own, not accented ones), spelled as people type them."""
-_STAMPS = {EntityType.CUSTOMER: re.compile(r"^SO-C[0-9]+$"), EntityType.ITEM: re.compile(r"^SO-I[0-9]+$")}
+_STAMPS = {
+    EntityType.CUSTOMER: re.compile(r"^SO-C[0-9]+$"),
+    EntityType.ITEM: re.compile(r"^SO-I[0-9]+$"),
+    EntityType.INVOICE: re.compile(r"^SO-I[0-9]+$"),
+}
 """What our external ids look like (`records.Record.external_id`), to tell a stamp from a bookkeeper's text."""
 
 

@@ -5,9 +5,9 @@ batch of invoice creates goes out, the ledger is asked for every invoice holding
 (`LedgerConnector.numbered`, one query per chunk of numbers). For each one found:
 
 - **ours** (it carries our stamp: a link made before a crash): it is the invoice, entered in the entity map;
-- **the same document** (not voided, same customer, same date, same total): the bookkeeper entered this very
-  invoice by hand. It is linked: stamped with our external id (QBO `PrivateNote`, Xero `Reference`) and entered in
-  the entity map, so it is not created twice and later changes update it;
+- **the same document** (not voided, same customer, same date, same total, no stamp of ours for another record):
+  the bookkeeper entered this very invoice by hand. It is linked: stamped with our external id (QBO `PrivateNote`,
+  Xero `Reference`) and entered in the entity map, so it is not created twice and later changes update it;
 - **another document**: nothing is sent and the invoice is parked, naming the other invoice, until it is
   renumbered on one side or `LEDGER_SYNC_INVOICE_NUMBER_PREFIX` makes our numbers differ (a changed record is sent
   again at once).
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerSnapshot, WriteOp
-from ledger_sync.core.records import InvoiceCreditRecord, InvoiceRecord
+from ledger_sync.core.matching import stamp_in
+from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord
 from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.engine.ports import LedgerWriter
 
@@ -60,8 +61,10 @@ def check_numbers(ledger: LedgerWriter, ops: Sequence[WriteOp], ledger_name: str
         record = op.record
         assert isinstance(record, InvoiceRecord)
         present = [doc for doc in found.get(record.source_id, []) if doc.present]
-        ours = [doc for doc in present if record.external_id in doc.external_id.split()]
-        same = [doc for doc in present if _same_document(record, doc)]
+        ours = [doc for doc in present if stamp_in(EntityType.INVOICE, doc.external_id) == record.external_id]
+        same = [
+            doc for doc in present if _same_document(record, doc) and not stamp_in(EntityType.INVOICE, doc.external_id)
+        ]
         if ours:
             result.linked.append(Synced(record.source_id, ours[0].ledger_id, None, record.content_hash))
         elif not present:

@@ -9,12 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, select, true
+from sqlalchemy import ColumnElement, select, true
 
-from ledger_sync.core.linking import LedgerBooks, Review, review
+from ledger_sync.core.linking import LedgerBooks, Review, create_new, review
 from ledger_sync.core.matching import EXACT_SCORE, SourceParty
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.sync_state import ParkingCause, Synced
+from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.state.db import session_scope
 from ledger_sync.state.models import EntityMapEntry, LinkDecision, LinkProposal, ParkedRecord, utcnow
 from ledger_sync.state.store import StateStore
@@ -186,17 +186,25 @@ class LinkStore:
                 row.ledger_id, row.ledger_name, row.rule, row.reason = synced.ledger_id, ledger_name, rule, "Picked"
 
     def create_new(self, connection_id: int, proposal_id: int) -> None:
-        """Not in the ledger, says the admin: the record's review parking goes, so the next sync creates it."""
+        """Not in the ledger, says the admin: the next sync creates the record (`core.linking.create_new`)."""
         with session_scope(self._store.sessions) as session:
             row = session.get(LinkProposal, proposal_id)
             if row is None or row.connection_id != connection_id or row.decision != LinkDecision.PROPOSED:
                 return
             row.decision, row.decided_at = LinkDecision.CREATE_NEW, utcnow()
-            session.execute(
-                delete(ParkedRecord).where(
+            park = session.scalars(
+                select(ParkedRecord).where(
                     ParkedRecord.connection_id == connection_id,
                     ParkedRecord.entity_type == row.entity_type,
                     ParkedRecord.source_id == row.source_id,
                     ParkedRecord.cause == ParkingCause.REVIEW,
                 )
-            )
+            ).one_or_none()
+            if park is not None:
+                decided = create_new(Parking(row.source_id, ParkingCause.REVIEW, park.reason, park.detail), utcnow())
+                park.cause, park.reason, park.fingerprint, park.retry_after = (
+                    decided.cause,
+                    decided.reason,
+                    decided.fingerprint,
+                    decided.retry_after,
+                )
