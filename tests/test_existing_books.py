@@ -6,7 +6,7 @@ items with no duplicate created; a stranger whose name the ledger already holds 
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,10 +19,10 @@ from ledger_sync.connectors.service_opus.models import Company, Customer, Produc
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.linking import customer_party
 from ledger_sync.core.pages import InvoicePage
-from ledger_sync.core.records import EntityType
+from ledger_sync.core.records import EntityType, InvoiceRecord
 from ledger_sync.core.snapshots import SourceInvoice, SourceLine
 from ledger_sync.core.sync_state import ParkingCause
-from ledger_sync.engine.candidates import customer_candidates, invoice_candidates, item_candidates
+from ledger_sync.engine.candidates import Candidate, Push, customer_candidates, invoice_candidates, item_candidates
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.existing_books import ExistingBooks
 from ledger_sync.settings import Settings
@@ -34,7 +34,7 @@ from tests import matching_set
 from tests.conformance.memory_harness import memory_harness
 from tests.conformance.sandbox_harness import sandbox_harness
 from tests.conformance.suite import GST, SOURCE_RATES, LedgerHarness, _mapping
-from tests.ledgers.by_hand import enter
+from tests.ledgers.by_hand import enter, enter_invoice
 
 pytestmark = pytest.mark.slow
 CATEGORY = 1
@@ -42,6 +42,8 @@ INVOICED = [12, 13, 55, 56, 103, 131, 151, 153, 152]
 """Customers billed after the review: same name, same email, a variant (one with an ø), two strangers the ledger
 does not hold, and a stranger (152) whose very name the ledger holds for another person (another email)."""
 NAME_TAKEN = 152
+SAME_DOCUMENT, NUMBER_TAKEN = 12, 13
+"""The bookkeeper typed in invoice EB-12 by hand, and used number EB-13 for another invoice."""
 
 
 @dataclass
@@ -52,6 +54,7 @@ class World:
     customer_ids: dict[str, str]
     item_ids: dict[str, str]
     data: matching_set.MatchingSet
+    hand_invoices: dict[int, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -151,7 +154,10 @@ def test_accepted_links_take_the_invoices_and_no_customer_is_created_twice(world
     for customer_id in (12, 13, 55, 56, 103, 131):
         assert mapped[customer_id].ledger_id == world.customer_ids[f"c{customer_id}"]
     synced = world.store.mapped(connection_id, EntityType.INVOICE, invoices)
-    assert set(synced) == set(invoices) - {1000 + NAME_TAKEN}
+    assert set(synced) == set(invoices) - {1000 + NAME_TAKEN, 1000 + NUMBER_TAKEN}
+    assert synced[1000 + SAME_DOCUMENT].ledger_id == world.hand_invoices[SAME_DOCUMENT], "linked, not created twice"
+    taken = world.store.parked(connection_id, EntityType.INVOICE)[1000 + NUMBER_TAKEN]
+    assert "Invoice number EB-13 is already used" in taken.reason, taken
     parked = world.store.parked(connection_id, EntityType.CUSTOMER)[NAME_TAKEN]
     assert parked.cause is ParkingCause.REVIEW, parked
     (collision,) = LinkStore(world.store).pending(connection_id)
@@ -160,13 +166,23 @@ def test_accepted_links_take_the_invoices_and_no_customer_is_created_twice(world
     assert "Waiting for customer" in invoice_parked.reason and "Existing records" in invoice_parked.reason
 
 
+def _enter_invoices_by_hand(world: World, candidates: list[Candidate]) -> None:
+    """The bookkeeper typed in invoice EB-12 as it is (the same document) and, under number EB-13, another
+    customer's invoice."""
+    records = {c.record.source_id: c.record for c in candidates if isinstance(c, Push)}
+    same, other, elsewhere = (records[1000 + n] for n in (SAME_DOCUMENT, NUMBER_TAKEN, 55))
+    assert isinstance(same, InvoiceRecord) and isinstance(other, InvoiceRecord) and isinstance(elsewhere, InvoiceRecord)
+    world.hand_invoices[SAME_DOCUMENT] = enter_invoice(world.harness.connector, same)
+    enter_invoice(world.harness.connector, replace(same, number=other.number, customer_ref=elsewhere.customer_ref))
+
+
 def _sync_invoices(world: World, connection_id: int) -> list[int]:
     """One page of locked invoices, pushed by the write engine as the load tasks push them: customers, items,
     invoices. The ids of the invoices."""
     harness = world.harness
     source = ServiceOpusSource(make_engine(world.settings.resolved_source_url))
     customers = source.customers(INVOICED)
-    products = {p.id: p for p in source.products([7, 30, 45]).records}
+    products = {p.id: p for p in source.products([7, 30]).records}
     lines = tuple(
         SourceLine(product_id, CATEGORY, f"Visit {product_id}", Decimal(1), Decimal("80.00"), GST, False)
         for product_id in products
@@ -196,8 +212,7 @@ def _sync_invoices(world: World, connection_id: int) -> list[int]:
     LinkStore(world.store).propose_for_collisions(connection_id, EntityType.CUSTOMER, harness.connector, parties, "L")
     engine.push(EntityType.ITEM, item_candidates(page, mapping))
     chart = LedgerChart({}, ledger_rates)
-    engine.push(
-        EntityType.INVOICE,
-        invoice_candidates(state, page, mapping=mapping, tax_rates=SOURCE_RATES, chart=chart),
-    )
+    candidates = invoice_candidates(state, page, mapping=mapping, tax_rates=SOURCE_RATES, chart=chart)
+    _enter_invoices_by_hand(world, candidates)
+    engine.push(EntityType.INVOICE, candidates)
     return [invoice.id for invoice in fresh]

@@ -83,10 +83,12 @@ class Books:
         entry = self.entries[EntityType.INVOICE][ledger_id]
         return entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid
 
-    def enter(self, record: CustomerRecord | ItemRecord, stamp: str | None = None) -> str:
-        """A customer or item a bookkeeper entered by hand (unstamped, or with `stamp`): books that already exist."""
+    def enter(self, record: CustomerRecord | ItemRecord | InvoiceRecord, stamp: str | None = None) -> str:
+        """A customer, item or invoice a bookkeeper entered by hand (unstamped, or with `stamp`): books that already
+        exist."""
         ledger_id = f"{record.entity_type.value[0].upper()}-{next(self.ids)}"
-        self.entries[record.entity_type][ledger_id] = Entry(record, LedgerRef(ledger_id, "0"), stamp=stamp)
+        total = record.total if isinstance(record, InvoiceRecord) else Decimal("0.00")
+        self.entries[record.entity_type][ledger_id] = Entry(record, LedgerRef(ledger_id, "0"), total, stamp=stamp)
         return ledger_id
 
     def name(self, ledger_id: str) -> str:

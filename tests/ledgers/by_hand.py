@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.core.ledger import LedgerConnector
-from ledger_sync.core.records import CustomerRecord, EntityType, ItemRecord
+from ledger_sync.connectors.qbo.wire import to_qbo
+from ledger_sync.core.ledger import LedgerConnector, WriteOp
+from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, ItemRecord
 from tests.conformance import memory_ledger
 from tests.matching_set import LedgerEntry
 
@@ -24,6 +25,28 @@ def enter(connector: LedgerConnector, entity_type: EntityType, entries: Sequence
             return _xero(connector, entity_type, entries)
         case _:
             return _memory(connector, entity_type, entries)
+
+
+def enter_invoice(connector: LedgerConnector, record: InvoiceRecord) -> str:
+    """An invoice the bookkeeper typed in by hand (no stamp of ours), as the ledger would hold `record`; its id."""
+    match connector.ledger:
+        case "qbo":
+            qbo: Any = connector
+            body = to_qbo(record, None, qbo.tax_model)
+            body.pop("PrivateNote", None)
+            request_id = hashlib.sha256(f"by-hand-{record.number}".encode()).hexdigest()[:36]
+            return str(qbo._client.post("invoice", body, request_id=request_id)["Invoice"]["Id"])
+        case "xero":
+            xero: Any = connector
+            element = xero._element(WriteOp(record, "by-hand"))
+            element.pop("Reference", None)
+            key = f"by-hand-{record.number}"
+            answer = xero._client.write("PUT", "Invoices", {"Invoices": [element]}, {"summarizeErrors": "false"}, key)
+            (saved,) = answer["Invoices"]
+            assert not saved.get("ValidationErrors"), saved
+            return str(saved["InvoiceID"])
+        case _:
+            return memory_ledger.BOOKS[connector.tenant_id].enter(record)  # type: ignore[attr-defined]
 
 
 def _key(chunk: Sequence[LedgerEntry]) -> str:
