@@ -18,8 +18,6 @@ from ledger_sync.core.matching import SourceParty, normalise_name
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import Cursor, SourceCustomer
 from ledger_sync.core.transform import TransformProblem, customer_record, item_record
-from ledger_sync.settings import Settings
-from ledger_sync.state.db import make_engine
 from ledger_sync.state.links import PICKED, LinkStore, ProposedLink
 from ledger_sync.state.store import ConnectionInfo, StateStore
 
@@ -31,13 +29,12 @@ LINKABLE_TYPES = (EntityType.CUSTOMER, EntityType.ITEM)
 class ExistingBooks:
     """One connection's review of the records its ledger already holds."""
 
-    settings: Settings
+    source: ServiceOpusSource
     store: StateStore
     connection: ConnectionInfo
     ledger: LedgerConnector
 
     def __post_init__(self) -> None:
-        self._source = ServiceOpusSource(make_engine(self.settings.resolved_source_url))
         self._links = LinkStore(self.store)
         self._label = ledger_label(self.connection.ledger)
 
@@ -58,12 +55,12 @@ class ExistingBooks:
         company = self.connection.company_id
         if entity_type is EntityType.CUSTOMER:
             return [customer_party(c) for c in self._customers(company)]
-        return [product_party(p) for p in self._source.company_products(company).records]
+        return [product_party(p) for p in self.source.company_products(company).records]
 
     def _customers(self, company_id: int) -> Iterable[SourceCustomer]:
         after: Cursor | None = None
         while True:
-            page = self._source.customers_changed(company_id, after=after, limit=CUSTOMER_PAGE)
+            page = self.source.customers_changed(company_id, after=after, limit=CUSTOMER_PAGE)
             yield from page.records
             cursors = [c.cursor for c in page.records] + [u.cursor for u in page.unreadable]
             if len(cursors) < CUSTOMER_PAGE:
@@ -124,11 +121,11 @@ class ExistingBooks:
     def _record(self, proposal: ProposedLink) -> LinkableRecord:
         """The record as the sync builds it now, so the entity map holds the version that is in the ledger."""
         if proposal.entity_type is EntityType.CUSTOMER:
-            customers = self._source.customers([proposal.source_id])
+            customers = self.source.customers([proposal.source_id])
             if proposal.source_id not in customers:
                 raise TransformProblem(f"Service Opus no longer has customer {proposal.source_id}")
             return customer_record(customers[proposal.source_id])
-        products = self._source.products([proposal.source_id]).records
+        products = self.source.products([proposal.source_id]).records
         if not products:
             raise TransformProblem(f"Service Opus cannot read product {proposal.source_id}")
         return item_record(products[0], self.store.load_mapping(self.connection.id))

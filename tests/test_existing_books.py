@@ -106,7 +106,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def _books(world: World) -> ExistingBooks:
     connection = world.store.connection(1, world.harness.plugin.name)
     assert connection is not None
-    return ExistingBooks(world.settings, world.store, connection, world.harness.connector)
+    source = ServiceOpusSource(make_engine(world.settings.resolved_source_url))
+    return ExistingBooks(source, world.store, connection, world.harness.connector)
 
 
 def test_matching_proposes_the_right_links_and_links_nothing_before_an_accept(world: World) -> None:

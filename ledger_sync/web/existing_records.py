@@ -15,16 +15,19 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledger_sync.connectors.registry import ledger_label, names
+from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerError
 from ledger_sync.core.records import EntityType
 from ledger_sync.existing_books import ExistingBooks
 from ledger_sync.ledger_access import open_ledger
 from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
 from ledger_sync.state.links import LinkStore
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.security import require_admin, require_csrf
 
+SHOWN_PROBLEMS = 5
 ACTIONS = "/integrations/accounting/{ledger}/existing-records"
 """Where the page's forms post (with the ledger filled in by the route)."""
 
@@ -36,10 +39,12 @@ def review_url(company_id: int, ledger: str) -> str:
 @contextmanager
 def existing_books(settings: Settings, store: StateStore, connection: ConnectionInfo) -> Iterator[ExistingBooks]:
     connector = open_ledger(settings, store, connection)
+    source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
-        yield ExistingBooks(settings, store, connection, connector)
+        yield ExistingBooks(source, store, connection, connector)
     finally:
         connector.close()
+        source.engine.dispose()
 
 
 def match_on_connect(request: Request, settings: Settings, store: StateStore, company_id: int, ledger: str) -> None:
@@ -92,10 +97,13 @@ def existing_records_router(settings: Settings, store: StateStore) -> APIRouter:
             return None
 
     def report(request: Request, problems: list[str] | None, done: str) -> None:
+        """The first few problems (notices live in the session cookie, which must stay small), or `done`."""
         if problems is None:
             return
-        for problem in problems:
+        for problem in problems[:SHOWN_PROBLEMS]:
             notify(request, "error", problem)
+        if len(problems) > SHOWN_PROBLEMS:
+            notify(request, "error", f"... and {len(problems) - SHOWN_PROBLEMS} more not linked: they stay listed.")
         if not problems:
             notify(request, "ok", done)
 
