@@ -63,14 +63,14 @@ class Review:
     @property
     def reason(self) -> str:
         if self.proposal is None:
-            return "The ledger says the name is taken, but holds no customer or item that matches"
+            return "The name is taken by a record that cannot be linked (another of yours, or not a customer or item)"
         return self.proposal.reason(self.ledger_email)
 
     def parking(self, ledger_name: str) -> Parking:
         """The record waits for the admin, saying what for and where."""
         noun = self.entity_type.value
         if self.proposal is None:
-            what = f"{ledger_name} already has a record named '{self.party.name}' that is not a {noun}"
+            what = f"{ledger_name} already has a record named '{self.party.name}' that cannot be linked to it"
             todo = f"rename it in Service Opus or in {ledger_name}, or pick the {noun} to link it to under"
         else:
             what = f"{ledger_name} may already have this {noun}: '{self.proposal.ledger_name}' ({self.reason})"
@@ -105,14 +105,17 @@ def review(
 
 
 def name_taken(record: LinkableRecord, error: LedgerError, ledger_name: str) -> Parking:
-    """A create the ledger refused because the name is taken: it waits for review (a proposal follows)."""
+    """A create the ledger refused because the name is taken: it waits for review (a proposal follows), in the
+    ledger's words. Held while its content is the one refused (`fingerprint`): renamed in Service Opus, it is sent
+    again at once."""
     noun = record.entity_type.value
     return Parking(
         record.source_id,
         ParkingCause.REVIEW,
-        f"{ledger_name} already has a {noun} named '{party(record).name}'. Nothing is written until you decide: link "
-        f"this one to it or create a new {noun} under {REVIEW_PAGE}",
+        f"{ledger_name} refused this {noun}: {error.message}. The name is taken: rename it (here or in {ledger_name}), "
+        f"or link it to the {noun} that holds the name, under {REVIEW_PAGE}",
         detail=f"{error.kind.value} {error.code or ''}".strip(),
+        fingerprint=record.content_hash,
     )
 
 

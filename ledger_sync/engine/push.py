@@ -174,7 +174,7 @@ class WriteEngine:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
                     elif _refused_unchanged(parked_before.get(candidate.source_id), record, now) or _in_review(
-                        parked_before.get(candidate.source_id)
+                        parked_before.get(candidate.source_id), record
                     ):
                         handled.add(candidate.source_id)
                     else:
@@ -291,9 +291,10 @@ def deliberate_resend(prior: Parking | None) -> str | None:
     return None
 
 
-def _in_review(prior: Parking | None) -> bool:
-    """Waiting for the admin's review of a link to an existing ledger record (`core.linking`)."""
-    return prior is not None and prior.cause is ParkingCause.REVIEW
+def _in_review(prior: Parking | None, record: LedgerRecord) -> bool:
+    """Waiting for the admin's review of a link to an existing ledger record (`core.linking`): a proposal whatever
+    changes, a taken name while the record is the one refused."""
+    return prior is not None and prior.cause is ParkingCause.REVIEW and prior.fingerprint in (None, record.content_hash)
 
 
 def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:

@@ -124,12 +124,13 @@ class LinkStore:
                 row.reason, row.decision, row.proposed_at = item.reason, LinkDecision.PROPOSED, utcnow()
                 parking = item.parking(ledger_name)
                 park = parked.get(source_id)
+                collided = park is not None and park.cause == ParkingCause.REVIEW and park.fingerprint is not None
                 if park is None:
                     park = ParkedRecord(connection_id=connection_id, entity_type=kind, source_id=source_id, attempts=0)
                     session.add(park)
-                park.cause, park.reason = parking.cause, parking.reason
-                park.detail = park.detail if park.cause == ParkingCause.REVIEW and park.detail else parking.detail
-                park.fingerprint, park.retry_after = parking.fingerprint, None
+                if not collided:  # a taken name keeps the ledger's words and its fingerprint (`name_taken`)
+                    park.cause, park.reason, park.detail = parking.cause, parking.reason, parking.detail
+                    park.fingerprint, park.retry_after = parking.fingerprint, None
                 park.attempts = (park.attempts or 0) + 1
                 park.last_attempt_at = utcnow()
 

@@ -6,10 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from ledger_sync.core.ledger import ErrorKind, LedgerSnapshot
+from ledger_sync.core.linking import Review
+from ledger_sync.core.matching import SourceParty
 from ledger_sync.core.records import EntityType, InvoiceRecord
 from ledger_sync.core.sync_state import ParkingCause
 from ledger_sync.engine.candidates import Push
-from tests.engine.fakes import MemoryState, ScriptedLedger, cursor, customer, engine_for
+from ledger_sync.engine.push import LEDGER_RETRY
+from tests.engine.fakes import Clock, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
 DAY = date(2026, 3, 2)
 
@@ -21,15 +24,27 @@ def _invoice(source_id: int) -> InvoiceRecord:
     )  # fmt: skip
 
 
-def test_a_taken_name_waits_for_review_and_is_not_sent_again() -> None:
-    state, ledger = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.DUPLICATE})
-    engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental"), cursor(1))])
+def test_a_taken_name_waits_for_review_until_renamed() -> None:
+    state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.DUPLICATE}), Clock()
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental"), cursor(1))])
     parking = state.parkings[EntityType.CUSTOMER][1]
     assert parking.cause is ParkingCause.REVIEW
-    assert "already has a customer named 'Harbour Dental'" in parking.reason and "Existing records" in parking.reason
+    assert "refused this customer: Name is invalid. The name is taken" in parking.reason
+    assert "Existing records" in parking.reason
     ledger.refuse.clear()
+    clock.advance(LEDGER_RETRY * 3)
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental"), cursor(1))])
+    assert len(ledger.calls) == 1, "nothing is written while the admin has not decided"
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental Clinic"), cursor(1))])
+    assert ledger.sent_ids() == [1, 1] and 1 in state.entity_map[EntityType.CUSTOMER], "renamed, it is sent at once"
+
+
+def test_a_proposal_holds_its_record_whatever_changes() -> None:
+    state, ledger = MemoryState(), ScriptedLedger()
+    review = Review(EntityType.CUSTOMER, SourceParty(1, "SO-C1", "Harbour Dental"), None)
+    state.parkings[EntityType.CUSTOMER][1] = review.parking("QuickBooks Online")
     engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental Clinic"), cursor(1))])
-    assert len(ledger.calls) == 1, "nothing is written while the admin has not decided, even after an edit"
+    assert ledger.calls == [] and state.checkpoints[EntityType.CUSTOMER] == cursor(1)
 
 
 def test_an_invoice_number_in_use_is_linked_when_it_is_the_same_document_and_parked_when_not() -> None:
