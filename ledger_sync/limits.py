@@ -20,13 +20,14 @@ from prefect.exceptions import ObjectNotFound
 from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
 )
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.settings import Settings
 
 T = TypeVar("T")
@@ -145,6 +146,15 @@ class RateLimitedLedger:
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         return self._paced(lambda: self._inner.read_back(entity_type, records))
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        return self._paced(lambda: self._inner.numbered(records))
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        return self._paced(lambda: self._inner.list_existing(entity_type))
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        return self._paced(lambda: self._inner.stamp(record, ledger_id))
 
     def close(self) -> None:
         self._inner.close()

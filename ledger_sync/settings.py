@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     """How long a run waits for another sync of the same company to finish."""
     company_lock_wait_seconds: float = 10.0
     """How long a run waits for this machine's lock of the company (a CLI run of it) before refusing."""
+    invoice_number_prefix: str = ""
+    """Put in front of every invoice number sent (e.g. "SO-"), so the sync's numbers cannot clash with the ledger's
+    own series (see `engine.numbers`). Set it before the first sync: changed later, synced invoices are renumbered."""
 
     web_base_url: str = "http://127.0.0.1:8000"
     """Where `ledger-sync web` is reached; an https URL makes the session cookie Secure."""

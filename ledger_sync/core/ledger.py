@@ -6,11 +6,12 @@ Every ledger connector implements `LedgerConnector` and passes the shared confor
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from ledger_sync.core.records import EntityType, LedgerRecord, withdrawn
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, withdrawn
 
 
 class ErrorKind(StrEnum):
@@ -127,6 +128,8 @@ class LedgerSnapshot:
     status: str
     tax: Decimal | None = None
     balance: Decimal | None = None
+    issued_on: date | None = None
+    """An invoice's date in the ledger (where the connector reads it: `numbered`)."""
 
     @property
     def present(self) -> bool:
@@ -135,6 +138,19 @@ class LedgerSnapshot:
 
 
 GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
+
+
+@dataclass(frozen=True)
+class LedgerListing:
+    """A customer or item as the ledger holds it, whoever created it: what matching compares (`core.matching`).
+
+    `stamp` is the external id of ours it carries (`SO-C42`), None for one a bookkeeper created."""
+
+    id: str
+    name: str
+    email: str | None = None
+    stamp: str | None = None
+    sync_token: str | None = None
 
 
 class LedgerConnector(Protocol):
@@ -173,6 +189,22 @@ class LedgerConnector(Protocol):
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Every ledger record stamped with these invoices' or payments' external ids, by source id (a list:
         duplicates show as more than one); read in pages within the vendor's limits."""
+        ...
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """Every ledger invoice holding one of these invoices' numbers, whoever entered it (stamped or not, voided
+        ones too: `status` says), by source id: what is checked before an invoice is first created."""
+        ...
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        """Every customer or item the ledger holds, archived ones too, read in pages within the vendor's limits."""
+        ...
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        """Stamp the customer or item `ledger_id` an admin linked to `record` with its external id, so look-ups find
+        it from then on. Only the stamp's field changes (and what the sync needs that the record lacks: a Xero
+        item's sales account); one already stamped so is not written again (a re-run after a lost answer). The ref
+        returned is what other records point at."""
         ...
 
     def close(self) -> None: ...

@@ -19,6 +19,11 @@ class ParkingCause(StrEnum):
     MISSING = "missing"
     """Reconciliation found it missing from the ledger: re-queued, the next run creates it again with a fresh
     idempotency key (`detail` names the reconciliation), since the vendor would replay the first create."""
+    REVIEW = "review"
+    """The ledger may already hold it (a proposed link, or a name the ledger says is taken): nothing is written
+    until the admin accepts a link or asks for a new record on the review page (`core.linking`). A proposal holds it
+    whatever changes meanwhile (no `fingerprint`); a name the ledger said is taken holds it while its content is the
+    one refused, so a rename in Service Opus sends it again."""
     REMOVED = "removed"
     """A synced payment removed from the ledger with its voided invoice (Service Opus no longer books it): not
     retried, never re-created; shown as skipped, with what the bookkeeper does about the money."""

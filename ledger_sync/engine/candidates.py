@@ -7,7 +7,7 @@ it needs is parked, it is parked too, saying what it waits for.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
@@ -144,9 +144,11 @@ def invoice_candidates(
     mapping: LedgerMapping,
     tax_rates: Mapping[int, SourceTaxRate],
     chart: LedgerChart,
+    number_prefix: str = "",
 ) -> list[Candidate]:
     """The page's locked invoices, and its void ones: voided in the ledger when they were sent to it, else skipped.
-    Fresh ones carry their cursor (retries are behind the checkpoint)."""
+    Fresh ones carry their cursor (retries are behind the checkpoint). `number_prefix` goes in front of every
+    invoice number (`Settings.invoice_number_prefix`)."""
     fresh = {i.id for i in page.fresh}
     sent = sent_to_ledger(state, [i.id for i in page.invoices if i.status == "void"])
     needs = _InvoiceNeeds(
@@ -159,7 +161,14 @@ def invoice_candidates(
         Skip(invoice.id, invoice.cursor if invoice.id in fresh else None)
         if invoice.status == "void" and invoice.id not in sent
         else _invoice_candidate(
-            page, invoice, needs, invoice.cursor if invoice.id in fresh else None, mapping, tax_rates, chart
+            page,
+            invoice,
+            needs,
+            invoice.cursor if invoice.id in fresh else None,
+            mapping,
+            tax_rates,
+            chart,
+            number_prefix,
         )
         for invoice in page.invoices
         if invoice.status in ("locked", "void")
@@ -185,6 +194,7 @@ def _invoice_candidate(
     mapping: LedgerMapping,
     tax_rates: Mapping[int, SourceTaxRate],
     chart: LedgerChart,
+    number_prefix: str,
 ) -> Candidate:
     if (parking := page.parked.get((EntityType.INVOICE, invoice.id))) is not None:
         return Park(parking, cursor)
@@ -209,7 +219,7 @@ def _invoice_candidate(
         )
     except TransformProblem as problem:
         return Park(Parking(invoice.id, ParkingCause.CHECK, str(problem)), cursor)
-    return Push(record, cursor)
+    return Push(replace(record, number=number_prefix + record.number) if number_prefix else record, cursor)
 
 
 def credit_note_candidates(

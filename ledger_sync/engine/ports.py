@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
-from ledger_sync.core.records import EntityType, LedgerRecord
+from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
 
@@ -61,3 +61,6 @@ class LedgerWriter(Protocol):
     def read_back(
         self, entity_type: EntityType, records: Sequence[LedgerRecord]
     ) -> dict[int, list[LedgerSnapshot]]: ...
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]: ...
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef: ...

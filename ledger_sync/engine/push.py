@@ -15,12 +15,14 @@ from enum import StrEnum
 from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
+from ledger_sync.core.linking import LINKABLE, name_taken
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, withdrawn
 from ledger_sync.core.reissue import as_written, document_of, invoice_of, reversible
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
 from ledger_sync.engine.corrections import refused_correction, refused_reissue
+from ledger_sync.engine.numbers import check_numbers
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.reissue import Reissue, reissue
 from ledger_sync.engine.stats import RunStats, Tally
@@ -124,6 +126,12 @@ class WriteEngine:
             self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
         ops, recovered, gone = self._recover(entity_type, ops)
+        numbers = check_numbers(self.ledger, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
+        ops, recovered, parks = numbers.send, [*recovered, *numbers.linked], [*parks, *numbers.parked]
+        self.stats.add(Tally.RECOVERED, entity_type, len(numbers.linked))
+        self.stats.add(Tally.PARKED, entity_type, len(numbers.parked))
+        self.stats.add(Tally.UNKNOWN, entity_type, numbers.pending)
+        handled.update(p.source_id for p in numbers.parked)
         handled.update(r.source_id for r in recovered)
         handled.update(gone)
         self.release(entity_type, [*skipped, *gone])
@@ -174,7 +182,9 @@ class WriteEngine:
                     elif known is not None and known.content_hash == record.content_hash:
                         handled.add(candidate.source_id)
                         self.stats.add(Tally.UNCHANGED, entity_type)
-                    elif _refused_unchanged(parked_before.get(candidate.source_id), record, now):
+                    elif _refused_unchanged(parked_before.get(candidate.source_id), record, now) or _in_review(
+                        parked_before.get(candidate.source_id), record
+                    ):
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
@@ -340,6 +350,8 @@ class WriteEngine:
         assert error is not None
         if error.kind is ErrorKind.LOCKED and outcome.op.existing is not None:
             return refused_correction(outcome.op, error, self.tenant.ledger_name, now + LEDGER_RETRY)
+        if error.kind is ErrorKind.DUPLICATE and outcome.op.existing is None and isinstance(record, LINKABLE):
+            return name_taken(record, error, self.tenant.ledger_name)
         return Parking(
             source_id=record.source_id,
             cause=ParkingCause.LEDGER,
@@ -368,6 +380,12 @@ def deliberate_resend(prior: Parking | None) -> str | None:
     if prior.cause is ParkingCause.LEDGER and prior.retry_after is not None:
         return f"refused-until:{prior.retry_after.isoformat()}"
     return None
+
+
+def _in_review(prior: Parking | None, record: LedgerRecord) -> bool:
+    """Waiting for the admin's review of a link to an existing ledger record (`core.linking`): a proposal whatever
+    changes, a taken name while the record is the one refused."""
+    return prior is not None and prior.cause is ParkingCause.REVIEW and prior.fingerprint in (None, record.content_hash)
 
 
 def _refused_unchanged(prior: Parking | None, record: LedgerRecord, now: datetime) -> bool:

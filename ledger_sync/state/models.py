@@ -219,3 +219,35 @@ class LoginFailure(StateBase):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(index=True)
     locked_until: Mapped[datetime | None]
+
+
+class LinkDecision(StrEnum):
+    """Where a proposed link to an existing ledger record stands (`core.linking`)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    CREATE_NEW = "create_new"
+    """The admin said it is not in the ledger: the record is created like any other."""
+
+
+class LinkProposal(StateBase):
+    """A Service Opus customer or item the ledger may already hold, and what the admin decided about it."""
+
+    __tablename__ = "link_proposals"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int]
+    source_name: Mapped[str] = mapped_column(String(500))
+    source_email: Mapped[str | None] = mapped_column(String(255))
+    ledger_id: Mapped[str | None] = mapped_column(String(64))
+    """None: the ledger said the name is taken, but matching found nothing to propose."""
+    ledger_name: Mapped[str] = mapped_column(String(500), default="")
+    rule: Mapped[str | None] = mapped_column(String(32))
+    """A `core.matching.MatchRule`, or "picked" when the admin chose the record."""
+    score: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(String(16), default=LinkDecision.PROPOSED)
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]

@@ -11,6 +11,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.core.ledger import LedgerChart
+from ledger_sync.core.linking import customer_party, product_party
+from ledger_sync.core.matching import SourceParty
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import (
@@ -27,6 +29,7 @@ from ledger_sync.engine.candidates import (
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.engine.refund_candidates import refund_candidates
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
+from ledger_sync.state.links import LinkStore
 from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
 
@@ -47,6 +50,7 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 @task(name="load-customers", cache_policy=NO_CACHE)
 def load_customers(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
+    _propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
 
 
 @task(name="load-customer-edits", cache_policy=NO_CACHE)
@@ -58,12 +62,24 @@ def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
 @task(name="load-items", cache_policy=NO_CACHE)
 def load_items(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.ITEM, item_candidates(page, job.mapping))
+    _propose_for_collisions(job, EntityType.ITEM, {p.id: product_party(p) for p in page.products.values()})
+
+
+def _propose_for_collisions(job: SyncJob, entity_type: EntityType, parties: Mapping[int, SourceParty]) -> None:
+    """A name the ledger says is taken waits for review with a proposal (`core.linking`); a dry run writes none."""
+    if not job.scope.dry_run:
+        LinkStore(job.store).propose_for_collisions(
+            job.connection.id, entity_type, job.ledger, parties, job.ledger_name
+        )
 
 
 @task(name="load-invoices", cache_policy=NO_CACHE)
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     state = StoredConnectionState(job.store, job.connection.id)
-    candidates = invoice_candidates(state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart)
+    prefix = job.settings.invoice_number_prefix
+    candidates = invoice_candidates(
+        state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart, number_prefix=prefix
+    )
     engine = write_engine(job, void_removals(job, candidates))
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
     engine.push(EntityType.INVOICE, candidates)

@@ -22,6 +22,7 @@ from ledger_sync.state.tokens import TokenCipher
 from ledger_sync.web.accounting import accounting_router
 from ledger_sync.web.activity import activity_router
 from ledger_sync.web.connect import connect_router
+from ledger_sync.web.existing_records import existing_records_router
 from ledger_sync.web.headers import SecurityHeaders
 from ledger_sync.web.login import login_router
 from ledger_sync.web.logs import redact_access_log
@@ -66,4 +67,5 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utcnow) -> F
     app.include_router(connect_router(settings, store))
     app.include_router(accounting_router(settings, store, source))
     app.include_router(activity_router(settings, store, source))
+    app.include_router(existing_records_router(settings, store))
     return app

@@ -20,6 +20,7 @@ from ledger_sync.core.tokens import AuthRejected, TokenSet
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
 from ledger_sync.state.tokens import TokenCipher
+from ledger_sync.web.existing_records import match_on_connect
 from ledger_sync.web.pages import notify, render
 from ledger_sync.web.pending import PendingAuthorizations
 from ledger_sync.web.security import require_admin, require_csrf, valid_link_token
@@ -52,6 +53,7 @@ def connect_router(settings: Settings, store: StateStore) -> APIRouter:
         onboarding.save_connection(settings, store, company_id, ledger, tenant[0], tokens)
         log.info("company %s connected to %s (%s)", company_id, ledger, tenant[0])
         notify(request, "ok", f"Connected to {ledger_label(ledger)}: {tenant[1]}.")
+        match_on_connect(request, settings, store, company_id, ledger)
 
     @router.get("/authorize")
     def authorize(request: Request, ledger: str, company: int = 1, token: str = "") -> Response:

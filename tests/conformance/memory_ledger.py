@@ -22,6 +22,7 @@ from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
     LedgerError,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
@@ -73,6 +74,8 @@ class Entry:
     total: Decimal = Decimal("0.00")
     paid: Decimal = Decimal("0.00")
     status: str = "AUTHORISED"
+    stamp: str | None = None
+    """Our external id on it; None for what a bookkeeper entered (`Books.enter`)."""
 
 
 @dataclass
@@ -94,6 +97,14 @@ class Books:
     def close(self, through: date | None) -> None:
         """Close the books through a date (None: reopen them)."""
         self.closed_through = through
+
+    def enter(self, record: CustomerRecord | ItemRecord | InvoiceRecord, stamp: str | None = None) -> str:
+        """A customer, item or invoice a bookkeeper entered by hand (unstamped, or with `stamp`): books that already
+        exist."""
+        ledger_id = f"{record.entity_type.value[0].upper()}-{next(self.ids)}"
+        total = record.total if isinstance(record, InvoiceRecord) else Decimal("0.00")
+        self.entries[record.entity_type][ledger_id] = Entry(record, LedgerRef(ledger_id, "0"), total, stamp=stamp)
+        return ledger_id
 
     def name(self, ledger_id: str) -> str:
         """A customer's name as these books keep it."""
@@ -149,6 +160,7 @@ class MemoryConnector:
     max_batch_size: ClassVar[int] = 10
 
     def __init__(self, tenant_id: str, tokens: TokenProvider) -> None:
+        self.tenant_id = tenant_id
         self._books = BOOKS.setdefault(tenant_id, Books())
         self._tokens = tokens
         self._calls = 0
@@ -205,9 +217,8 @@ class MemoryConnector:
         ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
         if own_id is not None:
             ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
-        entries[ref.id] = Entry(
-            record, ref, total, paid if not own_id or isinstance(record, PayoutRecord) else entries[own_id].paid
-        )
+        kept_paid = paid if not own_id or isinstance(record, PayoutRecord) else entries[own_id].paid
+        entries[ref.id] = Entry(record, ref, total, kept_paid, stamp=record.external_id)
         if isinstance(record, PaymentRecord | CreditApplicationRecord):
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
         if isinstance(record, CreditApplicationRecord):
@@ -338,10 +349,48 @@ class MemoryConnector:
         self._call()
         wanted = {record.external_id: record.source_id for record in records}
         return {
-            wanted[entry.record.external_id]: entry.ref
+            wanted[entry.stamp]: entry.ref
             for entry in self._books.entries[entity_type].values()
-            if entry.record.external_id in wanted and entry.status not in GONE_STATUSES
+            if entry.stamp in wanted and entry.status not in GONE_STATUSES
         }
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        self._call()
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record in records:
+            for entry in self._books.entries[EntityType.INVOICE].values():
+                held = entry.record
+                if isinstance(held, InvoiceRecord) and _name(held) == _name(record):
+                    snapshot = LedgerSnapshot(
+                        entry.ref.id,
+                        entry.stamp or "",
+                        entry.total,
+                        held.customer_ref,
+                        entry.status,
+                        issued_on=held.issue_date,
+                    )
+                    found.setdefault(record.source_id, []).append(snapshot)
+        return found
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        self._call()
+        listings = []
+        for entry in self._books.entries[entity_type].values():
+            record = entry.record
+            assert isinstance(record, CustomerRecord | ItemRecord)
+            name, email = (
+                (record.display_name, record.email) if isinstance(record, CustomerRecord) else (record.name, None)
+            )
+            listings.append(LedgerListing(entry.ref.id, name, email, entry.stamp, entry.ref.sync_token))
+        return listings
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        self._call()
+        entry = self._books.entries[record.entity_type][ledger_id]
+        if entry.stamp != record.external_id:
+            entry.stamp = record.external_id
+            entry.ref = replace(entry.ref, sync_token=str(int(entry.ref.sync_token or "0") + 1))
+        return entry.ref
 
     def read_back(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         self._call()
@@ -349,13 +398,13 @@ class MemoryConnector:
         found: dict[int, list[LedgerSnapshot]] = {}
         for entry in self._books.entries[entity_type].values():
             record = entry.record
-            if record.external_id not in wanted:
+            if entry.stamp not in wanted:
                 continue
             invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
             sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
             snapshot = LedgerSnapshot(
                 ledger_id=entry.ref.id,
-                external_id=record.external_id,
+                external_id=entry.stamp or "",
                 amount=sign * entry.total,
                 customer_ref=getattr(record, "customer_ref", ""),
                 status=entry.status,
@@ -364,7 +413,7 @@ class MemoryConnector:
                 if invoice
                 else _gross(entry),
             )
-            found.setdefault(wanted[record.external_id], []).append(snapshot)
+            found.setdefault(wanted[entry.stamp], []).append(snapshot)
         return found
 
     def close(self) -> None:

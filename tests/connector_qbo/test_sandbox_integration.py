@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from ledger_sync.connectors.qbo import QboConfig, QboConnector, QboOAuth
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount, LedgerRef, LedgerTaxRate, WriteOp
+from ledger_sync.core.linking import create_new
 from ledger_sync.core.money import line_amounts
 from ledger_sync.core.records import (
     CustomerRecord,
@@ -31,6 +32,7 @@ from ledger_sync.core.records import (
     PaymentRecord,
     TaxLineRecord,
 )
+from ledger_sync.core.sync_state import ParkingCause
 from ledger_sync.core.tokens import TokenSet
 from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.push import LEDGER_RETRY, Tenant, WriteEngine
@@ -357,8 +359,9 @@ def test_a_rejected_access_token_is_refreshed_once(connected: Connected) -> None
 
 
 def test_a_refusal_fixed_in_quickbooks_is_resent_with_a_fresh_requestid(connected: Connected, bookkeeper: Any) -> None:
-    """QBO replays the original Fault for a reused `requestid`: the engine's deliberate resend (the record parked
-    24 h ago, its cause since fixed by the bookkeeper) must reach QBO as a new request, and succeed."""
+    """QBO replays the original Fault for a reused `requestid`: the engine's deliberate resend (the record's name
+    taken, so it waited for review; the bookkeeper renamed the other record and the admin chose Create new) must
+    reach QBO as a new request, and succeed."""
     from quickbooks.objects.employee import Employee
 
     employee = Employee()
@@ -373,10 +376,14 @@ def test_a_refusal_fixed_in_quickbooks_is_resent_with_a_fresh_requestid(connecte
         engine.push(EntityType.CUSTOMER, [Push(customer)])
 
     push()
-    assert state.parkings[EntityType.CUSTOMER][195].detail == "duplicate 6240"
+    parking = state.parkings[EntityType.CUSTOMER][195]
+    assert (parking.cause, parking.detail) == (ParkingCause.REVIEW, "duplicate 6240")
     employee.DisplayName = "Morgan Reyes (staff)"
     employee.save(qb=bookkeeper)
     clock.advance(LEDGER_RETRY + timedelta(minutes=1))
+    push()
+    assert 195 in state.parkings[EntityType.CUSTOMER], "it waits for the admin's decision, however long"
+    state.parkings[EntityType.CUSTOMER][195] = create_new(parking, clock.now)
     push()
     assert 195 not in state.parkings[EntityType.CUSTOMER]
     created = connected.connector.read("Customer", state.entity_map[EntityType.CUSTOMER][195].ledger_id)

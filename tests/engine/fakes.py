@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
-from ledger_sync.core.records import CustomerRecord, EntityType, LedgerRecord
+from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
+from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
 from ledger_sync.engine.push import Tenant, WriteEngine
@@ -117,6 +117,8 @@ class ScriptedLedger:
     by_source: dict[tuple[EntityType, int], list[str]] = field(default_factory=lambda: defaultdict(list))
     calls: list[list[WriteOp]] = field(default_factory=list)
     lookups: int = 0
+    numbers_in_use: dict[int, list[LedgerSnapshot]] = field(default_factory=dict)
+    stamped: list[tuple[int, str]] = field(default_factory=list)
 
     def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         self.calls.append(list(ops))
@@ -160,6 +162,14 @@ class ScriptedLedger:
                 entry = self.entries[ids[0]]
                 found[record.source_id] = LedgerRef(entry.ledger_id, str(entry.version))
         return found
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """The bookkeeper's own invoices holding these numbers (`numbers_in_use`, by source id)."""
+        return {r.source_id: self.numbers_in_use[r.source_id] for r in records if r.source_id in self.numbers_in_use}
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        self.stamped.append((record.source_id, ledger_id))
+        return LedgerRef(ledger_id, "1")
 
     def records_for(self, entity_type: EntityType, source_id: int) -> list[Entry]:
         return [self.entries[i] for i in self.by_source.get((entity_type, source_id), [])]

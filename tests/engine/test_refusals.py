@@ -15,9 +15,10 @@ from tests.engine.fakes import T0, Call, Clock, MemoryState, ScriptedLedger, cur
 C = EntityType.CUSTOMER
 
 
-@pytest.fixture(params=[ErrorKind.VALIDATION, ErrorKind.DUPLICATE])
+@pytest.fixture(params=[ErrorKind.VALIDATION, ErrorKind.LOCKED])
 def refused(request: pytest.FixtureRequest) -> tuple[MemoryState, ScriptedLedger, Clock]:
-    """Customer 1 refused once by the ledger, at T0."""
+    """Customer 1 refused once by the ledger, at T0. (A customer's name the ledger says is taken, DUPLICATE, waits
+    for the admin's review instead: `test_existing_books.py`.)"""
     state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: request.param}), Clock()
     engine = engine_for(state, ledger, clock)
     engine.push(C, [Push(customer(1), cursor(1)), Push(customer(2), cursor(2))])

@@ -31,6 +31,7 @@ from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_al
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.wire import (
     QBO_ENTITY,
+    STAMP_FIELDS,
     MixedUsTaxCodes,
     invoice_totals,
     is_stamped,
@@ -47,12 +48,14 @@ from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
 )
+from ledger_sync.core.matching import stamp_in
 from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
@@ -286,6 +289,54 @@ class QboConnector(ClientConnector):
     def _read_kind(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         stamped = self._stamped(entity_type, records)
         return {source_id: [to_snapshot(entity_type, e) for e in found] for source_id, found in stamped.items()}
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """`SELECT * FROM Invoice WHERE DocNumber IN (...)`, 50 numbers a query."""
+        invoices = select_in(self._client, "Invoice", "DocNumber", [fields.doc_number(r) for r in records])
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record in records:
+            number = fields.doc_number(record)
+            same = [i for i in invoices if str(i.get("DocNumber", "")).casefold() == number.casefold()]
+            if same:
+                found[record.source_id] = [to_snapshot(EntityType.INVOICE, i) for i in same]
+        return found
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        """`SELECT * FROM Customer|Item`, active and inactive, 1000 a page (QBO's MAXRESULTS ceiling)."""
+        name, stamp_field = QBO_ENTITY[entity_type], STAMP_FIELDS[entity_type][0]
+        name_field = LOOKUP_FIELDS[entity_type][0]
+        return [
+            LedgerListing(
+                id=str(entity["Id"]),
+                name=str(entity.get(name_field) or ""),
+                email=(entity.get("PrimaryEmailAddr") or {}).get("Address"),
+                stamp=stamp_in(entity_type, entity.get(stamp_field)),
+                sync_token=ledger_ref(entity).sync_token,
+            )
+            for entity in select_all(self._client, name, ALL_ACTIVE_STATES)
+        ]
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        """A sparse update of the stamp field alone: an item's Sku becomes the stamp; a customer's Notes get it in
+        front of what the bookkeeper wrote (cut to fit Notes' 1024, never the stamp). The `requestid` derives
+        from the entity's SyncToken, so a re-run after a lost answer is replayed, or finds the stamp and stops."""
+        entity_type, external_id = record.entity_type, record.external_id
+        name, stamp_field = QBO_ENTITY[entity_type], STAMP_FIELDS[entity_type][0]
+        entity = self.read(name, ledger_id)
+        if is_stamped(entity_type, entity, external_id):
+            return ledger_ref(entity)
+        if entity_type is EntityType.CUSTOMER:
+            value = fields.stamped_notes(external_id, entity.get("Notes"))
+        elif entity_type is EntityType.INVOICE:  # a bookkeeper's own invoice found to be this one (`numbered`)
+            value = fields.private_note(external_id, str(entity.get("PrivateNote") or ""))
+        else:
+            value = external_id
+        body = {"Id": entity["Id"], "SyncToken": entity["SyncToken"], "sparse": True, stamp_field: value}
+        request_id = stale_retry_request_id(f"stamp-{name}-{ledger_id}-{external_id}", str(entity["SyncToken"]))
+        saved = self._client.post(name.lower(), body, request_id=request_id).get(name)
+        if not isinstance(saved, dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"QBO answered the stamp of {name} {ledger_id} without it")
+        return ledger_ref(saved)
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The QBO entities stamped with each record's external id, oldest (lowest Id) first; QBO deletes for

@@ -76,6 +76,11 @@ def customer_notes(record: CustomerRecord) -> str:
     return shorten_text(f"{record.external_id} {ORIGINAL_NAME}{original}", NOTES_MAX, SHORTENED)
 
 
+def stamped_notes(stamp: str, notes: str | None) -> str:
+    """A linked customer's Notes: our stamp first (never cut), then what the bookkeeper wrote, cut to fit."""
+    return shorten_text(f"{stamp} {xml_safe(notes or '')}".strip(), NOTES_MAX, SHORTENED)
+
+
 def item_description(record: ItemRecord) -> str:
     """The item's description, led by its Service Opus name when the Name had to be fixed."""
     return description(led_by_name(xml_safe(record.description), one_line(record.name), item_name(record)))

@@ -15,6 +15,7 @@ discount; US, `ApplyTaxAfterDiscount` (the discount comes off before tax) and th
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -293,7 +294,10 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
     if entity_type in (EntityType.INVOICE, EntityType.CREDIT_NOTE, EntityType.REFUND):
         tax, total = invoice_totals(entity)
         balance = Decimal(str(entity.get("Balance", 0)))
-        return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance)
+        issued = date.fromisoformat(str(entity["TxnDate"])) if entity.get("TxnDate") else None
+        return LedgerSnapshot(
+            str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance, issued
+        )
     if entity_type is EntityType.CREDIT_APPLICATION:
         amount = sum((Decimal(str(line.get("Amount", 0))) for line in _credit_lines(entity)), Decimal(0))
         return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)

@@ -499,6 +499,12 @@ class ServiceOpusSource:
                 read.unreadable.extend(part.unreadable)
         return read
 
+    def company_products(self, company_id: int) -> Extracted[SourceProduct]:
+        """Every product of the company: what matching compares with a ledger's items (`core.linking`)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_raw(PRODUCTS).where(PRODUCTS.c.company_id == company_id).order_by(PRODUCTS.c.id))
+            return _read(rows.mappings().all(), _product, "product")
+
     def records_in_range(self, company_id: int, scope: SyncScope) -> int:
         """How many records a run of `scope` reads: locked and void invoices and issued credit notes issued, and
         collected payments collected and refunds made, within its range (a backfill's progress total)."""

@@ -34,12 +34,14 @@ from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
     LedgerError,
+    LedgerListing,
     LedgerRef,
     LedgerSnapshot,
     LedgerTaxRate,
     WriteOp,
     WriteOutcome,
 )
+from ledger_sync.core.matching import stamp_in
 from ledger_sync.core.records import (
     CreditApplicationRecord,
     CreditNoteRecord,
@@ -409,6 +411,62 @@ class XeroConnector(ClientConnector):
     def _payouts(self, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         stamped = self._stamped(EntityType.PAYOUT, records).items()
         return {source_id: made for source_id, docs in stamped if (made := wire.payout_snapshots(docs))}
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """`GET /Invoices?where=Type=="ACCREC" AND (InvoiceNumber=="..." OR ...)`, 25 numbers a call."""
+        numbers = [fields.invoice_number(record) for record in records]
+        docs = self._where("Invoices", "InvoiceNumber", numbers, also='Type=="ACCREC"')
+        found: dict[int, list[LedgerSnapshot]] = {}
+        for record, number in zip(records, numbers, strict=True):
+            same = [d for d in docs if str(d.get("InvoiceNumber", "")).casefold() == number.casefold()]
+            if same:
+                found[record.source_id] = [wire.to_snapshot(EntityType.INVOICE, d) for d in same]
+        return found
+
+    def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
+        """`GET /Contacts?page=N` (100 a page, archived included); `GET /Items` (Xero does not page items)."""
+        collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
+        id_field = "ContactID" if entity_type is EntityType.CUSTOMER else "ItemID"
+        return [
+            LedgerListing(
+                id=str(doc[id_field]),
+                name=str(doc.get("Name") or ""),
+                email=doc.get("EmailAddress") or None,
+                stamp=stamp_in(entity_type, doc.get(stamp_field)),
+            )
+            for doc in self._list(collection, {})
+        ]
+
+    def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
+        """`POST` the record by its id with the stamp field: a contact's ContactNumber, an invoice's Reference, an
+        item's Code (which invoice lines then name, so the ref returned for an item is the new Code). Whatever the
+        field held is replaced; the review page says so before the admin accepts. An item without a sales account
+        also gets the record's (the mapped income account): invoice lines post where their item says, and Xero
+        refuses a line with neither. Read first, so a re-run stops at a stamp already there; the Idempotency-Key
+        replays a lost answer."""
+        entity_type, external_id = record.entity_type, record.external_id
+        collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
+        id_field = "ItemID" if entity_type is EntityType.ITEM else wire.REF_FIELDS[entity_type]
+        current = self.read(collection, ledger_id)
+        element: dict[str, Any] = {id_field: ledger_id, stamp_field: external_id}
+        if isinstance(record, ItemRecord):
+            # Sent unchanged: Xero does not document whether an item update may leave Name out (stricter).
+            element["Name"] = current.get("Name")
+            if not (current.get("SalesDetails") or {}).get("AccountCode"):
+                element["SalesDetails"] = {"AccountCode": self._account_code(record.income_account_ref)}
+        ref = LedgerRef(external_id if entity_type is EntityType.ITEM else ledger_id)
+        if current.get(stamp_field) == external_id and "SalesDetails" not in element:
+            return ref
+        key = idempotency_key([], f"stamp-{collection}-{ledger_id}-{external_id}")
+        answer = self._client.write("POST", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
+        saved = (answer.get(collection) or [None])[0]
+        if not isinstance(saved, dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the stamp of {ledger_id} without it")
+        if (error := wire.element_error(saved)) is not None:
+            raise error
+        if entity_type is EntityType.ITEM and self._item_accounts is not None:
+            self._remember_items([saved])
+        return ref
 
     def _stamped(self, entity_type: EntityType, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """The Xero records stamped with each record's external id, in Xero's order (any status)."""

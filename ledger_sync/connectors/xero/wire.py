@@ -9,6 +9,7 @@ by `fields`, and no string sent holds a character XML 1.0 cannot.
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -373,7 +374,8 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
     if entity_type is EntityType.INVOICE:
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
-        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due)
+        issued = date.fromisoformat(str(element["DateString"])[:10]) if element.get("DateString") else None
+        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due, issued)
     if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))

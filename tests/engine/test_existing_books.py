@@ -1,0 +1,66 @@
+"""Books that already exist, in the engine: a name the ledger says is taken waits for review and is not sent again
+while it waits; an invoice number the ledger already uses is linked when it is the same document, parked when it is
+another, and sent when free."""
+
+from datetime import date
+from decimal import Decimal
+
+from ledger_sync.core.ledger import ErrorKind, LedgerSnapshot
+from ledger_sync.core.linking import Review
+from ledger_sync.core.matching import SourceParty
+from ledger_sync.core.records import EntityType, InvoiceRecord
+from ledger_sync.core.sync_state import ParkingCause
+from ledger_sync.engine.candidates import Push
+from ledger_sync.engine.push import LEDGER_RETRY
+from tests.engine.fakes import Clock, MemoryState, ScriptedLedger, cursor, customer, engine_for
+
+DAY = date(2026, 3, 2)
+
+
+def _invoice(source_id: int) -> InvoiceRecord:
+    return InvoiceRecord(
+        source_id, f"INV-{source_id}", "C-1", DAY, DAY, "CAD", (), (), Decimal("100.00"), Decimal("5.00"),
+        Decimal("105.00"),
+    )  # fmt: skip
+
+
+def test_a_taken_name_waits_for_review_until_renamed() -> None:
+    state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.DUPLICATE}), Clock()
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental"), cursor(1))])
+    parking = state.parkings[EntityType.CUSTOMER][1]
+    assert parking.cause is ParkingCause.REVIEW
+    assert "refused this customer: Name is invalid. The name is taken" in parking.reason
+    assert "Existing records" in parking.reason
+    ledger.refuse.clear()
+    clock.advance(LEDGER_RETRY * 3)
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental"), cursor(1))])
+    assert len(ledger.calls) == 1, "nothing is written while the admin has not decided"
+    engine_for(state, ledger, clock).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental Clinic"), cursor(1))])
+    assert ledger.sent_ids() == [1, 1] and 1 in state.entity_map[EntityType.CUSTOMER], "renamed, it is sent at once"
+
+
+def test_a_proposal_holds_its_record_whatever_changes() -> None:
+    state, ledger = MemoryState(), ScriptedLedger()
+    review = Review(EntityType.CUSTOMER, SourceParty(1, "SO-C1", "Harbour Dental"), None)
+    state.parkings[EntityType.CUSTOMER][1] = review.parking("QuickBooks Online")
+    engine_for(state, ledger).push(EntityType.CUSTOMER, [Push(customer(1, "Harbour Dental Clinic"), cursor(1))])
+    assert ledger.calls == [] and state.checkpoints[EntityType.CUSTOMER] == cursor(1)
+
+
+def test_an_invoice_number_in_use_is_linked_when_it_is_the_same_document_and_parked_when_not() -> None:
+    same, other, free = _invoice(1), _invoice(2), _invoice(3)
+    ledger = ScriptedLedger(
+        numbers_in_use={
+            1: [LedgerSnapshot("L-77", "", Decimal("105.00"), "C-1", "AUTHORISED", issued_on=DAY)],
+            2: [LedgerSnapshot("L-78", "paid in full", Decimal("99.00"), "C-9", "AUTHORISED", issued_on=DAY)],
+        }
+    )
+    state = MemoryState()
+    engine_for(state, ledger).push(EntityType.INVOICE, [Push(r, cursor(r.source_id)) for r in (same, other, free)])
+    assert ledger.stamped == [(1, "L-77")]
+    assert state.entity_map[EntityType.INVOICE][1].ledger_id == "L-77"
+    parking = state.parkings[EntityType.INVOICE][2]
+    assert parking.cause is ParkingCause.LEDGER and "INV-2 is already used" in parking.reason
+    assert "LEDGER_SYNC_INVOICE_NUMBER_PREFIX" in parking.reason
+    assert ledger.sent_ids() == [3], "only the invoice whose number is free is created"
+    assert state.checkpoints[EntityType.INVOICE] == cursor(3)
