@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.records import EntityType
-from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
+from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.core.tokens import TokenSet
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.state.db import alembic_config, upgrade_state
@@ -149,3 +149,19 @@ def test_the_migrations_build_the_models_schema_and_the_newest_one_reverts(state
         assert {"admin_sessions", "login_failures"} <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_every_entity_type_fits_its_columns(state_url: str) -> None:
+    """PostgreSQL refuses a value longer than its VARCHAR (SQLite would not tell): each type is mapped, parked,
+    checkpointed and its create intended once."""
+    store = _store(state_url)
+    cid = _connected(store)
+    for entity_type in EntityType:
+        store.record_batch(cid, entity_type, synced=[Synced(1, "L1", "0", "h1")], checkpoint=1)
+        store.record_batch(cid, entity_type, parked=[Parking(2, ParkingCause.CHECK, "refused")], checkpoint=2)
+        assert store.mapped(cid, entity_type, [1]).keys() == {1}
+        assert store.parked(cid, entity_type).keys() == {2}
+        assert store.checkpoint(cid, entity_type) == 2
+        store.add_intents(cid, entity_type, [Intent(3, "h3", f"key-{entity_type.value}")])
+        assert store.intents(cid, entity_type, [3]).keys() == {3}
+    store.close()

@@ -13,7 +13,9 @@ from sqlalchemy import ColumnElement, select, update
 
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunOutcome
+from ledger_sync.core.sync_state import ParkingCause
 from ledger_sync.state.db import session_scope
+from ledger_sync.state.links import decide_created_new, send_as_new
 from ledger_sync.state.models import ParkedRecord, SyncRun, utcnow
 from ledger_sync.state.store import StateStore
 
@@ -147,15 +149,20 @@ def retry_now(store: StateStore, connection_id: int, entity_type: EntityType, so
 
     The refusal's retry window is closed now rather than forgotten: the engine names a deliberate resend by the
     window's end, so the resend gets a fresh idempotency key (QBO replays the first answer for a reused
-    `requestid`, which would refuse the fixed record again)."""
+    `requestid`, which would refuse the fixed record again). A record waiting for the review of a link (its name is
+    taken in the ledger) is sent as a new record, as the review page's Create new does: the admin fixed the ledger."""
     now = utcnow()
-    where = _parked(connection_id, entity_type, source_id)
     with session_scope(store.sessions) as session:
-        session.execute(update(ParkedRecord).where(*where, ParkedRecord.retry_after > now).values(retry_after=now))
-        result = session.execute(
-            update(ParkedRecord).where(*where).values(ignored_note=None, ignored_by=None, ignored_at=None)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        park = session.scalars(select(ParkedRecord).where(*_parked(connection_id, entity_type, source_id))).first()
+        if park is None:
+            return False
+        if park.cause == ParkingCause.REVIEW:
+            send_as_new(park)
+            decide_created_new(session, connection_id, entity_type, source_id)
+        elif park.retry_after is not None and park.retry_after > now:
+            park.retry_after = now
+        park.ignored_note, park.ignored_by, park.ignored_at = None, None, None
+        return True
 
 
 def ignore(

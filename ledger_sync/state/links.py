@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.orm import Session
 
 from ledger_sync.core.linking import LedgerBooks, Review, create_new, review
 from ledger_sync.core.matching import EXACT_SCORE, SourceParty
@@ -202,10 +203,30 @@ class LinkStore:
                 )
             ).one_or_none()
             if park is not None:
-                decided = create_new(Parking(row.source_id, ParkingCause.REVIEW, park.reason, park.detail), utcnow())
-                park.cause, park.reason, park.fingerprint, park.retry_after = (
-                    decided.cause,
-                    decided.reason,
-                    decided.fingerprint,
-                    decided.retry_after,
-                )
+                send_as_new(park)
+
+
+def send_as_new(park: ParkedRecord) -> None:
+    """Turn a record waiting for review into one the next sync creates, under a fresh key (`core.linking.create_new`):
+    the review page's Create new, and Sync activity's Retry now on such a record."""
+    decided = create_new(Parking(park.source_id, ParkingCause.REVIEW, park.reason, park.detail), utcnow())
+    park.cause, park.reason, park.fingerprint, park.retry_after = (
+        decided.cause,
+        decided.reason,
+        decided.fingerprint,
+        decided.retry_after,
+    )
+
+
+def decide_created_new(session: Session, connection_id: int, entity_type: EntityType, source_id: int) -> None:
+    """The record's open proposals are decided Create new (Retry now on a record waiting for review)."""
+    session.execute(
+        update(LinkProposal)
+        .where(
+            LinkProposal.connection_id == connection_id,
+            LinkProposal.entity_type == entity_type.value,
+            LinkProposal.source_id == source_id,
+            LinkProposal.decision == LinkDecision.PROPOSED,
+        )
+        .values(decision=LinkDecision.CREATE_NEW, decided_at=utcnow())
+    )

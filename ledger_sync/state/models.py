@@ -13,6 +13,9 @@ from sqlalchemy.types import TypeDecorator
 
 from ledger_sync.core.runs import RunKind, RunOutcome
 
+ENTITY_TYPE_LENGTH = 32
+"""Room for every `EntityType` value (the longest, `credit_application`, has 18 characters; migration 0009)."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -97,7 +100,7 @@ class EntityMapEntry(StateBase):
     __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
-    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
     source_id: Mapped[int]
     ledger_id: Mapped[str] = mapped_column(String(64))
     sync_token: Mapped[str | None] = mapped_column(String(32))
@@ -119,7 +122,7 @@ class WriteIntent(StateBase):
     __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
-    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
     source_id: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(128))
@@ -133,7 +136,7 @@ class Checkpoint(StateBase):
     __table_args__ = (UniqueConstraint("connection_id", "entity_type"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
-    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
     change_no: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -145,7 +148,7 @@ class ParkedRecord(StateBase):
     __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
-    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
     source_id: Mapped[int]
     cause: Mapped[str] = mapped_column(String(16))
     """check (failed an expectation) | ledger (the ledger refused it) | dependency (waits on another record)"""
@@ -237,7 +240,7 @@ class LinkProposal(StateBase):
     __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
-    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
     source_id: Mapped[int]
     source_name: Mapped[str] = mapped_column(String(500))
     source_email: Mapped[str | None] = mapped_column(String(255))

@@ -96,7 +96,7 @@ def activity_router(settings: Settings, store: StateStore, source: ServiceOpusSo
             for entity_type, status in statuses.items():
                 if kind and entity_type != kind:
                     continue
-                named = labels[EntityType(entity_type)]
+                named = labels.get(EntityType(entity_type), {})
                 matches += [
                     (entity_type, source_id, named.get(source_id, ""), record_state, why)
                     for source_id, why in status.records[record_state].items()

@@ -33,10 +33,10 @@ def test_an_ignored_record_is_not_written_even_changed_and_syncs_once_no_longer_
 
 
 def test_retry_now_resends_a_refused_record_unchanged_at_once_under_a_fresh_key() -> None:
-    state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.DUPLICATE}), Clock()
+    state, ledger, clock = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.VALIDATION}), Clock()
     engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])
     first_key = ledger.calls[-1][0].idempotency_key
-    ledger.refuse.clear()  # fixed in the ledger (the other record renamed): the content here is unchanged
+    ledger.refuse.clear()  # fixed in the ledger (a setting the bookkeeper changed): the content here is unchanged
     clock.advance(timedelta(minutes=5))
     state.parkings[C][1] = replace(state.parkings[C][1], retry_after=clock.now)  # what Retry now stores
     engine_for(state, ledger, clock).push(C, [Push(customer(1), cursor(1))])

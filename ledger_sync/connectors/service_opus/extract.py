@@ -590,7 +590,8 @@ class ServiceOpusSource:
 
     def labels(self, company_id: int) -> dict[EntityType, dict[int, str]]:
         """How a bookkeeper knows each record, by type and id: a customer's or an item's name, an invoice's or a
-        credit note's number, a payment by the invoice it pays (for Sync activity's list and search)."""
+        credit note's number, a payment (its tip, a refund of it) by the invoice it pays, a payout by its date (for
+        Sync activity's list and search)."""
 
         def named(table: Table, column: str) -> dict[int, str]:
             query = select(table.c.id, table.c[column]).where(table.c.company_id == company_id)
@@ -599,13 +600,20 @@ class ServiceOpusSource:
         with self.engine.connect() as conn:
             invoices, notes = named(INVOICES, "number"), named(CREDIT_NOTES, "number")
             paid = named(PAYMENTS, "invoice_id")
+            on_invoice = {p: f"on {invoices.get(int(i), f'invoice {i}')}" for p, i in paid.items()}
+            refunded = named(REFUNDS, "payment_id")
             return {
                 EntityType.CUSTOMER: named(CUSTOMERS, "display_name"),
                 EntityType.ITEM: named(PRODUCTS, "name"),
                 EntityType.INVOICE: invoices,
                 EntityType.CREDIT_NOTE: notes,
                 EntityType.CREDIT_APPLICATION: {n: f"credit of {number}" for n, number in notes.items()},
-                EntityType.PAYMENT: {p: f"on {invoices.get(int(i), f'invoice {i}')}" for p, i in paid.items()},
+                EntityType.PAYMENT: on_invoice,
+                EntityType.TIP: {p: f"tip {label}" for p, label in on_invoice.items()},
+                EntityType.REFUND: {
+                    r: f"refund of payment {p} {on_invoice.get(int(p), '')}".rstrip() for r, p in refunded.items()
+                },
+                EntityType.PAYOUT: {o: f"payout of {day}" for o, day in named(PAYOUTS, "paid_on").items()},
             }
 
 
