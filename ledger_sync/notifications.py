@@ -14,6 +14,7 @@ from prefect.blocks.webhook import Webhook
 from prefect.client.orchestration import get_client
 from prefect.events.actions import CallWebhook
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import SecretStr
 
 from ledger_sync.settings import Settings
@@ -39,7 +40,8 @@ def setup_notifications(settings: Settings) -> list[str]:
         if settings.notify_webhook_url is None or not settings.notify_webhook_url.get_secret_value():
             return []
         block = Webhook(method="POST", url=SecretStr(settings.notify_webhook_url.get_secret_value()))
-        block_id = block.save(BLOCK, overwrite=True)
+        # asave run to completion here: `save` hands back a coroutine when it thinks it is in async code
+        block_id = run_coro_as_sync(block.asave(BLOCK, overwrite=True))
         trigger = EventTrigger(
             match={"prefect.resource.id": f"{RESOURCE_PREFIX}*"},
             expect={PARKED_EVENT, NEEDS_RECONNECT_EVENT},

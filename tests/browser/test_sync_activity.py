@@ -4,6 +4,7 @@ Retry now releasing a record fixed in the ledger, a parked record's ledger link,
 
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.sandboxes.serve import free_port, serving
 from ledger_sync.state import activity
 from ledger_sync.state.db import make_engine
+from ledger_sync.web import sync_now
 from tests.waiting import CEILING_MS
 from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, web_stack
 
@@ -100,6 +102,9 @@ def test_progress_sync_now_retry_link_and_ignore(
         serving(stack.app, port=port) as url,
     ):
         monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))  # the background sync's own Prefect
+        # No Prefect API for this server, whatever Prefect server this test worker started for other tests: Sync now
+        # runs the sync in the background here.
+        monkeypatch.setattr(sync_now, "PREFECT_API_URL", SimpleNamespace(value=lambda: None))
         ids = _prepare(stack)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(CEILING_MS)

@@ -57,7 +57,9 @@ def _unpaid_locked(session: Session, count: int) -> list[Invoice]:
 
 
 def _one(docs: list[dict[str, object]], field: str, value: str) -> dict[str, object]:
-    (doc,) = [d for d in docs if d.get(field) == value]
+    """The one document whose field starts with the word `value` (a Xero payment's Reference is its stamp, then its
+    method and reference: "SO-P12 · card 4242")."""
+    (doc,) = [d for d in docs if str(d.get(field) or "").split(" ")[0] == value]
     return doc
 
 

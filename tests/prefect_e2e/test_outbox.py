@@ -30,6 +30,8 @@ from ledger_sync.events.emitter import (
     INVOICE_LOCKED,
     INVOICE_VOIDED,
     PAYMENT_COLLECTED,
+    PAYMENT_REFUNDED,
+    PAYMENT_REVERSED,
     OpusEvent,
 )
 from ledger_sync.events.outbox import (
@@ -162,7 +164,8 @@ def test_an_unlock_owes_no_event_and_only_what_is_allowed_changes(source: Engine
 
 def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_event_calls_for() -> None:
     """prefect.yaml's trigger, the flow's event parameter and the events Service Opus writes agree; a void, a
-    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection payments."""
+    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection, a reversal and a refund
+    payments (Automatic Payment Sync)."""
     deployments = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())["deployments"]
     (trigger,) = next(d for d in deployments if d["name"] == "live-sync")["triggers"]
     assert trigger["expect"] == list(EVENT_KINDS)
@@ -176,4 +179,6 @@ def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_even
         CREDIT_NOTE_ISSUED: EntityType.INVOICE,
         CUSTOMER_UPDATED: EntityType.INVOICE,
         PAYMENT_COLLECTED: EntityType.PAYMENT,
+        PAYMENT_REVERSED: EntityType.PAYMENT,
+        PAYMENT_REFUNDED: EntityType.PAYMENT,
     }
