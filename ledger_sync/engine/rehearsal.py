@@ -6,7 +6,7 @@ later page it is unchanged) and what depends on it is counted too. Nothing here 
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ledger_sync.core.ledger import WriteOp
 from ledger_sync.core.records import EntityType
@@ -18,11 +18,12 @@ PRETEND_LEDGER_ID = "dry-run"
 """The ledger id a record the dry run would write stands under (only ever read by the dry run itself)."""
 
 
-@dataclass
 class Rehearsal:
-    """The records one dry run would write, by type and source id (share one per run)."""
+    """The records one dry run would write, by type and source id (share one per run). Deliberately not a
+    dataclass: Prefect walks a task's dataclass arguments (the job holds this), and this grows with the run."""
 
-    written: dict[EntityType, dict[int, MappedEntity]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.written: dict[EntityType, dict[int, MappedEntity]] = {}
 
     def would_write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> None:
         bucket = self.written.setdefault(entity_type, {})

@@ -1,11 +1,13 @@
 """A dry run counts each record it would write once, and what depends on it as writable, writing nothing."""
 
 from ledger_sync.core.records import EntityType
-from ledger_sync.engine.candidates import Candidate, Push
+from ledger_sync.core.transform import customer_record
+from ledger_sync.engine.candidates import Candidate, Push, Wait, invoice_candidates, item_candidates
 from ledger_sync.engine.push import WriteEngine
 from ledger_sync.engine.rehearsal import PRETEND_LEDGER_ID, Rehearsal
 from ledger_sync.engine.stats import RunStats, Tally
 from tests.engine.fakes import TENANT, MemoryState, ScriptedLedger, cursor, customer
+from tests.engine.test_dependencies import CHART, MAPPING, TAX_RATES, _invoice_page
 
 C = EntityType.CUSTOMER
 
@@ -38,3 +40,21 @@ def test_a_changed_record_already_in_the_ledger_counts_once_and_keeps_its_ledger
     assert stats.count(Tally.WOULD_WRITE, C) == 1
     assert rehearsal.over(state).mapped(C, [1])[1].ledger_id == ledger_id
     assert len(ledger.calls) == 1, "only the real run wrote"
+
+
+def test_an_invoice_whose_customer_and_product_a_dry_run_would_write_is_counted_too() -> None:
+    """Without the rehearsal it would wait for them (they are never written) and a dry run would count no invoice."""
+    state, ledger, rehearsal, stats = MemoryState(), ScriptedLedger(), Rehearsal(), RunStats()
+    page = _invoice_page()
+    engine = WriteEngine(rehearsal.over(state), ledger, TENANT, stats=stats, dry_run=True, rehearsal=rehearsal)
+    engine.push(EntityType.CUSTOMER, [Push(customer_record(c)) for c in page.customers.values()])
+    engine.push(EntityType.ITEM, item_candidates(page, MAPPING))
+    stored_view = invoice_candidates(state, page, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
+    assert all(isinstance(c, Wait) for c in stored_view), "the state store alone holds neither"
+    engine.push(
+        EntityType.INVOICE,
+        invoice_candidates(engine.state, page, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART),
+    )
+    counted = [stats.count(Tally.WOULD_WRITE, t) for t in (EntityType.CUSTOMER, EntityType.ITEM, EntityType.INVOICE)]
+    assert counted == [1, 1, 1]
+    assert ledger.calls == [] and state.entity_map[EntityType.INVOICE] == {}
