@@ -33,7 +33,7 @@ def run(script: str, *args: str) -> dict[str, Any]:
         print(f"{script} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}", file=sys.stderr)
         return {}
     figures: dict[str, Any] = json.loads(lines[-1])
-    print(f"  ran {script} {' '.join(args)} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(f"  ran {script} {' '.join(args)} in {time.monotonic() - started:.0f} s: {lines[-1]}", file=sys.stderr)
     return figures
 
 
@@ -100,6 +100,14 @@ def main() -> int:
                 figures,
                 lambda f: f"{f['quota_fraction']:.0%}, {f['answered_429']} answered 429",
                 bool(figures) and figures["quota_fraction"] >= 0.95 and figures["answered_429"] == 0,
+            )
+        )
+        rows.append(
+            Row(
+                f"{name} sandbox: its CPU per record written",
+                "flat in N (O(1) per write)",
+                f"{figures['sandbox_cpu_ms_per_record']:.2f} ms (compare --invoices sizes)" if figures else "failed",
+                None,
             )
         )
         rows.append(

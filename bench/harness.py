@@ -48,10 +48,21 @@ def seed_source(home: Path, invoices: int, companies: int = 1) -> None:
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+@dataclass(frozen=True)
+class SandboxProcess:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The sandbox process's CPU time so far (user + system), from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def sandbox_process(ledger: str, home: Path, time_scale: float) -> Iterator[str]:
+def sandbox_process(ledger: str, home: Path, time_scale: float) -> Iterator[SandboxProcess]:
     """`ledger-sync sandbox <ledger>` as a process of its own; sets the LEDGER_SYNC_* variables that point the
-    connector at it, and yields its base URL."""
+    connector at it."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [str(VENV_BIN / "ledger-sync"), "sandbox", ledger, "--port", str(port)]
@@ -62,7 +73,7 @@ def sandbox_process(ledger: str, home: Path, time_scale: float) -> Iterator[str]
             _wait_until_serving(base_url, process)
             sandbox = load_sandbox(get(ledger).sandbox or "")
             os.environ.update(sandbox.connector_env(base_url, time_scale))
-            yield base_url
+            yield SandboxProcess(base_url, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=60)

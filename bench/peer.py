@@ -130,14 +130,14 @@ def main() -> None:
 
         home = Path(folder)
         seed_source(home, args.invoices)
-        with sandbox_process("qbo", home, args.time_scale) as base_url:
+        with sandbox_process("qbo", home, args.time_scale) as sandbox:
             connect(home, PEER)
             warm_prefect()
-            since = len(request_log(base_url))
+            since = len(request_log(sandbox.base_url))
             started = time.perf_counter()
             summary = sync_company(company_id=1, ledger=PEER)
             seconds = time.perf_counter() - started
-            log = request_log(base_url)[since:]
+            log = request_log(sandbox.base_url)[since:]
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
     written = {name: counts["created"] + counts["updated"] for name, counts in entities.items()}
     calls = CallFigures.of("qbo", log, written, 1)

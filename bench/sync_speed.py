@@ -14,6 +14,8 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +36,20 @@ from ledger_sync.connectors.registry import get, names
 XERO_DAY_LIMIT = 5000
 
 
+@contextmanager
+def profiled(path: Path | None) -> Iterator[None]:
+    """pyinstrument over the block (CPU time, every thread), its text report written to `path`; None: nothing."""
+    if path is None:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.005, async_mode="disabled")
+    with profiler:
+        yield
+    path.write_text(profiler.output_text(unicode=True, show_all=False, timeline=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ledger", choices=[n for n in names() if get(n).sandbox], default="qbo")
@@ -41,6 +57,7 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=120.0, help="Sandbox seconds per real second.")
     parser.add_argument("--dry-run", action="store_true", help="A backfill dry run of everything: nothing written.")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+    parser.add_argument("--profile", type=Path, help="Also write a pyinstrument profile of the run (text) here.")
     args = parser.parse_args()
     from ledger_sync.flows.backfill import backfill
     from ledger_sync.flows.sync import sync_company
@@ -48,17 +65,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix=f"{args.ledger}-bench-") as folder:
         home = Path(folder)
         seed_source(home, args.invoices)
-        with sandbox_process(args.ledger, home, args.time_scale) as base_url:
+        with sandbox_process(args.ledger, home, args.time_scale) as sandbox:
             connect(home, args.ledger)
             warm_prefect()
-            since = len(request_log(base_url))
-            cpu, wall = time.process_time(), time.perf_counter()
-            if args.dry_run:
-                summary = backfill(1, date(2000, 1, 1), date(2100, 1, 1), ledger=args.ledger, dry_run=True)
-            else:
-                summary = sync_company(company_id=1, ledger=args.ledger)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            log = request_log(base_url)[since:]
+            since, sandbox_cpu = len(request_log(sandbox.base_url)), sandbox.cpu_seconds()
+            with profiled(args.profile):
+                cpu, wall = time.process_time(), time.perf_counter()
+                if args.dry_run:
+                    summary = backfill(1, date(2000, 1, 1), date(2100, 1, 1), ledger=args.ledger, dry_run=True)
+                else:
+                    summary = sync_company(company_id=1, ledger=args.ledger)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+            log = request_log(sandbox.base_url)[since:]
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
     tally = ("would_write",) if args.dry_run else ("created", "updated")
     written = {name: sum(counts[t] for t in tally) for name, counts in entities.items()}
@@ -76,6 +95,7 @@ def main() -> None:
         "cpu_seconds": cpu,
         "wall_seconds": wall,
         "cpu_ms_per_record": 1000 * cpu / max(1, records),
+        "sandbox_cpu_ms_per_record": 1000 * sandbox_cpu / max(1, records),
         "api_calls": calls.calls,
         "write_calls": calls.writes,
         "minimum_calls": calls.minimum,
