@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--dry-run-invoices", type=int, default=10_000)
     parser.add_argument("--rss-sizes", default="", help="Also: peak RSS of a dry run at each size, e.g. 100000.")
     parser.add_argument("--companies", type=int, default=20)
+    parser.add_argument("--peer-invoices", type=int, default=500, help="Invoices of the peer's run and ours beside it.")
     parser.add_argument("--no-peer", action="store_true", help="Skip the one-call-per-record peer.")
     args = parser.parse_args()
     invoices = str(args.invoices)
@@ -69,7 +70,14 @@ def main() -> int:
     sizes = [int(size) for size in args.rss_sizes.split(",") if size]
     rss = {size: run("sync_speed.py", "--dry-run", "--invoices", str(size)) for size in sizes}
     companies = run("companies.py", "--companies", str(args.companies))
-    peer = {} if args.no_peer else run("peer.py", "--invoices", invoices, "--time-scale", str(QUOTA_TIME_SCALE["qbo"]))
+    peer_runs = (
+        {}
+        if args.no_peer
+        else {
+            script: run(script, "--invoices", str(args.peer_invoices), "--time-scale", str(QUOTA_TIME_SCALE["qbo"]))
+            for script in ("peer.py", "sync_speed.py")
+        }
+    )
 
     rows: list[Row] = []
     for ledger, figures in syncs.items():
@@ -148,15 +156,16 @@ def main() -> int:
             bool(companies) and companies["companies_per_hour"] >= 1000,
         )
     )
-    ours = syncs["qbo"]
-    if not args.no_peer:
+    if peer_runs:
+        peer, ours = peer_runs["peer.py"], peer_runs["sync_speed.py"]
         rows.append(
             _row(
-                "one-call-per-record peer (python-quickbooks) vs us, QBO",
+                f"one-call-per-record peer (python-quickbooks) vs us, QBO, {args.peer_invoices:,} invoices",
                 "we keep the lead",
                 peer,
-                lambda f: f"peer {f['api_calls']:,} calls, {f['sandbox_minutes']:.1f} sandbox-min; us "
-                f"{ours.get('api_calls', 0):,} calls, {ours.get('sandbox_minutes', 0):.1f} sandbox-min",
+                lambda f: f"peer {f['api_calls']:,} calls ({f['answered_429']} answered 429), "
+                f"{f['sandbox_minutes']:.1f} sandbox-min; us {ours.get('api_calls', 0):,} calls, "
+                f"{ours.get('sandbox_minutes', 0):.1f} sandbox-min",
                 bool(peer) and bool(ours) and peer["api_calls"] > ours["api_calls"],
             )
         )
