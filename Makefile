@@ -42,7 +42,8 @@ test: $(STAMP) lint | $(CHROMIUM)
 check: $(STAMP) lint
 	$(BIN)/pytest -n 2 -m "not chaos and not e2e and not browser"
 
-# Every figure of issue 16 beside its goal (about 10 minutes; bigger sizes: `$(BIN)/python bench/all.py --help`).
+# Every figure of issue 16 beside its goal (about 10 minutes on a quiet 2-core machine, far longer on a loaded one;
+# bigger sizes: `$(BIN)/python bench/all.py --help`).
 # The one-call-per-record peer needs the official python-quickbooks SDK, which only the benchmark uses.
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -r bench/requirements.txt

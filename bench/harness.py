@@ -168,7 +168,8 @@ class CallFigures:
 
     @property
     def quota_fraction(self) -> float:
-        """The pace of the binding limit's calls over the run, in sandbox time, as a fraction of the limit."""
+        """The pace of the binding limit's calls over the run, in sandbox time, as a fraction of the limit. It means
+        something over runs of several sandbox minutes only: a short run fits in one window and may pass 1."""
         return self.limited_per_sandbox_minute / self.limit_per_minute
 
 
