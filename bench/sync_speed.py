@@ -1,75 +1,114 @@
-"""How a big sync goes against a local ledger sandbox: seeds N invoices, syncs them and their payments in-process,
-and prints seconds, invoices per second, write calls, records per write call, and API calls (with Xero's
-5,000/day limit beside them).
+"""How a big sync goes against a ledger sandbox running in a process of its own: seeds N invoices, syncs them and
+their payments (the sync-company flow, or with `--dry-run` a backfill dry run of everything), and prints our own
+CPU per record written, API calls per minimum call, 401s and 429s, the pace of the binding quota in sandbox time,
+peak RSS, and (Xero) the share of the 5,000-call day limit.
 
-The sandbox clock is time-scaled so the ledger's per-minute limits do not stretch the run to hours. The figure of
-record is the run summary's `api_calls`; the sandbox's request log is shown beside it.
+The sandbox's clock is time-scaled: fast (the default) so a big run takes minutes, or slow enough that the
+ledger's per-minute limit binds (`bench/all.py` uses 4x for QBO and 2x for Xero) to measure the quota figure.
+Our CPU is `time.process_time()` of this process around the flow: the sandbox's CPU is not in it.
+
+    .venv/bin/python bench/sync_speed.py --ledger xero --invoices 10000
 """
 
 import argparse
-import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from the temporary server
-
+from bench.harness import (
+    CallFigures,
+    connect,
+    emit,
+    peak_rss_mb,
+    request_log,
+    sandbox_process,
+    seed_source,
+    warm_prefect,
+)
 from ledger_sync.connectors.registry import get, names
-from ledger_sync.connectors.service_opus.seed import seed
-from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
-from ledger_sync.onboarding import apply_suggested_mapping
-from ledger_sync.settings import Settings
-from ledger_sync.state.db import make_engine
-from ledger_sync.state.store import StateStore
 
 XERO_DAY_LIMIT = 5000
 
 
+@contextmanager
+def profiled(path: Path | None) -> Iterator[None]:
+    """pyinstrument over the block (CPU time, every thread), its text report written to `path`; None: nothing."""
+    if path is None:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.005, async_mode="disabled")
+    with profiler:
+        yield
+    path.write_text(profiler.output_text(unicode=True, show_all=False, timeline=False))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ledger", choices=[n for n in names() if get(n).sandbox], default="qbo")
     parser.add_argument("--invoices", type=int, default=2_000)
     parser.add_argument("--time-scale", type=float, default=120.0, help="Sandbox seconds per real second.")
+    parser.add_argument("--dry-run", action="store_true", help="A backfill dry run of everything: nothing written.")
+    parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+    parser.add_argument("--profile", type=Path, help="Also write a pyinstrument profile of the run (text) here.")
     args = parser.parse_args()
+    from ledger_sync.flows.backfill import backfill
     from ledger_sync.flows.sync import sync_company
 
     with tempfile.TemporaryDirectory(prefix=f"{args.ledger}-bench-") as folder:
         home = Path(folder)
-        engine = make_engine(f"sqlite:///{home / 'service_opus.db'}")
-        seeded = seed(engine, invoices=args.invoices)
-        engine.dispose()
-        with sandbox_for(args.ledger, home, args.time_scale) as (base_url, endpoints, _):
-            os.environ.update({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true", **endpoints})
-            settings = Settings()
-            store = StateStore.open(settings)
-            try:
-                connect_with_auto_consent(settings, store, 1, args.ledger)
-                apply_suggested_mapping(settings, store, 1, args.ledger)
-                started = time.perf_counter()
-                summary = sync_company(company_id=1, ledger=args.ledger)
-                seconds = time.perf_counter() - started
-            finally:
-                store.close()
-            body = httpx.get(f"{base_url}/_sandbox/requests", timeout=60).json()
-    log = body["requests"] if isinstance(body, dict) else body
-    api = [entry for entry in log if entry["path"].startswith(ledger_api_paths())]
-    writes = [entry for entry in api if entry["write"]]
-    throttled = [entry for entry in api if entry["status"] == 429]
+        seed_source(home, args.invoices)
+        with sandbox_process(args.ledger, home, args.time_scale) as sandbox:
+            connect(home, args.ledger)
+            warm_prefect()
+            since, sandbox_cpu = len(request_log(sandbox.base_url)), sandbox.cpu_seconds()
+            with profiled(args.profile):
+                cpu, wall = time.process_time(), time.perf_counter()
+                if args.dry_run:
+                    summary = backfill(1, date(2000, 1, 1), date(2100, 1, 1), ledger=args.ledger, dry_run=True)
+                else:
+                    summary = sync_company(company_id=1, ledger=args.ledger)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+            log = request_log(sandbox.base_url)[since:]
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
-    records = sum(counts["created"] + counts["updated"] for counts in entities.values())
-    invoices = entities["invoice"]["created"]
-    print(f"seeded {seeded.invoices:,} invoices ({seeded.locked:,} locked), {seeded.collected_payments:,} payments")
-    print(f"{args.ledger}: {summary['outcome']} in {seconds:.1f} s at sandbox time scale {args.time_scale:g}")
-    for name, counts in entities.items():
-        created, parked, unknown = counts["created"], counts["parked"], counts["unknown"]
-        print(f"  {name:9} created {created:6,}  parked {parked:4,}  unknown {unknown:3,}")
-    print(f"invoices/s: {invoices / seconds:.1f}")
-    print(f"records written: {records:,}; write calls: {len(writes):,} -> {records / max(1, len(writes)):.1f} per call")
-    print(f"api_calls (run summary): {summary['api_calls']}; sandbox saw {len(api):,}, {len(throttled)} answered 429")
+    tally = ("would_write",) if args.dry_run else ("created", "updated")
+    written = {name: sum(counts[t] for t in tally) for name, counts in entities.items()}
+    records = sum(written.values())
+    calls = CallFigures.of(args.ledger, log, written, get(args.ledger).max_batch_size)
+    figures = {
+        "ledger": args.ledger,
+        "invoices": args.invoices,
+        "dry_run": args.dry_run,
+        "time_scale": args.time_scale,
+        "outcome": summary["outcome"],
+        "records": records,
+        "written": written,
+        "parked": sum(counts["parked"] for counts in entities.values()),
+        "cpu_seconds": cpu,
+        "wall_seconds": wall,
+        "cpu_ms_per_record": 1000 * cpu / max(1, records),
+        "sandbox_cpu_ms_per_record": 1000 * sandbox_cpu / max(1, records),
+        "api_calls": calls.calls,
+        "write_calls": calls.writes,
+        "minimum_calls": calls.minimum,
+        "calls_per_minimum": calls.ratio,
+        "answered_401": calls.unauthorized,
+        "answered_429": calls.throttled,
+        "sandbox_minutes": calls.sandbox_minutes,
+        "quota_fraction": calls.quota_fraction,
+        "peak_rss_mb": peak_rss_mb(),
+    }
     if args.ledger == "xero":
-        print(f"day limit: {len(api):,} of {XERO_DAY_LIMIT:,} calls ({len(api) / XERO_DAY_LIMIT:.0%})")
+        figures["day_limit_fraction"] = calls.calls / XERO_DAY_LIMIT
+    emit(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from ledger_sync.connectors.registry import LedgerOAuth, get
 from ledger_sync.core.ledger import LedgerConnector
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
-from ledger_sync.state.tokens import StoredTokenProvider, TokenCipher
+from ledger_sync.state.tokens import REFRESH_MARGIN, StoredTokenProvider, TokenCipher
 
 
 def open_oauth(settings: Settings, ledger: str) -> LedgerOAuth:
@@ -18,5 +18,7 @@ def open_oauth(settings: Settings, ledger: str) -> LedgerOAuth:
 def open_ledger(settings: Settings, store: StateStore, connection: ConnectionInfo) -> LedgerConnector:
     plugin = get(connection.ledger)
     cipher = TokenCipher.from_settings(settings)
-    tokens = StoredTokenProvider(store.sessions, connection.id, cipher, plugin.open_oauth(settings).refresh)
+    refresh = plugin.open_oauth(settings).refresh
+    margin = REFRESH_MARGIN / settings.vendor_clock_scale
+    tokens = StoredTokenProvider(store.sessions, connection.id, cipher, refresh, margin=margin)
     return plugin.open_connector(settings, connection.tenant_id, tokens)

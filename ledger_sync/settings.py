@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     (until Sept 2027)."""
     xero_minute_window_seconds: float = 60.0
     """Length of Xero's per-minute call window; only a time-scaled sandbox shortens it."""
+    vendor_clock_scale: float = 1.0
+    """Vendor seconds per real second: 1 for the real ledgers; a time-scaled sandbox sets its scale, so token
+    lifetimes and the refresh margin are read on the clock the vendor keeps (no call is spent on a 401)."""
 
     work_pool: str = "ledger-sync"
     """The Prefect work pool (process type) the deployments run on."""

@@ -51,6 +51,8 @@ class HttpPolicy:
     max_throttle_wait_seconds: float = 900
     """The longest one call waits for throttling, Retry-After included; beyond it the run stops cleanly
     (every call raises THROTTLED until the wait is over) and the next run resumes."""
+    clock_scale: float = 1.0
+    """Vendor seconds per real second (`Settings.vendor_clock_scale`): token lifetimes are divided by it."""
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:

@@ -24,6 +24,7 @@ from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded,
 from ledger_sync.engine.corrections import refused_correction, refused_reissue
 from ledger_sync.engine.numbers import check_numbers
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
+from ledger_sync.engine.rehearsal import Rehearsal
 from ledger_sync.engine.reissue import Reissue, reissue
 from ledger_sync.engine.stats import RunStats, Tally
 
@@ -109,6 +110,8 @@ class WriteEngine:
     stats: RunStats = field(default_factory=RunStats)
     dry_run: bool = False
     """Write nothing, neither to the ledger nor to the state; count what would be written."""
+    rehearsal: Rehearsal | None = None
+    """Dry runs: holds what would be written as if written (its view over `state`), so each is counted once."""
     moves_checkpoints: bool = True
     """False for ranged runs (backfills), which re-read a range and must never move the checkpoints."""
     held: set[EntityType] = field(default_factory=set)
@@ -123,6 +126,8 @@ class WriteEngine:
         skipped = [c.source_id for c in candidates if isinstance(c, Skip)]
         if self.dry_run:
             self.stats.add(Tally.WOULD_WRITE, entity_type, len(ops))
+            if self.rehearsal is not None:
+                self.rehearsal.would_write(entity_type, ops)
             self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
         ops, recovered, gone = self._recover(entity_type, ops)

@@ -17,6 +17,7 @@ def qbo_sandbox_env(base_url: str, time_scale: float = 1.0) -> dict[str, str]:
         "LEDGER_SYNC_QBO_CLIENT_ID": SANDBOX_CLIENT_ID,
         "LEDGER_SYNC_QBO_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
         "LEDGER_SYNC_QBO_MINUTE_SECONDS": str(60 / time_scale),
+        "LEDGER_SYNC_VENDOR_CLOCK_SCALE": str(time_scale),
     }
 
 
@@ -34,4 +35,5 @@ def xero_sandbox_env(base_url: str, time_scale: float = 1.0) -> dict[str, str]:
         "LEDGER_SYNC_XERO_CLIENT_ID": SANDBOX_CLIENT_ID,
         "LEDGER_SYNC_XERO_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
         "LEDGER_SYNC_XERO_MINUTE_WINDOW_SECONDS": str(60 / time_scale),
+        "LEDGER_SYNC_VENDOR_CLOCK_SCALE": str(time_scale),
     }

@@ -144,16 +144,19 @@ class StoredTokenProvider:
         cipher: TokenCipher,
         refresher: Callable[[str], TokenSet],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        margin: timedelta = REFRESH_MARGIN,
     ) -> None:
+        """`margin`: how long before its expiry a token is refreshed (shorter on a time-scaled vendor clock)."""
         self._sessions = sessions
         self._connection_id = connection_id
         self._cipher = cipher
         self._refresher = refresher
         self._now = now
+        self._margin = margin
         self._cached: tuple[str, datetime] | None = None
 
     def access_token(self) -> str:
-        if self._cached and self._cached[1] - REFRESH_MARGIN > self._now():
+        if self._cached and self._cached[1] - self._margin > self._now():
             return self._cached[0]
         return self._refresh(rejected=None)
 
@@ -181,7 +184,7 @@ class StoredTokenProvider:
                 failure = (f"the stored {ledger} authorization cannot be decrypted with any configured key", None)
             else:
                 expires = connection.access_expires_at
-                if current is not None and current != rejected and expires and expires - REFRESH_MARGIN > self._now():
+                if current is not None and current != rejected and expires and expires - self._margin > self._now():
                     self._cached = (current, expires)
                     return current
                 try:

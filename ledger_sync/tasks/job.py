@@ -12,6 +12,7 @@ from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
+from ledger_sync.engine.rehearsal import Rehearsal
 from ledger_sync.engine.stats import RunStats
 from ledger_sync.ledger_access import open_ledger
 from ledger_sync.settings import Settings
@@ -38,6 +39,8 @@ class SyncJob:
     checkpoint_held: set[EntityType] = field(default_factory=set)
     """Types with a record whose outcome this run left unknown: their checkpoint must not move past it,
     so later pages of the run do not move it either."""
+    rehearsal: Rehearsal = field(default_factory=Rehearsal)
+    """A dry run's pretend ledger, shared by its pages (see `engine.rehearsal`)."""
 
     @property
     def ledger_name(self) -> str:

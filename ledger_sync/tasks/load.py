@@ -26,6 +26,7 @@ from ledger_sync.engine.candidates import (
     payout_candidates,
     tip_candidates,
 )
+from ledger_sync.engine.ports import ConnectionState
 from ledger_sync.engine.push import Tenant, WriteEngine
 from ledger_sync.engine.refund_candidates import refund_candidates
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
@@ -34,14 +35,21 @@ from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
 
 
+def connection_state(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) -> ConnectionState:
+    """The job's connection state; in a dry run, seen through the run's rehearsal (what it would write)."""
+    state = StoredConnectionState(job.store, job.connection.id, voids or {})
+    return job.rehearsal.over(state) if job.scope.dry_run else state
+
+
 def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) -> WriteEngine:
     """The engine for the job's connection, counting into the job's stats (`voids`: see `tasks.voids`)."""
     return WriteEngine(
-        state=StoredConnectionState(job.store, job.connection.id, voids or {}),
+        state=connection_state(job, voids),
         ledger=job.ledger,
         tenant=Tenant(job.connection.ledger, job.connection.tenant_id, job.ledger_name),
         stats=job.stats,
         dry_run=job.scope.dry_run,
+        rehearsal=job.rehearsal if job.scope.dry_run else None,
         moves_checkpoints=not job.scope.ranged,
         held=job.checkpoint_held,
     )
@@ -75,7 +83,7 @@ def _propose_for_collisions(job: SyncJob, entity_type: EntityType, parties: Mapp
 
 @task(name="load-invoices", cache_policy=NO_CACHE)
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
-    state = StoredConnectionState(job.store, job.connection.id)
+    state = connection_state(job)
     prefix = job.settings.invoice_number_prefix
     candidates = invoice_candidates(
         state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart, number_prefix=prefix

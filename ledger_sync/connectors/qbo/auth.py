@@ -94,14 +94,15 @@ class QboOAuth:
         if not access_token or not refresh_token or "expires_in" not in token:
             raise LedgerError(ErrorKind.AUTH, "QBO token response lacks access_token, refresh_token or expires_in")
         now = self._now()
+        scale = self._config.clock_scale  # lifetimes are in QBO's seconds; a time-scaled sandbox's pass faster
         refresh_lives = [
-            int(token[key])
+            int(token[key]) / scale
             for key in ("x_refresh_token_expires_in", "x_refresh_token_hard_expires_in")
             if token.get(key) is not None
         ]
         return TokenSet(
             access_token=access_token,
             refresh_token=refresh_token,
-            access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
+            access_expires_at=now + timedelta(seconds=int(token["expires_in"]) / scale),
             refresh_expires_at=now + timedelta(seconds=min(refresh_lives)) if refresh_lives else None,
         )

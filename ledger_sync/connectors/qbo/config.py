@@ -44,5 +44,6 @@ class QboConfig(HttpPolicy):
             timeout_seconds=settings.http_timeout_seconds,
             write_timeout_seconds=settings.http_write_timeout_seconds,
             minute_seconds=settings.qbo_minute_seconds,
+            clock_scale=settings.vendor_clock_scale,
             throttle_wait_seconds=settings.qbo_minute_seconds,
         )

@@ -127,9 +127,10 @@ class XeroOAuth:
                 "Xero token response lacks access_token, refresh_token or expires_in (is offline_access a scope?)",
             )
         now = self._now()
+        scale = self._config.clock_scale  # lifetimes are in Xero's seconds; a time-scaled sandbox's pass faster
         return TokenSet(
             access_token=access_token,
             refresh_token=refresh_token,
-            access_expires_at=now + timedelta(seconds=int(token["expires_in"])),
-            refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+            access_expires_at=now + timedelta(seconds=int(token["expires_in"]) / scale),
+            refresh_expires_at=now + REFRESH_TOKEN_LIFETIME / scale,
         )

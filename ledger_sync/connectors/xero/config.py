@@ -41,4 +41,5 @@ class XeroConfig(HttpPolicy):
             timeout_seconds=settings.http_timeout_seconds,
             write_timeout_seconds=settings.http_write_timeout_seconds,
             minute_window_seconds=settings.xero_minute_window_seconds,
+            clock_scale=settings.vendor_clock_scale,
         )

@@ -59,9 +59,15 @@ class Books:
         found = self.get(collection, key) or self.get(collection, key.lower())
         if found is not None or collection not in ALT_KEYS:
             return found
-        wanted = key.casefold()
+        return next(iter(self.store.matching(self.tenant, collection, ALT_KEYS[collection], key)), None)
+
+    def next_number(self, collection: str, prefix: str) -> str:
+        """The number Xero gives a document sent without one: `INV-0042` after 41 documents, skipping used ones."""
         field = ALT_KEYS[collection]
-        return next((doc for doc in self.all(collection) if str(doc.get(field, "")).casefold() == wanted), None)
+        number_ = self.store.count(self.tenant, collection) + 1
+        while self.store.matching(self.tenant, collection, field, f"{prefix}-{number_:04d}"):
+            number_ += 1
+        return f"{prefix}-{number_:04d}"
 
     def save(self, collection: str, doc: dict[str, Any]) -> dict[str, Any]:
         doc["UpdatedDateUTC"] = self.stamp()

@@ -47,7 +47,7 @@ def check(books: Books, contact: dict[str, Any]) -> None:
         clash = next(
             (
                 other
-                for other in books.all("Contacts")
+                for other in books.store.matching(books.tenant, "Contacts", "Name", name)
                 if other["ContactID"] != contact.get("ContactID")
                 and other.get("ContactStatus") == "ACTIVE"
                 and str(other.get("Name", "")).strip().casefold() == name.casefold()

@@ -109,7 +109,7 @@ def _header(books: Books, note: dict[str, Any], element: dict[str, Any], current
     if given is not None:
         note["CreditNoteNumber"] = str(given).strip()
     elif current is None:
-        note["CreditNoteNumber"] = _next_number(books)
+        note["CreditNoteNumber"] = books.next_number("CreditNotes", "CN")
     clash = any(
         other["CreditNoteID"] != note["CreditNoteID"]
         for other in books.store.matching(books.tenant, "CreditNotes", "CreditNoteNumber", note["CreditNoteNumber"])
@@ -118,14 +118,6 @@ def _header(books: Books, note: dict[str, Any], element: dict[str, Any], current
         errors.append("Credit Note Number must be unique.")
     if errors:
         raise Invalid(*errors)
-
-
-def _next_number(books: Books) -> str:
-    used = {doc["CreditNoteNumber"] for doc in books.all("CreditNotes")}
-    number_ = len(used) + 1
-    while f"CN-{number_:04d}" in used:
-        number_ += 1
-    return f"CN-{number_:04d}"
 
 
 def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]:

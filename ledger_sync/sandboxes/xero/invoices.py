@@ -125,7 +125,7 @@ def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], curr
     if number_given is not None:
         invoice["InvoiceNumber"] = str(number_given).strip()
     elif current is None:
-        invoice["InvoiceNumber"] = _next_number(books)
+        invoice["InvoiceNumber"] = books.next_number("Invoices", "INV")
     clash = any(
         other["InvoiceID"] != invoice["InvoiceID"] and other["Type"] == "ACCREC"
         for other in books.store.matching(books.tenant, "Invoices", "InvoiceNumber", invoice["InvoiceNumber"])
@@ -134,14 +134,6 @@ def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], curr
         errors.append("Invoice # must be unique.")
     if errors:
         raise Invalid(*errors)
-
-
-def _next_number(books: Books) -> str:
-    used = {doc["InvoiceNumber"] for doc in books.all("Invoices")}
-    number_ = len(used) + 1
-    while f"INV-{number_:04d}" in used:
-        number_ += 1
-    return f"INV-{number_:04d}"
 
 
 def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], current: Any, unitdp: int) -> None:
@@ -161,7 +153,11 @@ def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], cur
     elif given.get("Name"):
         wanted = str(given["Name"]).strip().casefold()
         contact = next(
-            (c for c in books.all("Contacts") if c["ContactStatus"] == "ACTIVE" and c["Name"].casefold() == wanted),
+            (
+                c
+                for c in books.store.matching(books.tenant, "Contacts", "Name", wanted)
+                if c["ContactStatus"] == "ACTIVE" and c["Name"].casefold() == wanted
+            ),
             None,
         ) or contacts.save(books, given, None)
     else:

@@ -30,7 +30,7 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
         errors.append("The Item Code must not be more than 30 characters long.")
     elif any(
         other["ItemID"] != item["ItemID"] and other["Code"].casefold() == code.casefold()
-        for other in books.all("Items")
+        for other in books.store.matching(books.tenant, "Items", "Code", code)
     ):
         errors.append(f"Item code '{code}' already exists.")
     if "SalesDetails" in element:

@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, cre
 CREATE TABLE IF NOT EXISTS docs (
     tenant TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (tenant, collection, id));
+CREATE TABLE IF NOT EXISTS doc_keys (
+    tenant TEXT NOT NULL, collection TEXT NOT NULL, field TEXT NOT NULL, folded TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tenant, collection, field, folded, id));
+CREATE INDEX IF NOT EXISTS docs_seq ON docs (seq);
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL UNIQUE, auth_event_id TEXT NOT NULL,
     created REAL NOT NULL, updated REAL NOT NULL);
@@ -38,6 +42,21 @@ CREATE TABLE IF NOT EXISTS requests (
     query TEXT NOT NULL, status INTEGER NOT NULL, write INTEGER NOT NULL, tenant TEXT);
 """
 
+KEYED_FIELDS = {
+    "Accounts": ("Code",),
+    "Contacts": ("Name", "ContactNumber"),
+    "Items": ("Code",),
+    "Invoices": ("InvoiceNumber",),
+    "CreditNotes": ("CreditNoteNumber",),
+}
+"""Top-level fields documents are looked up by (human keys, unique names): indexed in `doc_keys`, casefolded,
+so a write's look-ups and uniqueness checks cost the same at the 100,000th document as at the first."""
+_KEYS_VERSION = "1"
+
+
+def _folded(value: object) -> str:
+    return str(value).casefold().strip()
+
 
 class Store:
     """Thread-safe access to the SQLite file; `transaction()` makes a multi-step write atomic."""
@@ -49,10 +68,34 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._db.executescript(_SCHEMA)
+        self._index_keys()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _index_keys(self) -> None:
+        """Index the keys of documents stored before `doc_keys` existed (once per database)."""
+        with self.transaction():
+            if self.one("SELECT 1 FROM meta WHERE key = 'doc_keys' AND value = ?", (_KEYS_VERSION,)):
+                return
+            self._db.execute("DELETE FROM doc_keys")
+            for collection in KEYED_FIELDS:
+                for row in self.execute("SELECT tenant, id, body FROM docs WHERE collection = ?", (collection,)):
+                    self._put_keys(row["tenant"], collection, row["id"], wire.loads(row["body"]))
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('doc_keys', ?)", (_KEYS_VERSION,))
+
+    def _put_keys(self, tenant: str, collection: str, doc_id: str, body: dict[str, Any]) -> None:
+        where = (tenant, collection, doc_id)
+        self._db.execute("DELETE FROM doc_keys WHERE tenant = ? AND collection = ? AND id = ?", where)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO doc_keys (tenant, collection, field, folded, id) VALUES (?, ?, ?, ?, ?)",
+            [
+                (tenant, collection, field, _folded(body[field]), doc_id)
+                for field in KEYED_FIELDS.get(collection, ())
+                if body.get(field) is not None
+            ],
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -117,10 +160,23 @@ class Store:
         )
         return [wire.loads(row["body"]) for row in rows]
 
+    def count(self, tenant: str, collection: str) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM docs WHERE tenant = ? AND collection = ?", (tenant, collection))
+        return int(row["n"]) if row else 0
+
     def matching(self, tenant: str, collection: str, field: str, value: str) -> list[dict[str, Any]]:
-        """Documents whose top-level `field` equals `value` ignoring case. SQLite narrows ASCII values
-        down before anything is decoded (a per-element uniqueness check must not decode every document)."""
-        if value.isascii():
+        """Documents whose top-level `field` equals `value` ignoring case, in creation order. A keyed field is
+        looked up in `doc_keys`; otherwise SQLite narrows ASCII values down before anything is decoded (a
+        per-element uniqueness check must not decode every document)."""
+        if field in KEYED_FIELDS.get(collection, ()):
+            rows = self.execute(
+                "SELECT d.body FROM doc_keys AS k JOIN docs AS d "
+                "ON d.tenant = k.tenant AND d.collection = k.collection AND d.id = k.id "
+                "WHERE k.tenant = ? AND k.collection = ? AND k.field = ? AND k.folded = ? ORDER BY d.seq",
+                (tenant, collection, field, _folded(value)),
+            )
+            docs = [wire.loads(row["body"]) for row in rows]
+        elif value.isascii():
             rows = self.execute(
                 "SELECT body FROM docs WHERE tenant = ? AND collection = ? "
                 "AND lower(json_extract(body, ?)) = lower(?) ORDER BY seq",
@@ -133,14 +189,16 @@ class Store:
         return [doc for doc in docs if str(doc.get(field, "")).casefold() == wanted]
 
     def put(self, tenant: str, collection: str, doc_id: str, body: dict[str, Any]) -> None:
+        text = wire.dumps(body)
         with self.transaction():
             updated = self._db.execute(
                 "UPDATE docs SET body = ? WHERE tenant = ? AND collection = ? AND id = ?",
-                (wire.dumps(body), tenant, collection, doc_id),
+                (text, tenant, collection, doc_id),
             )
             if updated.rowcount == 0:
                 self._db.execute(
                     "INSERT INTO docs (tenant, collection, id, seq, body) VALUES (?, ?, ?, "
                     "(SELECT COALESCE(MAX(seq), 0) + 1 FROM docs), ?)",
-                    (tenant, collection, doc_id, wire.dumps(body)),
+                    (tenant, collection, doc_id, text),
                 )
+            self._put_keys(tenant, collection, doc_id, body)

@@ -1,0 +1,189 @@
+"""`make bench`: every figure of issue 16 in one go, each beside its goal. Runs the benchmark scripts one after
+another (each in a process of its own, so CPU and peak RSS are that run's; sandboxes in processes of their own),
+then prints the table. About 10 minutes on a quiet 2-core machine at the default sizes; bigger by flag:
+
+    .venv/bin/python bench/all.py --invoices 10000 --rss-sizes 10000,100000,1000000
+
+Absolute timings depend on the machine's load: on a shared machine they are pessimistic.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+QUOTA_TIME_SCALE = {"qbo": 4.0, "xero": 2.0}
+"""Slow enough that the ledger's per-minute limit, not our CPU, sets the pace (so the quota figure means something)."""
+PEER_TIME_SCALE = 20.0
+"""The peer outruns QBO's 10 requests a second and waits QBO's minute after each 429: a faster clock keeps those
+waits short in real time (both runs beside each other use it)."""
+
+
+def run(script: str, *args: str) -> dict[str, Any]:
+    """One benchmark in its own process; its last output line is its figures as JSON."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--json"], capture_output=True, text=True, check=False
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        print(f"{script} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}", file=sys.stderr)
+        return {}
+    figures: dict[str, Any] = json.loads(lines[-1])
+    print(f"  ran {script} {' '.join(args)} in {time.monotonic() - started:.0f} s: {lines[-1]}", file=sys.stderr)
+    return figures
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    measured: str
+    goal: str
+    met: bool | None
+    """None: not measured."""
+
+
+def _row(figure: str, goal: str, figures: dict[str, Any], show: Callable[[dict[str, Any]], str], met: bool) -> Row:
+    if not figures:
+        return Row(figure, "failed (see above)", goal, None)
+    return Row(figure, show(figures), goal, met)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=2_000, help="Invoices of each ledger's sync run.")
+    parser.add_argument("--dry-run-invoices", type=int, default=10_000)
+    parser.add_argument("--rss-sizes", default="", help="Also: peak RSS of a dry run at each size, e.g. 100000.")
+    parser.add_argument("--companies", type=int, default=20)
+    parser.add_argument("--peer-invoices", type=int, default=500, help="Invoices of the peer's run and ours beside it.")
+    parser.add_argument("--no-peer", action="store_true", help="Skip the one-call-per-record peer.")
+    args = parser.parse_args()
+    invoices = str(args.invoices)
+    syncs = {
+        ledger: run("sync_speed.py", "--ledger", ledger, "--invoices", invoices, "--time-scale", str(scale))
+        for ledger, scale in QUOTA_TIME_SCALE.items()
+    }
+    dry = run("sync_speed.py", "--dry-run", "--invoices", str(args.dry_run_invoices))
+    sizes = [int(size) for size in args.rss_sizes.split(",") if size]
+    rss = {size: run("sync_speed.py", "--dry-run", "--invoices", str(size)) for size in sizes}
+    companies = run("companies.py", "--companies", str(args.companies))
+    peer_runs = (
+        {}
+        if args.no_peer
+        else {
+            script: run(script, "--invoices", str(args.peer_invoices), "--time-scale", str(PEER_TIME_SCALE))
+            for script in ("peer.py", "sync_speed.py")
+        }
+    )
+
+    rows: list[Row] = []
+    for ledger, figures in syncs.items():
+        name = {"qbo": "QBO", "xero": "Xero"}[ledger]
+        rows.append(
+            _row(
+                f"{name}: own CPU per record ({invoices} invoices)",
+                "<= 0.5 ms",
+                figures,
+                lambda f: f"{f['cpu_ms_per_record']:.2f} ms ({f['cpu_seconds']:.1f} s, {f['records']:,} records)",
+                bool(figures) and figures["cpu_ms_per_record"] <= 0.5,
+            )
+        )
+        rows.append(
+            _row(
+                f"{name}: API calls / minimum",
+                "<= 1.02, no 401",
+                figures,
+                lambda f: f"{f['calls_per_minimum']:.3f} ({f['api_calls']:,} / {f['minimum_calls']:,}), "
+                f"{f['answered_401']} answered 401",
+                bool(figures) and figures["calls_per_minimum"] <= 1.02 and figures["answered_401"] == 0,
+            )
+        )
+        rows.append(
+            _row(
+                f"{name}: quota bound reached (sandbox at {QUOTA_TIME_SCALE[ledger]:g}x)",
+                ">= 95 %, no 429",
+                figures,
+                lambda f: f"{f['quota_fraction']:.0%}, {f['answered_429']} answered 429",
+                bool(figures) and figures["quota_fraction"] >= 0.95 and figures["answered_429"] == 0,
+            )
+        )
+        rows.append(
+            Row(
+                f"{name} sandbox: its CPU per record written",
+                "flat in N (O(1) per write)",
+                f"{figures['sandbox_cpu_ms_per_record']:.2f} ms (compare --invoices sizes)" if figures else "failed",
+                None,
+            )
+        )
+        rows.append(
+            _row(
+                f"{name}: peak RSS ({invoices} invoices)",
+                "<= 400 MB",
+                figures,
+                lambda f: f"{f['peak_rss_mb']:.0f} MB",
+                bool(figures) and figures["peak_rss_mb"] <= 400,
+            )
+        )
+    rows.append(
+        _row(
+            f"dry run of {args.dry_run_invoices:,} invoices: own CPU",
+            "a few seconds (<= 5 s)",
+            dry,
+            lambda f: f"{f['cpu_seconds']:.1f} s, {f['records']:,} records would be written ({f['written']})",
+            bool(dry) and dry["cpu_seconds"] <= 5,
+        )
+    )
+    for size, figures in {args.dry_run_invoices: dry, **rss}.items():
+        rows.append(
+            _row(
+                f"peak RSS, dry run of {size:,} invoices",
+                "<= 400 MB, flat in N",
+                figures,
+                lambda f: f"{f['peak_rss_mb']:.0f} MB",
+                bool(figures) and figures["peak_rss_mb"] <= 400,
+            )
+        )
+    rows.append(Row("live sync latency p50 / p95 (10 locks)", "not measured by make bench", "p95 <= 5 s", None))
+    rows.append(
+        _row(
+            f"companies per hour ({args.companies} small companies, one warm process)",
+            ">= 1,000",
+            companies,
+            lambda f: f"{f['companies_per_hour']:,.0f} ({f['seconds_per_company']:.1f} s each)",
+            bool(companies) and companies["companies_per_hour"] >= 1000,
+        )
+    )
+    if peer_runs:
+        peer, ours = peer_runs["peer.py"], peer_runs["sync_speed.py"]
+        rows.append(
+            _row(
+                f"one-call-per-record peer (python-quickbooks) vs us, QBO, {args.peer_invoices:,} invoices",
+                "we keep the lead",
+                peer,
+                lambda f: f"peer {f['api_calls']:,} calls ({f['answered_429']} answered 429), "
+                f"{f['sandbox_minutes']:.1f} sandbox-min; us {ours.get('api_calls', 0):,} calls, "
+                f"{ours.get('sandbox_minutes', 0):.1f} sandbox-min",
+                bool(peer) and bool(ours) and peer["api_calls"] > ours["api_calls"],
+            )
+        )
+    _print(rows)
+    return 0
+
+
+def _print(rows: list[Row]) -> None:
+    width = [max(len(r.figure) for r in rows), max(len(r.measured) for r in rows), max(len(r.goal) for r in rows)]
+    print()
+    print(f"{'figure':{width[0]}}  {'measured':{width[1]}}  {'goal':{width[2]}}  met")
+    for r in rows:
+        met = "-" if r.met is None else ("yes" if r.met else "NO")
+        print(f"{r.figure:{width[0]}}  {r.measured:{width[1]}}  {r.goal:{width[2]}}  {met}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""What the benchmarks share: a ledger sandbox in a process of its own (so our CPU time is ours alone), a seeded,
+connected and mapped company, and the sandbox's request log read back as figures.
+
+Every benchmark script runs one measurement in its own process and, with `--json`, prints one JSON object last
+(`bench/all.py` collects them); without it, it prints its figures beside their goals.
+"""
+
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from the temporary server
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")  # slow on a loaded machine
+
+from ledger_sync.connectors.registry import get
+from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths
+from ledger_sync.onboarding import apply_suggested_mapping
+from ledger_sync.sandboxes.plugin import load_sandbox
+from ledger_sync.sandboxes.serve import free_port
+from ledger_sync.settings import Settings
+from ledger_sync.state.store import StateStore
+
+VENV_BIN = Path(sys.executable).parent
+STARTUP_CEILING = 120.0
+"""Seconds a sandbox process may take to answer (only bounds a hang: the machine may be loaded)."""
+
+WRITE_LIMITS = {"qbo": ("batch calls", 40), "xero": ("calls", 60)}
+"""The per-minute limit that binds a backfill: QBO's 40 batch calls per realm (30 writes each: 1,200 writes a
+minute), Xero's 60 calls per tenant (50 records each)."""
+
+ONE_PER_CALL = {"xero": frozenset({"credit_application"})}
+"""Record types the ledger's API takes one per call, whatever the batch size (a Xero allocation is
+`PUT /CreditNotes/{id}/Allocations`): their minimum is one call per record."""
+
+
+def seed_source(home: Path, invoices: int, companies: int = 1) -> None:
+    """Seed Service Opus in a child process, so the benchmark's peak RSS is the sync's, not the seed's."""
+    env = {**os.environ, "LEDGER_SYNC_SOURCE_URL": f"sqlite:///{home / 'service_opus.db'}"}
+    command = [str(VENV_BIN / "ledger-sync"), "seed", "--invoices", str(invoices), "--companies", str(companies)]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    base_url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The sandbox process's CPU time so far (user + system), from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def sandbox_process(ledger: str, home: Path, time_scale: float) -> Iterator[SandboxProcess]:
+    """`ledger-sync sandbox <ledger>` as a process of its own; sets the LEDGER_SYNC_* variables that point the
+    connector at it."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [str(VENV_BIN / "ledger-sync"), "sandbox", ledger, "--port", str(port)]
+    command += ["--db", str(home / f"{ledger}-sandbox.db"), "--time-scale", str(time_scale), "--auto-consent"]
+    with (home / f"{ledger}-sandbox.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_serving(base_url, process)
+            sandbox = load_sandbox(get(ledger).sandbox or "")
+            os.environ.update(sandbox.connector_env(base_url, time_scale))
+            yield SandboxProcess(base_url, process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def _wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_CEILING
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the sandbox exited with {process.returncode}")
+        try:
+            httpx.get(f"{base_url}/_sandbox/requests", timeout=5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the sandbox at {base_url} did not answer")
+
+
+def connect(home: Path, ledger: str, companies: int = 1) -> None:
+    """Point the app at `home`, connect each company to the running sandbox and save the suggested mapping."""
+    os.environ.update({"LEDGER_SYNC_HOME": str(home), "LEDGER_SYNC_DEMO_MODE": "true"})
+    settings = Settings()
+    store = StateStore.open(settings)
+    try:
+        for company_id in range(1, companies + 1):
+            connect_with_auto_consent(settings, store, company_id, ledger)
+            apply_suggested_mapping(settings, store, company_id, ledger)
+    finally:
+        store.close()
+
+
+def warm_prefect() -> None:
+    """Start the temporary Prefect server (and its client) before anything is timed: a worker keeps it warm."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.hello()
+
+
+def request_log(base_url: str, since: int = 0) -> list[dict[str, Any]]:
+    """The sandbox's API requests after request id `since` (token and admin requests left out)."""
+    body = httpx.get(f"{base_url}/_sandbox/requests", params={"since": since}, timeout=120).json()
+    entries: list[dict[str, Any]] = body["requests"] if isinstance(body, dict) else body
+    return [entry for entry in entries if entry["path"].startswith(ledger_api_paths())]
+
+
+def sandbox_seconds(entry: dict[str, Any]) -> float:
+    """When the sandbox took a request, in its own (time-scaled) seconds."""
+    at = entry.get("at", entry.get("time"))
+    return float(at) if isinstance(at, int | float) else datetime.fromisoformat(str(at)).timestamp()
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """What the request log says about a run: calls, refusals, the minimum, and the pace in sandbox time."""
+
+    calls: int
+    writes: int
+    unauthorized: int
+    throttled: int
+    minimum: int
+    sandbox_minutes: float
+    """From the first API call to the last, on the sandbox's clock."""
+    limited_per_sandbox_minute: float
+    limit_per_minute: int
+
+    @classmethod
+    def of(cls, ledger: str, log: list[dict[str, Any]], written: dict[str, int], batch_size: int) -> "CallFigures":
+        limited = [e for e in log if e["path"].endswith("/batch")] if ledger == "qbo" else log
+        span = sandbox_seconds(log[-1]) - sandbox_seconds(log[0]) if len(log) > 1 else 0.0
+        return cls(
+            calls=len(log),
+            writes=sum(1 for e in log if e["write"]),
+            unauthorized=sum(1 for e in log if e["status"] == 401),
+            throttled=sum(1 for e in log if e["status"] == 429),
+            minimum=sum(
+                n if kind in ONE_PER_CALL.get(ledger, ()) else math.ceil(n / batch_size) for kind, n in written.items()
+            ),
+            sandbox_minutes=span / 60,
+            limited_per_sandbox_minute=len(limited) / (span / 60) if span else 0.0,
+            limit_per_minute=WRITE_LIMITS[ledger][1],
+        )
+
+    @property
+    def ratio(self) -> float:
+        """API calls per minimum call (ceil(records / batch size) per type): 1.0 is every batch full."""
+        return self.calls / self.minimum if self.minimum else 0.0
+
+    @property
+    def quota_fraction(self) -> float:
+        """The pace of the binding limit's calls over the run, in sandbox time, as a fraction of the limit. It means
+        something over runs of several sandbox minutes only: a short run fits in one window and may pass 1."""
+        return self.limited_per_sandbox_minute / self.limit_per_minute
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(figures: dict[str, Any], as_json: bool) -> None:
+    """The figures as the last line of JSON (for `bench/all.py`), else one per line."""
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            print(f"{name}: {value:,.3f}" if isinstance(value, float) else f"{name}: {value}")
