@@ -3,8 +3,8 @@ holds it as the customer's credit (QBO: a payment with no line; Xero: a RECEIVE-
 exists Service Opus applies it, which the sync sends as an update of the same payment naming the invoice (QBO: a
 sparse update adding the invoice's line; Xero: an allocation of the prepayment). An overpayment pays an invoice in
 full and leaves the excess as the customer's credit (QBO: UnappliedAmt; Xero: a RECEIVE-OVERPAYMENT of the whole
-amount allocated to the invoice for its total). Helpers are the suite's own (read through the module, which imports this mixin while it is still being
-defined)."""
+amount allocated to the invoice for its total). Helpers are the suite's own (read through the module, which
+imports this mixin while it is still being defined)."""
 
 from dataclasses import replace
 from datetime import date
