@@ -117,8 +117,9 @@ class WriteOutcome:
 class LedgerSnapshot:
     """One stamped record as the ledger holds it now, read back for reconciliation.
 
-    `balance` is an invoice's open balance (None for payments); `amount` is a payment's amount and an
-    invoice's total. `status` is the ledger's own word, upper-cased; `present` says whether it counts.
+    `balance` is an invoice's open balance, a payment's credit left unapplied (a deposit not yet applied, an
+    overpayment's excess); `amount` is a payment's amount and an invoice's total. `status` is the ledger's own
+    word, upper-cased; `present` says whether it counts.
     """
 
     ledger_id: str

@@ -239,7 +239,23 @@ class PaymentRecord(Record):
     reversed: bool = field(default=False, metadata=SET_ONLY)
     """Failed or charged back in Service Opus after it was synced: the connector takes the ledger's payment out (QBO
     voids it, Xero deletes it), reopening the invoice; a new content hash, so it goes as an update."""
+    applied: Decimal | None = field(default=None, metadata=SET_ONLY)
+    """What of `amount` pays the invoice when that is less (an overpayment: the rest stays the customer's credit);
+    None: all of it. A deposit taken before its invoice exists has no `invoice_ref` ("") and applies nothing; its
+    application later is the same payment with `invoice_ref` set (a new content hash: an update)."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
+
+    @property
+    def applied_amount(self) -> Decimal:
+        """What pays the invoice: nothing while the payment is an unapplied deposit."""
+        if not self.invoice_ref:
+            return Decimal("0.00")
+        return self.amount if self.applied is None else self.applied
+
+    @property
+    def credit(self) -> Decimal:
+        """What stays the customer's credit (a deposit's whole amount until it is applied, an overpayment's excess)."""
+        return self.amount - self.applied_amount
 
 
 @dataclass(frozen=True)

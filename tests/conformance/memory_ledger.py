@@ -213,15 +213,19 @@ class MemoryConnector:
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
             raise LedgerError(ErrorKind.DUPLICATE, f"another {record.entity_type.value} is already named {name!r}")
-        total, paid = self._amounts(record)
+        held_payment = entries[own_id].record if own_id else None
+        total, paid = self._amounts(record, held_payment if isinstance(held_payment, PaymentRecord) else None)
         ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
         if own_id is not None:
             ref = replace(ref, sync_token=str(int(entries[own_id].ref.sync_token or "0") + 1))
         kept_paid = paid if not own_id or isinstance(record, PayoutRecord) else entries[own_id].paid
         entries[ref.id] = Entry(record, ref, total, kept_paid, stamp=record.external_id)
-        if isinstance(record, PaymentRecord | CreditApplicationRecord):
-            self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
+        if isinstance(held_payment, PaymentRecord) and held_payment.invoice_ref:  # applied anew below
+            self._books.entries[EntityType.INVOICE][held_payment.invoice_ref].paid -= held_payment.applied_amount
+        if isinstance(record, PaymentRecord) and record.invoice_ref:
+            self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.applied_amount
         if isinstance(record, CreditApplicationRecord):
+            self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
             self._books.entries[EntityType.CREDIT_NOTE][record.credit_note_ref].paid += record.amount
         return ref
 
@@ -244,7 +248,7 @@ class MemoryConnector:
                 if applied.status == "DELETED" or document.ref.id not in (record.invoice_ref, *notes):
                     continue
                 applied.status = "DELETED"
-                books[EntityType.INVOICE][record.invoice_ref].paid -= record.amount
+                books[EntityType.INVOICE][record.invoice_ref].paid -= _applied(record)
                 for note in notes:
                     books[EntityType.CREDIT_NOTE][note].paid -= record.amount
             document.paid, document.status = Decimal("0.00"), "VOIDED"
@@ -255,12 +259,14 @@ class MemoryConnector:
         """Delete a payment that failed or was charged back, reopening its invoice (again: nothing changes)."""
         if payment.status != "DELETED":
             assert isinstance(payment.record, PaymentRecord)
-            self._books.entries[EntityType.INVOICE][payment.record.invoice_ref].paid -= payment.record.amount
+            if payment.record.invoice_ref:
+                self._books.entries[EntityType.INVOICE][payment.record.invoice_ref].paid -= _applied(payment.record)
             payment.status = "DELETED"
         return payment.ref
 
-    def _amounts(self, record: LedgerRecord) -> tuple[Decimal, Decimal]:
-        """(total, paid) of a new invoice, from its own lines; refuses references these books do not know."""
+    def _amounts(self, record: LedgerRecord, held: PaymentRecord | None = None) -> tuple[Decimal, Decimal]:
+        """(total, paid) of a new invoice, from its own lines; refuses references these books do not know. `held`:
+        the payment as it was before this update (what it applied is free again for it)."""
         books = self._books.entries
         if isinstance(record, CreditApplicationRecord):
             note = books[EntityType.CREDIT_NOTE].get(record.credit_note_ref)
@@ -290,11 +296,18 @@ class MemoryConnector:
                 return total, total
             return total, Decimal("0.00")
         if isinstance(record, PaymentRecord):
+            if record.amount <= 0 or not Decimal(0) <= record.applied_amount <= record.amount:
+                raise LedgerError(ErrorKind.VALIDATION, f"{record.applied_amount} of {record.amount} cannot be applied")
+            if not record.invoice_ref:  # a deposit: all of it the customer's credit
+                if record.customer_ref not in books[EntityType.CUSTOMER]:
+                    raise LedgerError(ErrorKind.VALIDATION, f"customer {record.customer_ref} does not exist")
+                return record.amount, Decimal("0.00")
             invoice = books[EntityType.INVOICE].get(record.invoice_ref)
             if invoice is None:
                 raise LedgerError(ErrorKind.VALIDATION, f"invoice {record.invoice_ref} does not exist")
-            if record.amount <= 0 or record.amount > invoice.total - invoice.paid:
-                raise LedgerError(ErrorKind.VALIDATION, f"{record.amount} exceeds the invoice's balance")
+            freed = held.applied_amount if held is not None and held.invoice_ref == record.invoice_ref else 0
+            if record.applied_amount > invoice.total - invoice.paid + freed:
+                raise LedgerError(ErrorKind.VALIDATION, f"{record.applied_amount} exceeds the invoice's balance")
             return record.amount, Decimal("0.00")
         if isinstance(record, TipRecord):
             return self._received(record), Decimal("0.00")
@@ -421,8 +434,16 @@ class MemoryConnector:
 
 
 def _gross(entry: Entry) -> Decimal | None:
-    """A payout's gross (what it took out of the clearing account), kept as its `paid`."""
+    """A payout's gross (what it took out of the clearing account), kept as its `paid`; a live payment's credit
+    left unapplied."""
+    if isinstance(entry.record, PaymentRecord):
+        return Decimal("0.00") if entry.status in GONE_STATUSES else entry.record.credit
     return entry.paid if isinstance(entry.record, PayoutRecord) else None
+
+
+def _applied(record: PaymentRecord | CreditApplicationRecord) -> Decimal:
+    """What the payment or credit application took off its invoice."""
+    return record.applied_amount if isinstance(record, PaymentRecord) else record.amount
 
 
 def open_oauth(settings: Settings) -> LedgerOAuth:

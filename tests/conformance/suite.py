@@ -47,6 +47,7 @@ from ledger_sync.core.transform import (
 )
 from tests.conformance.credit_voids import CreditVoidScenarios
 from tests.conformance.existing_books import ExistingBooksConformance
+from tests.conformance.prepayments import DepositsAndOverpayments
 from tests.conformance.reissue import ReissueScenarios
 from tests.conformance.reversals import RefundsAndReversals
 
@@ -293,7 +294,12 @@ from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the
 
 
 class LedgerConformance(
-    MoneyInAndOut, RefundsAndReversals, ReissueScenarios, CreditVoidScenarios, ExistingBooksConformance
+    MoneyInAndOut,
+    RefundsAndReversals,
+    ReissueScenarios,
+    CreditVoidScenarios,
+    ExistingBooksConformance,
+    DepositsAndOverpayments,
 ):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 

@@ -307,7 +307,8 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
             (a for line in entity.get("Line") or [] if (a := Decimal(str(line.get("Amount", 0)))) > 0), Decimal(0)
         )
         return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, "", status, balance=gross)
-    return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status)
+    credit = Decimal(str(entity.get("UnappliedAmt", 0))) if entity_type is EntityType.PAYMENT else None
+    return LedgerSnapshot(str(entity["Id"]), str(entity.get(stamp) or ""), amount, customer, status, balance=credit)
 
 
 def _payment(record: PaymentRecord) -> JsonObject:
@@ -318,8 +319,18 @@ def _payment(record: PaymentRecord) -> JsonObject:
         "PaymentRefNum": record.external_id,
         "PrivateNote": fields.private_note(record.external_id, f"{record.method} {record.reference}".strip()),
         "DepositToAccountRef": ref(record.deposit_account_ref),
-        "Line": [{"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]}],
+        "Line": _invoice_line(record),
     }
+
+
+def _invoice_line(record: PaymentRecord) -> list[JsonObject]:
+    """The line paying the invoice with what the payment applies; QBO keeps the rest of TotalAmt as UnappliedAmt,
+    the customer's credit (an overpayment's excess, or a whole deposit, which has no line until it is applied: its
+    application is a sparse update carrying this line)."""
+    if not record.invoice_ref:
+        return []
+    linked = [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]
+    return [{"Amount": record.applied_amount, "LinkedTxn": linked}]
 
 
 def _credit_application(record: CreditApplicationRecord) -> JsonObject:

@@ -25,7 +25,7 @@ import httpx
 
 from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
-from ledger_sync.connectors.xero import fields, wire
+from ledger_sync.connectors.xero import fields, prepayments, wire
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
@@ -66,6 +66,7 @@ PAGED = frozenset({"Contacts", "Invoices", "Payments", "CreditNotes", "BankTrans
 WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
 """Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
+RECEIVABLE_SYSTEM_ACCOUNT = "DEBTORS"
 TOTALLED = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
 """Kinds whose total Xero answers is checked against Service Opus's (and corrected once)."""
 
@@ -142,6 +143,10 @@ class XeroConnector(ClientConnector):
             return [self._refund(op) for op in ops]
         if entity_type is EntityType.PAYOUT:
             return [self._pay_out(op) for op in ops]
+        if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
+            credits = {index: self._take_credit(op) for index, op in enumerate(ops) if _takes_credit(op)}
+            rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
+            return [credits[index] if index in credits else next(rest) for index in range(len(ops))]
         void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
         outcomes: dict[int, WriteOutcome] = {index: void(op) for index, op in enumerate(ops) if op.voids}
         elements: dict[int, dict[str, Any]] = {}
@@ -344,6 +349,58 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(received)))
 
+    def _take_credit(self, op: WriteOp) -> WriteOutcome:
+        """A deposit or an overpayment (`prepayments`), or the deposit's application later (an update): the credit
+        received once, then allocated to the invoice once. The credit is found by its stamp and its allocations read
+        first, so a re-run after an unknown outcome does only what is left. An update of a payment Xero holds as a
+        payment (not a credit) is refused: Xero cannot change one."""
+        record = op.record
+        assert isinstance(record, PaymentRecord)
+        try:
+            credit = self._credit(record)
+            if credit is None and op.existing is not None:
+                raise LedgerError(
+                    ErrorKind.VALIDATION, "Xero cannot change a payment; delete it in Xero and it will be entered again"
+                )
+            if credit is None:
+                element = prepayments.receipt(record, self._system_code(RECEIVABLE_SYSTEM_ACCOUNT))
+                made = prepayments.credit_of(self._one("BankTransactions", element, idempotency_key([op], "credit")))
+                if made is None:
+                    raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the credit without it; outcome unknown")
+                credit = self.read(*made)
+            held = prepayments.credit_of(credit)
+            if held is None:
+                raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered {record.external_id}'s credit without its id")
+            if record.invoice_ref and not prepayments.allocated_to(credit, record.invoice_ref):
+                path = "{}/{}/Allocations".format(*held)
+                key = idempotency_key([op], f"allocate-{held[1]}")
+                self._client.write("PUT", path, prepayments.allocation(record), {}, key)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=prepayments.credit_ref(credit))
+
+    def _credit(self, record: PaymentRecord) -> dict[str, Any] | None:
+        """The live prepayment or overpayment stamped with the payment's external id, if Xero holds one."""
+        found = self._credits([record]).get(record.source_id, [])
+        live = [doc for doc in found if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+        return live[0] if live else None
+
+    def _credits(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
+        """Each payment's prepayments and overpayments, found by the stamp on the bank transactions that made them
+        (Xero's Prepayment carries no Reference), read by id, with that stamp as their `Reference`."""
+        stamps = [record.external_id for record in records]
+        made = self._where("BankTransactions", "Reference", stamps, also=f"({prepayments.TYPES_WHERE})", starts=True)
+        found: dict[int, list[dict[str, Any]]] = {}
+        by_stamp = {record.external_id: record.source_id for record in records}
+        for transaction in made:
+            stamp = wire.stamp_of(EntityType.PAYMENT, transaction)
+            credit = prepayments.credit_of(transaction)
+            if stamp in by_stamp and credit is not None and str(transaction.get("Status")).upper() != "DELETED":
+                found.setdefault(by_stamp[stamp], []).append({**self.read(*credit), "Reference": stamp})
+        return found
+
     def _contact_named(self, name: str, op: WriteOp) -> str:
         """The id of the contact of this name (a card processor), made once if Xero has none: names are unique."""
         found = [doc for doc in self._where("Contacts", "Name", [name]) if doc.get("ContactStatus") != "ARCHIVED"]
@@ -483,6 +540,8 @@ class XeroConnector(ClientConnector):
             docs = self._where(collection, stamp, [record.external_id for record in records], starts=starts)
             # "SO-P8" starts "SO-P89" too: a payment two chunks' queries both return is one payment.
             docs = list({str(doc.get(wire.REF_FIELDS[entity_type])): doc for doc in docs}.values())
+            if entity_type is EntityType.PAYMENT:  # a deposit or overpayment is the contact's credit instead
+                docs += [credit for found in self._credits(records).values() for credit in found]
         if entity_type is EntityType.ITEM and self._item_accounts is not None:
             self._remember_items(docs)
         by_stamp: dict[str, list[dict[str, Any]]] = {}
@@ -523,7 +582,7 @@ class XeroConnector(ClientConnector):
         """An invoice's or credit note's element, with the rounding adjustment its total needs."""
         lines = xero_lines(record)
         difference = adjustment(record, lines) + extra
-        rounding = (difference, self._rounding_code()) if difference else None
+        rounding = (difference, self._system_code(ROUNDING_SYSTEM_ACCOUNT)) if difference else None
         if difference:
             logger.info(
                 "%s %s: rounding adjustment of %s so Xero's total equals Service Opus's %s",
@@ -609,17 +668,13 @@ class XeroConnector(ClientConnector):
                 ),
             )
 
-    def _rounding_code(self) -> str:
+    def _system_code(self, system: str) -> str:
+        """The code of Xero's active system account of this kind (ROUNDING, DEBTORS)."""
         account = next(
-            (
-                a
-                for a in self._chart()
-                if a.get("SystemAccount") == ROUNDING_SYSTEM_ACCOUNT and a.get("Status") == "ACTIVE"
-            ),
-            None,
+            (a for a in self._chart() if a.get("SystemAccount") == system and a.get("Status") == "ACTIVE"), None
         )
         if account is None or not account.get("Code"):
-            raise LedgerError(ErrorKind.VALIDATION, "Xero has no active ROUNDING system account with a code")
+            raise LedgerError(ErrorKind.VALIDATION, f"Xero has no active {system} system account with a code")
         return str(account["Code"])
 
     def _account_code(self, account_id: str) -> str:
@@ -672,6 +727,14 @@ class XeroConnector(ClientConnector):
             if len(batch) < PAGE_SIZE:
                 return docs
             page += 1
+
+
+def _takes_credit(op: WriteOp) -> bool:
+    """A payment Xero takes as credit (`prepayments`), or an update of one (a deposit applied); a reversal is not."""
+    record = op.record
+    return (
+        isinstance(record, PaymentRecord) and not op.voids and (prepayments.leaves_credit(record) or bool(op.existing))
+    )
 
 
 def _has_fine_prices(element: dict[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.connectors.xero import fields
+from ledger_sync.connectors.xero import fields, prepayments
 from ledger_sync.connectors.xero.rounding import XeroLine
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
@@ -356,6 +356,8 @@ def element_error(element: Mapping[str, Any]) -> LedgerError | None:
 
 
 def element_ref(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerRef | None:
+    if entity_type is EntityType.PAYMENT and prepayments.credit_of(element) is not None:
+        return prepayments.credit_ref(element)
     value = element.get(REF_FIELDS[entity_type])
     return LedgerRef(id=str(value)) if value else None
 
@@ -383,6 +385,8 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
     if entity_type is EntityType.TIP:
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Total", 0))), customer, status)
+    if prepayments.credit_of(element) is not None:
+        return prepayments.snapshot(stamp, element)
     invoice = element.get("Invoice") or {}
     customer = str((invoice.get("Contact") or {}).get("ContactID", ""))
     return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Amount", 0))), customer, status)

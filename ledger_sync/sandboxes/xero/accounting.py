@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import creditnotes, organisation, payments, query, wire
+from ledger_sync.sandboxes.xero import creditnotes, organisation, payments, prepayments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
@@ -32,6 +32,8 @@ _READABLE = (
     "CreditNotes",
     "BankTransactions",
     "BankTransfers",
+    "Prepayments",
+    "Overpayments",
 )
 _LIST_FILTERS = {
     "IDs": None,
@@ -220,20 +222,22 @@ async def delete_payment(
     return await _write("Payments", request, ledger, keys, create_only=False, resource=deletion)
 
 
-@router.put("/CreditNotes/{key}/Allocations", response_model=None)
+@router.put("/{collection}/{key}/Allocations", response_model=None)
 async def allocate(
+    collection: str,
     key: str,
     request: Request,
     ledger: Annotated[Books, Depends(books)],
     keys: Annotated[IdempotencyKeys, Depends(_keys)],
 ) -> Response:
-    """Allocate a credit note to invoices: all of the body's allocations or none (a refusal is a 400)."""
-    if ledger.find("CreditNotes", key) is None:
+    """Allocate a credit note, prepayment or overpayment to invoices: all of the body's allocations or none (a
+    refusal is a 400)."""
+    if collection not in ("CreditNotes", *prepayments.ID_FIELDS) or ledger.find(collection, key) is None:
         return problem(404, "The resource you're looking for cannot be found")
 
     def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
-        note = ledger.find("CreditNotes", key)
-        assert note is not None  # found above, and credit notes are never deleted
+        note = ledger.find(collection, key)
+        assert note is not None  # found above, and credits are never deleted
         given = parse_body(raw)
         listed = given.get("Allocations") if isinstance(given, dict) and "Allocations" in given else [given]
         if not isinstance(listed, list):
@@ -242,7 +246,10 @@ async def allocate(
         for element in listed:
             try:
                 with ledger.store.savepoint():
-                    made.append(creditnotes.allocate(ledger, note, element))
+                    if collection == "CreditNotes":
+                        made.append(creditnotes.allocate(ledger, note, element))
+                    else:
+                        made.append(prepayments.allocate(ledger, collection, note, element))
             except Invalid as bad:
                 echoed = {**(element if isinstance(element, dict) else {}), "StatusAttributeString": "ERROR"}
                 echoed["ValidationErrors"] = [{"Message": message} for message in bad.messages]

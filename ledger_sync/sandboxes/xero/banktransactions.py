@@ -3,8 +3,9 @@ its lines posted to other accounts.
 
 What Xero refuses, modelled here (the stricter reading where its documentation is silent (?)):
 - `Type`, `BankAccount` and `LineItems` are required (the spec); a `Contact` too (Xero's docs list it as required
-  for RECEIVE and SPEND). The types made by other endpoints (RECEIVE-/SPEND-PREPAYMENT, -OVERPAYMENT, -TRANSFER)
-  are not created here: refused.
+  for RECEIVE and SPEND). RECEIVE-PREPAYMENT and RECEIVE-OVERPAYMENT are created here too, each making the
+  contact's credit it stands for (`prepayments`); the other types (SPEND-PREPAYMENT, SPEND-OVERPAYMENT, made by
+  other endpoints or not by us: -TRANSFER) are refused.
 - `BankAccount` must be an ACTIVE account of Type BANK (an account with `EnablePaymentsToAccount` takes payments,
   not bank transactions: refused, stricter).
 - each line posts to an ACTIVE account that is not a BANK account, with an ACTIVE tax rate; a supplied
@@ -15,7 +16,7 @@ What Xero refuses, modelled here (the stricter reading where its documentation i
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, wire
+from ledger_sync.sandboxes.xero import contacts, prepayments, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, line_tax, number, quantity, unit_amount
 
@@ -45,14 +46,17 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
     merged = {**(current or {}), **element}
     errors: list[str] = []
     kind = merged.get("Type")
-    if kind not in TYPES:
-        errors.append(f"Type must be one of {', '.join(TYPES)} (other types are made by their own endpoints).")
+    if kind not in (*TYPES, *prepayments.KINDS):
+        known = ", ".join((*TYPES, *prepayments.KINDS))
+        errors.append(f"Type must be one of {known} (other types are made by their own endpoints).")
     contact = _contact(books, merged.get("Contact"), errors)
     bank = bank_account(books, merged.get("BankAccount"), errors)
     mode = merged.get("LineAmountTypes", "Exclusive")
     if mode not in MODES:
         errors.append(f"LineAmountTypes must be one of {', '.join(MODES)}.")
     lines = _lines(books, merged.get("LineItems"), mode, unitdp, errors)
+    if kind in prepayments.KINDS:
+        prepayments.check_lines(books, kind, mode, lines, errors)
     try:
         day = wire.parse_day(merged["Date"]) if merged.get("Date") else books.today()
     except ValueError:
@@ -83,7 +87,7 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, 
         "IsReconciled": bool(merged.get("IsReconciled", False)),
         "HasAttachments": False,
     }
-    return books.save(COLLECTION, doc)
+    return books.save(COLLECTION, prepayments.credit_from(books, doc) if kind in prepayments.KINDS else doc)
 
 
 def _contact(books: Books, given: Any, errors: list[str]) -> dict[str, Any] | None:

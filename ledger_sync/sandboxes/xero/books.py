@@ -18,6 +18,8 @@ ID_FIELDS = {
     "CreditNotes": "CreditNoteID",
     "BankTransactions": "BankTransactionID",
     "BankTransfers": "BankTransferID",
+    "Prepayments": "PrepaymentID",
+    "Overpayments": "OverpaymentID",
     "Organisation": "OrganisationID",
 }
 """The key each collection's documents are stored under (the organisation's settings: one, by its tenant)."""

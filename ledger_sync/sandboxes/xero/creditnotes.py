@@ -8,6 +8,7 @@ than the invoice's `AmountDue` or the note's `RemainingCredit` is refused. Xero'
 refusals is not documented (?): the sandbox answers a ValidationException naming the amounts.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -120,8 +121,9 @@ def _header(books: Books, note: dict[str, Any], element: dict[str, Any], current
         raise Invalid(*errors)
 
 
-def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]:
-    """Apply part of an AUTHORISED credit note to an AUTHORISED invoice of its contact."""
+def checked_allocation(books: Books, credit: dict[str, Any], element: Any) -> tuple[dict[str, Any], Decimal, date]:
+    """(invoice, amount, date) of an allocation of a credit (a credit note, prepayment or overpayment) to an
+    AUTHORISED invoice of its contact, no more than the invoice's amount due nor the credit remaining."""
     if not isinstance(element, dict):
         raise Invalid("Each allocation must be a JSON object.")
     errors: list[str] = []
@@ -131,11 +133,9 @@ def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]
     if invoice is None:
         errors.append("Invoice could not be found." if key else "An Invoice must be specified for the allocation.")
     elif invoice["Status"] != "AUTHORISED":
-        errors.append("The invoice must be AUTHORISED to allocate a credit note to it.")
-    elif invoice["Contact"]["ContactID"] != note["Contact"]["ContactID"]:
-        errors.append("The invoice and the credit note must be for the same contact.")
-    if note["Status"] != "AUTHORISED":
-        errors.append("The credit note must be AUTHORISED to be allocated.")
+        errors.append("The invoice must be AUTHORISED to allocate a credit to it.")
+    elif invoice["Contact"]["ContactID"] != credit["Contact"]["ContactID"]:
+        errors.append("The invoice and the credit must be for the same contact.")
     amount = ZERO
     try:
         amount = cents(number(element.get("Amount"), "Amount"))
@@ -143,20 +143,29 @@ def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]
         errors.extend(bad.messages)
     if amount <= 0:
         errors.append("The allocation amount must be greater than zero.")
-    if amount > note["RemainingCredit"]:
+    if amount > credit["RemainingCredit"]:
         errors.append(
-            f"The allocation amount ({amount}) is more than the credit remaining ({note['RemainingCredit']})."
+            f"The allocation amount ({amount}) is more than the credit remaining ({credit['RemainingCredit']})."
         )
     if invoice is not None and invoice["Status"] == "AUTHORISED" and amount > invoice["AmountDue"]:
         errors.append(
             f"The allocation amount ({amount}) is more than the invoice's amount due ({invoice['AmountDue']})."
         )
+    day = books.today()
     try:
-        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+        day = wire.parse_day(element["Date"]) if "Date" in element else day
     except ValueError:
         errors.append("Date is not a valid date.")
     if errors or invoice is None:
         raise Invalid(*errors)
+    return invoice, amount, day
+
+
+def allocate(books: Books, note: dict[str, Any], element: Any) -> dict[str, Any]:
+    """Apply part of an AUTHORISED credit note to an AUTHORISED invoice of its contact."""
+    if note["Status"] != "AUTHORISED":
+        raise Invalid("The credit note must be AUTHORISED to be allocated.")
+    invoice, amount, day = checked_allocation(books, note, element)
     date_value, _ = wire.day_fields(day)
     allocation = {"AllocationID": books.new_id(), "Amount": amount, "Date": date_value, "IsDeleted": False}
     note["Allocations"].append({**allocation, "Invoice": _invoice_summary(invoice)})

@@ -332,19 +332,26 @@ def record_payment(books: Books, invoice: dict[str, Any], payment: dict[str, Any
 
 def record_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], amount: Decimal) -> None:
     """Apply a credit note allocation: AmountCredited up, AmountDue down, PAID at zero."""
-    invoice["CreditNotes"].append(
-        {
-            "CreditNoteID": note["CreditNoteID"],
-            "CreditNoteNumber": note["CreditNoteNumber"],
-            "AppliedAmount": amount,
-            "Total": note["Total"],
-        }
-    )
+    listed = {
+        "CreditNoteID": note["CreditNoteID"],
+        "CreditNoteNumber": note["CreditNoteNumber"],
+        "AppliedAmount": amount,
+        "Total": note["Total"],
+    }
+    record_allocation(books, invoice, "CreditNotes", listed, amount, note["Allocations"][-1]["Date"])
+
+
+def record_allocation(
+    books: Books, invoice: dict[str, Any], listed_in: str, listed: dict[str, Any], amount: Decimal, day: str
+) -> None:
+    """Apply an allocation of credit (a credit note, prepayment or overpayment, listed on the invoice under
+    `listed_in`): AmountCredited up, AmountDue down, PAID at zero."""
+    invoice[listed_in].append(listed)
     invoice["AmountCredited"] += amount
     invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]
     if invoice["AmountDue"] == 0:
         invoice["Status"] = "PAID"
-        invoice["FullyPaidOnDate"] = note["Allocations"][-1]["Date"]
+        invoice["FullyPaidOnDate"] = day
     books.save("Invoices", invoice)
 
 
