@@ -45,6 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.bank_balances import BankBalanceScenarios
 from tests.conformance.credit_voids import CreditVoidScenarios
 from tests.conformance.reissue import ReissueScenarios
 from tests.conformance.reversals import RefundsAndReversals
@@ -291,7 +292,9 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
 from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
 
 
-class LedgerConformance(MoneyInAndOut, RefundsAndReversals, ReissueScenarios, CreditVoidScenarios):
+class LedgerConformance(
+    MoneyInAndOut, RefundsAndReversals, ReissueScenarios, CreditVoidScenarios, BankBalanceScenarios
+):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 
     pytestmark = pytest.mark.slow

@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
 from ledger_sync.sandboxes.qbo import (
+    balances,
     chart,
     currencies,
     deposits,
@@ -405,5 +406,8 @@ class Company:
             saved["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": stamp}
         saved["domain"] = "QBO"
         saved["sparse"] = False
+        for account_id, balance in balances.moved(self, entity, saved, existing).items():
+            account = {**self.read("Account", account_id), "CurrentBalance": balance}
+            self._store.put(self.realm_id, "Account", {**account, "CurrentBalanceWithSubAccounts": balance})
         self._store.put(self.realm_id, entity, saved)
         return saved
