@@ -110,7 +110,8 @@ def _balances(qbo: Qbo, *names: str) -> dict[str, Decimal]:
 
 def test_account_balances_follow_payments_deposits_and_voids(qbo: Qbo) -> None:
     """Each save posts what it changed: payments into Undeposited Funds, their payout less fees into the bank
-    (an expense account keeps no CurrentBalance), a tip into Card Clearing owed to Tips Payable, a void undone."""
+    (an expense account keeps no CurrentBalance), a tip into Card Clearing owed to Tips Payable, a void undone; an
+    account's update cannot set its balance."""
     names = ("Undeposited Funds", "Chequing", "Card Clearing", "Tips Payable", "Bank Charges")
     before = _balances(qbo, *names)
     invoice = make_invoice(qbo)
@@ -127,3 +128,6 @@ def test_account_balances_follow_payments_deposits_and_voids(qbo: Qbo) -> None:
         "Tips Payable": Decimal("12.50"),
         "Bank Charges": Decimal("0"),
     }
+    chequing = qbo.named("Account", "Chequing")  # read-only: an update sending another balance keeps QBO's own
+    updated = qbo.create("Account", {**chequing, "CurrentBalance": Decimal("0")}, operation="update")
+    assert updated["CurrentBalance"] == after["Chequing"]

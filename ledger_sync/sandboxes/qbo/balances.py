@@ -21,6 +21,14 @@ from ledger_sync.sandboxes.qbo.money import to_decimal
 BALANCE_SHEET_CREDIT = frozenset({"Liability", "Equity"})
 """Classifications whose balance QBO shows credit-positive (assets show debit-positive)."""
 BALANCE_SHEET = BALANCE_SHEET_CREDIT | {"Asset"}
+READ_ONLY = ("CurrentBalance", "CurrentBalanceWithSubAccounts")
+
+
+def keep_balance(candidate: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    """An account's balance is QBO's own (read-only in the API reference): whatever a create or an update sends
+    for it is replaced by the balance the account has (0 for a new one)."""
+    for key in READ_ONLY:
+        candidate[key] = (existing or {}).get(key, Decimal(0))
 
 
 def debits(books: Books, entity: str, body: dict[str, Any] | None) -> defaultdict[str, Decimal]:

@@ -128,6 +128,8 @@ class Company:
                 voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
+            if entity == "Account":
+                balances.keep_balance(candidate, existing)
             if entity in DATED:
                 self._check_open_period(candidate, existing)
             prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)

@@ -30,10 +30,11 @@ def movement(collection: str, doc: dict[str, Any] | None) -> dict[Move, Decimal]
     if doc is None or doc.get("Status") not in COUNTED:
         return moved
     if collection == "Payments":
-        moved[doc["Account"]["AccountID"], SPENT if doc.get("PaymentType") in OUT else RECEIVED] += doc["Amount"]
+        way = SPENT if doc.get("PaymentType") in OUT else RECEIVED
+        moved[doc["Account"]["AccountID"], way] += Decimal(str(doc["Amount"]))
     elif collection == "BankTransactions":
         way = SPENT if str(doc["Type"]).startswith("SPEND") else RECEIVED
-        moved[doc["BankAccount"]["AccountID"], way] += doc["Total"]
+        moved[doc["BankAccount"]["AccountID"], way] += Decimal(str(doc["Total"]))
     return moved
 
 
