@@ -99,8 +99,10 @@ def main() -> int:
                 f"{name}: API calls / minimum",
                 "<= 1.02, no 401",
                 figures,
-                lambda f: f"{f['calls_per_minimum']:.3f} ({f['api_calls']:,} / {f['minimum_calls']:,}), "
-                f"{f['answered_401']} answered 401",
+                lambda f: (
+                    f"{f['calls_per_minimum']:.3f} ({f['api_calls']:,} / {f['minimum_calls']:,}), "
+                    f"{f['answered_401']} answered 401"
+                ),
                 bool(figures) and figures["calls_per_minimum"] <= 1.02 and figures["answered_401"] == 0,
             )
         )
@@ -166,9 +168,11 @@ def main() -> int:
                 f"one-call-per-record peer (python-quickbooks) vs us, QBO, {args.peer_invoices:,} invoices",
                 "we keep the lead",
                 peer,
-                lambda f: f"peer {f['api_calls']:,} calls ({f['answered_429']} answered 429), "
-                f"{f['sandbox_minutes']:.1f} sandbox-min; us {ours.get('api_calls', 0):,} calls, "
-                f"{ours.get('sandbox_minutes', 0):.1f} sandbox-min",
+                lambda f: (
+                    f"peer {f['api_calls']:,} calls ({f['answered_429']} answered 429), "
+                    f"{f['sandbox_minutes']:.1f} sandbox-min; us {ours.get('api_calls', 0):,} calls, "
+                    f"{ours.get('sandbox_minutes', 0):.1f} sandbox-min"
+                ),
                 bool(peer) and bool(ours) and peer["api_calls"] > ours["api_calls"],
             )
         )

@@ -244,7 +244,8 @@ def reconcile(
     ledger: Ledger = "qbo",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Compare the ledger with Service Opus to the cent; re-queue what went missing (exit code 1 on differences)."""
+    """Compare the ledger with Service Opus to the cent (and show bank balances); re-queue what went missing (exit
+    code 1 on differences)."""
     from ledger_sync.flows.reconcile import reconcile_company
 
     result: dict[str, Any] = reconcile_company(company_id=company, ledger=ledger)
@@ -261,6 +262,9 @@ def reconcile(
         console.print(table)
         total = result["receivables"][-1]
         console.print(f"Accounts receivable: Service Opus {total['expected']}, ledger {total['ledger']}")
+        for bank in result.get("bank_balances", []):
+            found = bank["ledger"] or "not reported"
+            console.print(f"Bank account {bank['name']}: Service Opus {bank['expected']}, ledger {found}")
         console.print(
             f"{result['invoices']} invoices, {result['payments']} payments checked; saved as {result['file']}"
         )

@@ -10,6 +10,7 @@ ones of a company connected since (never changing limits an operator has tuned).
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from prefect.client.orchestration import get_client
@@ -137,6 +138,9 @@ class RateLimitedLedger:
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return self._paced(self._inner.list_tax_rates)
+
+    def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
+        return self._paced(lambda: self._inner.account_balances(account_ids))
 
     def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         return self._paced(lambda: self._inner.write(entity_type, ops))

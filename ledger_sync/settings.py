@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     xero_redirect_uri: str = "http://127.0.0.1:8000/integrations/accounting/xero/callback"
     xero_scopes: str = (
         "offline_access accounting.contacts accounting.settings accounting.invoices accounting.payments "
-        "accounting.banktransactions"
+        "accounting.banktransactions accounting.reports.read"
     )
-    """The granular scopes apps created from 2026-03-02 must use (tips are bank transactions); an older app may
-    still set the legacy `offline_access accounting.contacts accounting.settings accounting.transactions`
+    """The granular scopes apps created from 2026-03-02 must use (tips are bank transactions; reconciliation reads
+    the Bank Summary report); an older app may still set the legacy `offline_access accounting.contacts
+    accounting.settings accounting.transactions accounting.reports.read`
     (until Sept 2027)."""
     xero_minute_window_seconds: float = 60.0
     """Length of Xero's per-minute call window; only a time-scaled sandbox shortens it."""

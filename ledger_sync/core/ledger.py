@@ -175,6 +175,12 @@ class LedgerConnector(Protocol):
 
     def list_tax_rates(self) -> list[LedgerTaxRate]: ...
 
+    def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The balance each of these accounts shows now, as the ledger itself reports it (QBO's
+        `Account.CurrentBalance`, Xero's Bank Summary closing balance), by id. An account the ledger reports no
+        balance for (Xero's report lists only bank accounts) is left out."""
+        ...
+
     def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         """Write up to `max_batch_size` ops of one type; one outcome per op, in order.
 

@@ -4,7 +4,8 @@ Pure: the flow reads both sides (`reconcile` flow), this module says where they 
 should do about each difference. A record deleted from the ledger by hand is marked to be re-queued: the next
 sync creates it again; an invoice voided there is only reported (the ledger keeps its number). Receivables per
 customer and in total are summed from the invoices' balances on both sides; they differ only where a listed
-difference explains it.
+difference explains it. Each mapped bank and clearing account's balance is shown the same way (`core.bank_balances`
+says what is compared).
 """
 
 from collections import defaultdict
@@ -14,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from ledger_sync.core.bank_balances import BankBalance
 from ledger_sync.core.ledger import LedgerSnapshot
 from ledger_sync.core.records import EntityType
 
@@ -102,6 +104,8 @@ class Reconciliation:
     differences: list[Difference]
     receivables: list[Receivable] = field(default_factory=list)
     api_calls: int = 0
+    bank_balances: list[BankBalance] = field(default_factory=list)
+    """Each mapped bank and clearing account: what Service Opus routed there against the ledger's balance."""
 
     @property
     def equal(self) -> bool:
@@ -135,6 +139,16 @@ class Reconciliation:
             "receivables": [
                 {"customer_ref": r.customer_ref, "expected": str(r.expected), "ledger": str(r.ledger)}
                 for r in [*self.receivables, total]
+            ],
+            "bank_balances": [
+                {
+                    "account_ref": b.account_ref,
+                    "name": b.name,
+                    "expected": str(b.expected),
+                    "ledger": None if b.ledger is None else str(b.ledger),
+                    "equal": b.equal,
+                }
+                for b in self.bank_balances
             ],
         }
 

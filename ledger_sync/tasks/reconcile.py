@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.bank_balances import bank_balances, routed
 from ledger_sync.core.ledger import LedgerChart, LedgerConnector, LedgerSnapshot
 from ledger_sync.core.payouts import Settled, payout_record
 from ledger_sync.core.reconciliation import ExpectedAmount, ExpectedInvoice, ExpectedPayment, Reconciliation, compare
@@ -27,8 +28,10 @@ from ledger_sync.core.records import (
     InvoiceRecord,
     PaymentRecord,
     PayoutRecord,
+    RefundRecord,
     TipRecord,
 )
+from ledger_sync.core.refunds import refund_record
 from ledger_sync.core.reissue import as_written
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
@@ -52,6 +55,10 @@ class SyncedBooks:
     """The synced tips of those payments."""
     payouts: list[PayoutRecord]
     """The synced card payouts of those payments."""
+    refunds: list[RefundRecord]
+    """The synced refunds of those payments."""
+    bank_accounts: dict[str, str]
+    """The mapped bank and clearing accounts and any other account our money landed in: ledger id -> name."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,8 @@ class LedgerBooks:
     payments: dict[int, list[LedgerSnapshot]]
     tips: dict[int, list[LedgerSnapshot]]
     payouts: dict[int, list[LedgerSnapshot]]
+    balances: dict[str, Decimal]
+    """Each of the synced books' bank accounts' balance as the ledger reports it."""
 
 
 @task(name="read-synced-books", cache_policy=NO_CACHE)
@@ -133,13 +142,42 @@ def read_synced_books(
             credited[note.invoice_id] += credit_total(note, tax_rates)
     synced_payouts = store.synced_ids(connection_id, EntityType.PAYOUT)
     payouts: list[PayoutRecord] = []
-    if synced_payouts:
-        chart = LedgerChart({account.id: account for account in ledger.list_accounts()}, {})
-        for payout in source.payouts(company_id).records:
-            if payout.id in synced_payouts and all(i in settled for i in payout.payment_ids):
-                with suppress(TransformProblem):
-                    payouts.append(payout_record(payout, settled, mapping, chart))
-    return SyncedBooks(records, payments, payment_invoices, dict(credited), tips, payouts)
+    chart = LedgerChart({account.id: account for account in ledger.list_accounts()}, {})
+    for payout in source.payouts(company_id).records if synced_payouts else []:
+        if payout.id in synced_payouts and all(i in settled for i in payout.payment_ids):
+            with suppress(TransformProblem):
+                payouts.append(payout_record(payout, settled, mapping, chart))
+    refunds = _synced_refunds(store, source, connection, by_id, {p.source_id: p for p in payments}, payment_invoices)
+    landed = {*mapping.bank_accounts.values(), *routed([*payments, *tips, *refunds, *payouts])}
+    names = {ref: chart.accounts[ref].name if ref in chart.accounts else ref for ref in landed}
+    return SyncedBooks(records, payments, payment_invoices, dict(credited), tips, payouts, refunds, names)
+
+
+def _synced_refunds(
+    store: StateStore,
+    source: ServiceOpusSource,
+    connection: ConnectionInfo,
+    invoices: dict[int, InvoiceRecord | InvoiceCreditRecord],
+    payments: dict[int, PaymentRecord],
+    payment_invoices: dict[int, int],
+) -> list[RefundRecord]:
+    """The synced refunds of these payments, rebuilt as the sync sends them (only their totals and accounts count
+    here); one that no longer transforms is left out, as the sync parks it."""
+    synced = store.synced_ids(connection.id, EntityType.REFUND)
+    refunds = source.refunds(connection.company_id, after=None, limit=0, ids=synced).records if synced else []
+    records = []
+    for refund in refunds:
+        payment = payments.get(refund.payment_id)
+        invoice = invoices.get(payment_invoices[refund.payment_id]) if payment else None
+        if payment is None or not isinstance(invoice, InvoiceRecord):
+            continue
+        with suppress(TransformProblem):
+            records.append(
+                refund_record(
+                    refund, invoice, payment_number=payment.source_id, deposit_account_ref=payment.deposit_account_ref
+                )
+            )
+    return records
 
 
 @task(name="read-ledger-books", cache_policy=NO_CACHE)
@@ -150,6 +188,7 @@ def read_ledger_books(ledger: LedgerConnector, books: SyncedBooks) -> LedgerBook
         ledger.read_back(EntityType.PAYMENT, books.payments),
         ledger.read_back(EntityType.TIP, books.tips),
         ledger.read_back(EntityType.PAYOUT, books.payouts),
+        ledger.account_balances(sorted(books.bank_accounts)),
     )
 
 
@@ -185,6 +224,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         payouts,
         found.payouts,
     )
+    expected = routed([*books.payments, *books.tips, *books.refunds, *books.payouts])
     return Reconciliation(
         company_id=connection.company_id,
         ledger=connection.ledger,
@@ -194,6 +234,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         differences=differences,
         receivables=receivables,
         api_calls=api_calls,
+        bank_balances=bank_balances(books.bank_accounts, expected, found.balances),
     )
 
 
@@ -207,9 +248,16 @@ def requeue_missing(store: StateStore, connection: ConnectionInfo, result: Recon
         store.requeue(connection.id, entity_type, parkings)
 
 
+BANK_BALANCE_ADVICE = (
+    "The whole balance is compared: money the sync does not send (an opening balance, bank feed lines, bills) "
+    "and the differences listed above explain it; an account only Service Opus's payments use should match."
+)
+
+
 @task(name="report-reconciliation", cache_policy=NO_CACHE)
 def report_reconciliation(settings: Settings, result: Reconciliation) -> Path:
-    """The JSON file, and a table finance can read: each difference with what to do, then receivables."""
+    """The JSON file, and a table finance can read: each difference with what to do, then receivables and bank
+    balances."""
     path = save_reconciliation(settings, result)
     rows: list[dict[str, object]] = [
         {
@@ -230,6 +278,16 @@ def report_reconciliation(settings: Settings, result: Reconciliation) -> Path:
             "what_to_do": "",
         }
         for r in [*result.receivables, result.receivable_total]
+    ]
+    rows += [
+        {
+            "what": f"bank account {b.name}",
+            "difference": "" if b.equal else "differs",
+            "service_opus": str(b.expected),
+            "ledger": "not reported" if b.ledger is None else str(b.ledger),
+            "what_to_do": "" if b.equal else BANK_BALANCE_ADVICE,
+        }
+        for b in result.bank_balances
     ]
     create_table_artifact(
         key=f"reconciliation-company-{result.company_id}-{result.ledger}",

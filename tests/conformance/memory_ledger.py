@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
+from ledger_sync.core.bank_balances import Money, routed
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
@@ -58,6 +59,7 @@ ACCOUNTS = [
     LedgerAccount("A-820", "Sales Tax", "liability", True, "820"),
     LedgerAccount("A-825", "Tips Payable", "liability", True, "825"),
     LedgerAccount("A-093", "Card Clearing", "bank", True, "093"),
+    LedgerAccount("A-092", "Cash Drawer", "bank", True, "092"),
     LedgerAccount("A-404", "Bank Fees", "expense", True, "404"),
 ]
 TAX_RATES = [
@@ -180,6 +182,20 @@ class MemoryConnector:
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         self._call()
         return list(TAX_RATES)
+
+    def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The balance of each bank or clearing account asked for, summed on each read from the money records these
+        books hold, by the sync's own rule (a throwaway ledger may rescan; the sandboxes keep theirs as they post)."""
+        self._call()
+        held = [
+            entry.record
+            for entries in self._books.entries.values()
+            for entry in entries.values()
+            if entry.status not in GONE_STATUSES and isinstance(entry.record, Money)
+        ]
+        balances = routed(held)
+        kept = {a.id for a in ACCOUNTS if a.type in ("bank", "undeposited_funds")} & set(account_ids)
+        return {ref: balances.get(ref, Decimal("0.00")) for ref in kept}
 
     def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         if len(ops) > self.max_batch_size:

@@ -45,6 +45,7 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
+from tests.conformance.bank_balances import BankBalanceScenarios
 from tests.conformance.credit_voids import CreditVoidScenarios
 from tests.conformance.existing_books import ExistingBooksConformance
 from tests.conformance.prepayments import DepositsAndOverpayments
@@ -300,6 +301,7 @@ class LedgerConformance(
     CreditVoidScenarios,
     ExistingBooksConformance,
     DepositsAndOverpayments,
+    BankBalanceScenarios,
 ):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 

@@ -109,6 +109,8 @@ def written(traffic: Traffic) -> str:
     connector = traffic.connector
     accounts = connector.list_accounts()
     connector.list_tax_rates()
+    banks = sorted(a.id for a in accounts if a.type == "bank")
+    assert connector.account_balances(banks) == dict.fromkeys(banks, Decimal("0.00"))  # the Bank Summary report
     income = next(a for a in accounts if a.code == "200")
     clearing = next(a for a in accounts if a.type == "undeposited_funds")
     contacts = connector.write(
@@ -221,6 +223,7 @@ def test_every_request_follows_xeros_openapi_specs(
         ("PUT", "Invoices"),
         ("POST", "Invoices"),
         ("PUT", "Payments"),
+        ("GET", "BankSummary"),
     } <= methods
     corrections = [r for r in traffic.recorder.requests if r.method == "POST" and r.url.path.endswith("/Invoices")]
     assert all('"InvoiceID"' in r.content.decode() for r in corrections), "an invoice is updated by its id only"

@@ -1,6 +1,7 @@
 """Acceptance of reconciliation, on both ledgers: synced books reconcile to 0 differences; after a record is
 deleted by hand in the sandbox (a QBO invoice; a Xero payment, since Xero only voids an authorised invoice) and
-a payment's amount edited, exactly those two are reported, the deleted one is re-queued, the next sync restores
+a payment's amount edited, exactly those two are reported (every bank balance the ledger reports equals what
+Service Opus routed there, before), the deleted one is re-queued, the next sync restores
 it, and with the payment put back all is equal again."""
 
 import json
@@ -77,6 +78,8 @@ def test_reconcile_finds_exactly_what_was_changed_by_hand_and_requeues_what_was_
     first = _reconcile(stack, paced=True)
     assert first["differences"] == [], first["differences"]
     assert first["invoices"] > 0 and first["payments"] > 1
+    reported = [b for b in first["bank_balances"] if b["ledger"] is not None]  # type: ignore[union-attr]
+    assert reported and all(b["equal"] for b in reported), first["bank_balances"]  # only our money in these books
     assert Path(str(first["file"])).is_file()
 
     connection = stack.store.connection(stack.company_id, stack.ledger)

@@ -101,3 +101,33 @@ def test_only_payments_held_in_undeposited_funds_can_be_linked(qbo: Qbo) -> None
     )
     error = assert_fault(qbo.post("Deposit", payout(qbo, [banked], "0.88")), 400, "6000")
     assert "not held in Undeposited Funds" in error["Detail"]
+
+
+def _balances(qbo: Qbo, *names: str) -> dict[str, Decimal]:
+    """`CurrentBalance` of these accounts, as a `select * from Account` reads it."""
+    return {a["Name"]: a["CurrentBalance"] for a in qbo.rows("SELECT * FROM Account") if a["Name"] in names}
+
+
+def test_account_balances_follow_payments_deposits_and_voids(qbo: Qbo) -> None:
+    """Each save posts what it changed: payments into Undeposited Funds, their payout less fees into the bank
+    (an expense account keeps no CurrentBalance), a tip into Card Clearing owed to Tips Payable, a void undone; an
+    account's update cannot set its balance."""
+    names = ("Undeposited Funds", "Chequing", "Card Clearing", "Tips Payable", "Bank Charges")
+    before = _balances(qbo, *names)
+    invoice = make_invoice(qbo)
+    first, second = pay(qbo, invoice, "100.00"), pay(qbo, invoice, "50.00")
+    qbo.create("Deposit", payout(qbo, [first, second], "4.95"))
+    qbo.create("Deposit", deposit(qbo, "Card Clearing", "12.50"))
+    assert void_payment(qbo, pay(qbo, invoice, "10.00")).status_code == 200
+    after = _balances(qbo, *names)
+    moved = {name: after[name] - before[name] for name in names}
+    assert moved == {
+        "Undeposited Funds": Decimal("0.00"),
+        "Chequing": Decimal("145.05"),
+        "Card Clearing": Decimal("12.50"),
+        "Tips Payable": Decimal("12.50"),
+        "Bank Charges": Decimal("0"),
+    }
+    chequing = qbo.named("Account", "Chequing")  # read-only: an update sending another balance keeps QBO's own
+    updated = qbo.create("Account", {**chequing, "CurrentBalance": Decimal("0")}, operation="update")
+    assert updated["CurrentBalance"] == after["Chequing"]

@@ -17,7 +17,7 @@ from ledger_sync.sandboxes.xero.config import XeroSandboxConfig
 REDIRECT_URI = "http://127.0.0.1:8000/callback"
 SCOPE = (
     "openid profile email offline_access accounting.invoices accounting.payments accounting.contacts "
-    "accounting.settings accounting.banktransactions"
+    "accounting.settings accounting.banktransactions accounting.reports.read"
 )
 API = "/api.xro/2.0"
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from .helpers import API, Session, create_contact, xero_session
+from .helpers import API, Session, connect, create_contact, sandbox, xero_session
 
 
 @pytest.fixture
@@ -142,3 +142,37 @@ def test_a_bank_transfer_needs_two_different_bank_accounts_and_an_amount(xero: t
         assert answer.status_code == 400, answer.text
         assert answer.json()["Elements"][0]["ValidationErrors"]
     assert client.get(f"{API}/BankTransfers", headers=session.headers()).json()["BankTransfers"] == []
+
+
+def _bank_summary(client: TestClient, session: Session) -> dict[str, tuple[str, str, str, str]]:
+    """Each bank account's row of the Bank Summary report: (opening, received, spent, closing), by name."""
+    answer = client.get(f"{API}/Reports/BankSummary", headers=session.headers())
+    assert answer.status_code == 200, answer.text
+    (report,) = answer.json()["Reports"]
+    assert report["ReportType"] == "BankSummary" and report["Rows"][0]["RowType"] == "Header"
+    rows = [row for section in report["Rows"][1:] for row in section["Rows"]]
+    return {row["Cells"][0]["Value"]: tuple(cell["Value"] for cell in row["Cells"][1:]) for row in rows}
+
+
+def test_the_bank_summary_follows_money_received_spent_transferred_and_deleted(
+    xero: tuple[TestClient, Session],
+) -> None:
+    """Each save posts what changed: a tip into Card Clearing, a transfer on to the bank, a tip deleted again."""
+    client, session = xero
+    contact_id = create_contact(client, session, "Harbour Dental")["ContactID"]
+    _, dropped = _put(client, session, [_received(contact_id, amount=40.25), _received(contact_id, amount=7)])
+    assert _transfer(client, session, Amount=30.1, Reference="SO-O1").status_code == 200
+    deleted = {**_received(contact_id), "BankTransactionID": dropped["BankTransactionID"], "Status": "DELETED"}
+    answer = client.post(f"{API}/BankTransactions", headers=session.headers(), json={"BankTransactions": [deleted]})
+    assert answer.status_code == 200, answer.text
+    summary = _bank_summary(client, session)
+    assert summary["Card Clearing"] == ("0.00", "40.25", "30.10", "10.15")
+    assert summary["Business Bank Account"] == ("0.00", "30.10", "0.00", "30.10")
+    assert summary["Cash Drawer"] == ("0.00", "0.00", "0.00", "0.00")
+    assert "Payment Clearing" not in summary  # not a BANK account
+
+
+def test_the_bank_summary_needs_the_reports_scope(tmp_path: Path) -> None:
+    client = sandbox(tmp_path / "x.db")
+    session = connect(client, scope="offline_access accounting.settings")
+    assert client.get(f"{API}/Reports/BankSummary", headers=session.headers()).status_code == 403

@@ -187,3 +187,6 @@ def test_the_official_xero_python_sdk_works_against_the_sandbox(tmp_path: Path) 
         assert read.contact.name == "SDK Customer" and read.line_items[0].line_amount == Decimal("90.50")
         found = accounting.get_contacts(session.tenant_id, where='ContactNumber=="SO-42"').contacts
         assert [c.contact_id for c in found] == [contact_id]
+        summary = accounting.get_report_bank_summary(session.tenant_id).reports[0]  # what the Xero connector reads
+        banks = {row.cells[0].value: row.cells[-1].value for row in summary.rows[1].rows}
+        assert summary.report_type == "BankSummary" and banks["Card Clearing"] == "0.00"

@@ -220,6 +220,7 @@ def test_the_last_reconciliation_is_shown_and_reading_the_page_runs_nothing(
 ) -> None:
     from decimal import Decimal
 
+    from ledger_sync.core.bank_balances import BankBalance
     from ledger_sync.core.reconciliation import Difference, DifferenceKind, Receivable, Reconciliation
     from ledger_sync.core.records import EntityType
     from ledger_sync.state.reconciliations import save_reconciliation
@@ -237,6 +238,7 @@ def test_the_last_reconciliation_is_shown_and_reading_the_page_runs_nothing(
         2,
         [missing],
         [Receivable("5", Decimal("9.50"), Decimal(0))],
+        bank_balances=[BankBalance("35", "Card Clearing", Decimal("12.40"), Decimal("12.40"))],
     )
     save_reconciliation(stack.settings, result)
     files = sorted((stack.home / "reconciliations").iterdir())
@@ -244,4 +246,5 @@ def test_the_last_reconciliation_is_shown_and_reading_the_page_runs_nothing(
     assert 'data-equal="no"' in page and "1 differences" in page
     assert "INV-7" in page and "re-queued, the next sync enters it" in page
     assert "Accounts receivable: Service Opus 9.50, ledger 0" in page
+    assert "Bank account Card Clearing: Service Opus 12.40, ledger 12.40." in page
     assert sorted((stack.home / "reconciliations").iterdir()) == files

@@ -16,6 +16,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -134,6 +135,11 @@ class QboConnector(ClientConnector):
         if self._tax_model is None:
             self._tax_model = read_tax_model(self._client)
         return self._tax_model
+
+    def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
+        """`CurrentBalance` of each account (inactive ones too), by a query on their ids."""
+        found = select_in(self._client, "Account", "Id", account_ids, ALL_ACTIVE_STATES)
+        return {str(account["Id"]): Decimal(str(account.get("CurrentBalance", 0))) for account in found}
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)

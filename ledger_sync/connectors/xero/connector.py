@@ -116,6 +116,13 @@ class XeroConnector(ClientConnector):
         self._accounts = self._client.get("Accounts").get("Accounts", [])
         return [wire.to_account(account) for account in self._accounts]
 
+    def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The closing balance of each of these bank accounts in Xero's Bank Summary report (xero-python's
+        `get_report_bank_summary`; scope `accounting.reports.read`), read once for all of them."""
+        reports = self._client.get("Reports/BankSummary").get("Reports") or []
+        wanted = set(account_ids)
+        return {key: balance for key, balance in wire.bank_summary_balances(reports).items() if key in wanted}
+
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return [wire.to_tax_rate(rate) for rate in self._client.get("TaxRates").get("TaxRates", [])]
 

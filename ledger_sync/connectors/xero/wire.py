@@ -431,6 +431,22 @@ def to_account(account: Mapping[str, Any]) -> LedgerAccount:
     )
 
 
+def bank_summary_balances(reports: Sequence[Mapping[str, Any]]) -> dict[str, Decimal]:
+    """Each bank account's closing balance (its row's last cell) in a Bank Summary report, by its `accountID`
+    attribute (the spec's `ReportWithRows` example: the first cell names the account, values are strings)."""
+    balances: dict[str, Decimal] = {}
+    for report in reports:
+        for section in report.get("Rows") or []:
+            for row in section.get("Rows") or []:
+                cells = row.get("Cells") or []
+                if row.get("RowType") != "Row" or not cells:
+                    continue
+                ids = [a["Value"] for a in cells[0].get("Attributes") or [] if a.get("Id") == "accountID"]
+                if ids:
+                    balances[str(ids[0])] = Decimal(str(cells[-1]["Value"]).replace(",", ""))
+    return balances
+
+
 def to_tax_rate(rate: Mapping[str, Any]) -> LedgerTaxRate:
     """Only an ACTIVE rate that can apply to revenue can go on a sales line."""
     return LedgerTaxRate(

@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
 from ledger_sync.sandboxes.qbo import (
+    balances,
     chart,
     currencies,
     deposits,
@@ -127,6 +128,8 @@ class Company:
                 voiding.check_not_voided(entity, existing)
                 candidate = {**existing, **candidate} if body.get("sparse") is True else candidate
                 candidate["Id"] = existing["Id"]
+            if entity == "Account":
+                balances.keep_balance(candidate, existing)
             if entity in DATED:
                 self._check_open_period(candidate, existing)
             prepared = self._prepare(entity, candidate, body, allow_duplicate_doc_number)
@@ -405,5 +408,8 @@ class Company:
             saved["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": stamp}
         saved["domain"] = "QBO"
         saved["sparse"] = False
+        for account_id, balance in balances.moved(self, entity, saved, existing).items():
+            account = {**self.read("Account", account_id), "CurrentBalance": balance}
+            self._store.put(self.realm_id, "Account", {**account, "CurrentBalanceWithSubAccounts": balance})
         self._store.put(self.realm_id, entity, saved)
         return saved

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import creditnotes, organisation, payments, prepayments, query, wire
+from ledger_sync.sandboxes.xero import balances, creditnotes, organisation, payments, prepayments, query, wire
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
@@ -96,6 +96,27 @@ def read_organisation(
     names = {row["id"]: row["name"] for row in box.tenants.organisations()}
     found = organisation.organisation(ledger, names.get(ledger.tenant, ""))
     return xero_json(envelope("Organisations", [found], ledger.instant()))
+
+
+@router.get("/Reports/BankSummary", response_model=None)
+def bank_summary(ledger: Annotated[Books, Depends(books)]) -> Response:
+    """Each active BANK account's money in and out and its closing balance (`balances`; dates not modelled)."""
+    banks = [a for a in ledger.all("Accounts") if a.get("Type") == "BANK" and a.get("Status") == "ACTIVE"]
+    rows = [balances.summary_row(bank, ledger.get(balances.COLLECTION, bank["AccountID"])) for bank in banks]
+    headings = ("Bank Accounts", "Opening Balance", "Cash Received", "Cash Spent", "Closing Balance")
+    report = {
+        "ReportName": "Bank Summary",
+        "ReportType": "BankSummary",
+        "ReportTitles": ["Bank Summary"],
+        "ReportDate": ledger.today().strftime("%d %B %Y").lstrip("0"),
+        "UpdatedDateUTC": ledger.stamp(),
+        "Fields": [],
+        "Rows": [
+            {"RowType": "Header", "Cells": [{"Value": heading} for heading in headings]},
+            {"RowType": "Section", "Title": "", "Rows": rows},
+        ],
+    }
+    return xero_json(envelope("Reports", [report], ledger.instant()))
 
 
 @router.get("/{collection}", response_model=None)

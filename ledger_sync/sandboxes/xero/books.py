@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.clock import ScaledClock
-from ledger_sync.sandboxes.xero import wire
+from ledger_sync.sandboxes.xero import balances, wire
 from ledger_sync.sandboxes.xero.store import Store
 
 ID_FIELDS = {
@@ -73,8 +74,22 @@ class Books:
 
     def save(self, collection: str, doc: dict[str, Any]) -> dict[str, Any]:
         doc["UpdatedDateUTC"] = self.stamp()
-        self.store.put(self.tenant, collection, doc[ID_FIELDS[collection]], doc)
+        doc_id = doc[ID_FIELDS[collection]]
+        if collection in ("Payments", "BankTransactions"):
+            self._post(balances.change(collection, doc, self.get(collection, doc_id)))
+        self.store.put(self.tenant, collection, doc_id, doc)
         return doc
+
+    def _post(self, moves: dict[balances.Move, Decimal]) -> None:
+        """Add each move to its account's running received or spent money (`balances`)."""
+        for (account_id, way), amount in moves.items():
+            held = self.get(balances.COLLECTION, account_id) or {
+                "AccountID": account_id,
+                balances.RECEIVED: Decimal("0.00"),
+                balances.SPENT: Decimal("0.00"),
+            }
+            held[way] = Decimal(held[way]) + amount
+            self.store.put(self.tenant, balances.COLLECTION, account_id, held)
 
     def stamp(self) -> str:
         return wire.ms_date(self.clock.now())
