@@ -40,7 +40,7 @@ from ledger_sync.sandboxes.serve import serving
 from tests.connector_support import discounted_record
 from tests.engine.fakes import Clock, MemoryState
 from tests.stack import TIME_SCALE
-from tests.waiting import CEILING
+from tests.waiting import CEILING, wait_for
 
 sandbox_app = pytest.importorskip("ledger_sync.sandboxes.qbo.app", reason="the QBO sandbox app is not built yet")
 from ledger_sync.sandboxes.qbo.config import QboSandboxConfig  # noqa: E402
@@ -443,13 +443,19 @@ def test_a_void_does_only_what_an_earlier_attempt_left_and_needs_no_fresh_sync_t
     first, second = write_ok(env, EntityType.PAYMENT, payments)
     base = f"{env.base_url}/v3/company/{env.realm_id}"
     headers = {"Authorization": f"Bearer {env.tokens.access_token()}", "Accept": "application/json"}
-    voided_first = httpx.post(
-        f"{base}/payment",
-        params={"operation": "update", "include": "void"},
-        json={"Id": first.id, "SyncToken": first.sync_token, "sparse": True},
-        headers=headers,
-        timeout=CEILING,
-    )
+
+    def void_first() -> httpx.Response | None:
+        """The earlier attempt's void, sent again while the sandbox throttles (the writes above may fill its second)."""
+        answer = httpx.post(
+            f"{base}/payment",
+            params={"operation": "update", "include": "void"},
+            json={"Id": first.id, "SyncToken": first.sync_token, "sparse": True},
+            headers=headers,
+            timeout=CEILING,
+        )
+        return None if answer.status_code == 429 else answer
+
+    voided_first = wait_for(void_first, "the first payment's void past the throttle")
     assert voided_first.status_code == 200, voided_first.text
     since = httpx.get(f"{env.base_url}/_sandbox/requests", timeout=CEILING).json()[-1]["id"]
     [ref] = write_ok(env, EntityType.INVOICE, [dataclasses.replace(record, voided=True)], {362: created})
