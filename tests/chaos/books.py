@@ -62,6 +62,12 @@ def _text(field_name: str) -> Callable[[dict[str, Any]], str]:
     return lambda body: str(body.get(field_name) or "").strip()
 
 
+def _stamp(field_name: str) -> Callable[[dict[str, Any]], str]:
+    """The field's first word: a Xero payment's Reference is its stamp, then its method and reference
+    ("SO-P12 · card 4242")."""
+    return lambda body: (str(body.get(field_name) or "").split() or [""])[0]
+
+
 def _no_amount(_: dict[str, Any]) -> None:
     return None
 
@@ -154,7 +160,7 @@ XERO_BOOKS = LedgerBooks(
         Collection(
             "payment",
             "Payments",
-            _text("Reference"),
+            _stamp("Reference"),
             _decimal("Amount"),
             "PaymentID",
             _text("UpdatedDateUTC"),
