@@ -57,43 +57,18 @@ def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> d
     errors: list[str] = []
     invoice = _invoice(books, element.get("Invoice"), element.get("InvoiceNumber"), errors)
     account = _account(books, element.get("Account"), errors)
-    amount = Decimal(0)
-    try:
-        amount = cents(number(element.get("Amount"), "Amount"))
-        if amount <= 0:
-            errors.append("Payment amount must be greater than zero.")
-        elif invoice is not None and invoice["Status"] == "AUTHORISED" and amount > invoice["AmountDue"]:
-            errors.append(EXCEEDS)
-    except Invalid as bad:
-        errors.extend(bad.messages)
-    try:
-        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
-    except ValueError:
-        errors.append("Date is not a valid date.")
+    owed = invoice["AmountDue"] if invoice is not None and invoice["Status"] == "AUTHORISED" else None
+    amount, date_value = _amount_and_date(books, element, owed, errors)
     if errors or invoice is None or account is None:
         raise Invalid(*errors)
-    date_value, _ = wire.day_fields(day)
-    payment = {
-        "PaymentID": books.new_id(),
-        "Date": date_value,
-        "BankAmount": amount,
-        "Amount": amount,
-        "Reference": str(element.get("Reference", "")),
-        "CurrencyRate": Decimal("1.000000"),
-        "PaymentType": "ACCRECPAYMENT",
-        "Status": "AUTHORISED",
-        "IsReconciled": bool(element.get("IsReconciled", False)),
-        "HasAccount": True,
-        "HasValidationErrors": False,
-        "Account": {"AccountID": account["AccountID"], "Code": account["Code"]},
-        "Invoice": {
-            "Type": invoice["Type"],
-            "InvoiceID": invoice["InvoiceID"],
-            "InvoiceNumber": invoice["InvoiceNumber"],
-            "Contact": invoice["Contact"],
-            "CurrencyCode": invoice["CurrencyCode"],
-        },
+    paid_on = {
+        "Type": invoice["Type"],
+        "InvoiceID": invoice["InvoiceID"],
+        "InvoiceNumber": invoice["InvoiceNumber"],
+        "Contact": invoice["Contact"],
+        "CurrencyCode": invoice["CurrencyCode"],
     }
+    payment = _payment(books, element, account, amount, date_value, "ACCRECPAYMENT") | {"Invoice": paid_on}
     books.save("Payments", payment)
     invoices.record_payment(books, invoice, payment)
     return payment
@@ -110,46 +85,65 @@ def _refund(books: Books, element: dict[str, Any]) -> dict[str, Any]:
     elif note["Status"] != "AUTHORISED" or note["Type"] != "ACCRECCREDIT":
         errors.append("Payment cannot be applied: the credit note must be an AUTHORISED sales credit note.")
     account = _account(books, element.get("Account"), errors)
+    owed = note["RemainingCredit"] if note is not None and note["Status"] == "AUTHORISED" else None
+    amount, date_value = _amount_and_date(books, element, owed, errors)
+    if errors or note is None or account is None:
+        raise Invalid(*errors)
+    paid_on = {
+        "CreditNoteID": note["CreditNoteID"],
+        "CreditNoteNumber": note["CreditNoteNumber"],
+        "Contact": note["Contact"],
+        "CurrencyCode": note.get("CurrencyCode", "CAD"),
+    }
+    payment = _payment(books, element, account, amount, date_value, "ARCREDITPAYMENT") | {"CreditNote": paid_on}
+    books.save("Payments", payment)
+    note["Payments"].append({"PaymentID": payment["PaymentID"], "Date": date_value, "Amount": amount})
+    _pay_out(books, note, amount)
+    return payment
+
+
+def _amount_and_date(
+    books: Books, element: dict[str, Any], owed: Decimal | None, errors: list[str]
+) -> tuple[Decimal, str]:
+    """The payment's amount (above zero, at most `owed` when the document takes payments) and its date as Xero
+    writes it; each problem goes to `errors`."""
     amount = Decimal(0)
     try:
         amount = cents(number(element.get("Amount"), "Amount"))
         if amount <= 0:
             errors.append("Payment amount must be greater than zero.")
-        elif note is not None and note["Status"] == "AUTHORISED" and amount > note["RemainingCredit"]:
+        elif owed is not None and amount > owed:
             errors.append(EXCEEDS)
     except Invalid as bad:
         errors.extend(bad.messages)
+    day = books.today()
     try:
-        day = wire.parse_day(element["Date"]) if "Date" in element else books.today()
+        day = wire.parse_day(element["Date"]) if "Date" in element else day
     except ValueError:
         errors.append("Date is not a valid date.")
-    if errors or note is None or account is None:
-        raise Invalid(*errors)
     date_value, _ = wire.day_fields(day)
-    payment = {
+    return amount, date_value
+
+
+def _payment(
+    books: Books, element: dict[str, Any], account: dict[str, Any], amount: Decimal, date_value: str, kind: str
+) -> dict[str, Any]:
+    """A new payment of `kind` (ACCRECPAYMENT on an invoice, ARCREDITPAYMENT out of a credit note) as Xero holds it,
+    without the document it pays."""
+    return {
         "PaymentID": books.new_id(),
         "Date": date_value,
         "BankAmount": amount,
         "Amount": amount,
         "Reference": str(element.get("Reference", "")),
         "CurrencyRate": Decimal("1.000000"),
-        "PaymentType": "ARCREDITPAYMENT",
+        "PaymentType": kind,
         "Status": "AUTHORISED",
         "IsReconciled": bool(element.get("IsReconciled", False)),
         "HasAccount": True,
         "HasValidationErrors": False,
         "Account": {"AccountID": account["AccountID"], "Code": account["Code"]},
-        "CreditNote": {
-            "CreditNoteID": note["CreditNoteID"],
-            "CreditNoteNumber": note["CreditNoteNumber"],
-            "Contact": note["Contact"],
-            "CurrencyCode": note.get("CurrencyCode", "CAD"),
-        },
     }
-    books.save("Payments", payment)
-    note["Payments"].append({"PaymentID": payment["PaymentID"], "Date": date_value, "Amount": amount})
-    _pay_out(books, note, amount)
-    return payment
 
 
 def _pay_out(books: Books, note: dict[str, Any], amount: Decimal) -> None:
