@@ -1,10 +1,10 @@
 """The notification automation on a real Prefect server: `setup-limits` creates it from the webhook setting, and
 it calls a local receiver when a run parks new records and when a connection's authorization is refused."""
 
-import inspect
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,16 +53,19 @@ def receiver() -> Iterator[tuple[str, list[dict[str, str]]]]:
         server.server_close()
 
 
-def _drain_events() -> None:
-    """Send what this process's events worker holds and stop it, so the next event starts one on the Prefect API
-    of the moment: a worker an earlier test left (on the session's ephemeral server) is keyed by its client type
-    alone and would carry this test's events there. `drain_all` answers a coroutine where Prefect sees async code."""
+@contextmanager
+def _events_to(api_url: str) -> Iterator[None]:
+    """This test's events go to its own Prefect server: an events worker an earlier test left in this process (on
+    the session's ephemeral server, or on a server stopped since) is keyed by its client type alone and would carry
+    them there, so a worker bound to `api_url` is used while the block lasts."""
+    from prefect.events.clients import PrefectEventsClient
     from prefect.events.worker import EventsWorker
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
-    drained = EventsWorker.drain_all()
-    if inspect.iscoroutine(drained):
-        run_coro_as_sync(drained)
+    EventsWorker.set_client_override(PrefectEventsClient, api_url=api_url)
+    try:
+        yield
+    finally:
+        EventsWorker.set_client_override(None)
 
 
 def _refused(_refresh_token: str) -> TokenSet:
@@ -77,7 +80,6 @@ def test_the_automation_calls_the_webhook_on_new_parked_records_and_on_needs_rec
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    _drain_events()
     url, received = receiver
     monkeypatch.setenv("LEDGER_SYNC_HOME", str(tmp_path))
     monkeypatch.setenv("LEDGER_SYNC_NOTIFY_WEBHOOK_URL", url)
@@ -93,19 +95,20 @@ def test_the_automation_calls_the_webhook_on_new_parked_records_and_on_needs_rec
                 "ledger-sync-notifications"
             ]
 
-        run_id = store.start_run(connection_id, RunKind.SYNC)
-        reason = "QuickBooks Online refused this customer: Duplicate Name Exists Error"
-        store.record_batch(connection_id, EntityType.CUSTOMER, parked=[Parking(42, ParkingCause.LEDGER, reason)])
-        emit_parked(connection_id, 7, "qbo", run_id, newly_parked(store, connection_id, run_id))  # as report_run does
-        with pytest.raises(LedgerError, match="reconnect the ledger"):
-            StoredTokenProvider(store.sessions, connection_id, cipher, _refused).access_token()
-        _drain_events()
+        with _events_to(prefect_stack.api_url):
+            run_id = store.start_run(connection_id, RunKind.SYNC)
+            reason = "QuickBooks Online refused this customer: Duplicate Name Exists Error"
+            store.record_batch(connection_id, EntityType.CUSTOMER, parked=[Parking(42, ParkingCause.LEDGER, reason)])
+            # as report_run does
+            emit_parked(connection_id, 7, "qbo", run_id, newly_parked(store, connection_id, run_id))
+            with pytest.raises(LedgerError, match="reconnect the ledger"):
+                StoredTokenProvider(store.sessions, connection_id, cipher, _refused).access_token()
 
-        def both() -> dict[str, dict[str, str]] | None:
-            by_event = {body["event"]: body for body in received}
-            return by_event if {PARKED_EVENT, NEEDS_RECONNECT_EVENT} <= set(by_event) else None
+            def both() -> dict[str, dict[str, str]] | None:
+                by_event = {body["event"]: body for body in received}
+                return by_event if {PARKED_EVENT, NEEDS_RECONNECT_EVENT} <= set(by_event) else None
 
-        bodies = wait_for(both, "the webhook to receive both notifications")
+            bodies = wait_for(both, "the webhook to receive both notifications")
     finally:
         store.close()
     parked = bodies[PARKED_EVENT]
