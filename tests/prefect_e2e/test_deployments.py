@@ -182,6 +182,19 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
     since, until = dates[len(dates) // 2], dates[-1]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(CEILING_MS)
+    # What the browser saw, so a refusal names its cause: console errors and the create-run call's answer.
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(f"console {message.type}: {message.text}"))
+    page.on("pageerror", lambda error: seen.append(f"page error: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            seen.append(f"{response.status} {response.request.method} {response.url}")
+            if "create_flow_run" in response.url
+            else None
+        ),
+    )
+    page.on("requestfailed", lambda request: seen.append(f"failed {request.method} {request.url}: {request.failure}"))
     try:
         page.goto(f"{deployed.prefect.ui_url}/deployments/deployment/{deployed.deployment_id('backfill/backfill')}")
         page.get_by_role("button", name="Run", exact=True).first.click()
@@ -200,7 +213,11 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
         failed = page.locator(".p-toast-container__toast", has=page.locator(".p-toast__icon--error"))
         expect(created.or_(failed).first).to_be_visible()
         # A refusal names itself: the toasts' texts and what the server logged about it.
-        assert failed.count() == 0, (failed.all_inner_texts(), deployed.prefect.children.log_tail("prefect-server"))
+        assert failed.count() == 0, (
+            failed.all_inner_texts(),
+            seen,
+            deployed.prefect.children.log_tail("prefect-server"),
+        )
         (run_id,) = set(_runs_of(deployed, "backfill/backfill")) - before
         run = wait_for_run(run_id)
         page.goto(f"{deployed.prefect.ui_url}/runs/flow-run/{run_id}")
