@@ -171,6 +171,16 @@ def test_chart_mapping_names_the_tax_rate(gx_dir: Path, pst: TaxRateMappingRow, 
             f"Bank account 'Operating Account' is mapped to 'Undeposited Funds', which is an undeposited funds "
             f"account in {QBO}; it must be a bank account",
         ),
+        (
+            [SALES, TAX, UNDEPOSITED, replace(TIPS, ledger_id=None, ledger_name=None, ledger_type=None)],
+            "Tips Account",
+            f"Tips Account is not mapped to a {QBO} account",
+        ),
+        (
+            [SALES, TAX, UNDEPOSITED, replace(FEES, ledger_active=False)],
+            "Processing Fees Account",
+            f"Processing Fees Account is mapped to 'Bank Charges', which is inactive in {QBO}",
+        ),
     ],
     ids=[
         "role_missing",
@@ -183,12 +193,16 @@ def test_chart_mapping_names_the_tax_rate(gx_dir: Path, pst: TaxRateMappingRow, 
         "bank_account_unmapped",
         "bank_account_archived",
         "operating_not_a_bank",
+        "tips_unmapped",
+        "fees_archived",
     ],
 )
 def test_required_accounts_names_the_account(
     gx_dir: Path, accounts: list[AccountMappingRow], item: str, message: str
 ) -> None:
-    report = run_gates(replace(GOOD, accounts=[*accounts, TIPS, FEES]), context_dir=gx_dir, run_name="accounts")
+    given = {row.role for row in accounts}
+    money = [row for row in (TIPS, FEES) if row.role not in given]
+    report = run_gates(replace(GOOD, accounts=[*accounts, *money]), context_dir=gx_dir, run_name="accounts")
     assert report.checks == {"chart_mapping": True, "required_accounts": False, "active_connection": True}
     assert report.failures == [CheckFailure("required_accounts", item, message)]
 

@@ -1,10 +1,13 @@
-"""Settings -> Integrations -> Accounting in headless Chromium: the whole walkthrough a finance admin does."""
+"""Settings -> Integrations -> Accounting in headless Chromium: the whole walkthrough a finance admin does, from
+connecting through mapping each Service Opus bank account, the tips and the processing fees accounts, to a sync run
+stopped at the chart-mapping gate by a bank account left unmapped, naming it."""
 
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from ledger_sync.flows.sync import sync_company
 from ledger_sync.sandboxes.serve import free_port, serving
 from tests.waiting import CEILING_MS
 from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, web_stack
@@ -64,6 +67,7 @@ def _selected(card, label: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("ledger", "label", "consent_button", "sandbox"), LEDGERS)
 def test_connect_map_toggle_validate(
     browser: Browser,
+    prefect_server: None,
     screenshots_dir: Path,
     tmp_path: Path,
     ledger: str,
@@ -104,6 +108,7 @@ def test_connect_map_toggle_validate(
         expect(card.get_by_text(f"Suggested from your {label} chart")).to_be_visible()
         for field, account in SUGGESTED_MONEY_ACCOUNTS[ledger].items():
             expect(_selected(card, field)).to_have_text(account)
+            card.locator(f"select[aria-label='{field}']").select_option(label=account)  # the admin maps it
         card.get_by_role("button", name="Save mapping").click()
         expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
         expect(_check(page, ledger, "Chart mapping")).to_have_attribute("data-passed", "yes")
@@ -115,6 +120,12 @@ def test_connect_map_toggle_validate(
         expect(chart_check).to_have_attribute("data-passed", "no")
         expect(chart_check).to_contain_text(f"Bank account 'Card Clearing' is not mapped to a {label} account")
         page.screenshot(path=str(screenshots_dir / f"{ledger}-2c-bank-account-unmapped.png"), full_page=True)
+        run = sync_company(company_id=1, ledger=ledger)  # type: ignore[arg-type]
+        assert run["outcome"] == "stopped_at_gate", run
+        gate = f"Bank account 'Card Clearing' is not mapped to a {label} account"
+        assert gate in " ".join(run["gate_failures"]), run["gate_failures"]  # type: ignore[arg-type]
+        page.reload()  # the panel shows the run's gates, as it kept them
+        expect(_check(page, ledger, "Chart mapping")).to_contain_text(gate)
         card.locator("select[aria-label='Card Clearing']").select_option(label="Card Clearing")
         card.get_by_role("button", name="Save mapping").click()
         expect(page.get_by_role("status").first).to_have_text("Mapping saved.")

@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from ledger_sync.core.ledger import ErrorKind, LedgerAccount
 from ledger_sync.core.money import cents
-from ledger_sync.core.records import EntityType, PaymentRecord, PayoutRecord, SettledPayment, TipRecord
+from ledger_sync.core.records import (
+    EntityType,
+    InvoiceRecord,
+    PaymentRecord,
+    PayoutRecord,
+    SettledPayment,
+    TipRecord,
+)
 from tests.conformance import suite
 
 
@@ -51,10 +58,13 @@ def _named(harness: "suite.LedgerHarness", kind: str, *words: str) -> LedgerAcco
     )
 
 
-def _card_payments(harness: "suite.LedgerHarness", parties: tuple[str, str], count: int) -> list[PaymentRecord]:
-    """`count` card payments of an invoice of 2,100.00, each of a different amount in cents, into Card Clearing."""
+def _card_payments(
+    harness: "suite.LedgerHarness", parties: tuple[str, str], count: int, invoice_ref: str | None = None
+) -> list[PaymentRecord]:
+    """`count` card payments into Card Clearing, each of a different amount in cents, of `invoice_ref` (None: a new
+    invoice of 2,100.00, `_card_invoice`)."""
     customer_ref, _ = parties
-    invoice_ref = suite._created(harness, suite._invoice(harness, *parties, [suite._line("1", "2000.00", suite.GST)]))
+    invoice_ref = invoice_ref or suite._created(harness, _card_invoice(harness, parties))
     clearing = _named(harness, "bank", "clearing").id
     payments = [
         PaymentRecord(
@@ -75,6 +85,30 @@ def _card_payments(harness: "suite.LedgerHarness", parties: tuple[str, str], cou
     return payments
 
 
+def _card_invoice(harness: "suite.LedgerHarness", parties: tuple[str, str]) -> InvoiceRecord:
+    """An invoice of 2,100.00, enough for 20 card payments of `_card_payments`."""
+    return suite._invoice(harness, *parties, [suite._line("1", "2000.00", suite.GST)])
+
+
+def _payout(harness: "suite.LedgerHarness", payments: list[PaymentRecord], paid_on: date) -> PayoutRecord:
+    """Opus Pay's payout of these card payments (as the ledger holds them) out of Card Clearing into the operating
+    bank account, less its fees of 2.9 % + 0.30 each, booked to the ledger's bank fees expense account."""
+    refs = harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
+    fees = sum((cents(p.amount * Decimal("0.029") + Decimal("0.30")) for p in payments), Decimal("0.00"))
+    return PayoutRecord(
+        harness.next_id(),
+        paid_on,
+        sum((p.amount for p in payments), Decimal("0.00")),
+        fees,
+        payments[0].deposit_account_ref,
+        False,
+        harness.account("bank").id,
+        _named(harness, "expense", "fee", "charge").id,
+        "Opus Pay",
+        tuple(SettledPayment(refs[p.source_id].id, p.amount) for p in payments),
+    )
+
+
 class MoneyInAndOut:
     def test_a_payout_of_twenty_card_payments_empties_card_clearing_and_lands_its_net_to_the_cent_once(
         self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
@@ -83,22 +117,8 @@ class MoneyInAndOut:
         account is exactly the 20 payments that landed there (so Card Clearing is back to 0)."""
         harness = ledger_harness
         payments = _card_payments(harness, parties, 20)
-        refs = harness.connector.find_by_external_id(EntityType.PAYMENT, payments)
-        settled = tuple(SettledPayment(refs[p.source_id].id, p.amount) for p in payments)
-        gross = sum((p.amount for p in payments), Decimal("0.00"))
-        fees = sum((cents(p.amount * Decimal("0.029") + Decimal("0.30")) for p in payments), Decimal("0.00"))
-        payout = PayoutRecord(
-            harness.next_id(),
-            date(2026, 3, 9),
-            gross,
-            fees,
-            payments[0].deposit_account_ref,
-            False,
-            harness.account("bank").id,
-            _named(harness, "expense", "fee", "charge").id,
-            "Opus Pay",
-            settled,
-        )
+        payout = _payout(harness, payments, date(2026, 3, 9))
+        gross, fees = payout.gross, payout.fees
         assert (gross, fees, payout.net) == (Decimal("1640.30"), Decimal("53.58"), Decimal("1586.72"))
         ref = suite._written(harness, payout)
         assert harness.connector.find_by_external_id(EntityType.PAYOUT, [payout]) == {payout.source_id: ref}

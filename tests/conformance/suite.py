@@ -45,9 +45,9 @@ from ledger_sync.core.transform import (
     invoice_record,
     total_due,
 )
-from tests.conformance.bank_balances import BankBalanceScenarios
 from tests.conformance.credit_voids import CreditVoidScenarios
 from tests.conformance.existing_books import ExistingBooksConformance
+from tests.conformance.money_day import MoneyDay
 from tests.conformance.prepayments import DepositsAndOverpayments
 from tests.conformance.reissue import ReissueScenarios
 from tests.conformance.reversals import RefundsAndReversals
@@ -301,7 +301,7 @@ class LedgerConformance(
     CreditVoidScenarios,
     ExistingBooksConformance,
     DepositsAndOverpayments,
-    BankBalanceScenarios,
+    MoneyDay,
 ):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 

@@ -1,25 +1,32 @@
-"""Acceptance of reconciliation, on both ledgers: synced books reconcile to 0 differences; after a record is
-deleted by hand in the sandbox (a QBO invoice; a Xero payment, since Xero only voids an authorised invoice) and
-a payment's amount edited, exactly those two are reported (every bank balance the ledger reports equals what
-Service Opus routed there, before), the deleted one is re-queued, the next sync restores
-it, and with the payment put back all is equal again."""
+"""Acceptance of reconciliation, on both ledgers: synced books (with card payouts net of fees and tips, and, synced
+after the first run, a payment that failed, a partial and a full refund) reconcile to 0 differences, and every bank
+and clearing balance the ledger reports equals what Service Opus routed there to the cent; after a record is deleted
+by hand in the sandbox (a QBO invoice; a Xero payment, since Xero only voids an authorised invoice) and a payment's
+amount edited, exactly those two are reported, and the bank accounts they landed in differ by exactly their money;
+the deleted one is re-queued, the next sync restores it, and with the payment put back all is equal again."""
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ledger_sync.cli import app
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.connectors.service_opus.models import Payment, PaymentMethod, PaymentStatus, PayoutPayment
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.sync_state import ParkingCause
+from ledger_sync.core.transform import deposit_account
+from ledger_sync.events.outbox import refund_payment, reverse_payment
 from ledger_sync.flows.reconcile import reconcile_company
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
@@ -73,28 +80,65 @@ def _set_payment_amount(stack: Stack, payment_id: str, amount: Decimal) -> None:
         httpx.patch(url, json={"Amount": str(amount)}, timeout=30).raise_for_status()
 
 
+def _money_back(stack: Stack) -> set[int]:
+    """After the first sync, in Service Opus: a payment no payout settled fails (a card one is charged back), one
+    payment into a bank account is refunded in part and another in full. Their ids."""
+    with Session(make_engine(stack.settings.resolved_source_url)) as session, session.begin():
+        settled = set(session.scalars(select(PayoutPayment.payment_id)))
+        collected = session.scalars(
+            select(Payment).where(Payment.status == PaymentStatus.COLLECTED).order_by(Payment.id)
+        ).all()
+        failed = next(p for p in collected if p.id not in settled)
+        charged_back = failed.method is PaymentMethod.CARD
+        reverse_payment(
+            session,
+            failed,
+            PaymentStatus.CHARGED_BACK if charged_back else PaymentStatus.FAILED,
+            "Returned by the bank",
+        )
+        banked = [p for p in collected if p is not failed and p.bank_account_id is not None and p.amount > 20]
+        partly, fully = banked[:2]
+        refund_payment(session, partly, Decimal("10.00"), "Part returned unused", date(2026, 5, 4))
+        refund_payment(session, fully, fully.amount, "Visit cancelled", date(2026, 5, 4))
+        return {failed.id, partly.id, fully.id}
+
+
+def _bank_gaps(result: dict) -> dict[str, Decimal]:
+    """Each bank or clearing account whose ledger balance is not Service Opus's: by how much it falls short (an
+    account the ledger reports no balance of, Xero's for payments not yet in a bank account, is left out)."""
+    return {
+        str(b["account_ref"]): Decimal(str(b["expected"])) - Decimal(str(b["ledger"]))
+        for b in result["bank_balances"]
+        if b["ledger"] is not None and not b["equal"]
+    }
+
+
 def test_reconcile_finds_exactly_what_was_changed_by_hand_and_requeues_what_was_deleted(stack: Stack) -> None:
+    _sync(stack)
+    touched = _money_back(stack)
     _sync(stack)
     first = _reconcile(stack, paced=True)
     assert first["differences"] == [], first["differences"]
     assert first["invoices"] > 0 and first["payments"] > 1
     reported = [b for b in first["bank_balances"] if b["ledger"] is not None]  # type: ignore[union-attr]
-    assert reported and all(b["equal"] for b in reported), first["bank_balances"]  # only our money in these books
+    assert len(reported) >= 3 and _bank_gaps(first) == {}, first["bank_balances"]  # only our money in these books
     assert Path(str(first["file"])).is_file()
-
     connection = stack.store.connection(stack.company_id, stack.ledger)
     assert connection is not None
+    assert len(stack.store.synced_ids(connection.id, EntityType.REFUND)) == 2, "both refunds count in the balances"
+
     source = ServiceOpusSource(make_engine(stack.settings.resolved_source_url))
     payments = source.payments(
         stack.company_id, after=None, limit=0, ids=stack.store.synced_ids(connection.id, EntityType.PAYMENT)
     ).records
-    edited = next(p for p in payments if p.amount > 1)
+    banked = [p for p in payments if p.id not in touched and p.bank_account_id is not None]
+    edited = next(p for p in banked if p.amount > 1)
     if stack.ledger == "qbo":  # an invoice no payment is linked to (QBO's UI would make us unlink it first)
         removed_type = EntityType.INVOICE
         removed_id = min(stack.store.synced_ids(connection.id, EntityType.INVOICE) - {p.invoice_id for p in payments})
     else:
         removed_type = EntityType.PAYMENT
-        removed_id = next(p.id for p in payments if p.invoice_id != edited.invoice_id)
+        removed_id = next(p.id for p in banked if p.invoice_id != edited.invoice_id)
     removed = stack.store.mapped(connection.id, removed_type, [removed_id])[removed_id]
     payment = stack.store.mapped(connection.id, EntityType.PAYMENT, [edited.id])[edited.id]
     _remove_by_hand(stack, removed_type, removed.ledger_id)
@@ -106,6 +150,13 @@ def test_reconcile_finds_exactly_what_was_changed_by_hand_and_requeues_what_was_
     assert sorted(found) == sorted([expected_missing, ("amount_differs", "payment", edited.id, False)])
     amount = next(d for d in second["differences"] if d["kind"] == "amount_differs")  # type: ignore[union-attr]
     assert (amount["expected"], amount["found"]) == (str(edited.amount), str(edited.amount - 1))
+    mapping = stack.store.load_mapping(connection.id)
+    gaps: defaultdict[str, Decimal] = defaultdict(Decimal)
+    gaps[deposit_account(edited, mapping)] += 1
+    if removed_type is EntityType.PAYMENT:
+        gone = next(p for p in payments if p.id == removed_id)
+        gaps[deposit_account(gone, mapping)] += gone.amount
+    assert _bank_gaps(second) == gaps, second["bank_balances"]  # each account short by exactly the money taken out
     assert removed_id not in stack.store.synced_ids(connection.id, removed_type)
     assert stack.store.parked(connection.id, removed_type)[removed_id].cause is ParkingCause.MISSING
 
