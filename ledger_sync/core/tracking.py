@@ -1,0 +1,121 @@
+"""Tracking: the ledger's reporting dimensions (QBO classes and departments, Xero tracking options) and the
+Service Opus values mapped to them (an invoice's business unit, a line's technician).
+
+A ledger offers tracking options at one of two levels: on each line (QBO classes when class tracking is per line,
+every Xero tracking option) or on the whole transaction (QBO departments, also called locations, and classes when
+class tracking is per transaction). A business unit belongs to a whole invoice, so it may map to an option of
+either level (a line-level one is carried on every line); a technician belongs to one line, so only a line-level
+option can carry it. A dimension is tracked once at least one of its values is mapped: from then on every active
+value must map to an ACTIVE option (the chart gate names the one that does not).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class TrackingLevel(StrEnum):
+    LINE = "line"
+    TRANSACTION = "transaction"
+
+
+class TrackedBy(StrEnum):
+    """What Service Opus tracks an invoice's revenue by."""
+
+    BUSINESS_UNIT = "business_unit"
+    """The business unit (or service area) an invoice belongs to: the whole invoice."""
+    TECHNICIAN = "technician"
+    """The technician who did a line's work: that line."""
+
+    @property
+    def label(self) -> str:
+        return "Business unit" if self is TrackedBy.BUSINESS_UNIT else "Technician"
+
+
+@dataclass(frozen=True)
+class LedgerTrackingOption:
+    """One option a ledger line or transaction can carry, as read at the start of the run."""
+
+    id: str
+    """The connector's own reference to it, unique across the ledger's categories (what the mapping stores)."""
+    name: str
+    category_id: str
+    category: str
+    """The dimension it belongs to, by the ledger's name for it ("Class", "Department", a Xero category's name)."""
+    active: bool
+    """QBO: the class or department is active; Xero: the option and its category are ACTIVE."""
+    level: TrackingLevel
+
+    @property
+    def label(self) -> str:
+        return f"{self.category} '{self.name}'"
+
+
+@dataclass(frozen=True)
+class TrackingTag:
+    """A tracking option a record carries (on a line or on the whole transaction)."""
+
+    option_id: str
+    option: str
+    category_id: str
+    category: str
+
+
+@dataclass(frozen=True)
+class SourceTrackingValue:
+    """A Service Opus business unit or technician."""
+
+    id: int
+    name: str
+    tracked_by: TrackedBy
+    active: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.tracked_by.label} '{self.name}'"
+
+
+def tag(option: LedgerTrackingOption) -> TrackingTag:
+    return TrackingTag(option.id, option.name, option.category_id, option.category)
+
+
+def tracking_problems(
+    values: Iterable[SourceTrackingValue],
+    mapped: Mapping[TrackedBy, Mapping[int, str]],
+    options: Mapping[str, LedgerTrackingOption],
+) -> list[str]:
+    """Why the mapping cannot track revenue as it stands, one reason per value (empty: it can).
+
+    A tracked dimension needs every active value mapped to an active option; a technician needs a line-level
+    option; a line carries at most one option of each ledger category, so the business units' categories and the
+    technicians' must differ (Xero refuses two options of one category on a line, and more than two categories)."""
+    problems: list[str] = []
+    categories: dict[TrackedBy, set[str]] = {by: set() for by in TrackedBy}
+    for value in values:
+        by_value = mapped.get(value.tracked_by, {})
+        if not by_value or not value.active:
+            continue
+        option = options.get(by_value.get(value.id, ""))
+        if value.id not in by_value:
+            problems.append(f"{value.label} is not mapped to a ledger tracking option")
+        elif option is None or not option.active:
+            name = option.label if option else f"option {by_value[value.id]}"
+            problems.append(f"{value.label} maps to {name}, which is archived or no longer in the ledger")
+        elif value.tracked_by is TrackedBy.TECHNICIAN and option.level is not TrackingLevel.LINE:
+            problems.append(f"{value.label} maps to {option.label}, which the ledger tracks per transaction, not line")
+        else:
+            categories[value.tracked_by].add(option.category_id)
+    for shared in sorted(categories[TrackedBy.BUSINESS_UNIT] & categories[TrackedBy.TECHNICIAN]):
+        name = next(o.category for o in options.values() if o.category_id == shared)
+        problems.append(f"Business units and technicians both map to options of '{name}': a line carries one of each")
+    return problems
+
+
+def revenue_by_option(lines: Iterable[tuple[Decimal, Iterable[TrackingTag]]]) -> dict[str, Decimal]:
+    """Net revenue per tracking option id: each line's net amount counts for every option it carries."""
+    totals: dict[str, Decimal] = {}
+    for amount, tags in lines:
+        for carried in tags:
+            totals[carried.option_id] = totals.get(carried.option_id, Decimal("0.00")) + amount
+    return totals
