@@ -9,7 +9,7 @@ option can carry it. A dimension is tracked once at least one of its values is m
 value must map to an ACTIVE option (the chart gate names the one that does not).
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -78,38 +78,6 @@ class SourceTrackingValue:
 
 def tag(option: LedgerTrackingOption) -> TrackingTag:
     return TrackingTag(option.id, option.name, option.category_id, option.category)
-
-
-def tracking_problems(
-    values: Iterable[SourceTrackingValue],
-    mapped: Mapping[TrackedBy, Mapping[int, str]],
-    options: Mapping[str, LedgerTrackingOption],
-) -> list[str]:
-    """Why the mapping cannot track revenue as it stands, one reason per value (empty: it can).
-
-    A tracked dimension needs every active value mapped to an active option; a technician needs a line-level
-    option; a line carries at most one option of each ledger category, so the business units' categories and the
-    technicians' must differ (Xero refuses two options of one category on a line, and more than two categories)."""
-    problems: list[str] = []
-    categories: dict[TrackedBy, set[str]] = {by: set() for by in TrackedBy}
-    for value in values:
-        by_value = mapped.get(value.tracked_by, {})
-        if not by_value or not value.active:
-            continue
-        option = options.get(by_value.get(value.id, ""))
-        if value.id not in by_value:
-            problems.append(f"{value.label} is not mapped to a ledger tracking option")
-        elif option is None or not option.active:
-            name = option.label if option else f"option {by_value[value.id]}"
-            problems.append(f"{value.label} maps to {name}, which is archived or no longer in the ledger")
-        elif value.tracked_by is TrackedBy.TECHNICIAN and option.level is not TrackingLevel.LINE:
-            problems.append(f"{value.label} maps to {option.label}, which the ledger tracks per transaction, not line")
-        else:
-            categories[value.tracked_by].add(option.category_id)
-    for shared in sorted(categories[TrackedBy.BUSINESS_UNIT] & categories[TrackedBy.TECHNICIAN]):
-        name = next(o.category for o in options.values() if o.category_id == shared)
-        problems.append(f"Business units and technicians both map to options of '{name}': a line carries one of each")
-    return problems
 
 
 def revenue_by_option(lines: Iterable[tuple[Decimal, Iterable[TrackingTag]]]) -> dict[str, Decimal]:

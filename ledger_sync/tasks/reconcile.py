@@ -80,6 +80,7 @@ def read_synced_books(
     mapping = store.load_mapping(connection_id)
     tax_rates = {r.id: r for r in source.read_tax_rates(company_id).records}
     ledger_tax_rates = {r.id: r for r in ledger.list_tax_rates()}
+    ledger_tracking = {o.id: o for o in ledger.list_tracking_options()} if mapping.tracked else {}
     invoice_ids = store.synced_ids(connection_id, EntityType.INVOICE)
     invoices = source.invoices(company_id, after=None, limit=0, ids=invoice_ids).records
     mapped_invoices = store.mapped(connection_id, EntityType.INVOICE, invoice_ids)
@@ -102,6 +103,7 @@ def read_synced_books(
                 tax_rates=tax_rates,
                 mapping=mapping,
                 ledger_tax_rates=ledger_tax_rates,
+                ledger_tracking=ledger_tracking,
             )
         except TransformProblem:
             continue
