@@ -92,7 +92,7 @@ def mapping_gate_inputs(
         option = options.get(option_id) if option_id else None
         tracking_rows.append(
             TrackingMappingRow(
-                value.label, option_id, option.label if option else None, option.active if option else None
+                value.label, option_id, option.name if option else None, option.active if option else None
             )
         )
     return RunGateInputs(

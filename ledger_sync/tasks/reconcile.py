@@ -21,7 +21,14 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.bank_balances import bank_balances, routed
 from ledger_sync.core.ledger import LedgerChart, LedgerConnector, LedgerSnapshot
 from ledger_sync.core.payouts import Settled, payout_record
-from ledger_sync.core.reconciliation import ExpectedAmount, ExpectedInvoice, ExpectedPayment, Reconciliation, compare
+from ledger_sync.core.reconciliation import (
+    ExpectedAmount,
+    ExpectedInvoice,
+    ExpectedPayment,
+    Reconciliation,
+    compare,
+    tracked_revenue,
+)
 from ledger_sync.core.records import (
     EntityType,
     InvoiceCreditRecord,
@@ -237,6 +244,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         receivables=receivables,
         api_calls=api_calls,
         bank_balances=bank_balances(books.bank_accounts, expected, found.balances),
+        tracked_revenue=tracked_revenue([r for r in books.invoices if isinstance(r, InvoiceRecord)], found.invoices),
     )
 
 
