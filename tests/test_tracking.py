@@ -172,3 +172,14 @@ def test_reconciliation_totals_revenue_per_option_against_the_ledger() -> None:
     }
     voided = replace(record, voided=True)
     assert all(t.expected == 0 for t in tracked_revenue([voided], {}))
+
+
+def test_a_tracked_invoice_is_kept_and_read_back_whole_for_its_reversal() -> None:
+    """The entity map's document of an invoice (`core.reissue`) keeps its tracking; an untracked one's is unchanged."""
+    from ledger_sync.core.reissue import document_of, invoice_of
+
+    tracked = _record(_invoice(1, 1, 2, None), TRACKED, OPTIONS)
+    plain = _record(_invoice(1, 1, 2, None), BASE)
+    assert isinstance(tracked, InvoiceRecord) and isinstance(plain, InvoiceRecord)
+    assert invoice_of(document_of(tracked)) == tracked
+    assert invoice_of(document_of(plain)) == plain and "tracking" not in document_of(plain)
