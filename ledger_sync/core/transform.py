@@ -221,6 +221,11 @@ def _tracked(
             option = _tracking_option(label, technician, TrackedBy.TECHNICIAN, mapping, options)
             if option.level is not TrackingLevel.LINE:
                 raise TransformProblem(f"{label} maps to {option.label}, which the ledger tracks per transaction")
+            if any(carried.category_id == option.category_id for carried in tags):
+                raise TransformProblem(
+                    f"{label} maps to {option.label}, the same category as the invoice's business unit: "
+                    "a line carries one option of each category"
+                )
             tags = (*tags, tag(option))
         tracked.append(replace(line, tracking=tags) if tags else line)
     return tracked, on_invoice
