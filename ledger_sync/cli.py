@@ -265,6 +265,10 @@ def reconcile(
         for bank in result.get("bank_balances", []):
             found = bank["ledger"] or "not reported"
             console.print(f"Bank account {bank['name']}: Service Opus {bank['expected']}, ledger {found}")
+        for tracked in result.get("tracked_revenue", []):
+            console.print(
+                f"Revenue of {tracked['label']}: Service Opus {tracked['expected']}, ledger {tracked['ledger']}"
+            )
         console.print(
             f"{result['invoices']} invoices, {result['payments']} payments checked; saved as {result['file']}"
         )

@@ -29,6 +29,7 @@ from ledger_sync.core.ledger import (
     WriteOutcome,
 )
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
+from ledger_sync.core.tracking import LedgerTrackingOption
 from ledger_sync.settings import Settings
 
 T = TypeVar("T")
@@ -138,6 +139,9 @@ class RateLimitedLedger:
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return self._paced(self._inner.list_tax_rates)
+
+    def list_tracking_options(self) -> list[LedgerTrackingOption]:
+        return self._paced(self._inner.list_tracking_options)
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         return self._paced(lambda: self._inner.account_balances(account_ids))

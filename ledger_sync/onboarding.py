@@ -15,6 +15,7 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, suggest_mapping
 from ledger_sync.core.tokens import AuthRejected, TokenSet
+from ledger_sync.core.tracking import LedgerTrackingOption
 from ledger_sync.ledger_access import open_ledger, open_oauth
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine
@@ -90,12 +91,14 @@ def disconnect(settings: Settings, store: StateStore, company_id: int, ledger: s
 
 
 def ledger_chart(
-    settings: Settings, store: StateStore, connection: ConnectionInfo
-) -> tuple[list[LedgerAccount], list[LedgerTaxRate]]:
-    """The live ledger's accounts and tax rates (for mapping dropdowns and suggestions)."""
+    settings: Settings, store: StateStore, connection: ConnectionInfo, *, tracking: bool = False
+) -> tuple[list[LedgerAccount], list[LedgerTaxRate], list[LedgerTrackingOption]]:
+    """The live ledger's accounts and tax rates (for mapping dropdowns and suggestions), and its tracking options
+    when asked (a company with business units or technicians to map)."""
     connector = open_ledger(settings, store, connection)
     try:
-        return connector.list_accounts(), connector.list_tax_rates()
+        options = connector.list_tracking_options() if tracking else []
+        return connector.list_accounts(), connector.list_tax_rates(), options
     finally:
         connector.close()
 
@@ -105,7 +108,7 @@ def apply_suggested_mapping(settings: Settings, store: StateStore, company_id: i
     connection = store.connection(company_id, ledger)
     if connection is None:
         raise LookupError(f"company {company_id} is not connected to {ledger}")
-    accounts, tax_rates = ledger_chart(settings, store, connection)
+    accounts, tax_rates, _ = ledger_chart(settings, store, connection)
     source = ServiceOpusSource(make_engine(settings.resolved_source_url))
     try:
         mapping = suggest_mapping(

@@ -5,13 +5,14 @@ Every ledger connector implements `LedgerConnector` and passes the shared confor
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, withdrawn
+from ledger_sync.core.tracking import LedgerTrackingOption
 
 
 class ErrorKind(StrEnum):
@@ -72,10 +73,11 @@ class LedgerTaxRate:
 
 @dataclass(frozen=True)
 class LedgerChart:
-    """The ledger's accounts and tax rates, by id, as read at the start of the run."""
+    """The ledger's accounts, tax rates and tracking options, by id, as read at the start of the run."""
 
     accounts: dict[str, LedgerAccount]
     tax_rates: dict[str, LedgerTaxRate]
+    tracking: dict[str, LedgerTrackingOption] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class LedgerSnapshot:
     balance: Decimal | None = None
     issued_on: date | None = None
     """An invoice's date in the ledger (where the connector reads it: `numbered`)."""
+    revenue_by_option: tuple[tuple[str, Decimal], ...] = ()
+    """An invoice's net revenue per tracking option id, as the ledger holds its lines' and its own options."""
 
     @property
     def present(self) -> bool:
@@ -174,6 +178,11 @@ class LedgerConnector(Protocol):
     def list_accounts(self) -> list[LedgerAccount]: ...
 
     def list_tax_rates(self) -> list[LedgerTaxRate]: ...
+
+    def list_tracking_options(self) -> list[LedgerTrackingOption]:
+        """Every tracking option the ledger offers now, archived ones too (reported inactive): QBO's classes and
+        departments where its preferences turn them on, Xero's tracking categories' options."""
+        ...
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         """The balance each of these accounts shows now, as the ledger itself reports it (QBO's

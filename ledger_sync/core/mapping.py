@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
+from ledger_sync.core.tracking import TrackedBy
 
 
 class AccountRole(StrEnum):
@@ -110,6 +111,13 @@ class LedgerMapping:
     tax_rates: dict[int, str] = field(default_factory=dict)
     bank_accounts: dict[int, str] = field(default_factory=dict)
     """Service Opus bank account id -> ledger account id."""
+    tracking: dict[TrackedBy, dict[int, str]] = field(default_factory=dict)
+    """Business unit / technician id -> ledger tracking option id (`core.tracking`); a dimension without any
+    entry is not tracked."""
+
+    @property
+    def tracked(self) -> bool:
+        return any(self.tracking.values())
 
     def income_account_for(self, category_id: int) -> str | None:
         return self.categories.get(category_id) or self.accounts.get(AccountRole.SALES_INCOME)

@@ -5,7 +5,8 @@ should do about each difference. A record deleted from the ledger by hand is mar
 sync creates it again; an invoice voided there is only reported (the ledger keeps its number). Receivables per
 customer and in total are summed from the invoices' balances on both sides; they differ only where a listed
 difference explains it. Each mapped bank and clearing account's balance is shown the same way (`core.bank_balances`
-says what is compared).
+says what is compared), and so is the net revenue each tracking option carries (a class, a location, a Xero
+tracking option: `core.tracking`).
 """
 
 from collections import defaultdict
@@ -17,7 +18,7 @@ from enum import StrEnum
 
 from ledger_sync.core.bank_balances import BankBalance
 from ledger_sync.core.ledger import LedgerSnapshot
-from ledger_sync.core.records import EntityType
+from ledger_sync.core.records import EntityType, InvoiceRecord
 
 
 class DifferenceKind(StrEnum):
@@ -95,6 +96,46 @@ class Receivable:
 
 
 @dataclass(frozen=True)
+class TrackedRevenue:
+    """The net revenue of the synced invoices' lines one tracking option carries: Service Opus's against the
+    ledger's, read from the invoices it holds."""
+
+    option_ref: str
+    label: str
+    """The option as the bookkeeper knows it: "Class 'Sam Chen'"."""
+    expected: Decimal
+    ledger: Decimal
+
+    @property
+    def equal(self) -> bool:
+        return self.expected == self.ledger
+
+
+def tracked_revenue(
+    invoices: Sequence[InvoiceRecord], ledger_invoices: Mapping[int, Sequence[LedgerSnapshot]]
+) -> list[TrackedRevenue]:
+    """Per tracking option, the revenue of these invoices (a voided one counts for nothing) and the ledger's."""
+    zero = Decimal("0.00")
+    expected: dict[str, Decimal] = defaultdict(lambda: zero)
+    labels: dict[str, str] = {}
+    for invoice in invoices:
+        for carried in (*invoice.tracking, *(t for line in invoice.lines for t in line.tracking)):
+            labels[carried.option_id] = f"{carried.category} '{carried.option}'"
+        if not invoice.voided:
+            for option, amount in invoice.revenue_by_option.items():
+                expected[option] += amount
+    held: dict[str, Decimal] = defaultdict(lambda: zero)
+    for invoice in invoices:
+        for snapshot in ledger_invoices.get(invoice.source_id, ()):
+            for option, amount in snapshot.revenue_by_option if snapshot.present else ():
+                held[option] += amount
+    return [
+        TrackedRevenue(ref, labels.get(ref, ref), expected.get(ref, zero), held.get(ref, zero))
+        for ref in sorted(set(expected) | set(held))
+    ]
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     company_id: int
     ledger: str
@@ -106,6 +147,8 @@ class Reconciliation:
     api_calls: int = 0
     bank_balances: list[BankBalance] = field(default_factory=list)
     """Each mapped bank and clearing account: what Service Opus routed there against the ledger's balance."""
+    tracked_revenue: list[TrackedRevenue] = field(default_factory=list)
+    """Each tracking option the synced invoices carry (none where the mapping tracks nothing)."""
 
     @property
     def equal(self) -> bool:
@@ -149,6 +192,16 @@ class Reconciliation:
                     "equal": b.equal,
                 }
                 for b in self.bank_balances
+            ],
+            "tracked_revenue": [
+                {
+                    "option_ref": t.option_ref,
+                    "label": t.label,
+                    "expected": str(t.expected),
+                    "ledger": str(t.ledger),
+                    "equal": t.equal,
+                }
+                for t in self.tracked_revenue
             ],
         }
 

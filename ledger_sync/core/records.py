@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from ledger_sync.core.tracking import TrackingTag, revenue_by_option
+
 SET_ONLY = {"hashed": "when set"}
 """Field metadata: leave the field out of the content hash while it holds its default."""
 
@@ -112,6 +114,9 @@ class InvoiceLineRecord:
     amount: Decimal
     tax_code_ref: str
     tax_amount: Decimal
+    tracking: tuple[TrackingTag, ...] = field(default=(), metadata=SET_ONLY)
+    """The ledger tracking options this line carries (its technician's; a business unit's the ledger tracks per
+    line). A ledger carries at most one option of each of its categories on a line."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,15 @@ class InvoiceRecord(Record):
     reissue: int = field(default=0, metadata=SET_ONLY)
     """How many times the ledger refused to correct it and it was reissued (`core.reissue`): its stamp and number
     carry "-R<n>", so the new invoice is told apart from the one it replaces."""
+    tracking: tuple[TrackingTag, ...] = field(default=(), metadata=SET_ONLY)
+    """The tracking options the whole invoice carries (its business unit's, where the ledger tracks it per
+    transaction: a QBO department, or class when class tracking is per transaction)."""
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
+
+    @property
+    def revenue_by_option(self) -> dict[str, Decimal]:
+        """Net revenue of the lines per tracking option id (the invoice discount is tracked by no option)."""
+        return revenue_by_option((line.amount, (*line.tracking, *self.tracking)) for line in self.lines)
 
     @property
     def external_id(self) -> str:

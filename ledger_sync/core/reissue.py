@@ -15,7 +15,7 @@ figures it was reported with, and the correction lands in the open one. The paym
 """
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -29,6 +29,7 @@ from ledger_sync.core.records import (
     TaxLineRecord,
 )
 from ledger_sync.core.sync_state import MappedEntity
+from ledger_sync.core.tracking import TrackingTag
 
 R = TypeVar("R", bound=Record)
 
@@ -136,6 +137,7 @@ def document_of(record: InvoiceRecord) -> str:
             "due_date": record.due_date.isoformat(),
             "currency": record.currency,
             "lines": [_plain(line.__dict__) for line in record.lines],
+            **({"tracking": _tags(record.tracking)} if record.tracking else {}),
             "tax_lines": [_plain(tax.__dict__) for tax in record.tax_lines],
             "subtotal": str(record.subtotal),
             "total_tax": str(record.total_tax),
@@ -165,6 +167,7 @@ def invoice_of(document: str) -> InvoiceRecord:
                 Decimal(line["amount"]),
                 line["tax_code_ref"],
                 Decimal(line["tax_amount"]),
+                tuple(TrackingTag(**carried) for carried in line.get("tracking", [])),
             )
             for line in held["lines"]
         ),
@@ -182,6 +185,7 @@ def invoice_of(document: str) -> InvoiceRecord:
         total_tax=Decimal(held["total_tax"]),
         total=Decimal(held["total"]),
         reissue=held["reissue"],
+        tracking=tuple(TrackingTag(**carried) for carried in held.get("tracking", [])),
     )
 
 
@@ -198,4 +202,13 @@ def reversible(record: object) -> bool:
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
+    """Decimals as text; a line's tracking tags as objects, and left out when it carries none."""
+    plain = {
+        key: str(value) if isinstance(value, Decimal) else value for key, value in values.items() if key != "tracking"
+    }
+    tags: tuple[TrackingTag, ...] = values.get("tracking", ())
+    return {**plain, "tracking": _tags(tags)} if tags else plain
+
+
+def _tags(tags: tuple[TrackingTag, ...]) -> list[dict[str, str]]:
+    return [asdict(carried) for carried in tags]

@@ -48,6 +48,8 @@ class SourceLine:
     unit_price: Decimal
     tax_rate_id: int | None
     tax_inclusive: bool
+    technician_id: int | None = None
+    """Who did the line's work (invoice lines only)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SourceInvoice:
     change_no: Cursor | None = None
     discount_percent: Decimal = Decimal(0)
     """The invoice discount in percent (see `money.invoice_discounts`)."""
+    business_unit_id: int | None = None
 
     @property
     def cursor(self) -> Cursor | None:

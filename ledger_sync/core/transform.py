@@ -43,6 +43,7 @@ from ledger_sync.core.snapshots import (
     SourcePayment,
     SourceProduct,
 )
+from ledger_sync.core.tracking import LedgerTrackingOption, TrackedBy, TrackingLevel, TrackingTag, tag
 
 
 class TransformProblem(ValueError):
@@ -143,14 +144,17 @@ def invoice_record(
     tax_rates: Mapping[int, SourceTaxRate],
     mapping: LedgerMapping,
     ledger_tax_rates: Mapping[str, LedgerTaxRate],
+    ledger_tracking: Mapping[str, LedgerTrackingOption] | None = None,
 ) -> InvoiceRecord | InvoiceCreditRecord:
-    """The invoice; one totalling below zero is the credit note it is (`InvoiceCreditRecord`)."""
+    """The invoice; one totalling below zero is the credit note it is (`InvoiceCreditRecord`). `ledger_tracking`:
+    the ledger's tracking options by id, where the mapping tracks revenue (`core.tracking`)."""
     if not invoice.lines:
         raise TransformProblem(f"Invoice {invoice.number} has no lines")
     if not discount_in_range(invoice.discount_percent):
         raise TransformProblem(discount_reason(invoice.discount_percent))
     document = f"invoice {invoice.number}"
     lines, taxes = _ledger_lines(document, invoice.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
+    lines, tracking = _tracked(invoice, lines, mapping, ledger_tracking or {})
     discounts = _discounts(invoice, tax_rates, mapping)
     for discount in discounts:
         taxes[discount.tax_code_ref][0] += discount.amount
@@ -178,7 +182,53 @@ def invoice_record(
         total=subtotal + total_tax,
         discounts=discounts,
         voided=invoice.status == "void",
+        tracking=tracking,
     )
+
+
+def _tracking_option(
+    label: str, source_id: int, by: TrackedBy, mapping: LedgerMapping, options: Mapping[str, LedgerTrackingOption]
+) -> LedgerTrackingOption:
+    option = options.get(mapping.tracking[by].get(source_id, ""))
+    if option is None or not option.active:
+        raise TransformProblem(f"{label} is not mapped to an active tracking option in the ledger")
+    return option
+
+
+def _tracked(
+    invoice: SourceInvoice,
+    lines: list[InvoiceLineRecord],
+    mapping: LedgerMapping,
+    options: Mapping[str, LedgerTrackingOption],
+) -> tuple[list[InvoiceLineRecord], tuple[TrackingTag, ...]]:
+    """The lines with their tracking options, and the invoice's own: its business unit's goes on the invoice where
+    the ledger tracks that option per transaction, else on every line; a technician's on their lines."""
+    on_invoice: tuple[TrackingTag, ...] = ()
+    on_lines: tuple[TrackingTag, ...] = ()
+    unit = invoice.business_unit_id
+    if mapping.tracking.get(TrackedBy.BUSINESS_UNIT) and unit is not None:
+        option = _tracking_option(f"Business unit {unit}", unit, TrackedBy.BUSINESS_UNIT, mapping, options)
+        if option.level is TrackingLevel.TRANSACTION:
+            on_invoice = (tag(option),)
+        else:
+            on_lines = (tag(option),)
+    tracked = []
+    for position, (line, source) in enumerate(zip(lines, invoice.lines, strict=True), start=1):
+        tags = on_lines
+        technician = source.technician_id
+        if mapping.tracking.get(TrackedBy.TECHNICIAN) and technician is not None:
+            label = f"Technician {technician} on line {position} of invoice {invoice.number}"
+            option = _tracking_option(label, technician, TrackedBy.TECHNICIAN, mapping, options)
+            if option.level is not TrackingLevel.LINE:
+                raise TransformProblem(f"{label} maps to {option.label}, which the ledger tracks per transaction")
+            if any(carried.category_id == option.category_id for carried in tags):
+                raise TransformProblem(
+                    f"{label} maps to {option.label}, the same category as the invoice's business unit: "
+                    "a line carries one option of each category"
+                )
+            tags = (*tags, tag(option))
+        tracked.append(replace(line, tracking=tags) if tags else line)
+    return tracked, on_invoice
 
 
 def _as_credit(

@@ -216,6 +216,7 @@ def _invoice_candidate(
             tax_rates=tax_rates,
             mapping=mapping,
             ledger_tax_rates=chart.tax_rates,
+            ledger_tracking=chart.tracking,
         )
     except TransformProblem as problem:
         return Park(Parking(invoice.id, ParkingCause.CHECK, str(problem)), cursor)

@@ -92,6 +92,7 @@ def _record(
         tax_rates=tax_rates,
         mapping=mapping,
         ledger_tax_rates=chart.tax_rates,
+        ledger_tracking=chart.tracking,
     )
     if not isinstance(synced, InvoiceRecord):
         raise TransformProblem(f"Refund {refund.id} pays back a payment of invoice {invoice.number}, a credit")

@@ -10,7 +10,14 @@ from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceBankAccount, SourceTaxRate
-from ledger_sync.expectations.inputs import AccountMappingRow, ConnectionRow, RunGateInputs, TaxRateMappingRow
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue
+from ledger_sync.expectations.inputs import (
+    AccountMappingRow,
+    ConnectionRow,
+    RunGateInputs,
+    TaxRateMappingRow,
+    TrackingMappingRow,
+)
 
 
 class ConnectionState(Protocol):
@@ -35,10 +42,13 @@ def mapping_gate_inputs(
     connection: ConnectionState,
     ledger_label: str,
     bank_accounts: Iterable[SourceBankAccount] = (),
+    tracking: Iterable[SourceTrackingValue] = (),
+    ledger_tracking: Mapping[str, LedgerTrackingOption] | None = None,
 ) -> RunGateInputs:
     """The rows the run-level expectations look at; `accounts` and `ledger_tax_rates` are the chart by id,
     `ledger_label` the ledger's name as a bookkeeper knows it (for the messages). Every Service Opus bank
-    account must be mapped: a payment may land in any of them."""
+    account must be mapped: a payment may land in any of them. So must every active business unit or technician
+    once any of its kind is (`core.tracking`), to an active option of `ledger_tracking`."""
     tax_rows = []
     for rate in tax_rates:
         if not rate.active:
@@ -72,7 +82,21 @@ def mapping_gate_inputs(
                 types,
             )
         )
+    options = ledger_tracking or {}
+    tracking_rows = []
+    for value in tracking:
+        tracked = mapping.tracking.get(value.tracked_by)
+        if not tracked or not value.active:
+            continue
+        option_id = tracked.get(value.id)
+        option = options.get(option_id) if option_id else None
+        tracking_rows.append(
+            TrackingMappingRow(
+                value.label, option_id, option.name if option else None, option.active if option else None
+            )
+        )
     return RunGateInputs(
+        tracking=tracking_rows,
         tax_rates=tax_rows,
         accounts=account_rows,
         connection=ConnectionRow(

@@ -1,4 +1,5 @@
-"""Run-level gates: a broken chart mapping, account mapping or connection stops the whole run.
+"""Run-level gates: a broken chart mapping (tax rates; business units and technicians where tracked), account
+mapping or connection stops the whole run.
 
 One checkpoint validates three suites over one DataFrame (a checkpoint feeds the same batch to
 every suite; each suite selects its own rows by the `check` column); Data Docs show the result. Every
@@ -18,6 +19,7 @@ from ledger_sync.expectations.inputs import (
     GateReport,
     RunGateInputs,
     TaxRateMappingRow,
+    TrackingMappingRow,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +32,15 @@ CHECKS = (CHART_MAPPING, REQUIRED_ACCOUNTS_CHECK, ACTIVE_CONNECTION)
 CHECKPOINT = "run_gates"
 ROW = "row"
 
-Row = TaxRateMappingRow | AccountMappingRow | ConnectionRow
+Row = TaxRateMappingRow | TrackingMappingRow | AccountMappingRow | ConnectionRow
+
+
+def _chart_entry(row: TaxRateMappingRow | TrackingMappingRow) -> str:
+    return row.label if isinstance(row, TrackingMappingRow) else f"Tax rate '{row.source_name}'"
+
+
+def _chart_kind(row: TaxRateMappingRow | TrackingMappingRow) -> str:
+    return "class or tracking option" if isinstance(row, TrackingMappingRow) else "tax rate"
 
 
 def _target(ledger_id: str | None, ledger_name: str | None) -> str:
@@ -48,12 +58,12 @@ def _expected(types: tuple[str, ...]) -> str:
 
 # (check, reason) -> message for the offending row; `L` is the ledger's name.
 MESSAGES: dict[tuple[str, str], Callable[[Any, str], str]] = {
-    (CHART_MAPPING, "unmapped"): lambda r, L: f"Tax rate '{r.source_name}' is not mapped to a {L} tax rate",
+    (CHART_MAPPING, "unmapped"): lambda r, L: f"{_chart_entry(r)} is not mapped to a {L} {_chart_kind(r)}",
     (CHART_MAPPING, "not_found"): lambda r, L: (
-        f"Tax rate '{r.source_name}' is mapped to {_target(r.ledger_id, r.ledger_name)}, which does not exist in {L}"
+        f"{_chart_entry(r)} is mapped to {_target(r.ledger_id, r.ledger_name)}, which does not exist in {L}"
     ),
     (CHART_MAPPING, "inactive"): lambda r, L: (
-        f"Tax rate '{r.source_name}' is mapped to {_target(r.ledger_id, r.ledger_name)}, which is inactive in {L}"
+        f"{_chart_entry(r)} is mapped to {_target(r.ledger_id, r.ledger_name)}, which is inactive in {L}"
     ),
     (REQUIRED_ACCOUNTS_CHECK, "unmapped"): lambda r, L: f"{r.label} is not mapped to a {L} account",
     (REQUIRED_ACCOUNTS_CHECK, "not_found"): lambda r, L: (
@@ -189,7 +199,7 @@ def _item(row: Row, ledger: str) -> str:
     """What the bookkeeper calls the offending thing."""
     if isinstance(row, TaxRateMappingRow):
         return row.source_name
-    if isinstance(row, AccountMappingRow):
+    if isinstance(row, TrackingMappingRow | AccountMappingRow):
         return row.label
     return ledger
 
@@ -204,6 +214,7 @@ def run_gates(inputs: RunGateInputs, *, context_dir: Path, run_name: str, publis
 
     rows: list[tuple[str, Row]] = [
         *((CHART_MAPPING, r) for r in inputs.tax_rates),
+        *((CHART_MAPPING, r) for r in inputs.tracking),
         *((REQUIRED_ACCOUNTS_CHECK, r) for r in _with_required_roles(inputs.accounts)),
         (ACTIVE_CONNECTION, inputs.connection),
     ]

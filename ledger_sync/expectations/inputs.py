@@ -4,7 +4,7 @@ The sync builds these rows from Service Opus, the mapping and the ledger's chart
 `records` turn them into DataFrames and validate them with Great Expectations.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -61,10 +61,25 @@ class ConnectionRow:
 
 
 @dataclass(frozen=True)
+class TrackingMappingRow:
+    """One active business unit or technician of a tracked dimension (`core.tracking`) and the ledger option it
+    maps to; ledger_* None: unmapped or not found."""
+
+    label: str
+    """What the bookkeeper calls it: "Technician 'Sam Chen'"."""
+    ledger_id: str | None
+    ledger_name: str | None
+    ledger_active: bool | None
+    """None: the mapped id was not found in the ledger."""
+
+
+@dataclass(frozen=True)
 class RunGateInputs:
     tax_rates: list[TaxRateMappingRow]
     accounts: list[AccountMappingRow]
     connection: ConnectionRow
+    tracking: list[TrackingMappingRow] = field(default_factory=list)
+    """Checked with the tax rates by the chart-mapping gate."""
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,10 @@ class MappingKind(StrEnum):
     """source_key: Service Opus tax rate id -> ledger tax code / tax type"""
     BANK_ACCOUNT = "bank_account"
     """source_key: Service Opus bank account id -> ledger bank or payment clearing account"""
+    BUSINESS_UNIT = "business_unit"
+    """source_key: Service Opus business unit id -> ledger tracking option (QBO department or class, Xero option)"""
+    TECHNICIAN = "technician"
+    """source_key: Service Opus technician id -> ledger line tracking option (QBO class, Xero option)"""
 
 
 class Mapping(StateBase):

@@ -19,6 +19,7 @@ from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome, RunSumm
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, ParkingCause, Synced
 from ledger_sync.core.tokens import TokenSet
+from ledger_sync.core.tracking import TrackedBy
 from ledger_sync.settings import Settings
 from ledger_sync.state.db import make_engine, session_scope, upgrade_state
 from ledger_sync.state.models import (
@@ -168,6 +169,8 @@ class StateStore:
         rows += [(MappingKind.CATEGORY, str(k), v) for k, v in mapping.categories.items()]
         rows += [(MappingKind.TAX_RATE, str(k), v) for k, v in mapping.tax_rates.items()]
         rows += [(MappingKind.BANK_ACCOUNT, str(k), v) for k, v in mapping.bank_accounts.items()]
+        for by, tracked in mapping.tracking.items():
+            rows += [(MappingKind(by.value), str(k), v) for k, v in tracked.items()]
         with session_scope(self.sessions) as session:
             session.execute(delete(Mapping).where(Mapping.connection_id == connection_id))
             session.add_all(
@@ -204,6 +207,8 @@ class StateStore:
                 mapping.tax_rates[int(row.source_key)] = row.ledger_id
             elif row.kind == MappingKind.BANK_ACCOUNT:
                 mapping.bank_accounts[int(row.source_key)] = row.ledger_id
+            elif row.kind in (MappingKind.BUSINESS_UNIT, MappingKind.TECHNICIAN):
+                mapping.tracking.setdefault(TrackedBy(row.kind), {})[int(row.source_key)] = row.ledger_id
         return mapping
 
     # entity map, parked records and checkpoints

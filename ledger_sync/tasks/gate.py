@@ -13,9 +13,11 @@ from ledger_sync.tasks.job import SyncJob
 
 @task(name="read-ledger-chart", cache_policy=NO_CACHE)
 def read_ledger_chart(job: SyncJob) -> LedgerChart:
+    """Tracking options are read only where the mapping tracks revenue (a call fewer for the others)."""
     return LedgerChart(
         accounts={a.id: a for a in job.ledger.list_accounts()},
         tax_rates={t.id: t for t in job.ledger.list_tax_rates()},
+        tracking={o.id: o for o in job.ledger.list_tracking_options()} if job.mapping.tracked else {},
     )
 
 
@@ -31,6 +33,8 @@ def gate_inputs(job: SyncJob, chart: LedgerChart, categories: dict[int, str]) ->
         connection,
         ledger_label(connection.ledger),
         job.source.bank_accounts(job.company_id),
+        job.source.tracking_values(job.company_id) if job.mapping.tracked else (),
+        chart.tracking,
     )
 
 

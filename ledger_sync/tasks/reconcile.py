@@ -21,7 +21,14 @@ from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.bank_balances import bank_balances, routed
 from ledger_sync.core.ledger import LedgerChart, LedgerConnector, LedgerSnapshot
 from ledger_sync.core.payouts import Settled, payout_record
-from ledger_sync.core.reconciliation import ExpectedAmount, ExpectedInvoice, ExpectedPayment, Reconciliation, compare
+from ledger_sync.core.reconciliation import (
+    ExpectedAmount,
+    ExpectedInvoice,
+    ExpectedPayment,
+    Reconciliation,
+    compare,
+    tracked_revenue,
+)
 from ledger_sync.core.records import (
     EntityType,
     InvoiceCreditRecord,
@@ -80,6 +87,7 @@ def read_synced_books(
     mapping = store.load_mapping(connection_id)
     tax_rates = {r.id: r for r in source.read_tax_rates(company_id).records}
     ledger_tax_rates = {r.id: r for r in ledger.list_tax_rates()}
+    ledger_tracking = {o.id: o for o in ledger.list_tracking_options()} if mapping.tracked else {}
     invoice_ids = store.synced_ids(connection_id, EntityType.INVOICE)
     invoices = source.invoices(company_id, after=None, limit=0, ids=invoice_ids).records
     mapped_invoices = store.mapped(connection_id, EntityType.INVOICE, invoice_ids)
@@ -102,6 +110,7 @@ def read_synced_books(
                 tax_rates=tax_rates,
                 mapping=mapping,
                 ledger_tax_rates=ledger_tax_rates,
+                ledger_tracking=ledger_tracking,
             )
         except TransformProblem:
             continue
@@ -235,6 +244,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
         receivables=receivables,
         api_calls=api_calls,
         bank_balances=bank_balances(books.bank_accounts, expected, found.balances),
+        tracked_revenue=tracked_revenue([r for r in books.invoices if isinstance(r, InvoiceRecord)], found.invoices),
     )
 
 

@@ -21,6 +21,7 @@ from ledger_sync.connectors.registry import ledger_label, names
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.core.ledger import LedgerAccount, LedgerError, LedgerTaxRate
 from ledger_sync.core.mapping import SourceCategory, SourceTaxRate
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue
 from ledger_sync.expectations.last_checks import ValidationView, docs_root, last_validation
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import RECONCILE_DEPLOYMENT, last_reconciliation
@@ -32,7 +33,7 @@ from ledger_sync.web.pages import notify, render
 from ledger_sync.web.security import link_token, require_admin, require_csrf
 from ledger_sync.web.validation import validate
 
-Chart = tuple[list[LedgerAccount], list[LedgerTaxRate]]
+Chart = tuple[list[LedgerAccount], list[LedgerTaxRate], list[LedgerTrackingOption]]
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,9 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         rates = source.read_tax_rates(company_id)
         return rates.records, source.categories(company_id), tuple(u.problem for u in rates.unreadable)
 
-    def live_chart(connection: ConnectionInfo) -> tuple[Chart | None, str | None]:
+    def live_chart(connection: ConnectionInfo, tracking: list[SourceTrackingValue]) -> tuple[Chart | None, str | None]:
         try:
-            return onboarding.ledger_chart(settings, store, connection), None
+            return onboarding.ledger_chart(settings, store, connection, tracking=bool(tracking)), None
         except LedgerError as exc:
             return None, f"Could not read the chart of accounts from {ledger_label(connection.ledger)}: {exc.message}"
 
@@ -79,12 +80,13 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         info = store.connection(company_id, ledger)
         if info is None or info.status == "disconnected":
             return LedgerPanel(connection_view(ledger, info, now), tenants=tenants)
-        chart, chart_error = live_chart(info)
+        tracking = source.tracking_values(company_id)
+        chart, chart_error = live_chart(info, tracking)
         info = store.connection_by_id(info.id)  # reading the chart may have refreshed (or lost) the tokens
         rates, categories, problems = source_chart(company_id)
         saved = store.load_mapping(info.id)
         banks = source.bank_accounts(company_id)
-        form = mapping_form(ledger, saved, rates, categories, *chart, banks) if chart else None
+        form = mapping_form(ledger, saved, rates, categories, *chart[:2], banks, tracking, chart[2]) if chart else None
         return LedgerPanel(
             connection_view(ledger, info, now),
             form,
@@ -111,16 +113,18 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
         request: Request, ledger: str, submitted: Annotated[dict[str, str], Depends(submitted_form)], company: int = 1
     ) -> Response:
         connection = connected(company, ledger)
-        chart, chart_error = live_chart(connection)
+        tracking = source.tracking_values(company)
+        chart, chart_error = live_chart(connection, tracking)
         if chart is None:
             notify(request, "error", f"{chart_error} The mapping was not saved.")
             return RedirectResponse(accounting_url(company, ledger), status_code=303)
         rates, categories, _ = source_chart(company)
         banks = source.bank_accounts(company)
-        form = mapping_form(ledger, store.load_mapping(connection.id), rates, categories, *chart, banks)
+        saved = store.load_mapping(connection.id)
+        form = mapping_form(ledger, saved, rates, categories, *chart[:2], banks, tracking, chart[2])
         parsed = parse_mapping(form, submitted)
         store.save_mapping(connection.id, parsed.mapping, parsed.names)
-        validate(settings, connection, parsed.mapping, rates, categories, chart, banks)
+        validate(settings, connection, parsed.mapping, rates, categories, chart, banks, tracking)
         if parsed.missing:
             notify(request, "error", "Mapping saved, but still missing: " + ", ".join(parsed.missing) + ".")
         else:
@@ -131,11 +135,13 @@ def accounting_router(settings: Settings, store: StateStore, source: ServiceOpus
     def run_checks(request: Request, ledger: str, company: Annotated[int, Form()] = 1) -> Response:
         """Run the chart-mapping and connection checks against the live ledger now."""
         connection = connected(company, ledger)
-        chart, _ = live_chart(connection)
+        tracking = source.tracking_values(company)
+        chart, _ = live_chart(connection, tracking)
         connection = store.connection_by_id(connection.id)  # reading the chart may have lost the tokens
         rates, categories, _ = source_chart(company)
         mapping = store.load_mapping(connection.id)
-        validate(settings, connection, mapping, rates, categories, chart, source.bank_accounts(company))
+        banks = source.bank_accounts(company)
+        validate(settings, connection, mapping, rates, categories, chart, banks, tracking)
         notify(request, "ok", f"{ledger_label(ledger)}: checks run.")
         return RedirectResponse(accounting_url(company, ledger), status_code=303)
 

@@ -18,6 +18,7 @@ from ledger_sync.core.mapping import (
     SourceTaxRate,
     suggest_mapping,
 )
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue, TrackedBy, TrackingLevel
 from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES
 
 
@@ -32,7 +33,8 @@ class Choice:
 @dataclass(frozen=True)
 class Field:
     name: str
-    """The form field: `account:<role>`, `bank_account:<id>`, `category:<id>` or `tax_rate:<id>`."""
+    """The form field: `account:<role>`, `bank_account:<id>`, `category:<id>`, `tax_rate:<id>`, `business_unit:<id>`
+    or `technician:<id>`."""
     label: str
     hint: str
     choices: list[Choice]
@@ -50,10 +52,12 @@ class MappingForm:
     suggested: bool
     """Nothing was saved yet: the selections are suggestions."""
     bank_accounts: list[Field] = field(default_factory=list)
+    tracking: list[Field] = field(default_factory=list)
+    """Business units and technicians: left empty, revenue is not tracked by them (`core.tracking`)."""
 
     @property
     def fields(self) -> list[Field]:
-        return [*self.accounts, *self.bank_accounts, *self.categories, *self.tax_rates]
+        return [*self.accounts, *self.bank_accounts, *self.categories, *self.tax_rates, *self.tracking]
 
 
 def _type_words(types: Iterable[str]) -> str:
@@ -91,13 +95,17 @@ def mapping_form(
     accounts: list[LedgerAccount],
     ledger_rates: list[LedgerTaxRate],
     bank_accounts: list[SourceBankAccount] | None = None,
+    tracking_values: list[SourceTrackingValue] | None = None,
+    tracking_options: list[LedgerTrackingOption] | None = None,
 ) -> MappingForm:
-    """The dropdowns, preselected with the saved mapping, or with the suggestion when nothing is saved."""
+    """The dropdowns, preselected with the saved mapping, or with the suggestion when nothing is saved. A business
+    unit is offered every active tracking option, a technician only those the ledger tracks per line."""
     banks = bank_accounts or []
     suggested = not (saved.accounts or saved.categories or saved.tax_rates or saved.bank_accounts)
     current = suggest_mapping(source_rates, categories, accounts, ledger_rates, banks) if suggested else saved
     active = sorted((a for a in accounts if a.active), key=lambda a: a.name.lower())
-    known = {a.id: a.name for a in accounts} | {r.id: r.name for r in ledger_rates}
+    options = tracking_options or []
+    known = {a.id: a.name for a in accounts} | {r.id: r.name for r in ledger_rates} | {o.id: o.label for o in options}
 
     def fitting(types: tuple[str, ...]) -> list[Choice]:
         return [Choice(a.id, a.name) for a in active if a.type in types]
@@ -160,7 +168,25 @@ def mapping_form(
         for r in source_rates
         if r.active
     ]
-    return MappingForm(account_fields, category_fields, rate_fields, suggested, bank_fields)
+    tracking_fields = [
+        _field(
+            f"{value.tracked_by.value}:{value.id}",
+            value.name,
+            value.tracked_by.label,
+            [
+                Choice(o.id, o.name, o.category)
+                for o in sorted(options, key=lambda o: (o.category.lower(), o.name.lower()))
+                if o.active and (value.tracked_by is TrackedBy.BUSINESS_UNIT or o.level is TrackingLevel.LINE)
+            ],
+            saved.tracking.get(value.tracked_by, {}).get(value.id),
+            False,
+            ledger,
+            known,
+        )
+        for value in tracking_values or []
+        if value.active
+    ]
+    return MappingForm(account_fields, category_fields, rate_fields, suggested, bank_fields, tracking_fields)
 
 
 @dataclass(frozen=True)
@@ -191,6 +217,8 @@ def parse_mapping(form: MappingForm, submitted: Mapping[str, str]) -> ParsedMapp
             mapping.bank_accounts[int(key)] = value
         elif kind == "category":
             mapping.categories[int(key)] = value
-        else:
+        elif kind == "tax_rate":
             mapping.tax_rates[int(key)] = value
+        else:
+            mapping.tracking.setdefault(TrackedBy(kind), {})[int(key)] = value
     return ParsedMapping(mapping, names, missing)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import LedgerMapping, SourceBankAccount, SourceCategory, SourceTaxRate
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue
 from ledger_sync.expectations.gate_inputs import mapping_gate_inputs
 from ledger_sync.expectations.last_checks import ValidationView, gx_dir, keep_validation
 from ledger_sync.settings import Settings
@@ -24,13 +25,14 @@ def validate(
     mapping: LedgerMapping,
     source_rates: list[SourceTaxRate],
     categories: list[SourceCategory],
-    chart: tuple[list[LedgerAccount], list[LedgerTaxRate]] | None,
+    chart: tuple[list[LedgerAccount], list[LedgerTaxRate], list[LedgerTrackingOption]] | None,
     bank_accounts: list[SourceBankAccount] | None = None,
+    tracking: list[SourceTrackingValue] | None = None,
 ) -> ValidationView:
     """Run the gates and keep the result; with `chart` None (unreadable) only the connection check means anything."""
     from ledger_sync.expectations.gates import run_gates
 
-    accounts, rates = chart or ([], [])
+    accounts, rates, options = chart or ([], [], [])
     inputs = mapping_gate_inputs(
         source_rates,
         mapping,
@@ -40,6 +42,8 @@ def validate(
         connection,
         ledger_label(connection.ledger),
         bank_accounts or [],
+        tracking or [],
+        {o.id: o for o in options},
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     report = run_gates(inputs, context_dir=gx_dir(settings.home), run_name=f"settings-{connection.id}-{stamp}")

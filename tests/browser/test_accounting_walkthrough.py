@@ -161,3 +161,73 @@ def test_connect_map_toggle_validate(
         assert "/reports/" in docs.url
         expect(docs.locator("body")).to_contain_text("chart_mapping")
         context.close()
+
+
+TRACKING = {
+    "qbo": {"North Branch": "Location", "South Branch": "Location", "Alex Rivera": "Class", "Sam Chen": "Class"},
+    "xero": {
+        "North Branch": "Business Unit",
+        "South Branch": "Business Unit",
+        "Alex Rivera": "Technician",
+        "Sam Chen": "Technician",
+    },
+}
+"""Service Opus's seeded business units and technicians -> the category of the same-named ledger option (a QBO
+location or class, a Xero tracking category's option)."""
+
+
+@pytest.mark.parametrize(
+    ("ledger", "label", "consent_button"), [("qbo", "QuickBooks Online", "Connect"), ("xero", "Xero", "Allow access")]
+)
+def test_map_business_units_and_technicians_then_unmapping_one_fails_the_chart_gate_naming_it(
+    browser: Browser, screenshots_dir: Path, tmp_path: Path, ledger: str, label: str, consent_button: str
+) -> None:
+    """Issue 17: each business unit and technician is mapped to its class, location or tracking option and saved;
+    a technician left "Not tracked" while the others are mapped fails the chart-mapping check, naming them."""
+    port = free_port()
+    with (
+        web_stack(tmp_path, ledger, web_url=f"http://127.0.0.1:{port}") as stack,
+        serving(stack.app, port=port) as url,
+    ):
+        context = browser.new_context(viewport={"width": 1280, "height": 1200})
+        context.set_default_timeout(CEILING_MS)
+        page = context.new_page()
+        _log_in(page, url)
+        card = page.locator(f"section#{ledger}")
+        with page.expect_popup() as opened:
+            card.get_by_role("link", name=f"Connect to {label}").click()
+        popup = opened.value
+        popup.get_by_role("button", name=consent_button).click()
+        if not popup.is_closed():
+            popup.wait_for_event("close")
+        expect(card.get_by_test_id("status")).to_have_text("Connected")
+        tracking = card.locator(f"#{ledger}-tracking")
+        expect(tracking).to_be_visible()
+        for name in TRACKING[ledger]:
+            expect(_selected(card, name)).to_have_text("Not tracked")  # never guessed: a wrong class misreports
+
+        for name, category in TRACKING[ledger].items():
+            card.locator(f"select[aria-label='{name}']").select_option(label=f"{name} ({category})")
+        card.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
+        expect(_check(page, ledger, "Chart mapping")).to_have_attribute("data-passed", "yes")
+        for name, category in TRACKING[ledger].items():
+            expect(_selected(card, name)).to_have_text(f"{name} ({category})")
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-tracking-1-mapped.png"), full_page=True)
+        store = stack.store()
+        try:
+            tracked = store.load_mapping(stack.connection().id).tracking
+        finally:
+            store.close()
+        assert sorted(len(values) for values in tracked.values()) == [2, 2]
+
+        card.locator("select[aria-label='Sam Chen']").select_option("")  # unmap one technician
+        card.get_by_role("button", name="Save mapping").click()
+        expect(page.get_by_role("status").first).to_have_text("Mapping saved.")
+        chart_check = _check(page, ledger, "Chart mapping")
+        expect(chart_check).to_have_attribute("data-passed", "no")
+        expect(chart_check).to_contain_text(
+            f"Technician 'Sam Chen' is not mapped to a {label} class or tracking option"
+        )
+        page.screenshot(path=str(screenshots_dir / f"{ledger}-tracking-2-unmapped.png"), full_page=True)
+        context.close()

@@ -46,6 +46,7 @@ from ledger_sync.core.records import (
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider, TokenSet
+from ledger_sync.core.tracking import LedgerTrackingOption, TrackingLevel
 from ledger_sync.settings import Settings
 
 NAME = "memory"
@@ -157,6 +158,30 @@ def _name(record: LedgerRecord) -> str | None:
     return None
 
 
+TRACKING = [
+    LedgerTrackingOption("T-N", "North Branch", "T-BU", "Business Unit", True, TrackingLevel.TRANSACTION),
+    LedgerTrackingOption("T-S", "South Branch", "T-BU", "Business Unit", True, TrackingLevel.TRANSACTION),
+    LedgerTrackingOption("T-C", "Closed Branch", "T-BU", "Business Unit", False, TrackingLevel.TRANSACTION),
+    LedgerTrackingOption("T-AR", "Alex Rivera", "T-TECH", "Technician", True, TrackingLevel.LINE),
+    LedgerTrackingOption("T-SC", "Sam Chen", "T-TECH", "Technician", True, TrackingLevel.LINE),
+    LedgerTrackingOption("T-FT", "Former Technician", "T-TECH", "Technician", False, TrackingLevel.LINE),
+]
+"""Business units tracked per transaction, technicians per line (both levels a ledger may offer)."""
+
+
+def _refuse_bad_tracking(record: LedgerRecord) -> None:
+    """An unknown or archived option, or one carried at a level its ledger does not track it at, is refused."""
+    if not isinstance(record, InvoiceRecord):
+        return
+    options = {option.id: option for option in TRACKING}
+    carried = [(tag, TrackingLevel.TRANSACTION) for tag in record.tracking]
+    carried += [(tag, TrackingLevel.LINE) for line in record.lines for tag in line.tracking]
+    for tag, level in carried:
+        option = options.get(tag.option_id)
+        if option is None or not option.active or option.level is not level:
+            raise LedgerError(ErrorKind.VALIDATION, f"tracking option {tag.option_id} cannot be used {level.value}")
+
+
 class MemoryConnector:
     ledger: ClassVar[str] = NAME
     max_batch_size: ClassVar[int] = 10
@@ -182,6 +207,10 @@ class MemoryConnector:
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         self._call()
         return list(TAX_RATES)
+
+    def list_tracking_options(self) -> list[LedgerTrackingOption]:
+        self._call()
+        return list(TRACKING)
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         """The balance of each bank or clearing account asked for, summed on each read from the money records these
@@ -225,6 +254,7 @@ class MemoryConnector:
             assert op.existing is not None
             held = entries[op.existing.id]
             return self._reverse(held) if isinstance(record, PaymentRecord) else self._void(held)
+        _refuse_bad_tracking(record)
         own_id = op.existing.id if op.existing else None
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
@@ -441,6 +471,9 @@ class MemoryConnector:
                 balance=(Decimal("0.00") if entry.status == "VOIDED" else sign * (entry.total - entry.paid))
                 if invoice
                 else _gross(entry),
+                revenue_by_option=tuple(sorted(record.revenue_by_option.items()))
+                if isinstance(record, InvoiceRecord)
+                else (),
             )
             found.setdefault(wanted[entry.stamp], []).append(snapshot)
         return found

@@ -292,6 +292,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
 
 
 from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
+from tests.conformance.tracking import TrackingScenarios  # noqa: E402  (the mixin reads the helpers above)
 
 
 class LedgerConformance(
@@ -302,6 +303,7 @@ class LedgerConformance(
     ExistingBooksConformance,
     DepositsAndOverpayments,
     MoneyDay,
+    TrackingScenarios,
 ):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 

@@ -5,6 +5,7 @@ QBO JSON uses the XSD's element names; to validate, attributes (`sparse`, `bId`,
 """
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,10 @@ import pytest
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel
 from ledger_sync.connectors.qbo.wire import US_NON_TAXABLE_RATE
 from ledger_sync.core.ledger import LedgerRef, LedgerTaxRate, WriteOp
-from ledger_sync.core.records import CustomerRecord, EntityType
+from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord
 from ledger_sync.core.refunds import refund_record
 from ledger_sync.core.snapshots import SourceRefund
+from ledger_sync.core.tracking import TrackingTag
 from ledger_sync.settings import Settings
 
 from .conftest import Harness, customer, discounted_invoice, invoice, item, payment, us_invoice
@@ -102,6 +104,7 @@ def run_every_kind_of_write() -> list[httpx.Request]:
         [WriteOp(invoice(2, "INV-2"), "k-v2"), WriteOp(invoice(3, "INV-3"), "k-v3", LedgerRef("9", "3"))],
     )
     write(EntityType.INVOICE, [WriteOp(discounted_invoice(source_id=7), "k-v7", LedgerRef("11", "0"))])
+    write(EntityType.INVOICE, [WriteOp(tracked_invoice(), "k-v9")])
     write(EntityType.PAYMENT, [WriteOp(payment(1), "k-p1"), WriteOp(payment(2), "k-p2")])
     write(EntityType.PAYMENT, [WriteOp(payment(3), "k-p3", LedgerRef("10", "0"))])
     refund = SourceRefund(1, 1, Decimal("20.00"), date(2026, 3, 20), "Part returned unused")
@@ -122,11 +125,22 @@ def run_every_kind_of_write() -> list[httpx.Request]:
     return [r for r in harness.requests + us.requests if r.method == "POST" and not r.url.path.endswith("/query")]
 
 
+def tracked_invoice() -> InvoiceRecord:
+    """An invoice of a business unit tracked as a department, its lines as classes (issue 17)."""
+    record = invoice(9, "INV-9")
+    technician = TrackingTag("Class/2", "Alex Rivera", "Class", "Class")
+    lines = tuple(replace(line, tracking=(technician,)) for line in record.lines)
+    return replace(
+        record, lines=lines, tracking=(TrackingTag("Department/1", "North Branch", "Department", "Location"),)
+    )
+
+
 def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> None:
     requests = run_every_kind_of_write()
     kinds = set()
-    us_invoices = discounted = 0
+    us_invoices = discounted = tracked = 0
     for request in requests:
+        tracked += b'"DepartmentRef"' in request.content and b'"ClassRef"' in request.content
         us_invoices += b'"TxnTaxCodeRef"' in request.content
         discounted += b'"DiscountLineDetail"' in request.content
         body = json.loads(request.content, parse_float=Decimal)
@@ -155,6 +169,7 @@ def test_every_request_body_is_valid_against_the_official_xsds(schema: Any) -> N
         ("RefundReceipt", "single", False),
     }
     assert us_invoices == 3
+    assert tracked == 1
     assert discounted == 2  # a Canadian update and a US create, each with credit lines and an invoice discount
 
 

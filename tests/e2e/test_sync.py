@@ -359,3 +359,32 @@ def test_the_synced_books_reconcile_to_zero_differences(stack: Stack, first_run:
     assert connection is not None
     assert result["invoices"] == len(stack.store.synced_ids(connection.id, EntityType.INVOICE))
     assert result["payments"] == len(stack.store.synced_ids(connection.id, EntityType.PAYMENT))
+
+
+def test_unmapping_a_technician_stops_the_run_at_the_gate_naming_them(stack: Stack, first_run: dict) -> None:
+    """Issue 17: with business units and technicians mapped to the same-named ledger options, a technician left
+    unmapped stops the run before any write, and the gate names them."""
+    from ledger_sync.core.tracking import TrackedBy
+    from ledger_sync.onboarding import apply_suggested_mapping, ledger_chart
+
+    connection = stack.store.connection(1, stack.ledger)
+    assert connection is not None
+    _, _, source = _source(stack)
+    _, _, options = ledger_chart(stack.settings, stack.store, connection, tracking=True)
+    by_name = {option.name: option.id for option in options if option.active}
+    values = source.tracking_values(1)
+    mapping = stack.store.load_mapping(connection.id)
+    for value in values:
+        mapping.tracking.setdefault(value.tracked_by, {})[value.id] = by_name[value.name]
+    left_out = next(value for value in values if value.tracked_by is TrackedBy.TECHNICIAN)
+    del mapping.tracking[TrackedBy.TECHNICIAN][left_out.id]
+    stack.store.save_mapping(connection.id, mapping, {})
+    mark = stack.last_request_id()
+    try:
+        summary = sync_company(company_id=1, ledger=stack.ledger)  # type: ignore[arg-type]
+    finally:
+        apply_suggested_mapping(stack.settings, stack.store, 1, stack.ledger)
+    assert summary["outcome"] == "stopped_at_gate"
+    failures = " ".join(summary["gate_failures"])  # type: ignore[arg-type]
+    assert f"Technician '{left_out.name}' is not mapped to a" in failures, failures
+    assert stack.writes_since(mark) == []

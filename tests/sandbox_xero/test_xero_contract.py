@@ -33,6 +33,7 @@ from . import (
     test_xero_limits,
     test_xero_lock_dates,
     test_xero_prepayments,
+    test_xero_tracking,
 )
 from .helpers import API, connect, create_contact, invoice, line, xero_session
 from .spec_check import check_traffic, load_yaml, xero_dir
@@ -49,6 +50,7 @@ BEHAVIOURS: list[Callable[..., None]] = [
         test_xero_bank_transactions,
         test_xero_lock_dates,
         test_xero_prepayments,
+        test_xero_tracking,
     )
     for name, function in vars(module).items()
     if name.startswith("test_") and callable(function)

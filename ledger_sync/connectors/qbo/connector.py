@@ -30,6 +30,7 @@ from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
+from ledger_sync.connectors.qbo.tracking import read_tracking_options
 from ledger_sync.connectors.qbo.wire import (
     QBO_ENTITY,
     STAMP_FIELDS,
@@ -68,6 +69,7 @@ from ledger_sync.core.records import (
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
+from ledger_sync.core.tracking import LedgerTrackingOption
 
 ELEMENT_KINDS = frozenset({ErrorKind.VALIDATION, ErrorKind.DUPLICATE, ErrorKind.CONFLICT, ErrorKind.LOCKED})
 """Failures that belong to one record; anything else fails the whole call."""
@@ -145,6 +147,9 @@ class QboConnector(ClientConnector):
         codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)
         rates = select_all(self._client, "TaxRate", ALL_ACTIVE_STATES)
         return to_tax_rates(codes, rates, self.tax_model)
+
+    def list_tracking_options(self) -> list[LedgerTrackingOption]:
+        return read_tracking_options(self._client)
 
     def read(self, entity: str, ledger_id: str) -> dict[str, Any]:
         """The raw QBO JSON of one entity; `entity` is a QBO name ("Invoice") or an EntityType."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.tax_model import US_NON_TAXABLE, US_TAXABLE, QboTaxModel
+from ledger_sync.connectors.qbo.tracking import line_refs, revenue_by_option, transaction_refs
 from ledger_sync.core.ledger import LedgerAccount, LedgerRef, LedgerSnapshot, LedgerTaxRate
 from ledger_sync.core.records import (
     Address,
@@ -162,6 +163,7 @@ def _sales_lines(record: SalesDocument, line_tax_code: Callable[[str], str]) -> 
                 "ItemRef": ref(line.item_ref),
                 **_quantity_and_price(line),
                 "TaxCodeRef": ref(line_tax_code(line.tax_code_ref)),
+                **line_refs(line),
             },
         }
         for number, line in enumerate(record.lines, start=1)
@@ -190,11 +192,15 @@ def _quantity_and_price(line: InvoiceLineRecord) -> JsonObject:
 
 
 def _invoice_header(record: SalesDocument) -> JsonObject:
-    due = {"DueDate": record.due_date.isoformat()} if isinstance(record, InvoiceRecord) else {}
+    invoice_only = (
+        {"DueDate": record.due_date.isoformat(), **transaction_refs(record)}
+        if isinstance(record, InvoiceRecord)
+        else {}
+    )
     return {
         "DocNumber": fields.doc_number(record),
         "TxnDate": record.issue_date.isoformat(),
-        **due,
+        **invoice_only,
         "CustomerRef": ref(record.customer_ref),
         "CurrencyRef": ref(record.currency),
     }
@@ -295,8 +301,9 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
         tax, total = invoice_totals(entity)
         balance = Decimal(str(entity.get("Balance", 0)))
         issued = date.fromisoformat(str(entity["TxnDate"])) if entity.get("TxnDate") else None
+        tracked = revenue_by_option(entity) if entity_type is EntityType.INVOICE else ()
         return LedgerSnapshot(
-            str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance, issued
+            str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance, issued, tracked
         )
     if entity_type is EntityType.CREDIT_APPLICATION:
         amount = sum((Decimal(str(line.get("Amount", 0))) for line in _credit_lines(entity)), Decimal(0))

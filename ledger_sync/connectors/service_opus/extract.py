@@ -29,6 +29,7 @@ from ledger_sync.connectors.service_opus.fields import (
 from ledger_sync.connectors.service_opus.models import (
     REVERSED_STATUSES,
     BankAccount,
+    BusinessUnit,
     CreditNote,
     CreditNoteLine,
     CreditNoteStatus,
@@ -46,6 +47,7 @@ from ledger_sync.connectors.service_opus.models import (
     ProductCategory,
     Refund,
     TaxRate,
+    Technician,
 )
 from ledger_sync.core.batching import chunked
 from ledger_sync.core.mapping import SourceBankAccount, SourceCategory, SourceTaxRate
@@ -64,6 +66,7 @@ from ledger_sync.core.snapshots import (
     SourceRefund,
     Unreadable,
 )
+from ledger_sync.core.tracking import SourceTrackingValue, TrackedBy
 
 T = TypeVar("T")
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
@@ -117,6 +120,7 @@ def _line(row: RowMapping) -> SourceLine:
         decimal_value(f"unit price of {at}", row["unit_price"]),
         row["tax_rate_id"],
         flag_value(f"tax_inclusive of {at}", row["tax_inclusive"]),
+        row.get("technician_id"),
     )
 
 
@@ -133,6 +137,7 @@ def _invoice(row: RowMapping, lines: Sequence[RowMapping]) -> SourceInvoice:
         tuple(_line(line) for line in lines),
         row["change_no"],
         decimal_value("discount percent", row["discount_percent"]),
+        row["business_unit_id"],
     )
 
 
@@ -323,6 +328,18 @@ class ServiceOpusSource:
                 select(BankAccount).where(BankAccount.company_id == company_id).order_by(BankAccount.id)
             )
             return [SourceBankAccount(r.id, r.name, r.kind.value) for r in rows]
+
+    def tracking_values(self, company_id: int) -> list[SourceTrackingValue]:
+        """The company's business units and technicians, inactive ones too."""
+        with Session(self.engine) as session:
+            units = session.scalars(
+                select(BusinessUnit).where(BusinessUnit.company_id == company_id).order_by(BusinessUnit.id)
+            )
+            values = [SourceTrackingValue(r.id, r.name, TrackedBy.BUSINESS_UNIT, r.active) for r in units]
+            people = session.scalars(
+                select(Technician).where(Technician.company_id == company_id).order_by(Technician.id)
+            )
+            return values + [SourceTrackingValue(r.id, r.name, TrackedBy.TECHNICIAN, r.active) for r in people]
 
     def invoices(
         self,

@@ -180,6 +180,26 @@ class TaxRate(SourceBase):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+class BusinessUnit(SourceBase):
+    """A part of the company an invoice's revenue is reported under: a branch, a service area, a trade."""
+
+    __tablename__ = "business_units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Technician(SourceBase):
+    """A person who does the work on invoice lines; revenue is reported per technician."""
+
+    __tablename__ = "technicians"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class Invoice(SourceBase):
     __tablename__ = "invoices"
     __table_args__ = (
@@ -199,6 +219,8 @@ class Invoice(SourceBase):
     """When it was voided (status void); None for a draft voided before this column existed."""
     discount_percent: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal(0), server_default="0")
     """The invoice discount in percent of each tax rate's subtotal, before tax (see the module docstring)."""
+    business_unit_id: Mapped[int | None] = mapped_column(ForeignKey("business_units.id"))
+    """The business unit (or service area) the invoice's revenue is reported under; None: none."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
     """Taken on insert and on every change of it or its lines, in commit order (see the module docstring)."""
     lines: Mapped[list["InvoiceLine"]] = relationship(
@@ -224,6 +246,8 @@ class PricedLine:
 class InvoiceLine(PricedLine, SourceBase):
     __tablename__ = "invoice_lines"
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"))
+    """Who did the line's work; None: nobody in particular (a part sold over the counter, a fee)."""
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 

@@ -70,6 +70,8 @@ TABLES: tuple[Table, ...] = tuple(
         "tax_rates",
         "bank_accounts",
         "payment_routes",
+        "business_units",
+        "technicians",
         "invoices",
         "invoice_lines",
         "payments",
@@ -82,6 +84,13 @@ TABLES: tuple[Table, ...] = tuple(
 )
 """In foreign-key order."""
 COMPANIES = TABLES[0]
+
+BUSINESS_UNITS = (("North Branch", 60), ("South Branch", 40))
+"""(name, share of invoices): the branches a company's revenue is reported under."""
+TECHNICIANS = (("Alex Rivera", 55), ("Sam Chen", 45))
+"""(name, share of invoices led): each invoice's labour, fees and plans are its lead technician's, and a line in
+`SECOND_TECHNICIAN_SHARE` is the other one's; parts carry no technician."""
+SECOND_TECHNICIAN_SHARE = 0.15
 
 HOME_CITIES = ("Toronto", "Vancouver", "Montréal", "Calgary", "Halifax", "Ottawa", "Winnipeg", "Hamilton")
 """Where company k is based (cycled); the first is in Ontario, so the default seed is mostly HST."""
@@ -208,6 +217,10 @@ class _Company:
     """The second random stream (payment references and tips), so the first one draws what it always drew."""
     reversals: random.Random = field(default_factory=random.Random)
     """The fourth stream (refunds, failed and charged-back payments), so the others draw what they always drew."""
+    business_units: tuple[int, ...] = ()
+    technicians: tuple[int, ...] = ()
+    tracking: random.Random = field(default_factory=random.Random)
+    """The fifth stream (business units and technicians), so the others draw what they always drew."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -268,6 +281,7 @@ def seed(
             country,
             random.Random(f"service-opus/{seed}/{k}/payments"),
             random.Random(f"service-opus/{seed}/{k}/reversals"),
+            random.Random(f"service-opus/{seed}/{k}/tracking"),
         )
         for k, rng in enumerate(rngs)
     ]
@@ -404,8 +418,10 @@ def _reference_data(
     country: str,
     extras: random.Random,
     reversals: random.Random,
+    tracking: random.Random,
 ) -> _Company:
-    """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
+    """Company k's own rows (appended to `rows`): tax rates, categories, products, customers, business units and
+    technicians."""
     trade = names.TRADES[k % len(names.TRADES)]
     home = next(c for c in names.CITIES if c.name == HOME_CITIES[k % len(HOME_CITIES)])
     pool = trade.company_names
@@ -471,6 +487,15 @@ def _reference_data(
         scheme = None if rng.random() < 0.03 else names.PROVINCE_TAX[city.province]
         customers.append(_Customer(customer_id, 15 if rng.random() < 0.3 else 30, scheme))
 
+    units = []
+    for unit_name, _ in BUSINESS_UNITS:
+        units.append(next(ids["business_units"]))
+        rows["business_units"].append({"id": units[-1], "company_id": company_id, "name": unit_name, "active": True})
+    people = []
+    for person, _ in TECHNICIANS:
+        people.append(next(ids["technicians"]))
+        rows["technicians"].append({"id": people[-1], "company_id": company_id, "name": person, "active": True})
+
     return _Company(
         id=company_id,
         invoices=invoice_count,
@@ -482,6 +507,9 @@ def _reference_data(
         routes=routes,
         extras=extras,
         reversals=reversals,
+        business_units=tuple(units),
+        technicians=tuple(people),
+        tracking=tracking,
     )
 
 
@@ -585,8 +613,21 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
         notes = []
         if status is InvoiceStatus.LOCKED and locked_at and not payments and credits.random() < CREDIT_NOTE_SHARE:
             notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
+        _track(company, invoice, lines)
         yield _Draft(issued_at, status, invoice, lines, payments, notes, refunds)
         number += 1
+
+
+def _track(company: _Company, invoice: dict[str, object], lines: list[dict[str, object]]) -> None:
+    """The invoice's business unit and its lines' technicians (see `TECHNICIANS`), from the company's own stream."""
+    rng = company.tracking
+    invoice["business_unit_id"] = rng.choices(company.business_units, weights=[w for _, w in BUSINESS_UNITS])[0]
+    lead = rng.choices(company.technicians, weights=[w for _, w in TECHNICIANS])[0]
+    others = [person for person in company.technicians if person != lead]
+    for line in lines:
+        second = others and rng.random() < SECOND_TECHNICIAN_SHARE
+        part = company.kinds[int(str(line["product_id"]))] is ProductKind.PART
+        line["technician_id"] = None if part else rng.choice(others) if second else lead
 
 
 def _lock_delay(rng: random.Random) -> timedelta:

@@ -55,6 +55,7 @@ from ledger_sync.core.records import (
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
+from ledger_sync.core.tracking import LedgerTrackingOption
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,11 @@ class XeroConnector(ClientConnector):
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return [wire.to_tax_rate(rate) for rate in self._client.get("TaxRates").get("TaxRates", [])]
+
+    def list_tracking_options(self) -> list[LedgerTrackingOption]:
+        """Every category's options, archived ones too: an archived option or category is reported inactive."""
+        found = self._client.get("TrackingCategories", {"includeArchived": "true"}).get("TrackingCategories", [])
+        return [option for category in found for option in wire.to_tracking_options(category)]
 
     def read(self, entity: str, ledger_id: str) -> dict[str, Any]:
         """The raw Xero JSON of one record; `entity` is a Xero collection ("Invoices") or an EntityType."""

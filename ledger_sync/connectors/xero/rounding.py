@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ledger_sync.core.money import MoneyError, cents, unit_price_for
 from ledger_sync.core.records import CreditNoteRecord, InvoiceDiscountRecord, InvoiceLineRecord, InvoiceRecord
+from ledger_sync.core.tracking import TrackingTag
 
 UNIT_PLACES = 4
 """`unitdp=4`: the finest unit price Xero keeps."""
@@ -37,6 +38,7 @@ class XeroLine:
     unit_amount: Decimal
     line_amount: Decimal
     tax: Decimal
+    tracking: tuple[TrackingTag, ...] = ()
 
 
 def _places(value: Decimal) -> int:
@@ -56,7 +58,9 @@ def xero_line(line: InvoiceLineRecord) -> XeroLine:
         except MoneyError:
             unit = unit.quantize(Decimal(1).scaleb(-UNIT_PLACES), rounding=ROUND_HALF_UP).normalize()
     amount = cents(quantity * unit)
-    return XeroLine(line.description, line.item_ref, line.tax_code_ref, quantity, unit, amount, line.tax_amount)
+    return XeroLine(
+        line.description, line.item_ref, line.tax_code_ref, quantity, unit, amount, line.tax_amount, line.tracking
+    )
 
 
 def discount_line(discount: InvoiceDiscountRecord) -> XeroLine:

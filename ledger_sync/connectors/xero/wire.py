@@ -37,6 +37,7 @@ from ledger_sync.core.records import (
     TipRecord,
 )
 from ledger_sync.core.text import xml_safe_strings
+from ledger_sync.core.tracking import LedgerTrackingOption, TrackingLevel
 
 COLLECTIONS = {
     EntityType.CUSTOMER: "Contacts",
@@ -235,7 +236,20 @@ def _line(line: XeroLine, account_code: str | None) -> JsonObject:
         body["ItemCode"] = line.item_code
     if account_code:
         body["AccountCode"] = account_code
+    if line.tracking:  # by name, the form Xero documents for writes (its ids alone are reported dropped at times)
+        body["Tracking"] = [{"Name": carried.category, "Option": carried.option} for carried in line.tracking]
     return body
+
+
+def revenue_by_option(element: Mapping[str, Any]) -> tuple[tuple[str, Decimal], ...]:
+    """An invoice's net line revenue per tracking option id, as Xero holds its lines (`LineAmountTypes`
+    Exclusive: `LineAmount` is net)."""
+    totals: dict[str, Decimal] = {}
+    for line in element.get("LineItems") or []:
+        for carried in line.get("Tracking") or []:
+            option = str(carried.get("TrackingOptionID", ""))
+            totals[option] = totals.get(option, Decimal(0)) + Decimal(str(line.get("LineAmount", 0)))
+    return tuple(sorted(totals.items()))
 
 
 def payment(record: PaymentRecord) -> JsonObject:
@@ -377,7 +391,8 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
         issued = date.fromisoformat(str(element["DateString"])[:10]) if element.get("DateString") else None
-        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due, issued)
+        tracked = revenue_by_option(element)
+        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due, issued, tracked)
     if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
@@ -456,3 +471,19 @@ def to_tax_rate(rate: Mapping[str, Any]) -> LedgerTaxRate:
         active=rate.get("Status") == "ACTIVE" and bool(rate.get("CanApplyToRevenue")),
         rate_ref=str(rate["TaxType"]),
     )
+
+
+def to_tracking_options(category: Mapping[str, Any]) -> list[LedgerTrackingOption]:
+    """A tracking category's options; each is carried on line items, and active while it and its category are."""
+    active = category.get("Status") == "ACTIVE"
+    return [
+        LedgerTrackingOption(
+            id=str(option["TrackingOptionID"]),
+            name=str(option.get("Name", "")),
+            category_id=str(category["TrackingCategoryID"]),
+            category=str(category.get("Name", "")),
+            active=active and option.get("Status") == "ACTIVE",
+            level=TrackingLevel.LINE,
+        )
+        for option in category.get("Options") or []
+    ]

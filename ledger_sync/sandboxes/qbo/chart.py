@@ -10,6 +10,8 @@ Customers may clash with.
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.sandboxes.qbo.tracking import TRACKING_PREFS, company_tracking
+
 COMPANY_NAME = "Maple Leaf Field Services Ltd."
 CAD = {"value": "CAD", "name": "Canadian Dollar"}
 US_COMPANY_NAME = "Lone Star Field Services LLC"
@@ -215,7 +217,15 @@ def company_entities(realm_id: str, country: str, automated_sales_tax: bool) -> 
     tax_prefs = {"UsingSalesTax": True, "PartnerTaxEnabled": country == "US" and automated_sales_tax}
     return {
         **entities,
-        "Preferences": [{"Id": "1", "SalesFormsPrefs": {"AllowDiscount": False}, "TaxPrefs": tax_prefs}],
+        "Preferences": [
+            {
+                "Id": "1",
+                "SalesFormsPrefs": {"AllowDiscount": False},
+                "TaxPrefs": tax_prefs,
+                "AccountingInfoPrefs": dict(TRACKING_PREFS),
+            }
+        ],
+        **company_tracking(),
         "Vendor": [{"DisplayName": "Acme Supplies", "CompanyName": "Acme Supplies", "Active": True, "Balance": 0}],
         "Employee": [{"DisplayName": "Jordan Lee", "GivenName": "Jordan", "FamilyName": "Lee", "Active": True}],
         "PaymentMethod": [{"Name": name, "Type": kind, "Active": True} for name, kind in PAYMENT_METHODS],

@@ -21,6 +21,7 @@ from ledger_sync.sandboxes.qbo import (
     payments,
     query,
     rules,
+    tracking,
     voiding,
 )
 from ledger_sync.sandboxes.qbo.books import ref_id
@@ -30,13 +31,16 @@ from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
 ENTITIES += ("CreditMemo", "Payment", "Deposit", "RefundReceipt", "PaymentMethod", "CompanyInfo", "Preferences")
+ENTITIES += tracking.KINDS
 WRITABLE = frozenset(
     {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "Deposit"}
-    | {"RefundReceipt", "PaymentMethod"}
+    | {"RefundReceipt", "PaymentMethod", *tracking.KINDS}
 )
 DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit", "RefundReceipt"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
-NAME_LISTS = frozenset({"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod"})
+NAME_LISTS = frozenset(
+    {"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod", *tracking.KINDS}
+)
 """Entities whose queries return only active records unless the query filters on Active."""
 
 
@@ -181,6 +185,8 @@ class Company:
         a payment's invoices get their new balance, as the UI gives them."""
         with self._store.transaction():
             existing = self.read(entity, entity_id)
+            if entity == "Preferences":  # a settings page changes the settings it shows, not the others
+                fields = {k: {**existing.get(k, {}), **v} if isinstance(v, dict) else v for k, v in fields.items()}
             saved = self._save(entity, {**existing, **fields, "Id": existing["Id"]}, existing)
             if entity == "Payment":
                 self._rebalance_linked(saved, existing)
@@ -246,6 +252,9 @@ class Company:
                     candidate[key] = _named(candidate[key], self.read("Account", ref_id(candidate[key]) or ""), "Name")
             if candidate.get("UnitPrice") is not None:
                 candidate["UnitPrice"] = to_decimal(candidate["UnitPrice"])
+            return candidate
+        if entity in tracking.KINDS:
+            tracking.check_list_entry(self, entity, candidate)
             return candidate
         if entity == "PaymentMethod":
             # QBO's default Type when none is sent is not documented (?): the sandbox takes NON_CREDIT_CARD.
@@ -332,6 +341,7 @@ class Company:
     ) -> dict[str, Any]:
         """An invoice or credit memo checked and priced, its references named, its defaults filled in."""
         rules.check_invoice(self, candidate, allow_duplicate_doc_number, entity)
+        tracking.check_transaction(self, candidate)
         currencies.check(candidate, self._home_currency())
         if candidate.get("DocNumber") is None:
             largest = self._store.largest_number(self.realm_id, entity, "DocNumber")
@@ -349,6 +359,7 @@ class Company:
                 detail["DiscountAccountRef"] = _named(detail["DiscountAccountRef"], account, "Name")
         priced.setdefault("TxnDate", self._today())
         priced.setdefault("CurrencyRef", self._home_currency())
+        tracking.name_references(self, priced)
         return priced
 
     def _rebalance_linked(self, payment: dict[str, Any], before: dict[str, Any]) -> None:

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import balances, creditnotes, organisation, payments, prepayments, query, wire
+from ledger_sync.sandboxes.xero import (
+    balances,
+    creditnotes,
+    organisation,
+    payments,
+    prepayments,
+    query,
+    tracking,
+    wire,
+)
 from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.idempotency import MAX_KEY_LENGTH, IdempotencyKeys, KeyReused, Recorded, fingerprint
@@ -34,6 +43,7 @@ _READABLE = (
     "BankTransfers",
     "Prepayments",
     "Overpayments",
+    "TrackingCategories",
 )
 _LIST_FILTERS = {
     "IDs": None,
@@ -76,6 +86,8 @@ def _filtered(collection: str, docs: list[dict[str, Any]], request: Request) -> 
             docs = [doc for doc in docs if str(query.lookup(doc, field)).casefold() in wanted]
     if collection == "Contacts" and not _flag(request, "includeArchived") and not params.get("IDs"):
         docs = [doc for doc in docs if doc.get("ContactStatus") != "ARCHIVED"]
+    if collection == tracking.COLLECTION:
+        docs = tracking.listed(docs, _flag(request, "includeArchived"))
     if params.get("searchTerm"):
         term = params["searchTerm"].casefold()
         fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress", "InvoiceNumber", "Reference")

@@ -15,6 +15,7 @@ from typing import Any
 from ledger_sync.sandboxes.xero import contacts, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, line_tax, number, quantity, unit_amount
+from ledger_sync.sandboxes.xero.tracking import line_tracking
 
 MODES = ("Exclusive", "Inclusive", "NoTax")
 _CREATE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
@@ -231,9 +232,7 @@ def _line(books: Books, raw: Any, mode: str, unitdp: int, old_ids: set[Any]) -> 
     account = _account(books, raw.get("AccountCode") or sales.get("AccountCode"))
     tax_type = raw.get("TaxType") or sales.get("TaxType") or account.get("TaxType") or "NONE"
     rate = _tax_rate(books, tax_type, account["Code"])
-    tracking = raw.get("Tracking", [])
-    if not isinstance(tracking, list) or len(tracking) > 2:
-        raise Invalid("A line item can have at most 2 tracking categories.")
+    tracking = line_tracking(books, raw.get("Tracking"))
     line.update(
         {
             "UnitAmount": unit,

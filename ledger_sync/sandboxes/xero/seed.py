@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from ledger_sync.sandboxes.xero import tracking
 from ledger_sync.sandboxes.xero.store import Store
 
 # Code, Name, Type, Class, TaxType, Status, SystemAccount, EnablePaymentsToAccount
@@ -110,3 +111,4 @@ def seed_organisation(store: Store, tenant: str, stamp: str) -> None:
         for tax_row in _TAX_RATES:
             rate = _tax_rate(tax_row)
             store.put(tenant, "TaxRates", rate["TaxType"], rate)
+        tracking.seed(store, tenant)
