@@ -21,6 +21,7 @@ from prefect.exceptions import ObjectNotFound
 from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
+    LedgerCurrencies,
     LedgerListing,
     LedgerRef,
     LedgerSnapshot,
@@ -138,6 +139,9 @@ class RateLimitedLedger:
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return self._paced(self._inner.list_tax_rates)
+
+    def currencies(self) -> LedgerCurrencies:
+        return self._paced(self._inner.currencies)
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         return self._paced(lambda: self._inner.account_balances(account_ids))

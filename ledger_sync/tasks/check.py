@@ -6,6 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import get
+from ledger_sync.core.currency import invoice_currency_problem
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, DocumentPage, InvoicePage, PaymentPage
@@ -45,8 +46,11 @@ def _invoice_row(
         issue_date=invoice.issue_date,
         unmapped_tax_rates=tuple(unmapped),
         currency=invoice.currency,
-        customer_currency=customer.currency if customer is not None else None,
+        customer_currency=(customer.currency or job.home_currency) if customer is not None else None,
         discount_percent=invoice.discount_percent,
+        currency_problem=invoice_currency_problem(
+            invoice.currency, invoice.exchange_rate, job.home_currency, chart.currencies, job.ledger_name
+        ),
     )
 
 

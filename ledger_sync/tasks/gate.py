@@ -16,6 +16,7 @@ def read_ledger_chart(job: SyncJob) -> LedgerChart:
     return LedgerChart(
         accounts={a.id: a for a in job.ledger.list_accounts()},
         tax_rates={t.id: t for t in job.ledger.list_tax_rates()},
+        currencies=job.ledger.currencies(),
     )
 
 

@@ -26,6 +26,7 @@ from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, writ
 from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.connectors.qbo.currencies import read_currencies
 from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
@@ -48,6 +49,7 @@ from ledger_sync.connectors.qbo.wire import (
 from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
+    LedgerCurrencies,
     LedgerError,
     LedgerListing,
     LedgerRef,
@@ -140,6 +142,9 @@ class QboConnector(ClientConnector):
         """`CurrentBalance` of each account (inactive ones too), by a query on their ids."""
         found = select_in(self._client, "Account", "Id", account_ids, ALL_ACTIVE_STATES)
         return {str(account["Id"]): Decimal(str(account.get("CurrentBalance", 0))) for account in found}
+
+    def currencies(self) -> LedgerCurrencies:
+        return read_currencies(self._client)
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)

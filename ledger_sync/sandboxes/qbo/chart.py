@@ -215,7 +215,14 @@ def company_entities(realm_id: str, country: str, automated_sales_tax: bool) -> 
     tax_prefs = {"UsingSalesTax": True, "PartnerTaxEnabled": country == "US" and automated_sales_tax}
     return {
         **entities,
-        "Preferences": [{"Id": "1", "SalesFormsPrefs": {"AllowDiscount": False}, "TaxPrefs": tax_prefs}],
+        "Preferences": [
+            {
+                "Id": "1",
+                "SalesFormsPrefs": {"AllowDiscount": False},
+                "TaxPrefs": tax_prefs,
+                "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": HOME_CURRENCY[country]},
+            }
+        ],
         "Vendor": [{"DisplayName": "Acme Supplies", "CompanyName": "Acme Supplies", "Active": True, "Balance": 0}],
         "Employee": [{"DisplayName": "Jordan Lee", "GivenName": "Jordan", "FamilyName": "Lee", "Active": True}],
         "PaymentMethod": [{"Name": name, "Type": kind, "Active": True} for name, kind in PAYMENT_METHODS],

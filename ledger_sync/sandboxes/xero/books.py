@@ -22,6 +22,7 @@ ID_FIELDS = {
     "Prepayments": "PrepaymentID",
     "Overpayments": "OverpaymentID",
     "Organisation": "OrganisationID",
+    "Currencies": "Code",
 }
 """The key each collection's documents are stored under (the organisation's settings: one, by its tenant)."""
 

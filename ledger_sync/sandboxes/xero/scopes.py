@@ -18,6 +18,7 @@ NEEDED = {
     "TaxRates": ("accounting.settings",),
     "Items": ("accounting.settings",),
     "Organisation": ("accounting.settings",),
+    "Currencies": ("accounting.settings",),
     "Reports": ("accounting.reports",),  # GET only: `accounting.reports.read` (the spec's scope for every report)
 }
 """Collection -> the scopes any one of which lets a token use it."""
