@@ -172,7 +172,7 @@ def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], cur
         raise Invalid(f"The contact '{contact['Name']}' is archived and cannot be used on a new transaction.")
     currency = element.get("CurrencyCode", invoice["CurrencyCode"])
     billed = contact.get("DefaultCurrency") or currencies.BASE
-    if billed != currency:
+    if billed != currency and currencies.check_enabled(currency, books) is None:  # else refused for the currency
         # Xero's own rule here is undocumented; the sandbox takes the strict one: a contact has one currency, the
         # base one unless it names another.
         raise Invalid(f"The contact '{contact['Name']}' is billed in {billed}, not {currency}.")
