@@ -131,13 +131,22 @@ def seed_command(
     invoices: Annotated[int, typer.Option(min=0, help="How many invoices to generate.")] = 200,
     companies: Annotated[int, typer.Option(min=1, help="Spread over this many companies.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+    foreign_customers: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of customers billed in the neighbouring currency (USD for a Canadian company), "
+            "at recorded exchange rates.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Generate realistic, deterministic Service Opus data into LEDGER_SYNC_SOURCE_URL."""
     from ledger_sync.connectors.service_opus.seed import seed as generate
     from ledger_sync.state.db import make_engine
 
     engine = make_engine(Settings().resolved_source_url)
-    summary = generate(engine, invoices=invoices, companies=companies, seed=seed)
+    summary = generate(engine, invoices=invoices, companies=companies, seed=seed, foreign_share=foreign_customers)
     engine.dispose()
     console.print(summary)
 

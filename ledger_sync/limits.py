@@ -21,6 +21,7 @@ from prefect.exceptions import ObjectNotFound
 from ledger_sync.core.ledger import (
     LedgerAccount,
     LedgerConnector,
+    LedgerCurrencies,
     LedgerListing,
     LedgerRef,
     LedgerSnapshot,
@@ -142,6 +143,9 @@ class RateLimitedLedger:
 
     def list_tracking_options(self) -> list[LedgerTrackingOption]:
         return self._paced(self._inner.list_tracking_options)
+
+    def currencies(self) -> LedgerCurrencies:
+        return self._paced(self._inner.currencies)
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         return self._paced(lambda: self._inner.account_balances(account_ids))

@@ -19,3 +19,10 @@ def test_an_invoice_in_another_currency_than_its_customers_is_parked(tmp_path: P
     assert parked == {2: "Invoice is in USD but its customer is billed in CAD; a customer has one currency in Xero"}
     qbo = check_invoices(rows, get("qbo").limits, context_dir=tmp_path / "gx", run_name="currency-qbo")
     assert list(qbo) == [2] and qbo[2].endswith("one currency in QuickBooks Online")
+
+
+def test_an_invoice_whose_currency_the_ledger_cannot_take_is_parked_naming_what_is_missing(tmp_path: Path) -> None:
+    missing = "Invoice is in USD: Xero has multicurrency off: a bookkeeper must turn it on to take USD"
+    rows = [GOOD, replace(GOOD, source_id=4, currency="USD", customer_currency="USD", currency_problem=missing)]
+    parked = check_invoices(rows, get("xero").limits, context_dir=tmp_path / "gx", run_name="currency-gate")
+    assert parked == {4: missing}

@@ -288,3 +288,26 @@ def test_suggestions_map_bank_accounts_tips_and_fees_by_name_only() -> None:
     assert mapping.accounts[AccountRole.PROCESSING_FEES] == "e1"
     without_tips = suggest_mapping([], [], [a for a in chart if a.id != "l2"], [], banks)
     assert AccountRole.TIPS not in without_tips.accounts  # never the tax payable account
+
+
+def test_a_foreign_invoice_and_its_payment_carry_the_recorded_rates_and_home_ones_keep_their_hash() -> None:
+    """The rates are hashed only when set: home-currency invoices and payments synced before them are not resent."""
+    home = _record(_invoice(("1", "100.00", 1, False)))
+    assert "exchange_rate" not in _canonical(home)  # type: ignore[operator]
+    foreign = _record(replace(_invoice(("1", "100.00", 1, False)), currency="USD", exchange_rate=D("1.3512")))
+    assert (foreign.currency, foreign.exchange_rate) == ("USD", D("1.3512"))
+    paid = replace(_payment(None), exchange_rate=D("1.3630"))
+    record = payment_record(paid, invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING, invoice_currency="USD")
+    assert (record.currency, record.exchange_rate) == ("USD", D("1.3630"))
+    with pytest.raises(TransformProblem, match="Payment of a USD invoice has no exchange rate recorded"):
+        payment_record(
+            _payment(None), invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING, invoice_currency="USD"
+        )
+    with pytest.raises(TransformProblem, match="home currency has an exchange rate"):
+        payment_record(paid, invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
+
+
+def test_a_foreign_invoice_below_zero_is_parked_not_written_as_a_home_currency_credit_note() -> None:
+    credit = replace(_invoice(("-1", "100.00", 1, False)), currency="USD", exchange_rate=D("1.35"))
+    with pytest.raises(TransformProblem, match="a credit note in a foreign currency is not synced yet"):
+        _record(credit)

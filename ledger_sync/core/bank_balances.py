@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ledger_sync.core.currency import home_amount
 from ledger_sync.core.records import PaymentRecord, PayoutRecord, RefundRecord, TipRecord
 
 Money = PaymentRecord | TipRecord | RefundRecord | PayoutRecord
@@ -30,7 +31,9 @@ def routed(records: Iterable[Money]) -> dict[str, Decimal]:
     balances: defaultdict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for record in records:
         if isinstance(record, PaymentRecord):
-            balances[record.deposit_account_ref] += Decimal("0.00") if record.reversed else record.amount
+            # A foreign payment lands in the (home-currency) account at its own rate.
+            landed = home_amount(record.amount, record.exchange_rate)
+            balances[record.deposit_account_ref] += Decimal("0.00") if record.reversed else landed
         elif isinstance(record, TipRecord):
             balances[record.deposit_account_ref] += record.amount
         elif isinstance(record, RefundRecord):

@@ -78,6 +78,30 @@ class LedgerChart:
     accounts: dict[str, LedgerAccount]
     tax_rates: dict[str, LedgerTaxRate]
     tracking: dict[str, LedgerTrackingOption] = field(default_factory=dict)
+    currencies: "LedgerCurrencies | None" = None
+    """None: not read (a chart built for a purpose that needs no currencies)."""
+
+
+@dataclass(frozen=True)
+class LedgerCurrencies:
+    """What currencies the ledger company takes a customer, an invoice or a payment in."""
+
+    home: str
+    multicurrency: bool
+    """QBO: `Preferences.CurrencyPrefs.MultiCurrencyEnabled` (off: the home currency only, and turning it on is a
+    bookkeeper's choice QBO never undoes); Xero: always on, a currency needs only enabling."""
+    enabled: frozenset[str]
+    """The currencies a document may be in, the home one included (QBO's currency list, Xero's `/Currencies`)."""
+
+    def missing(self, currency: str, ledger: str) -> str | None:
+        """What the ledger lacks to take a document in `currency`, in a bookkeeper's words; None: nothing."""
+        if currency == self.home:
+            return None
+        if not self.multicurrency:
+            return f"{ledger} has multicurrency off: a bookkeeper must turn it on to take {currency}"
+        if currency not in self.enabled:
+            return f"{currency} is not among {ledger}'s currencies: a bookkeeper must add it"
+        return None
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,11 @@ class LedgerSnapshot:
     """An invoice's date in the ledger (where the connector reads it: `numbered`)."""
     revenue_by_option: tuple[tuple[str, Decimal], ...] = ()
     """An invoice's net revenue per tracking option id, as the ledger holds its lines' and its own options."""
+    home_amount: Decimal | None = None
+    """A foreign-currency invoice's total in the company's home currency, as the ledger holds it (QBO's
+    `HomeTotalAmt`; Xero's total at its `CurrencyRate`); None: home money, or not read."""
+    home_balance: Decimal | None = None
+    """A foreign-currency invoice's open balance in home money, at the invoice's rate (QBO's `HomeBalance`)."""
 
     @property
     def present(self) -> bool:
@@ -182,6 +211,9 @@ class LedgerConnector(Protocol):
     def list_tracking_options(self) -> list[LedgerTrackingOption]:
         """Every tracking option the ledger offers now, archived ones too (reported inactive): QBO's classes and
         departments where its preferences turn them on, Xero's tracking categories' options."""
+
+    def currencies(self) -> LedgerCurrencies:
+        """The home currency and the foreign ones the company has enabled."""
         ...
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:

@@ -89,6 +89,9 @@ class CustomerRecord(Record):
     email: str | None = None
     phone: str | None = None
     address: Address | None = None
+    currency: str | None = field(default=None, metadata=SET_ONLY)
+    """The one currency the customer is billed in (ISO 4217); None: the company's home currency. A ledger creates
+    the customer in it and will not change it once the customer has transactions."""
     entity_type: EntityType = field(default=EntityType.CUSTOMER, init=False)
 
 
@@ -161,6 +164,8 @@ class InvoiceRecord(Record):
     voided: bool = field(default=False, metadata=SET_ONLY)
     """Voided in Service Opus after it was synced: the connector voids the ledger's invoice (and removes the
     payments applied to it first, as the ledgers require); a new content hash, so it goes as an update."""
+    exchange_rate: Decimal | None = field(default=None, metadata=SET_ONLY)
+    """Home units for one unit of `currency`, as Service Opus recorded it (`core.currency`); None: home money."""
     reissue: int = field(default=0, metadata=SET_ONLY)
     """How many times the ledger refused to correct it and it was reissued (`core.reissue`): its stamp and number
     carry "-R<n>", so the new invoice is told apart from the one it replaces."""
@@ -256,6 +261,11 @@ class PaymentRecord(Record):
     """What of `amount` pays the invoice when that is less (an overpayment: the rest stays the customer's credit);
     None: all of it. A deposit taken before its invoice exists has no `invoice_ref` ("") and applies nothing; its
     application later is the same payment with `invoice_ref` set (a new content hash: an update)."""
+    currency: str | None = field(default=None, metadata=SET_ONLY)
+    """The currency of the payment, its invoice's and its customer's (both ledgers refuse any other); None: home."""
+    exchange_rate: Decimal | None = field(default=None, metadata=SET_ONLY)
+    """Home units for one unit of `currency` when it was collected, as Service Opus recorded it; None: home money.
+    Another rate than the invoice's leaves the ledger a realised exchange gain or loss (`core.currency`)."""
     entity_type: EntityType = field(default=EntityType.PAYMENT, init=False)
 
     @property

@@ -22,7 +22,7 @@ class SourceCustomer:
     postal_code: str | None
     country: str | None
     currency: str | None = None
-    """None: billed in the company's currency."""
+    """The customer's currency when it is not the company's home one; None: billed in the home currency."""
     change_no: Cursor | None = None
 
     @property
@@ -68,6 +68,8 @@ class SourceInvoice:
     discount_percent: Decimal = Decimal(0)
     """The invoice discount in percent (see `money.invoice_discounts`)."""
     business_unit_id: int | None = None
+    exchange_rate: Decimal | None = None
+    """Home units for one unit of `currency` on a foreign-currency invoice, as Service Opus recorded it; None: home."""
 
     @property
     def cursor(self) -> Cursor | None:
@@ -109,6 +111,8 @@ class SourcePayment:
     """The Service Opus bank account it landed in (its own, else its method's route); None: Undeposited Funds."""
     reversed_at: datetime | None = None
     """When a collected payment failed or was charged back (status failed or charged_back): to undo in the ledger."""
+    exchange_rate: Decimal | None = None
+    """Home units for one unit of its invoice's (foreign) currency when it was collected; None: home money."""
 
     @property
     def reversed(self) -> bool:

@@ -56,6 +56,12 @@ def credit_discount_reason(total: Decimal) -> str:
     return f"Invoice total is {cents(total)} with an invoice discount: a credit note cannot carry the discount"
 
 
+def foreign_credit_reason(currency: str, total: Decimal) -> str:
+    """Why a foreign-currency invoice totalling below zero is parked: it would go as a credit note, and the sync
+    writes credit notes in the home currency only."""
+    return f"Invoice total is {cents(total)} {currency}: a credit note in a foreign currency is not synced yet"
+
+
 def discount_reason(percent: Decimal) -> str:
     """Why an invoice whose discount is not a percentage between 0 and 100 is parked."""
     return f"Invoice discount {plain(percent)}% is not between 0 and 100"
@@ -77,6 +83,7 @@ def customer_record(customer: SourceCustomer) -> CustomerRecord:
         email=customer.email or None,
         phone=customer.phone or None,
         address=address,
+        currency=customer.currency,
     )
 
 
@@ -167,6 +174,8 @@ def invoice_record(
     if subtotal + total_tax < 0:
         if discounts:
             raise TransformProblem(credit_discount_reason(subtotal + total_tax))
+        if invoice.exchange_rate is not None:
+            raise TransformProblem(foreign_credit_reason(invoice.currency, subtotal + total_tax))
         return _as_credit(invoice, customer_ref, lines, tax_lines, subtotal, total_tax)
     return InvoiceRecord(
         source_id=invoice.id,
@@ -183,6 +192,7 @@ def invoice_record(
         discounts=discounts,
         voided=invoice.status == "void",
         tracking=tracking,
+        exchange_rate=invoice.exchange_rate,
     )
 
 
@@ -381,6 +391,12 @@ def _discounts(
     return tuple(discounts)
 
 
+def foreign_currency(invoice: SourceInvoice | InvoiceRecord | CreditNoteRecord) -> str | None:
+    """The invoice's currency when it is a foreign one (it carries Service Opus's exchange rate); None: home."""
+    rate = invoice.exchange_rate if isinstance(invoice, SourceInvoice | InvoiceRecord) else None
+    return invoice.currency if rate is not None else None
+
+
 def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
     """The ledger account the payment lands in: its Service Opus bank account's, or Undeposited Funds."""
     if payment.bank_account_id is None:
@@ -395,14 +411,25 @@ def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
 
 
 def payment_record(
-    payment: SourcePayment, *, invoice_ref: str, customer_ref: str, mapping: LedgerMapping
+    payment: SourcePayment,
+    *,
+    invoice_ref: str,
+    customer_ref: str,
+    mapping: LedgerMapping,
+    invoice_currency: str | None = None,
 ) -> PaymentRecord:
     """The payment as deposited into the mapped account of where it landed: what it pays on the invoice. A tip on
-    top goes as its own record (`tips.tip_record`), never on the payment."""
+    top goes as its own record (`tips.tip_record`), never on the payment. `invoice_currency`: the invoice's
+    currency when it is a foreign one (None: home money); the payment is in it, at the rate Service Opus recorded
+    when it was collected."""
     deposit = deposit_account(payment, mapping)
     assert payment.collected_at is not None
     if cents(payment.amount) != payment.amount:
         raise TransformProblem(f"Payment amount {payment.amount.normalize()} is not a whole number of cents")
+    if invoice_currency is not None and payment.exchange_rate is None:
+        raise TransformProblem(f"Payment of a {invoice_currency} invoice has no exchange rate recorded")
+    if invoice_currency is None and payment.exchange_rate is not None:
+        raise TransformProblem("Payment of an invoice in the home currency has an exchange rate recorded")
     return PaymentRecord(
         source_id=payment.id,
         invoice_ref=invoice_ref,
@@ -413,4 +440,6 @@ def payment_record(
         deposit_account_ref=deposit,
         reference=(payment.reference or "").strip(),
         reversed=payment.reversed,
+        currency=invoice_currency,
+        exchange_rate=payment.exchange_rate,
     )

@@ -24,6 +24,7 @@ from ledger_sync.core.transform import (
     credit_note_record,
     customer_record,
     deposit_account,
+    foreign_currency,
     invoice_record,
     item_record,
     payment_record,
@@ -417,7 +418,11 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
             continue
         try:
             record = payment_record(
-                payment, invoice_ref=synced_invoice.ledger_id, customer_ref=synced_customer.ledger_id, mapping=mapping
+                payment,
+                invoice_ref=synced_invoice.ledger_id,
+                customer_ref=synced_customer.ledger_id,
+                mapping=mapping,
+                invoice_currency=foreign_currency(invoice),
             )
         except TransformProblem as problem:
             candidates.append(Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor))
@@ -481,7 +486,11 @@ def _reversal(
         return Wait(payment.id, cursor)
     try:
         record = payment_record(
-            payment, invoice_ref=synced_invoice.ledger_id, customer_ref=synced_customer.ledger_id, mapping=mapping
+            payment,
+            invoice_ref=synced_invoice.ledger_id,
+            customer_ref=synced_customer.ledger_id,
+            mapping=mapping,
+            invoice_currency=foreign_currency(invoice),
         )
     except TransformProblem as problem:
         return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor)

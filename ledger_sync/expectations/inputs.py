@@ -124,6 +124,8 @@ class InvoiceRow:
     customer_currency: str | None = None
     """The invoice's customer's one currency; None: not set in Service Opus, so nothing to compare."""
     discount_percent: Decimal = Decimal(0)
+    currency_problem: str | None = None
+    """What keeps the invoice's currency or exchange rate from the ledger (`core.currency`); None: nothing."""
 
     @property
     def currency_differs(self) -> bool:

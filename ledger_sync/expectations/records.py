@@ -190,6 +190,11 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
                 meta={"reason": "currency_differs"},
                 description="Every invoice is in its customer's currency",
             ),
+            gxe.ExpectColumnValuesToBeNull(
+                column="currency_problem",
+                meta={"reason": "currency_problem"},
+                description="Every invoice's currency and exchange rate can go to the ledger",
+            ),
             gxe.ExpectColumnValuesToBeBetween(
                 column="unmapped_tax_rate_count",
                 max_value=0,
@@ -218,6 +223,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             f"Invoice is in {r.currency} but its customer is billed in {r.customer_currency}; "
             f"a customer has one currency in {ledger}"
         ),
+        "currency_problem": lambda r: str(r.currency_problem),
         "unmapped_tax_rate": lambda r: "; ".join(
             f"Tax rate '{name}' has no active mapping" for name in r.unmapped_tax_rates
         ),
@@ -235,6 +241,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             "issue_date": r.issue_date,
             "unmapped_tax_rate_count": len(r.unmapped_tax_rates),
             "currency_differs": r.currency_differs,
+            "currency_problem": r.currency_problem,
         },
         expectations,
         templates,

@@ -6,6 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import get
+from ledger_sync.core.currency import invoice_currency_problem
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, DocumentPage, InvoicePage, PaymentPage
@@ -45,8 +46,11 @@ def _invoice_row(
         issue_date=invoice.issue_date,
         unmapped_tax_rates=tuple(unmapped),
         currency=invoice.currency,
-        customer_currency=customer.currency if customer is not None else None,
+        customer_currency=(customer.currency or job.home_currency) if customer is not None else None,
         discount_percent=invoice.discount_percent,
+        currency_problem=invoice_currency_problem(
+            invoice.currency, invoice.exchange_rate, job.home_currency, chart.currencies, job.ledger_name
+        ),
     )
 
 
@@ -74,6 +78,7 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     limits = get(job.connection.ledger).limits
     context_dir, run_name = gx_dir(job.settings.home), f"run-{job.run_id}"
     _check_customers(job, page)
+    _park_all(page, EntityType.CUSTOMER, _customers_in_missing_currencies(job, chart, page))
     invoices = [
         _invoice_row(job, chart, i, page.customers.get(i.customer_id) if i.customer_id is not None else None)
         for i in page.invoices
@@ -82,6 +87,19 @@ def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> Invoi
     _park_all(page, EntityType.INVOICE, expect_invoices(invoices, limits, context_dir=context_dir, run_name=run_name))
     _park_all(page, EntityType.INVOICE, _unreadable_tax_rates(job, page))
     return page
+
+
+def _customers_in_missing_currencies(job: SyncJob, chart: LedgerChart, page: DocumentPage) -> dict[int, str]:
+    """Customers billed in a currency the ledger does not take yet, parked before any write: a refused write would
+    be answered again from the ledger's idempotency cache once a bookkeeper enables the currency."""
+    if chart.currencies is None:
+        return {}
+    reasons = {}
+    for customer in page.customers.values():
+        missing = chart.currencies.missing(customer.currency, job.ledger_name) if customer.currency else None
+        if missing is not None and (EntityType.CUSTOMER, customer.id) not in page.parked:
+            reasons[customer.id] = f"Customer is billed in {customer.currency}: {missing}"
+    return reasons
 
 
 def _check_customers(job: SyncJob, page: DocumentPage) -> None:

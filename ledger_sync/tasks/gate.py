@@ -18,6 +18,7 @@ def read_ledger_chart(job: SyncJob) -> LedgerChart:
         accounts={a.id: a for a in job.ledger.list_accounts()},
         tax_rates={t.id: t for t in job.ledger.list_tax_rates()},
         tracking={o.id: o for o in job.ledger.list_tracking_options()} if job.mapping.tracked else {},
+        currencies=job.ledger.currencies(),
     )
 
 

@@ -34,6 +34,8 @@ class SyncJob:
     """The readable ones."""
     unreadable_tax_rates: dict[int, str]
     """Tax rates holding a value the sync cannot read, and why: invoices using one are parked."""
+    home_currency: str
+    """The company's home currency in Service Opus, which its ledger must keep its books in too."""
     scope: SyncScope = field(default_factory=SyncScope)
     stats: RunStats = field(default_factory=RunStats)
     checkpoint_held: set[EntityType] = field(default_factory=set)
@@ -87,5 +89,6 @@ def open_job(
         mapping=store.load_mapping(connection.id),
         tax_rates={r.id: r for r in tax_rates.records},
         unreadable_tax_rates={u.id: u.problem for u in tax_rates.unreadable},
+        home_currency=source.home_currency(company_id),
         scope=scope or SyncScope(),
     )

@@ -42,7 +42,7 @@ from ledger_sync.core.refunds import refund_record
 from ledger_sync.core.reissue import as_written
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.core.tips import tip_record
-from ledger_sync.core.transform import TransformProblem, credit_total, invoice_record, payment_record
+from ledger_sync.core.transform import TransformProblem, credit_total, foreign_currency, invoice_record, payment_record
 from ledger_sync.settings import Settings
 from ledger_sync.state.reconciliations import save_reconciliation
 from ledger_sync.state.store import ConnectionInfo, StateStore
@@ -133,6 +133,7 @@ def read_synced_books(
                 invoice_ref=mapped_invoices[paid.source_id].ledger_id,
                 customer_ref=paid.customer_ref,
                 mapping=mapping,
+                invoice_currency=foreign_currency(paid),
             )
         except TransformProblem:
             continue

@@ -42,6 +42,7 @@ def memory_harness(home: Path) -> Iterator[LedgerHarness]:
                     unknown_customer_ref="C-404",
                     customer_name=books.name,
                     close_books=books.close,
+                    enable_currency=books.foreign.add,
                 )
             finally:
                 connector.close()

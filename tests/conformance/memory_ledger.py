@@ -17,11 +17,13 @@ from typing import ClassVar
 
 from ledger_sync.connectors.registry import LedgerOAuth, LedgerPlugin
 from ledger_sync.core.bank_balances import Money, routed
+from ledger_sync.core.currency import home_amount
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
     LedgerAccount,
     LedgerConnector,
+    LedgerCurrencies,
     LedgerError,
     LedgerListing,
     LedgerRef,
@@ -52,6 +54,7 @@ from ledger_sync.settings import Settings
 NAME = "memory"
 LABEL = "Memory Books"
 TENANT = ("books-1", "Memory Books Ltd")
+HOME_CURRENCY = "CAD"
 ACCOUNTS = [
     LedgerAccount("A-400", "Sales", "income", True, "400"),
     LedgerAccount("A-401", "Old Sales", "income", False, "401"),
@@ -88,6 +91,8 @@ class Books:
     entries: dict[EntityType, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in EntityType})
     answered: dict[str, LedgerRef] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    foreign: set[str] = field(default_factory=set)
+    """The foreign currencies the books take (enabled by a bookkeeper: the harness's `enable_currency`)."""
     closed_through: date | None = None
     """The books' closing date: an invoice or credit note dated on or before it is neither written nor edited
     (as QBO's closed period and Xero's lock date refuse it)."""
@@ -212,6 +217,10 @@ class MemoryConnector:
         self._call()
         return list(TRACKING)
 
+    def currencies(self) -> LedgerCurrencies:
+        self._call()
+        return LedgerCurrencies(HOME_CURRENCY, True, frozenset({HOME_CURRENCY, *self._books.foreign}))
+
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
         """The balance of each bank or clearing account asked for, summed on each read from the money records these
         books hold, by the sync's own rule (a throwaway ledger may rescan; the sandboxes keep theirs as they post)."""
@@ -259,6 +268,7 @@ class MemoryConnector:
         name = _name(record)
         if name is not None and any(_name(e.record) == name and i != own_id for i, e in entries.items()):
             raise LedgerError(ErrorKind.DUPLICATE, f"another {record.entity_type.value} is already named {name!r}")
+        self._check_currency(record, own_id)
         held_payment = entries[own_id].record if own_id else None
         total, paid = self._amounts(record, held_payment if isinstance(held_payment, PaymentRecord) else None)
         ref = LedgerRef(own_id or f"{record.entity_type.value[0].upper()}-{next(self._books.ids)}", "0")
@@ -274,6 +284,32 @@ class MemoryConnector:
             self._books.entries[EntityType.INVOICE][record.invoice_ref].paid += record.amount
             self._books.entries[EntityType.CREDIT_NOTE][record.credit_note_ref].paid += record.amount
         return ref
+
+    def _check_currency(self, record: LedgerRecord, own_id: str | None) -> None:
+        """As both real ledgers: a customer's currency is enabled and kept once it has transactions; an invoice or a
+        payment is in its customer's currency, a foreign one at a rate above zero, a home one at none."""
+        books, home = self._books.entries, HOME_CURRENCY
+        if isinstance(record, CustomerRecord):
+            if (record.currency or home) not in {home, *self._books.foreign}:
+                raise LedgerError(ErrorKind.VALIDATION, f"{record.currency} is not enabled")
+            held = books[EntityType.CUSTOMER][own_id].record if own_id else None
+            used = any(
+                isinstance(entry.record, InvoiceRecord | PaymentRecord) and entry.record.customer_ref == own_id
+                for kind in (EntityType.INVOICE, EntityType.PAYMENT)
+                for entry in books[kind].values()
+            )
+            if isinstance(held, CustomerRecord) and held.currency != record.currency and used:
+                raise LedgerError(ErrorKind.VALIDATION, "a customer with transactions keeps its currency")
+            return
+        if not isinstance(record, InvoiceRecord | PaymentRecord):
+            return
+        customer = books[EntityType.CUSTOMER].get(record.customer_ref)
+        billed = customer.record.currency if customer and isinstance(customer.record, CustomerRecord) else None
+        currency = record.currency or home
+        if currency != (billed or home):
+            raise LedgerError(ErrorKind.VALIDATION, f"{currency} is not the customer's currency")
+        if (currency == home) != (record.exchange_rate is None) or (record.exchange_rate or 1) <= 0:
+            raise LedgerError(ErrorKind.VALIDATION, "a foreign document needs its exchange rate, a home one none")
 
     def _refuse_closed(self, record: LedgerRecord, held: LedgerRecord | None) -> None:
         """A document dated in the closed period, or the edit or void of one, is refused as locked."""
@@ -461,7 +497,11 @@ class MemoryConnector:
                 continue
             invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
             sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
+            rate = record.exchange_rate if isinstance(record, InvoiceRecord) else None
+            home = (entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid)
             snapshot = LedgerSnapshot(
+                home_amount=home_amount(home[0], rate) if rate is not None else None,
+                home_balance=home_amount(home[1], rate) if rate is not None else None,
                 ledger_id=entry.ref.id,
                 external_id=entry.stamp or "",
                 amount=sign * entry.total,

@@ -67,6 +67,7 @@ def sandbox_harness(
                     stand_in_percents=stand_in_percents or {},
                     edits_paid_invoices=known.edits_paid_invoices,
                     close_books=partial(known.close_books, base_url, tenant) if known.close_books else None,
+                    enable_currency=partial(known.enable_currency, base_url, tenant) if known.enable_currency else None,
                 )
             finally:
                 connector.close()

@@ -46,6 +46,7 @@ from ledger_sync.core.transform import (
     total_due,
 )
 from tests.conformance.credit_voids import CreditVoidScenarios
+from tests.conformance.currencies import ForeignCurrencyScenarios
 from tests.conformance.existing_books import ExistingBooksConformance
 from tests.conformance.money_day import MoneyDay
 from tests.conformance.prepayments import DepositsAndOverpayments
@@ -77,6 +78,8 @@ class LedgerHarness:
     """Whether the ledger edits an invoice with a payment allocated; if not, it refuses with `ErrorKind.LOCKED`."""
     close_books: Callable[[date | None], None] | None = None
     """Close the books through a date (None: reopen them), where the ledger has a closing date the tests can set."""
+    enable_currency: Callable[[str], None] | None = None
+    """Let the ledger company take a foreign currency, as a bookkeeper does (see `tests.ledgers.LedgerFacts`)."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -304,6 +307,7 @@ class LedgerConformance(
     DepositsAndOverpayments,
     MoneyDay,
     TrackingScenarios,
+    ForeignCurrencyScenarios,
 ):
     """The scenarios; a harness module subclasses this as `Test<Ledger>Conformance`."""
 

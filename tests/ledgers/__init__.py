@@ -65,6 +65,9 @@ class LedgerFacts:
     close_books: Callable[[str, str, date | None], None] | None = None
     """Close the sandbox company's books through a date (None: reopen them), given the sandbox's base URL and
     the tenant: the ledger then refuses to write or edit a document dated in the closed period (`LOCKED`)."""
+    enable_currency: Callable[[str, str, str], None] | None = None
+    """Let the sandbox company take a foreign currency, as a bookkeeper does (QBO: multicurrency on and the currency
+    on its list; Xero: the currency enabled), given the sandbox's base URL, the tenant and the currency code."""
 
 
 def sandbox_ledgers() -> list[str]:

@@ -14,6 +14,16 @@ def close_books(base_url: str, realm_id: str, through: date | None) -> None:
     httpx.patch(f"{base_url}/_sandbox/realms/{realm_id}/Preferences/1", json=prefs, timeout=60).raise_for_status()
 
 
+def enable_currency(base_url: str, realm_id: str, code: str) -> None:
+    """Turn multicurrency on (`Preferences.CurrencyPrefs`) and add `code` to the currency list, through the
+    sandbox's admin API as a bookkeeper does in QBO (Settings -> Advanced -> Currency, then Currencies)."""
+    admin = f"{base_url}/_sandbox/realms/{realm_id}"
+    (prefs,) = httpx.get(f"{admin}/Preferences", timeout=60).raise_for_status().json()
+    currency_prefs = {**prefs["CurrencyPrefs"], "MultiCurrencyEnabled": True}
+    httpx.patch(f"{admin}/Preferences/1", json={"CurrencyPrefs": currency_prefs}, timeout=60).raise_for_status()
+    httpx.post(f"{admin}/CompanyCurrency", json={"Code": code}, timeout=60).raise_for_status()
+
+
 FACTS = LedgerFacts(
     shape=Shape(
         "realms",
@@ -42,6 +52,7 @@ FACTS = LedgerFacts(
     },
     fixed_name="Northside Clinic - Main Street",
     close_books=close_books,
+    enable_currency=enable_currency,
     companies=(
         SandboxCompany("qbo-ca"),
         SandboxCompany("qbo-us", {"country": "US"}, "US"),

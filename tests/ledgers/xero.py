@@ -13,6 +13,11 @@ def close_books(base_url: str, tenant: str, through: date | None) -> None:
     httpx.put(f"{base_url}/_sandbox/tenants/{tenant}/lock-dates", json=dates, timeout=60).raise_for_status()
 
 
+def enable_currency(base_url: str, tenant: str, code: str) -> None:
+    """Enable `code` through the sandbox's admin API as a bookkeeper does in Xero (Settings -> Currencies)."""
+    httpx.put(f"{base_url}/_sandbox/tenants/{tenant}/currencies/{code}", timeout=60).raise_for_status()
+
+
 FACTS = LedgerFacts(
     shape=Shape(
         "tenants",
@@ -36,6 +41,7 @@ FACTS = LedgerFacts(
     fixed_name="Northside Clinic: Main Street",
     edits_paid_invoices=False,
     close_books=close_books,
+    enable_currency=enable_currency,
     corpus={
         "a vendor's name": "synced",
         "an employee's name": "synced",

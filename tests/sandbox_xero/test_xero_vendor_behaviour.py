@@ -77,6 +77,7 @@ def test_an_invoice_in_a_currency_the_organisation_has_not_enabled_is_refused(xe
 
 def test_an_invoice_in_another_currency_than_its_contacts_is_refused(xero) -> None:
     client, session = xero
+    assert client.put(f"/_sandbox/tenants/{session.tenant_id}/currencies/USD").status_code == 200
     customer = create_contact(client, session, "Billed In Dollars", DefaultCurrency="USD")
     [refused] = _send(client, session, "PUT", [invoice(customer["ContactID"], [line("10")])], summarizeErrors="false")
     assert refused["ValidationErrors"] == [{"Message": "The contact 'Billed In Dollars' is billed in USD, not CAD."}]

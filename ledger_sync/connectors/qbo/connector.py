@@ -26,6 +26,7 @@ from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, writ
 from ledger_sync.connectors.qbo import fields
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.connectors.qbo.currencies import read_currencies
 from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
@@ -46,9 +47,11 @@ from ledger_sync.connectors.qbo.wire import (
     to_tax_rates,
     us_tax_code,
 )
+from ledger_sync.core.currency import home_amount
 from ledger_sync.core.ledger import (
     ErrorKind,
     LedgerAccount,
+    LedgerCurrencies,
     LedgerError,
     LedgerListing,
     LedgerRef,
@@ -142,6 +145,9 @@ class QboConnector(ClientConnector):
         """`CurrentBalance` of each account (inactive ones too), by a query on their ids."""
         found = select_in(self._client, "Account", "Id", account_ids, ALL_ACTIVE_STATES)
         return {str(account["Id"]): Decimal(str(account.get("CurrentBalance", 0))) for account in found}
+
+    def currencies(self) -> LedgerCurrencies:
+        return read_currencies(self._client)
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)
@@ -485,12 +491,28 @@ def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> Wr
 def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any]) -> LedgerError | None:
     """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
     total_tax, total = invoice_totals(saved)
-    if (total_tax, total) == (record.total_tax, record.total):
-        return None
     what = "invoice" if isinstance(record, InvoiceRecord) else "credit memo"
+    if (total_tax, total) == (record.total_tax, record.total):
+        return _home_total_difference(record, saved) if isinstance(record, InvoiceRecord) else None
     return LedgerError(
         ErrorKind.VALIDATION,
         f"QuickBooks saved {what} {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
         f"Service Opus has tax {record.total_tax} and total {record.total}",
+        code="totals-differ",
+    )
+
+
+def _home_total_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> LedgerError | None:
+    """The refusal naming both figures when QBO made another home total of a foreign invoice than Service Opus's
+    (`core.currency.home_amount`): QBO computes `HomeTotalAmt` itself and takes no override of it."""
+    if record.exchange_rate is None or "HomeTotalAmt" not in saved:
+        return None
+    held, wanted = Decimal(str(saved["HomeTotalAmt"])), home_amount(record.total, record.exchange_rate)
+    if held == wanted:
+        return None
+    return LedgerError(
+        ErrorKind.VALIDATION,
+        f"QuickBooks saved invoice {record.number} (Id {saved.get('Id')}) worth {held} at home; Service Opus has "
+        f"{wanted} ({record.total} {record.currency} at {record.exchange_rate})",
         code="totals-differ",
     )

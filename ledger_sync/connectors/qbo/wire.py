@@ -127,6 +127,8 @@ def _customer(record: CustomerRecord) -> JsonObject:
         body["PrimaryPhone"] = {"FreeFormNumber": record.phone}
     if record.address:
         body["BillAddr"] = _address(record.address)
+    if record.currency:
+        body["CurrencyRef"] = ref(record.currency)
     return body
 
 
@@ -203,7 +205,13 @@ def _invoice_header(record: SalesDocument) -> JsonObject:
         **invoice_only,
         "CustomerRef": ref(record.customer_ref),
         "CurrencyRef": ref(record.currency),
+        **_exchange_rate(record.exchange_rate if isinstance(record, InvoiceRecord) else None),
     }
+
+
+def _exchange_rate(rate: Decimal | None) -> JsonObject:
+    """Service Opus's recorded rate, QBO's way round already (home units per foreign unit); none for home money."""
+    return {} if rate is None else {"ExchangeRate": rate}
 
 
 def _invoice(record: SalesDocument) -> JsonObject:
@@ -302,8 +310,23 @@ def to_snapshot(entity_type: EntityType, entity: Mapping[str, Any]) -> LedgerSna
         balance = Decimal(str(entity.get("Balance", 0)))
         issued = date.fromisoformat(str(entity["TxnDate"])) if entity.get("TxnDate") else None
         tracked = revenue_by_option(entity) if entity_type is EntityType.INVOICE else ()
+        home_total, home_balance = (
+            (Decimal(str(entity["HomeTotalAmt"])), Decimal(str(entity.get("HomeBalance", 0))))
+            if "HomeTotalAmt" in entity
+            else (None, None)
+        )
         return LedgerSnapshot(
-            str(entity["Id"]), str(entity.get(stamp) or ""), total, customer, status, tax, balance, issued, tracked
+            str(entity["Id"]),
+            str(entity.get(stamp) or ""),
+            total,
+            customer,
+            status,
+            tax,
+            balance,
+            issued,
+            revenue_by_option=tracked,
+            home_amount=home_total,
+            home_balance=home_balance,
         )
     if entity_type is EntityType.CREDIT_APPLICATION:
         amount = sum((Decimal(str(line.get("Amount", 0))) for line in _credit_lines(entity)), Decimal(0))
@@ -327,6 +350,8 @@ def _payment(record: PaymentRecord) -> JsonObject:
         "PrivateNote": fields.private_note(record.external_id, f"{record.method} {record.reference}".strip()),
         "DepositToAccountRef": ref(record.deposit_account_ref),
         "Line": _invoice_line(record),
+        **({"CurrencyRef": ref(record.currency)} if record.currency else {}),
+        **_exchange_rate(record.exchange_rate),
     }
 
 

@@ -10,6 +10,7 @@ that record `Unreadable`, with the field and the value in its reason, and every 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, func, select, true, type_coerce
@@ -30,6 +31,7 @@ from ledger_sync.connectors.service_opus.models import (
     REVERSED_STATUSES,
     BankAccount,
     BusinessUnit,
+    Company,
     CreditNote,
     CreditNoteLine,
     CreditNoteStatus,
@@ -138,7 +140,23 @@ def _invoice(row: RowMapping, lines: Sequence[RowMapping]) -> SourceInvoice:
         row["change_no"],
         decimal_value("discount percent", row["discount_percent"]),
         row["business_unit_id"],
+        _rate(row["exchange_rate"]),
     )
+
+
+def _rate(raw: object) -> Decimal | None:
+    """An exchange rate Service Opus recorded (None: home money); one at or below zero is unreadable."""
+    if raw is None:
+        return None
+    rate = decimal_value("exchange rate", raw)
+    if rate <= 0:
+        raise BadValue("exchange rate", raw, "is not above zero")
+    return rate
+
+
+def _foreign(currency: str | None, home: str | None) -> str | None:
+    """A customer's currency when it is not the company's home one (None: billed at home)."""
+    return None if currency is None or currency == home else currency
 
 
 def _credit_note(row: RowMapping, lines: Sequence[RowMapping]) -> SourceCreditNote:
@@ -172,6 +190,7 @@ def _payment(row: RowMapping) -> SourcePayment:
         text_value("reference", row["reference"]) if row["reference"] is not None else None,
         row["bank_account_id"],
         moment_value("reversed_at", row["reversed_at"]),
+        _rate(row["exchange_rate"]),
     )
 
 
@@ -200,7 +219,7 @@ def _payout(row: RowMapping, payment_ids: list[int]) -> SourcePayout:
     )
 
 
-def _customer(row: RowMapping) -> SourceCustomer:
+def _customer(row: RowMapping, home: str | None) -> SourceCustomer:
     return SourceCustomer(
         row["id"],
         text_value("display name", row["display_name"]),
@@ -211,7 +230,7 @@ def _customer(row: RowMapping) -> SourceCustomer:
         row["billing_region"],
         row["billing_postal_code"],
         row["billing_country"],
-        row["currency"],
+        _foreign(row["currency"], home),
         row["change_no"],
     )
 
@@ -310,6 +329,11 @@ class ServiceOpusSource:
                 _raw(TAX_RATES).where(TAX_RATES.c.company_id == company_id).order_by(TAX_RATES.c.id)
             ).mappings()
             return _read(rows, _tax_rate, "tax rate")
+
+    def home_currency(self, company_id: int) -> str:
+        """The currency the company keeps its books in."""
+        with self.engine.connect() as conn:
+            return str(conn.scalar(select(Company.currency).where(Company.id == company_id)))
 
     def tax_rates(self, company_id: int) -> list[SourceTaxRate]:
         """The readable tax rates (`read_tax_rates` also names the others)."""
@@ -484,7 +508,8 @@ class ServiceOpusSource:
         found: dict[int, SourceCustomer] = {}
         with Session(self.engine) as session:
             for chunk in chunked(wanted):
-                for c in session.scalars(select(Customer).where(Customer.id.in_(chunk))):
+                query = select(Customer, Company.currency).join(Company).where(Customer.id.in_(chunk))
+                for c, home in session.execute(query).tuples():
                     found[c.id] = SourceCustomer(
                         c.id,
                         c.display_name,
@@ -495,7 +520,7 @@ class ServiceOpusSource:
                         c.billing_region,
                         c.billing_postal_code,
                         c.billing_country,
-                        c.currency,
+                        _foreign(c.currency, home),
                     )
         return found
 
@@ -504,7 +529,8 @@ class ServiceOpusSource:
         (an edit takes a new change number, see `models`)."""
         query = _selection(CUSTOMERS, true(), [], company_id=company_id, after=after, limit=limit, ids=())
         with self.engine.connect() as conn:
-            return _read(conn.execute(query).mappings().all(), _customer, "customer")
+            home = conn.scalar(select(Company.currency).where(Company.id == company_id))
+            return _read(conn.execute(query).mappings().all(), lambda row: _customer(row, home), "customer")
 
     def products(self, ids: Iterable[int]) -> Extracted[SourceProduct]:
         read: Extracted[SourceProduct] = Extracted()

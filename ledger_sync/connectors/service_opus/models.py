@@ -102,13 +102,19 @@ not a reversal: the customer was paid back on purpose, by a `Refund` of its own,
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """Numeric everywhere, but text on SQLite, whose NUMERIC affinity would store a binary float."""
+    """Numeric everywhere, but text on SQLite, whose NUMERIC affinity would store a binary float. Money has 4
+    decimal places; an exchange rate more (`scale`)."""
 
     impl = Numeric(14, 4)
     cache_ok = True
 
+    def __init__(self, precision: int = 14, scale: int = 4) -> None:
+        super().__init__()
+        self.precision, self.scale = precision, scale
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(String(48) if dialect.name == "sqlite" else Numeric(14, 4))
+        numeric = Numeric(self.precision, self.scale)
+        return dialect.type_descriptor(String(48) if dialect.name == "sqlite" else numeric)
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
         if value is None or dialect.name != "sqlite":
@@ -128,6 +134,7 @@ class Company(SourceBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    """The home currency (ISO 4217): what its books are kept in."""
     last_change_no: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """The company's last change number handed out (see the module docstring)."""
 
@@ -213,6 +220,9 @@ class Invoice(SourceBase):
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 8))
+    """Home units for one unit of `currency`, as Service Opus recorded it on a foreign-currency invoice (set
+    exactly when `currency` is not the company's); None: home money."""
     status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.DRAFT)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
     voided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -318,6 +328,9 @@ class Payment(SourceBase):
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 8))
+    """Home units for one unit of the invoice's currency on the day it was collected, as Service Opus recorded it
+    on a payment of a foreign-currency invoice (in that currency, like `amount`); None: home money."""
     tip_amount: Mapped[Decimal] = mapped_column(ExactDecimal(), default=Decimal(0), server_default="0")
     """Paid on top of `amount` (which is what the invoice is credited with); the customer paid both."""
     reference: Mapped[str | None] = mapped_column(String(40))

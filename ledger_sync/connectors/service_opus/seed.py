@@ -34,7 +34,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from math import ceil
@@ -59,6 +59,11 @@ CHUNK_INVOICES = 5_000
 """Invoices (with their lines and payments) written per transaction."""
 CURRENCIES = {"CA": "CAD", "US": "USD"}
 """The home currency of a seeded company, by country."""
+FOREIGN_CURRENCIES = {"CA": "USD", "US": "CAD"}
+"""The currency a seeded company's foreign customers are billed in: its neighbour's."""
+RATE_CENTRES = {"CA": Decimal("1.35"), "US": Decimal("0.74")}
+"""About what one unit of the foreign currency is worth at home; each invoice and payment is recorded at a rate
+within 3 % of it, to 4 places."""
 
 TABLES: tuple[Table, ...] = tuple(
     SourceBase.metadata.tables[name]
@@ -197,6 +202,8 @@ class _Customer:
     terms_days: int
     scheme: TaxScheme | None
     """None: a tax-exempt customer."""
+    foreign: bool = False
+    """Billed in the company's foreign currency (`FOREIGN_CURRENCIES`)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,8 @@ class _Company:
     technicians: tuple[int, ...] = ()
     tracking: random.Random = field(default_factory=random.Random)
     """The fifth stream (business units and technicians), so the others draw what they always drew."""
+    fx: random.Random = field(default_factory=random.Random)
+    """The sixth stream (foreign customers and their exchange rates), drawn only when some are asked for."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -258,12 +267,18 @@ def seed(
     seed: int = 7,
     start: datetime = datetime(2026, 1, 1),
     country: str = "CA",
+    foreign_share: float = 0.0,
 ) -> SeedSummary:
     """Create the schema if missing and append `companies` new companies sharing `invoices` invoices.
 
-    `country` CA: GST/HST/PST rates in CAD. US: combined sales tax rates in USD, one taxed rate per customer."""
+    `country` CA: GST/HST/PST rates in CAD. US: combined sales tax rates in USD, one taxed rate per customer.
+    `foreign_share`: about this share of each company's customers are billed in its neighbour's currency (a CAD
+    company's US customers in USD), their invoices and payments at the exchange rates Service Opus recorded (see
+    `_foreign_customers`)."""
     if invoices < 0 or companies < 1:
         raise ValueError(f"need invoices >= 0 and companies >= 1, got {invoices} and {companies}")
+    if not 0 <= foreign_share <= 1:
+        raise ValueError(f"foreign_share must be between 0 and 1, got {foreign_share}")
     if country not in CURRENCIES:
         raise ValueError(f"country must be one of {sorted(CURRENCIES)}, got {country!r}")
     SourceBase.metadata.create_all(engine)
@@ -285,6 +300,11 @@ def seed(
         )
         for k, rng in enumerate(rngs)
     ]
+    if foreign_share:
+        seeded = [
+            _foreign_customers(company, rows, foreign_share, random.Random(f"service-opus/{seed}/{k}/currencies"))
+            for k, company in enumerate(seeded)
+        ]
     counts = _Counts()
     changes: dict[int, int] = {}
     for row in rows["customers"]:
@@ -576,6 +596,26 @@ def _postal_code(rng: random.Random, city: City) -> str:
     )
 
 
+def _foreign_customers(
+    company: _Company, rows: dict[str, list[dict[str, object]]], share: float, rates: random.Random
+) -> _Company:
+    """About `share` of the company's customers billed in its foreign currency (the `customers` rows too). Their
+    invoices and payments carry a recorded rate (`_exchange_rate`); Service Opus takes no tip on them and the seed
+    gives them no credit notes or refunds (the sync writes those in the home currency only)."""
+    foreign = {customer.id for customer in company.customers if rates.random() < share}
+    for row in rows["customers"]:
+        if row["id"] in foreign:
+            row["currency"] = FOREIGN_CURRENCIES[company.country]
+    customers = tuple(replace(c, foreign=c.id in foreign) for c in company.customers)
+    return replace(company, customers=customers, fx=rates)
+
+
+def _exchange_rate(company: _Company) -> Decimal:
+    """Home units for one foreign unit on a day: within 3 % of the usual rate, to 4 places."""
+    drift = Decimal(company.fx.randint(-300, 300)).scaleb(-4)
+    return (RATE_CENTRES[company.country] * (1 + drift)).quantize(Decimal("0.0001"))
+
+
 def _invoices(rng: random.Random, company: _Company, start: datetime, credits: random.Random) -> Iterator[_Draft]:
     """Company's invoices in issue order; about five a day for small runs, a year's span for large ones.
     `credits` draws the credit notes (see the module docstring)."""
@@ -598,7 +638,8 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
             "customer_id": customer.id,
             "issue_date": issued_at.date(),
             "due_date": issued_at.date() + timedelta(days=customer.terms_days),
-            "currency": CURRENCIES[company.country],
+            "currency": FOREIGN_CURRENCIES[company.country] if customer.foreign else CURRENCIES[company.country],
+            "exchange_rate": _exchange_rate(company) if customer.foreign else None,
             "status": status,
             "locked_at": locked_at,
             "voided_at": voided_at,
@@ -610,8 +651,13 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
         refunds = [
             refund for index, payment in enumerate(payments) for refund in _reverse_or_refund(company, index, payment)
         ]
+        if customer.foreign:
+            refunds = []
+            for payment in payments:
+                payment.update(exchange_rate=_exchange_rate(company), tip_amount=Decimal("0.00"))
         notes = []
-        if status is InvoiceStatus.LOCKED and locked_at and not payments and credits.random() < CREDIT_NOTE_SHARE:
+        credited = not customer.foreign and status is InvoiceStatus.LOCKED and not payments
+        if credited and locked_at and credits.random() < CREDIT_NOTE_SHARE:
             notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
         _track(company, invoice, lines)
         yield _Draft(issued_at, status, invoice, lines, payments, notes, refunds)
@@ -807,6 +853,7 @@ def _payments(rng: random.Random, company: _Company, locked_at: datetime, total:
                 "bank_account_id": company.routes.get(method) if collected else None,
                 "reversed_at": None,
                 "reversal_reason": None,
+                "exchange_rate": None,
                 **_reference_and_tip(company.extras, method, amount),
             }
         )

@@ -33,6 +33,7 @@ from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
     LedgerAccount,
+    LedgerCurrencies,
     LedgerError,
     LedgerListing,
     LedgerRef,
@@ -123,6 +124,15 @@ class XeroConnector(ClientConnector):
         reports = self._client.get("Reports/BankSummary").get("Reports") or []
         wanted = set(account_ids)
         return {key: balance for key, balance in wire.bank_summary_balances(reports).items() if key in wanted}
+
+    def currencies(self) -> LedgerCurrencies:
+        """The organisation's base currency (`Organisation.BaseCurrency`) and its enabled ones (`/Currencies`)."""
+        (organisation,) = self._client.get("Organisation").get("Organisations") or [{}]
+        base = str(organisation.get("BaseCurrency") or "")
+        if not base:
+            raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without the organisation's base currency")
+        enabled = {str(c["Code"]) for c in self._client.get("Currencies").get("Currencies") or []}
+        return LedgerCurrencies(base, True, frozenset(enabled | {base}))
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
         return [wire.to_tax_rate(rate) for rate in self._client.get("TaxRates").get("TaxRates", [])]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger_sync.connectors.xero import fields, prepayments
 from ledger_sync.connectors.xero.rounding import XeroLine
+from ledger_sync.core.currency import CurrencyProblem, xero_home_amount, xero_rate
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
@@ -95,6 +96,8 @@ def contact(record: CustomerRecord, existing: LedgerRef | None = None) -> JsonOb
         body["EmailAddress"] = email
     if record.phone:
         body["Phones"] = [{"PhoneType": "DEFAULT", "PhoneNumber": record.phone}]
+    if record.currency:
+        body["DefaultCurrency"] = record.currency
     if record.address:
         address = record.address
         body["Addresses"] = [
@@ -143,6 +146,7 @@ def invoice(
         "Date": record.issue_date.isoformat(),
         "DueDate": record.due_date.isoformat(),
         "CurrencyCode": record.currency,
+        **_currency_rate(record.total, record.exchange_rate),
         "Status": "AUTHORISED",
         "LineAmountTypes": "Exclusive",
         "LineItems": _line_items(lines, item_accounts, rounding, discount_account),
@@ -253,14 +257,27 @@ def revenue_by_option(element: Mapping[str, Any]) -> tuple[tuple[str, Decimal], 
 
 
 def payment(record: PaymentRecord) -> JsonObject:
-    """Every field is ours (ids, date, amount, stamp): nothing here can hold a character XML refuses."""
+    """Every field is ours (ids, date, amount, stamp): nothing here can hold a character XML refuses. A payment is
+    in its invoice's currency (Xero takes no currency on it), at its own rate."""
     return {
         "Invoice": {"InvoiceID": record.invoice_ref},
         "Account": {"AccountID": record.deposit_account_ref},
         "Date": record.paid_on.isoformat(),
         "Amount": record.amount,
         "Reference": fields.payment_reference(record),
+        **_currency_rate(record.amount, record.exchange_rate),
     }
+
+
+def _currency_rate(amount: Decimal, rate: Decimal | None) -> JsonObject:
+    """Xero's `CurrencyRate` for Service Opus's recorded rate (`core.currency.xero_rate`); none for home money. One
+    6 places cannot express closely enough for `amount` is a refusal (VALIDATION) naming both figures."""
+    if rate is None:
+        return {}
+    try:
+        return {"CurrencyRate": xero_rate(amount, rate)}
+    except CurrencyProblem as problem:
+        raise LedgerError(ErrorKind.VALIDATION, str(problem)) from problem
 
 
 def refund_payment(record: RefundRecord, credit_note_id: str) -> JsonObject:
@@ -392,7 +409,21 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
         total, tax, due = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "AmountDue"))
         issued = date.fromisoformat(str(element["DateString"])[:10]) if element.get("DateString") else None
         tracked = revenue_by_option(element)
-        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, due, issued, tracked)
+        rate = Decimal(str(element.get("CurrencyRate", 1)))
+        home = (xero_home_amount(total, rate), xero_home_amount(due, rate)) if rate != 1 else (None, None)
+        return LedgerSnapshot(
+            ledger_id,
+            stamp,
+            total,
+            customer,
+            status,
+            tax,
+            due,
+            issued,
+            revenue_by_option=tracked,
+            home_amount=home[0],
+            home_balance=home[1],
+        )
     if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))

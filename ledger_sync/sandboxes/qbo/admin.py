@@ -1,6 +1,7 @@
 """Sandbox-only controls under `/_sandbox/` (no auth; loopback use by tests and the demo).
 
-Read the request log, list a company's entities, change or delete an entity "behind the client's back" (as a user
+Read the request log, list a company's entities, create one (as a bookkeeper adds a currency), change or delete an
+entity "behind the client's back" (as a user
 in the QBO UI would, e.g. archive a TaxCode), and move the sandbox clock forward.
 """
 
@@ -30,6 +31,12 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
     @router.get("/realms/{realm_id}/{entity}")
     def entities(realm_id: str, entity: str) -> QboJSONResponse:
         return QboJSONResponse(sandbox.company(realm_id).all(known(entity)))
+
+    @router.post("/realms/{realm_id}/{entity}")
+    def create(realm_id: str, entity: str, body: Annotated[dict[str, Any], Body()]) -> QboJSONResponse:
+        """Create an entity as a user in the QBO UI would (add a currency to the list), QBO's rules applying."""
+        name = known(entity)
+        return QboJSONResponse({name: sandbox.company(realm_id).write(name, body)})
 
     @router.patch("/realms/{realm_id}/{entity}/{entity_id}")
     def patch(realm_id: str, entity: str, entity_id: str, fields: Annotated[dict[str, Any], Body()]) -> QboJSONResponse:

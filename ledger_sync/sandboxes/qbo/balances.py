@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.qbo.books import Books, ref_id
+from ledger_sync.sandboxes.qbo.currencies import home_amount
 from ledger_sync.sandboxes.qbo.deposits import DETAIL
 from ledger_sync.sandboxes.qbo.money import to_decimal
 
@@ -39,7 +40,7 @@ def debits(books: Books, entity: str, body: dict[str, Any] | None) -> defaultdic
     total = to_decimal(body.get("TotalAmt", 0))
     target = ref_id(body.get("DepositToAccountRef"))
     if entity == "Payment" and target is not None:
-        posted[target] += total
+        posted[target] += _in_account_currency(books, target, body, total)
     elif entity == "RefundReceipt" and target is not None:
         posted[target] -= total
     elif entity == "Deposit" and target is not None:
@@ -49,6 +50,14 @@ def debits(books: Books, entity: str, body: dict[str, Any] | None) -> defaultdic
             if source is not None:
                 posted[source] -= to_decimal(line.get("Amount", 0))
     return posted
+
+
+def _in_account_currency(books: Books, account_id: str, body: dict[str, Any], amount: Decimal) -> Decimal:
+    """A foreign payment into a home-currency account lands there at its own rate (`currencies.home_amount`)."""
+    account = books.get("Account", account_id) or {}
+    if ref_id(body.get("CurrencyRef")) in (None, ref_id(account.get("CurrencyRef"))):
+        return amount
+    return home_amount(amount, body.get("ExchangeRate", 1))
 
 
 def _line_source(books: Books, line: dict[str, Any]) -> str | None:

@@ -223,6 +223,7 @@ def company_entities(realm_id: str, country: str, automated_sales_tax: bool) -> 
                 "SalesFormsPrefs": {"AllowDiscount": False},
                 "TaxPrefs": tax_prefs,
                 "AccountingInfoPrefs": dict(TRACKING_PREFS),
+                "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": HOME_CURRENCY[country]},
             }
         ],
         **company_tracking(),

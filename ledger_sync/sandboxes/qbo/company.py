@@ -32,14 +32,16 @@ from ledger_sync.sandboxes.qbo.wire import QBO_ZONE, qbo_timestamp
 ENTITIES: tuple[str, ...] = ("Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "Invoice")
 ENTITIES += ("CreditMemo", "Payment", "Deposit", "RefundReceipt", "PaymentMethod", "CompanyInfo", "Preferences")
 ENTITIES += tracking.KINDS
+ENTITIES += ("CompanyCurrency",)
 WRITABLE = frozenset(
     {"Account", "Item", "Customer", "Vendor", "Employee", "Invoice", "CreditMemo", "Payment", "Deposit"}
-    | {"RefundReceipt", "PaymentMethod", *tracking.KINDS}
+    | {"RefundReceipt", "PaymentMethod", "CompanyCurrency", *tracking.KINDS}
 )
 DATED = frozenset({"Invoice", "CreditMemo", "Payment", "Deposit", "RefundReceipt"})
 """Transactions the books' closing date applies to (the ones the sandbox keeps)."""
 NAME_LISTS = frozenset(
-    {"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod", *tracking.KINDS}
+    {"Account", "TaxCode", "TaxRate", "Item", "Customer", "Vendor", "Employee", "PaymentMethod", "CompanyCurrency"}
+    | {*tracking.KINDS}
 )
 """Entities whose queries return only active records unless the query filters on Active."""
 
@@ -239,10 +241,13 @@ class Company:
             rules.check_person(self, entity, candidate)
             candidate.setdefault("PrintOnCheckName", candidate["DisplayName"])
             if entity == "Customer":
-                currencies.check(candidate, self._home_currency())
+                existing = self.get("Customer", str(candidate["Id"])) if candidate.get("Id") is not None else None
+                currencies.check_customer(self, candidate, existing)
                 candidate["FullyQualifiedName"] = candidate["DisplayName"]
                 candidate.setdefault("Balance", 0)
-                candidate.setdefault("CurrencyRef", self._home_currency())
+            return candidate
+        if entity == "CompanyCurrency":
+            currencies.check_company_currency(self, candidate)
             return candidate
         if entity == "Item":
             rules.check_item(self, candidate)
@@ -279,6 +284,9 @@ class Company:
         if entity == "RefundReceipt":
             return self._prepare_refund_receipt(candidate, request, allow_duplicate_doc_number)
         rules.check_payment(self, candidate)
+        currencies.check_transaction(self, candidate, self.read("Customer", ref_id(candidate["CustomerRef"]) or ""))
+        currencies.check_payment_links(self, candidate)
+        currencies.check_deposit_account(self, candidate)
         settled = payments.settle(self, candidate)
         settled["CustomerRef"] = _named(
             settled["CustomerRef"], self.read("Customer", ref_id(settled["CustomerRef"]) or ""), "DisplayName"
@@ -293,6 +301,7 @@ class Company:
         applied = payments.applied_amount(self, candidate.get("Id", ""))
         priced = self._priced("Invoice", candidate, request, allow_duplicate_doc_number, applied)
         priced.setdefault("DueDate", priced["TxnDate"])
+        priced["ARAccountRef"] = {"value": self._receivable(priced)}
         priced["LinkedTxn"] = [
             {"TxnId": pid, "TxnType": "Payment"} for pid in payments.paying_payment_ids(self, candidate.get("Id", ""))
         ]
@@ -342,7 +351,7 @@ class Company:
         """An invoice or credit memo checked and priced, its references named, its defaults filled in."""
         rules.check_invoice(self, candidate, allow_duplicate_doc_number, entity)
         tracking.check_transaction(self, candidate)
-        currencies.check(candidate, self._home_currency())
+        currencies.check_transaction(self, candidate, self.read("Customer", ref_id(candidate.get("CustomerRef")) or ""))
         if candidate.get("DocNumber") is None:
             largest = self._store.largest_number(self.realm_id, entity, "DocNumber")
             candidate["DocNumber"] = str(max(1000, largest or 0) + 1)
@@ -358,9 +367,8 @@ class Company:
                 account = self.read("Account", ref_id(detail["DiscountAccountRef"]) or "")
                 detail["DiscountAccountRef"] = _named(detail["DiscountAccountRef"], account, "Name")
         priced.setdefault("TxnDate", self._today())
-        priced.setdefault("CurrencyRef", self._home_currency())
         tracking.name_references(self, priced)
-        return priced
+        return currencies.with_home_amounts(self, priced)
 
     def _rebalance_linked(self, payment: dict[str, Any], before: dict[str, Any]) -> None:
         """The invoices and credit memos a payment links (now or before the write) get their new balances."""
@@ -399,11 +407,25 @@ class Company:
         balance = to_decimal(txn["TotalAmt"]) - applied
         if balance != to_decimal(txn.get("Balance", 0)) or linked != txn.get("LinkedTxn", []):
             remaining = {"RemainingCredit": balance} if entity == "CreditMemo" else {}
-            self._save(entity, {**txn, "Balance": balance, **remaining, "LinkedTxn": linked}, txn)
+            rebalanced = currencies.with_home_amounts(
+                self, {**txn, "Balance": balance, **remaining, "LinkedTxn": linked}
+            )
+            self._save(entity, rebalanced, txn)
 
     def _home_currency(self) -> dict[str, str]:
-        countries = [str(info.get("Country")) for info in self.all("CompanyInfo")]
-        return chart.HOME_CURRENCY.get(countries[0] if countries else "CA", chart.CAD)
+        return currencies.home(self)
+
+    def _receivable(self, invoice: dict[str, Any]) -> str:
+        """The invoice's A/R account: the one it names (in its currency), else its currency's own, which QBO
+        creates the first time an invoice is in that currency."""
+        named = currencies.check_receivable(self, invoice)
+        if named is not None:
+            return named
+        code = ref_id(invoice["CurrencyRef"]) or ""
+        account = currencies.receivable_for(self, code) or self._save(
+            "Account", currencies.receivable_account(code), None
+        )
+        return str(account["Id"])
 
     def _today(self) -> str:
         return self._clock.now().astimezone(QBO_ZONE).date().isoformat()

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from ledger_sync.sandboxes.xero import (
     balances,
     creditnotes,
+    currencies,
     organisation,
     payments,
     prepayments,
@@ -108,6 +109,12 @@ def read_organisation(
     names = {row["id"]: row["name"] for row in box.tenants.organisations()}
     found = organisation.organisation(ledger, names.get(ledger.tenant, ""))
     return xero_json(envelope("Organisations", [found], ledger.instant()))
+
+
+@router.get("/Currencies", response_model=None)
+def read_currencies(ledger: Annotated[Books, Depends(books)]) -> Response:
+    """The base currency and the ones a bookkeeper enabled (`currencies`)."""
+    return xero_json(envelope("Currencies", currencies.listed(ledger), ledger.instant()))
 
 
 @router.get("/Reports/BankSummary", response_model=None)

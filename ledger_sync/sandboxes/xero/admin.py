@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
-from ledger_sync.sandboxes.xero import invoices, organisation
-from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books
+from ledger_sync.sandboxes.xero import currencies, invoices, organisation
+from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.context import Sandbox, sandbox
 from ledger_sync.sandboxes.xero.responses import problem, xero_json
 from ledger_sync.sandboxes.xero.taxmath import cents, number
@@ -57,6 +57,15 @@ def patch_record(
     if invoice is not None:
         invoices.reapply_payments(ledger, invoice)
     return xero_json(saved)
+
+
+@router.put("/tenants/{tenant}/currencies/{code}", response_model=None)
+def enable_currency(tenant: str, code: str, box: Annotated[Sandbox, Depends(sandbox)]) -> Response:
+    """Enable a currency, as a bookkeeper does in Xero's UI (Settings -> Currencies); the API cannot."""
+    try:
+        return xero_json(currencies.enable(Books(box.store, box.clock, tenant), code))
+    except Invalid as bad:
+        return problem(400, "; ".join(bad.messages))
 
 
 @router.put("/tenants/{tenant}/lock-dates", response_model=None)

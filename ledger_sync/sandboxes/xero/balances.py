@@ -31,7 +31,7 @@ def movement(collection: str, doc: dict[str, Any] | None) -> dict[Move, Decimal]
         return moved
     if collection == "Payments":
         way = SPENT if doc.get("PaymentType") in OUT else RECEIVED
-        moved[doc["Account"]["AccountID"], way] += Decimal(str(doc["Amount"]))
+        moved[doc["Account"]["AccountID"], way] += Decimal(str(doc.get("BankAmount", doc["Amount"])))
     elif collection == "BankTransactions":
         way = SPENT if str(doc["Type"]).startswith("SPEND") else RECEIVED
         moved[doc["BankAccount"]["AccountID"], way] += Decimal(str(doc["Total"]))

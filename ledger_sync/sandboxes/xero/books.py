@@ -23,6 +23,7 @@ ID_FIELDS = {
     "Overpayments": "OverpaymentID",
     "Organisation": "OrganisationID",
     "TrackingCategories": "TrackingCategoryID",
+    "Currencies": "Code",
 }
 """The key each collection's documents are stored under (the organisation's settings: one, by its tenant)."""
 

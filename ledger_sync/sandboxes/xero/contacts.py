@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from ledger_sync.sandboxes.xero import currencies
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 
 _WRITABLE = (
@@ -58,6 +59,8 @@ def check(books: Books, contact: dict[str, Any]) -> None:
             errors.append(duplicate_name_message(name))
     if len(str(contact.get("ContactNumber") or "")) > MAX_NUMBER:
         errors.append("The ContactNumber must not be more than 50 characters long.")
+    if contact.get("DefaultCurrency") and (refusal := currencies.check_enabled(contact["DefaultCurrency"], books)):
+        errors.append(refusal)
     if contact.get("ContactStatus", "ACTIVE") not in _STATUSES:
         errors.append(f"ContactStatus must be one of {', '.join(_STATUSES)}.")
     if errors:

@@ -12,7 +12,7 @@ invoice totalling below zero can be a draft but cannot be approved: that is a cr
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.sandboxes.xero import contacts, wire
+from ledger_sync.sandboxes.xero import contacts, currencies, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, line_tax, number, quantity, unit_amount
 from ledger_sync.sandboxes.xero.tracking import line_tracking
@@ -110,8 +110,14 @@ def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], curr
     for field in ("Reference", "Status", "SentToContact", "BrandingThemeID"):
         if field in element:
             invoice[field] = element[field]
-    if element.get("CurrencyCode", "CAD") != "CAD":
-        errors.append(f"Organisation is not subscribed to currency {element['CurrencyCode']}")
+    code = str(element.get("CurrencyCode", invoice["CurrencyCode"]))
+    refusal = currencies.check_enabled(code, books)
+    if refusal is not None:
+        errors.append(refusal)
+    else:
+        kept = invoice["CurrencyRate"] if current is not None and code == invoice["CurrencyCode"] else None
+        invoice["CurrencyRate"] = currencies.rate(code, element.get("CurrencyRate", kept), errors)
+        invoice["CurrencyCode"] = code
     for field in ("Date", "DueDate"):
         if field in element or (field == "Date" and current is None):
             try:
@@ -166,9 +172,11 @@ def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], cur
     if contact["ContactStatus"] != "ACTIVE":
         raise Invalid(f"The contact '{contact['Name']}' is archived and cannot be used on a new transaction.")
     currency = element.get("CurrencyCode", invoice["CurrencyCode"])
-    if contact.get("DefaultCurrency") and contact["DefaultCurrency"] != currency:
-        # Xero's own rule here is undocumented; the sandbox takes the strict one: a contact has one currency.
-        raise Invalid(f"The contact '{contact['Name']}' is billed in {contact['DefaultCurrency']}, not {currency}.")
+    billed = contact.get("DefaultCurrency") or currencies.BASE
+    if billed != currency and currencies.check_enabled(currency, books) is None:  # else refused for the currency
+        # Xero's own rule here is undocumented; the sandbox takes the strict one: a contact has one currency, the
+        # base one unless it names another.
+        raise Invalid(f"The contact '{contact['Name']}' is billed in {billed}, not {currency}.")
     if not contact.get("IsCustomer"):
         contact = contacts.save(books, {"IsCustomer": True}, contact)
     invoice["Contact"] = contacts.summary(contact)

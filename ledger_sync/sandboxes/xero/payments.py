@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ledger_sync.sandboxes.xero import invoices, wire
+from ledger_sync.sandboxes.xero import currencies, invoices, wire
 from ledger_sync.sandboxes.xero.books import Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, number
 
@@ -61,6 +61,10 @@ def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> d
     amount, date_value = _amount_and_date(books, element, owed, errors)
     if errors or invoice is None or account is None:
         raise Invalid(*errors)
+    rate = currencies.rate(invoice["CurrencyCode"], element.get("CurrencyRate"), errors)
+    banked = currencies.bank_amount(amount, invoice["CurrencyCode"], rate, account, errors)
+    if errors:
+        raise Invalid(*errors)
     paid_on = {
         "Type": invoice["Type"],
         "InvoiceID": invoice["InvoiceID"],
@@ -68,7 +72,11 @@ def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> d
         "Contact": invoice["Contact"],
         "CurrencyCode": invoice["CurrencyCode"],
     }
-    payment = _payment(books, element, account, amount, date_value, "ACCRECPAYMENT") | {"Invoice": paid_on}
+    payment = _payment(books, element, account, amount, date_value, "ACCRECPAYMENT") | {
+        "Invoice": paid_on,
+        "CurrencyRate": rate,
+        "BankAmount": banked,
+    }
     books.save("Payments", payment)
     invoices.record_payment(books, invoice, payment)
     return payment

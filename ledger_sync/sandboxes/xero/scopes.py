@@ -19,6 +19,7 @@ NEEDED = {
     "Items": ("accounting.settings",),
     "Organisation": ("accounting.settings",),
     "TrackingCategories": ("accounting.settings",),
+    "Currencies": ("accounting.settings",),
     "Reports": ("accounting.reports",),  # GET only: `accounting.reports.read` (the spec's scope for every report)
 }
 """Collection -> the scopes any one of which lets a token use it."""
