@@ -345,22 +345,33 @@ def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:
 
 
 def payment_record(
-    payment: SourcePayment, *, invoice_ref: str, customer_ref: str, mapping: LedgerMapping
+    payment: SourcePayment,
+    *,
+    invoice_ref: str,
+    customer_ref: str,
+    mapping: LedgerMapping,
+    applied: Decimal | None = None,
 ) -> PaymentRecord:
     """The payment as deposited into the mapped account of where it landed: what it pays on the invoice. A tip on
-    top goes as its own record (`tips.tip_record`), never on the payment."""
+    top goes as its own record (`tips.tip_record`), never on the payment. `invoice_ref` "": a deposit not applied yet
+    (all of it the customer's credit); `applied`: what it pays of the invoice when that is less than its amount (an
+    overpayment, see `core.applications`), None: all of it. Nothing of it applied is a credit on the customer's account,
+    sent as a deposit is."""
     deposit = deposit_account(payment, mapping)
     assert payment.collected_at is not None
     if cents(payment.amount) != payment.amount:
         raise TransformProblem(f"Payment amount {payment.amount.normalize()} is not a whole number of cents")
+    amount = cents(payment.amount)
+    part = None if applied is None or cents(applied) >= amount else cents(applied)
     return PaymentRecord(
         source_id=payment.id,
-        invoice_ref=invoice_ref,
+        invoice_ref=invoice_ref if part != 0 else "",
         customer_ref=customer_ref,
-        amount=cents(payment.amount),
+        amount=amount,
         paid_on=payment.collected_at.date(),
         method=payment.method,
         deposit_account_ref=deposit,
         reference=(payment.reference or "").strip(),
         reversed=payment.reversed,
+        applied=part if part != 0 else None,
     )

@@ -26,6 +26,13 @@ Refunds and reversals, from a fourth stream per company (so nothing above change
 a hundred is reversed some days later (a card one charged back by the cardholder's bank, a check bounced, an ACH
 debit returned: status charged_back or failed, with when and why), and about three in a hundred are refunded a few
 days after collection, four in ten of them in full, the others in part. A refunded payment stays collected.
+
+Deposits and overpayments, from a fifth stream per company (so nothing above changed): about one paid locked invoice
+in twenty-five was paid first by a deposit taken a few days before it was issued (when the job was booked) and applied
+to it when the payment used to be collected; about one in thirty was overpaid by its last payment (a check or cash
+rounded up: the excess stays the customer's credit); and about one draft invoice in eight has a deposit taken for its
+job, not applied to any invoice yet. Only payments collected and neither refunded nor reversed are turned into
+deposits or overpayments. Every payment names its customer.
 """
 
 import heapq
@@ -36,7 +43,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from math import ceil
 from operator import attrgetter
 
@@ -128,6 +135,15 @@ REFUND_SHARE = 0.03
 """Of collected payments (not reversed)."""
 FULL_REFUND_SHARE = 0.4
 """Of refunds: the whole payment paid back; the rest pay back 10-60 % of it."""
+APPLIED_DEPOSIT_SHARE = 0.04
+"""Of paid locked invoices: the first payment was a deposit taken before the invoice, applied to it later."""
+OVERPAYMENT_SHARE = 0.033
+"""Of paid locked invoices: the last payment paid more than was still open."""
+OPEN_DEPOSIT_SHARE = 0.125
+"""Of draft invoices: a deposit for the job, not applied to an invoice yet."""
+DEPOSIT_PERCENTS = (Decimal(25), Decimal(30), Decimal(50))
+OVERPAYMENT_STEPS = (Decimal(5), Decimal(10), Decimal(20))
+"""An overpayment rounds the amount due up to the next multiple of one of these, or by one more step."""
 REVERSAL_REASONS: dict[PaymentMethod, str] = {
     PaymentMethod.CARD: "Cardholder disputed the charge",
     PaymentMethod.CHECK: "Check returned: insufficient funds",
@@ -208,6 +224,8 @@ class _Company:
     """The second random stream (payment references and tips), so the first one draws what it always drew."""
     reversals: random.Random = field(default_factory=random.Random)
     """The fourth stream (refunds, failed and charged-back payments), so the others draw what they always drew."""
+    deposits: random.Random = field(default_factory=random.Random)
+    """The fifth stream (deposits and overpayments), so the others draw what they always drew."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -268,6 +286,7 @@ def seed(
             country,
             random.Random(f"service-opus/{seed}/{k}/payments"),
             random.Random(f"service-opus/{seed}/{k}/reversals"),
+            random.Random(f"service-opus/{seed}/{k}/deposits"),
         )
         for k, rng in enumerate(rngs)
     ]
@@ -374,7 +393,9 @@ def _assign_ids(
             rows["invoice_lines"].append(line)
         for payment in draft.payments:
             payment["id"] = next(ids["payments"])
-            payment["invoice_id"] = invoice_id
+            payment.setdefault("invoice_id", invoice_id)  # a deposit not applied yet has None
+            payment["customer_id"] = draft.invoice["customer_id"]
+            payment.setdefault("applied_at", None)
             change_no(payment)
             rows["payments"].append(payment)
             counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
@@ -404,6 +425,7 @@ def _reference_data(
     country: str,
     extras: random.Random,
     reversals: random.Random,
+    deposits: random.Random,
 ) -> _Company:
     """Company k's own rows (appended to `rows`): tax rates, categories, products and customers."""
     trade = names.TRADES[k % len(names.TRADES)]
@@ -482,6 +504,7 @@ def _reference_data(
         routes=routes,
         extras=extras,
         reversals=reversals,
+        deposits=deposits,
     )
 
 
@@ -582,6 +605,10 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
         refunds = [
             refund for index, payment in enumerate(payments) for refund in _reverse_or_refund(company, index, payment)
         ]
+        if status is InvoiceStatus.DRAFT:
+            payments = _open_deposit(company, issued_at, total)
+        else:
+            _deposit_or_overpayment(company, issued_at, total, payments, {index for index, _ in refunds})
         notes = []
         if status is InvoiceStatus.LOCKED and locked_at and not payments and credits.random() < CREDIT_NOTE_SHARE:
             notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
@@ -783,6 +810,57 @@ def _reference_and_tip(extras: random.Random, method: PaymentMethod, amount_cent
     elif method is PaymentMethod.CHECK:
         reference = str(extras.randint(1001, 9999))
     return {"reference": reference, "tip_amount": tip}
+
+
+def _deposit_or_overpayment(
+    company: _Company, issued_at: datetime, total: Decimal, payments: list[dict[str, object]], refunded: set[int]
+) -> None:
+    """Now and then make the first payment a deposit taken before the invoice was issued and applied to it when it
+    was collected, or the last one an overpayment (in place); only collected payments neither refunded nor reversed.
+    """
+    rng = company.deposits
+    roll = rng.random()
+    if not payments:
+        return
+    if roll < APPLIED_DEPOSIT_SHARE:
+        first = payments[0]
+        if first["status"] is PaymentStatus.COLLECTED and 0 not in refunded:
+            first["applied_at"] = first["collected_at"]
+            first["collected_at"] = issued_at - timedelta(days=rng.randint(1, 14), seconds=rng.randint(0, 86_399))
+    elif roll < APPLIED_DEPOSIT_SHARE + OVERPAYMENT_SHARE:
+        index = len(payments) - 1
+        last = payments[index]
+        amount = last["amount"]
+        earlier = [p["amount"] for p in payments[:index]]
+        due = total - sum((a for a in earlier if isinstance(a, Decimal)), Decimal(0))
+        if last["status"] is PaymentStatus.COLLECTED and index not in refunded and amount == due:
+            step = rng.choice(OVERPAYMENT_STEPS)
+            last["amount"] = (due / step).to_integral_value(rounding=ROUND_FLOOR) * step + step
+
+
+def _open_deposit(company: _Company, issued_at: datetime, total: Decimal) -> list[dict[str, object]]:
+    """Now and then a deposit for a draft invoice's job, taken when it was booked and not applied to any invoice."""
+    rng = company.deposits
+    if rng.random() >= OPEN_DEPOSIT_SHARE or total <= 0:
+        return []
+    amount = max(Decimal(1), (total * rng.choice(DEPOSIT_PERCENTS) / 100).to_integral_value(rounding=ROUND_FLOOR))
+    method = rng.choice((PaymentMethod.CARD, PaymentMethod.CHECK, PaymentMethod.ACH))
+    moment = issued_at - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
+    return [
+        {
+            "company_id": company.id,
+            "invoice_id": None,
+            "amount": amount.quantize(Decimal("0.01")),
+            "method": method,
+            "status": PaymentStatus.COLLECTED,
+            "collected_at": moment,
+            "bank_account_id": company.routes.get(method),
+            "reversed_at": None,
+            "reversal_reason": None,
+            **_reference_and_tip(rng, method, int(amount * 100)),
+            "tip_amount": Decimal("0.00"),  # a tip is left when the work is done, not with a deposit
+        }
+    ]
 
 
 def _reverse_or_refund(
