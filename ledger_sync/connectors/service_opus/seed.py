@@ -28,10 +28,10 @@ debit returned: status charged_back or failed, with when and why), and about thr
 days after collection, four in ten of them in full, the others in part. A refunded payment stays collected.
 
 Deposits and overpayments, from a fifth stream per company (so nothing above changed): about one paid locked invoice
-in twenty-five was paid first by a deposit taken a few days before it was issued (when the job was booked) and applied
-to it when the payment used to be collected; about one in thirty was overpaid by its last payment (a check or cash
-rounded up: the excess stays the customer's credit); and about one draft invoice in eight has a deposit taken for its
-job, not applied to any invoice yet. Only payments collected and neither refunded nor reversed are turned into
+in twenty-five was paid first by a deposit (card or ACH) taken a few days before it was issued (when the job was
+booked) and applied to it when the payment used to be collected; about one in thirty was overpaid by its last payment
+(cash rounded up: the change stays the customer's credit); and about one draft invoice in eight has a deposit taken
+for its job, not applied to any invoice yet. Only payments collected and neither refunded nor reversed are turned into
 deposits or overpayments. Every payment names its customer.
 """
 
@@ -135,10 +135,15 @@ REFUND_SHARE = 0.03
 """Of collected payments (not reversed)."""
 FULL_REFUND_SHARE = 0.4
 """Of refunds: the whole payment paid back; the rest pay back 10-60 % of it."""
-APPLIED_DEPOSIT_SHARE = 0.04
-"""Of paid locked invoices: the first payment was a deposit taken before the invoice, applied to it later."""
+APPLIED_DEPOSIT_SHARE = 0.05
+"""Of paid locked invoices: the first payment, by card or ACH, was a deposit taken before the invoice, applied to it
+later."""
 OVERPAYMENT_SHARE = 0.033
-"""Of paid locked invoices: the last payment paid more than was still open."""
+"""Of paid locked invoices: the last payment paid more than was still open, in cash (the change left as credit)."""
+DEPOSIT_METHODS = (PaymentMethod.CARD, PaymentMethod.ACH)
+"""How a deposit is taken when the job is booked: by card or bank transfer, straight into a bank account (Xero holds
+a deposit or an overpayment as a bank transaction, which only a bank account takes; a check waits in Undeposited
+Funds)."""
 OPEN_DEPOSIT_SHARE = 0.125
 """Of draft invoices: a deposit for the job, not applied to an invoice yet."""
 DEPOSIT_PERCENTS = (Decimal(25), Decimal(30), Decimal(50))
@@ -824,7 +829,7 @@ def _deposit_or_overpayment(
         return
     if roll < APPLIED_DEPOSIT_SHARE:
         first = payments[0]
-        if first["status"] is PaymentStatus.COLLECTED and 0 not in refunded:
+        if first["status"] is PaymentStatus.COLLECTED and 0 not in refunded and first["method"] in DEPOSIT_METHODS:
             first["applied_at"] = first["collected_at"]
             first["collected_at"] = issued_at - timedelta(days=rng.randint(1, 14), seconds=rng.randint(0, 86_399))
     elif roll < APPLIED_DEPOSIT_SHARE + OVERPAYMENT_SHARE:
@@ -836,6 +841,8 @@ def _deposit_or_overpayment(
         if last["status"] is PaymentStatus.COLLECTED and index not in refunded and amount == due:
             step = rng.choice(OVERPAYMENT_STEPS)
             last["amount"] = (due / step).to_integral_value(rounding=ROUND_FLOOR) * step + step
+            cash = {"method": PaymentMethod.CASH, "reference": None, "tip_amount": Decimal("0.00")}
+            last.update(cash, bank_account_id=company.routes.get(PaymentMethod.CASH))
 
 
 def _open_deposit(company: _Company, issued_at: datetime, total: Decimal) -> list[dict[str, object]]:
@@ -844,7 +851,7 @@ def _open_deposit(company: _Company, issued_at: datetime, total: Decimal) -> lis
     if rng.random() >= OPEN_DEPOSIT_SHARE or total <= 0:
         return []
     amount = max(Decimal(1), (total * rng.choice(DEPOSIT_PERCENTS) / 100).to_integral_value(rounding=ROUND_FLOOR))
-    method = rng.choice((PaymentMethod.CARD, PaymentMethod.CHECK, PaymentMethod.ACH))
+    method = rng.choice(DEPOSIT_METHODS)
     moment = issued_at - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
     return [
         {
