@@ -78,7 +78,10 @@ def test_a_deposit_applied_later_and_an_overpayment(stack: Stack) -> None:
     with Session(engine) as session, session.begin():
         later, overpaid = session.scalars(
             select(Invoice)
-            .where(Invoice.status == InvoiceStatus.LOCKED, Invoice.id.not_in(select(Payment.invoice_id).distinct()))
+            .where(
+                Invoice.status == InvoiceStatus.LOCKED,
+                Invoice.id.not_in(select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))),
+            )
             .order_by(Invoice.id)
             .limit(2)
         ).all()
