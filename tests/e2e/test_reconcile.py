@@ -18,8 +18,11 @@ from typer.testing import CliRunner
 from ledger_sync.cli import app
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.seed import seed
+from ledger_sync.core.applications import applied_parts
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.snapshots import SourcePayment
 from ledger_sync.core.sync_state import ParkingCause
+from ledger_sync.core.transform import total_due
 from ledger_sync.flows.reconcile import reconcile_company
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
@@ -73,6 +76,18 @@ def _set_payment_amount(stack: Stack, payment_id: str, amount: Decimal) -> None:
         httpx.patch(url, json={"Amount": str(amount)}, timeout=30).raise_for_status()
 
 
+def _paying_in_full(source: ServiceOpusSource, company_id: int, payments: list[SourcePayment]) -> list[SourcePayment]:
+    """The payments taken on their invoice that apply all of their amount to it: a ledger payment of its own (Xero
+    holds a deposit or an overpayment as a prepayment or an overpayment instead)."""
+    rates = {r.id: r for r in source.tax_rates(company_id)}
+    ids = sorted({p.invoice_id for p in payments if p.invoice_id is not None})
+    totals = {i.id: total_due(i, rates) for i in source.invoices(company_id, after=None, limit=0, ids=ids).records}
+    applied: dict[int, Decimal] = {}
+    for invoice_id, paid in source.collected_before(ids).items():
+        applied |= applied_parts(totals[invoice_id], paid)
+    return [p for p in payments if p.applied_at is None and applied.get(p.id) == p.amount]
+
+
 def test_reconcile_finds_exactly_what_was_changed_by_hand_and_requeues_what_was_deleted(stack: Stack) -> None:
     _sync(stack)
     first = _reconcile(stack, paced=True)
@@ -85,13 +100,14 @@ def test_reconcile_finds_exactly_what_was_changed_by_hand_and_requeues_what_was_
     connection = stack.store.connection(stack.company_id, stack.ledger)
     assert connection is not None
     source = ServiceOpusSource(make_engine(stack.settings.resolved_source_url))
-    payments = source.payments(
+    synced = source.payments(
         stack.company_id, after=None, limit=0, ids=stack.store.synced_ids(connection.id, EntityType.PAYMENT)
     ).records
+    payments = _paying_in_full(source, stack.company_id, synced)
     edited = next(p for p in payments if p.amount > 1)
     if stack.ledger == "qbo":  # an invoice no payment is linked to (QBO's UI would make us unlink it first)
         removed_type = EntityType.INVOICE
-        removed_id = min(stack.store.synced_ids(connection.id, EntityType.INVOICE) - {p.invoice_id for p in payments})
+        removed_id = min(stack.store.synced_ids(connection.id, EntityType.INVOICE) - {p.invoice_id for p in synced})
     else:
         removed_type = EntityType.PAYMENT
         removed_id = next(p.id for p in payments if p.invoice_id != edited.invoice_id)
