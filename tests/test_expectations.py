@@ -309,7 +309,7 @@ def invoice(source_id: int, **changes: object) -> InvoiceRow:
 
 
 def payment(source_id: int, **changes: object) -> PaymentRow:
-    return replace(PaymentRow(source_id, 9, D("40.00"), D("100.00"), D("0"), "locked"), **changes)
+    return replace(PaymentRow(source_id, 9, D("40.00"), D("100.00"), "locked"), **changes)
 
 
 LONG_NUMBER = "INV-2026-000000000000042"
@@ -444,14 +444,28 @@ RECORD_CASES = [
         None,
         [
             payment(1, amount=D("120.00")),
-            payment(2, amount=D("100.00")),
-            payment(3, amount=D("61"), already_paid=D("40")),
+            payment(2, invoice_id=None, invoice_total=None, invoice_status=None, customer_id=7),
+            payment(3, customer_id=7, invoice_customer_id=7),
+        ],
+        {},
+        id="payment_overpaid_or_deposit_passes",
+    ),
+    pytest.param(
+        check_payments,
+        None,
+        [
+            payment(1, invoice_total=D("-11.30")),
+            payment(2, invoice_id=None, invoice_total=None, invoice_status=None),
+            payment(3, customer_id=7, invoice_customer_id=8),
         ],
         {
-            1: "Payment of 120.00 is more than the 100.00 still due on the invoice",
-            3: "Payment of 61.00 is more than the 60.00 still due on the invoice",
+            1: "Payment is for an invoice totalling -11.30, which the ledger holds as a credit note: "
+            "nothing is due on it",
+            2: "Deposit has no invoice and no customer: Service Opus must say who paid it",
+            3: "Payment was taken from another customer than its invoice's: apply it to an invoice of the customer "
+            "who paid it",
         },
-        id="payment_overpaid",
+        id="payment_below_zero_invoice_or_deposit_customer",
     ),
     pytest.param(
         check_payments,
@@ -464,11 +478,10 @@ RECORD_CASES = [
         check_payments,
         None,
         [
-            payment(1, invoice_id=None, invoice_total=None, invoice_status=None),
             payment(2, invoice_total=None, invoice_status=None),
             payment(3),
         ],
-        {1: "Payment's invoice is missing", 2: "Payment's invoice is missing"},
+        {2: "Payment's invoice is missing"},
         id="payment_invoice_missing",
     ),
     pytest.param(

@@ -145,3 +145,26 @@ def test_a_card_payout_is_checked_for_its_net_and_re_queued_when_deleted() -> No
         (DifferenceKind.MISSING, EntityType.PAYOUT, 8),
     ]
     assert (differences[0].expected, differences[0].found) == (D("1586.72"), D("1586.70"))
+
+
+def test_only_the_applied_part_pays_an_invoice_and_the_credit_left_is_compared() -> None:
+    """INV-3 (22.00) is overpaid by 8.00 and a deposit of 30.00 waits for its invoice: the ledger reports the credit
+    each leaves (`balance`). Equal books have no difference; a deposit applied by hand in the ledger is one."""
+    overpaid = ExpectedPayment(11, "SO-P11", 3, D("30.00"), D("8.00"))
+    deposit = ExpectedPayment(12, "SO-P12", None, D("30.00"), D("30.00"))
+    payments = [PAYMENTS[0], overpaid, deposit]
+    invoices, _ = _ledger()
+    found = {
+        10: [_payment("P10", "50.00")],
+        11: [LedgerSnapshot("P11", "", D("30.00"), "", "", balance=D("8.00"))],
+        12: [LedgerSnapshot("P12", "", D("30.00"), "", "", balance=D("30.00"))],
+    }
+    assert compare("QuickBooks", INVOICES, payments, invoices, found)[0] == []
+    found[12] = [LedgerSnapshot("P12", "", D("30.00"), "", "", balance=D("0.00"))]
+    (difference,) = compare("QuickBooks", INVOICES, payments, invoices, found)[0]
+    assert (difference.kind, difference.source_id, difference.expected, difference.found) == (
+        DifferenceKind.CREDIT,
+        12,
+        D("30.00"),
+        D("0.00"),
+    )

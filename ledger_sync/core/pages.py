@@ -92,6 +92,8 @@ class PaymentPage(_SourcePage[SourcePayment]):
     parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
     """Payments holding a value the sync cannot read (fresh ones with their cursor): parked."""
+    customers: dict[int, SourceCustomer] = field(default_factory=dict)
+    """The customers of the page's deposits not applied to an invoice yet (loaded first, as for invoices)."""
 
     @property
     def payments(self) -> list[SourcePayment]:

@@ -34,6 +34,9 @@ class DifferenceKind(StrEnum):
     AMOUNT = "amount_differs"
     """A payment's (a tip's, a payout's) amount was changed in the ledger."""
     CUSTOMER = "customer_differs"
+    CREDIT = "credit_differs"
+    """A payment leaves the customer another credit in the ledger than in Service Opus (a deposit or an
+    overpayment applied, or unapplied, by hand)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,12 @@ class ExpectedInvoice:
 class ExpectedPayment:
     source_id: int
     external_id: str
-    invoice_source_id: int
+    invoice_source_id: int | None
+    """None: a deposit not applied to an invoice yet."""
     amount: Decimal
+    credit: Decimal = Decimal("0.00")
+    """What of `amount` stays the customer's credit (a deposit not applied yet: all of it; an overpayment: the
+    excess); the rest pays the invoice."""
 
 
 @dataclass(frozen=True)
@@ -222,9 +229,12 @@ def compare(
     differences = _amounts(ledger_name, EntityType.PAYMENT, payments, ledger_payments)
     differences += _amounts(ledger_name, EntityType.TIP, tips, ledger_tips)
     differences += _amounts(ledger_name, EntityType.PAYOUT, payouts, ledger_payouts)
+    differences += _credits(ledger_name, payments, ledger_payments)
     paid_in_ledger: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for payment in payments:  # every copy of a duplicate pays the invoice in the ledger
-        copies = (s.amount for s in ledger_payments.get(payment.source_id, ()) if s.present)
+    for payment in payments:  # every copy of a duplicate pays the invoice in the ledger, but for the credit it leaves
+        if payment.invoice_source_id is None:
+            continue
+        copies = (s.amount - (s.balance or 0) for s in ledger_payments.get(payment.source_id, ()) if s.present)
         paid_in_ledger[payment.invoice_source_id] += sum(copies, Decimal("0.00"))
 
     invoice_differences: list[Difference] = []
@@ -277,6 +287,34 @@ def _amounts(
                 snapshot.amount,
                 f"Someone changed this {what}'s amount in {ledger_name}: change it back to {record.amount}, "
                 f"or delete it there and run reconcile again to have it sent anew.",
+            )
+        )
+    return differences
+
+
+def _credits(
+    ledger_name: str, payments: Sequence[ExpectedPayment], found: Mapping[int, Sequence[LedgerSnapshot]]
+) -> list[Difference]:
+    """Each payment's credit left to the customer, where the ledger reports it (`LedgerSnapshot.balance` of a
+    payment); a missing or duplicated payment is reported by `_amounts` already."""
+    differences: list[Difference] = []
+    for payment in sorted(payments, key=lambda p: p.source_id):
+        present = [s for s in found.get(payment.source_id, ()) if s.present]
+        if len(present) != 1 or present[0].balance is None or present[0].balance == payment.credit:
+            continue
+        snapshot = present[0]
+        differences.append(
+            Difference(
+                DifferenceKind.CREDIT,
+                EntityType.PAYMENT,
+                payment.source_id,
+                payment.external_id,
+                snapshot.ledger_id,
+                payment.credit,
+                snapshot.balance,
+                f"This payment leaves the customer {snapshot.balance} of credit in {ledger_name} but {payment.credit} "
+                "in Service Opus: someone applied it, or took it off an invoice, by hand there. Undo that in "
+                f"{ledger_name}, or apply the deposit in Service Opus.",
             )
         )
     return differences

@@ -97,7 +97,8 @@ class SourceCreditNote:
 @dataclass(frozen=True)
 class SourcePayment:
     id: int
-    invoice_id: int
+    invoice_id: int | None
+    """None: a deposit taken before its invoice exists, all of it the customer's credit until it is applied."""
     amount: Decimal
     method: str
     status: str
@@ -113,6 +114,10 @@ class SourcePayment:
     """When a collected payment failed or was charged back (status failed or charged_back): to undo in the ledger."""
     exchange_rate: Decimal | None = None
     """Home units for one unit of its invoice's (foreign) currency when it was collected; None: home money."""
+    customer_id: int | None = None
+    """Who paid (a deposit's customer); None: its invoice's customer."""
+    applied_at: datetime | None = None
+    """When a deposit was applied to its invoice; None: applied when collected (or not applied yet)."""
 
     @property
     def reversed(self) -> bool:
@@ -127,6 +132,12 @@ class SourcePayment:
     def collection_order(self) -> tuple[datetime, int]:
         """Which of an invoice's payments came first (undated ones last)."""
         return (self.collected_at or datetime.max.replace(tzinfo=UTC), self.id)
+
+    @property
+    def application_order(self) -> tuple[datetime, int]:
+        """Which of an invoice's payments was applied to it first: a deposit when it was applied, any other payment
+        when it was collected (undated ones last)."""
+        return (self.applied_at or self.collected_at or datetime.max.replace(tzinfo=UTC), self.id)
 
 
 @dataclass(frozen=True)

@@ -417,11 +417,14 @@ def payment_record(
     customer_ref: str,
     mapping: LedgerMapping,
     invoice_currency: str | None = None,
+    applied: Decimal | None = None,
 ) -> PaymentRecord:
     """The payment as deposited into the mapped account of where it landed: what it pays on the invoice. A tip on
-    top goes as its own record (`tips.tip_record`), never on the payment. `invoice_currency`: the invoice's
-    currency when it is a foreign one (None: home money); the payment is in it, at the rate Service Opus recorded
-    when it was collected."""
+    top goes as its own record (`tips.tip_record`), never on the payment. `invoice_ref` "": a deposit not applied yet
+    (all of it the customer's credit); `applied`: what it pays of the invoice when that is less than its amount (an
+    overpayment, see `core.applications`), None: all of it. Nothing of it applied is a credit on the customer's account,
+    sent as a deposit is. `invoice_currency`: the invoice's currency when it is a foreign one (None: home money); the
+    payment is in it, at the rate Service Opus recorded when it was collected."""
     deposit = deposit_account(payment, mapping)
     assert payment.collected_at is not None
     if cents(payment.amount) != payment.amount:
@@ -430,11 +433,13 @@ def payment_record(
         raise TransformProblem(f"Payment of a {invoice_currency} invoice has no exchange rate recorded")
     if invoice_currency is None and payment.exchange_rate is not None:
         raise TransformProblem("Payment of an invoice in the home currency has an exchange rate recorded")
+    amount = cents(payment.amount)
+    part = None if applied is None or cents(applied) >= amount else cents(applied)
     return PaymentRecord(
         source_id=payment.id,
-        invoice_ref=invoice_ref,
+        invoice_ref=invoice_ref if part != 0 else "",
         customer_ref=customer_ref,
-        amount=cents(payment.amount),
+        amount=amount,
         paid_on=payment.collected_at.date(),
         method=payment.method,
         deposit_account_ref=deposit,
@@ -442,4 +447,5 @@ def payment_record(
         reversed=payment.reversed,
         currency=invoice_currency,
         exchange_rate=payment.exchange_rate,
+        applied=part if part != 0 else None,
     )

@@ -8,7 +8,9 @@ it needs is parked, it is parked too, saying what it waits for.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
+from ledger_sync.core.applications import applied_part
 from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import MoneyError
@@ -88,7 +90,7 @@ class Unneeded:
 Candidate = Push | Park | Wait | Skip | Unneeded
 
 
-def customer_candidates(page: DocumentPage) -> list[Candidate]:
+def customer_candidates(page: DocumentPage | PaymentPage) -> list[Candidate]:
     return [
         Park(parking) if (parking := page.parked.get((EntityType.CUSTOMER, c.id))) else Push(customer_record(c))
         for c in page.customers.values()
@@ -374,15 +376,21 @@ def credit_application_candidates(
     return _in_checkpoint_order(candidates)
 
 
-def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: LedgerMapping) -> list[Candidate]:
-    """The page's collected payments; each needs its invoice and that invoice's customer in the ledger. A payment
-    that failed or was charged back after it was collected is taken out of the ledger if it was sent there (see
-    `_reversal`), else skipped: nothing is sent."""
+def payment_candidates(
+    state: ConnectionState, page: PaymentPage, *, mapping: LedgerMapping, tax_rates: Mapping[int, SourceTaxRate]
+) -> list[Candidate]:
+    """The page's collected payments; each needs its invoice and that invoice's customer in the ledger, and pays
+    what was still open on it (`core.applications`: an overpayment's excess stays the customer's credit). A deposit
+    not applied to an invoice yet needs only its customer (`_deposit`). A payment that failed or was charged back
+    after it was collected is taken out of the ledger if it was sent there (see `_reversal`), else skipped: nothing
+    is sent."""
     fresh = {p.id for p in page.fresh}
     invoices = state.mapped(EntityType.INVOICE, page.invoices)
     customers = state.mapped(
-        EntityType.CUSTOMER, {i.customer_id for i in page.invoices.values() if i.customer_id is not None}
+        EntityType.CUSTOMER,
+        {i.customer_id for i in page.invoices.values() if i.customer_id is not None} | set(page.customers),
     )
+    blocked_customers = _blocked(state, page, EntityType.CUSTOMER)
     blocked_invoices = _blocked(state, page, EntityType.INVOICE)
     sent = sent_to_ledger(state, [p.id for p in page.payments if p.reversed], EntityType.PAYMENT)
     candidates: list[Candidate] = []
@@ -394,6 +402,9 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
         if payment.status != "collected":
             continue
         checked = page.parked.get((EntityType.PAYMENT, payment.id))
+        if payment.invoice_id is None:
+            candidates.append(_deposit(payment, customers, blocked_customers, checked, mapping, cursor))
+            continue
         invoice = page.invoices.get(payment.invoice_id)
         if invoice is None:  # missing, or unreadable (then parked): the record-level check parked the payment
             behind = _waiting(blocked_invoices, payment.invoice_id, payment.id, f"invoice {payment.invoice_id}")
@@ -423,12 +434,50 @@ def payment_candidates(state: ConnectionState, page: PaymentPage, *, mapping: Le
                 customer_ref=synced_customer.ledger_id,
                 mapping=mapping,
                 invoice_currency=foreign_currency(invoice),
+                applied=_applied(page, payment, invoice, tax_rates),
             )
         except TransformProblem as problem:
             candidates.append(Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor))
             continue
         candidates.append(Push(record, cursor))
     return _in_checkpoint_order(_unreadable(page) + candidates)
+
+
+def _applied(
+    page: PaymentPage, payment: SourcePayment, invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]
+) -> Decimal:
+    """What the payment pays of its invoice: what was still open when it was applied, at most its amount."""
+    try:
+        total = total_due(invoice, tax_rates)
+    except MoneyError as problem:
+        raise TransformProblem(f"Invoice {invoice.number} has no total the sync can compute: {problem}") from problem
+    return applied_part(payment, total, page.paid_before.get(invoice.id, []))
+
+
+def _deposit(
+    payment: SourcePayment,
+    customers: dict[int, MappedEntity],
+    blocked_customers: dict[int, Parking],
+    checked: Parking | None,
+    mapping: LedgerMapping,
+    cursor: Cursor | None,
+) -> Candidate:
+    """A deposit taken before its invoice exists: all of it the customer's credit, so it needs only its customer
+    in the ledger (brought with the page). Applied later, it is read again and sent as an update naming the
+    invoice."""
+    if checked is not None:
+        return Park(checked, cursor)
+    customer_id = payment.customer_id
+    if customer_id is None:
+        return Park(Parking(payment.id, ParkingCause.CHECK, "Deposit has no customer and no invoice"), cursor)
+    synced = customers.get(customer_id)
+    if synced is None:
+        return _behind(blocked_customers, customer_id, payment.id, f"customer {customer_id}", cursor)
+    try:
+        record = payment_record(payment, invoice_ref="", customer_ref=synced.ledger_id, mapping=mapping)
+    except TransformProblem as problem:
+        return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor)
+    return Push(record, cursor)
 
 
 def tip_candidates(
@@ -476,21 +525,30 @@ def _reversal(
 ) -> Candidate:
     """A payment collected, then failed or charged back. Never sent to the ledger, or removed from it already with
     its voided invoice: skipped, nothing is sent. Sent: pushed as reversed (the connector voids or deletes the
-    ledger's payment, which reopens the invoice), found by the same stamp as when it was created."""
-    invoice = page.invoices.get(payment.invoice_id)
-    if not sent or invoice is None or invoice.status != "locked":
+    ledger's payment, which reopens the invoice), found by the same stamp as when it was created. A deposit not
+    applied yet is taken out the same way (the customer's credit goes with it)."""
+    if not sent:
         return Skip(payment.id, cursor)
-    synced_invoice = invoices.get(invoice.id)
-    synced_customer = customers.get(invoice.customer_id) if invoice.customer_id is not None else None
-    if synced_invoice is None or synced_customer is None:
+    if payment.invoice_id is None:
+        invoice_ref, customer_id, currency = "", payment.customer_id, None
+    else:
+        invoice = page.invoices.get(payment.invoice_id)
+        if invoice is None or invoice.status != "locked":
+            return Skip(payment.id, cursor)
+        synced_invoice = invoices.get(invoice.id)
+        if synced_invoice is None:
+            return Wait(payment.id, cursor)
+        invoice_ref, customer_id, currency = synced_invoice.ledger_id, invoice.customer_id, foreign_currency(invoice)
+    synced_customer = customers.get(customer_id) if customer_id is not None else None
+    if synced_customer is None:
         return Wait(payment.id, cursor)
     try:
         record = payment_record(
             payment,
-            invoice_ref=synced_invoice.ledger_id,
+            invoice_ref=invoice_ref,
             customer_ref=synced_customer.ledger_id,
             mapping=mapping,
-            invoice_currency=foreign_currency(invoice),
+            invoice_currency=currency,
         )
     except TransformProblem as problem:
         return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), cursor)

@@ -53,6 +53,11 @@ def _check_payment(page: RefundPage, refund: SourceRefund) -> None:
             f"Refund {refund.id} pays back payment {payment.id}, which {payment.status.replace('_', ' ')} since: "
             "that money was taken back already; cancel the refund in Service Opus"
         )
+    if payment.invoice_id is None:
+        raise TransformProblem(
+            f"Refund {refund.id} pays back deposit {payment.id}, which is not applied to an invoice: a refund gives "
+            "back an invoice's revenue and tax, so apply the deposit in Service Opus first"
+        )
     invoice = page.invoices.get(payment.invoice_id)
     if invoice is None or invoice.status != "locked":
         state = "missing" if invoice is None else invoice.status
@@ -80,6 +85,7 @@ def _record(
 ) -> RefundRecord:
     """The refund of a payment in the ledger: the invoice it paid rebuilt as synced, its share given back."""
     payment = page.payments[refund.payment_id]
+    assert payment.invoice_id is not None  # `_check_payment` refused a deposit not applied
     invoice = page.invoices[payment.invoice_id]
     customers = state.mapped(EntityType.CUSTOMER, [invoice.customer_id] if invoice.customer_id is not None else [])
     items = state.mapped(EntityType.ITEM, {line.product_id for line in invoice.lines})

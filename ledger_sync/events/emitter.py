@@ -27,6 +27,7 @@ CUSTOMER_UPDATED = "service-opus.customer.updated"
 PAYMENT_COLLECTED = "service-opus.payment.collected"
 PAYMENT_REVERSED = "service-opus.payment.reversed"
 PAYMENT_REFUNDED = "service-opus.payment.refunded"
+PAYMENT_APPLIED = "service-opus.payment.applied"
 COMPANY_LABEL = "service-opus.company-id"
 
 
@@ -46,6 +47,7 @@ EVENT_KINDS = {
     PAYMENT_COLLECTED: EventKind("payment", EntityType.PAYMENT),
     PAYMENT_REVERSED: EventKind("payment", EntityType.PAYMENT),
     PAYMENT_REFUNDED: EventKind("payment", EntityType.PAYMENT),
+    PAYMENT_APPLIED: EventKind("payment", EntityType.PAYMENT),
 }
 
 

@@ -37,6 +37,7 @@ from ledger_sync.events.emitter import (
     CUSTOMER_UPDATED,
     INVOICE_LOCKED,
     INVOICE_VOIDED,
+    PAYMENT_APPLIED,
     PAYMENT_COLLECTED,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
@@ -149,6 +150,23 @@ def reverse_payment(
     session.flush()
     payment.status, payment.reversed_at, payment.reversal_reason = status, at or _now(), reason
     return _record(session, PAYMENT_REVERSED, payment.company_id, payment.id, payment.reversed_at)
+
+
+def apply_deposit(session: Session, payment: Payment, invoice: Invoice, at: datetime | None = None) -> OutboxEvent:
+    """Apply a collected deposit (a payment taken before its invoice existed) to a locked invoice of its customer and
+    owe the sync its event, in the caller's transaction; setting its invoice takes a change number (see `models`).
+    Whatever the deposit brings beyond the invoice's open balance stays the customer's credit."""
+    if payment.status != PaymentStatus.COLLECTED or payment.invoice_id is not None:
+        raise ValueError(f"payment {payment.id} is not a collected deposit waiting for its invoice")
+    if invoice.status != InvoiceStatus.LOCKED:
+        raise ValueError(
+            f"invoice {invoice.number} is {invoice.status.value}; a deposit is applied to a locked invoice"
+        )
+    if payment.customer_id is not None and payment.customer_id != invoice.customer_id:
+        raise ValueError(f"invoice {invoice.number} is not for the customer who paid deposit {payment.id}")
+    session.flush()
+    payment.invoice_id, payment.applied_at = invoice.id, at or _now()
+    return _record(session, PAYMENT_APPLIED, payment.company_id, payment.id, payment.applied_at)
 
 
 def refund_payment(

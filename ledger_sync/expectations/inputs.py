@@ -137,9 +137,30 @@ class InvoiceRow:
 class PaymentRow:
     source_id: int
     invoice_id: int | None
+    """None: a deposit not applied to an invoice yet (it needs its own customer)."""
     amount: Decimal | None
     invoice_total: Decimal | None
-    already_paid: Decimal
-    """Sum of the invoice's OTHER payments, not counting this one."""
+    """None: no invoice, or no total the sync can compute (the invoice is parked itself)."""
     invoice_status: str | None
     """Service Opus invoice status ("draft", "locked", "void"); None: the invoice was not found."""
+    customer_id: int | None = None
+    """Who paid, as the payment says; None: not said (a payment on an invoice pays for its customer)."""
+    invoice_customer_id: int | None = None
+
+    @property
+    def invoice_found(self) -> bool | None:
+        """None for a deposit, which has no invoice yet."""
+        return None if self.invoice_id is None else self.invoice_status is not None
+
+    @property
+    def has_customer(self) -> bool | None:
+        """Whether a deposit names its customer; None for a payment on an invoice."""
+        return self.customer_id is not None if self.invoice_id is None else None
+
+    @property
+    def customer_matches(self) -> bool | None:
+        """Whether a payment (a deposit applied later) was taken from its invoice's customer; None when either is
+        not said."""
+        if self.customer_id is None or self.invoice_customer_id is None:
+            return None
+        return self.customer_id == self.invoice_customer_id

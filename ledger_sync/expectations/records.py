@@ -38,12 +38,6 @@ def _finite(value: Decimal | None) -> Decimal | None:
     return value if value is not None and value.is_finite() else None
 
 
-def _still_due(row: PaymentRow) -> Decimal | None:
-    """What the invoice owes before this payment; None when its total is missing or not finite."""
-    total = _finite(row.invoice_total)
-    return total - row.already_paid if total is not None else None
-
-
 def _sent(value: str | None) -> str | None:
     """A name, number or email as the connectors send it (`one_line`), so lengths are the ledger's."""
     return one_line(value) if value is not None else None
@@ -252,25 +246,44 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
 
 
 def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) -> dict[int, str]:
-    """Payments the ledger would reject: no invoice, a voided invoice, or more than is still due."""
+    """Payments the ledger would reject or that would post wrong: a missing or voided invoice, an invoice below zero
+    (a credit note in the ledger), no or a bad amount, a deposit without its customer or applied to another customer's
+    invoice. A payment larger than its invoice's open balance is not parked: it is an overpayment, and the excess
+    stays the customer's credit (`core.applications`)."""
 
     def expectations() -> list["Expectation"]:
         import great_expectations.expectations as gxe
 
         return [
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="invoice_id", meta={"reason": "invoice_missing"}, description="Every payment has an invoice"
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="invoice_status",
+            gxe.ExpectColumnValuesToBeInSet(
+                column="invoice_found",
+                value_set=[True],
                 meta={"reason": "invoice_missing"},
-                description="The payment's invoice exists",
+                description="The invoice a payment pays exists",
             ),
             gxe.ExpectColumnValuesToNotBeInSet(
                 column="invoice_status",
                 value_set=["void"],
                 meta={"reason": "invoice_void"},
                 description="No payment for a voided invoice",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="invoice_total",
+                min_value=0,
+                meta={"reason": "invoice_below_zero"},
+                description="No payment for an invoice totalling below zero (a credit note in the ledger)",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="has_customer",
+                value_set=[True],
+                meta={"reason": "no_customer"},
+                description="A deposit taken before its invoice names its customer",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="customer_matches",
+                value_set=[True],
+                meta={"reason": "customer_differs"},
+                description="A payment pays an invoice of the customer who paid it",
             ),
             gxe.ExpectColumnValuesToNotBeNull(
                 column="amount", meta={"reason": "no_amount"}, description="Every payment has a finite amount"
@@ -282,33 +295,32 @@ def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) 
                 meta={"reason": "not_positive"},
                 description="Every payment is positive",
             ),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="still_due",
-                column_B="amount",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-                meta={"reason": "overpaid"},
-                description="No payment exceeds what is still due on its invoice",
-            ),
         ]
 
     templates: dict[str, Template] = {
         "invoice_missing": lambda r: "Payment's invoice is missing",
         "invoice_void": lambda r: "Payment is for a voided invoice",
+        "invoice_below_zero": lambda r: (
+            f"Payment is for an invoice totalling {cents(r.invoice_total)}, which the ledger holds as a credit note: "
+            "nothing is due on it"
+        ),
+        "no_customer": lambda r: "Deposit has no invoice and no customer: Service Opus must say who paid it",
+        "customer_differs": lambda r: (
+            "Payment was taken from another customer than its invoice's: apply it to an invoice of the customer "
+            "who paid it"
+        ),
         "no_amount": lambda r: "Payment has no amount" if r.amount is None else "Amount is not a finite number",
         "not_positive": lambda r: f"Payment amount {cents(r.amount)} is not positive",
-        "overpaid": lambda r: (
-            f"Payment of {cents(r.amount)} is more than the {cents(r.invoice_total - r.already_paid)} "
-            "still due on the invoice"
-        ),
     }
     return _park(
         rows,
         lambda r: {
-            "invoice_id": r.invoice_id,
+            "invoice_found": r.invoice_found,
             "invoice_status": r.invoice_status,
+            "invoice_total": _finite(r.invoice_total),
+            "has_customer": r.has_customer,
+            "customer_matches": r.customer_matches,
             "amount": _finite(r.amount),
-            "still_due": _still_due(r),
         },
         expectations,
         templates,

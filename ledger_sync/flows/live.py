@@ -24,6 +24,7 @@ OpusEventName = Literal[
     "service-opus.payment.collected",
     "service-opus.payment.reversed",
     "service-opus.payment.refunded",
+    "service-opus.payment.applied",
 ]
 
 

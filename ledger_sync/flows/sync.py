@@ -143,6 +143,7 @@ def _sync(
         if scope.covers(EntityType.PAYMENT):
             for payments in pages(extract_payments, job, page_size):
                 payments = check_payments(whole(job), whole(payments))
+                load_customers(whole(job), whole(payments))  # a deposit's, before its invoice brings it
                 load_payments(whole(job), whole(payments))
                 hooks.page_done(job, EntityType.PAYMENT, len(payments))
             # Refunds go with payments (their toggle and events), after them: each waits for the payment it pays back.

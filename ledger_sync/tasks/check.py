@@ -102,7 +102,7 @@ def _customers_in_missing_currencies(job: SyncJob, chart: LedgerChart, page: Doc
     return reasons
 
 
-def _check_customers(job: SyncJob, page: DocumentPage) -> None:
+def _check_customers(job: SyncJob, page: DocumentPage | PaymentPage) -> None:
     from ledger_sync.expectations.records import check_customers
 
     limits = get(job.connection.ledger).limits
@@ -141,23 +141,24 @@ def _unreadable_tax_rates(job: SyncJob, page: DocumentPage) -> dict[int, str]:
 
 @task(name="check-payments", cache_policy=NO_CACHE)
 def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
+    """The customers the deposits bring are checked as the invoices' are; then each collected payment."""
     from ledger_sync.expectations.records import check_payments as expect_payments
 
+    _check_customers(job, page)
     rows = []
     for payment in page.payments:
         if payment.status != "collected":
             continue
-        invoice = page.invoices.get(payment.invoice_id)
-        earlier = page.paid_before.get(payment.invoice_id, [])
-        already = sum((p.amount for p in earlier if p.collection_order < payment.collection_order), Decimal("0.00"))
+        invoice = page.invoices.get(payment.invoice_id) if payment.invoice_id is not None else None
         rows.append(
             PaymentRow(
                 source_id=payment.id,
-                invoice_id=invoice.id if invoice else None,
+                invoice_id=payment.invoice_id,
                 amount=payment.amount,
                 invoice_total=_total_or_none(job, invoice),
-                already_paid=already,
                 invoice_status=invoice.status if invoice else None,
+                customer_id=payment.customer_id,
+                invoice_customer_id=invoice.customer_id if invoice else None,
             )
         )
     reasons = expect_payments(rows, context_dir=gx_dir(job.settings.home), run_name=f"run-{job.run_id}")

@@ -131,8 +131,10 @@ def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> Paym
     seen = {p.id for p in fresh.records} | {u.id for u in fresh.unreadable}
     retries = job.source.payments(job.company_id, after=None, limit=0, ids=retry_ids - seen) if retry_ids else None
     payments = (retries.records if retries else []) + fresh.records
-    invoice_ids = sorted({p.invoice_id for p in payments})
+    invoice_ids = sorted({p.invoice_id for p in payments if p.invoice_id is not None})
     invoices = job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids).records
+    # A deposit not applied yet brings its customer, as an invoice does (an applied one pays its invoice's).
+    depositors = {p.customer_id for p in payments if p.invoice_id is None and p.customer_id is not None}
     return PaymentPage(
         fresh=fresh.records,
         retries=retries.records if retries else [],
@@ -140,6 +142,7 @@ def extract_payments(job: SyncJob, after: Cursor | None, page_size: int) -> Paym
         paid_before=job.source.collected_before(invoice_ids),
         next_after=_next_after(after, fresh.records, fresh.unreadable),
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
+        customers=job.source.customers(depositors),
     )
 
 
@@ -155,7 +158,7 @@ def extract_refunds(job: SyncJob, after: Cursor | None, page_size: int) -> Refun
     refunds = (retries.records if retries else []) + fresh.records
     payment_ids = sorted({r.payment_id for r in refunds})
     payments = job.source.payments(job.company_id, after=None, limit=0, ids=payment_ids).records
-    invoice_ids = sorted({p.invoice_id for p in payments})
+    invoice_ids = sorted({p.invoice_id for p in payments if p.invoice_id is not None})
     invoices = job.source.invoices(job.company_id, after=None, limit=0, ids=invoice_ids).records
     return RefundPage(
         fresh=fresh.records,

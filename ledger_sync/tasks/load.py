@@ -56,7 +56,8 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 
 
 @task(name="load-customers", cache_policy=NO_CACHE)
-def load_customers(job: SyncJob, page: DocumentPage) -> None:
+def load_customers(job: SyncJob, page: DocumentPage | PaymentPage) -> None:
+    """The customers a page's invoices, credit notes or deposits need, before them."""
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
     _propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
 
@@ -120,7 +121,7 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
     tips = engine.state.parked(EntityType.TIP)
     untipped = [p.id for p in page.retries if p.id in tips and (p.status != "collected" or not p.tip)]
     engine.release(EntityType.TIP, untipped)
-    payments = payment_candidates(engine.state, page, mapping=job.mapping)
+    payments = payment_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates)
     engine.push(EntityType.PAYMENT, payments)
     engine.push(EntityType.TIP, tip_candidates(engine.state, page, payments, mapping=job.mapping))
 

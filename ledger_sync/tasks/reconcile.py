@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import ledger_label
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
+from ledger_sync.core.applications import applied_part
 from ledger_sync.core.bank_balances import bank_balances, routed
 from ledger_sync.core.ledger import LedgerChart, LedgerConnector, LedgerSnapshot
 from ledger_sync.core.payouts import Settled, payout_record
@@ -54,8 +55,8 @@ class SyncedBooks:
 
     invoices: list[InvoiceRecord | InvoiceCreditRecord]
     payments: list[PaymentRecord]
-    payment_invoices: dict[int, int]
-    """Payment source id -> its invoice's source id."""
+    payment_invoices: dict[int, int | None]
+    """Payment source id -> its invoice's source id (None: a deposit not applied yet)."""
     credited: dict[int, Decimal]
     """Invoice source id -> the credit applied to it from credit notes (their applications are synced)."""
     tips: list[TipRecord]
@@ -119,22 +120,40 @@ def read_synced_books(
     payments: list[PaymentRecord] = []
     tips: list[TipRecord] = []
     tipped = store.synced_ids(connection_id, EntityType.TIP)
-    payment_invoices: dict[int, int] = {}
+    payment_invoices: dict[int, int | None] = {}
     settled: dict[int, Settled] = {}
     synced_payments = store.synced_ids(connection_id, EntityType.PAYMENT)
     mapped_payments = store.mapped(connection_id, EntityType.PAYMENT, synced_payments)
-    for payment in source.payments(company_id, after=None, limit=0, ids=synced_payments).records:
-        paid = by_id.get(payment.invoice_id)
-        if payment.status != "collected" or paid is None:
+    read_payments = source.payments(company_id, after=None, limit=0, ids=synced_payments).records
+    depositors = store.mapped(
+        connection_id,
+        EntityType.CUSTOMER,
+        {p.customer_id for p in read_payments if p.invoice_id is None and p.customer_id is not None},
+    )
+    applied_before = source.collected_before(sorted({p.invoice_id for p in read_payments if p.invoice_id is not None}))
+    for payment in read_payments:
+        if payment.status != "collected":
             continue
         try:
-            payment_entry = payment_record(
-                payment,
-                invoice_ref=mapped_invoices[paid.source_id].ledger_id,
-                customer_ref=paid.customer_ref,
-                mapping=mapping,
-                invoice_currency=foreign_currency(paid),
-            )
+            if payment.invoice_id is None:  # a deposit not applied yet: all of it the customer's credit
+                depositor = depositors.get(payment.customer_id) if payment.customer_id is not None else None
+                if depositor is None:
+                    continue
+                payment_entry = payment_record(
+                    payment, invoice_ref="", customer_ref=depositor.ledger_id, mapping=mapping
+                )
+            else:
+                paid = by_id.get(payment.invoice_id)
+                if paid is None:
+                    continue
+                payment_entry = payment_record(
+                    payment,
+                    invoice_ref=mapped_invoices[paid.source_id].ledger_id,
+                    customer_ref=paid.customer_ref,
+                    mapping=mapping,
+                    invoice_currency=foreign_currency(paid),
+                    applied=applied_part(payment, paid.total, applied_before.get(payment.invoice_id, [])),
+                )
         except TransformProblem:
             continue
         payments.append(payment_entry)
@@ -169,7 +188,7 @@ def _synced_refunds(
     connection: ConnectionInfo,
     invoices: dict[int, InvoiceRecord | InvoiceCreditRecord],
     payments: dict[int, PaymentRecord],
-    payment_invoices: dict[int, int],
+    payment_invoices: dict[int, int | None],
 ) -> list[RefundRecord]:
     """The synced refunds of these payments, rebuilt as the sync sends them (only their totals and accounts count
     here); one that no longer transforms is left out, as the sync parks it."""
@@ -178,7 +197,8 @@ def _synced_refunds(
     records = []
     for refund in refunds:
         payment = payments.get(refund.payment_id)
-        invoice = invoices.get(payment_invoices[refund.payment_id]) if payment else None
+        paid = payment_invoices.get(refund.payment_id)
+        invoice = invoices.get(paid) if payment and paid is not None else None
         if payment is None or not isinstance(invoice, InvoiceRecord):
             continue
         with suppress(TransformProblem):
@@ -206,7 +226,8 @@ def read_ledger_books(ledger: LedgerConnector, books: SyncedBooks) -> LedgerBook
 def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerBooks, api_calls: int) -> Reconciliation:
     paid: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for payment in books.payments:
-        paid[books.payment_invoices[payment.source_id]] += payment.amount
+        if (invoice_id := books.payment_invoices[payment.source_id]) is not None:
+            paid[invoice_id] += payment.applied_amount  # the rest is the customer's credit, not the invoice's
     invoices = []
     for r in books.invoices:
         # An invoice below zero is in the ledger as a credit note, which the connectors read back negated.
@@ -218,7 +239,7 @@ def compare_books(connection: ConnectionInfo, books: SyncedBooks, found: LedgerB
             ExpectedInvoice(r.source_id, r.number, r.external_id, r.customer_ref, total, tax, due, credited)
         )
     payments = [
-        ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount)
+        ExpectedPayment(p.source_id, p.external_id, books.payment_invoices[p.source_id], p.amount, p.credit)
         for p in books.payments
     ]
     tips = [ExpectedAmount(t.source_id, t.external_id, t.amount) for t in books.tips]

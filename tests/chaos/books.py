@@ -166,6 +166,17 @@ XERO_BOOKS = LedgerBooks(
             _text("UpdatedDateUTC"),
             _xero_live,
         ),
+        # A deposit or an overpayment is a RECEIVE-PREPAYMENT / RECEIVE-OVERPAYMENT bank transaction of its whole
+        # amount, stamped like a payment (a tip's RECEIVE, stamped "SO-T", is no payment's key).
+        Collection(
+            "payment",
+            "BankTransactions",
+            _stamp("Reference"),
+            _decimal("Total"),
+            "BankTransactionID",
+            _text("UpdatedDateUTC"),
+            _xero_live,
+        ),
         Collection(
             "credit_note",
             "CreditNotes",

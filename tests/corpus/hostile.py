@@ -254,11 +254,11 @@ def add_hostile_records(session: Session, company_id: int) -> list[Expected]:
     for part in ("40.00", "40.00", "33.00"):
         corpus.payment(f"a third of {paid.number}", paid, part)
     over = corpus.invoice("invoice overpaid", lines=[("1", "100.00", False)])
-    corpus.payment("payment larger than the amount due", over, "150.00", outcome="parked:more than the")
+    corpus.payment("payment larger than the amount due (an overpayment: the excess is credit)", over, "150.00")
     void = corpus.invoice("voided invoice with a payment", status=InvoiceStatus.VOID)
     corpus.payment("payment for a voided invoice", void, "10.00", outcome="parked:voided")
     negative = corpus.invoice("negative quantity, paid (synced as a credit note)", lines=[("-1", "10.00", False)])
-    corpus.payment("payment for an invoice below zero", negative, "5.00", outcome="parked:more than the -11.30")
+    corpus.payment("payment for an invoice below zero", negative, "5.00", outcome="parked:totalling -11.30")
     sub_cent = corpus.invoice("invoice paid with a sub-cent amount", lines=[("1", "10.00", False)])
     corpus.payment("three-decimal payment", sub_cent, "10.005", outcome="parked:cents")
     zero = corpus.invoice("invoice paid zero", lines=[("1", "10.00", False)])

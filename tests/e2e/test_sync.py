@@ -110,6 +110,24 @@ def test_xero_holds_service_opus_tax_and_net_to_the_cent(stack: Stack, first_run
         assert Decimal(str(ledger["SubTotal"])) == sum((a.net for a in amounts), ZERO), invoice.number
 
 
+def _received(stack: Stack) -> list[dict[str, object]]:
+    """The ledger's payments, in its payments' shape. Xero holds a deposit or an overpayment as a RECEIVE-PREPAYMENT /
+    RECEIVE-OVERPAYMENT bank transaction of the whole amount, stamped like a payment, not as a payment."""
+    shape = facts(stack.ledger).shape
+    payments = stack.ledger_entities(shape.payments)
+    if stack.ledger != "xero":
+        return payments
+    credits = [
+        t
+        for t in stack.ledger_entities("BankTransactions")
+        if t.get("Type") in ("RECEIVE-PREPAYMENT", "RECEIVE-OVERPAYMENT")
+    ]
+    as_payments = [
+        {shape.reference: t["Reference"], shape.amount: t["Total"], "Account": t["BankAccount"]} for t in credits
+    ]
+    return payments + as_payments
+
+
 def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: dict) -> None:
     shape = facts(stack.ledger).shape
     _, payments, _ = _source(stack)
@@ -117,7 +135,7 @@ def test_every_collected_payment_is_in_the_ledger_once(stack: Stack, first_run: 
     # QBO applies a credit memo with a payment of 0 (stamped SO-A<credit note id>), Xero pays a refund's credit note
     # out with a payment (SO-R<refund id>): not collected payments. A Xero payment's stamp is its Reference's first
     # word (the method and reference follow it).
-    ledger = [p for p in stack.ledger_entities(shape.payments) if str(p[shape.reference]).startswith("SO-P")]
+    ledger = [p for p in _received(stack) if str(p[shape.reference]).startswith("SO-P")]
     refs = Counter(str(p[shape.reference]).split()[0] for p in ledger)
     assert all(count == 1 for count in refs.values()), "a payment was written twice"
     amounts = {str(p[shape.reference]).split()[0]: Decimal(str(p[shape.amount])) for p in ledger}
@@ -154,7 +172,7 @@ def test_each_payment_lands_in_the_mapped_account_of_its_bank_account(stack: Sta
         expected[account] += payment.amount
         methods.setdefault(account, set()).add(payment.method)
     landed: Counter[str] = Counter()
-    for payment in stack.ledger_entities(shape.payments):
+    for payment in _received(stack):
         if str(payment[shape.reference]).startswith("SO-P"):  # not a Xero refund's payment out (SO-R)
             landed[shape.payment_account(payment)] += Decimal(str(payment[shape.amount]))
     assert landed == expected

@@ -45,7 +45,7 @@ def _sync(stack: Stack) -> None:
 
 
 def _unpaid_locked(session: Session, count: int) -> list[Invoice]:
-    paid = select(Payment.invoice_id)
+    paid = select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))  # NOT IN a NULL matches nothing
     return list(
         session.scalars(
             select(Invoice)

@@ -131,7 +131,7 @@ def test_a_payment_behind_a_parked_invoice_is_parked_waiting_for_it() -> None:
     state = MemoryState()
     _synced(state, EntityType.CUSTOMER, CUSTOMER.id, "C7")
     state.parkings[EntityType.INVOICE][100] = Parking(100, ParkingCause.CHECK, "Line 1 has no tax rate")
-    parking = _the_one_parking(payment_candidates(state, _payment_page(), mapping=MAPPING))
+    parking = _the_one_parking(payment_candidates(state, _payment_page(), mapping=MAPPING, tax_rates=TAX_RATES))
     assert parking.cause is ParkingCause.DEPENDENCY
     assert parking.reason == "Waiting for invoice INV-100, which cannot sync: Line 1 has no tax rate"
 
@@ -139,7 +139,7 @@ def test_a_payment_behind_a_parked_invoice_is_parked_waiting_for_it() -> None:
 def test_a_payment_behind_an_invoice_not_synced_yet_waits_and_holds_the_checkpoint() -> None:
     state, ledger = MemoryState(), ScriptedLedger()
     _synced(state, EntityType.CUSTOMER, CUSTOMER.id, "C7")
-    candidates = payment_candidates(state, _payment_page(), mapping=MAPPING)
+    candidates = payment_candidates(state, _payment_page(), mapping=MAPPING, tax_rates=TAX_RATES)
     assert candidates == [Wait(900, 900)]
     engine_for(state, ledger).push(EntityType.PAYMENT, candidates)
     assert ledger.calls == [] and state.parkings[EntityType.PAYMENT] == {}
@@ -150,7 +150,7 @@ def test_a_payment_on_a_draft_invoice_waits_for_the_lock_with_a_reason_and_lets_
     state, ledger = MemoryState(), ScriptedLedger()
     page = _payment_page()
     page.invoices[100] = replace(page.invoices[100], status="draft")
-    candidates = payment_candidates(state, page, mapping=MAPPING)
+    candidates = payment_candidates(state, page, mapping=MAPPING, tax_rates=TAX_RATES)
     parking = _the_one_parking(candidates)
     assert (parking.cause, parking.reason) == (ParkingCause.WAITING, "Waiting for invoice INV-100 to be locked")
     engine_for(state, ledger).push(EntityType.PAYMENT, candidates)

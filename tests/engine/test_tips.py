@@ -10,7 +10,7 @@ from ledger_sync.core.snapshots import SourcePayment
 from ledger_sync.core.sync_state import ParkingCause
 from ledger_sync.engine.candidates import payment_candidates, tip_candidates
 from tests.engine.fakes import T0, Call, MemoryState, ScriptedLedger, engine_for
-from tests.engine.test_dependencies import CUSTOMER, _invoice, _synced
+from tests.engine.test_dependencies import CUSTOMER, TAX_RATES, _invoice, _synced
 
 MAPPING = LedgerMapping(accounts={AccountRole.UNDEPOSITED_FUNDS: "4", AccountRole.TIPS: "34"}, bank_accounts={2: "36"})
 TIPPED, PLAIN = 901, 902
@@ -35,7 +35,7 @@ def _run(state: MemoryState, ledger: ScriptedLedger) -> None:
     """What `tasks.load.load_payments` does with a page: the payments, then their tips."""
     engine = engine_for(state, ledger)
     page = _page()
-    payments = payment_candidates(state, page, mapping=MAPPING)
+    payments = payment_candidates(state, page, mapping=MAPPING, tax_rates=TAX_RATES)
     engine.push(EntityType.PAYMENT, payments)
     engine.push(EntityType.TIP, tip_candidates(state, page, payments, mapping=MAPPING))
 

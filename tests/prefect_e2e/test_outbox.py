@@ -29,6 +29,7 @@ from ledger_sync.events.emitter import (
     EVENT_KINDS,
     INVOICE_LOCKED,
     INVOICE_VOIDED,
+    PAYMENT_APPLIED,
     PAYMENT_COLLECTED,
     PAYMENT_REFUNDED,
     PAYMENT_REVERSED,
@@ -164,8 +165,8 @@ def test_an_unlock_owes_no_event_and_only_what_is_allowed_changes(source: Engine
 
 def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_event_calls_for() -> None:
     """prefect.yaml's trigger, the flow's event parameter and the events Service Opus writes agree; a void, a
-    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection, a reversal and a refund
-    payments (Automatic Payment Sync)."""
+    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection, a reversal, a refund and a
+    deposit's application payments (Automatic Payment Sync)."""
     deployments = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())["deployments"]
     (trigger,) = next(d for d in deployments if d["name"] == "live-sync")["triggers"]
     assert trigger["expect"] == list(EVENT_KINDS)
@@ -181,4 +182,5 @@ def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_even
         PAYMENT_COLLECTED: EntityType.PAYMENT,
         PAYMENT_REVERSED: EntityType.PAYMENT,
         PAYMENT_REFUNDED: EntityType.PAYMENT,
+        PAYMENT_APPLIED: EntityType.PAYMENT,
     }

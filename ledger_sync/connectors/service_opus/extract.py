@@ -191,6 +191,8 @@ def _payment(row: RowMapping) -> SourcePayment:
         row["bank_account_id"],
         moment_value("reversed_at", row["reversed_at"]),
         _rate(row["exchange_rate"]),
+        row["customer_id"],
+        moment_value("applied_at", row["applied_at"]),
     )
 
 
@@ -500,7 +502,8 @@ class ServiceOpusSource:
                     )
                 ).mappings()
                 for p in _read(rows, _payment, "payment").records:
-                    found.setdefault(p.invoice_id, []).append(p)
+                    if p.invoice_id is not None:
+                        found.setdefault(p.invoice_id, []).append(p)
         return {invoice_id: sorted(paid, key=lambda p: p.collection_order) for invoice_id, paid in found.items()}
 
     def customers(self, ids: Iterable[int]) -> dict[int, SourceCustomer]:
@@ -585,7 +588,8 @@ class ServiceOpusSource:
 
         Invoices, credit notes and payments: all of them (drafts, voids, uncollected payments are skipped, saying
         so); credit applications: the credit notes tied to an invoice; tips: the payments carrying one; refunds:
-        all of them. Customers and items: those the locked invoices need."""
+        all of them. Customers: those the locked invoices and the deposits not applied yet need; items: those the
+        locked invoices need."""
         locked = InvoiceStatus.LOCKED.value
         with self.engine.connect() as conn:
             invoices = conn.execute(
@@ -609,7 +613,17 @@ class ServiceOpusSource:
             refunds = conn.execute(select(REFUNDS.c.id).where(REFUNDS.c.company_id == company_id)).scalars().all()
             of_locked = (INVOICES.c.company_id == company_id, INVOICES.c.status == locked)
             customers = conn.execute(
-                select(INVOICES.c.customer_id).distinct().where(*of_locked, INVOICES.c.customer_id.is_not(None))
+                select(INVOICES.c.customer_id)
+                .distinct()
+                .where(*of_locked, INVOICES.c.customer_id.is_not(None))
+                .union(
+                    select(PAYMENTS.c.customer_id).where(
+                        PAYMENTS.c.company_id == company_id,
+                        PAYMENTS.c.invoice_id.is_(None),
+                        PAYMENTS.c.customer_id.is_not(None),
+                        PAYMENTS.c.status == PaymentStatus.COLLECTED.value,
+                    )
+                )
             ).scalars()
             items = conn.execute(
                 select(LINES.c.product_id)
@@ -633,20 +647,23 @@ class ServiceOpusSource:
 
     def labels(self, company_id: int) -> dict[EntityType, dict[int, str]]:
         """How a bookkeeper knows each record, by type and id: a customer's or an item's name, an invoice's or a
-        credit note's number, a payment (its tip, a refund of it) by the invoice it pays, a payout by its date (for
-        Sync activity's list and search)."""
+        credit note's number, a payment (its tip, a refund of it) by the invoice it pays (a deposit not applied yet by
+        its customer), a payout by its date (for Sync activity's list and search)."""
 
         def named(table: Table, column: str) -> dict[int, str]:
             query = select(table.c.id, table.c[column]).where(table.c.company_id == company_id)
-            return {row_id: str(value) for row_id, value in conn.execute(query).tuples()}
+            return {row_id: str(value) for row_id, value in conn.execute(query).tuples() if value is not None}
 
         with self.engine.connect() as conn:
             invoices, notes = named(INVOICES, "number"), named(CREDIT_NOTES, "number")
+            customers = named(CUSTOMERS, "display_name")
             paid = named(PAYMENTS, "invoice_id")
-            on_invoice = {p: f"on {invoices.get(int(i), f'invoice {i}')}" for p, i in paid.items()}
+            depositors = named(PAYMENTS, "customer_id")
+            deposits = {p: f"deposit of {customers.get(int(c), f'customer {c}')}" for p, c in depositors.items()}
+            on_invoice = deposits | {p: f"on {invoices.get(int(i), f'invoice {i}')}" for p, i in paid.items()}
             refunded = named(REFUNDS, "payment_id")
             return {
-                EntityType.CUSTOMER: named(CUSTOMERS, "display_name"),
+                EntityType.CUSTOMER: customers,
                 EntityType.ITEM: named(PRODUCTS, "name"),
                 EntityType.INVOICE: invoices,
                 EntityType.CREDIT_NOTE: notes,

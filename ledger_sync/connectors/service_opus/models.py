@@ -13,7 +13,8 @@ Discounts, as Service Opus prices them (`core.money`):
   times the percentage, rounded half-up to the cent, taken off before tax and taxed at that rate itself.
 
 Change numbers: every insert of an invoice, a payment, a customer, a credit note or a refund, every change of an
-invoice, its lines, a customer or a credit note, and every change of a payment's status, takes the
+invoice, its lines, a customer or a credit note, every change of a payment's status, and a deposit's application
+to an invoice (its `invoice_id` set), takes the
 company's next change number (`Company.last_change_no + 1`, by an UPDATE ... RETURNING of the company
 row inside the writing transaction). An invoice unlocked, edited and locked again therefore comes back
 past any checkpoint, and so does an edited customer. The sync reads what changed by that number, never by
@@ -323,8 +324,16 @@ class Payment(SourceBase):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    """The invoice it pays; None: a deposit taken before its invoice exists (the customer's credit until applied)."""
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    """Who paid; a deposit's needs it. None (a row from before this column): its invoice's customer."""
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When a deposit was applied to its invoice (setting `invoice_id` takes a change number); None: a payment
+    taken on its invoice, applied when it was collected."""
     amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    """All the customer paid but a tip. More than its invoice's open balance is an overpayment: the excess stays
+    the customer's credit."""
     method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus), default=PaymentStatus.PENDING)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -342,7 +351,8 @@ class Payment(SourceBase):
     reversal_reason: Mapped[str | None] = mapped_column(String(500))
     """Why, as the bank or card issuer gave it ("Check returned: insufficient funds")."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
-    """Taken on insert and on every status change, in commit order (see the module docstring)."""
+    """Taken on insert, on every status change and on a deposit's application, in commit order (see the module
+    docstring)."""
 
 
 class Refund(SourceBase):
@@ -417,7 +427,8 @@ def _number_new(mapper: Mapper[Any], connection: Connection, target: Numbered) -
 
 @event.listens_for(Payment, "before_update")
 def _number_status_change(mapper: Mapper[Any], connection: Connection, target: Payment) -> None:
-    if get_history(target, "status").has_changes():
+    """A status change, or a deposit applied to its invoice, is read again by an incremental run."""
+    if get_history(target, "status").has_changes() or get_history(target, "invoice_id").has_changes():
         target.change_no = next_change_no(connection, target.company_id)
 
 

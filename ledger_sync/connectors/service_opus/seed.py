@@ -26,6 +26,13 @@ Refunds and reversals, from a fourth stream per company (so nothing above change
 a hundred is reversed some days later (a card one charged back by the cardholder's bank, a check bounced, an ACH
 debit returned: status charged_back or failed, with when and why), and about three in a hundred are refunded a few
 days after collection, four in ten of them in full, the others in part. A refunded payment stays collected.
+
+Deposits and overpayments, from a fifth stream per company (so nothing above changed): about one paid locked invoice
+in twenty-five was paid first by a deposit (card or ACH) taken a few days before it was issued (when the job was
+booked) and applied to it when the payment used to be collected; about one in thirty was overpaid by its last payment
+(cash rounded up: the change stays the customer's credit); and about one draft invoice in eight has a deposit taken
+for its job, not applied to any invoice yet. Only payments collected and neither refunded nor reversed are turned into
+deposits or overpayments. Every payment names its customer.
 """
 
 import heapq
@@ -36,7 +43,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from math import ceil
 from operator import attrgetter
 
@@ -142,6 +149,20 @@ REFUND_SHARE = 0.03
 """Of collected payments (not reversed)."""
 FULL_REFUND_SHARE = 0.4
 """Of refunds: the whole payment paid back; the rest pay back 10-60 % of it."""
+APPLIED_DEPOSIT_SHARE = 0.05
+"""Of paid locked invoices: the first payment, by card or ACH, was a deposit taken before the invoice, applied to it
+later."""
+OVERPAYMENT_SHARE = 0.033
+"""Of paid locked invoices: the last payment paid more than was still open, in cash (the change left as credit)."""
+DEPOSIT_METHODS = (PaymentMethod.CARD, PaymentMethod.ACH)
+"""How a deposit is taken when the job is booked: by card or bank transfer, straight into a bank account (Xero holds
+a deposit or an overpayment as a bank transaction, which only a bank account takes; a check waits in Undeposited
+Funds)."""
+OPEN_DEPOSIT_SHARE = 0.125
+"""Of draft invoices: a deposit for the job, not applied to an invoice yet."""
+DEPOSIT_PERCENTS = (Decimal(25), Decimal(30), Decimal(50))
+OVERPAYMENT_STEPS = (Decimal(5), Decimal(10), Decimal(20))
+"""An overpayment rounds the amount due up to the next multiple of one of these, or by one more step."""
 REVERSAL_REASONS: dict[PaymentMethod, str] = {
     PaymentMethod.CARD: "Cardholder disputed the charge",
     PaymentMethod.CHECK: "Check returned: insufficient funds",
@@ -230,6 +251,8 @@ class _Company:
     """The fifth stream (business units and technicians), so the others draw what they always drew."""
     fx: random.Random = field(default_factory=random.Random)
     """The sixth stream (foreign customers and their exchange rates), drawn only when some are asked for."""
+    deposits: random.Random = field(default_factory=random.Random)
+    """The seventh stream (deposits and overpayments), so the others draw what they always drew."""
 
     @property
     def kinds(self) -> dict[int, ProductKind]:
@@ -297,6 +320,7 @@ def seed(
             random.Random(f"service-opus/{seed}/{k}/payments"),
             random.Random(f"service-opus/{seed}/{k}/reversals"),
             random.Random(f"service-opus/{seed}/{k}/tracking"),
+            random.Random(f"service-opus/{seed}/{k}/deposits"),
         )
         for k, rng in enumerate(rngs)
     ]
@@ -408,7 +432,9 @@ def _assign_ids(
             rows["invoice_lines"].append(line)
         for payment in draft.payments:
             payment["id"] = next(ids["payments"])
-            payment["invoice_id"] = invoice_id
+            payment.setdefault("invoice_id", invoice_id)  # a deposit not applied yet has None
+            payment["customer_id"] = draft.invoice["customer_id"]
+            payment.setdefault("applied_at", None)
             change_no(payment)
             rows["payments"].append(payment)
             counts.collected_payments += payment["status"] is PaymentStatus.COLLECTED
@@ -439,6 +465,7 @@ def _reference_data(
     extras: random.Random,
     reversals: random.Random,
     tracking: random.Random,
+    deposits: random.Random,
 ) -> _Company:
     """Company k's own rows (appended to `rows`): tax rates, categories, products, customers, business units and
     technicians."""
@@ -530,6 +557,7 @@ def _reference_data(
         business_units=tuple(units),
         technicians=tuple(people),
         tracking=tracking,
+        deposits=deposits,
     )
 
 
@@ -651,10 +679,14 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
         refunds = [
             refund for index, payment in enumerate(payments) for refund in _reverse_or_refund(company, index, payment)
         ]
-        if customer.foreign:
+        if customer.foreign:  # deposits and overpayments are home money only (Xero prepayments, see the sync)
             refunds = []
             for payment in payments:
                 payment.update(exchange_rate=_exchange_rate(company), tip_amount=Decimal("0.00"))
+        elif status is InvoiceStatus.DRAFT:
+            payments = _open_deposit(company, issued_at, total)
+        else:
+            _deposit_or_overpayment(company, issued_at, total, payments, {index for index, _ in refunds})
         notes = []
         credited = not customer.foreign and status is InvoiceStatus.LOCKED and not payments
         if credited and locked_at and credits.random() < CREDIT_NOTE_SHARE:
@@ -871,6 +903,59 @@ def _reference_and_tip(extras: random.Random, method: PaymentMethod, amount_cent
     elif method is PaymentMethod.CHECK:
         reference = str(extras.randint(1001, 9999))
     return {"reference": reference, "tip_amount": tip}
+
+
+def _deposit_or_overpayment(
+    company: _Company, issued_at: datetime, total: Decimal, payments: list[dict[str, object]], refunded: set[int]
+) -> None:
+    """Now and then make the first payment a deposit taken before the invoice was issued and applied to it when it
+    was collected, or the last one an overpayment (in place); only collected payments neither refunded nor reversed.
+    """
+    rng = company.deposits
+    roll = rng.random()
+    if not payments:
+        return
+    if roll < APPLIED_DEPOSIT_SHARE:
+        first = payments[0]
+        if first["status"] is PaymentStatus.COLLECTED and 0 not in refunded and first["method"] in DEPOSIT_METHODS:
+            first["applied_at"] = first["collected_at"]
+            first["collected_at"] = issued_at - timedelta(days=rng.randint(1, 14), seconds=rng.randint(0, 86_399))
+    elif roll < APPLIED_DEPOSIT_SHARE + OVERPAYMENT_SHARE:
+        index = len(payments) - 1
+        last = payments[index]
+        amount = last["amount"]
+        earlier = [p["amount"] for p in payments[:index]]
+        due = total - sum((a for a in earlier if isinstance(a, Decimal)), Decimal(0))
+        if last["status"] is PaymentStatus.COLLECTED and index not in refunded and amount == due:
+            step = rng.choice(OVERPAYMENT_STEPS)
+            last["amount"] = (due / step).to_integral_value(rounding=ROUND_FLOOR) * step + step
+            cash = {"method": PaymentMethod.CASH, "reference": None, "tip_amount": Decimal("0.00")}
+            last.update(cash, bank_account_id=company.routes.get(PaymentMethod.CASH))
+
+
+def _open_deposit(company: _Company, issued_at: datetime, total: Decimal) -> list[dict[str, object]]:
+    """Now and then a deposit for a draft invoice's job, taken when it was booked and not applied to any invoice."""
+    rng = company.deposits
+    if rng.random() >= OPEN_DEPOSIT_SHARE or total <= 0:
+        return []
+    amount = max(Decimal(1), (total * rng.choice(DEPOSIT_PERCENTS) / 100).to_integral_value(rounding=ROUND_FLOOR))
+    method = rng.choice(DEPOSIT_METHODS)
+    moment = issued_at - timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 86_399))
+    return [
+        {
+            "company_id": company.id,
+            "invoice_id": None,
+            "amount": amount.quantize(Decimal("0.01")),
+            "method": method,
+            "status": PaymentStatus.COLLECTED,
+            "collected_at": moment,
+            "bank_account_id": company.routes.get(method),
+            "reversed_at": None,
+            "reversal_reason": None,
+            **_reference_and_tip(rng, method, int(amount * 100)),
+            "tip_amount": Decimal("0.00"),  # a tip is left when the work is done, not with a deposit
+        }
+    ]
 
 
 def _reverse_or_refund(
