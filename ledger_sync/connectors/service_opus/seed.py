@@ -952,6 +952,7 @@ def _open_deposit(company: _Company, issued_at: datetime, total: Decimal) -> lis
             "bank_account_id": company.routes.get(method),
             "reversed_at": None,
             "reversal_reason": None,
+            "exchange_rate": None,  # deposits are home money only (see `_invoices`)
             **_reference_and_tip(rng, method, int(amount * 100)),
             "tip_amount": Decimal("0.00"),  # a tip is left when the work is done, not with a deposit
         }
