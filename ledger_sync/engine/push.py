@@ -22,7 +22,7 @@ from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
 from ledger_sync.engine.corrections import refused_correction, refused_reissue
-from ledger_sync.engine.numbers import check_numbers
+from ledger_sync.engine.numbers import RunNumbers, check_numbers, checked
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.rehearsal import Rehearsal
 from ledger_sync.engine.reissue import Reissue, reissue
@@ -117,6 +117,8 @@ class WriteEngine:
     held: set[EntityType] = field(default_factory=set)
     """Types with a record this run left unsettled: their checkpoint stays behind it for the rest of the run,
     so a later page that settles fully does not carry it past (share one set across a run's pushes)."""
+    numbers: RunNumbers = field(default_factory=RunNumbers)
+    """The ledger's invoice numbers as the run knows them (share one across a run's pushes: read once)."""
     clock: Callable[[], datetime] = _utcnow
 
     def push(self, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
@@ -131,7 +133,7 @@ class WriteEngine:
             self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
         ops, recovered, gone = self._recover(entity_type, ops)
-        numbers = check_numbers(self.ledger, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
+        numbers = check_numbers(self.ledger, self.numbers, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
         ops, recovered, parks = numbers.send, [*recovered, *numbers.linked], [*parks, *numbers.parked]
         self.stats.add(Tally.RECOVERED, entity_type, len(numbers.linked))
         self.stats.add(Tally.PARKED, entity_type, len(numbers.parked))
@@ -268,6 +270,8 @@ class WriteEngine:
                     synced.append(_synced(record, outcome.ref))
                     progress.handled.add(record.source_id)
                     self.stats.add(Tally.UPDATED if outcome.op.existing else Tally.CREATED, entity_type)
+                    if checked(record):
+                        self.numbers.written(record, outcome.ref.id)
                 case Answer.REFUSED if (job := self._reissue_of(outcome, now)) is not None:
                     locked.append(job)
                 case Answer.REFUSED:

@@ -52,6 +52,7 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
         rehearsal=job.rehearsal if job.scope.dry_run else None,
         moves_checkpoints=not job.scope.ranged,
         held=job.checkpoint_held,
+        numbers=job.invoice_numbers,
     )
 
 

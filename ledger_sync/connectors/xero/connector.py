@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import httpx
 
@@ -32,6 +32,7 @@ from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
+    InvoiceNumbers,
     LedgerAccount,
     LedgerError,
     LedgerListing,
@@ -487,6 +488,19 @@ class XeroConnector(ClientConnector):
                 found[record.source_id] = [wire.to_snapshot(EntityType.INVOICE, d) for d in same]
         return found
 
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """`GET /Invoices?where=Type=="ACCREC"`, 100 a page, within the calls `numbered(records)` would make."""
+        numbers = {fields.invoice_number(record) for record in records}
+        invoices = self._list("Invoices", {"where": 'Type=="ACCREC"'}, pages=-(-len(numbers) // WHERE_CHUNK))
+        if invoices is None:
+            return None
+        held: dict[str, list[LedgerSnapshot]] = {}
+        for doc in invoices:
+            held.setdefault(str(doc.get("InvoiceNumber", "")).casefold(), []).append(
+                wire.to_snapshot(EntityType.INVOICE, doc)
+            )
+        return InvoiceNumbers(held, fields.invoice_number)
+
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         """`GET /Contacts?page=N` (100 a page, archived included); `GET /Items` (Xero does not page items)."""
         collection, stamp_field = wire.COLLECTIONS[entity_type], wire.STAMP_FIELDS[entity_type]
@@ -719,8 +733,15 @@ class XeroConnector(ClientConnector):
             docs += self._list(collection, {"where": f"{also} AND ({condition})" if also else condition})
         return docs
 
-    def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Every match (archived ones included), page by page where Xero pages the collection."""
+    @overload
+    def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]: ...
+
+    @overload
+    def _list(self, collection: str, params: dict[str, str], pages: int) -> list[dict[str, Any]] | None: ...
+
+    def _list(self, collection: str, params: dict[str, str], pages: int | None = None) -> list[dict[str, Any]] | None:
+        """Every match (archived ones included), page by page where Xero pages the collection; with `pages`, None
+        (after that many calls) when the matches may not fit in them."""
         if collection in WITH_ARCHIVED:
             params = {**params, "includeArchived": "true"}
         if collection not in PAGED:
@@ -733,6 +754,8 @@ class XeroConnector(ClientConnector):
             docs += batch
             if len(batch) < PAGE_SIZE:
                 return docs
+            if pages is not None and page >= pages:
+                return None
             page += 1
 
 
