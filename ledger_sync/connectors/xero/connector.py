@@ -104,6 +104,8 @@ class XeroConnector(ClientConnector):
         self._accounts: list[dict[str, Any]] | None = None
         self._item_accounts: dict[str, str] | None = None
         """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
+        self._contacts: dict[str, str] = {}
+        """Contact name -> ContactID of the card processors payouts pay fees to, as found or made."""
 
     def __repr__(self) -> str:
         return f"XeroConnector(tenant_id={self.tenant_id!r}, calls={self.calls})"
@@ -147,10 +149,11 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
-        if entity_type is EntityType.REFUND:
-            return [self._refund(op) for op in ops]
-        if entity_type is EntityType.PAYOUT:
-            return [self._pay_out(op) for op in ops]
+        if entity_type in (EntityType.REFUND, EntityType.PAYOUT):
+            # Each is written one by one, after one look-up of what an earlier attempt made of all of them.
+            made = self._stamped(entity_type, [op.record for op in ops if op.existing is None])
+            write_one = self._refund if entity_type is EntityType.REFUND else self._pay_out
+            return [write_one(op, made.get(op.record.source_id, [])) for op in ops]
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
             credits = {index: self._take_credit(op) for index, op in enumerate(ops) if _takes_credit(op)}
             rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
@@ -226,18 +229,17 @@ class XeroConnector(ClientConnector):
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
 
-    def _refund(self, op: WriteOp) -> WriteOutcome:
+    def _refund(self, op: WriteOp, held: list[dict[str, Any]]) -> WriteOutcome:
         """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
         payment of all of it out of the deposit account (`wire.refund_payment`). The note is looked up by its stamp
-        first and its `RemainingCredit` read, so a re-run after an unknown outcome (or a crash between the two
-        calls) does only what is left; the outcome is the note. A note whose total Xero made other than the
-        refund's is refused before any money is paid out of it."""
+        first (`held`: the notes stamped so) and its `RemainingCredit` read, so a re-run after an unknown outcome (or a
+        crash between the two calls) does only what is left; the outcome is the note. A note whose total Xero made
+        other than the refund's is refused before any money is paid out of it."""
         record = op.record
         assert isinstance(record, RefundRecord)
         if op.existing is not None:
             return WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once and never changed
         try:
-            held = self._stamped(EntityType.REFUND, [record]).get(record.source_id, [])
             live = [doc for doc in held if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
             note = live[0] if live else None
             if note is None:
@@ -316,10 +318,10 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(made[0].get("AllocationID") or record.credit_note_ref)))
 
-    def _pay_out(self, op: WriteOp) -> WriteOutcome:
+    def _pay_out(self, op: WriteOp, docs: list[dict[str, Any]]) -> WriteOutcome:
         """A payout: its fees spent from the clearing account (SPEND), then its net transferred to the operating
-        account (BankTransfer), both stamped with its Reference. Its bank transactions are read first, so a re-run
-        after an unknown outcome does only what is left (fees spent already are not spent again). Xero changes
+        account (BankTransfer), both stamped with its Reference. Its bank transactions are read first (`docs`), so a
+        re-run after an unknown outcome does only what is left (fees spent already are not spent again). Xero changes
         neither a transfer nor moves money out of anything but a BANK account: both are refusals."""
         record = op.record
         assert isinstance(record, PayoutRecord)
@@ -336,7 +338,6 @@ class XeroConnector(ClientConnector):
                     "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank "
                     "account",
                 )
-            docs = self._stamped(EntityType.PAYOUT, [record]).get(record.source_id, [])
             live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
             made = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
             if made:
@@ -410,7 +411,14 @@ class XeroConnector(ClientConnector):
         return found
 
     def _contact_named(self, name: str, op: WriteOp) -> str:
-        """The id of the contact of this name (a card processor), made once if Xero has none: names are unique."""
+        """The id of the contact of this name (a card processor), made once if Xero has none: names are unique. Looked
+        up once per connector (a run)."""
+        if name in self._contacts:
+            return self._contacts[name]
+        self._contacts[name] = self._contact_id(name, op)
+        return self._contacts[name]
+
+    def _contact_id(self, name: str, op: WriteOp) -> str:
         found = [doc for doc in self._where("Contacts", "Name", [name]) if doc.get("ContactStatus") != "ARCHIVED"]
         if found:
             return str(found[0]["ContactID"])
