@@ -155,7 +155,16 @@ class XeroConnector(ClientConnector):
             write_one = self._refund if entity_type is EntityType.REFUND else self._pay_out
             return [write_one(op, made.get(op.record.source_id, [])) for op in ops]
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
-            credits = {index: self._take_credit(op) for index, op in enumerate(ops) if _takes_credit(op)}
+            taking = {index: op for index, op in enumerate(ops) if _takes_credit(op)}
+            try:  # what earlier attempts made, for all of them in one look-up
+                made = self._credits([op.record for op in taking.values()])
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                credits = {index: WriteOutcome(op=op, error=error) for index, op in taking.items()}
+            else:
+                live = {index: _live(made.get(op.record.source_id, [])) for index, op in taking.items()}
+                credits = {index: self._take_credit(op, live[index]) for index, op in taking.items()}
             rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
             return [credits[index] if index in credits else next(rest) for index in range(len(ops))]
         void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
@@ -358,15 +367,14 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(received)))
 
-    def _take_credit(self, op: WriteOp) -> WriteOutcome:
+    def _take_credit(self, op: WriteOp, credit: dict[str, Any] | None) -> WriteOutcome:
         """A deposit or an overpayment (`prepayments`), or the deposit's application later (an update): the credit
-        received once, then allocated to the invoice once. The credit is found by its stamp and its allocations read
-        first, so a re-run after an unknown outcome does only what is left. An update of a payment Xero holds as a
-        payment (not a credit) is refused: Xero cannot change one."""
+        received once, then allocated to the invoice once. The credit is found by its stamp (`credit`: the live one, if
+        any) and its allocations read first, so a re-run after an unknown outcome does only what is left. An update of
+        a payment Xero holds as a payment (not a credit) is refused: Xero cannot change one."""
         record = op.record
         assert isinstance(record, PaymentRecord)
         try:
-            credit = self._credit(record)
             if credit is None and op.existing is not None:
                 raise LedgerError(
                     ErrorKind.VALIDATION, "Xero cannot change a payment; delete it in Xero and it will be entered again"
@@ -389,12 +397,6 @@ class XeroConnector(ClientConnector):
                 raise
             return WriteOutcome(op=op, error=error)
         return WriteOutcome(op=op, ref=prepayments.credit_ref(credit))
-
-    def _credit(self, record: PaymentRecord) -> dict[str, Any] | None:
-        """The live prepayment or overpayment stamped with the payment's external id, if Xero holds one."""
-        found = self._credits([record]).get(record.source_id, [])
-        live = [doc for doc in found if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
-        return live[0] if live else None
 
     def _credits(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """Each payment's prepayments and overpayments, found by the stamp on the bank transactions that made them
@@ -765,6 +767,12 @@ class XeroConnector(ClientConnector):
             if pages is not None and page >= pages:
                 return None
             page += 1
+
+
+def _live(credits: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The live prepayment or overpayment among a payment's credits, if Xero holds one."""
+    live = [doc for doc in credits if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+    return live[0] if live else None
 
 
 def _takes_credit(op: WriteOp) -> bool:
