@@ -30,6 +30,8 @@ from ledger_sync.core.sync_state import Parking, ParkingCause, Synced
 from ledger_sync.engine.ports import LedgerWriter
 
 PREFIX_SETTING = "LEDGER_SYNC_INVOICE_NUMBER_PREFIX"
+MAX_KNOWN_NUMBERS = 100_000
+"""The most invoice numbers a run keeps in memory (tens of MB); a run writing more asks the ledger again from there."""
 
 
 @dataclass
@@ -60,9 +62,13 @@ class RunNumbers:
         return self.book.numbered(records) if self.book is not None else ledger.numbered(records)
 
     def written(self, record: InvoiceRecord, ledger_id: str) -> None:
-        """Our `record` now holds its number in the ledger, as `ledger_id`."""
-        if self.book is not None:
-            self.book.written(record, ledger_id)
+        """Our `record` now holds its number in the ledger, as `ledger_id`; past `MAX_KNOWN_NUMBERS` the book is
+        dropped, and each later check asks for its numbers (`numbered`), so memory stays flat in a long run."""
+        if self.book is None:
+            return
+        self.book.written(record, ledger_id)
+        if len(self.book.held) > MAX_KNOWN_NUMBERS:
+            self.book = None
 
 
 def checked(record: LedgerRecord) -> TypeGuard[InvoiceRecord]:

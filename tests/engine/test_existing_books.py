@@ -7,11 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from ledger_sync.core.ledger import ErrorKind, InvoiceNumbers, LedgerSnapshot
 from ledger_sync.core.linking import Review
 from ledger_sync.core.matching import SourceParty
 from ledger_sync.core.records import EntityType, InvoiceRecord
 from ledger_sync.core.sync_state import ParkingCause
+from ledger_sync.engine import numbers
 from ledger_sync.engine.candidates import Push
 from ledger_sync.engine.numbers import RunNumbers
 from ledger_sync.engine.push import LEDGER_RETRY
@@ -96,3 +99,13 @@ def test_a_run_reads_the_ledgers_invoice_numbers_once_and_still_finds_every_numb
     assert ledger.sent_ids() == [1, 2, 3, 5]
     assert "INV-4 is already used" in state.parkings[EntityType.INVOICE][4].reason
     assert "INV-5 is already used" in state.parkings[EntityType.INVOICE][6].reason, "a number this run took is taken"
+
+
+def test_a_run_past_the_numbers_it_keeps_asks_the_ledger_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(numbers, "MAX_KNOWN_NUMBERS", 1)
+    ledger, state, run = ListedLedger(), MemoryState(), RunNumbers()
+    replace(engine_for(state, ledger), numbers=run).push(EntityType.INVOICE, [Push(_invoice(1), cursor(1))])
+    replace(engine_for(state, ledger), numbers=run).push(EntityType.INVOICE, [Push(_invoice(2), cursor(2))])
+    assert run.book is None and run.read, "two numbers known, one kept at most: the book is dropped"
+    with pytest.raises(AssertionError, match="asks for no number"):
+        replace(engine_for(state, ledger), numbers=run).push(EntityType.INVOICE, [Push(_invoice(3), cursor(3))])
