@@ -88,10 +88,12 @@ class XeroClient(LedgerHttpClient):
             headers["Idempotency-Key"] = key
         self._pace()
         with self._slot():
-            self._sent.append(self._monotonic())
-            response = self._request(
-                method, f"{self._config.api_base}/{path}", params, content, headers, write=content is not None
-            )
+            try:
+                response = self._request(
+                    method, f"{self._config.api_base}/{path}", params, content, headers, write=content is not None
+                )
+            finally:  # counted from its answer: Xero saw it no later, so its window frees no later than ours
+                self._sent.append(self._monotonic())
         self._note_limits(response.headers)
         return response
 
@@ -101,7 +103,9 @@ class XeroClient(LedgerHttpClient):
             yield
 
     def _pace(self) -> None:
-        """With no call left in the minute window, wait until our oldest call in it has aged out."""
+        """With no call left in the minute window, wait until our oldest call in it has aged out (counted from its
+        answer: counted from its sending, a call sent a window after it could reach Xero a little before that call's
+        hit leaves Xero's window, and be answered 429)."""
         window = self._config.minute_window_seconds
         now = self._monotonic()
         while self._sent and self._sent[0] <= now - window:
