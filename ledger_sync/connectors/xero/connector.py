@@ -149,11 +149,12 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
-        if entity_type in (EntityType.REFUND, EntityType.PAYOUT):
+        if entity_type is EntityType.PAYOUT:
+            return self._pay_out(ops)
+        if entity_type is EntityType.REFUND:
             # Each is written one by one, after one look-up of what an earlier attempt made of all of them.
             made = self._stamped(entity_type, [op.record for op in ops if op.existing is None])
-            write_one = self._refund if entity_type is EntityType.REFUND else self._pay_out
-            return [write_one(op, made.get(op.record.source_id, [])) for op in ops]
+            return [self._refund(op, made.get(op.record.source_id, [])) for op in ops]
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
             taking = {index: op for index, op in enumerate(ops) if _takes_credit(op)}
             try:  # what earlier attempts made, for all of them in one look-up
@@ -327,35 +328,67 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(made[0].get("AllocationID") or record.credit_note_ref)))
 
-    def _pay_out(self, op: WriteOp, docs: list[dict[str, Any]]) -> WriteOutcome:
-        """A payout: its fees spent from the clearing account (SPEND), then its net transferred to the operating
-        account (BankTransfer), both stamped with its Reference. Its bank transactions are read first (`docs`), so a
-        re-run after an unknown outcome does only what is left (fees spent already are not spent again). Xero changes
+    def _pay_out(self, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Payouts: each one's fees spent from the clearing account (SPEND), then its net transferred to the operating
+        account (BankTransfer), both stamped with its Reference. What earlier attempts made is read first, for all of
+        them in one look-up, so a re-run after an unknown outcome does only what is left (fees spent already are not
+        spent again). The fees of all of them go in one call; the transfers one per call (Xero documents one transfer
+        per request (?): the stricter reading). A payout whose fees Xero refuses, or answers without, is not
+        transferred."""
+        made = self._stamped(EntityType.PAYOUT, [op.record for op in ops if op.existing is None])
+        outcomes: dict[int, WriteOutcome] = {}
+        fees: dict[int, dict[str, Any]] = {}
+        for index, op in enumerate(ops):
+            try:
+                done, spend = self._payout_left(op, made.get(op.record.source_id, []))
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                outcomes[index] = WriteOutcome(op=op, error=error)
+                continue
+            if done is not None:
+                outcomes[index] = done
+            elif spend is not None:
+                fees[index] = spend
+        if fees:
+            sent = [ops[index] for index in fees]
+            answered = self._send(EntityType.PAYOUT, sent, list(fees.values()), idempotency_key(sent, "payout-fees"))
+            outcomes |= {index: outcome for index, (outcome, _) in zip(fees, answered, strict=True) if not outcome.ok}
+        return [outcomes[index] if index in outcomes else self._transfer(op) for index, op in enumerate(ops)]
+
+    def _payout_left(
+        self, op: WriteOp, docs: list[dict[str, Any]]
+    ) -> tuple[WriteOutcome | None, dict[str, Any] | None]:
+        """What is left of a payout, given what Xero holds stamped with it (`docs`): done already (its outcome), or
+        its fees to spend (their element) before its transfer, or only its transfer (neither). Xero changes
         neither a transfer nor moves money out of anything but a BANK account: both are refusals."""
         record = op.record
         assert isinstance(record, PayoutRecord)
+        if op.existing is not None:
+            raise LedgerError(
+                ErrorKind.VALIDATION,
+                "Xero cannot change a bank transfer; delete the payout's transfer and fees in Xero and it will be "
+                "entered again",
+            )
+        if record.clearing_holds_payments:
+            raise LedgerError(
+                ErrorKind.VALIDATION,
+                "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank account",
+            )
+        live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+        received = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
+        if received:
+            return WriteOutcome(op=op, ref=wire.element_ref(EntityType.PAYOUT, received[0])), None
+        if record.fees and not any(doc.get("Type") == "SPEND" for doc in live):
+            contact = self._contact_named(record.processor, op)
+            return None, wire.payout_fees(record, contact, self._account_code(record.fees_account_ref))
+        return None, None
+
+    def _transfer(self, op: WriteOp) -> WriteOutcome:
+        """A payout's net, moved from the clearing account to the operating account (its fees spent already)."""
+        record = op.record
+        assert isinstance(record, PayoutRecord)
         try:
-            if op.existing is not None:
-                raise LedgerError(
-                    ErrorKind.VALIDATION,
-                    "Xero cannot change a bank transfer; delete the payout's transfer and fees in Xero and it will be "
-                    "entered again",
-                )
-            if record.clearing_holds_payments:
-                raise LedgerError(
-                    ErrorKind.VALIDATION,
-                    "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank "
-                    "account",
-                )
-            live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
-            made = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
-            if made:
-                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.PAYOUT, made[0]))
-            if record.fees and not any(doc.get("Type") == "SPEND" for doc in live):
-                fees = wire.payout_fees(
-                    record, self._contact_named(record.processor, op), self._account_code(record.fees_account_ref)
-                )
-                self._one("BankTransactions", fees, idempotency_key([op], "payout-fees"))
             transfer = self._one("BankTransfers", wire.payout_transfer(record), idempotency_key([op], "payout"))
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
