@@ -19,6 +19,7 @@ from prefect.concurrency.sync import concurrency, rate_limit
 from prefect.exceptions import ObjectNotFound
 
 from ledger_sync.core.ledger import (
+    InvoiceNumbers,
     LedgerAccount,
     LedgerConnector,
     LedgerCurrencies,
@@ -161,6 +162,9 @@ class RateLimitedLedger:
 
     def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
         return self._paced(lambda: self._inner.numbered(records))
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        return self._paced(lambda: self._inner.invoice_numbers(records))
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         return self._paced(lambda: self._inner.list_existing(entity_type))

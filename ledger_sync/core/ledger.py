@@ -4,7 +4,7 @@ Every ledger connector implements `LedgerConnector` and passes the shared confor
 `tests/conformance/`. Errors are typed by what the caller should do about them, not by vendor code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -174,6 +174,32 @@ class LedgerSnapshot:
 GONE_STATUSES = frozenset({"VOIDED", "DELETED"})
 
 
+@dataclass
+class InvoiceNumbers:
+    """Every invoice a ledger held when it was read (`LedgerConnector.invoice_numbers`), by its number as the ledger
+    compares numbers (case-insensitively), with the invoices written since through this book: one read answers
+    `numbered` for a whole run instead of one query per chunk of numbers."""
+
+    held: dict[str, list[LedgerSnapshot]]
+    """Casefolded number -> the invoices holding it."""
+    number_of: Callable[[InvoiceRecord], str]
+    """The number the ledger gives the record's invoice (the connector's own rule)."""
+
+    def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
+        """What `LedgerConnector.numbered` would answer for these records, without a call."""
+        found = ((record.source_id, self.held.get(self.number_of(record).casefold())) for record in records)
+        return {source_id: list(held) for source_id, held in found if held}
+
+    def written(self, record: InvoiceRecord, ledger_id: str) -> None:
+        """Our invoice `record` is now the ledger's `ledger_id` (written, or a hand-entered one stamped as ours): its
+        number is taken by it from now on."""
+        snapshot = LedgerSnapshot(
+            ledger_id, record.external_id, record.total, record.customer_ref, "", issued_on=record.issue_date
+        )
+        number = self.number_of(record).casefold()
+        self.held[number] = [*(doc for doc in self.held.get(number, []) if doc.ledger_id != ledger_id), snapshot]
+
+
 @dataclass(frozen=True)
 class LedgerListing:
     """A customer or item as the ledger holds it, whoever created it: what matching compares (`core.matching`).
@@ -242,6 +268,12 @@ class LedgerConnector(Protocol):
     def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Every ledger invoice holding one of these invoices' numbers, whoever entered it (stamped or not, voided
         ones too: `status` says), by source id: what is checked before an invoice is first created."""
+        ...
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """Every ledger invoice by number (what `numbered` reads, for all numbers at once), if reading them all takes
+        no more calls than `numbered(records)` would; None (after at most that many calls) when the ledger holds
+        more invoices than that."""
         ...
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:

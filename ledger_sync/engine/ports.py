@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from ledger_sync.core.ledger import LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
+from ledger_sync.core.ledger import InvoiceNumbers, LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
 from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
@@ -62,5 +62,7 @@ class LedgerWriter(Protocol):
         self, entity_type: EntityType, records: Sequence[LedgerRecord]
     ) -> dict[int, list[LedgerSnapshot]]: ...
     def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]: ...
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None: ...
 
     def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef: ...

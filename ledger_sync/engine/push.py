@@ -22,7 +22,7 @@ from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
 from ledger_sync.engine.candidates import Candidate, Park, Push, Skip, Unneeded, Wait
 from ledger_sync.engine.corrections import refused_correction, refused_reissue
-from ledger_sync.engine.numbers import check_numbers
+from ledger_sync.engine.numbers import RunNumbers, check_numbers, checked
 from ledger_sync.engine.ports import ConnectionState, LedgerWriter
 from ledger_sync.engine.rehearsal import Rehearsal
 from ledger_sync.engine.reissue import Reissue, reissue
@@ -95,9 +95,35 @@ class _Progress:
             mark = candidate.cursor
         return mark
 
-    def unsettled(self) -> bool:
-        """Whether a checkpointed candidate is left unhandled (its outcome unknown, or waiting on one)."""
-        return any(c.cursor is not None and c.source_id not in self.handled for c in self.checkpointed or ())
+    def unsettled(self, carried: set[int]) -> bool:
+        """Whether a checkpointed candidate is left unhandled (its outcome unknown, or waiting on one), other than the
+        `carried` writes (not sent yet: see `Carried`)."""
+        return any(
+            c.cursor is not None and c.source_id not in self.handled and c.source_id not in carried
+            for c in self.checkpointed or ()
+        )
+
+    def carry(self, ops: list[WriteOp]) -> "Carried":
+        """`ops` held back for the next push, with the candidates from the first of them on (the checkpoint stays
+        behind them until they are written)."""
+        ids = {op.record.source_id for op in ops}
+        candidates = list(self.checkpointed or ())
+        first = next((i for i, c in enumerate(candidates) if c.source_id in ids), len(candidates))
+        tail = candidates[first:]
+        return Carried(ops, tail, {c.source_id for c in tail if c.source_id in self.handled})
+
+
+@dataclass
+class Carried:
+    """A push's last, partly full batch, held back to be filled with the next page's writes of the type (one call
+    fewer per page), and written by the next push of the type or by `WriteEngine.flush`. Nothing of it was sent;
+    the checkpoint never moves past it until it is written, so a run that dies before leaves it to be read again."""
+
+    ops: list[WriteOp]
+    candidates: list[Candidate]
+    """The checkpointed candidates from the first held-back one on, in order."""
+    handled: set[int]
+    """Those of `candidates` settled already."""
 
 
 @dataclass
@@ -117,10 +143,16 @@ class WriteEngine:
     held: set[EntityType] = field(default_factory=set)
     """Types with a record this run left unsettled: their checkpoint stays behind it for the rest of the run,
     so a later page that settles fully does not carry it past (share one set across a run's pushes)."""
+    numbers: RunNumbers = field(default_factory=RunNumbers)
+    """The ledger's invoice numbers as the run knows them (share one across a run's pushes: read once)."""
+    carried: dict[EntityType, Carried] = field(default_factory=dict)
+    """Partly full batches held back for the type's next push (share one across a run's pushes; see `Carried`)."""
     clock: Callable[[], datetime] = _utcnow
 
-    def push(self, entity_type: EntityType, candidates: Sequence[Candidate]) -> None:
-        """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now."""
+    def push(self, entity_type: EntityType, candidates: Sequence[Candidate], *, fill: bool = False) -> None:
+        """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now. A batch held
+        back by the type's last push goes first; with `fill`, this push's last batch, if partly full, is held back
+        in turn (nothing may need the type's records written before the type's next push or `flush`)."""
         handled, parks, ops = self._plan(entity_type, candidates)
         self.stats.add(Tally.PARKED, entity_type, len(parks))
         skipped = [c.source_id for c in candidates if isinstance(c, Skip)]
@@ -131,7 +163,7 @@ class WriteEngine:
             self.stats.add(Tally.SKIPPED, entity_type, len(skipped))
             return
         ops, recovered, gone = self._recover(entity_type, ops)
-        numbers = check_numbers(self.ledger, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
+        numbers = check_numbers(self.ledger, self.numbers, ops, self.tenant.ledger_name, self.clock() + LEDGER_RETRY)
         ops, recovered, parks = numbers.send, [*recovered, *numbers.linked], [*parks, *numbers.parked]
         self.stats.add(Tally.RECOVERED, entity_type, len(numbers.linked))
         self.stats.add(Tally.PARKED, entity_type, len(numbers.parked))
@@ -141,16 +173,27 @@ class WriteEngine:
         handled.update(gone)
         self.release(entity_type, [*skipped, *gone])
         moves = self.moves_checkpoints and entity_type not in self.held
-        progress = _Progress(handled, candidates if moves else None)
+        before = self.carried.pop(entity_type, Carried([], [], set()))
+        progress = _Progress(handled | before.handled, [*before.candidates, *candidates] if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         resumed = self._begun_reissues(entity_type, ops)
-        ops = [op for op in ops if op.record.source_id not in resumed]
+        ops = [*before.ops, *(op for op in ops if op.record.source_id not in resumed)]
         self._reissue(list(resumed.values()), progress)
         size = self.ledger.max_batch_size
         for start in range(0, len(ops), size):
-            self._write(entity_type, ops[start : start + size], progress)
-        if progress.unsettled():
+            chunk = ops[start : start + size]
+            if fill and len(chunk) < size and not any(op.voids for op in chunk):  # a void's removals go with its page
+                self.carried[entity_type] = progress.carry(chunk)
+                break
+            self._write(entity_type, chunk, progress)
+        held_back = self.carried.get(entity_type, Carried([], [], set())).ops
+        if progress.unsettled({op.record.source_id for op in held_back}):
             self.held.add(entity_type)
+
+    def flush(self, entity_type: EntityType) -> None:
+        """Write the batch the type's last push held back, if any (see `Carried`)."""
+        if entity_type in self.carried:
+            self.push(entity_type, [])
 
     def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:
         """Parked records that no longer need syncing are forgotten (and counted as skipped)."""
@@ -268,6 +311,8 @@ class WriteEngine:
                     synced.append(_synced(record, outcome.ref))
                     progress.handled.add(record.source_id)
                     self.stats.add(Tally.UPDATED if outcome.op.existing else Tally.CREATED, entity_type)
+                    if checked(record):
+                        self.numbers.written(record, outcome.ref.id)
                 case Answer.REFUSED if (job := self._reissue_of(outcome, now)) is not None:
                     locked.append(job)
                 case Answer.REFUSED:

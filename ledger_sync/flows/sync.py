@@ -32,6 +32,7 @@ from ledger_sync.tasks.extract import (
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
 from ledger_sync.tasks.load import (
+    flush_writes,
     load_credit_notes,
     load_customer_edits,
     load_customers,
@@ -132,6 +133,7 @@ def _sync(
                 load_items(whole(job), whole(page))
                 load_invoices(whole(job), chart, whole(page))
                 hooks.page_done(job, EntityType.INVOICE, len(page))
+            flush_writes(whole(job), EntityType.INVOICE)  # the last batch, held back to be filled: before what needs it
             # Credit notes go with invoices (the same toggle and events): after them, before payments.
             for notes in pages(extract_credit_notes, job, page_size):
                 notes = check_credit_notes(whole(job), whole(notes))

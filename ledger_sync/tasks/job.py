@@ -12,6 +12,8 @@ from ledger_sync.core.mapping import LedgerMapping, SourceTaxRate
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import FailedRunSummary, RunKind, RunOutcome
 from ledger_sync.core.scope import SyncScope
+from ledger_sync.engine.numbers import RunNumbers
+from ledger_sync.engine.push import Carried
 from ledger_sync.engine.rehearsal import Rehearsal
 from ledger_sync.engine.stats import RunStats
 from ledger_sync.ledger_access import open_ledger
@@ -41,6 +43,10 @@ class SyncJob:
     checkpoint_held: set[EntityType] = field(default_factory=set)
     """Types with a record whose outcome this run left unknown: their checkpoint must not move past it,
     so later pages of the run do not move it either."""
+    carried_writes: dict[EntityType, Carried] = field(default_factory=dict)
+    """Partly full batches held back for the next page (see `engine.push.Carried`); written before the run ends."""
+    invoice_numbers: RunNumbers = field(default_factory=RunNumbers)
+    """The ledger's invoice numbers, read at the run's first check (see `engine.numbers`)."""
     rehearsal: Rehearsal = field(default_factory=Rehearsal)
     """A dry run's pretend ledger, shared by its pages (see `engine.rehearsal`)."""
 

@@ -52,6 +52,8 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
         rehearsal=job.rehearsal if job.scope.dry_run else None,
         moves_checkpoints=not job.scope.ranged,
         held=job.checkpoint_held,
+        numbers=job.invoice_numbers,
+        carried=job.carried_writes,
     )
 
 
@@ -91,7 +93,13 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     )
     engine = write_engine(job, void_removals(job, candidates))
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
-    engine.push(EntityType.INVOICE, candidates)
+    engine.push(EntityType.INVOICE, candidates, fill=True)  # nothing needs them before the invoices are flushed
+
+
+@task(name="flush-writes", cache_policy=NO_CACHE)
+def flush_writes(job: SyncJob, entity_type: EntityType) -> None:
+    """The last, partly full batch of the type, held back to be filled by its next page (`engine.push.Carried`)."""
+    write_engine(job).flush(entity_type)
 
 
 @task(name="load-credit-notes", cache_policy=NO_CACHE)

@@ -21,6 +21,7 @@ from ledger_sync.core.currency import home_amount
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
+    InvoiceNumbers,
     LedgerAccount,
     LedgerConnector,
     LedgerCurrencies,
@@ -451,21 +452,24 @@ class MemoryConnector:
 
     def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
         self._call()
-        found: dict[int, list[LedgerSnapshot]] = {}
-        for record in records:
-            for entry in self._books.entries[EntityType.INVOICE].values():
-                held = entry.record
-                if isinstance(held, InvoiceRecord) and _name(held) == _name(record):
-                    snapshot = LedgerSnapshot(
-                        entry.ref.id,
-                        entry.stamp or "",
-                        entry.total,
-                        held.customer_ref,
-                        entry.status,
-                        issued_on=held.issue_date,
-                    )
-                    found.setdefault(record.source_id, []).append(snapshot)
-        return found
+        return self._invoice_numbers().numbered(records)
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """Every invoice in one call (the memory ledger has no page limit)."""
+        self._call()
+        return self._invoice_numbers()
+
+    def _invoice_numbers(self) -> InvoiceNumbers:
+        held: dict[str, list[LedgerSnapshot]] = {}
+        for entry in self._books.entries[EntityType.INVOICE].values():
+            record = entry.record
+            if isinstance(record, InvoiceRecord):
+                snapshot = LedgerSnapshot(
+                    entry.ref.id, entry.stamp or "", entry.total, record.customer_ref, entry.status,
+                    issued_on=record.issue_date,
+                )  # fmt: skip
+                held.setdefault(record.number.casefold(), []).append(snapshot)
+        return InvoiceNumbers(held, lambda record: record.number)
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         self._call()

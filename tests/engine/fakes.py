@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, LedgerSnapshot, WriteOp, WriteOutcome
+from ledger_sync.core.ledger import (
+    ErrorKind,
+    InvoiceNumbers,
+    LedgerError,
+    LedgerRef,
+    LedgerSnapshot,
+    WriteOp,
+    WriteOutcome,
+)
 from ledger_sync.core.records import CustomerRecord, EntityType, InvoiceRecord, LedgerRecord
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, MappedEntity, Parking, Synced
@@ -166,6 +174,10 @@ class ScriptedLedger:
     def numbered(self, records: Sequence[InvoiceRecord]) -> dict[int, list[LedgerSnapshot]]:
         """The bookkeeper's own invoices holding these numbers (`numbers_in_use`, by source id)."""
         return {r.source_id: self.numbers_in_use[r.source_id] for r in records if r.source_id in self.numbers_in_use}
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """Too many to read at once: each check asks `numbered`."""
+        return None
 
     def stamp(self, record: LedgerRecord, ledger_id: str) -> LedgerRef:
         self.stamped.append((record.source_id, ledger_id))

@@ -2,7 +2,7 @@
 
 from ledger_sync.core.records import EntityType
 from ledger_sync.engine.candidates import Candidate, Push, Wait
-from ledger_sync.engine.push import WriteEngine
+from ledger_sync.engine.push import Carried, WriteEngine
 from ledger_sync.engine.stats import Tally
 from tests.engine.fakes import TENANT, Call, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
@@ -78,3 +78,25 @@ def test_a_dry_run_writes_nothing_and_counts_what_it_would_write() -> None:
     engine.push(C, _fresh(1, 2))
     assert ledger.calls == [] and state.entity_map[C] == {} and state.checkpoints == {}
     assert engine.stats.count(Tally.WOULD_WRITE, C) == 2
+
+
+def test_a_partly_full_last_batch_is_filled_by_the_next_page_and_the_checkpoint_never_passes_it_unwritten() -> None:
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
+    held: set[EntityType] = set()
+    carried: dict[EntityType, Carried] = {}
+
+    def engine() -> WriteEngine:
+        return WriteEngine(state=state, ledger=ledger, tenant=TENANT, held=held, carried=carried)
+
+    engine().push(C, _fresh(1, 2, 3), fill=True)
+    assert ledger.sent_ids() == [1, 2] and state.checkpoints[C] == cursor(2), "3 is held back, unwritten"
+    engine().push(C, _fresh(4, 5, 6), fill=True)
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[1, 2], [3, 4], [5, 6]]
+    assert state.checkpoints[C] == cursor(6)
+    engine().push(C, _fresh(7), fill=True)
+    assert ledger.sent_ids() == [1, 2, 3, 4, 5, 6] and state.checkpoints[C] == cursor(6), "7 is held back"
+    assert held == set(), "a held-back batch is not an unknown outcome"
+    engine().flush(C)
+    assert ledger.sent_ids()[-1] == 7 and state.checkpoints[C] == cursor(7) and not carried
+    engine().flush(C)
+    assert len(ledger.calls) == 4, "nothing left to flush"

@@ -29,7 +29,14 @@ from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.currencies import read_currencies
 from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
-from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, quote, select_all, select_in
+from ledger_sync.connectors.qbo.query import (
+    ALL_ACTIVE_STATES,
+    queries_in,
+    quote,
+    select_all,
+    select_in,
+    select_within,
+)
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.tracking import read_tracking_options
 from ledger_sync.connectors.qbo.wire import (
@@ -50,6 +57,7 @@ from ledger_sync.connectors.qbo.wire import (
 from ledger_sync.core.currency import home_amount
 from ledger_sync.core.ledger import (
     ErrorKind,
+    InvoiceNumbers,
     LedgerAccount,
     LedgerCurrencies,
     LedgerError,
@@ -317,6 +325,18 @@ class QboConnector(ClientConnector):
             if same:
                 found[record.source_id] = [to_snapshot(EntityType.INVOICE, i) for i in same]
         return found
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """`SELECT * FROM Invoice`, 1000 a page, within the queries `numbered(records)` would make."""
+        invoices = select_within(self._client, "Invoice", queries_in(fields.doc_number(r) for r in records))
+        if invoices is None:
+            return None
+        held: dict[str, list[LedgerSnapshot]] = {}
+        for invoice in invoices:
+            held.setdefault(str(invoice.get("DocNumber", "")).casefold(), []).append(
+                to_snapshot(EntityType.INVOICE, invoice)
+            )
+        return InvoiceNumbers(held, fields.doc_number)
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         """`SELECT * FROM Customer|Item`, active and inactive, 1000 a page (QBO's MAXRESULTS ceiling)."""

@@ -3,7 +3,8 @@ entity), where QBO's reports and deposit screen show it.
 
 Each Service Opus method is recorded as the QBO method of one fixed name. A company that lacks it gets it created
 once: the list is read once per connector, and the create's `requestid` derives from the realm and the name, so a
-create whose answer was lost is replayed by QBO, not duplicated. When the name is taken by an inactive method (a
+create whose answer was lost is replayed by QBO, not duplicated; the list is read again before that create is sent
+again (it is most likely made: found, nothing is sent). When the name is taken by an inactive method (a
 bookkeeper retired it), nothing is created and the payment goes without one: its method is still in `PrivateNote`.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, select_all
+from ledger_sync.core.ledger import ErrorKind, LedgerError
 
 NAMES = {"card": "Credit Card", "cash": "Cash", "check": "Check", "ach": "ACH"}
 """Service Opus method -> the QBO PaymentMethod it is recorded as (QBO names are at most 31 characters)."""
@@ -36,6 +38,11 @@ class PaymentMethods:
         if found is None:
             body = {"Name": name, "Type": "CREDIT_CARD" if method == "card" else "NON_CREDIT_CARD"}
             key = hashlib.sha256(f"payment-method\x1f{self._realm_id}\x1f{name}".encode()).hexdigest()[:36]
-            found = self._client.post("paymentmethod", body, request_id=key)["PaymentMethod"]
+            try:
+                found = self._client.post("paymentmethod", body, request_id=key)["PaymentMethod"]
+            except LedgerError as error:
+                if error.kind is ErrorKind.UNAVAILABLE:
+                    self._by_name = None  # the outcome is unknown: look it up before any resend
+                raise
             self._by_name[name.casefold()] = found
         return str(found["Id"]) if found.get("Active", True) else None

@@ -37,15 +37,31 @@ def chunked(values: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[st
 
 def select_all(client: Queryable, entity: str, where: str | None = None) -> list[dict[str, Any]]:
     """Every `entity` matching `where`, page by page (STARTPOSITION is 1-based)."""
+    return [row for page in _pages(client, entity, where) for row in page]
+
+
+def select_within(client: Queryable, entity: str, calls: int, where: str | None = None) -> list[dict[str, Any]] | None:
+    """Every `entity` matching `where` if they fit in `calls` pages; None (after `calls` queries) when they may not."""
     results: list[dict[str, Any]] = []
+    for count, page in enumerate(_pages(client, entity, where), start=1):
+        results.extend(page)
+        if len(page) < PAGE_SIZE:
+            return results
+        if count >= calls:
+            return None
+    return results
+
+
+def _pages(client: Queryable, entity: str, where: str | None) -> Iterator[list[dict[str, Any]]]:
+    """The query's pages, the last one short (or empty)."""
     start = 1
     condition = f" WHERE {where}" if where else ""
     while True:
         statement = f"SELECT * FROM {entity}{condition} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
         page = client.query(statement).get("QueryResponse", {}).get(entity, [])
-        results.extend(page)
+        yield page
         if len(page) < PAGE_SIZE:
-            return results
+            return
         start += PAGE_SIZE
 
 
@@ -64,6 +80,13 @@ def _like_run(value: str) -> str:
 
 ALL_ACTIVE_STATES = "Active IN (true, false)"
 """QBO queries return only active list entities unless asked for both."""
+
+
+def queries_in(values: Iterable[str]) -> int:
+    """How many queries `select_in` makes for `values` (at least; more when a chunk's answer runs past a page)."""
+    wanted = set(values)
+    safe = sum(1 for value in wanted if all(lexer_safe(c) for c in value))
+    return -(-safe // IN_CHUNK) + len(wanted) - safe
 
 
 def select_in(

@@ -1,8 +1,10 @@
 """The HTTP client for one Xero organisation: auth, tenant header, Xero's limits and patient retries.
 
 Every call sends `xero-tenant-id`. A 401 refreshes the token once through the provider. Limits:
-at most `max_concurrent` calls in flight per tenant from this process; `X-MinLimit-Remaining` is
-watched so the client waits for the minute window to free a call instead of tripping the limit;
+at most `max_concurrent` calls in flight per tenant from this process; its own calls are paced under
+60 a minute (counted from their answers, `connectors.pacing`), and `X-MinLimit-Remaining` is watched
+(other clients of the tenant count too) so the client waits for the minute window to free a call
+instead of tripping the limit;
 a 429 is retried after its `Retry-After`, except the DAY limit, which is raised at once (waiting
 hours inside a run helps nobody). A throttled write is re-sent with the SAME `Idempotency-Key`; a
 write whose outcome is unknown is not re-sent at all (see `connectors.http`).
@@ -20,6 +22,7 @@ import httpx
 
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
+from ledger_sync.connectors.pacing import Pacer, RateLimit
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.errors import DAY_LIMIT, response_error
 from ledger_sync.core.ledger import LedgerError
@@ -56,6 +59,8 @@ class XeroClient(LedgerHttpClient):
         self._tenant_id = tenant_id
         self._slots = _tenant_slots(config.api_base, tenant_id, config.max_concurrent)
         self._sent: deque[float] = deque()
+        self._pacer = Pacer(RateLimit(config.calls_per_minute, config.minute_window_seconds), monotonic, sleep)
+        """Our own calls, kept under the per-minute limit before Xero says so (the header only tells after)."""
         self._minute_remaining: int | None = None
         self.day_remaining: int | None = None
         """The last `X-DayLimit-Remaining` Xero reported (None until the first answer)."""
@@ -87,11 +92,15 @@ class XeroClient(LedgerHttpClient):
         if key is not None:
             headers["Idempotency-Key"] = key
         self._pace()
+        self._pacer.wait_turn()
         with self._slot():
-            self._sent.append(self._monotonic())
-            response = self._request(
-                method, f"{self._config.api_base}/{path}", params, content, headers, write=content is not None
-            )
+            try:
+                response = self._request(
+                    method, f"{self._config.api_base}/{path}", params, content, headers, write=content is not None
+                )
+            finally:  # counted from its answer: Xero saw it no later, so its window frees no later than ours
+                self._sent.append(self._monotonic())
+                self._pacer.done()
         self._note_limits(response.headers)
         return response
 
@@ -101,7 +110,9 @@ class XeroClient(LedgerHttpClient):
             yield
 
     def _pace(self) -> None:
-        """With no call left in the minute window, wait until our oldest call in it has aged out."""
+        """With no call left in the minute window, wait until our oldest call in it has aged out (counted from its
+        answer: counted from its sending, a call sent a window after it could reach Xero a little before that call's
+        hit leaves Xero's window, and be answered 429)."""
         window = self._config.minute_window_seconds
         now = self._monotonic()
         while self._sent and self._sent[0] <= now - window:

@@ -23,6 +23,8 @@ class XeroConfig(HttpPolicy):
     scopes: str
     minute_window_seconds: float = 60
     """Xero's per-minute limit window, for pacing on `X-MinLimit-Remaining`."""
+    calls_per_minute: int = 60
+    """Xero's published per-tenant limit, which the client paces itself under."""
     max_concurrent: int = 5
     """Calls in flight per tenant from this process (Xero refuses a sixth)."""
 

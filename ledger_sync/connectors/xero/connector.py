@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import httpx
 
@@ -32,6 +32,7 @@ from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
+    InvoiceNumbers,
     LedgerAccount,
     LedgerCurrencies,
     LedgerError,
@@ -105,6 +106,8 @@ class XeroConnector(ClientConnector):
         self._accounts: list[dict[str, Any]] | None = None
         self._item_accounts: dict[str, str] | None = None
         """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
+        self._contacts: dict[str, str] = {}
+        """Contact name -> ContactID of the card processors payouts pay fees to, as found or made."""
 
     def __repr__(self) -> str:
         return f"XeroConnector(tenant_id={self.tenant_id!r}, calls={self.calls})"
@@ -162,12 +165,23 @@ class XeroConnector(ClientConnector):
         """Ops of one kind of Xero record (an invoice below zero is a credit note: see `ledger_kinds`)."""
         if entity_type is EntityType.CREDIT_APPLICATION:
             return [self._allocate(op) for op in ops]
-        if entity_type is EntityType.REFUND:
-            return [self._refund(op) for op in ops]
         if entity_type is EntityType.PAYOUT:
-            return [self._pay_out(op) for op in ops]
+            return self._pay_out(ops)
+        if entity_type is EntityType.REFUND:
+            # Each is written one by one, after one look-up of what an earlier attempt made of all of them.
+            made = self._stamped(entity_type, [op.record for op in ops if op.existing is None])
+            return [self._refund(op, made.get(op.record.source_id, [])) for op in ops]
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
-            credits = {index: self._take_credit(op) for index, op in enumerate(ops) if _takes_credit(op)}
+            taking = {index: op for index, op in enumerate(ops) if _takes_credit(op)}
+            try:  # what earlier attempts made, for all of them in one look-up
+                made = self._credits([op.record for op in taking.values()])
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                credits = {index: WriteOutcome(op=op, error=error) for index, op in taking.items()}
+            else:
+                live = {index: _live(made.get(op.record.source_id, [])) for index, op in taking.items()}
+                credits = {index: self._take_credit(op, live[index]) for index, op in taking.items()}
             rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
             return [credits[index] if index in credits else next(rest) for index in range(len(ops))]
         void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
@@ -241,18 +255,17 @@ class XeroConnector(ClientConnector):
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
 
-    def _refund(self, op: WriteOp) -> WriteOutcome:
+    def _refund(self, op: WriteOp, held: list[dict[str, Any]]) -> WriteOutcome:
         """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
         payment of all of it out of the deposit account (`wire.refund_payment`). The note is looked up by its stamp
-        first and its `RemainingCredit` read, so a re-run after an unknown outcome (or a crash between the two
-        calls) does only what is left; the outcome is the note. A note whose total Xero made other than the
-        refund's is refused before any money is paid out of it."""
+        first (`held`: the notes stamped so) and its `RemainingCredit` read, so a re-run after an unknown outcome (or a
+        crash between the two calls) does only what is left; the outcome is the note. A note whose total Xero made
+        other than the refund's is refused before any money is paid out of it."""
         record = op.record
         assert isinstance(record, RefundRecord)
         if op.existing is not None:
             return WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once and never changed
         try:
-            held = self._stamped(EntityType.REFUND, [record]).get(record.source_id, [])
             live = [doc for doc in held if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
             note = live[0] if live else None
             if note is None:
@@ -331,36 +344,67 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(made[0].get("AllocationID") or record.credit_note_ref)))
 
-    def _pay_out(self, op: WriteOp) -> WriteOutcome:
-        """A payout: its fees spent from the clearing account (SPEND), then its net transferred to the operating
-        account (BankTransfer), both stamped with its Reference. Its bank transactions are read first, so a re-run
-        after an unknown outcome does only what is left (fees spent already are not spent again). Xero changes
+    def _pay_out(self, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        """Payouts: each one's fees spent from the clearing account (SPEND), then its net transferred to the operating
+        account (BankTransfer), both stamped with its Reference. What earlier attempts made is read first, for all of
+        them in one look-up, so a re-run after an unknown outcome does only what is left (fees spent already are not
+        spent again). The fees of all of them go in one call; the transfers one per call (Xero documents one transfer
+        per request (?): the stricter reading). A payout whose fees Xero refuses, or answers without, is not
+        transferred."""
+        made = self._stamped(EntityType.PAYOUT, [op.record for op in ops if op.existing is None])
+        outcomes: dict[int, WriteOutcome] = {}
+        fees: dict[int, dict[str, Any]] = {}
+        for index, op in enumerate(ops):
+            try:
+                done, spend = self._payout_left(op, made.get(op.record.source_id, []))
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                outcomes[index] = WriteOutcome(op=op, error=error)
+                continue
+            if done is not None:
+                outcomes[index] = done
+            elif spend is not None:
+                fees[index] = spend
+        if fees:
+            sent = [ops[index] for index in fees]
+            answered = self._send(EntityType.PAYOUT, sent, list(fees.values()), idempotency_key(sent, "payout-fees"))
+            outcomes |= {index: outcome for index, (outcome, _) in zip(fees, answered, strict=True) if not outcome.ok}
+        return [outcomes[index] if index in outcomes else self._transfer(op) for index, op in enumerate(ops)]
+
+    def _payout_left(
+        self, op: WriteOp, docs: list[dict[str, Any]]
+    ) -> tuple[WriteOutcome | None, dict[str, Any] | None]:
+        """What is left of a payout, given what Xero holds stamped with it (`docs`): done already (its outcome), or
+        its fees to spend (their element) before its transfer, or only its transfer (neither). Xero changes
         neither a transfer nor moves money out of anything but a BANK account: both are refusals."""
         record = op.record
         assert isinstance(record, PayoutRecord)
+        if op.existing is not None:
+            raise LedgerError(
+                ErrorKind.VALIDATION,
+                "Xero cannot change a bank transfer; delete the payout's transfer and fees in Xero and it will be "
+                "entered again",
+            )
+        if record.clearing_holds_payments:
+            raise LedgerError(
+                ErrorKind.VALIDATION,
+                "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank account",
+            )
+        live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+        received = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
+        if received:
+            return WriteOutcome(op=op, ref=wire.element_ref(EntityType.PAYOUT, received[0])), None
+        if record.fees and not any(doc.get("Type") == "SPEND" for doc in live):
+            contact = self._contact_named(record.processor, op)
+            return None, wire.payout_fees(record, contact, self._account_code(record.fees_account_ref))
+        return None, None
+
+    def _transfer(self, op: WriteOp) -> WriteOutcome:
+        """A payout's net, moved from the clearing account to the operating account (its fees spent already)."""
+        record = op.record
+        assert isinstance(record, PayoutRecord)
         try:
-            if op.existing is not None:
-                raise LedgerError(
-                    ErrorKind.VALIDATION,
-                    "Xero cannot change a bank transfer; delete the payout's transfer and fees in Xero and it will be "
-                    "entered again",
-                )
-            if record.clearing_holds_payments:
-                raise LedgerError(
-                    ErrorKind.VALIDATION,
-                    "Xero moves a payout only out of a bank account: map the card clearing account to a Xero bank "
-                    "account",
-                )
-            docs = self._stamped(EntityType.PAYOUT, [record]).get(record.source_id, [])
-            live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
-            made = [doc for doc in live if doc.get("Type") == wire.PAYOUT_RECEIVED]
-            if made:
-                return WriteOutcome(op=op, ref=wire.element_ref(EntityType.PAYOUT, made[0]))
-            if record.fees and not any(doc.get("Type") == "SPEND" for doc in live):
-                fees = wire.payout_fees(
-                    record, self._contact_named(record.processor, op), self._account_code(record.fees_account_ref)
-                )
-                self._one("BankTransactions", fees, idempotency_key([op], "payout-fees"))
             transfer = self._one("BankTransfers", wire.payout_transfer(record), idempotency_key([op], "payout"))
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
@@ -372,15 +416,14 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(received)))
 
-    def _take_credit(self, op: WriteOp) -> WriteOutcome:
+    def _take_credit(self, op: WriteOp, credit: dict[str, Any] | None) -> WriteOutcome:
         """A deposit or an overpayment (`prepayments`), or the deposit's application later (an update): the credit
-        received once, then allocated to the invoice once. The credit is found by its stamp and its allocations read
-        first, so a re-run after an unknown outcome does only what is left. An update of a payment Xero holds as a
-        payment (not a credit) is refused: Xero cannot change one."""
+        received once, then allocated to the invoice once. The credit is found by its stamp (`credit`: the live one, if
+        any) and its allocations read first, so a re-run after an unknown outcome does only what is left. An update of
+        a payment Xero holds as a payment (not a credit) is refused: Xero cannot change one."""
         record = op.record
         assert isinstance(record, PaymentRecord)
         try:
-            credit = self._credit(record)
             if credit is None and op.existing is not None:
                 raise LedgerError(
                     ErrorKind.VALIDATION, "Xero cannot change a payment; delete it in Xero and it will be entered again"
@@ -404,12 +447,6 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=error)
         return WriteOutcome(op=op, ref=prepayments.credit_ref(credit))
 
-    def _credit(self, record: PaymentRecord) -> dict[str, Any] | None:
-        """The live prepayment or overpayment stamped with the payment's external id, if Xero holds one."""
-        found = self._credits([record]).get(record.source_id, [])
-        live = [doc for doc in found if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
-        return live[0] if live else None
-
     def _credits(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """Each payment's prepayments and overpayments, found by the stamp on the bank transactions that made them
         (Xero's Prepayment carries no Reference), read by id, with that stamp as their `Reference`."""
@@ -425,7 +462,14 @@ class XeroConnector(ClientConnector):
         return found
 
     def _contact_named(self, name: str, op: WriteOp) -> str:
-        """The id of the contact of this name (a card processor), made once if Xero has none: names are unique."""
+        """The id of the contact of this name (a card processor), made once if Xero has none: names are unique. Looked
+        up once per connector (a run)."""
+        if name in self._contacts:
+            return self._contacts[name]
+        self._contacts[name] = self._contact_id(name, op)
+        return self._contacts[name]
+
+    def _contact_id(self, name: str, op: WriteOp) -> str:
         found = [doc for doc in self._where("Contacts", "Name", [name]) if doc.get("ContactStatus") != "ARCHIVED"]
         if found:
             return str(found[0]["ContactID"])
@@ -502,6 +546,19 @@ class XeroConnector(ClientConnector):
             if same:
                 found[record.source_id] = [wire.to_snapshot(EntityType.INVOICE, d) for d in same]
         return found
+
+    def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
+        """`GET /Invoices?where=Type=="ACCREC"`, 100 a page, within the calls `numbered(records)` would make."""
+        numbers = {fields.invoice_number(record) for record in records}
+        invoices = self._list("Invoices", {"where": 'Type=="ACCREC"'}, pages=-(-len(numbers) // WHERE_CHUNK))
+        if invoices is None:
+            return None
+        held: dict[str, list[LedgerSnapshot]] = {}
+        for doc in invoices:
+            held.setdefault(str(doc.get("InvoiceNumber", "")).casefold(), []).append(
+                wire.to_snapshot(EntityType.INVOICE, doc)
+            )
+        return InvoiceNumbers(held, fields.invoice_number)
 
     def list_existing(self, entity_type: EntityType) -> list[LedgerListing]:
         """`GET /Contacts?page=N` (100 a page, archived included); `GET /Items` (Xero does not page items)."""
@@ -735,8 +792,15 @@ class XeroConnector(ClientConnector):
             docs += self._list(collection, {"where": f"{also} AND ({condition})" if also else condition})
         return docs
 
-    def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Every match (archived ones included), page by page where Xero pages the collection."""
+    @overload
+    def _list(self, collection: str, params: dict[str, str]) -> list[dict[str, Any]]: ...
+
+    @overload
+    def _list(self, collection: str, params: dict[str, str], pages: int) -> list[dict[str, Any]] | None: ...
+
+    def _list(self, collection: str, params: dict[str, str], pages: int | None = None) -> list[dict[str, Any]] | None:
+        """Every match (archived ones included), page by page where Xero pages the collection; with `pages`, None
+        (after that many calls) when the matches may not fit in them."""
         if collection in WITH_ARCHIVED:
             params = {**params, "includeArchived": "true"}
         if collection not in PAGED:
@@ -749,7 +813,15 @@ class XeroConnector(ClientConnector):
             docs += batch
             if len(batch) < PAGE_SIZE:
                 return docs
+            if pages is not None and page >= pages:
+                return None
             page += 1
+
+
+def _live(credits: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The live prepayment or overpayment among a payment's credits, if Xero holds one."""
+    live = [doc for doc in credits if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+    return live[0] if live else None
 
 
 def _takes_credit(op: WriteOp) -> bool:
