@@ -14,22 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import connect, emit, peak_rss_mb, sandbox_process, seed_source, warm_prefect
+from bench.harness import automatic_sync_on, connect, emit, peak_rss_mb, sandbox_process, seed_source, warm_prefect
 from ledger_sync.connectors.registry import get, names
-from ledger_sync.settings import Settings
-from ledger_sync.state.store import StateStore
-
-
-def automatic_sync_on(ledger: str, companies: int) -> None:
-    """Both Automatic Sync toggles on for every company, as the hourly fan-out needs them."""
-    store = StateStore.open(Settings())
-    try:
-        for company_id in range(1, companies + 1):
-            connection = store.connection(company_id, ledger)
-            assert connection is not None
-            store.set_auto_sync(connection.id, invoices=True, payments=True)
-    finally:
-        store.close()
 
 
 def main() -> None:

@@ -424,7 +424,8 @@ def live(
     if max_wait < quiet:
         raise typer.BadParameter("must be at least --quiet", param_hint="--max-wait")
     # Prefect's logging (set up on import) prints warnings of other loggers; this process's batches are news too
-    logging.getLogger("ledger_sync.flows.live").setLevel(logging.INFO)
+    for news in ("ledger_sync.flows.live", "ledger_sync.events.emitter"):
+        logging.getLogger(news).setLevel(logging.INFO)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -9,6 +9,7 @@ a void, a credit note and a customer edit all change the books an invoice sync k
 Sync), a collection the payments (Automatic Payment Sync).
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ PAYMENT_COLLECTED = "service-opus.payment.collected"
 PAYMENT_REVERSED = "service-opus.payment.reversed"
 PAYMENT_REFUNDED = "service-opus.payment.refunded"
 COMPANY_LABEL = "service-opus.company-id"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ async def follow(seen: Callable[[int, str, datetime], None], since: datetime) ->
     # lock relayed after an outage) is not filtered out. Prefect 3.8 keeps that moment here.
     subscriber._backfill_since = since  # type: ignore[assignment]  # a plain aware datetime compares the same
     async with subscriber:
+        log.info("following Service Opus events on the Prefect server")
         async for event in subscriber:
             company = event.resource.get(COMPANY_LABEL)
             if company is not None and company.isdigit():
