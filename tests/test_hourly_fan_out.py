@@ -79,3 +79,34 @@ def test_companies_sync_in_this_process_a_bounded_few_at_a_time_and_a_bad_one_st
 def test_a_fan_out_needs_at_least_one_company_at_a_time() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         hourly.sync_companies([], concurrency=0, page_size=500)
+
+
+def test_spread_over_workers_the_companies_go_in_that_many_company_batch_runs(
+    monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> None:
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from prefect.client.schemas.objects import FlowRun
+
+    connections = [
+        SimpleNamespace(company_id=c, ledger="qbo", auto_invoice_sync=c != 3, auto_payment_sync=c != 3)
+        for c in range(1, 6)
+    ]
+    store = SimpleNamespace(connected=lambda: connections, close=lambda: None)
+    monkeypatch.setattr(hourly.StateStore, "open", lambda settings: store)
+    monkeypatch.setattr(hourly, "ensure_limits", lambda limits: list(limits))
+    started: list[tuple[str, dict]] = []
+
+    def run_deployment(name: str, parameters: dict, flow_run_name: str, timeout: int) -> FlowRun:
+        started.append((name, parameters))
+        return FlowRun(id=uuid4(), flow_id=uuid4(), name=flow_run_name)
+
+    monkeypatch.setattr(hourly, "run_deployment", run_deployment)
+    result = hourly.hourly_sync(concurrency=2, workers=2)
+
+    assert [name for name, _ in started] == [hourly.COMPANY_BATCH_DEPLOYMENT] * 2
+    shares = [[c["company_id"] for c in parameters["companies"]] for _, parameters in started]
+    assert shares == [[1, 4], [2, 5]], "company 3 (automatic sync off) is left out, the rest dealt in turn"
+    assert all(parameters["concurrency"] == 2 for _, parameters in started)
+    assert sorted(r["company_id"] for r in result) == [1, 2, 4, 5]
