@@ -1,8 +1,9 @@
-"""Many small companies synced one after another in one warm process (the Prefect client, imports and the
-ledger's sandbox stay up), as the hourly fan-out could run them: prints seconds per company and companies per
+"""Many small companies synced in one warm process as the hourly fan-out runs them (`flows/hourly.py`
+`company_batch`: a `company-sync` run per company, `--concurrency` at a time, each in its company's slot and rate
+limit; the Prefect client, imports and the ledger's sandbox stay up): prints seconds per company and companies per
 hour. Each company has its own ledger (a QBO realm, a Xero organisation) in one sandbox process.
 
-    .venv/bin/python bench/companies.py --companies 20 --invoices-each 10
+    .venv/bin/python bench/companies.py --companies 20 --invoices-each 10 --concurrency 4
 """
 
 import argparse
@@ -13,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import connect, emit, peak_rss_mb, sandbox_process, seed_source, warm_prefect
+from bench.harness import automatic_sync_on, connect, emit, peak_rss_mb, sandbox_process, seed_source, warm_prefect
 from ledger_sync.connectors.registry import get, names
 
 
@@ -22,26 +23,30 @@ def main() -> None:
     parser.add_argument("--ledger", choices=[n for n in names() if get(n).sandbox], default="qbo")
     parser.add_argument("--companies", type=int, default=20)
     parser.add_argument("--invoices-each", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=4, help="Companies synced at once (hourly-sync's default).")
     parser.add_argument("--time-scale", type=float, default=120.0, help="Sandbox seconds per real second.")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     args = parser.parse_args()
-    from ledger_sync.flows.sync import sync_company
+    from ledger_sync.flows.hourly import CompanyLedger, company_batch
 
     with tempfile.TemporaryDirectory(prefix="companies-bench-") as folder:
         home = Path(folder)
         seed_source(home, args.invoices_each * args.companies, args.companies)
         with sandbox_process(args.ledger, home, args.time_scale):
             connect(home, args.ledger, args.companies)
+            automatic_sync_on(args.ledger, args.companies)
             warm_prefect()
             started = time.perf_counter()
-            outcomes = [sync_company(company_id=c, ledger=args.ledger)["outcome"] for c in range(1, args.companies + 1)]
+            companies = [CompanyLedger(company_id=c, ledger=args.ledger) for c in range(1, args.companies + 1)]
+            runs = company_batch(companies=companies, concurrency=args.concurrency)
             seconds = time.perf_counter() - started
     emit(
         {
             "ledger": args.ledger,
             "companies": args.companies,
             "invoices_each": args.invoices_each,
-            "completed": sum(1 for outcome in outcomes if outcome == "completed"),
+            "concurrency": args.concurrency,
+            "completed": sum(1 for run in runs if run["state"] == "Completed"),
             "seconds_per_company": seconds / args.companies,
             "companies_per_hour": 3600 * args.companies / seconds,
             "peak_rss_mb": peak_rss_mb(),

@@ -109,6 +109,18 @@ def connect(home: Path, ledger: str, companies: int = 1) -> None:
         store.close()
 
 
+def automatic_sync_on(ledger: str, companies: int) -> None:
+    """Both Automatic Sync toggles on for every company, as the hourly fan-out and the live sync need them."""
+    store = StateStore.open(Settings())
+    try:
+        for company_id in range(1, companies + 1):
+            connection = store.connection(company_id, ledger)
+            assert connection is not None
+            store.set_auto_sync(connection.id, invoices=True, payments=True)
+    finally:
+        store.close()
+
+
 def warm_prefect() -> None:
     """Start the temporary Prefect server (and its client) before anything is timed: a worker keeps it warm."""
     from prefect.client.orchestration import get_client

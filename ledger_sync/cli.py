@@ -362,7 +362,7 @@ def up(
     xero_port: Annotated[int, typer.Option(help="Xero sandbox port.")] = 8766,
     web_port: Annotated[int, typer.Option(help="Settings page port.")] = 8000,
 ) -> None:
-    """Start the local stack (Prefect server, worker, sandboxes, outbox relay, settings page), deploy, and
+    """Start the local stack (Prefect server, worker, live sync, sandboxes, outbox relay, settings page), deploy, and
     run until Ctrl-C. PostgreSQL: LEDGER_SYNC_STATE_URL and PREFECT_API_DATABASE_CONNECTION_URL."""
     import signal
     import threading
@@ -392,7 +392,7 @@ def setup_limits_command() -> None:
 @app.command()
 def relay(
     follow: Annotated[bool, typer.Option(help="Keep relaying until interrupted.")] = False,
-    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes with --follow.")] = 2.0,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes with --follow.")] = 0.5,
 ) -> None:
     """Send Service Opus's outbox (locks and collections) to Prefect as events; rows wait while it is down."""
     import logging
@@ -416,3 +416,30 @@ def relay(
         relay_until(engine, stop, interval)
     finally:
         engine.dispose()
+
+
+@app.command()
+def live(
+    quiet: Annotated[
+        float, typer.Option(min=0.0, help="Seconds a company's events must be quiet before its sync starts.")
+    ] = 0.5,
+    max_wait: Annotated[float, typer.Option(min=0.0, help="Seconds a company's first event waits at most.")] = 2.0,
+    concurrency: Annotated[int, typer.Option(min=1, help="Companies synced at once.")] = 4,
+) -> None:
+    """Serve the live sync: follow Service Opus's events on the Prefect server (PREFECT_API_URL) and sync each
+    company's burst of events in one run, in this warm process, until interrupted."""
+    import logging
+    import signal
+    import threading
+
+    from ledger_sync.flows.live import LiveOptions, serve_live
+
+    if max_wait < quiet:
+        raise typer.BadParameter("must be at least --quiet", param_hint="--max-wait")
+    # Prefect's logging (set up on import) prints warnings of other loggers; this process's batches are news too
+    for news in ("ledger_sync.flows.live", "ledger_sync.events.emitter"):
+        logging.getLogger(news).setLevel(logging.INFO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    serve_live(stop, LiveOptions(quiet_seconds=quiet, max_wait_seconds=max_wait, concurrency=concurrency))

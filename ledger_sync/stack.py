@@ -1,8 +1,8 @@
 """`ledger-sync up`: the whole local stack in one command, stopped cleanly on Ctrl-C.
 
 Children: the Prefect server, each registered ledger's sandbox, a process worker of the `ledger-sync` pool,
-the outbox relay and the settings page. Each child runs in its own process group and logs to
-`<home>/logs/<name>.log`; stopping sends SIGTERM to every group (newest first), waits, then SIGKILLs
+the live sync (`ledger-sync live`), the outbox relay and the settings page. Each child runs in its own process
+group and logs to `<home>/logs/<name>.log`; stopping sends SIGTERM to every group (newest first), waits, then SIGKILLs
 stragglers, including flow-run processes that left the group.
 
 PostgreSQL: set LEDGER_SYNC_STATE_URL (psycopg) for the state store and
@@ -234,8 +234,9 @@ def run_stack(settings: Settings, ports: Ports, stop: threading.Event, announce:
         with temporary_settings({PREFECT_API_URL: api_url}):
             prepare_prefect(settings)
         deploy_all(env)
-        announce("Deployed hourly-sync, company-sync, backfill, live-sync")
+        announce("Deployed hourly-sync, company-sync, company-batch, backfill, live-sync, daily-reconcile, reconcile")
         start_worker(children, settings.work_pool, env)
+        children.start("live-sync", [ledger_sync, "live"], env)
         children.start("outbox-relay", [ledger_sync, "relay", "--follow"], env)
         children.start("web", [ledger_sync, "web", "--port", str(ports.web)], env)
         announce(f"Settings page  http://127.0.0.1:{ports.web}")

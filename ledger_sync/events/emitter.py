@@ -9,6 +9,7 @@ a void, a credit note and a customer edit all change the books an invoice sync k
 Sync), a collection the payments (Automatic Payment Sync).
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,8 @@ from typing import Any
 from uuid import UUID
 
 from prefect.events import Event, emit_event
-from prefect.events.clients import get_events_client
+from prefect.events.clients import get_events_client, get_events_subscriber
+from prefect.events.filters import EventFilter, EventNameFilter
 
 from ledger_sync.core.records import EntityType
 
@@ -29,6 +31,8 @@ PAYMENT_REVERSED = "service-opus.payment.reversed"
 PAYMENT_REFUNDED = "service-opus.payment.refunded"
 PAYMENT_APPLIED = "service-opus.payment.applied"
 COMPANY_LABEL = "service-opus.company-id"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,21 @@ async def publish(events: Sequence[OpusEvent], sent: Callable[[OpusEvent], None]
         for event in events:
             await client.emit(Event(**event.fields()))
             sent(event)
+
+
+async def follow(seen: Callable[[int, str, datetime], None], since: datetime) -> None:
+    """Call `seen(company_id, event name, occurred)` for each Service Opus event the server receives that occurred
+    from `since` on (an event relayed late, after an outage, still counts); returns or raises only when the
+    subscription gives up. The server replays at most its websocket backfill window
+    (PREFECT_EVENTS_MAXIMUM_WEBSOCKET_BACKFILL, 15 minutes): older events are left to the hourly sync."""
+    subscriber = get_events_subscriber(filter=EventFilter(event=EventNameFilter(name=list(EVENT_KINDS))))
+    # The subscriber asks for the events since a minute before it first connects, then since a minute before the
+    # last one it saw (deduplicated); from `since` on instead, an event that occurred before this subscription (a
+    # lock relayed after an outage) is not filtered out. Prefect 3.8 keeps that moment here.
+    subscriber._backfill_since = since  # type: ignore[assignment]  # a plain aware datetime compares the same
+    async with subscriber:
+        log.info("following Service Opus events on the Prefect server")
+        async for event in subscriber:
+            company = event.resource.get(COMPANY_LABEL)
+            if company is not None and company.isdigit():
+                seen(int(company), event.event, event.occurred)

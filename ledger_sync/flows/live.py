@@ -1,20 +1,35 @@
-"""The live deployment: triggered by Service Opus's events (a lock, a void, a credit note, a customer edit,
-a collection, a failed or charged-back payment, a refund).
+"""The live sync: what Service Opus's events (a lock, a void, a credit note, a customer edit, a collection, a
+failed or charged-back payment, a refund) call for, in the ledger seconds later.
 
-The deployment trigger (prefect.yaml) passes the company id from the event's resource label. The run
-syncs only the entity type the event calls for (`emitter.EVENT_KINDS`), and only if that type's automatic
-sync toggle is on: with Automatic Invoice Sync off, an invoice-locked event syncs nothing.
+`serve_live` is the long-running process that serves it (`ledger-sync live`, started by `ledger-sync up`). It
+follows the Service Opus events on the Prefect server, gathers each company's events for a short moment
+(`events.coalesce`: a burst of 50 locks costs one run, not 50) and runs `live_sync` for the batch in its own warm
+interpreter, a few companies at a time. A run syncs only the entity types its events call for
+(`emitter.EVENT_KINDS`), and only where that type's automatic sync toggle is on: with Automatic Invoice Sync
+off, an invoice-locked event syncs nothing. Each run holds its company's slot like any other sync.
 """
 
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from prefect import flow
 
 from ledger_sync.core.runs import RunKind, RunSummary, SkippedSync
-from ledger_sync.events.emitter import EVENT_KINDS
+from ledger_sync.events.coalesce import Batch, Coalescer
+from ledger_sync.events.emitter import EVENT_KINDS, follow
 from ledger_sync.flows.hourly import toggled_sync
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
+
+log = logging.getLogger(__name__)
 
 OpusEventName = Literal[
     "service-opus.invoice.locked",
@@ -27,14 +42,119 @@ OpusEventName = Literal[
     "service-opus.payment.applied",
 ]
 
+RESUBSCRIBE_SECONDS = 2.0
+"""Pause before following the events again after the Prefect server went away."""
+
 
 @flow(name="live-sync")
-def live_sync(company_id: int, event: OpusEventName, page_size: int = 500) -> list[RunSummary | SkippedSync]:
-    """Sync what one Service Opus event is about, in each of the company's connected ledgers."""
+def live_sync(company_id: int, events: list[OpusEventName], page_size: int = 500) -> list[RunSummary | SkippedSync]:
+    """Sync what a company's Service Opus events are about, in each of its connected ledgers."""
+    if not events:
+        raise ValueError("a live sync needs at least one Service Opus event")
     store = StateStore.open(Settings())
     try:
         ledgers = [c.ledger for c in store.connected(company_id)]
     finally:
         store.close()
-    entity = frozenset({EVENT_KINDS[event].syncs})
-    return [toggled_sync(company_id, ledger, entity, RunKind.LIVE, page_size) for ledger in ledgers]
+    entities = frozenset(EVENT_KINDS[event].syncs for event in events)
+    return [toggled_sync(company_id, ledger, entities, RunKind.LIVE, page_size) for ledger in ledgers]
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    quiet_seconds: float = 0.5
+    """A company's events go once it has been quiet this long..."""
+    max_wait_seconds: float = 2.0
+    """...or once its first event has waited this long."""
+    concurrency: int = 4
+    """Companies synced at once (threads of this process); each also holds its company's slot."""
+    page_size: int = 500
+
+
+@dataclass(frozen=True)
+class _Seen:
+    company_id: int
+    event: str
+
+
+@dataclass(frozen=True)
+class _Finished:
+    company_id: int
+
+
+def serve_live(stop: threading.Event, options: LiveOptions = LiveOptions()) -> None:
+    """Follow Service Opus's events and sync each company's batch until `stop` is set (then let running syncs
+    finish). One thread follows the events, this one gathers them, a bounded pool runs the syncs."""
+    if options.concurrency < 1:
+        raise ValueError("live sync concurrency must be at least 1")
+    inbox: queue.Queue[_Seen | _Finished] = queue.Queue()
+    coalescer = Coalescer(options.quiet_seconds, options.max_wait_seconds)
+    follower = threading.Thread(
+        target=_follow_until, args=(stop, lambda company, event: inbox.put(_Seen(company, event))), name="live-events"
+    )
+    follower.start()
+    try:
+        with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="live-sync") as pool:
+            while not stop.is_set():
+                due_in = coalescer.next_due_in(time.monotonic())
+                _take(inbox, coalescer, wait=1.0 if due_in is None else min(due_in, 1.0))
+                for batch in coalescer.due(time.monotonic()):
+                    pool.submit(_sync_batch, batch, options.page_size, inbox)
+    finally:
+        stop.set()
+        follower.join()
+
+
+def _take(inbox: "queue.Queue[_Seen | _Finished]", coalescer: Coalescer, wait: float) -> None:
+    """Everything the inbox holds, waiting up to `wait` seconds for the first item."""
+    try:
+        item = inbox.get(timeout=max(wait, 0.01))
+        while True:
+            if isinstance(item, _Seen):
+                coalescer.add(item.company_id, item.event, time.monotonic())
+            else:
+                coalescer.finished(item.company_id)
+            item = inbox.get_nowait()
+    except queue.Empty:
+        return
+
+
+def _sync_batch(batch: Batch, page_size: int, inbox: "queue.Queue[_Seen | _Finished]") -> None:
+    """One live-sync run for a company's batch, then the company's next batch may go. A failed run is logged (its
+    Prefect run says why), the others go on, and the hourly sync retries what it left."""
+    log.info("company %s: %d event(s) -> one live sync", batch.company_id, batch.count)
+    try:
+        run = live_sync.with_options(flow_run_name=f"live-company-{batch.company_id}")
+        state = run(company_id=batch.company_id, events=sorted(batch.events), page_size=page_size, return_state=True)
+        if not state.is_completed():
+            log.error("live sync of company %s ended %s: %s", batch.company_id, state.name, state.message)
+    except Exception:  # the run could not even start (Prefect server away): the hourly sync catches up
+        log.exception("live sync of company %s could not run", batch.company_id)
+    finally:
+        inbox.put(_Finished(batch.company_id))
+
+
+def _follow_until(stop: threading.Event, seen: Callable[[int, str], None]) -> None:
+    """Follow the events until `stop`, subscribing again (from the last event seen) while the server is away."""
+    since = datetime.now(UTC) - timedelta(minutes=1)  # what Prefect's subscriber replays on its first connection
+
+    def note(company_id: int, event: str, occurred: datetime) -> None:
+        nonlocal since
+        since = max(since, occurred)
+        seen(company_id, event)
+
+    while not stop.is_set():
+        try:
+            asyncio.run(_follow_while(stop, note, since))
+        except Exception as exc:  # noqa: BLE001 - outliving outages is this thread's job; the hourly sync catches up
+            log.warning("live sync: Prefect events unreachable, following again (%s: %s)", type(exc).__name__, exc)
+        stop.wait(RESUBSCRIBE_SECONDS)
+
+
+async def _follow_while(stop: threading.Event, seen: Callable[[int, str, datetime], None], since: datetime) -> None:
+    following = asyncio.ensure_future(follow(seen, since))
+    while not following.done() and not stop.is_set():
+        await asyncio.wait({following}, timeout=0.2)
+    following.cancel()
+    if following.done() and not following.cancelled():
+        following.result()  # the subscription's error, if it ended on one

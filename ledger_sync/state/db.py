@@ -1,5 +1,6 @@
 """Engines and sessions for the state store and the source database; schema upgrades via Alembic."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,9 +41,15 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+_ALEMBIC = threading.Lock()
+"""Alembic's environment lives in module globals (`alembic.context`): two threads upgrading at once, as runs of
+the hourly fan-out or the live process do, would pull it from under each other."""
+
+
 def upgrade_state(url: str) -> None:
-    """Bring the state store's schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the state store's schema to the newest migration (idempotent; one thread at a time)."""
+    with _ALEMBIC:
+        command.upgrade(alembic_config(url), "head")
 
 
 @contextmanager

@@ -1,5 +1,6 @@
-"""A real Prefect stack per test module: `prefect server start` and a process worker as subprocesses,
-deployed from prefect.yaml, over seeded Service Opus data, the QBO sandbox, a connection and a mapping.
+"""A real Prefect stack per test module: `prefect server start`, a process worker and the live sync
+(`ledger-sync live`) as subprocesses, deployed from prefect.yaml, over seeded Service Opus data, the QBO sandbox,
+a connection and a mapping.
 
 Every process started here runs in its own process group and is stopped (then killed) at teardown,
 whatever the tests did.
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from ledger_sync.sandboxes.serve import free_port
-from ledger_sync.stack import Children, deploy_all, prefect_env, start_prefect_server, start_worker
+from ledger_sync.stack import BIN, Children, deploy_all, prefect_env, start_prefect_server, start_worker
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -128,8 +129,17 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def deployed(prefect_stack: PrefectStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    """Seeded source, QBO sandbox, connection with both automatic syncs on, deployments and a worker."""
+def live_options() -> list[str]:
+    """The options of the module's `ledger-sync live` process (a module may override this fixture)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    prefect_stack: PrefectStack, tmp_path_factory: pytest.TempPathFactory, live_options: list[str]
+) -> Iterator[Deployed]:
+    """Seeded source, QBO sandbox, connection with both automatic syncs on, deployments, a worker and the live
+    sync process."""
     from ledger_sync.connectors.service_opus.seed import seed
     from ledger_sync.demo import add_problem_records, connect_with_auto_consent
     from ledger_sync.onboarding import apply_suggested_mapping
@@ -164,6 +174,7 @@ def deployed(prefect_stack: PrefectStack, tmp_path_factory: pytest.TempPathFacto
             child_env = {**prefect_stack.env, **env, "PREFECT_WORKER_QUERY_SECONDS": "1"}
             deploy_all(child_env)
             start_worker(prefect_stack.children, settings.work_pool, child_env)
+            prefect_stack.children.start("live-sync", [str(BIN / "ledger-sync"), "live", *live_options], child_env)
             yield Deployed(prefect_stack, home, Ledger(base_url, connection.tenant_id), settings, store, child_env)
         finally:
             store.close()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, OutboxEvent
-from ledger_sync.events.outbox import lock_invoice, relay, unsent
+from ledger_sync.events.outbox import lock_invoice, relay, unlock_invoice, unsent
 from ledger_sync.state.db import make_engine
 from tests.prefect_e2e.conftest import COMPANY, Deployed, wait_for_run
 from tests.waiting import CEILING_MS, wait_for
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
+
+BURST = 50
+
+
+@pytest.fixture(scope="module")
+def live_options() -> list[str]:
+    """The live process waits for 5 quiet seconds (at most a minute) before a company's sync, so a burst relayed
+    on a loaded machine still arrives as one batch."""
+    return ["--quiet", "5", "--max-wait", "60"]
 
 
 def _locked_in(deployed: Deployed, since: date, until: date) -> set[str]:
@@ -84,6 +93,16 @@ def _runs_of(deployed: Deployed, deployment: str) -> list[UUID]:
     wanted = deployed.deployment_id(deployment)
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[wanted])))
+    return [r.id for r in runs]
+
+
+def _live_runs() -> list[UUID]:
+    """The runs of the live-sync flow (the live process runs them in itself, not through its deployment)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["live-sync"])))
     return [r.id for r in runs]
 
 
@@ -271,17 +290,46 @@ def test_a_locked_invoice_reaches_the_ledger_within_a_minute(deployed: Deployed)
     wait_for(lambda: number in deployed.ledger.doc_numbers(), f"invoice {number} in the ledger", ceiling=60)
 
 
+def _lock_a_burst(deployed: Deployed, events: int) -> set[str]:
+    """`events` invoice locks in one transaction: a few drafts locked (some left for the other tests), and locked
+    invoices unlocked and locked again (an edit) for the rest; the locked drafts' numbers."""
+    engine = make_engine(deployed.settings.resolved_source_url)
+    with Session(engine) as session, session.begin():
+        invoices = session.scalars(select(Invoice).where(Invoice.company_id == COMPANY).order_by(Invoice.id)).all()
+        drafts = [i for i in invoices if i.status == InvoiceStatus.DRAFT]
+        drafts = drafts[: min(10, len(drafts) - 3)]  # three drafts stay for the tests after this one
+        relocked = [i for i in invoices if i.status == InvoiceStatus.LOCKED][: events - len(drafts)]
+        assert drafts and len(drafts) + len(relocked) == events, "the seed has enough invoices"
+        for invoice in drafts:
+            lock_invoice(session, invoice)
+        for invoice in relocked:
+            unlock_invoice(session, invoice)
+            lock_invoice(session, invoice)
+        numbers = {i.number for i in drafts}
+    engine.dispose()
+    return numbers
+
+
+def test_a_burst_of_locks_costs_one_live_sync_covering_them_all(deployed: Deployed) -> None:
+    before = set(_live_runs())
+    drafts = _lock_a_burst(deployed, BURST)
+    assert _relay(deployed) == BURST
+    wait_for(lambda: drafts <= deployed.ledger.doc_numbers(), f"the {len(drafts)} locked drafts in the ledger")
+    (run_id,) = set(_live_runs()) - before
+    run = wait_for_run(run_id)
+    assert run.state.is_completed(), run.state
+    assert run.parameters == {"company_id": COMPANY, "events": ["service-opus.invoice.locked"], "page_size": 500}
+
+
 def test_with_automatic_invoice_sync_off_the_event_syncs_nothing(deployed: Deployed) -> None:
     connection = deployed.store.connection(COMPANY, "qbo")
     deployed.store.set_auto_sync(connection.id, invoices=False, payments=True)
     try:
-        before = set(_runs_of(deployed, "live-sync/live-sync"))
+        before = set(_live_runs())
         mark = deployed.ledger.last_request_id()
         number = _lock_a_draft(deployed)
         assert _relay(deployed) == 1
-        new = wait_for(
-            lambda: set(_runs_of(deployed, "live-sync/live-sync")) - before, "the live-sync run of the event"
-        )
+        new = wait_for(lambda: set(_live_runs()) - before, "the live-sync run of the event")
         for run_id in new:
             assert wait_for_run(run_id).state.is_completed()
         assert number not in deployed.ledger.doc_numbers()

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 from pathlib import Path
-from typing import get_args
+from typing import get_args, get_type_hints
 
 import pytest
 import yaml
@@ -44,7 +44,7 @@ from ledger_sync.events.outbox import (
     update_customer,
     void_invoice,
 )
-from ledger_sync.flows.live import OpusEventName
+from ledger_sync.flows.live import OpusEventName, live_sync
 from ledger_sync.state.db import make_engine
 
 
@@ -163,16 +163,15 @@ def test_an_unlock_owes_no_event_and_only_what_is_allowed_changes(source: Engine
     assert [e.event for e in unsent(source)] == [INVOICE_VOIDED]
 
 
-def test_the_live_deployment_is_triggered_by_every_event_and_syncs_what_the_event_calls_for() -> None:
-    """prefect.yaml's trigger, the flow's event parameter and the events Service Opus writes agree; a void, a
-    credit note and a customer edit sync invoices (Automatic Invoice Sync), a collection, a reversal, a refund and a
-    deposit's application payments (Automatic Payment Sync)."""
+def test_the_live_process_alone_serves_every_event_and_syncs_what_the_event_calls_for() -> None:
+    """The live flow's events parameter and the events Service Opus writes agree; no deployment trigger starts a
+    run per event beside the live process (`ledger-sync live`, which batches them); a void, a credit note and a
+    customer edit sync invoices (Automatic Invoice Sync), a collection, a reversal, a refund and a deposit's
+    application payments (Automatic Payment Sync)."""
     deployments = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())["deployments"]
-    (trigger,) = next(d for d in deployments if d["name"] == "live-sync")["triggers"]
-    assert trigger["expect"] == list(EVENT_KINDS)
-    resources = {f"service-opus.{kind.resource}.*" for kind in EVENT_KINDS.values()}
-    assert set(trigger["match"]["prefect.resource.id"]) == resources
-    assert set(get_args(OpusEventName)) == set(EVENT_KINDS)
+    assert [d["name"] for d in deployments if d.get("triggers")] == []
+    (events,) = get_args(get_type_hints(live_sync.fn)["events"])
+    assert set(get_args(events)) == set(get_args(OpusEventName)) == set(EVENT_KINDS)
     syncs = {event: kind.syncs for event, kind in EVENT_KINDS.items()}
     assert syncs == {
         INVOICE_LOCKED: EntityType.INVOICE,

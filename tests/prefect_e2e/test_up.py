@@ -20,7 +20,7 @@ from tests.waiting import CEILING, wait_for
 
 pytestmark = pytest.mark.e2e
 
-DEPLOYMENTS = {"hourly-sync", "company-sync", "backfill", "live-sync", "daily-reconcile", "reconcile"}
+DEPLOYMENTS = {"hourly-sync", "company-sync", "company-batch", "backfill", "live-sync", "daily-reconcile", "reconcile"}
 
 
 @pytest.fixture
