@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 SET_ONLY = {"hashed": "when set"}
 """Field metadata: leave the field out of the content hash while it holds its default."""
@@ -66,8 +67,9 @@ class Record:
         """Stamped on the ledger record so it can be found again after an ambiguous failure."""
         return f"SO-{self.entity_type.value[0].upper()}{self.source_id}"
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """Worked out once per record (a record is frozen): the write engine asks for it at every step."""
         return hashlib.sha256(json.dumps(_canonical(self), sort_keys=True).encode()).hexdigest()[:32]
 
 
