@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger_sync.connectors.registry import get
-from ledger_sync.expectations import records
+from ledger_sync.expectations import context, records
 from ledger_sync.expectations.context import (
     DOCS_DIR,
     ExpectationRunError,
@@ -508,6 +508,18 @@ def test_pages_of_one_run_make_one_validation_per_suite(tmp_path: Path) -> None:
     publish_docs(gx_dir)
     runs = list((gx_dir / "uncommitted" / "validations" / "customers_qbo" / "run-7").iterdir())
     assert len(runs) == 1, "one validation of the run's customers, not one per page"
+
+
+def test_a_big_runs_rows_are_validated_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(context, "QUEUED_ROWS_MAX", 2)
+    gx_dir = tmp_path / "gx"
+    results = gx_dir / "uncommitted" / "validations" / "customers_qbo" / "big"
+    assert check_customers([customer(1, None), customer(2, "Ok")], QBO_LIMITS, context_dir=gx_dir, run_name="big")
+    assert len(list(results.iterdir())) == 1, "the full queue was validated at once"
+    assert check_customers([customer(3, " ")], QBO_LIMITS, context_dir=gx_dir, run_name="big")
+    assert len(list(results.iterdir())) == 1, "a part-full queue waits for the publication"
+    publish_docs(gx_dir)
+    assert len(list(results.iterdir())) == 2
 
 
 def test_valid_records_are_not_parked(gx_dir: Path) -> None:

@@ -37,6 +37,9 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
+QUEUED_ROWS_MAX = 10_000
+"""Queued record-check rows of one suite and run validated at once: a run of a million invoices is validated in
+parts of this many rows (as many validations as 20 pages made before), so its memory does not grow with it."""
 RESULTS_DIR = Path("uncommitted/validations")
 """Where GX keeps validation results (what Data Docs pages are rendered from)."""
 RUNS_KEPT = 200
@@ -204,7 +207,8 @@ def queue_validation(
 ) -> None:
     """Queue `rows` (by their `index_column` value) for validation against `suite` at the next `publish_docs`,
     which fails unless GX rejects exactly the rows `rejected` names, for those reasons (the `meta["reason"]`
-    of the expectations). The suite is saved on first use, so finance sees its definition at once."""
+    of the expectations); at `QUEUED_ROWS_MAX` rows they are validated at once. The suite is saved on first use,
+    so finance sees its definition at once."""
     with _lock:
         root = context_dir.resolve()
         if (root, suite) not in _checkpoints:
@@ -212,6 +216,9 @@ def queue_validation(
         queued = _queued.setdefault(root, {}).setdefault((suite, run_name), _Queued(expectations, index_column))
         queued.rows.update(rows)
         queued.rejected.update(rejected)
+        if len(queued.rows) >= QUEUED_ROWS_MAX:  # a big run's rows are validated in parts: memory stays flat in N
+            del _queued[root][(suite, run_name)]
+            _validate_rows(context_dir, root, suite, run_name, queued)
 
 
 def _saved_checkpoint(
@@ -224,32 +231,37 @@ def _saved_checkpoint(
 
 
 def _validate_queued(context_dir: Path, root: Path) -> None:
-    """Run every queued record check through GX (one validation per suite and run) and compare its verdict with
-    the one the records were parked by: a difference means the two evaluations of a rule disagree."""
+    """Run every queued record check through GX (one validation per suite and run)."""
+    for (suite, run_name), queued in _queued.pop(root, {}).items():
+        _validate_rows(context_dir, root, suite, run_name, queued)
+
+
+def _validate_rows(context_dir: Path, root: Path, suite: str, run_name: str, queued: _Queued) -> None:
+    """Validate one suite's queued rows and compare GX's verdict with the one the records were parked by: a
+    difference means the two evaluations of a rule disagree."""
     import great_expectations as gx
     import pandas as pd
 
-    for (suite, run_name), queued in _queued.pop(root, {}).items():
-        outcomes = _validate(
-            context_dir,
-            root,
-            checkpoint=suite,
-            suites=[gx.ExpectationSuite(name=suite, expectations=queued.expectations())],
-            frame=pd.DataFrame(list(queued.rows.values())),
-            index_column=queued.index_column,
-            run_name=run_name,
+    outcomes = _validate(
+        context_dir,
+        root,
+        checkpoint=suite,
+        suites=[gx.ExpectationSuite(name=suite, expectations=queued.expectations())],
+        frame=pd.DataFrame(list(queued.rows.values())),
+        index_column=queued.index_column,
+        run_name=run_name,
+    )
+    found: dict[Any, set[str]] = {}
+    for outcome in outcomes:
+        for failure in outcome.failures:
+            for hit in failure.rows:
+                found.setdefault(hit[queued.index_column], set()).add(failure.reason)
+    parked = {key: set(reasons) for key, reasons in queued.rejected.items() if reasons}
+    if found != parked:
+        differing = sorted(str(key) for key in found.keys() | parked.keys() if found.get(key) != parked.get(key))
+        raise ExpectationRunError(
+            f"{suite} ({run_name}): Great Expectations and the page checks disagree on {', '.join(differing)}"
         )
-        found: dict[Any, set[str]] = {}
-        for outcome in outcomes:
-            for failure in outcome.failures:
-                for hit in failure.rows:
-                    found.setdefault(hit[queued.index_column], set()).add(failure.reason)
-        parked = {key: set(reasons) for key, reasons in queued.rejected.items() if reasons}
-        if found != parked:
-            differing = sorted(str(key) for key in found.keys() | parked.keys() if found.get(key) != parked.get(key))
-            raise ExpectationRunError(
-                f"{suite} ({run_name}): Great Expectations and the page checks disagree on {', '.join(differing)}"
-            )
 
 
 def _prune(store: Path, keep: int) -> None:
