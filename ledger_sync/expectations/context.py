@@ -37,9 +37,9 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
-QUEUED_ROWS_MAX = 10_000
+QUEUED_ROWS_MAX = 5_000
 """Queued record-check rows of one suite and run validated at once: a run of a million invoices is validated in
-parts of this many rows (as many validations as 20 pages made before), so its memory does not grow with it."""
+parts of this many rows (one validation where ten 500-record pages made ten), so its memory does not grow with it."""
 RESULTS_DIR = Path("uncommitted/validations")
 """Where GX keeps validation results (what Data Docs pages are rendered from)."""
 RUNS_KEPT = 200
