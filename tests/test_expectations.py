@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from ledger_sync.connectors.registry import get
-from ledger_sync.expectations import records
+from ledger_sync.expectations import context, records
 from ledger_sync.expectations.context import (
     DOCS_DIR,
     ExpectationRunError,
     docs_index,
     publish_docs,
+    queue_validation,
     run_checkpoint,
 )
 from ledger_sync.expectations.gates import run_gates
@@ -500,6 +501,54 @@ def test_record_reasons(gx_dir: Path, check: object, limits: object, rows: list[
     assert check(*args, context_dir=gx_dir, run_name="records") == expected  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(("check", "limits", "rows", "expected"), RECORD_CASES)
+def test_great_expectations_reject_exactly_the_parked_records(
+    gx_dir: Path, check: object, limits: object, rows: list[object], expected: dict
+) -> None:
+    """The page checks decide in plain code; GX validates the same rows when Data Docs are published and fails
+    the publication if it rejects other records or for other reasons."""
+    args = [rows] if limits is None else [rows, limits]
+    assert check(*args, context_dir=gx_dir, run_name="agreement") == expected  # type: ignore[operator]
+    publish_docs(gx_dir)
+
+
+def test_a_disagreement_between_great_expectations_and_the_page_checks_is_an_error(gx_dir: Path) -> None:
+    import great_expectations.expectations as gxe
+
+    queue_validation(
+        gx_dir,
+        suite="disagreement",
+        expectations=lambda: [gxe.ExpectColumnValuesToNotBeNull(column="name", meta={"reason": "no_name"})],
+        rows={1: {"id": 1, "name": None}, 2: {"id": 2, "name": "Ok"}, 3: {"id": 3, "name": "Ok"}},
+        rejected={1: [], 2: ["no_name"], 3: []},
+        index_column="id",
+        run_name="disagreement",
+    )
+    with pytest.raises(ExpectationRunError, match=r"disagree on 1, 2$"):
+        publish_docs(gx_dir)
+
+
+def test_pages_of_one_run_make_one_validation_per_suite(tmp_path: Path) -> None:
+    gx_dir = tmp_path / "gx"
+    assert check_customers([customer(1, None), customer(2, "Ok")], QBO_LIMITS, context_dir=gx_dir, run_name="run-7")
+    assert check_customers([customer(2, "Ok"), customer(3, " ")], QBO_LIMITS, context_dir=gx_dir, run_name="run-7")
+    publish_docs(gx_dir)
+    runs = list((gx_dir / "uncommitted" / "validations" / "customers_qbo" / "run-7").iterdir())
+    assert len(runs) == 1, "one validation of the run's customers, not one per page"
+
+
+def test_a_big_runs_rows_are_validated_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(context, "QUEUED_ROWS_MAX", 2)
+    gx_dir = tmp_path / "gx"
+    results = gx_dir / "uncommitted" / "validations" / "customers_qbo" / "big"
+    assert check_customers([customer(1, None), customer(2, "Ok")], QBO_LIMITS, context_dir=gx_dir, run_name="big")
+    assert len(list(results.iterdir())) == 1, "the full queue was validated at once"
+    assert check_customers([customer(3, " ")], QBO_LIMITS, context_dir=gx_dir, run_name="big")
+    assert len(list(results.iterdir())) == 1, "a part-full queue waits for the publication"
+    publish_docs(gx_dir)
+    assert len(list(results.iterdir())) == 2
+
+
 def test_valid_records_are_not_parked(gx_dir: Path) -> None:
     assert check_customers([customer(1, "O'Brien & Sons")], QBO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
     assert check_invoices([invoice(1), invoice(2)], XERO_LIMITS, context_dir=gx_dir, run_name="ok") == {}
@@ -543,7 +592,7 @@ def test_empty_inputs_make_no_gx_call(monkeypatch: pytest.MonkeyPatch, tmp_path:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("GX was called for an empty row list")
 
-    monkeypatch.setattr(records, "run_checkpoint", forbidden)
+    monkeypatch.setattr(records, "queue_validation", forbidden)
     assert check_customers([], QBO_LIMITS, context_dir=tmp_path, run_name="empty") == {}
     assert check_invoices([], QBO_LIMITS, context_dir=tmp_path, run_name="empty") == {}
     assert check_payments([], context_dir=tmp_path, run_name="empty") == {}

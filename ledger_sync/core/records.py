@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from ledger_sync.core.tracking import TrackingTag, revenue_by_option
 
@@ -39,7 +40,22 @@ class EntityType(StrEnum):
     """A card processor's payout of settled payments, net of its fees (see `PayoutRecord`)."""
 
 
+_PLAIN = (str, int, bool, type(None))
+_hashed_fields: dict[type, tuple[tuple[str, bool, object], ...]] = {}
+"""Per dataclass: (name, hashed only when set, default) of its fields, worked out once per class."""
+
+
+def _fields_of(kind: type) -> tuple[tuple[str, bool, object], ...]:
+    plan = _hashed_fields.get(kind)
+    if plan is None:
+        plan = tuple((f.name, f.metadata == SET_ONLY, f.default) for f in dataclasses.fields(kind))
+        _hashed_fields[kind] = plan
+    return plan
+
+
 def _canonical(value: object) -> object:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -50,9 +66,9 @@ def _canonical(value: object) -> object:
         return {k: _canonical(v) for k, v in sorted(value.items())}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: _canonical(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.metadata != SET_ONLY or getattr(value, f.name) != f.default
+            name: _canonical(getattr(value, name))
+            for name, set_only, default in _fields_of(type(value))
+            if not set_only or getattr(value, name) != default
         }
     return value
 
@@ -68,8 +84,9 @@ class Record:
         """Stamped on the ledger record so it can be found again after an ambiguous failure."""
         return f"SO-{self.entity_type.value[0].upper()}{self.source_id}"
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """Worked out once per record (a record is frozen): the write engine asks for it at every step."""
         return hashlib.sha256(json.dumps(_canonical(self), sort_keys=True).encode()).hexdigest()[:32]
 
 

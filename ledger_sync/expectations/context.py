@@ -4,8 +4,9 @@ Suites, validation definitions and checkpoints are defined in code and saved wit
 once per process (again only if their definition changed), so the JSON finance sees is regenerated
 from the code that ran without paying the saves on every page. Checkpoints only validate and store
 their results; `publish_docs` renders what was validated since the last publication, so a sync run
-builds Data Docs once, at its end, not once per check. GX is imported only inside these functions:
-it costs seconds to import and the CLI must stay quick.
+builds Data Docs once, at its end, not once per check. The record checks of every page are queued
+(`queue_validation`) and validated there too, once per suite and run. GX is imported only inside these
+functions: it costs seconds to import and the CLI must stay quick.
 
 GX writes the rejected values into Data Docs as raw HTML, and those values come from Service Opus users
 (a customer named `<script>...`). So the validation results GX keeps, which Data Docs are rendered from,
@@ -17,7 +18,8 @@ import html
 import json
 import shutil
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from great_expectations import ExpectationSuite
     from great_expectations.data_context import FileDataContext
+    from great_expectations.expectations import Expectation
 
 DATASOURCE = "ledger_sync"
 DOCS_SITE = "local_site"
@@ -34,6 +37,9 @@ DOCS_DIR = Path("uncommitted/data_docs/local_site")
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_VALIDATIONS_LISTED = 500
 """The Data Docs index lists only the latest validation runs, so it stays quick to build and open."""
+QUEUED_ROWS_MAX = 5_000
+"""Queued record-check rows of one suite and run validated at once: a run of a million invoices is validated in
+parts of this many rows (one validation where ten 500-record pages made ten), so its memory does not grow with it."""
 RESULTS_DIR = Path("uncommitted/validations")
 """Where GX keeps validation results (what Data Docs pages are rendered from)."""
 RUNS_KEPT = 200
@@ -57,6 +63,8 @@ _checkpoints: dict[tuple[Path, str], tuple[str, Any]] = {}
 _site_builders: dict[Path, Any] = {}
 _unpublished: dict[Path, list[Any]] = {}
 """Per context root: the validation results and suites validated since Data Docs were last built."""
+_queued: dict[Path, dict[tuple[str, str], "_Queued"]] = {}
+"""Per context root and (suite, run name): the record checks' rows waiting for their validation."""
 
 
 class ExpectationRunError(RuntimeError):
@@ -77,6 +85,17 @@ class SuiteOutcome:
     success: bool
     failures: list[Unexpected]
     docs_page: Path | None
+
+
+@dataclass
+class _Queued:
+    """The rows one suite's record checks saw in one run (a record seen on two pages counts once, as last seen)
+    and the reasons the checks rejected each one for."""
+
+    expectations: Callable[[], list["Expectation"]]
+    index_column: str
+    rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    rejected: dict[Any, list[str]] = field(default_factory=dict)
 
 
 def docs_index(context_dir: Path) -> Path:
@@ -162,16 +181,87 @@ def _checkpoint(
 
 
 def publish_docs(context_dir: Path, *, keep: int = RUNS_KEPT) -> Path:
-    """Render every validation since the last publication into Data Docs, and the index once; its path.
-    Each suite keeps its newest `keep` runs, in the results and in Data Docs; older ones are deleted."""
+    """Validate the queued record checks, render every validation since the last publication into Data Docs,
+    and the index once; its path. Each suite keeps its newest `keep` runs, in the results and in Data Docs;
+    older ones are deleted."""
     with _lock:
         root = context_dir.resolve()
+        _validate_queued(context_dir, root)
         pending = _unpublished.pop(root, [])
         if pending:
             _prune(root / RESULTS_DIR, keep)  # first: the index lists what the results store holds
             _site_builder(context_dir).build(resource_identifiers=pending, build_index=True)
             _prune(root / DOCS_DIR / "validations", keep)  # after: the pages just built count among the newest
     return docs_index(context_dir)
+
+
+def queue_validation(
+    context_dir: Path,
+    *,
+    suite: str,
+    expectations: Callable[[], list["Expectation"]],
+    rows: dict[Any, dict[str, Any]],
+    rejected: dict[Any, list[str]],
+    index_column: str,
+    run_name: str,
+) -> None:
+    """Queue `rows` (by their `index_column` value) for validation against `suite` at the next `publish_docs`,
+    which fails unless GX rejects exactly the rows `rejected` names, for those reasons (the `meta["reason"]`
+    of the expectations); at `QUEUED_ROWS_MAX` rows they are validated at once. The suite is saved on first use,
+    so finance sees its definition at once."""
+    with _lock:
+        root = context_dir.resolve()
+        if (root, suite) not in _checkpoints:
+            _saved_checkpoint(context_dir, root, suite, expectations, index_column)
+        queued = _queued.setdefault(root, {}).setdefault((suite, run_name), _Queued(expectations, index_column))
+        queued.rows.update(rows)
+        queued.rejected.update(rejected)
+        if len(queued.rows) >= QUEUED_ROWS_MAX:  # a big run's rows are validated in parts: memory stays flat in N
+            del _queued[root][(suite, run_name)]
+            _validate_rows(context_dir, root, suite, run_name, queued)
+
+
+def _saved_checkpoint(
+    context_dir: Path, root: Path, suite: str, expectations: Callable[[], list["Expectation"]], index_column: str
+) -> Any:
+    import great_expectations as gx
+
+    suites = [gx.ExpectationSuite(name=suite, expectations=expectations())]
+    return _checkpoint(_open(context_dir), root, suite, suites, index_column)
+
+
+def _validate_queued(context_dir: Path, root: Path) -> None:
+    """Run every queued record check through GX (one validation per suite and run)."""
+    for (suite, run_name), queued in _queued.pop(root, {}).items():
+        _validate_rows(context_dir, root, suite, run_name, queued)
+
+
+def _validate_rows(context_dir: Path, root: Path, suite: str, run_name: str, queued: _Queued) -> None:
+    """Validate one suite's queued rows and compare GX's verdict with the one the records were parked by: a
+    difference means the two evaluations of a rule disagree."""
+    import great_expectations as gx
+    import pandas as pd
+
+    outcomes = _validate(
+        context_dir,
+        root,
+        checkpoint=suite,
+        suites=[gx.ExpectationSuite(name=suite, expectations=queued.expectations())],
+        frame=pd.DataFrame(list(queued.rows.values())),
+        index_column=queued.index_column,
+        run_name=run_name,
+    )
+    found: dict[Any, set[str]] = {}
+    for outcome in outcomes:
+        for failure in outcome.failures:
+            for hit in failure.rows:
+                found.setdefault(hit[queued.index_column], set()).add(failure.reason)
+    parked = {key: set(reasons) for key, reasons in queued.rejected.items() if reasons}
+    if found != parked:
+        differing = sorted(str(key) for key in found.keys() | parked.keys() if found.get(key) != parked.get(key))
+        raise ExpectationRunError(
+            f"{suite} ({run_name}): Great Expectations and the page checks disagree on {', '.join(differing)}"
+        )
 
 
 def _prune(store: Path, keep: int) -> None:
@@ -236,58 +326,79 @@ def run_checkpoint(
     rows identified by `index_column`. A failure that names no rows (the expectation raised) is an
     error: nobody could say which record to park, and a gate must not pass on a broken check.
     """
+    with _lock:
+        return _validate(
+            context_dir,
+            context_dir.resolve(),
+            checkpoint=checkpoint,
+            suites=suites,
+            frame=frame,
+            index_column=index_column,
+            run_name=run_name,
+        )
+
+
+def _validate(
+    context_dir: Path,
+    root: Path,
+    *,
+    checkpoint: str,
+    suites: list["ExpectationSuite"],
+    frame: "pd.DataFrame",
+    index_column: str,
+    run_name: str,
+) -> list[SuiteOutcome]:
+    """`run_checkpoint`, with the lock held."""
     import great_expectations as gx
     from great_expectations.exceptions.resource_freshness import (
         ResourceFreshnessAggregateError,
         ResourceFreshnessError,
     )
 
-    with _lock:
-        context = _open(context_dir)
-        root = context_dir.resolve()
-        run_id = gx.RunIdentifier(run_name=run_name)
-        try:
-            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
-                batch_parameters={"dataframe": frame}, run_id=run_id
-            )
-        except (ResourceFreshnessError, ResourceFreshnessAggregateError):
-            # Another process saved other definitions under these names (a newer deployment): save ours again.
-            _checkpoints.pop((root, checkpoint))
-            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
-                batch_parameters={"dataframe": frame}, run_id=run_id
-            )
-        unpublished = _unpublished.setdefault(root, [])
-        for key, validation in result.run_results.items():
-            _store_escaped(context, key, validation)
-            unpublished += [key, key.expectation_suite_identifier]
-        outcomes = []
-        for key, validation in result.run_results.items():
-            failures = []
-            for item in validation.results:
-                if item.success:
-                    continue
-                config = item.expectation_config
-                if config is None:
-                    raise ExpectationRunError(
-                        f"{key.expectation_suite_identifier.name}: a failed result names no expectation"
-                    )
-                rows = item.result.get("unexpected_index_list")
-                if not rows:
-                    raise ExpectationRunError(
-                        f"{key.expectation_suite_identifier.name}: {config.type} on "
-                        f"{config.kwargs.get('column')!r} failed without naming rows: "
-                        f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
-                    )
-                failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
-            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
-            url = urls[0].get("site_url") if urls else None
-            page = _file_path(url) if url else None
-            outcomes.append(
-                SuiteOutcome(
-                    suite=key.expectation_suite_identifier.name,
-                    success=bool(validation.success),
-                    failures=failures,
-                    docs_page=page,
+    context = _open(context_dir)
+    run_id = gx.RunIdentifier(run_name=run_name)
+    try:
+        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+            batch_parameters={"dataframe": frame}, run_id=run_id
+        )
+    except (ResourceFreshnessError, ResourceFreshnessAggregateError):
+        # Another process saved other definitions under these names (a newer deployment): save ours again.
+        _checkpoints.pop((root, checkpoint))
+        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+            batch_parameters={"dataframe": frame}, run_id=run_id
+        )
+    unpublished = _unpublished.setdefault(root, [])
+    for key, validation in result.run_results.items():
+        _store_escaped(context, key, validation)
+        unpublished += [key, key.expectation_suite_identifier]
+    outcomes = []
+    for key, validation in result.run_results.items():
+        failures = []
+        for item in validation.results:
+            if item.success:
+                continue
+            config = item.expectation_config
+            if config is None:
+                raise ExpectationRunError(
+                    f"{key.expectation_suite_identifier.name}: a failed result names no expectation"
                 )
+            rows = item.result.get("unexpected_index_list")
+            if not rows:
+                raise ExpectationRunError(
+                    f"{key.expectation_suite_identifier.name}: {config.type} on "
+                    f"{config.kwargs.get('column')!r} failed without naming rows: "
+                    f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
+                )
+            failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
+        urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
+        url = urls[0].get("site_url") if urls else None
+        page = _file_path(url) if url else None
+        outcomes.append(
+            SuiteOutcome(
+                suite=key.expectation_suite_identifier.name,
+                success=bool(validation.success),
+                failures=failures,
+                docs_page=page,
             )
-        return outcomes
+        )
+    return outcomes

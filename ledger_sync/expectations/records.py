@@ -1,12 +1,18 @@
 """Record-level expectations: a record the ledger would reject is parked, with a reason a bookkeeper
 understands, while the rest of the run syncs.
 
-Each entity has one suite (per ledger where the ledger's limits matter) run through its own
-checkpoint, so Data Docs show finance which records were held back and why. Every expectation
-carries a reason key; the rejected rows (by `source_id`) get that key's message.
+Each entity has one suite (per ledger where the ledger's limits matter), so Data Docs show finance which records
+were held back and why. Every rule is written once (`Rule`) and evaluated twice: in plain Python on every page,
+which decides the parking (a Great Expectations checkpoint per page cost most of a sync's CPU), and by Great
+Expectations once per run and suite when Data Docs are published (`context.queue_validation`), where its
+rejected rows must be exactly the parked ones (else `ExpectationRunError`). Every rule carries a reason key; the
+rejected rows (by `source_id`) get that key's message.
 """
 
+import math
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +22,7 @@ from ledger_sync.core.ledger_limits import LedgerLimits
 from ledger_sync.core.money import HUNDRED, cents
 from ledger_sync.core.text import one_line
 from ledger_sync.core.transform import discount_reason
-from ledger_sync.expectations.context import run_checkpoint
+from ledger_sync.expectations.context import queue_validation
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 
 if TYPE_CHECKING:
@@ -28,9 +34,129 @@ LATEST_DATE = date(2099, 12, 31)
 """Dates both ledgers accept; anything outside is a typo in Service Opus, not a real invoice."""
 MAX_AMOUNT = Decimal("9999999999.99")
 """Largest amount we let through (?): neither vendor documents a maximum, so stay well inside any."""
+MAX_AMOUNT_BOUND = float(MAX_AMOUNT)
+"""The bound as GX keeps it (a float; it converts a Decimal itself): both evaluations compare against it."""
+BLANK = r"^\s*$"
 
 RowT = TypeVar("RowT", CustomerRow, InvoiceRow, PaymentRow)
 Template = Callable[[Any], str]
+Columns = dict[str, Any]
+
+
+def _missing(value: Any) -> bool:
+    """Null as GX (pandas) sees it: None, or NaN in a numeric column."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation on the rows' columns: `rejects` is its plain evaluation of one row, `expectation` builds
+    the same rule for Great Expectations. As in GX, a rule on a column skips rows where the column is missing,
+    except the not-null rule that looks for exactly those."""
+
+    reason: str
+    rejects: Callable[[Columns], bool]
+    expectation: Callable[[], "Expectation"]
+
+
+def not_null(column: str, reason: str, description: str) -> Rule:
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToNotBeNull(column=column, meta={"reason": reason}, description=description)
+
+    return Rule(reason, lambda row: _missing(row[column]), expectation)
+
+
+def null(column: str, reason: str, description: str) -> Rule:
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToBeNull(column=column, meta={"reason": reason}, description=description)
+
+    return Rule(reason, lambda row: not _missing(row[column]), expectation)
+
+
+def not_blank(column: str, reason: str, description: str) -> Rule:
+    """GX's pandas match is `str.contains`, a `re.search`."""
+    blank = re.compile(BLANK)
+
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToNotMatchRegex(
+            column=column, regex=BLANK, meta={"reason": reason}, description=description
+        )
+
+    def rejects(row: Columns) -> bool:
+        return not _missing(row[column]) and blank.search(str(row[column])) is not None
+
+    return Rule(reason, rejects, expectation)
+
+
+def length_at_most(column: str, most: int, reason: str, description: str) -> Rule:
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValueLengthsToBeBetween(
+            column=column, max_value=most, meta={"reason": reason}, description=description
+        )
+
+    return Rule(reason, lambda row: not _missing(row[column]) and len(str(row[column])) > most, expectation)
+
+
+def between(
+    column: str,
+    reason: str,
+    description: str,
+    *,
+    least: Any = None,
+    most: Any = None,
+    strict_least: bool = False,
+) -> Rule:
+    def rejects(row: Columns) -> bool:
+        value = row[column]
+        if _missing(value):
+            return False
+        below = least is not None and (value <= least if strict_least else value < least)
+        return below or (most is not None and value > most)
+
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        bounds: dict[str, Any] = {"min_value": least, "max_value": most}
+        if strict_least:
+            bounds["strict_min"] = True
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=column,
+            **{k: v for k, v in bounds.items() if v is not None},
+            meta={"reason": reason},
+            description=description,
+        )
+
+    return Rule(reason, rejects, expectation)
+
+
+def one_of(column: str, allowed: list[Any], reason: str, description: str) -> Rule:
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToBeInSet(
+            column=column, value_set=allowed, meta={"reason": reason}, description=description
+        )
+
+    return Rule(reason, lambda row: not _missing(row[column]) and row[column] not in allowed, expectation)
+
+
+def none_of(column: str, refused: list[Any], reason: str, description: str) -> Rule:
+    def expectation() -> "Expectation":
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToNotBeInSet(
+            column=column, value_set=refused, meta={"reason": reason}, description=description
+        )
+
+    return Rule(reason, lambda row: not _missing(row[column]) and row[column] in refused, expectation)
 
 
 def _finite(value: Decimal | None) -> Decimal | None:
@@ -45,40 +171,43 @@ def _sent(value: str | None) -> str | None:
 
 def _park(
     rows: Sequence[RowT],
-    columns: Callable[[RowT], dict[str, Any]],
-    expectations: Callable[[], list["Expectation"]],
+    columns: Callable[[RowT], Columns],
+    rules: list[Rule],
     templates: dict[str, Template],
     *,
     suite: str,
     context_dir: Path,
     run_name: str,
 ) -> dict[int, str]:
-    """Validate one row per record and join each rejected record's distinct reasons with "; "."""
+    """Evaluate every rule on one row per record and join each rejected record's distinct reasons with "; ",
+    in the rules' order; the rows and verdicts are queued for the run's Great Expectations validation."""
     if not rows:
         return {}
-    import great_expectations as gx
-    import pandas as pd
-
-    frame = pd.DataFrame([{SOURCE_ID: row.source_id, **columns(row)} for row in rows])
-    outcomes = run_checkpoint(
+    frame: dict[int, Columns] = {}
+    rejected: dict[int, list[str]] = {}
+    reasons: dict[int, str] = {}
+    for row in rows:
+        values = columns(row)
+        frame[row.source_id] = {SOURCE_ID: row.source_id, **values}
+        hits = [rule.reason for rule in rules if rule.rejects(values)]
+        rejected[row.source_id] = hits
+        found: list[str] = []
+        for reason in hits:
+            message = templates[reason](row)
+            if message not in found:
+                found.append(message)
+        if found:
+            reasons[row.source_id] = "; ".join(found)
+    queue_validation(
         context_dir,
-        checkpoint=suite,
-        suites=[gx.ExpectationSuite(name=suite, expectations=expectations())],
-        frame=frame,
+        suite=suite,
+        expectations=lambda: [rule.expectation() for rule in rules],
+        rows=frame,
+        rejected=rejected,
         index_column=SOURCE_ID,
         run_name=run_name,
     )
-    by_id = {row.source_id: row for row in rows}
-    reasons: dict[int, list[str]] = {}
-    for outcome in outcomes:
-        for failure in outcome.failures:
-            for hit in failure.rows:
-                source_id = int(hit[SOURCE_ID])
-                reason = templates[failure.reason](by_id[source_id])
-                found = reasons.setdefault(source_id, [])
-                if reason not in found:
-                    found.append(reason)
-    return {source_id: "; ".join(found) for source_id, found in sorted(reasons.items())}
+    return dict(sorted(reasons.items()))
 
 
 def check_customers(
@@ -87,25 +216,13 @@ def check_customers(
     """Customers the ledger cannot take: no name (nothing left once made sendable), or an email over its limit.
     A name the ledger would refuse as it is (too long, a character it forbids) is fixed by the connector."""
     ledger = limits.label
-
-    def expectations() -> list["Expectation"]:
-        import great_expectations.expectations as gxe
-
-        return [
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="display_name", meta={"reason": "no_name"}, description="Every customer has a name"
-            ),
-            gxe.ExpectColumnValuesToNotMatchRegex(
-                column="display_name", regex=r"^\s*$", meta={"reason": "no_name"}, description="No blank names"
-            ),
-            gxe.ExpectColumnValueLengthsToBeBetween(
-                column="email",
-                max_value=limits.email_max,
-                meta={"reason": "email_too_long"},
-                description=f"Emails fit {ledger}'s {limits.email_max} characters",
-            ),
-        ]
-
+    rules = [
+        not_null("display_name", "no_name", "Every customer has a name"),
+        not_blank("display_name", "no_name", "No blank names"),
+        length_at_most(
+            "email", limits.email_max, "email_too_long", f"Emails fit {ledger}'s {limits.email_max} characters"
+        ),
+    ]
     templates: dict[str, Template] = {
         "no_name": lambda r: "Customer has no name",
         "email_too_long": lambda r: (
@@ -115,7 +232,7 @@ def check_customers(
     return _park(
         rows,
         lambda r: {"display_name": _sent(r.display_name), "email": _sent(r.email)},
-        expectations,
+        rules,
         templates,
         suite=f"customers_{limits.ledger}",
         context_dir=context_dir,
@@ -126,77 +243,38 @@ def check_customers(
 def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir: Path, run_name: str) -> dict[int, str]:
     """Invoices the ledger would reject or that would post wrong: no customer, bad amounts, unmapped tax."""
     ledger = limits.label
-
-    def expectations() -> list["Expectation"]:
-        import great_expectations.expectations as gxe
-
-        return [
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="customer_id", meta={"reason": "no_customer"}, description="Every invoice has a customer"
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="line_count", min_value=1, meta={"reason": "no_lines"}, description="Every invoice has lines"
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="discount_percent",
-                min_value=0,
-                max_value=float(HUNDRED),
-                meta={"reason": "discount_out_of_range"},
-                description="Every invoice discount is a percentage between 0 and 100",
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="has_non_finite",
-                value_set=[False],
-                meta={"reason": "non_finite"},
-                description="Every amount is a finite number",
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="max_abs_amount",
-                max_value=float(MAX_AMOUNT),  # GX keeps bounds as floats (it converts a Decimal itself)
-                meta={"reason": "amount_too_large"},
-                description=f"Amounts stay within {MAX_AMOUNT:,}",
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="number", meta={"reason": "no_number"}, description="Every invoice has a number"
-            ),
-            gxe.ExpectColumnValuesToNotMatchRegex(
-                column="number", regex=r"^\s*$", meta={"reason": "no_number"}, description="No blank numbers"
-            ),
-            gxe.ExpectColumnValueLengthsToBeBetween(
-                column="number",
-                max_value=limits.doc_number_max,
-                meta={"reason": "number_too_long"},
-                description=f"Invoice numbers fit {ledger}'s {limits.doc_number_max} characters",
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="issue_date", meta={"reason": "no_date"}, description="Every invoice has a date"
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="issue_date",
-                min_value=EARLIEST_DATE,
-                max_value=LATEST_DATE,
-                meta={"reason": "date_out_of_range"},
-                description=f"Invoice dates lie between {EARLIEST_DATE} and {LATEST_DATE}",
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="currency_differs",
-                value_set=[False],
-                meta={"reason": "currency_differs"},
-                description="Every invoice is in its customer's currency",
-            ),
-            gxe.ExpectColumnValuesToBeNull(
-                column="currency_problem",
-                meta={"reason": "currency_problem"},
-                description="Every invoice's currency and exchange rate can go to the ledger",
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="unmapped_tax_rate_count",
-                max_value=0,
-                meta={"reason": "unmapped_tax_rate"},
-                description="Every line's tax rate has an active mapping",
-            ),
-        ]
-
+    rules = [
+        not_null("customer_id", "no_customer", "Every invoice has a customer"),
+        between("line_count", "no_lines", "Every invoice has lines", least=1),
+        between(
+            "discount_percent",
+            "discount_out_of_range",
+            "Every invoice discount is a percentage between 0 and 100",
+            least=0,
+            most=float(HUNDRED),
+        ),
+        one_of("has_non_finite", [False], "non_finite", "Every amount is a finite number"),
+        between("max_abs_amount", "amount_too_large", f"Amounts stay within {MAX_AMOUNT:,}", most=MAX_AMOUNT_BOUND),
+        not_null("number", "no_number", "Every invoice has a number"),
+        not_blank("number", "no_number", "No blank numbers"),
+        length_at_most(
+            "number",
+            limits.doc_number_max,
+            "number_too_long",
+            f"Invoice numbers fit {ledger}'s {limits.doc_number_max} characters",
+        ),
+        not_null("issue_date", "no_date", "Every invoice has a date"),
+        between(
+            "issue_date",
+            "date_out_of_range",
+            f"Invoice dates lie between {EARLIEST_DATE} and {LATEST_DATE}",
+            least=EARLIEST_DATE,
+            most=LATEST_DATE,
+        ),
+        one_of("currency_differs", [False], "currency_differs", "Every invoice is in its customer's currency"),
+        null("currency_problem", "currency_problem", "Every invoice's currency and exchange rate can go to the ledger"),
+        between("unmapped_tax_rate_count", "unmapped_tax_rate", "Every line's tax rate has an active mapping", most=0),
+    ]
     templates: dict[str, Template] = {
         "no_customer": lambda r: "Invoice has no customer",
         "no_lines": lambda r: "Invoice has no lines",
@@ -237,7 +315,7 @@ def check_invoices(rows: list[InvoiceRow], limits: LedgerLimits, *, context_dir:
             "currency_differs": r.currency_differs,
             "currency_problem": r.currency_problem,
         },
-        expectations,
+        rules,
         templates,
         suite=f"invoices_{limits.ledger}",
         context_dir=context_dir,
@@ -250,53 +328,20 @@ def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) 
     (a credit note in the ledger), no or a bad amount, a deposit without its customer or applied to another customer's
     invoice. A payment larger than its invoice's open balance is not parked: it is an overpayment, and the excess
     stays the customer's credit (`core.applications`)."""
-
-    def expectations() -> list["Expectation"]:
-        import great_expectations.expectations as gxe
-
-        return [
-            gxe.ExpectColumnValuesToBeInSet(
-                column="invoice_found",
-                value_set=[True],
-                meta={"reason": "invoice_missing"},
-                description="The invoice a payment pays exists",
-            ),
-            gxe.ExpectColumnValuesToNotBeInSet(
-                column="invoice_status",
-                value_set=["void"],
-                meta={"reason": "invoice_void"},
-                description="No payment for a voided invoice",
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="invoice_total",
-                min_value=0,
-                meta={"reason": "invoice_below_zero"},
-                description="No payment for an invoice totalling below zero (a credit note in the ledger)",
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="has_customer",
-                value_set=[True],
-                meta={"reason": "no_customer"},
-                description="A deposit taken before its invoice names its customer",
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="customer_matches",
-                value_set=[True],
-                meta={"reason": "customer_differs"},
-                description="A payment pays an invoice of the customer who paid it",
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="amount", meta={"reason": "no_amount"}, description="Every payment has a finite amount"
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="amount",
-                min_value=0,
-                strict_min=True,
-                meta={"reason": "not_positive"},
-                description="Every payment is positive",
-            ),
-        ]
-
+    rules = [
+        one_of("invoice_found", [True], "invoice_missing", "The invoice a payment pays exists"),
+        none_of("invoice_status", ["void"], "invoice_void", "No payment for a voided invoice"),
+        between(
+            "invoice_total",
+            "invoice_below_zero",
+            "No payment for an invoice totalling below zero (a credit note in the ledger)",
+            least=0,
+        ),
+        one_of("has_customer", [True], "no_customer", "A deposit taken before its invoice names its customer"),
+        one_of("customer_matches", [True], "customer_differs", "A payment pays an invoice of the customer who paid it"),
+        not_null("amount", "no_amount", "Every payment has a finite amount"),
+        between("amount", "not_positive", "Every payment is positive", least=0, strict_least=True),
+    ]
     templates: dict[str, Template] = {
         "invoice_missing": lambda r: "Payment's invoice is missing",
         "invoice_void": lambda r: "Payment is for a voided invoice",
@@ -322,7 +367,7 @@ def check_payments(rows: list[PaymentRow], *, context_dir: Path, run_name: str) 
             "customer_matches": r.customer_matches,
             "amount": _finite(r.amount),
         },
-        expectations,
+        rules,
         templates,
         suite="payments",
         context_dir=context_dir,
