@@ -21,7 +21,7 @@ from ledger_sync.sandboxes.serve import free_port, serving
 from ledger_sync.state import activity
 from ledger_sync.state.db import make_engine
 from ledger_sync.web import sync_now
-from tests.waiting import CEILING_MS
+from tests.waiting import CEILING, CEILING_MS
 from tests.web.stack import ADMIN_PASSWORD, ADMIN_USER, WebStack, web_stack
 
 pytestmark = pytest.mark.browser
@@ -61,11 +61,16 @@ def _row(page: Page, kind: str, source_id: int) -> Any:
     return page.locator(f"tr[data-record='{kind}-{source_id}']")
 
 
-def _sync_now(page: Page, runs_before: int) -> None:
-    """Click Sync now and wait until the page (which follows the run) shows it finished."""
+def _sync_now(page: Page, runs_before: int, stack: WebStack) -> None:
+    """Click Sync now and wait until the page (which follows the run) shows it finished; if no run shows, the failure
+    carries what the background sync wrote to its log."""
     page.get_by_test_id("sync-now").click()
     expect(page.get_by_role("status").first).to_contain_text("QuickBooks Online sync started on this server")
-    expect(page.locator("tr[data-run]")).to_have_count(runs_before + 1)
+    try:
+        expect(page.locator("tr[data-run]")).to_have_count(runs_before + 1)
+    except AssertionError as missing:
+        log = stack.settings.home / "logs" / "sync-now-company-1-qbo.log"
+        raise AssertionError(log.read_text()[-4000:] if log.exists() else f"{log} was never written") from missing
     expect(page.locator("tr[data-run]").first.locator("td[data-outcome]")).to_have_attribute(
         "data-outcome", "completed"
     )
@@ -102,6 +107,8 @@ def test_progress_sync_now_retry_link_and_ignore(
         serving(stack.app, port=port) as url,
     ):
         monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))  # the background sync's own Prefect
+        # whose ephemeral server starts slowly on a busy machine (Prefect gives it 20 s by default)
+        monkeypatch.setenv("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(int(CEILING)))
         # No Prefect API for this server, whatever Prefect server this test worker started for other tests: Sync now
         # runs the sync in the background here.
         monkeypatch.setattr(sync_now, "PREFECT_API_URL", SimpleNamespace(value=lambda: None))
@@ -137,7 +144,7 @@ def test_progress_sync_now_retry_link_and_ignore(
             store.close()
         expect(progress).to_be_hidden()  # the page reloaded on its own when the run finished
 
-        _sync_now(page, runs_before=1)
+        _sync_now(page, runs_before=1, stack=stack)
         assert _count(page, "invoice", "synced") > 0
         twin = _row(page, "customer", ids["twin"])
         expect(twin).to_have_attribute("data-state", "parked")
@@ -151,7 +158,7 @@ def test_progress_sync_now_retry_link_and_ignore(
         twin.get_by_test_id("retry").click()
         expect(page.get_by_role("status").first).to_contain_text(f"Customer {ids['twin']} will be retried")
         synced_before = _count(page, "invoice", "synced")
-        _sync_now(page, runs_before=2)
+        _sync_now(page, runs_before=2, stack=stack)
         expect(_row(page, "customer", ids["twin"])).to_have_attribute("data-state", "synced")
         expect(_row(page, "invoice", ids["waiting"])).to_have_attribute("data-state", "synced")
         edited = _row(page, "invoice", ids["edited"])
