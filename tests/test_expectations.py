@@ -232,6 +232,18 @@ def test_active_connection_fails(gx_dir: Path, connection: ConnectionRow, messag
     assert report.failures == [CheckFailure("active_connection", QBO, message)]
 
 
+@pytest.mark.parametrize(("days", "passes"), [(1, True), (-1, False)])
+def test_a_refresh_expiry_stored_without_a_zone_is_utc(gx_dir: Path, days: int, passes: bool) -> None:
+    """The plain rule and Great Expectations (at publication) agree on a naive expiry, as on an aware one."""
+    expires = (NOW + timedelta(days=days)).replace(tzinfo=None)
+    report = run_gates(
+        replace(GOOD, connection=replace(CONNECTED, refresh_expires_at=expires)),
+        context_dir=gx_dir,
+        run_name=f"naive-{days}",
+    )
+    assert report.checks["active_connection"] is passes
+
+
 def test_every_offending_item_is_reported_in_input_order(gx_dir: Path) -> None:
     inputs = RunGateInputs(
         tax_rates=[

@@ -43,9 +43,15 @@ class RateLimited(SyncHooks):
 
 
 def toggled_sync(
-    company_id: int, ledger: str, requested: frozenset[EntityType], kind: RunKind, page_size: int
+    company_id: int,
+    ledger: str,
+    requested: frozenset[EntityType],
+    kind: RunKind,
+    page_size: int,
+    hooks: RateLimited | None = None,
 ) -> RunSummary | SkippedSync:
-    """An incremental sync of what the toggles allow of `requested`, never alongside another sync of the company."""
+    """An incremental sync of what the toggles allow of `requested`, never alongside another sync of the company;
+    every ledger call rate limited (`hooks` may add to that)."""
     settings = Settings()
     store = StateStore.open(settings)
     try:
@@ -60,7 +66,7 @@ def toggled_sync(
         get_run_logger().info("Automatic sync of %s is off for company %s: nothing synced", wanted, company_id)
         return SkippedSync(company_id=company_id, ledger=ledger, outcome=RunOutcome.OFF, entity_types=[])
     with company_slot(settings, company_id):
-        return run_sync(company_id, ledger, kind, SyncScope(entity_types=allowed), page_size, RateLimited())
+        return run_sync(company_id, ledger, kind, SyncScope(entity_types=allowed), page_size, hooks or RateLimited())
 
 
 @flow(name="company-sync")

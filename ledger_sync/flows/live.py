@@ -7,6 +7,10 @@ follows the Service Opus events on the Prefect server, gathers each company's ev
 interpreter, a few companies at a time. A run syncs only the entity types its events call for
 (`emitter.EVENT_KINDS`), and only where that type's automatic sync toggle is on: with Automatic Invoice Sync
 off, an invoice-locked event syncs nothing. Each run holds its company's slot like any other sync.
+
+The process keeps each connection's ledger chart warm between its runs (`tasks.warm_chart`): the gates check
+every run against it, and it is read again once stale, when the mapping changes, when the gates fail on it and
+when the ledger refuses a write.
 """
 
 import asyncio
@@ -14,20 +18,27 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
+from ledger_sync.core.ledger import ErrorKind, LedgerChart, LedgerConnector, LedgerError, WriteOp, WriteOutcome
+from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary, SkippedSync
 from ledger_sync.events.coalesce import Batch, Coalescer
 from ledger_sync.events.emitter import EVENT_KINDS, follow
-from ledger_sync.flows.hourly import toggled_sync
+from ledger_sync.flows.hourly import RateLimited, toggled_sync
+from ledger_sync.flows.sync import whole
+from ledger_sync.limits import RateLimitedLedger
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import StateStore
+from ledger_sync.tasks.gate import read_ledger_chart
+from ledger_sync.tasks.job import SyncJob
+from ledger_sync.tasks.warm_chart import WarmCharts, chart_key
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +55,63 @@ OpusEventName = Literal[
 
 RESUBSCRIBE_SECONDS = 2.0
 """Pause before following the events again after the Prefect server went away."""
+CHART_TTL_SECONDS = 60.0
+"""How long a connection's ledger chart serves its live runs before it is read again: a chart changed in the
+ledger (an account or tax rate deactivated) shows at the latest this late in the gates, and at once in a write
+the ledger refuses."""
+
+WARM_CHARTS = WarmCharts(CHART_TTL_SECONDS)
+"""The charts this process keeps (the live process is one long-running interpreter)."""
+
+
+class _RefusalWatch(RateLimitedLedger):
+    """A rate-limited ledger that forgets the connection's kept chart as soon as the ledger refuses a write: an
+    account, tax rate or tracking option changed in the ledger explains many refusals, so the next run reads the
+    chart again (any refusal, not only those naming the chart: vendors word them too loosely to tell)."""
+
+    def __init__(self, inner: LedgerConnector, company_id: int, refused: Callable[[], object]) -> None:
+        super().__init__(inner, company_id)
+        self._refused = refused
+
+    def write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
+        try:
+            outcomes = super().write(entity_type, ops)
+        except LedgerError as error:
+            if error.kind is ErrorKind.VALIDATION:
+                self._refused()
+            raise
+        if any(o.error is not None and o.error.kind is ErrorKind.VALIDATION for o in outcomes):
+            self._refused()
+        return outcomes
+
+
+class WarmChart(RateLimited):
+    """A live run's hooks: rate-limited, with the connection's chart kept from its earlier runs (`charts`)."""
+
+    def __init__(self, charts: WarmCharts) -> None:
+        self.charts = charts
+        self.served_kept = False
+
+    def opened(self, job: SyncJob) -> None:
+        job.ledger = _RefusalWatch(job.ledger, job.company_id, lambda: self.charts.forget(chart_key(job)))
+
+    def chart(self, job: SyncJob) -> LedgerChart:
+        kept = self.charts.kept(job)
+        self.served_kept = kept is not None
+        if kept is not None:
+            get_run_logger().info(
+                "Ledger chart kept from an earlier live run (read again after %.0f s or on a change)",
+                self.charts.ttl_seconds,
+            )
+            return kept
+        read_at = self.charts.now()
+        chart = read_ledger_chart(whole(job))
+        self.charts.keep(job, chart, read_at)
+        return chart
+
+    def gate_failed(self, job: SyncJob) -> bool:
+        self.charts.forget(chart_key(job))
+        return self.served_kept
 
 
 @flow(name="live-sync")
@@ -57,7 +125,10 @@ def live_sync(company_id: int, events: list[OpusEventName], page_size: int = 500
     finally:
         store.close()
     entities = frozenset(EVENT_KINDS[event].syncs for event in events)
-    return [toggled_sync(company_id, ledger, entities, RunKind.LIVE, page_size) for ledger in ledgers]
+    return [
+        toggled_sync(company_id, ledger, entities, RunKind.LIVE, page_size, WarmChart(WARM_CHARTS))
+        for ledger in ledgers
+    ]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from ledger_sync.connectors.registry import LedgerName
+from ledger_sync.core.ledger import LedgerChart
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary
@@ -66,10 +67,20 @@ def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, 
 
 
 class SyncHooks:
-    """What a deployment adds around the sync: wrap the job's ledger (rate limits), follow pages (progress)."""
+    """What a deployment adds around the sync: wrap the job's ledger (rate limits), keep the ledger chart (the
+    live process), follow pages (progress)."""
 
     def opened(self, job: SyncJob) -> None:
         """The job is open; nothing was read from the ledger yet."""
+
+    def chart(self, job: SyncJob) -> LedgerChart:
+        """The ledger chart the run's gates and writes go by: read at the start of the run."""
+        return read_ledger_chart(whole(job))
+
+    def gate_failed(self, job: SyncJob) -> bool:
+        """The run's gates failed on `chart`'s chart: True to read it again and check once more (it was kept from
+        an earlier run, and the bookkeeper may have fixed the ledger since)."""
+        return False
 
     def page_done(self, job: SyncJob, entity_type: EntityType, records: int) -> None:
         """A page of `records` source records was checked and loaded."""
@@ -87,6 +98,12 @@ class _Progress(SyncHooks):
 
     def opened(self, job: SyncJob) -> None:
         self.inner.opened(job)
+
+    def chart(self, job: SyncJob) -> LedgerChart:
+        return self.inner.chart(job)
+
+    def gate_failed(self, job: SyncJob) -> bool:
+        return self.inner.gate_failed(job)
 
     def page_done(self, job: SyncJob, entity_type: EntityType, records: int) -> None:
         self.done += records
@@ -115,8 +132,11 @@ def _sync(
     job = open_job(settings, company_id, ledger, kind, scope)
     try:
         hooks.opened(job)
-        chart = read_ledger_chart(whole(job))
+        chart = hooks.chart(job)
         gate = check_run_gates(whole(job), chart)
+        if not gate.passed and hooks.gate_failed(job):
+            chart = hooks.chart(job)
+            gate = check_run_gates(whole(job), chart)
         if not gate.passed:
             return report_run(whole(job), gate)
 
