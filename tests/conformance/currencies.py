@@ -266,6 +266,23 @@ class ForeignCurrencyScenarios:
         (after,) = harness.connector.account_balances([bank]).values()
         assert before - after == home_amount(refund.total, refund_rate)
 
+    def test_a_customers_currency_is_kept_once_it_has_transactions(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str], foreign_customer: str
+    ) -> None:
+        """Both ledgers hold a customer in one currency: moving one with an invoice to another enabled currency is
+        refused (Xero: stricter than its documentation, see the sandbox's `contacts`)."""
+        harness = ledger_harness
+        customer = CustomerRecord(
+            harness.next_id(), f"Settled Customer {harness.next_id()}", currency=_foreign(harness)
+        )
+        ref = suite._written(harness, customer)
+        invoice_rate, _ = RATES[harness.currency]
+        suite._created(harness, _invoice(harness, ref.id, parties[1], invoice_rate))
+        assert harness.enable_currency is not None
+        harness.enable_currency("EUR")
+        (refused,) = suite._write(harness, [suite._op(replace(customer, currency="EUR"), ref)])
+        assert refused.error is not None and refused.error.kind is ErrorKind.VALIDATION, refused
+
 
 def _credit_note(harness: "suite.LedgerHarness", customer_ref: str, item_ref: str, rate: Decimal) -> CreditNoteRecord:
     """A credit note in the customer's (foreign) currency at `rate`, as the sync builds it."""
