@@ -136,6 +136,32 @@ def test_the_chart_gate_names_an_unmapped_or_archived_value_of_a_tracked_dimensi
     assert untracked.tracking == [], "a dimension nobody mapped is not tracked"
 
 
+def test_the_chart_gate_names_a_technician_mapped_to_the_category_of_a_business_unit(tmp_path: Path) -> None:
+    """Both per line (Xero: one category of options for both): the transform would park every invoice of that
+    technician in that unit's category, so the gate stops the run naming the technician and the unit."""
+    east = LedgerTrackingOption("Region/E", "East", "Region", "Region", True, CLASS)
+    west = LedgerTrackingOption("Region/W", "West", "Region", "Region", True, CLASS)
+    options = {**OPTIONS, east.id: east, west.id: west}
+    units = {1: east.id, 2: NORTH.id}
+    mapping = replace(
+        TRACKED, tracking={TrackedBy.BUSINESS_UNIT: units, TrackedBy.TECHNICIAN: {1: ALEX.id, 2: west.id}}
+    )
+    inputs = mapping_gate_inputs([], mapping, {}, {}, {}, _Connection(), "Xero", [], VALUES, options)
+    report = run_gates(inputs, context_dir=tmp_path / "gx", run_name="categories", publish=False)
+    failures = [(f.item, f.message) for f in report.failures if f.check == "chart_mapping"]
+    assert failures == [
+        (
+            "Technician 'Sam Chen'",
+            "Technician 'Sam Chen' is mapped to 'West', in the same Xero tracking category as Business unit 'North "
+            "Branch' (Region 'East'): a line carries one option of each category, so their invoices cannot sync; map "
+            "the technician to an option of another category",
+        )
+    ]
+    apart = replace(mapping, tracking={**mapping.tracking, TrackedBy.TECHNICIAN: {1: ALEX.id, 2: SAM.id}})
+    inputs = mapping_gate_inputs([], apart, {}, {}, {}, _Connection(), "Xero", [], VALUES, options)
+    assert run_gates(inputs, context_dir=tmp_path / "gx", run_name="apart", publish=False).checks["chart_mapping"]
+
+
 class _Connection:
     ledger, status, has_refresh_token, refresh_expires_at = "qbo", "active", True, None
 

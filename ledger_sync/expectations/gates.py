@@ -65,6 +65,11 @@ MESSAGES: dict[tuple[str, str], Callable[[Any, str], str]] = {
     (CHART_MAPPING, "inactive"): lambda r, L: (
         f"{_chart_entry(r)} is mapped to {_target(r.ledger_id, r.ledger_name)}, which is inactive in {L}"
     ),
+    (CHART_MAPPING, "same_category"): lambda r, L: (
+        f"{r.label} is mapped to {_target(r.ledger_id, r.ledger_name)}, in the same {L} tracking category as "
+        f"{r.shares_category_with}: a line carries one option of each category, so their invoices cannot sync; "
+        "map the technician to an option of another category"
+    ),
     (REQUIRED_ACCOUNTS_CHECK, "unmapped"): lambda r, L: f"{r.label} is not mapped to a {L} account",
     (REQUIRED_ACCOUNTS_CHECK, "not_found"): lambda r, L: (
         f"{r.label} is mapped to {_target(r.ledger_id, r.ledger_name)}, which does not exist in {L}"
@@ -117,7 +122,19 @@ def _suites() -> list["ExpectationSuite"]:
 
     connection = Column("check") == ACTIVE_CONNECTION
     return [
-        gx.ExpectationSuite(name=CHART_MAPPING, expectations=mapped(CHART_MAPPING, "Every active tax rate")),
+        gx.ExpectationSuite(
+            name=CHART_MAPPING,
+            expectations=[
+                *mapped(CHART_MAPPING, "Every active tax rate"),
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="own_category",
+                    value_set=[True],
+                    row_condition=Column("check") == CHART_MAPPING,
+                    meta={"reason": "same_category"},
+                    description="No technician is mapped to a tracking category a business unit is mapped to",
+                ),
+            ],
+        ),
         gx.ExpectationSuite(
             name=REQUIRED_ACCOUNTS_CHECK,
             expectations=[
@@ -192,6 +209,7 @@ def _record(check: str, row: Row) -> dict[str, Any]:
     }
     if isinstance(row, AccountMappingRow):
         record["type_fits"] = row.ledger_type in row.expected_types if found else None
+    record["own_category"] = row.shares_category_with is None if isinstance(row, TrackingMappingRow) and found else None
     return record
 
 
