@@ -179,6 +179,32 @@ def test_the_form_offers_technicians_line_level_options_and_parses_the_choices()
     assert not set(parsed.missing) & {"North Branch", "South Branch", "Alex Rivera", "Sam Chen"}, "never required"
 
 
+def test_the_form_suggests_tracking_by_name_until_a_tracking_mapping_is_saved() -> None:
+    """Same name, one option: suggested (a technician only into a line-level category no business unit took); no
+    option or several of that name: left Not tracked. A saved tracking mapping is shown as saved, never replaced."""
+    south = LedgerTrackingOption("Region/S", "south  BRANCH", "Region", "Region", True, CLASS)
+    sam_region = LedgerTrackingOption("Region/C", "Sam Chen", "Region", "Region", True, CLASS)
+    alex_crew = LedgerTrackingOption("Crew/A", "Alex Rivera", "Crew", "Crew", True, CLASS)
+    options = [*OPTIONS.values(), south, sam_region, alex_crew]
+    form = mapping_form("qbo", BASE, [], [], [], [], [], VALUES, options)
+    assert form.tracking_suggested
+    assert {f.name: f.selected for f in form.tracking} == {
+        "business_unit:1": NORTH.id,
+        "business_unit:2": south.id,  # its words, whatever their case and spacing
+        "technician:1": None,  # two line-level options of that name: no guess
+        "technician:2": SAM.id,  # not the Region option: a business unit took that category
+    }
+    saved = replace(BASE, tracking={TrackedBy.TECHNICIAN: {2: SAM.id}})
+    form = mapping_form("qbo", saved, [], [], [], [], [], VALUES, options)
+    assert not form.tracking_suggested
+    assert {f.name: f.selected for f in form.tracking} == {
+        "business_unit:1": None,
+        "business_unit:2": None,
+        "technician:1": None,
+        "technician:2": SAM.id,
+    }
+
+
 def test_reconciliation_totals_revenue_per_option_against_the_ledger() -> None:
     record = _record(_invoice(1, 1, 2, None), TRACKED, OPTIONS)
     assert isinstance(record, InvoiceRecord)
