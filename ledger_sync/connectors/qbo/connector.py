@@ -77,6 +77,7 @@ from ledger_sync.core.records import (
     LedgerRecord,
     PaymentRecord,
     PayoutRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
@@ -511,7 +512,13 @@ def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> Wr
 def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any]) -> LedgerError | None:
     """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
     total_tax, total = invoice_totals(saved)
-    what = "invoice" if isinstance(record, InvoiceRecord) else "credit memo"
+    what = (
+        "invoice"
+        if isinstance(record, InvoiceRecord)
+        else "refund receipt"
+        if isinstance(record, RefundRecord)
+        else "credit memo"
+    )
     if (total_tax, total) == (record.total_tax, record.total):
         return _home_total_difference(record, saved, what)
     return LedgerError(

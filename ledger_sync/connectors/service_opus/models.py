@@ -265,7 +265,7 @@ class InvoiceLine(PricedLine, SourceBase):
 class CreditNote(SourceBase):
     """A credit the company owes a customer (a refund for work, a correction), as a document of its own,
     optionally tied to the invoice it credits. Its lines are priced like invoice lines; its total is what
-    the customer is credited. The sync does not read credit notes yet."""
+    the customer is credited. A foreign customer's is in its currency at a recorded rate (`exchange_rate`)."""
 
     __tablename__ = "credit_notes"
     __table_args__ = (Index("ix_credit_notes_company_change", "company_id", "change_no"),)
