@@ -1,6 +1,6 @@
 """Issue 17 (currency): a seeded CAD company with a share of US customers billed in USD, and a US company with
-Canadian ones billed in CAD; Service Opus records an exchange rate on each of their invoices and payments, and the
-sync reads each customer's currency (None at home) and each recorded rate."""
+Canadian ones billed in CAD; Service Opus records an exchange rate on each of their invoices, payments, credit notes
+and refunds, and the sync reads each customer's currency (None at home) and each recorded rate."""
 
 from collections.abc import Iterator
 from decimal import Decimal
@@ -50,16 +50,34 @@ def test_foreign_customers_invoices_and_payments_carry_their_currency_and_record
     assert all(i.currency == home and i.exchange_rate is None for i in by_id.values() if i.id not in foreign_ids)
     with engine.connect() as conn:
         payment_ids = [p for (p,) in conn.execute(text("SELECT id FROM payments"))]
-        noted = {n for (n,) in conn.execute(text("SELECT invoice_id FROM credit_notes WHERE invoice_id IS NOT NULL"))}
-        refunded = [
-            i
-            for (i,) in conn.execute(text("SELECT p.invoice_id FROM refunds r JOIN payments p ON p.id = r.payment_id"))
-        ]
     payments = source.payments(1, after=None, limit=0, ids=payment_ids).records
     abroad = [p for p in payments if p.invoice_id in foreign_ids]
     assert abroad and all(p.exchange_rate is not None and p.tip == 0 for p in abroad)
     assert all(p.exchange_rate is None for p in payments if p.invoice_id not in foreign_ids)
-    assert not noted & foreign_ids and not set(refunded) & foreign_ids, "credit notes and refunds stay at home"
+
+
+def test_credit_notes_and_refunds_of_foreign_invoices_carry_their_currency_and_recorded_rates(tmp_path: Path) -> None:
+    """Enough invoices that some foreign ones are credited or refunded: each such credit note is in its invoice's
+    (its customer's) currency at a rate of its own day, each such refund at one; home ones carry none."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    seed(engine, invoices=1500, country="CA", foreign_share=0.25)
+    with engine.connect() as conn:
+        foreign = {i for (i,) in conn.execute(text("SELECT id FROM invoices WHERE exchange_rate IS NOT NULL"))}
+        notes = conn.execute(text("SELECT id, invoice_id FROM credit_notes")).all()
+        refunds = conn.execute(text("SELECT r.id, p.invoice_id FROM refunds r JOIN payments p ON p.id = r.payment_id"))
+        refunded = dict(refunds.tuples().all())
+    source = ServiceOpusSource(engine)
+    read_notes = source.credit_notes(1, after=None, limit=0, ids=[n.id for n in notes]).records
+    read_refunds = source.refunds(1, after=None, limit=0, ids=list(refunded)).records
+    engine.dispose()
+    credited = {n.id: n.invoice_id for n in notes}
+    assert any(credited[n.id] in foreign for n in read_notes) and any(refunded[r.id] in foreign for r in read_refunds)
+    for note in read_notes:  # one on a customer's account (no invoice) is in its customer's currency
+        abroad = note.currency == "USD"
+        assert (note.exchange_rate is not None) is abroad and note.currency in ("USD", "CAD")
+        assert note.invoice_id is None or (credited[note.id] in foreign) is abroad
+        assert note.exchange_rate is None or abs(note.exchange_rate / Decimal("1.35") - 1) <= Decimal("0.03")
+    assert all((r.exchange_rate is not None) is (refunded[r.id] in foreign) for r in read_refunds)
 
 
 def test_a_share_outside_zero_to_one_is_refused(tmp_path: Path) -> None:

@@ -136,6 +136,32 @@ def test_the_chart_gate_names_an_unmapped_or_archived_value_of_a_tracked_dimensi
     assert untracked.tracking == [], "a dimension nobody mapped is not tracked"
 
 
+def test_the_chart_gate_names_a_technician_mapped_to_the_category_of_a_business_unit(tmp_path: Path) -> None:
+    """Both per line (Xero: one category of options for both): the transform would park every invoice of that
+    technician in that unit's category, so the gate stops the run naming the technician and the unit."""
+    east = LedgerTrackingOption("Region/E", "East", "Region", "Region", True, CLASS)
+    west = LedgerTrackingOption("Region/W", "West", "Region", "Region", True, CLASS)
+    options = {**OPTIONS, east.id: east, west.id: west}
+    units = {1: east.id, 2: NORTH.id}
+    mapping = replace(
+        TRACKED, tracking={TrackedBy.BUSINESS_UNIT: units, TrackedBy.TECHNICIAN: {1: ALEX.id, 2: west.id}}
+    )
+    inputs = mapping_gate_inputs([], mapping, {}, {}, {}, _Connection(), "Xero", [], VALUES, options)
+    report = run_gates(inputs, context_dir=tmp_path / "gx", run_name="categories", publish=False)
+    failures = [(f.item, f.message) for f in report.failures if f.check == "chart_mapping"]
+    assert failures == [
+        (
+            "Technician 'Sam Chen'",
+            "Technician 'Sam Chen' is mapped to 'West', in the same Xero tracking category as Business unit 'North "
+            "Branch' (Region 'East'): a line carries one option of each category, so their invoices cannot sync; map "
+            "the technician to an option of another category",
+        )
+    ]
+    apart = replace(mapping, tracking={**mapping.tracking, TrackedBy.TECHNICIAN: {1: ALEX.id, 2: SAM.id}})
+    inputs = mapping_gate_inputs([], apart, {}, {}, {}, _Connection(), "Xero", [], VALUES, options)
+    assert run_gates(inputs, context_dir=tmp_path / "gx", run_name="apart", publish=False).checks["chart_mapping"]
+
+
 class _Connection:
     ledger, status, has_refresh_token, refresh_expires_at = "qbo", "active", True, None
 
@@ -151,6 +177,32 @@ def test_the_form_offers_technicians_line_level_options_and_parses_the_choices()
     parsed = parse_mapping(form, submitted)
     assert parsed.mapping.tracking == {TrackedBy.BUSINESS_UNIT: {1: NORTH.id}, TrackedBy.TECHNICIAN: {1: ALEX.id}}
     assert not set(parsed.missing) & {"North Branch", "South Branch", "Alex Rivera", "Sam Chen"}, "never required"
+
+
+def test_the_form_suggests_tracking_by_name_until_a_tracking_mapping_is_saved() -> None:
+    """Same name, one option: suggested (a technician only into a line-level category no business unit took); no
+    option or several of that name: left Not tracked. A saved tracking mapping is shown as saved, never replaced."""
+    south = LedgerTrackingOption("Region/S", "south  BRANCH", "Region", "Region", True, CLASS)
+    sam_region = LedgerTrackingOption("Region/C", "Sam Chen", "Region", "Region", True, CLASS)
+    alex_crew = LedgerTrackingOption("Crew/A", "Alex Rivera", "Crew", "Crew", True, CLASS)
+    options = [*OPTIONS.values(), south, sam_region, alex_crew]
+    form = mapping_form("qbo", BASE, [], [], [], [], [], VALUES, options)
+    assert form.tracking_suggested
+    assert {f.name: f.selected for f in form.tracking} == {
+        "business_unit:1": NORTH.id,
+        "business_unit:2": south.id,  # its words, whatever their case and spacing
+        "technician:1": None,  # two line-level options of that name: no guess
+        "technician:2": SAM.id,  # not the Region option: a business unit took that category
+    }
+    saved = replace(BASE, tracking={TrackedBy.TECHNICIAN: {2: SAM.id}})
+    form = mapping_form("qbo", saved, [], [], [], [], [], VALUES, options)
+    assert not form.tracking_suggested
+    assert {f.name: f.selected for f in form.tracking} == {
+        "business_unit:1": None,
+        "business_unit:2": None,
+        "technician:1": None,
+        "technician:2": SAM.id,
+    }
 
 
 def test_reconciliation_totals_revenue_per_option_against_the_ledger() -> None:

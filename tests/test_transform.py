@@ -16,10 +16,17 @@ from ledger_sync.core.mapping import (
     suggest_mapping,
 )
 from ledger_sync.core.money import cents
-from ledger_sync.core.records import EntityType, InvoiceCreditRecord, InvoiceRecord, _canonical
-from ledger_sync.core.snapshots import SourceInvoice, SourceLine, SourcePayment
+from ledger_sync.core.records import CreditNoteRecord, EntityType, InvoiceCreditRecord, InvoiceRecord, _canonical
+from ledger_sync.core.snapshots import SourceCreditNote, SourceInvoice, SourceLine, SourcePayment
 from ledger_sync.core.tips import tip_record
-from ledger_sync.core.transform import TransformProblem, invoice_record, payment_record, total_due
+from ledger_sync.core.transform import (
+    TransformProblem,
+    credit_application_record,
+    credit_note_record,
+    invoice_record,
+    payment_record,
+    total_due,
+)
 
 RATES = {
     1: SourceTaxRate(1, "HST 13%", D("13"), True),
@@ -307,7 +314,49 @@ def test_a_foreign_invoice_and_its_payment_carry_the_recorded_rates_and_home_one
         payment_record(paid, invoice_ref="I", customer_ref="C", mapping=PAYMENT_MAPPING)
 
 
-def test_a_foreign_invoice_below_zero_is_parked_not_written_as_a_home_currency_credit_note() -> None:
+def test_a_foreign_invoice_below_zero_is_a_credit_note_in_its_currency_at_its_rate() -> None:
     credit = replace(_invoice(("-1", "100.00", 1, False)), currency="USD", exchange_rate=D("1.35"))
-    with pytest.raises(TransformProblem, match="a credit note in a foreign currency is not synced yet"):
-        _record(credit)
+    record = _record(credit)
+    assert isinstance(record, InvoiceCreditRecord)
+    assert (record.currency, record.exchange_rate, record.total) == ("USD", D("1.35"), D("113.00"))
+
+
+def _note(currency: str, rate: str | None, customer_currency: str | None) -> CreditNoteRecord:
+    note = SourceCreditNote(
+        5, "CN-5", 4, 9, date(2026, 2, 3), currency, "issued", (SourceLine(7, 1, "x", D(1), D("40.00"), 1, False),)
+    )
+    return credit_note_record(
+        replace(note, exchange_rate=D(rate) if rate else None),
+        customer_ref="C1",
+        item_refs={7: "I7"},
+        tax_rates=RATES,
+        mapping=MAPPING,
+        ledger_tax_rates=LEDGER_RATES,
+        customer_currency=customer_currency,
+    )
+
+
+def test_a_foreign_credit_note_and_its_application_carry_its_recorded_rate_and_home_ones_keep_their_hash() -> None:
+    home = _note("CAD", None, None)
+    assert "exchange_rate" not in _canonical(home)  # type: ignore[operator]
+    applied = credit_application_record(home, credit_note_ref="N", invoice_ref="I")
+    assert "currency" not in _canonical(applied) and "exchange_rate" not in _canonical(applied)  # type: ignore[operator]
+    foreign = _note("USD", "1.3512", "USD")
+    assert (foreign.currency, foreign.exchange_rate, foreign.total) == ("USD", D("1.3512"), D("45.20"))
+    applied = credit_application_record(foreign, credit_note_ref="N", invoice_ref="I")
+    assert (applied.currency, applied.exchange_rate) == ("USD", D("1.3512"))
+
+
+@pytest.mark.parametrize(
+    ("currency", "rate", "customer_currency", "reason"),
+    [
+        ("USD", None, "USD", "Credit note CN-5 is in USD, not the company's currency, and has no exchange rate"),
+        ("CAD", "1.3512", None, "Credit note CN-5 has an exchange rate recorded, but its customer is billed in"),
+        ("EUR", "1.51", "USD", "Credit note CN-5 is in EUR, but its customer is billed in USD"),
+    ],
+)
+def test_a_credit_note_out_of_its_customers_currency_or_without_its_rate_is_parked(
+    currency: str, rate: str | None, customer_currency: str | None, reason: str
+) -> None:
+    with pytest.raises(TransformProblem, match=reason):
+        _note(currency, rate, customer_currency)

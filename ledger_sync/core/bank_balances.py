@@ -37,7 +37,7 @@ def routed(records: Iterable[Money]) -> dict[str, Decimal]:
         elif isinstance(record, TipRecord):
             balances[record.deposit_account_ref] += record.amount
         elif isinstance(record, RefundRecord):
-            balances[record.deposit_account_ref] -= record.total
+            balances[record.deposit_account_ref] -= home_amount(record.total, record.exchange_rate)  # as a payment
         else:
             balances[record.clearing_account_ref] -= record.gross
             balances[record.operating_account_ref] += record.net

@@ -60,6 +60,23 @@ def invoice_currency_problem(
     return f"Invoice is in {currency}: {missing}" if missing else None
 
 
+def credit_currency_problem(
+    document: str, currency: str, exchange_rate: Decimal | None, customer_currency: str | None
+) -> str | None:
+    """Why a credit note (or refund) cannot go to the ledger in `currency`, in a bookkeeper's words; None: it can.
+    Both ledgers hold it in its customer's one currency (`customer_currency`, None: the home one), and Service Opus
+    records a rate exactly on one in a foreign currency."""
+    if customer_currency is None:
+        if exchange_rate is not None:
+            return f"{document} has an exchange rate recorded, but its customer is billed in the company's own currency"
+        return None
+    if currency != customer_currency:
+        return f"{document} is in {currency}, but its customer is billed in {customer_currency}"
+    if exchange_rate is None:
+        return f"{document} is in {currency}, not the company's currency, and has no exchange rate recorded"
+    return None
+
+
 def xero_home_amount(amount: Decimal, xero_currency_rate: Decimal) -> Decimal:
     """What Xero makes of `amount` at its `CurrencyRate` (foreign units per base unit), to the cent half-up."""
     return cents(amount / xero_currency_rate)

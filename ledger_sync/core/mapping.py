@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
-from ledger_sync.core.tracking import TrackedBy
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue, TrackedBy, TrackingLevel
 
 
 class AccountRole(StrEnum):
@@ -177,3 +177,28 @@ def suggest_mapping(
         if (choice := _best(same, rate.name)) is not None:
             rate_map[rate.id] = choice
     return LedgerMapping(accounts=accounts, categories=category_map, tax_rates=rate_map, bank_accounts=bank_map)
+
+
+def suggest_tracking(
+    values: Iterable[SourceTrackingValue], options: Iterable[LedgerTrackingOption]
+) -> dict[TrackedBy, dict[int, str]]:
+    """A preselection of the tracking mapping: each active business unit or technician to the one active ledger option
+    of the same name (its words, ignoring case and punctuation), none when no option or several match (a wrong guess
+    misreports revenue). A technician only to a line-level option outside the categories the business units got, so
+    the suggestion never gives a line two options of one category."""
+    active = [o for o in options if o.active]
+    chosen: dict[TrackedBy, dict[int, str]] = {TrackedBy.BUSINESS_UNIT: {}, TrackedBy.TECHNICIAN: {}}
+    for by in (TrackedBy.BUSINESS_UNIT, TrackedBy.TECHNICIAN):
+        taken = {o.category_id for o in active if o.id in chosen[TrackedBy.BUSINESS_UNIT].values()}
+        offered = [
+            o
+            for o in active
+            if by is TrackedBy.BUSINESS_UNIT or (o.level is TrackingLevel.LINE and o.category_id not in taken)
+        ]
+        for value in values:
+            if value.tracked_by is not by or not value.active:
+                continue
+            same = [o.id for o in offered if _words(o.name) == _words(value.name) and _words(value.name)]
+            if len(same) == 1:
+                chosen[by][value.id] = same[0]
+    return {by: picks for by, picks in chosen.items() if picks}

@@ -219,6 +219,9 @@ class CreditNoteRecord(Record):
     voided: bool = field(default=False, metadata=SET_ONLY)
     """Voided in Service Opus after it was synced: the connector voids the ledger's credit note (after removing
     the credit applied from it; QBO cannot void a CreditMemo through its API, so it deletes it)."""
+    exchange_rate: Decimal | None = field(default=None, metadata=SET_ONLY)
+    """Home units for one unit of `currency` (the customer's foreign one), as Service Opus recorded it on the credit
+    note (a refund: on the day it was paid back; an invoice below zero: the invoice's); None: home money."""
     entity_type: EntityType = field(default=EntityType.CREDIT_NOTE, init=False)
 
     @property
@@ -252,6 +255,10 @@ class CreditApplicationRecord(Record):
     customer_ref: str
     amount: Decimal
     applied_on: date
+    currency: str | None = field(default=None, metadata=SET_ONLY)
+    """The credit note's currency when it is a foreign one, which its invoice is in too; None: home money."""
+    exchange_rate: Decimal | None = field(default=None, metadata=SET_ONLY)
+    """The credit note's exchange rate (home units per unit of `currency`); None: home money."""
     entity_type: EntityType = field(default=EntityType.CREDIT_APPLICATION, init=False)
 
     @property

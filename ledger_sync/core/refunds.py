@@ -7,11 +7,15 @@ refund is spread over the invoice's tax codes in proportion: for each code, its 
 (discounts included) times refund / invoice total, each rounded half-up to the cent; the cent or two rounding
 leaves over goes to the net of the code with the largest share. A full refund of a payment of the whole invoice
 gives back exactly the invoice's net and tax per code.
+
+A refund of a foreign-currency invoice's payment is in that currency, at the rate Service Opus recorded on the day it
+was paid back (`SourceRefund.exchange_rate`).
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ledger_sync.core.currency import credit_currency_problem
 from ledger_sync.core.money import cents
 from ledger_sync.core.records import InvoiceLineRecord, InvoiceRecord, RefundRecord, TaxLineRecord
 from ledger_sync.core.snapshots import SourceRefund
@@ -38,6 +42,10 @@ def refund_record(
         raise TransformProblem(f"Refund amount {amount.normalize()} is not a positive whole number of cents")
     if invoice.total <= 0 or amount > invoice.total:
         raise TransformProblem(f"Refund of {amount} exceeds invoice {invoice.number}, which totals {invoice.total}")
+    customer_currency = invoice.currency if invoice.exchange_rate is not None else None
+    problem = credit_currency_problem(f"Refund {refund.id}", invoice.currency, refund.exchange_rate, customer_currency)
+    if problem is not None:
+        raise TransformProblem(problem)
     shares: dict[str, _Share] = {}
     for line in invoice.lines:
         share = shares.setdefault(line.tax_code_ref, _Share(line.item_ref))
@@ -79,4 +87,5 @@ def refund_record(
         total=subtotal + total_tax,
         deposit_account_ref=deposit_account_ref,
         reason=refund.reason,
+        exchange_rate=refund.exchange_rate,
     )

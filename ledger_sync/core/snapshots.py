@@ -88,6 +88,9 @@ class SourceCreditNote:
     status: str
     lines: tuple[SourceLine, ...]
     change_no: Cursor | None = None
+    exchange_rate: Decimal | None = None
+    """Home units for one unit of `currency` on a foreign-currency credit note, as Service Opus recorded it; None:
+    home money."""
 
     @property
     def cursor(self) -> Cursor | None:
@@ -150,6 +153,8 @@ class SourceRefund:
     refunded_on: date
     reason: str
     change_no: Cursor | None = None
+    exchange_rate: Decimal | None = None
+    """Home units for one unit of the refunded invoice's (foreign) currency when it was paid back; None: home money."""
 
     @property
     def cursor(self) -> Cursor | None:

@@ -6,7 +6,9 @@ every Xero tracking option) or on the whole transaction (QBO departments, also c
 class tracking is per transaction). A business unit belongs to a whole invoice, so it may map to an option of
 either level (a line-level one is carried on every line); a technician belongs to one line, so only a line-level
 option can carry it. A dimension is tracked once at least one of its values is mapped: from then on every active
-value must map to an ACTIVE option (the chart gate names the one that does not).
+value must map to an ACTIVE option (the chart gate names the one that does not). A line carries one option of each
+category, so a technician mapped into a category a business unit is mapped to stops the run too (the gate names
+both).
 """
 
 from collections.abc import Iterable

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from ledger_sync.core.currency import credit_currency_problem
 from ledger_sync.core.ledger import LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceTaxRate
 from ledger_sync.core.money import (
@@ -54,12 +55,6 @@ def credit_discount_reason(total: Decimal) -> str:
     """Why an invoice totalling below zero with an invoice discount is parked: it would go as a credit note, and
     a credit note carries no invoice discount in either ledger the sync writes."""
     return f"Invoice total is {cents(total)} with an invoice discount: a credit note cannot carry the discount"
-
-
-def foreign_credit_reason(currency: str, total: Decimal) -> str:
-    """Why a foreign-currency invoice totalling below zero is parked: it would go as a credit note, and the sync
-    writes credit notes in the home currency only."""
-    return f"Invoice total is {cents(total)} {currency}: a credit note in a foreign currency is not synced yet"
 
 
 def discount_reason(percent: Decimal) -> str:
@@ -174,8 +169,6 @@ def invoice_record(
     if subtotal + total_tax < 0:
         if discounts:
             raise TransformProblem(credit_discount_reason(subtotal + total_tax))
-        if invoice.exchange_rate is not None:
-            raise TransformProblem(foreign_credit_reason(invoice.currency, subtotal + total_tax))
         return _as_credit(invoice, customer_ref, lines, tax_lines, subtotal, total_tax)
     return InvoiceRecord(
         source_id=invoice.id,
@@ -250,7 +243,8 @@ def _as_credit(
     total_tax: Decimal,
 ) -> InvoiceCreditRecord:
     """The invoice's figures negated: a line's quantity changes sign (its unit price stays), so a returned part
-    (-1 x 95.00) is credited as 1 x 95.00 and a trade-in (1 x -40.00) as -1 x -40.00, both +amount."""
+    (-1 x 95.00) is credited as 1 x 95.00 and a trade-in (1 x -40.00) as -1 x -40.00, both +amount. A foreign
+    invoice's credit note is in its currency at its rate."""
     return InvoiceCreditRecord(
         source_id=invoice.id,
         number=invoice.number,
@@ -265,6 +259,7 @@ def _as_credit(
         total_tax=-total_tax,
         total=-(subtotal + total_tax),
         voided=invoice.status == "void",
+        exchange_rate=invoice.exchange_rate,
     )
 
 
@@ -276,10 +271,18 @@ def credit_note_record(
     tax_rates: Mapping[int, SourceTaxRate],
     mapping: LedgerMapping,
     ledger_tax_rates: Mapping[str, LedgerTaxRate],
+    customer_currency: str | None = None,
 ) -> CreditNoteRecord:
-    """Lines and tax exactly as an invoice's (same money code); a credit note below zero is parked."""
+    """Lines and tax exactly as an invoice's (same money code); a credit note below zero is parked. `customer_currency`:
+    the customer's currency when it is a foreign one (None: home); the note is in it, at the rate Service Opus
+    recorded."""
     if not note.lines:
         raise TransformProblem(f"Credit note {note.number} has no lines")
+    problem = credit_currency_problem(
+        f"Credit note {note.number}", note.currency, note.exchange_rate, customer_currency
+    )
+    if problem is not None:
+        raise TransformProblem(problem)
     document = f"credit note {note.number}"
     lines, taxes = _ledger_lines(document, note.lines, item_refs, tax_rates, mapping, ledger_tax_rates)
     tax_lines = _tax_lines(taxes, ledger_tax_rates)
@@ -301,6 +304,7 @@ def credit_note_record(
         total_tax=total_tax,
         total=subtotal + total_tax,
         voided=note.status == "void",
+        exchange_rate=note.exchange_rate,
     )
 
 
@@ -315,6 +319,8 @@ def credit_application_record(
         customer_ref=note.customer_ref,
         amount=note.total,
         applied_on=note.issue_date,
+        currency=foreign_currency(note),
+        exchange_rate=note.exchange_rate,
     )
 
 
@@ -392,9 +398,8 @@ def _discounts(
 
 
 def foreign_currency(invoice: SourceInvoice | InvoiceRecord | CreditNoteRecord) -> str | None:
-    """The invoice's currency when it is a foreign one (it carries Service Opus's exchange rate); None: home."""
-    rate = invoice.exchange_rate if isinstance(invoice, SourceInvoice | InvoiceRecord) else None
-    return invoice.currency if rate is not None else None
+    """The document's currency when it is a foreign one (it carries Service Opus's exchange rate); None: home."""
+    return invoice.currency if invoice.exchange_rate is not None else None
 
 
 def deposit_account(payment: SourcePayment, mapping: LedgerMapping) -> str:

@@ -279,6 +279,7 @@ def credit_note_candidates(
                 tax_rates=tax_rates,
                 mapping=mapping,
                 ledger_tax_rates=chart.tax_rates,
+                customer_currency=customer.currency,
             )
         except TransformProblem as problem:
             candidates.append(Park(Parking(note.id, ParkingCause.CHECK, str(problem)), cursor))
@@ -329,6 +330,12 @@ def _credit_note_behind(
         return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
     if invoice.customer_id != note.customer_id:
         reason = f"Credit note {note.number} is for another customer than invoice {invoice.number}, which it credits"
+        return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
+    if invoice.currency != note.currency:
+        reason = (
+            f"Credit note {note.number} is in {note.currency} but invoice {invoice.number}, which it credits, is in "
+            f"{invoice.currency}: a credit applies only to an invoice in its own currency"
+        )
         return Park(Parking(note.id, ParkingCause.CHECK, reason), cursor)
     if invoice.id not in invoices:
         return _behind(blocked_invoices, invoice.id, note.id, f"invoice {invoice.number}", cursor)

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ledger_sync.core.ledger import LedgerAccount, LedgerTaxRate
 from ledger_sync.core.mapping import AccountRole, LedgerMapping, SourceBankAccount, SourceTaxRate
-from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue
+from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue, TrackedBy
 from ledger_sync.expectations.inputs import (
     AccountMappingRow,
     ConnectionRow,
@@ -82,21 +82,8 @@ def mapping_gate_inputs(
                 types,
             )
         )
-    options = ledger_tracking or {}
-    tracking_rows = []
-    for value in tracking:
-        tracked = mapping.tracking.get(value.tracked_by)
-        if not tracked or not value.active:
-            continue
-        option_id = tracked.get(value.id)
-        option = options.get(option_id) if option_id else None
-        tracking_rows.append(
-            TrackingMappingRow(
-                value.label, option_id, option.name if option else None, option.active if option else None
-            )
-        )
     return RunGateInputs(
-        tracking=tracking_rows,
+        tracking=_tracking_rows(mapping, tracking, ledger_tracking or {}),
         tax_rates=tax_rows,
         accounts=account_rows,
         connection=ConnectionRow(
@@ -108,3 +95,33 @@ def mapping_gate_inputs(
             datetime.now(UTC),
         ),
     )
+
+
+def _tracking_rows(
+    mapping: LedgerMapping, tracking: Iterable[SourceTrackingValue], options: Mapping[str, LedgerTrackingOption]
+) -> list[TrackingMappingRow]:
+    """A row per active value of a tracked dimension; a technician mapped into a category a business unit is mapped
+    to names that unit (the transform would park every invoice of theirs together: `transform._tracked`)."""
+    mapped: list[tuple[SourceTrackingValue, str | None, LedgerTrackingOption | None]] = []
+    for value in tracking:
+        tracked = mapping.tracking.get(value.tracked_by)
+        if not tracked or not value.active:
+            continue
+        option_id = tracked.get(value.id)
+        mapped.append((value, option_id, options.get(option_id) if option_id else None))
+    unit_categories: dict[str, str] = {}
+    for value, _, option in mapped:
+        if value.tracked_by is TrackedBy.BUSINESS_UNIT and option is not None:
+            unit_categories.setdefault(option.category_id, f"{value.label} ({option.label})")
+    return [
+        TrackingMappingRow(
+            value.label,
+            option_id,
+            option.name if option else None,
+            option.active if option else None,
+            unit_categories.get(option.category_id)
+            if option is not None and value.tracked_by is TrackedBy.TECHNICIAN
+            else None,
+        )
+        for value, option_id, option in mapped
+    ]

@@ -72,6 +72,11 @@ MESSAGES: dict[tuple[str, str], Callable[[Any, str], str]] = {
     (CHART_MAPPING, "inactive"): lambda r, L: (
         f"{_chart_entry(r)} is mapped to {_target(r.ledger_id, r.ledger_name)}, which is inactive in {L}"
     ),
+    (CHART_MAPPING, "same_category"): lambda r, L: (
+        f"{r.label} is mapped to {_target(r.ledger_id, r.ledger_name)}, in the same {L} tracking category as "
+        f"{r.shares_category_with}: a line carries one option of each category, so their invoices cannot sync; "
+        "map the technician to an option of another category"
+    ),
     (REQUIRED_ACCOUNTS_CHECK, "unmapped"): lambda r, L: f"{r.label} is not mapped to a {L} account",
     (REQUIRED_ACCOUNTS_CHECK, "not_found"): lambda r, L: (
         f"{r.label} is mapped to {_target(r.ledger_id, r.ledger_name)}, which does not exist in {L}"
@@ -125,7 +130,15 @@ def _mapped(what: str) -> list[Rule]:
 
 
 RULES: dict[str, list[Rule]] = {
-    CHART_MAPPING: _mapped("Every active tax rate"),
+    CHART_MAPPING: [
+        *_mapped("Every active tax rate"),
+        one_of(
+            "own_category",
+            [True],
+            "same_category",
+            "No technician is mapped to a tracking category a business unit is mapped to",
+        ),
+    ],
     REQUIRED_ACCOUNTS_CHECK: [
         *_mapped("Every required account"),
         one_of(
@@ -178,6 +191,7 @@ def _record(row: Row) -> Columns:
     }
     if isinstance(row, AccountMappingRow):
         record["type_fits"] = row.ledger_type in row.expected_types if found else None
+    record["own_category"] = row.shares_category_with is None if isinstance(row, TrackingMappingRow) and found else None
     return record
 
 

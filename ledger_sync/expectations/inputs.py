@@ -71,6 +71,9 @@ class TrackingMappingRow:
     ledger_name: str | None
     ledger_active: bool | None
     """None: the mapped id was not found in the ledger."""
+    shares_category_with: str | None = None
+    """A technician's option in the category a business unit is mapped to ("Business unit 'North' (Region
+    'North')"): a line carries one option of each category, so their invoices could not sync; None: no clash."""
 
 
 @dataclass(frozen=True)

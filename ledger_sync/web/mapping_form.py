@@ -17,6 +17,7 @@ from ledger_sync.core.mapping import (
     SourceCategory,
     SourceTaxRate,
     suggest_mapping,
+    suggest_tracking,
 )
 from ledger_sync.core.tracking import LedgerTrackingOption, SourceTrackingValue, TrackedBy, TrackingLevel
 from ledger_sync.expectations.inputs import CATEGORY_ACCOUNT_TYPES
@@ -54,6 +55,8 @@ class MappingForm:
     bank_accounts: list[Field] = field(default_factory=list)
     tracking: list[Field] = field(default_factory=list)
     """Business units and technicians: left empty, revenue is not tracked by them (`core.tracking`)."""
+    tracking_suggested: bool = False
+    """Nothing tracked was saved yet: the tracking selections are suggestions, by name."""
 
     @property
     def fields(self) -> list[Field]:
@@ -99,12 +102,16 @@ def mapping_form(
     tracking_options: list[LedgerTrackingOption] | None = None,
 ) -> MappingForm:
     """The dropdowns, preselected with the saved mapping, or with the suggestion when nothing is saved. A business
-    unit is offered every active tracking option, a technician only those the ledger tracks per line."""
+    unit is offered every active tracking option, a technician only those the ledger tracks per line; while the
+    saved mapping tracks nothing, they are preselected with the options of their names (`suggest_tracking`)."""
     banks = bank_accounts or []
     suggested = not (saved.accounts or saved.categories or saved.tax_rates or saved.bank_accounts)
     current = suggest_mapping(source_rates, categories, accounts, ledger_rates, banks) if suggested else saved
     active = sorted((a for a in accounts if a.active), key=lambda a: a.name.lower())
     options = tracking_options or []
+    tracking_suggested = not saved.tracked and bool(tracking_values) and bool(options)
+    tracking = suggest_tracking(tracking_values or [], options) if tracking_suggested else saved.tracking
+    tracking_suggested = tracking_suggested and any(tracking.values())
     known = {a.id: a.name for a in accounts} | {r.id: r.name for r in ledger_rates} | {o.id: o.label for o in options}
 
     def fitting(types: tuple[str, ...]) -> list[Choice]:
@@ -178,7 +185,7 @@ def mapping_form(
                 for o in sorted(options, key=lambda o: (o.category.lower(), o.name.lower()))
                 if o.active and (value.tracked_by is TrackedBy.BUSINESS_UNIT or o.level is TrackingLevel.LINE)
             ],
-            saved.tracking.get(value.tracked_by, {}).get(value.id),
+            tracking.get(value.tracked_by, {}).get(value.id),
             False,
             ledger,
             known,
@@ -186,7 +193,9 @@ def mapping_form(
         for value in tracking_values or []
         if value.active
     ]
-    return MappingForm(account_fields, category_fields, rate_fields, suggested, bank_fields, tracking_fields)
+    return MappingForm(
+        account_fields, category_fields, rate_fields, suggested, bank_fields, tracking_fields, tracking_suggested
+    )
 
 
 @dataclass(frozen=True)

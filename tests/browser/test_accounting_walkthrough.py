@@ -182,8 +182,9 @@ location or class, a Xero tracking category's option)."""
 def test_map_business_units_and_technicians_then_unmapping_one_fails_the_chart_gate_naming_it(
     browser: Browser, screenshots_dir: Path, tmp_path: Path, ledger: str, label: str, consent_button: str
 ) -> None:
-    """Issue 17: each business unit and technician is mapped to its class, location or tracking option and saved;
-    a technician left "Not tracked" while the others are mapped fails the chart-mapping check, naming them."""
+    """Issue 17: each business unit and technician is suggested its same-named class, location or tracking option
+    and saved; a technician left "Not tracked" while the others are mapped fails the chart-mapping check, naming
+    them, and the saved mapping is never replaced by the suggestion again."""
     port = free_port()
     with (
         web_stack(tmp_path, ledger, web_url=f"http://127.0.0.1:{port}") as stack,
@@ -203,10 +204,9 @@ def test_map_business_units_and_technicians_then_unmapping_one_fails_the_chart_g
         expect(card.get_by_test_id("status")).to_have_text("Connected")
         tracking = card.locator(f"#{ledger}-tracking")
         expect(tracking).to_be_visible()
-        for name in TRACKING[ledger]:
-            expect(_selected(card, name)).to_have_text("Not tracked")  # never guessed: a wrong class misreports
-
-        for name, category in TRACKING[ledger].items():
+        expect(card.get_by_text("suggested by the names of your")).to_be_visible()
+        for name, category in TRACKING[ledger].items():  # suggested: the one option of the same name
+            expect(_selected(card, name)).to_have_text(f"{name} ({category})")
             card.locator(f"select[aria-label='{name}']").select_option(label=f"{name} ({category})")
         card.get_by_role("button", name="Save mapping").click()
         expect(page.get_by_role("status").first).to_have_text("Mapping saved.")

@@ -288,21 +288,23 @@ class MemoryConnector:
 
     def _check_currency(self, record: LedgerRecord, own_id: str | None) -> None:
         """As both real ledgers: a customer's currency is enabled and kept once it has transactions; an invoice or a
-        payment is in its customer's currency, a foreign one at a rate above zero, a home one at none."""
+        payment (credit note, refund) is in its customer's currency, a foreign one at a rate above zero, a home one at
+        none."""
         books, home = self._books.entries, HOME_CURRENCY
         if isinstance(record, CustomerRecord):
             if (record.currency or home) not in {home, *self._books.foreign}:
                 raise LedgerError(ErrorKind.VALIDATION, f"{record.currency} is not enabled")
             held = books[EntityType.CUSTOMER][own_id].record if own_id else None
             used = any(
-                isinstance(entry.record, InvoiceRecord | PaymentRecord) and entry.record.customer_ref == own_id
-                for kind in (EntityType.INVOICE, EntityType.PAYMENT)
+                isinstance(entry.record, InvoiceRecord | CreditNoteRecord | PaymentRecord)
+                and entry.record.customer_ref == own_id
+                for kind in (EntityType.INVOICE, EntityType.CREDIT_NOTE, EntityType.PAYMENT, EntityType.REFUND)
                 for entry in books[kind].values()
             )
             if isinstance(held, CustomerRecord) and held.currency != record.currency and used:
                 raise LedgerError(ErrorKind.VALIDATION, "a customer with transactions keeps its currency")
             return
-        if not isinstance(record, InvoiceRecord | PaymentRecord):
+        if not isinstance(record, InvoiceRecord | CreditNoteRecord | PaymentRecord):
             return
         customer = books[EntityType.CUSTOMER].get(record.customer_ref)
         billed = customer.record.currency if customer and isinstance(customer.record, CustomerRecord) else None
@@ -358,6 +360,8 @@ class MemoryConnector:
                 raise LedgerError(ErrorKind.VALIDATION, "the credit note or the invoice does not exist")
             if record.amount <= 0 or record.amount > min(note.total - note.paid, invoice.total - invoice.paid):
                 raise LedgerError(ErrorKind.VALIDATION, f"{record.amount} exceeds the credit left or the balance due")
+            if getattr(note.record, "currency", None) != getattr(invoice.record, "currency", None):
+                raise LedgerError(ErrorKind.VALIDATION, "a credit applies only to an invoice in its currency")
             return record.amount, Decimal("0.00")
         if isinstance(record, InvoiceRecord | CreditNoteRecord):
             if record.customer_ref not in books[EntityType.CUSTOMER]:
@@ -501,7 +505,7 @@ class MemoryConnector:
                 continue
             invoice = isinstance(record, InvoiceRecord | CreditNoteRecord)
             sign = -1 if isinstance(record, InvoiceCreditRecord) else 1  # a credit note standing for an invoice
-            rate = record.exchange_rate if isinstance(record, InvoiceRecord) else None
+            rate = record.exchange_rate if isinstance(record, InvoiceRecord | CreditNoteRecord) else None
             home = (entry.total, Decimal("0.00") if entry.status == "VOIDED" else entry.total - entry.paid)
             snapshot = LedgerSnapshot(
                 home_amount=home_amount(home[0], rate) if rate is not None else None,

@@ -1,6 +1,7 @@
 """Credit notes through the write engine: a note waits for the invoice it credits, its credit is applied once
 both are in the ledger, an unknown outcome is recovered by lookup, and a re-run writes nothing."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -115,6 +116,38 @@ def test_a_credit_note_for_an_invoice_below_zero_is_parked_it_is_a_credit_itself
     )
     (parked,) = credit_note_candidates(state, _page(credit), mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
     assert isinstance(parked, Park) and "which totals below zero: it is a credit itself" in parked.parking.reason
+
+
+def test_a_foreign_customers_credit_note_goes_at_its_rate_and_one_in_another_currency_than_its_invoice_is_parked() -> (
+    None
+):
+    """The note's credit can only pay down an invoice in its own currency (both ledgers refuse otherwise), and a
+    foreign customer's note carries the rate Service Opus recorded on it to the ledger and to its application."""
+    state = MemoryState()
+    _synced_dependencies(state)
+    abroad = replace(CUSTOMER, currency="NZD")
+    foreign_invoice = replace(_invoice(), currency="NZD", exchange_rate=Decimal("0.92"))
+    page = _page(foreign_invoice)
+    note = replace(page.credit_notes[0], currency="NZD", exchange_rate=Decimal("0.93"))
+    page = replace(page, fresh=[note], customers={CUSTOMER.id: abroad})
+    notes = credit_note_candidates(state, page, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
+    (pushed,) = notes
+    assert isinstance(pushed, Push) and isinstance(pushed.record, CreditNoteRecord)
+    assert (pushed.record.currency, pushed.record.exchange_rate) == ("NZD", Decimal("0.93"))
+    state.entity_map[EntityType.CREDIT_NOTE][40] = MappedEntity("N1", "0", "h")
+    (applied,) = credit_application_candidates(state, page, notes)
+    assert isinstance(applied, Push) and isinstance(applied.record, CreditApplicationRecord)
+    assert (applied.record.currency, applied.record.exchange_rate) == ("NZD", Decimal("0.93"))
+
+    stray = replace(page, invoices={100: _invoice()})
+    (parked,) = credit_note_candidates(state, stray, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
+    assert isinstance(parked, Park) and parked.parking.reason == (
+        "Credit note CN-40 is in NZD but invoice INV-100, which it credits, is in AUD: a credit applies only to an "
+        "invoice in its own currency"
+    )
+    rateless = replace(page, fresh=[replace(note, exchange_rate=None)])
+    (parked,) = credit_note_candidates(state, rateless, mapping=MAPPING, tax_rates=TAX_RATES, chart=CHART)
+    assert isinstance(parked, Park) and "has no exchange rate recorded" in parked.parking.reason
 
 
 def _void_page() -> CreditNotePage:

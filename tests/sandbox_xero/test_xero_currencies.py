@@ -68,3 +68,73 @@ def test_a_foreign_invoice_and_payment_need_a_rate_of_six_places_and_the_payment
     ]
     paid = _put(client, session, "Payments", paying | {"CurrencyRate": "0.733676"})
     assert (paid["Amount"], paid["BankAmount"], paid["CurrencyRate"]) == (100.0, 136.30, 0.733676)
+
+
+def _post(client: TestClient, session: Session, collection: str, element: dict) -> dict:
+    answer = client.post(f"{API}/{collection}", headers=session.headers(), params=PARAMS, json={collection: [element]})
+    (found,) = answer.json()[collection]
+    return found
+
+
+def test_a_contacts_default_currency_is_kept_once_it_has_transactions(xero: tuple[TestClient, Session]) -> None:
+    """Stricter than Xero documents (see `contacts._check_currency_kept`): set freely before the first transaction,
+    refused after it, either way."""
+    client, session = xero
+    client.put(f"/_sandbox/tenants/{session.tenant_id}/currencies/USD")
+    maple = create_contact(client, session, "Maple Co")
+    moved = _post(client, session, "Contacts", {"ContactID": maple["ContactID"], "DefaultCurrency": "USD"})
+    assert not _messages(moved) and moved["DefaultCurrency"] == "USD"
+    usd = invoice(maple["ContactID"], [line("100", "NONE")], CurrencyCode="USD", CurrencyRate="0.740083")
+    assert not _messages(_put(client, session, "Invoices", usd))
+    back = _post(client, session, "Contacts", {"ContactID": maple["ContactID"], "DefaultCurrency": "CAD"})
+    assert _messages(back) == [
+        "The default currency of contact 'Maple Co' cannot be changed from USD to CAD: it has transactions."
+    ]
+    renamed = _post(client, session, "Contacts", {"ContactID": maple["ContactID"], "Name": "Maple & Co"})
+    assert not _messages(renamed) and renamed["DefaultCurrency"] == "USD"
+
+
+def test_a_foreign_credit_note_needs_a_rate_is_allocated_in_its_currency_and_refunded_at_its_own_rate(
+    xero: tuple[TestClient, Session],
+) -> None:
+    client, session = xero
+    client.put(f"/_sandbox/tenants/{session.tenant_id}/currencies/USD")
+    yankee = create_contact(client, session, "Yankee Co", DefaultCurrency="USD")
+    note = {
+        "Type": "ACCRECCREDIT",
+        "Contact": {"ContactID": yankee["ContactID"]},
+        "Date": "2026-01-20",
+        "Status": "AUTHORISED",
+        "CurrencyCode": "USD",
+        "LineItems": [line("50", "NONE")],
+    }
+    assert _messages(_put(client, session, "CreditNotes", note)) == [
+        "A currency rate must be given for a document in USD."
+    ]
+    usd = _put(
+        client,
+        session,
+        "Invoices",
+        invoice(
+            yankee["ContactID"], [line("100", "NONE")], Status="AUTHORISED", CurrencyCode="USD", CurrencyRate="0.740083"
+        ),
+    )
+    made = _put(client, session, "CreditNotes", note | {"CurrencyRate": "0.740083"})
+    assert (made["CurrencyCode"], made["CurrencyRate"], made["Total"]) == ("USD", 0.740083, 50.0)
+    allocated = client.put(
+        f"{API}/CreditNotes/{made['CreditNoteID']}/Allocations",
+        headers=session.headers(),
+        json={"Allocations": [{"Amount": 20, "Invoice": {"InvoiceID": usd["InvoiceID"]}, "Date": "2026-01-21"}]},
+    )
+    assert allocated.status_code == 200, allocated.text
+    refunding = {
+        "CreditNote": {"CreditNoteID": made["CreditNoteID"]},
+        "Account": {"Code": "090"},
+        "Amount": 30,
+        "Date": "2026-01-25",
+    }
+    assert _messages(_put(client, session, "Payments", refunding)) == [
+        "A currency rate must be given for a document in USD."
+    ]
+    refunded = _put(client, session, "Payments", refunding | {"CurrencyRate": "0.733676"})
+    assert (refunded["Amount"], refunded["BankAmount"], refunded["CurrencyRate"]) == (30.0, 40.89, 0.733676)

@@ -77,6 +77,7 @@ from ledger_sync.core.records import (
     LedgerRecord,
     PaymentRecord,
     PayoutRecord,
+    RefundRecord,
     TipRecord,
 )
 from ledger_sync.core.tokens import TokenProvider
@@ -511,9 +512,15 @@ def _batch_outcome(op: WriteOp, name: str, item: Mapping[str, Any] | None) -> Wr
 def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any]) -> LedgerError | None:
     """The refusal naming both figures when QBO saved another tax or total than Service Opus has."""
     total_tax, total = invoice_totals(saved)
-    what = "invoice" if isinstance(record, InvoiceRecord) else "credit memo"
+    what = (
+        "invoice"
+        if isinstance(record, InvoiceRecord)
+        else "refund receipt"
+        if isinstance(record, RefundRecord)
+        else "credit memo"
+    )
     if (total_tax, total) == (record.total_tax, record.total):
-        return _home_total_difference(record, saved) if isinstance(record, InvoiceRecord) else None
+        return _home_total_difference(record, saved, what)
     return LedgerError(
         ErrorKind.VALIDATION,
         f"QuickBooks saved {what} {record.number} (Id {saved.get('Id')}) with tax {total_tax} and total {total}; "
@@ -522,9 +529,12 @@ def _totals_difference(record: InvoiceRecord | CreditNoteRecord, saved: Mapping[
     )
 
 
-def _home_total_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> LedgerError | None:
-    """The refusal naming both figures when QBO made another home total of a foreign invoice than Service Opus's
-    (`core.currency.home_amount`): QBO computes `HomeTotalAmt` itself and takes no override of it."""
+def _home_total_difference(
+    record: InvoiceRecord | CreditNoteRecord, saved: Mapping[str, Any], what: str
+) -> LedgerError | None:
+    """The refusal naming both figures when QBO made another home total of a foreign invoice (credit memo, refund
+    receipt) than Service Opus's (`core.currency.home_amount`): QBO computes `HomeTotalAmt` itself and takes no
+    override of it."""
     if record.exchange_rate is None or "HomeTotalAmt" not in saved:
         return None
     held, wanted = Decimal(str(saved["HomeTotalAmt"])), home_amount(record.total, record.exchange_rate)
@@ -532,7 +542,7 @@ def _home_total_difference(record: InvoiceRecord, saved: Mapping[str, Any]) -> L
         return None
     return LedgerError(
         ErrorKind.VALIDATION,
-        f"QuickBooks saved invoice {record.number} (Id {saved.get('Id')}) worth {held} at home; Service Opus has "
+        f"QuickBooks saved {what} {record.number} (Id {saved.get('Id')}) worth {held} at home; Service Opus has "
         f"{wanted} ({record.total} {record.currency} at {record.exchange_rate})",
         code="totals-differ",
     )

@@ -205,7 +205,7 @@ def _invoice_header(record: SalesDocument) -> JsonObject:
         **invoice_only,
         "CustomerRef": ref(record.customer_ref),
         "CurrencyRef": ref(record.currency),
-        **_exchange_rate(record.exchange_rate if isinstance(record, InvoiceRecord) else None),
+        **_exchange_rate(record.exchange_rate),
     }
 
 
@@ -367,7 +367,9 @@ def _invoice_line(record: PaymentRecord) -> list[JsonObject]:
 
 def _credit_application(record: CreditApplicationRecord) -> JsonObject:
     """How QBO applies a credit memo to an invoice: a payment of TotalAmt 0 whose invoice line is paid by its
-    credit memo line (no money moves, so no deposit account)."""
+    credit memo line (no money moves, so no deposit account). A foreign credit is applied in its currency at the credit
+    memo's rate: QBO takes a payment only in its customer's currency, and one linking a credit memo and an invoice in
+    another currency is refused."""
     return {
         "CustomerRef": ref(record.customer_ref),
         "TotalAmt": Decimal("0.00"),
@@ -378,6 +380,8 @@ def _credit_application(record: CreditApplicationRecord) -> JsonObject:
             {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.invoice_ref, "TxnType": "Invoice"}]},
             {"Amount": record.amount, "LinkedTxn": [{"TxnId": record.credit_note_ref, "TxnType": "CreditMemo"}]},
         ],
+        **({"CurrencyRef": ref(record.currency)} if record.currency else {}),
+        **_exchange_rate(record.exchange_rate),
     }
 
 

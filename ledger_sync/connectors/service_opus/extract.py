@@ -170,6 +170,7 @@ def _credit_note(row: RowMapping, lines: Sequence[RowMapping]) -> SourceCreditNo
         choice_value("status", row["status"], CreditNoteStatus).value,
         tuple(_line(line) for line in lines),
         row["change_no"],
+        _rate(row["exchange_rate"]),
     )
 
 
@@ -204,6 +205,7 @@ def _refund(row: RowMapping) -> SourceRefund:
         date_value("refunded_on", row["refunded_on"]),
         text_value("reason", row["reason"] or ""),
         row["change_no"],
+        _rate(row["exchange_rate"]),
     )
 
 

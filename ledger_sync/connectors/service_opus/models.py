@@ -265,7 +265,7 @@ class InvoiceLine(PricedLine, SourceBase):
 class CreditNote(SourceBase):
     """A credit the company owes a customer (a refund for work, a correction), as a document of its own,
     optionally tied to the invoice it credits. Its lines are priced like invoice lines; its total is what
-    the customer is credited. The sync does not read credit notes yet."""
+    the customer is credited. A foreign customer's is in its currency at a recorded rate (`exchange_rate`)."""
 
     __tablename__ = "credit_notes"
     __table_args__ = (Index("ix_credit_notes_company_change", "company_id", "change_no"),)
@@ -277,6 +277,9 @@ class CreditNote(SourceBase):
     """The invoice it credits; None: a credit on the customer's account."""
     issue_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 8))
+    """Home units for one unit of `currency` on the day it was issued, as Service Opus recorded it on a credit note
+    in a foreign currency (set exactly when `currency` is not the company's); None: home money."""
     status: Mapped[CreditNoteStatus] = mapped_column(_enum(CreditNoteStatus), default=CreditNoteStatus.DRAFT)
     issued_at: Mapped[datetime | None] = mapped_column(DateTime)
     change_no: Mapped[int | None] = mapped_column(BigInteger)
@@ -370,6 +373,9 @@ class Refund(SourceBase):
     """What is paid back, tax included; at most what is left of the payment."""
     refunded_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500), default="")
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 8))
+    """Home units for one unit of the refunded invoice's currency on the day it was paid back, as Service Opus
+    recorded it on a refund of a foreign-currency payment (in that currency, like `amount`); None: home money."""
     change_no: Mapped[int | None] = mapped_column(BigInteger)
 
 

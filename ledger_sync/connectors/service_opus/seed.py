@@ -628,8 +628,8 @@ def _foreign_customers(
     company: _Company, rows: dict[str, list[dict[str, object]]], share: float, rates: random.Random
 ) -> _Company:
     """About `share` of the company's customers billed in its foreign currency (the `customers` rows too). Their
-    invoices and payments carry a recorded rate (`_exchange_rate`); Service Opus takes no tip on them and the seed
-    gives them no credit notes or refunds (the sync writes those in the home currency only)."""
+    invoices, payments, credit notes and refunds carry a recorded rate (`_exchange_rate`, each its own day's);
+    Service Opus takes no tip on them."""
     foreign = {customer.id for customer in company.customers if rates.random() < share}
     for row in rows["customers"]:
         if row["id"] in foreign:
@@ -680,17 +680,20 @@ def _invoices(rng: random.Random, company: _Company, start: datetime, credits: r
             refund for index, payment in enumerate(payments) for refund in _reverse_or_refund(company, index, payment)
         ]
         if customer.foreign:  # deposits and overpayments are home money only (Xero prepayments, see the sync)
-            refunds = []
             for payment in payments:
                 payment.update(exchange_rate=_exchange_rate(company), tip_amount=Decimal("0.00"))
+            for _, refund in refunds:
+                refund["exchange_rate"] = _exchange_rate(company)
         elif status is InvoiceStatus.DRAFT:
             payments = _open_deposit(company, issued_at, total)
         else:
             _deposit_or_overpayment(company, issued_at, total, payments, {index for index, _ in refunds})
         notes = []
-        credited = not customer.foreign and status is InvoiceStatus.LOCKED and not payments
+        credited = status is InvoiceStatus.LOCKED and not payments
         if credited and locked_at and credits.random() < CREDIT_NOTE_SHARE:
             notes = [note] if (note := _credit_note(credits, company, invoice, lines, locked_at, total)) else []
+            for note_row, _ in notes:
+                note_row["exchange_rate"] = _exchange_rate(company) if customer.foreign else None
         _track(company, invoice, lines)
         yield _Draft(issued_at, status, invoice, lines, payments, notes, refunds)
         number += 1
@@ -987,5 +990,6 @@ def _reverse_or_refund(
         "amount": amount,
         "refunded_on": later.date(),
         "reason": rng.choice(REFUND_REASONS),
+        "exchange_rate": None,  # a foreign payment's refund is given its rate in `_invoices`
     }
     return [(index, refund)]

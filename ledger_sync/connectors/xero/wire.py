@@ -170,6 +170,7 @@ def credit_note(
         "Reference": record.external_id,
         "Date": record.issue_date.isoformat(),
         "CurrencyCode": record.currency,
+        **_currency_rate(record.total, record.exchange_rate),
         "Status": "AUTHORISED",
         "LineAmountTypes": "Exclusive",
         "LineItems": _line_items(lines, item_accounts, rounding, None),
@@ -282,13 +283,15 @@ def _currency_rate(amount: Decimal, rate: Decimal | None) -> JsonObject:
 
 def refund_payment(record: RefundRecord, credit_note_id: str) -> JsonObject:
     """Xero's refund of a credit note: a payment naming the note (not an invoice), paid out of the account the
-    refunded payment landed in; all of the note's credit, so the note is PAID and leaves no credit behind."""
+    refunded payment landed in; all of the note's credit, so the note is PAID and leaves no credit behind. A foreign
+    refund is paid out in the note's currency at the refund's rate, as its note."""
     return {
         "CreditNote": {"CreditNoteID": credit_note_id},
         "Account": {"AccountID": record.deposit_account_ref},
         "Date": record.issue_date.isoformat(),
         "Amount": record.total,
         "Reference": record.external_id,
+        **_currency_rate(record.total, record.exchange_rate),
     }
 
 
@@ -427,7 +430,11 @@ def to_snapshot(entity_type: EntityType, element: Mapping[str, Any]) -> LedgerSn
     if entity_type in (EntityType.CREDIT_NOTE, EntityType.REFUND):
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         total, tax, left = (Decimal(str(element.get(name, 0))) for name in ("Total", "TotalTax", "RemainingCredit"))
-        return LedgerSnapshot(ledger_id, stamp, total, customer, status, tax, left)
+        rate = Decimal(str(element.get("CurrencyRate", 1)))
+        home = (xero_home_amount(total, rate), xero_home_amount(left, rate)) if rate != 1 else (None, None)
+        return LedgerSnapshot(
+            ledger_id, stamp, total, customer, status, tax, left, home_amount=home[0], home_balance=home[1]
+        )
     if entity_type is EntityType.TIP:
         customer = str((element.get("Contact") or {}).get("ContactID", ""))
         return LedgerSnapshot(ledger_id, stamp, Decimal(str(element.get("Total", 0))), customer, status)

@@ -42,7 +42,7 @@ def debits(books: Books, entity: str, body: dict[str, Any] | None) -> defaultdic
     if entity == "Payment" and target is not None:
         posted[target] += _in_account_currency(books, target, body, total)
     elif entity == "RefundReceipt" and target is not None:
-        posted[target] -= total
+        posted[target] -= _in_account_currency(books, target, body, total)
     elif entity == "Deposit" and target is not None:
         posted[target] += total
         for line in body.get("Line") or []:
@@ -53,7 +53,8 @@ def debits(books: Books, entity: str, body: dict[str, Any] | None) -> defaultdic
 
 
 def _in_account_currency(books: Books, account_id: str, body: dict[str, Any], amount: Decimal) -> Decimal:
-    """A foreign payment into a home-currency account lands there at its own rate (`currencies.home_amount`)."""
+    """A foreign payment into (refund out of) a home-currency account moves it at its own rate
+    (`currencies.home_amount`)."""
     account = books.get("Account", account_id) or {}
     if ref_id(body.get("CurrencyRef")) in (None, ref_id(account.get("CurrencyRef"))):
         return amount

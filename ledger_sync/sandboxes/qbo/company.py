@@ -329,13 +329,15 @@ class Company:
     ) -> dict[str, Any]:
         """Priced like an invoice, paid out at once from `DepositToAccountRef` (required: QBO's API reference
         names it required for a RefundReceipt; a Bank account or Undeposited Funds, as for a payment's deposit,
-        the stricter reading of "Bank or Other Current Asset"). It has no balance and links nothing."""
+        the stricter reading of "Bank or Other Current Asset", in its currency or the home one, as a payment's). It
+        has no balance and links nothing."""
         if ref_id(candidate.get("DepositToAccountRef")) is None:
             raise faults.required("DepositToAccountRef")
         account = rules.deposit_account(self, candidate["DepositToAccountRef"])
         priced = self._priced("RefundReceipt", candidate, request, allow_duplicate_doc_number, Decimal(0))
         if to_decimal(priced["TotalAmt"]) <= 0:
             raise faults.business("A refund receipt must refund an amount greater than zero.")
+        currencies.check_deposit_account(self, priced)
         priced["DepositToAccountRef"] = _named(candidate["DepositToAccountRef"], account, "Name")
         priced["Balance"] = Decimal(0)
         return priced

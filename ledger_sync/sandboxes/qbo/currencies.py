@@ -178,7 +178,7 @@ def check_payment_links(books: Books, candidate: dict[str, Any]) -> None:
 
 
 def check_deposit_account(books: Books, candidate: dict[str, Any]) -> None:
-    """A payment lands in an account in its own currency or in the home one."""
+    """A payment lands in (a refund receipt is paid out of) an account in its own currency or in the home one."""
     account = books.get("Account", ref_id(candidate.get("DepositToAccountRef")) or "")
     if account is None:
         return

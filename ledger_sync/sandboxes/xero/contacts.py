@@ -1,4 +1,5 @@
-"""Contacts: name rules (at most 255 characters, unique among ACTIVE contacts) and ContactNumber (<= 50)."""
+"""Contacts: name rules (at most 255 characters, unique among ACTIVE contacts) and ContactNumber (<= 50); a
+`DefaultCurrency` enabled, and kept once the contact has transactions."""
 
 from typing import Any
 
@@ -84,7 +85,34 @@ def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None) 
     if isinstance(contact.get("Name"), str):
         contact["Name"] = contact["Name"].strip()
     check(books, contact)
+    if current is not None:
+        _check_currency_kept(books, current, contact)
     return books.save("Contacts", contact)
+
+
+TRANSACTIONS = ("Invoices", "CreditNotes", "BankTransactions")
+"""Where a contact's transactions are held (its payments, allocations and refunds hang off these)."""
+
+
+def _check_currency_kept(books: Books, current: dict[str, Any], contact: dict[str, Any]) -> None:
+    """A contact's `DefaultCurrency` (none: the base one) stays as it is once the contact has a transaction. Xero's
+    help ("Set a default foreign currency for a contact") lets a bookkeeper set it and override it per transaction,
+    and documents no refusal of a change; the sandbox takes the stricter reading, as QBO's rule for a customer's
+    currency: a contact has one currency, and changing it under existing transactions is refused."""
+    before = current.get("DefaultCurrency") or currencies.BASE
+    after = contact.get("DefaultCurrency") or currencies.BASE
+    if before == after:
+        return
+    held = any(
+        (document.get("Contact") or {}).get("ContactID") == current["ContactID"]
+        for collection in TRANSACTIONS
+        for document in books.all(collection)
+    )
+    if held:
+        raise Invalid(
+            f"The default currency of contact '{current['Name']}' cannot be changed from {before} to {after}: "
+            "it has transactions."
+        )
 
 
 def _blank(books: Books) -> dict[str, Any]:

@@ -4,12 +4,14 @@
 bookkeeper would in Xero's UI.
 
 What the sandbox refuses (the stricter reading where Xero does not document it (?)):
-- a contact's `DefaultCurrency`, an invoice's `CurrencyCode`, in a currency the organisation has not enabled
-  ("Organisation is not subscribed to currency USD");
-- a foreign-currency invoice or payment without `CurrencyRate`: Xero would take XE.com's rate for the day, which
-  the sandbox does not have; a base-currency one at a rate other than 1; a rate above zero with more than 6 decimal
-  places (the spec's "max length = [18].[6]");
-- a payment into a bank account in a third currency (neither the base nor the invoice's).
+- a contact's `DefaultCurrency`, an invoice's or credit note's `CurrencyCode`, in a currency the organisation has
+  not enabled ("Organisation is not subscribed to currency USD"); a contact's `DefaultCurrency` changed once it has
+  transactions (`contacts`);
+- a foreign-currency invoice, credit note or payment (a credit note's refund too) without `CurrencyRate`: Xero
+  would take XE.com's rate for the day, which the sandbox does not have; a base-currency one at a rate other than 1;
+  a rate above zero with more than 6 decimal places (the spec's "max length = [18].[6]");
+- a payment into (a refund out of) a bank account in a third currency (neither the base nor the document's);
+- a credit allocated to an invoice in another currency (`creditnotes.checked_allocation`).
 
 `CurrencyRate` is foreign units for one base unit (the spec's "e.g. 0.7500"): a document's base amount is its
 amount divided by the rate, rounded half-up to the cent (`core.currency.xero_home_amount`; Xero does not document

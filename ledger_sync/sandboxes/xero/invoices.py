@@ -106,18 +106,11 @@ def _check_status(element: dict[str, Any], current: dict[str, Any] | None) -> No
 
 
 def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], current: Any, unitdp: int) -> None:
-    errors = []
+    errors: list[str] = []
     for field in ("Reference", "Status", "SentToContact", "BrandingThemeID"):
         if field in element:
             invoice[field] = element[field]
-    code = str(element.get("CurrencyCode", invoice["CurrencyCode"]))
-    refusal = currencies.check_enabled(code, books)
-    if refusal is not None:
-        errors.append(refusal)
-    else:
-        kept = invoice["CurrencyRate"] if current is not None and code == invoice["CurrencyCode"] else None
-        invoice["CurrencyRate"] = currencies.rate(code, element.get("CurrencyRate", kept), errors)
-        invoice["CurrencyCode"] = code
+    currency_fields(books, invoice, element, current, errors)
     for field in ("Date", "DueDate"):
         if field in element or (field == "Date" and current is None):
             try:
@@ -141,6 +134,21 @@ def _header(books: Books, invoice: dict[str, Any], element: dict[str, Any], curr
         errors.append("Invoice # must be unique.")
     if errors:
         raise Invalid(*errors)
+
+
+def currency_fields(
+    books: Books, document: dict[str, Any], element: dict[str, Any], current: Any, errors: list[str]
+) -> None:
+    """An invoice's or credit note's `CurrencyCode` (enabled) and `CurrencyRate` (`currencies.rate`); an update in
+    the same currency keeps its rate unless it sends one. Each problem goes to `errors`."""
+    code = str(element.get("CurrencyCode", document["CurrencyCode"]))
+    refusal = currencies.check_enabled(code, books)
+    if refusal is not None:
+        errors.append(refusal)
+        return
+    kept = document["CurrencyRate"] if current is not None and code == document["CurrencyCode"] else None
+    document["CurrencyRate"] = currencies.rate(code, element.get("CurrencyRate", kept), errors)
+    document["CurrencyCode"] = code
 
 
 def _contact(books: Books, invoice: dict[str, Any], element: dict[str, Any], current: Any, unitdp: int) -> None:

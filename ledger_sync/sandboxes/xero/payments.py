@@ -83,7 +83,8 @@ def save(books: Books, element: dict[str, Any], current: None, unitdp: int) -> d
 
 
 def _refund(books: Books, element: dict[str, Any]) -> dict[str, Any]:
-    """Pay out (part of) an AUTHORISED sales credit note's remaining credit from a payable account."""
+    """Pay out (part of) an AUTHORISED sales credit note's remaining credit from a payable account; a foreign note's
+    refund is in its currency at a `CurrencyRate` of its own (required, as a foreign invoice payment's)."""
     errors: list[str] = []
     given = element["CreditNote"]
     key = (given.get("CreditNoteID") or given.get("CreditNoteNumber")) if isinstance(given, dict) else None
@@ -97,13 +98,22 @@ def _refund(books: Books, element: dict[str, Any]) -> dict[str, Any]:
     amount, date_value = _amount_and_date(books, element, owed, errors)
     if errors or note is None or account is None:
         raise Invalid(*errors)
+    code = note.get("CurrencyCode", currencies.BASE)
+    rate = currencies.rate(code, element.get("CurrencyRate"), errors)
+    banked = currencies.bank_amount(amount, code, rate, account, errors)
+    if errors:
+        raise Invalid(*errors)
     paid_on = {
         "CreditNoteID": note["CreditNoteID"],
         "CreditNoteNumber": note["CreditNoteNumber"],
         "Contact": note["Contact"],
-        "CurrencyCode": note.get("CurrencyCode", "CAD"),
+        "CurrencyCode": code,
     }
-    payment = _payment(books, element, account, amount, date_value, "ARCREDITPAYMENT") | {"CreditNote": paid_on}
+    payment = _payment(books, element, account, amount, date_value, "ARCREDITPAYMENT") | {
+        "CreditNote": paid_on,
+        "CurrencyRate": rate,
+        "BankAmount": banked,
+    }
     books.save("Payments", payment)
     note["Payments"].append({"PaymentID": payment["PaymentID"], "Date": date_value, "Amount": amount})
     _pay_out(books, note, amount)
