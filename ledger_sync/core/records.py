@@ -56,6 +56,8 @@ def _fields_of(kind: type) -> tuple[tuple[str, bool, object], ...]:
 def _canonical(value: object) -> object:
     if type(value) in _PLAIN:
         return value
+    if isinstance(value, str):  # an enum's member as it is, asked first: enums answer `is_dataclass` slowly
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -64,7 +66,7 @@ def _canonical(value: object) -> object:
         return [_canonical(v) for v in value]
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in sorted(value.items())}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if type(value) in _hashed_fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         return {
             name: _canonical(getattr(value, name))
             for name, set_only, default in _fields_of(type(value))

@@ -3,8 +3,12 @@
 Without it a dry run counts a customer once per page that names it, and counts no invoice or payment at all
 (each waits for a customer or invoice that a dry run never writes). With it each record is counted once (on a
 later page it is unchanged) and what depends on it is counted too. Nothing here reaches the state store.
+
+The would-be writes are kept on disk, in a private temporary SQLite database (deleted when it is closed): a dry run
+of a million records must not hold a million entries in memory.
 """
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,18 +22,63 @@ PRETEND_LEDGER_ID = "dry-run"
 """The ledger id a record the dry run would write stands under (only ever read by the dry run itself)."""
 
 
+LOOKUP_CHUNK = 500
+"""Source ids looked up per query (well below SQLite's limit on bound parameters)."""
+
+
 class Rehearsal:
-    """The records one dry run would write, by type and source id (share one per run). Deliberately not a
-    dataclass: Prefect walks a task's dataclass arguments (the job holds this), and this grows with the run."""
+    """The records one dry run would write, by type and source id (share one per run), on disk. Deliberately not a
+    dataclass: Prefect walks a task's dataclass arguments (the job holds this). Opened on the first would-be
+    write, so a run that is not a dry run never creates it."""
 
     def __init__(self) -> None:
-        self.written: dict[EntityType, dict[int, MappedEntity]] = {}
+        self._db: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            # "": a private temporary database, on disk once it outgrows SQLite's page cache, deleted on close.
+            # Prefect may run a run's tasks in different threads, one at a time.
+            self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+            self._db.execute(
+                "CREATE TABLE written (entity_type TEXT, source_id INTEGER, ledger_id TEXT, content_hash TEXT,"
+                " PRIMARY KEY (entity_type, source_id)) WITHOUT ROWID"
+            )
+        return self._db
 
     def would_write(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> None:
-        bucket = self.written.setdefault(entity_type, {})
-        for op in ops:
-            ledger_id = op.existing.id if op.existing else PRETEND_LEDGER_ID
-            bucket[op.record.source_id] = MappedEntity(ledger_id, None, op.record.content_hash)
+        rows = [
+            (
+                entity_type.value,
+                op.record.source_id,
+                op.existing.id if op.existing else PRETEND_LEDGER_ID,
+                op.record.content_hash,
+            )
+            for op in ops
+        ]
+        if rows:
+            self._open().executemany("INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?)", rows)
+
+    def written(self, entity_type: EntityType, source_ids: Sequence[int]) -> dict[int, MappedEntity]:
+        """The would-be writes among `source_ids`, as the entity map would hold them."""
+        if self._db is None:
+            return {}
+        found: dict[int, MappedEntity] = {}
+        for start in range(0, len(source_ids), LOOKUP_CHUNK):
+            chunk = source_ids[start : start + LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            query = (
+                "SELECT source_id, ledger_id, content_hash FROM written"
+                f" WHERE entity_type = ? AND source_id IN ({marks})"
+            )
+            for source_id, ledger_id, content_hash in self._db.execute(query, (entity_type.value, *chunk)):
+                found[source_id] = MappedEntity(ledger_id, None, content_hash)
+        return found
+
+    def close(self) -> None:
+        """Delete the would-be writes (the run is over)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def over(self, state: ConnectionState) -> "RehearsedState":
         return RehearsedState(state, self)
@@ -45,8 +94,7 @@ class RehearsedState:
     def mapped(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
         ids = list(source_ids)
         found = self.stored.mapped(entity_type, ids)
-        pretend = self.rehearsal.written.get(entity_type, {})
-        found.update((source_id, pretend[source_id]) for source_id in ids if source_id in pretend)
+        found.update(self.rehearsal.written(entity_type, ids))
         return found
 
     def parked(self, entity_type: EntityType) -> dict[int, Parking]:

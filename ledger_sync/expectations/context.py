@@ -90,12 +90,29 @@ class SuiteOutcome:
 @dataclass
 class _Queued:
     """The rows one suite's record checks saw in one run (a record seen on two pages counts once, as last seen)
-    and the reasons the checks rejected each one for."""
+    and the reasons the checks rejected each one for. Kept compact (a big run queues thousands): each row as a
+    tuple in the order of `columns`, and only the rejected rows' reasons."""
 
     expectations: Callable[[], list["Expectation"]]
     index_column: str
-    rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    rows: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     rejected: dict[Any, list[str]] = field(default_factory=dict)
+
+    def add(self, rows: dict[Any, dict[str, Any]], rejected: dict[Any, list[str]]) -> None:
+        for key, row in rows.items():
+            if not self.columns:
+                self.columns = tuple(row)
+            elif tuple(row) != self.columns:
+                raise ExpectationRunError(f"queued rows differ in their columns: {tuple(row)} vs {self.columns}")
+            self.rows[key] = tuple(row.values())
+            self.rejected.pop(key, None)
+        self.rejected.update((key, reasons) for key, reasons in rejected.items() if reasons)
+
+    def frame(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows.values()), columns=list(self.columns))
 
 
 def docs_index(context_dir: Path) -> Path:
@@ -214,8 +231,7 @@ def queue_validation(
         if (root, suite) not in _checkpoints:
             _saved_checkpoint(context_dir, root, suite, expectations, index_column)
         queued = _queued.setdefault(root, {}).setdefault((suite, run_name), _Queued(expectations, index_column))
-        queued.rows.update(rows)
-        queued.rejected.update(rejected)
+        queued.add(rows, rejected)
         if len(queued.rows) >= QUEUED_ROWS_MAX:  # a big run's rows are validated in parts: memory stays flat in N
             del _queued[root][(suite, run_name)]
             _validate_rows(context_dir, root, suite, run_name, queued)
@@ -240,14 +256,13 @@ def _validate_rows(context_dir: Path, root: Path, suite: str, run_name: str, que
     """Validate one suite's queued rows and compare GX's verdict with the one the records were parked by: a
     difference means the two evaluations of a rule disagree."""
     import great_expectations as gx
-    import pandas as pd
 
     outcomes = _validate(
         context_dir,
         root,
         checkpoint=suite,
         suites=[gx.ExpectationSuite(name=suite, expectations=queued.expectations())],
-        frame=pd.DataFrame(list(queued.rows.values())),
+        frame=queued.frame(),
         index_column=queued.index_column,
         run_name=run_name,
     )
@@ -256,7 +271,7 @@ def _validate_rows(context_dir: Path, root: Path, suite: str, run_name: str, que
         for failure in outcome.failures:
             for hit in failure.rows:
                 found.setdefault(hit[queued.index_column], set()).add(failure.reason)
-    parked = {key: set(reasons) for key, reasons in queued.rejected.items() if reasons}
+    parked = {key: set(reasons) for key, reasons in queued.rejected.items()}
     if found != parked:
         differing = sorted(str(key) for key in found.keys() | parked.keys() if found.get(key) != parked.get(key))
         raise ExpectationRunError(

@@ -22,7 +22,6 @@ from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.settings import Settings
 from ledger_sync.state.activity import set_progress
 from ledger_sync.state.slots import company_lock
-from ledger_sync.tasks.check import check_credit_notes, check_invoices, check_payments
 from ledger_sync.tasks.extract import (
     extract_credit_notes,
     extract_customers,
@@ -32,17 +31,8 @@ from ledger_sync.tasks.extract import (
 )
 from ledger_sync.tasks.gate import check_run_gates, read_ledger_chart
 from ledger_sync.tasks.job import SyncJob, open_job
-from ledger_sync.tasks.load import (
-    flush_writes,
-    load_credit_notes,
-    load_customer_edits,
-    load_customers,
-    load_invoices,
-    load_items,
-    load_payments,
-    load_payouts,
-    load_refunds,
-)
+from ledger_sync.tasks.load import flush_writes, load_customer_edits, load_payouts, load_refunds
+from ledger_sync.tasks.page import sync_credit_note_page, sync_invoice_page, sync_payment_page
 from ledger_sync.tasks.report import report_run
 
 Page = TypeVar("Page", InvoicePage, CreditNotePage, PaymentPage, CustomerPage, RefundPage)
@@ -148,25 +138,17 @@ def _sync(
 
         if scope.covers(EntityType.INVOICE):
             for page in pages(extract_invoices, job, page_size):
-                page = check_invoices(whole(job), chart, whole(page))
-                load_customers(whole(job), whole(page))
-                load_items(whole(job), whole(page))
-                load_invoices(whole(job), chart, whole(page))
+                sync_invoice_page(whole(job), chart, whole(page))  # checks, customers, items, invoices
                 hooks.page_done(job, EntityType.INVOICE, len(page))
             flush_writes(whole(job), EntityType.INVOICE)  # the last batch, held back to be filled: before what needs it
             # Credit notes go with invoices (the same toggle and events): after them, before payments.
             for notes in pages(extract_credit_notes, job, page_size):
-                notes = check_credit_notes(whole(job), whole(notes))
-                load_customers(whole(job), whole(notes))
-                load_items(whole(job), whole(notes))
-                load_credit_notes(whole(job), chart, whole(notes))
+                sync_credit_note_page(whole(job), chart, whole(notes))  # checks, customers, items, notes
                 hooks.page_done(job, EntityType.CREDIT_NOTE, len(notes))
 
         if scope.covers(EntityType.PAYMENT):
             for payments in pages(extract_payments, job, page_size):
-                payments = check_payments(whole(job), whole(payments))
-                load_customers(whole(job), whole(payments))  # a deposit's, before its invoice brings it
-                load_payments(whole(job), whole(payments))
+                sync_payment_page(whole(job), whole(payments))  # checks, deposits' customers, payments, tips
                 hooks.page_done(job, EntityType.PAYMENT, len(payments))
             # Refunds go with payments (their toggle and events), after them: each waits for the payment it pays back.
             for refunds in pages(extract_refunds, job, page_size):

@@ -1,9 +1,8 @@
-"""Record-level expectations: park just the records the ledger cannot take, with the reason why."""
+"""Record-level expectations: park just the records the ledger cannot take, with the reason why.
+
+Plain functions: each runs in its page's task (`tasks.page`), before the page's loads."""
 
 from decimal import Decimal
-
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from ledger_sync.connectors.registry import get
 from ledger_sync.core.currency import invoice_currency_problem
@@ -71,7 +70,6 @@ def _park_all(
         page.parked[(entity_type, source_id)] = Parking(source_id, ParkingCause.CHECK, reason)
 
 
-@task(name="check-invoices", cache_policy=NO_CACHE)
 def check_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> InvoicePage:
     from ledger_sync.expectations.records import check_invoices as expect_invoices
 
@@ -111,7 +109,6 @@ def _check_customers(job: SyncJob, page: DocumentPage | PaymentPage) -> None:
     _park_all(page, EntityType.CUSTOMER, check_customers(customers, limits, context_dir=context_dir, run_name=run_name))
 
 
-@task(name="check-credit-notes", cache_policy=NO_CACHE)
 def check_credit_notes(job: SyncJob, page: CreditNotePage) -> CreditNotePage:
     """The customers the credit notes bring are checked as the invoices' are; a note whose line uses a tax rate
     the sync cannot read is parked. Everything else a credit note needs is decided with its record (lines and
@@ -139,7 +136,6 @@ def _unreadable_tax_rates(job: SyncJob, page: DocumentPage) -> dict[int, str]:
     return reasons
 
 
-@task(name="check-payments", cache_policy=NO_CACHE)
 def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
     """The customers the deposits bring are checked as the invoices' are; then each collected payment."""
     from ledger_sync.expectations.records import check_payments as expect_payments

@@ -65,6 +65,7 @@ class SyncJob:
         self.ledger.close()
         self.source.engine.dispose()
         self.store.close()
+        self.rehearsal.close()
 
 
 class NotConnected(RuntimeError):

@@ -1,8 +1,9 @@
 """Loading, in dependency order: customers, items, invoices, credit notes and their applications, payments and their
 tips, refunds, card payouts (and customer edits on their own).
 
-Each task builds its type's candidates from a checked page and hands them to the write engine
-(`ledger_sync.engine`), which holds every exactly-once rule.
+Each load builds its type's candidates from a checked page and hands them to the write engine
+(`ledger_sync.engine`), which holds every exactly-once rule. The loads of a checked page run in that page's task
+(`tasks.page`); the others are tasks of their own.
 """
 
 from collections.abc import Mapping
@@ -57,7 +58,6 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
     )
 
 
-@task(name="load-customers", cache_policy=NO_CACHE)
 def load_customers(job: SyncJob, page: DocumentPage | PaymentPage) -> None:
     """The customers a page's invoices, credit notes or deposits need, before them."""
     write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
@@ -70,7 +70,6 @@ def load_customer_edits(job: SyncJob, page: CustomerPage) -> None:
     engine.push(EntityType.CUSTOMER, customer_edit_candidates(engine.state, page))
 
 
-@task(name="load-items", cache_policy=NO_CACHE)
 def load_items(job: SyncJob, page: DocumentPage) -> None:
     write_engine(job).push(EntityType.ITEM, item_candidates(page, job.mapping))
     _propose_for_collisions(job, EntityType.ITEM, {p.id: product_party(p) for p in page.products.values()})
@@ -84,7 +83,6 @@ def _propose_for_collisions(job: SyncJob, entity_type: EntityType, parties: Mapp
         )
 
 
-@task(name="load-invoices", cache_policy=NO_CACHE)
 def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     state = connection_state(job)
     prefix = job.settings.invoice_number_prefix
@@ -102,7 +100,6 @@ def flush_writes(job: SyncJob, entity_type: EntityType) -> None:
     write_engine(job).flush(entity_type)
 
 
-@task(name="load-credit-notes", cache_policy=NO_CACHE)
 def load_credit_notes(job: SyncJob, chart: LedgerChart, page: CreditNotePage) -> None:
     """The credit notes, then the application of each one's credit to the invoice it credits."""
     engine = write_engine(job)
@@ -121,7 +118,6 @@ def load_refunds(job: SyncJob, chart: LedgerChart, page: RefundPage) -> None:
     engine.push(EntityType.REFUND, candidates)
 
 
-@task(name="load-payments", cache_policy=NO_CACHE)
 def load_payments(job: SyncJob, page: PaymentPage) -> None:
     """The payments, then the tip of each tipped one (its own document: see `core.tips`)."""
     engine = write_engine(job)

@@ -79,13 +79,13 @@ def moment_value(field: str, raw: object) -> datetime | None:
 
 
 def choice_value(field: str, raw: object, enum: type[E]) -> E:
-    allowed = ", ".join(member.value for member in enum)
-    if not isinstance(raw, str):
-        raise BadValue(field, raw, f"is not one of {allowed}")
-    try:
-        return enum(raw)
-    except ValueError:
-        raise BadValue(field, raw, f"is not one of {allowed}") from None
+    if isinstance(raw, str):
+        try:
+            return enum(raw)
+        except ValueError:
+            pass
+    allowed = ", ".join(member.value for member in enum)  # only for the error: listing them costs every read
+    raise BadValue(field, raw, f"is not one of {allowed}")
 
 
 def flag_value(field: str, raw: object) -> bool:
