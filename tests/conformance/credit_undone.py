@@ -86,3 +86,30 @@ class CreditUndone:
         read = connector.read_back(EntityType.PAYMENT, [charged, kept])
         assert not any(snapshot.present for snapshot in read.get(charged.source_id, []))
         assert [(s.amount, s.balance) for s in read[kept.source_id] if s.present] == [(kept.amount, kept.amount)]
+
+    def test_a_charged_back_payment_takes_its_tip_out_and_the_bank_balance_back(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """A card payment of 105.00 with a tip of 12.40, both into the bank account, is charged back: the payment
+        and the tip's document are taken out (each sent twice), neither is found by its stamp any more, the invoice
+        is open again and the bank account holds what it held before either."""
+        from tests.conformance.money_in_and_out import _paid_invoice, _tip
+
+        harness = ledger_harness
+        bank = harness.account("bank").id
+        before = harness.connector.account_balances([bank]).get(bank, Decimal("0.00"))
+        payment = _paid_invoice(harness, parties)
+        tip = _tip(harness, payment, "12.40")
+        (paid,) = harness.connector.find_by_external_id(EntityType.PAYMENT, [payment]).values()
+        held = {EntityType.PAYMENT: paid, EntityType.TIP: suite._written(harness, tip)}
+        tipped = harness.connector.account_balances([bank])[bank]
+        assert tipped == before + payment.amount + tip.amount
+        for record in (replace(payment, reversed=True), replace(tip, reversed=True)):
+            for _ in range(2):
+                suite._written(harness, record, held[record.entity_type])
+        connector = harness.connector
+        assert connector.find_by_external_id(EntityType.PAYMENT, [payment]) == {}
+        assert connector.find_by_external_id(EntityType.TIP, [tip]) == {}
+        assert not any(found.present for found in connector.read_back(EntityType.TIP, [tip]).get(tip.source_id, []))
+        assert harness.invoice_amounts(payment.invoice_ref) == (payment.amount, payment.amount)
+        assert connector.account_balances([bank]).get(bank, Decimal("0.00")) == before

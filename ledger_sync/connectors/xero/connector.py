@@ -214,11 +214,13 @@ class XeroConnector(ClientConnector):
 
     def _voids(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> dict[int, WriteOutcome]:
         """The outcome of each op that takes its record out of the books (by its index): a credit note or an invoice
-        voided, a payment that failed or was charged back reversed. The receipts of the reversed payments Xero holds
-        as credit are looked up once for all of them."""
+        voided, a payment that failed or was charged back reversed, and its tip. The receipts of the reversed payments
+        Xero holds as credit are looked up once for all of them."""
         voiding = {index: op for index, op in enumerate(ops) if op.voids}
         if entity_type is EntityType.CREDIT_NOTE:
             return {index: self._void_credit_note(op) for index, op in voiding.items()}
+        if entity_type is EntityType.TIP:
+            return {index: self._delete_tip(op) for index, op in voiding.items()}
         if entity_type is not EntityType.PAYMENT:
             return {index: self._void_invoice(op) for index, op in voiding.items()}
         receipts = self._credit_receipts([op.record for op in voiding.values()]) if voiding else {}
@@ -253,15 +255,32 @@ class XeroConnector(ClientConnector):
             return
         collection, credit_id = prepayments.credit_of(receipt) or ("", "")
         self._delete_allocations(op, collection, self.read(collection, credit_id))
-        transaction_id = str(receipt["BankTransactionID"])
+        self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
+
+    def _delete_tip(self, op: WriteOp) -> WriteOutcome:
+        """A reversed payment's tip: its RECEIVE bank transaction deleted, read first so one found deleted already (a
+        re-run after an unknown outcome) is left as it is."""
+        assert op.existing is not None
+        try:
+            if str(self.read("BankTransactions", op.existing.id).get("Status") or "").upper() not in GONE_STATUSES:
+                self._delete_bank_transaction(op, op.existing.id)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=op.existing)
+
+    def _delete_bank_transaction(self, op: WriteOp, transaction_id: str) -> None:
+        """`POST /BankTransactions` `{"BankTransactionID": ..., "Status": "DELETED"}`, its key from the op and the id;
+        Xero's refusal raised."""
         element = {"BankTransactionID": transaction_id, "Status": "DELETED"}
-        key = idempotency_key([op], f"delete-receipt-{transaction_id}")
+        key = idempotency_key([op], f"delete-bank-transaction-{transaction_id}")
         answer = self._client.write(
             "POST", "BankTransactions", {"BankTransactions": [element]}, {"summarizeErrors": "false"}, key
         )
         deleted = (answer.get("BankTransactions") or [None])[0]
         if not isinstance(deleted, dict):
-            raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the deposit's removal without it; outcome unknown")
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the deletion of {transaction_id} without it")
         if (error := wire.element_error(deleted)) is not None:
             raise error
 
