@@ -2,7 +2,8 @@
 (applied after the invoice was raised) and another paid by an overpayment are voided in Service Opus: the ledger
 voids each after taking off what the credit applied to it (Xero refuses to void an invoice a prepayment or
 overpayment is allocated to). A deposit not applied yet, then charged back:
-the ledger takes it out, so the customer holds no credit from it. Each step sent again (a re-run after an unknown
+the ledger takes it out, so the customer holds no credit from it. A tipped payment charged back takes its tip's
+document out too. A chargeback after a partial refund leaves the refund and counts the payment out once. Each step sent again (a re-run after an unknown
 outcome) changes nothing and is no error. Helpers are the suite's own (read through the module, which imports this
 mixin while it is still being defined)."""
 
@@ -10,8 +11,11 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from ledger_sync.core.bank_balances import routed
 from ledger_sync.core.ledger import LedgerRef
 from ledger_sync.core.records import EntityType, PaymentRecord
+from ledger_sync.core.refunds import refund_record
+from ledger_sync.core.snapshots import SourceRefund
 from tests.conformance import suite
 
 
@@ -113,3 +117,42 @@ class CreditUndone:
         assert not any(found.present for found in connector.read_back(EntityType.TIP, [tip]).get(tip.source_id, []))
         assert harness.invoice_amounts(payment.invoice_ref) == (payment.amount, payment.amount)
         assert connector.account_balances([bank]).get(bank, Decimal("0.00")) == before
+
+    def test_a_chargeback_after_a_partial_refund_keeps_the_refund_and_counts_the_payment_out_once(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """An invoice of 105.00 paid by card into the bank account, 40.00 of it refunded, then the payment charged
+        back (sent twice). Service Opus: the refund stands (the customer was paid back on purpose), the payment's
+        money is gone again and the invoice open again for its whole total. The ledger holds the refund once, the
+        payment no more; the bank account moved by exactly what Service Opus's records route there
+        (`core.bank_balances.routed`: the refund out, the reversed payment nothing), and the invoice is open for its
+        total: nothing counted twice."""
+        harness = ledger_harness
+        customer_ref, _ = parties
+        bank = harness.account("bank").id
+        before = harness.connector.account_balances([bank]).get(bank, Decimal("0.00"))
+        invoice = suite._invoice(harness, *parties, [suite._line("1", "100.00", suite.GST)])
+        invoice_ref = suite._created(harness, invoice)
+        payment = PaymentRecord(
+            harness.next_id(), invoice_ref, customer_ref, invoice.total, date(2026, 5, 6), "card", bank, "4242"
+        )
+        paid = suite._written(harness, payment)
+        refund = refund_record(
+            SourceRefund(harness.next_id(), payment.source_id, Decimal("40.00"), date(2026, 5, 8), "Part returned"),
+            invoice,
+            payment_number=payment.source_id,
+            deposit_account_ref=bank,
+        )
+        suite._written(harness, refund)
+        charged_back = replace(payment, reversed=True)
+        for _ in range(2):
+            suite._written(harness, charged_back, paid)
+
+        connector = harness.connector
+        assert connector.find_by_external_id(EntityType.PAYMENT, [payment]) == {}
+        (kept,) = connector.read_back(EntityType.REFUND, [refund])[refund.source_id]
+        assert kept.present and kept.amount == refund.total
+        assert harness.invoice_amounts(invoice_ref) == (invoice.total, invoice.total)
+        moved = routed([charged_back, refund])[bank]
+        assert moved == -refund.total
+        assert connector.account_balances([bank])[bank] == before + moved
