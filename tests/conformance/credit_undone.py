@@ -1,11 +1,11 @@
 """Issue 13's leftovers, for every ledger: credit taken from a customer and then undone. An invoice paid by a deposit
 (applied after the invoice was raised) and another paid by an overpayment are voided in Service Opus: the ledger
 voids each after taking off what the credit applied to it (Xero refuses to void an invoice a prepayment or
-overpayment is allocated to). A deposit not applied yet, then charged back:
-the ledger takes it out, so the customer holds no credit from it. A tipped payment charged back takes its tip's
-document out too. A chargeback after a partial refund leaves the refund and counts the payment out once. Each step sent again (a re-run after an unknown
-outcome) changes nothing and is no error. Helpers are the suite's own (read through the module, which imports this
-mixin while it is still being defined)."""
+overpayment is allocated to), and the payments go with them. A deposit not applied yet, then charged back: the
+ledger takes it out, so the customer holds no credit from it. A tipped payment charged back takes its tip's document
+out too. A chargeback after a partial refund leaves the refund and counts the payment out once. Each step sent again
+(a re-run after an unknown outcome) changes nothing and is no error. Helpers are the suite's own (read through the
+module, which imports this mixin while it is still being defined)."""
 
 from dataclasses import replace
 from datetime import date
@@ -27,8 +27,8 @@ class CreditUndone:
     ) -> None:
         """A deposit of 100.00 is applied to an invoice raised after it; another invoice is paid 25.00 over its
         total. Both invoices are voided (twice each): nothing is open on them and neither counts in the customer's
-        books. What becomes of the payments is the ledger's own (QBO voids them; Xero leaves them the customer's
-        credit, as it does: `tests/connector_xero/test_credit_undone.py`)."""
+        books, and neither payment is found any more (Service Opus books no payment of a voided invoice: QBO voids
+        them, Xero deletes the allocation, then the prepayment's or overpayment's bank transaction)."""
         harness = ledger_harness
         _, item_ref = parties
         customer_ref = suite._created(harness, suite._customer(harness, f"Undone Customer {harness.next_id()}"))
@@ -67,6 +67,7 @@ class CreditUndone:
             books.void.add(invoice.source_id)
             assert harness.invoice_amounts(invoice_ref)[1] == Decimal("0.00")
         suite._assert_books_equal(harness, books, "both invoices voided")
+        assert harness.connector.find_by_external_id(EntityType.PAYMENT, [applied, over]) == {}
 
     def test_a_deposit_charged_back_before_it_is_applied_leaves_no_credit(
         self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]

@@ -294,8 +294,9 @@ class XeroConnector(ClientConnector):
     def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names. Xero refuses while payments, credit notes, prepayments or
         overpayments are allocated to it, so each payment still on it is deleted first (`POST /Payments/{id}`
-        `{"Status": "DELETED"}`), and each credit's allocation to it (`_delete_allocations`: what the allocation
-        applied is the customer's credit again, as Xero leaves it), then the invoice is POSTed with `Status: VOIDED`.
+        `{"Status": "DELETED"}`), and each credit note's allocation to it (`_delete_allocations`: the note keeps its
+        credit), then the invoice is POSTed with `Status: VOIDED`. A deposit or overpayment that paid it goes like a
+        payment (Service Opus books no payment of a voided invoice; QBO voids them too): `_remove_paying_credits`.
         The invoice is read first and the keys derive from the op and what was read, so a re-run after an unknown
         outcome does only what is left; an invoice found voided already is the outcome."""
         assert op.existing is not None
@@ -305,10 +306,10 @@ class XeroConnector(ClientConnector):
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.INVOICE, invoice))
             for allocated in invoice.get("Payments") or []:
                 self._delete_payment(op, str(allocated["PaymentID"]))
-            for collection, id_field in CREDITS.items():
-                for credited in invoice.get(collection) or []:
-                    credit = self.read(collection, str(credited[id_field]))
-                    self._delete_allocations(op, collection, credit, op.existing.id)
+            for credited in invoice.get("CreditNotes") or []:
+                note = self.read("CreditNotes", str(credited["CreditNoteID"]))
+                self._delete_allocations(op, "CreditNotes", note, op.existing.id)
+            self._remove_paying_credits(op, str((invoice.get("Contact") or {}).get("ContactID", "")), op.existing.id)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -316,6 +317,22 @@ class XeroConnector(ClientConnector):
         element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
+
+    def _remove_paying_credits(self, op: WriteOp, contact_id: str, invoice_id: str) -> None:
+        """Each live prepayment or overpayment of the contact ever allocated to the invoice (its deleted allocations
+        stay listed, so one found again after a crash between the steps is finished): its allocations to the invoice
+        deleted, then the bank transaction that received it (Xero voids the credit, the money leaves the bank)."""
+        for collection, id_field in prepayments.KINDS.values():
+            credits = self._list(collection, {"where": f'Contact.ContactID==Guid("{contact_id}")'})
+            for credit in credits:
+                allocated = [str((a.get("Invoice") or {}).get("InvoiceID")) for a in credit.get("Allocations") or []]
+                if str(credit.get("Status") or "").upper() in GONE_STATUSES or invoice_id not in allocated:
+                    continue
+                self._delete_allocations(op, collection, credit, invoice_id)
+                where = {"where": f'{id_field}==Guid("{credit[id_field]}")'}
+                for receipt in self._list("BankTransactions", where):
+                    if str(receipt.get("Status") or "").upper() not in GONE_STATUSES:
+                        self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
 
     def _refund(self, op: WriteOp, held: list[dict[str, Any]]) -> WriteOutcome:
         """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
