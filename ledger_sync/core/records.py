@@ -321,6 +321,9 @@ class TipRecord(Record):
     tips_account_ref: str
     payment_external_id: str
     """The stamp of the payment it came with, for the ledger's memo."""
+    reversed: bool = field(default=False, metadata=SET_ONLY)
+    """Its payment failed or was charged back after both were synced: the tip went with it, so the connector takes
+    the tip's document out too (QBO deletes the Deposit, Xero deletes the bank transaction)."""
     entity_type: EntityType = field(default=EntityType.TIP, init=False)
 
 
@@ -391,8 +394,8 @@ LedgerRecord = (
 
 
 def withdrawn(record: LedgerRecord) -> bool:
-    """Undone in Service Opus (an invoice or credit note voided, a payment failed or charged back): the ledger must
-    not hold it."""
+    """Undone in Service Opus (an invoice or credit note voided, a payment failed or charged back, with its tip): the
+    ledger must not hold it."""
     return (isinstance(record, InvoiceRecord | CreditNoteRecord) and record.voided) or (
-        isinstance(record, PaymentRecord) and record.reversed
+        isinstance(record, PaymentRecord | TipRecord) and record.reversed
     )

@@ -492,13 +492,18 @@ def tip_candidates(
 ) -> list[Candidate]:
     """Each tipped payment's tip (see `core.tips`), once its payment is in the ledger: it waits while its payment
     does, and is parked behind a parked payment (or one the ledger refused just now). A payment without a tip needs
-    nothing, so the tips' checkpoint keeps up with the payments'."""
-    tipped = {p.id: p for p in page.payments if p.status == "collected" and p.tip}
+    nothing, so the tips' checkpoint keeps up with the payments'. A tipped payment reversed after it was synced
+    takes its tip out of the ledger too, if the tip was sent there (pushed as reversed, found by its stamp)."""
+    tipped = {p.id: p for p in page.payments if (p.status == "collected" or p.reversed) and p.tip}
     mapped = state.mapped(EntityType.PAYMENT, tipped)
+    sent_tips = sent_to_ledger(state, [p.id for p in tipped.values() if p.reversed], EntityType.TIP)
     parked = state.parked(EntityType.PAYMENT)
     candidates: list[Candidate] = []
     for candidate in payments:
         payment = tipped.get(candidate.source_id)
+        if payment is not None and payment.reversed:
+            candidates.append(_tip_reversal(payment, candidate, payment.id in sent_tips, mapping))
+            continue
         if payment is None:
             candidates.append(Unneeded(candidate.source_id, candidate.cursor))
             continue
@@ -519,6 +524,23 @@ def tip_candidates(
             case _:
                 candidates.append(Wait(payment.id, candidate.cursor))
     return _in_checkpoint_order(candidates)
+
+
+def _tip_reversal(payment: SourcePayment, candidate: Candidate, sent: bool, mapping: LedgerMapping) -> Candidate:
+    """The tip of a payment reversed: taken out with its payment (`candidate`, the payment's reversal) when it was
+    sent to the ledger; nothing to do otherwise. It waits, or is parked, as its payment's reversal does."""
+    match candidate:
+        case Push(record=record) if isinstance(record, PaymentRecord) and sent:
+            try:
+                return Push(replace(tip_record(payment, record, mapping), reversed=True), candidate.cursor)
+            except TransformProblem as problem:
+                return Park(Parking(payment.id, ParkingCause.CHECK, str(problem)), candidate.cursor)
+        case Park(parking=parking) if sent:
+            reason = f"Waiting for payment {payment.id}, which cannot sync: {parking.reason}"
+            return Park(Parking(payment.id, ParkingCause.DEPENDENCY, reason), candidate.cursor)
+        case Wait() if sent:
+            return Wait(payment.id, candidate.cursor)
+    return Unneeded(payment.id, candidate.cursor)
 
 
 def _reversal(

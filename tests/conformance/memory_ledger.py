@@ -263,7 +263,7 @@ class MemoryConnector:
         if op.voids:
             assert op.existing is not None
             held = entries[op.existing.id]
-            return self._reverse(held) if isinstance(record, PaymentRecord) else self._void(held)
+            return self._reverse(held) if isinstance(record, PaymentRecord | TipRecord) else self._void(held)
         _refuse_bad_tracking(record)
         own_id = op.existing.id if op.existing else None
         name = _name(record)
@@ -341,10 +341,10 @@ class MemoryConnector:
         return document.ref
 
     def _reverse(self, payment: Entry) -> LedgerRef:
-        """Delete a payment that failed or was charged back, reopening its invoice (again: nothing changes)."""
+        """Delete a payment that failed or was charged back, reopening its invoice, or its tip (again: nothing
+        changes)."""
         if payment.status != "DELETED":
-            assert isinstance(payment.record, PaymentRecord)
-            if payment.record.invoice_ref:
+            if isinstance(payment.record, PaymentRecord) and payment.record.invoice_ref:
                 self._books.entries[EntityType.INVOICE][payment.record.invoice_ref].paid -= _applied(payment.record)
             payment.status = "DELETED"
         return payment.ref

@@ -294,6 +294,7 @@ def _assert_books_equal(harness: LedgerHarness, books: _OpusBooks, step: str) ->
     assert (balance, revenue, tax) == books.figures(), f"{step}: the customer's open balance, revenue and tax"
 
 
+from tests.conformance.credit_undone import CreditUndone  # noqa: E402  (the mixin reads the helpers above)
 from tests.conformance.money_in_and_out import MoneyInAndOut  # noqa: E402  (the mixin reads the helpers above)
 from tests.conformance.tracking import TrackingScenarios  # noqa: E402  (the mixin reads the helpers above)
 
@@ -305,6 +306,7 @@ class LedgerConformance(
     CreditVoidScenarios,
     ExistingBooksConformance,
     DepositsAndOverpayments,
+    CreditUndone,
     MoneyDay,
     TrackingScenarios,
     ForeignCurrencyScenarios,

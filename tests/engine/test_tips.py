@@ -1,5 +1,6 @@
 """Tips through the write engine: each tipped payment's tip is its own write, after its payment, exactly once."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from ledger_sync.core.ledger import ErrorKind
@@ -8,7 +9,7 @@ from ledger_sync.core.pages import PaymentPage
 from ledger_sync.core.records import EntityType, TipRecord
 from ledger_sync.core.snapshots import SourcePayment
 from ledger_sync.core.sync_state import ParkingCause
-from ledger_sync.engine.candidates import payment_candidates, tip_candidates
+from ledger_sync.engine.candidates import Unneeded, payment_candidates, tip_candidates
 from tests.engine.fakes import T0, Call, MemoryState, ScriptedLedger, engine_for
 from tests.engine.test_dependencies import CUSTOMER, TAX_RATES, _invoice, _synced
 
@@ -83,3 +84,37 @@ def test_a_tip_waits_while_its_payments_outcome_is_unknown() -> None:
     _run(state, ledger)
     assert state.entity_map[EntityType.TIP] == {} and state.parkings[EntityType.TIP] == {}
     assert EntityType.TIP not in state.checkpoints
+
+
+def test_a_charged_back_payment_takes_its_synced_tip_out_once_and_an_unsynced_tip_is_left_alone() -> None:
+    """The tipped payment and its tip synced, then the payment is charged back: the tip goes as reversed (an update
+    of the tip the ledger holds) after the payment's reversal; a re-run sends nothing. A reversed payment whose tip
+    never reached the ledger sends no tip."""
+    state, ledger = _ready(), ScriptedLedger()
+    _run(state, ledger)
+    held = state.entity_map[EntityType.TIP][TIPPED]
+    calls = len(ledger.calls)
+    charged_back = replace(_page().fresh[0], status="charged_back", reversed_at=T0, change_no=None)
+    page = replace(_page(), fresh=[charged_back])
+
+    def run() -> None:
+        engine = engine_for(state, ledger)
+        payments = payment_candidates(state, page, mapping=MAPPING, tax_rates=TAX_RATES)
+        engine.push(EntityType.PAYMENT, payments)
+        engine.push(EntityType.TIP, tip_candidates(state, page, payments, mapping=MAPPING))
+
+    run()
+    sent = [op for call in ledger.calls[calls:] for op in call]
+    assert [(op.record.entity_type, op.voids) for op in sent] == [(EntityType.PAYMENT, True), (EntityType.TIP, True)]
+    (tip_op,) = [op for op in sent if op.record.entity_type is EntityType.TIP]
+    assert isinstance(tip_op.record, TipRecord) and tip_op.record.reversed and tip_op.existing is not None
+    assert tip_op.existing.id == held.ledger_id
+    calls = len(ledger.calls)
+    run()
+    assert len(ledger.calls) == calls
+
+    untipped_state = _ready()
+    _synced(untipped_state, EntityType.PAYMENT, TIPPED, "P1")
+    candidates = payment_candidates(untipped_state, page, mapping=MAPPING, tax_rates=TAX_RATES)
+    (tip_candidate,) = tip_candidates(untipped_state, page, candidates, mapping=MAPPING)
+    assert isinstance(tip_candidate, Unneeded)

@@ -131,3 +131,22 @@ def test_account_balances_follow_payments_deposits_and_voids(qbo: Qbo) -> None:
     chequing = qbo.named("Account", "Chequing")  # read-only: an update sending another balance keeps QBO's own
     updated = qbo.create("Account", {**chequing, "CurrentBalance": Decimal("0")}, operation="update")
     assert updated["CurrentBalance"] == after["Chequing"]
+
+
+def test_a_deleted_deposit_takes_its_money_back_and_one_that_deposits_payments_is_refused(qbo: Qbo) -> None:
+    """`operation=delete` (a reversed payment's tip): Id and current SyncToken; both accounts move back, the deposit
+    is gone (610 on a read). A deposit of payments (a payout) is refused (6000), the stricter reading."""
+    names = ("Card Clearing", "Tips Payable")
+    before = _balances(qbo, *names)
+    saved = qbo.create("Deposit", deposit(qbo, "Card Clearing", "12.50"))
+    stale = {"Id": saved["Id"], "SyncToken": "7"}
+    assert_fault(qbo.post("Deposit", stale, operation="delete"), 400, "5010")
+    answer = qbo.post("Deposit", {"Id": saved["Id"], "SyncToken": saved["SyncToken"]}, operation="delete")
+    assert answer.status_code == 200, answer.text
+    assert _balances(qbo, *names) == before
+    assert qbo.rows("SELECT * FROM Deposit") == []
+
+    invoice = make_invoice(qbo)
+    paid_out = qbo.create("Deposit", payout(qbo, [pay(qbo, invoice, "40.00")], "1.20"))
+    removal = {"Id": paid_out["Id"], "SyncToken": paid_out["SyncToken"]}
+    assert_fault(qbo.post("Deposit", removal, operation="delete"), 400, "6000")

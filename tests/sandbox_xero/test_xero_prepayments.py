@@ -116,3 +116,63 @@ def test_prepayment_refusals_allocating_beyond_either_balance_or_to_another_cont
         json={"BankTransactions": [changed]},
     )
     assert posted.json()["BankTransactions"][0]["StatusAttributeString"] == "ERROR"
+
+
+def _post(client: TestClient, session: Session, collection: str, element: dict[str, Any]) -> dict[str, Any]:
+    answer = client.post(
+        f"{API}/{collection}",
+        headers=session.headers(),
+        params={"summarizeErrors": "false"},
+        json={collection: [element]},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()[collection][0]
+
+
+def test_an_allocated_credit_blocks_the_invoices_void_and_its_own_deletion_until_the_allocation_is_deleted(
+    xero: tuple[TestClient, Session],
+) -> None:
+    """Xero voids no invoice a prepayment or overpayment is allocated to, and (the stricter reading) deletes no
+    RECEIVE-PREPAYMENT / -OVERPAYMENT while its credit is allocated; deleting the allocation gives the credit back and
+    reopens the invoice; deleting it again is refused; the deleted receipt's credit is VOIDED and its money leaves
+    the bank account."""
+    client, session = xero
+    contact_id = create_contact(client, session, "Deposit Co")["ContactID"]
+    billed = _put(client, session, "Invoices", invoice(contact_id, [line("100.00")], Status="AUTHORISED"))
+    for kind, collection, id_field in (
+        ("RECEIVE-PREPAYMENT", "Prepayments", "PrepaymentID"),
+        ("RECEIVE-OVERPAYMENT", "Overpayments", "OverpaymentID"),
+    ):
+        received = _put(client, session, "BankTransactions", _received(contact_id, kind, 30))
+        credit_id = received[id_field]
+        assert _allocate(client, session, f"{collection}/{credit_id}", billed["InvoiceID"], 30).status_code == 200
+        void = {"InvoiceID": billed["InvoiceID"], "Status": "VOIDED"}
+        assert _post(client, session, "Invoices", void)["StatusAttributeString"] == "ERROR"
+        # Sent whole: Xero echoes a refused element as it was sent, and the spec's BankTransaction requires its lines.
+        deletion = {
+            **_received(contact_id, kind, 30),
+            "BankTransactionID": received["BankTransactionID"],
+            "Status": "DELETED",
+        }
+        assert _post(client, session, "BankTransactions", deletion)["StatusAttributeString"] == "ERROR"
+
+        (allocation,) = _read(client, session, collection, credit_id)["Allocations"]
+        path = f"{API}/{collection}/{credit_id}/Allocations/{allocation['AllocationID']}"
+        answer = client.delete(path, headers=session.headers())
+        assert answer.status_code == 200 and answer.json()["IsDeleted"] is True, answer.text
+        assert client.delete(path, headers=session.headers()).status_code == 400
+        credit = _read(client, session, collection, credit_id)
+        assert (credit["RemainingCredit"], credit["Status"]) == (30, "AUTHORISED")
+        after = _read(client, session, "Invoices", billed["InvoiceID"])
+        assert (after["AmountCredited"], after["AmountDue"], after[collection]) == (0, 105, [])
+
+        deleted = _post(client, session, "BankTransactions", deletion)
+        assert (deleted["StatusAttributeString"], deleted["Status"]) == ("OK", "DELETED")
+        credit = _read(client, session, collection, credit_id)
+        assert (credit["RemainingCredit"], credit["Status"]) == (0, "VOIDED")
+        assert _allocate(client, session, f"{collection}/{credit_id}", billed["InvoiceID"], 1).status_code == 400
+        changed = {**deletion, "Status": "AUTHORISED"}
+        assert _post(client, session, "BankTransactions", changed)["StatusAttributeString"] == "ERROR"
+    summary = client.get(f"{API}/Reports/BankSummary", headers=session.headers()).json()["Reports"][0]
+    (bank,) = [row for row in summary["Rows"][1]["Rows"] if row["Cells"][0]["Value"].startswith("Business Bank")]
+    assert bank["Cells"][-1]["Value"] == "0.00", bank  # the closing balance: both receipts gone

@@ -205,7 +205,10 @@ class QboConnector(ClientConnector):
 
     def _void(self, op: WriteOp) -> WriteOutcome:
         """Take the record `op.existing` names out of the books: a payment that failed or was charged back is voided
-        (QBO then reopens the invoice it paid); an invoice as `_void_invoice` says."""
+        (QBO then reopens the invoice it paid); its tip's Deposit deleted (`_delete_tip`); an invoice as
+        `_void_invoice` says."""
+        if isinstance(op.record, TipRecord):
+            return self._delete_tip(op)
         if not isinstance(op.record, PaymentRecord):
             return self._void_invoice(op)
         assert op.existing is not None
@@ -242,6 +245,26 @@ class QboConnector(ClientConnector):
         except LedgerError as error:
             return _element_failure(op, error)
         return WriteOutcome(op=op, ref=ledger_ref(voided))
+
+    def _delete_tip(self, op: WriteOp) -> WriteOutcome:
+        """A reversed payment's tip: its Deposit deleted (`operation=delete`; the money leaves the bank account). Read
+        first, so one found deleted already (610: a re-run after an unknown outcome) is the outcome."""
+        assert op.existing is not None
+        try:
+            try:
+                deposit = self.read("Deposit", op.existing.id)
+            except LedgerError as error:
+                if error.code == "610":
+                    return WriteOutcome(op=op, ref=op.existing)
+                raise
+            request_id = stale_retry_request_id(
+                op.idempotency_key, f"delete-Deposit-{deposit['Id']}-{deposit['SyncToken']}"
+            )
+            body = {"Id": deposit["Id"], "SyncToken": deposit["SyncToken"]}
+            self._client.post("deposit", body, request_id=request_id, params={"operation": "delete"})
+        except LedgerError as error:
+            return _element_failure(op, error)
+        return WriteOutcome(op=op, ref=LedgerRef(str(deposit["Id"]), str(deposit["SyncToken"])))
 
     def _delete_credit_memo(self, op: WriteOp) -> WriteOutcome:
         """A credit note voided in Service Opus. QBO's API voids no CreditMemo (its reference lists create, read,

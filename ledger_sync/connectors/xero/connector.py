@@ -70,6 +70,8 @@ WITH_ARCHIVED = frozenset({"Contacts", "Invoices"})
 """Collections whose GET leaves ARCHIVED records out unless asked (`includeArchived=true`, spec)."""
 ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
 RECEIVABLE_SYSTEM_ACCOUNT = "DEBTORS"
+CREDITS = {"CreditNotes": "CreditNoteID", **dict(prepayments.KINDS.values())}
+"""The credits Xero allocates to invoices (an invoice lists each under its collection), and their id fields."""
 TOTALLED = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
 """Kinds whose total Xero answers is checked against Service Opus's (and corrected once)."""
 
@@ -184,8 +186,7 @@ class XeroConnector(ClientConnector):
                 credits = {index: self._take_credit(op, live[index]) for index, op in taking.items()}
             rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
             return [credits[index] if index in credits else next(rest) for index in range(len(ops))]
-        void = self._void_credit_note if entity_type is EntityType.CREDIT_NOTE else self._void
-        outcomes: dict[int, WriteOutcome] = {index: void(op) for index, op in enumerate(ops) if op.voids}
+        outcomes = self._voids(entity_type, ops)
         elements: dict[int, dict[str, Any]] = {}
         totals: dict[int, Any] = {}
         for index, op in enumerate(ops):
@@ -211,19 +212,77 @@ class XeroConnector(ClientConnector):
         self._correct_totals(entity_type, outcomes, totals)
         return [outcomes[index] for index in range(len(ops))]
 
-    def _void(self, op: WriteOp) -> WriteOutcome:
-        """Take the record `op.existing` names out of the books: a payment that failed or was charged back is
-        deleted (`Status: DELETED`; Xero then reopens the invoice it paid); an invoice as `_void_invoice` says."""
-        if not isinstance(op.record, PaymentRecord):
-            return self._void_invoice(op)
+    def _voids(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> dict[int, WriteOutcome]:
+        """The outcome of each op that takes its record out of the books (by its index): a credit note or an invoice
+        voided, a payment that failed or was charged back reversed, and its tip. The receipts of the reversed payments
+        Xero holds as credit are looked up once for all of them."""
+        voiding = {index: op for index, op in enumerate(ops) if op.voids}
+        if entity_type is EntityType.CREDIT_NOTE:
+            return {index: self._void_credit_note(op) for index, op in voiding.items()}
+        if entity_type is EntityType.TIP:
+            return {index: self._delete_tip(op) for index, op in voiding.items()}
+        if entity_type is not EntityType.PAYMENT:
+            return {index: self._void_invoice(op) for index, op in voiding.items()}
+        receipts = self._credit_receipts([op.record for op in voiding.values()]) if voiding else {}
+        return {
+            index: self._reverse_payment(op, receipts.get(op.record.source_id, [])) for index, op in voiding.items()
+        }
+
+    def _reverse_payment(self, op: WriteOp, receipts: list[dict[str, Any]]) -> WriteOutcome:
+        """Take the payment `op.existing` names out of the books. A payment is deleted (`Status: DELETED`; Xero then
+        reopens the invoice it paid); a deposit or overpayment Xero holds as credit (`receipts`: the bank
+        transactions stamped with it, deleted ones too) is taken out as `_remove_credit` says."""
         assert op.existing is not None
+        receipt = next((t for t in receipts if (prepayments.credit_of(t) or ("", ""))[1] == op.existing.id), None)
         try:
-            self._delete_payment(op, op.existing.id)
+            if receipt is None:
+                self._delete_payment(op, op.existing.id)
+            else:
+                self._remove_credit(op, receipt)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
             return WriteOutcome(op=op, error=error)
         return WriteOutcome(op=op, ref=op.existing)
+
+    def _remove_credit(self, op: WriteOp, receipt: dict[str, Any]) -> None:
+        """A deposit or overpayment reversed: its credit's live allocations are deleted (the invoices it paid open
+        again), then the bank transaction that received it (`Status: DELETED`; Xero voids the credit, the money
+        leaves the bank account; it refuses while any of the credit is allocated). The credit is read first and the
+        keys derive from the op and what was read, so a re-run after a crash between the steps does only what is
+        left; a receipt found deleted already is left as it is."""
+        if str(receipt.get("Status") or "").upper() in GONE_STATUSES:
+            return
+        collection, credit_id = prepayments.credit_of(receipt) or ("", "")
+        self._delete_allocations(op, collection, self.read(collection, credit_id))
+        self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
+
+    def _delete_tip(self, op: WriteOp) -> WriteOutcome:
+        """A reversed payment's tip: its RECEIVE bank transaction deleted, read first so one found deleted already (a
+        re-run after an unknown outcome) is left as it is."""
+        assert op.existing is not None
+        try:
+            if str(self.read("BankTransactions", op.existing.id).get("Status") or "").upper() not in GONE_STATUSES:
+                self._delete_bank_transaction(op, op.existing.id)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            return WriteOutcome(op=op, error=error)
+        return WriteOutcome(op=op, ref=op.existing)
+
+    def _delete_bank_transaction(self, op: WriteOp, transaction_id: str) -> None:
+        """`POST /BankTransactions` `{"BankTransactionID": ..., "Status": "DELETED"}`, its key from the op and the id;
+        Xero's refusal raised."""
+        element = {"BankTransactionID": transaction_id, "Status": "DELETED"}
+        key = idempotency_key([op], f"delete-bank-transaction-{transaction_id}")
+        answer = self._client.write(
+            "POST", "BankTransactions", {"BankTransactions": [element]}, {"summarizeErrors": "false"}, key
+        )
+        deleted = (answer.get("BankTransactions") or [None])[0]
+        if not isinstance(deleted, dict):
+            raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the deletion of {transaction_id} without it")
+        if (error := wire.element_error(deleted)) is not None:
+            raise error
 
     def _delete_payment(self, op: WriteOp, payment_id: str) -> None:
         """Delete the payment, read first, so one found deleted already (a re-run after an unknown outcome) is left
@@ -233,9 +292,11 @@ class XeroConnector(ClientConnector):
             self._client.write("POST", f"Payments/{payment_id}", {"Status": "DELETED"}, {}, key)
 
     def _void_invoice(self, op: WriteOp) -> WriteOutcome:
-        """Void the invoice `op.existing` names. Xero refuses while payments or credit notes are allocated to it,
-        so each payment still on it is deleted first (`POST /Payments/{id}` `{"Status": "DELETED"}`), and each
-        credit note's allocation to it (`_delete_allocations`), then the invoice is POSTed with `Status: VOIDED`.
+        """Void the invoice `op.existing` names. Xero refuses while payments, credit notes, prepayments or
+        overpayments are allocated to it, so each payment still on it is deleted first (`POST /Payments/{id}`
+        `{"Status": "DELETED"}`), and each credit note's allocation to it (`_delete_allocations`: the note keeps its
+        credit), then the invoice is POSTed with `Status: VOIDED`. A deposit or overpayment that paid it goes like a
+        payment (Service Opus books no payment of a voided invoice; QBO voids them too): `_remove_paying_credits`.
         The invoice is read first and the keys derive from the op and what was read, so a re-run after an unknown
         outcome does only what is left; an invoice found voided already is the outcome."""
         assert op.existing is not None
@@ -246,7 +307,9 @@ class XeroConnector(ClientConnector):
             for allocated in invoice.get("Payments") or []:
                 self._delete_payment(op, str(allocated["PaymentID"]))
             for credited in invoice.get("CreditNotes") or []:
-                self._delete_allocations(op, self.read("CreditNotes", str(credited["CreditNoteID"])), op.existing.id)
+                note = self.read("CreditNotes", str(credited["CreditNoteID"]))
+                self._delete_allocations(op, "CreditNotes", note, op.existing.id)
+            self._remove_paying_credits(op, str((invoice.get("Contact") or {}).get("ContactID", "")), op.existing.id)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -254,6 +317,22 @@ class XeroConnector(ClientConnector):
         element = {"InvoiceID": op.existing.id, "Status": "VOIDED"}
         ((outcome, _),) = self._send(EntityType.INVOICE, [op], [element], idempotency_key([op], "void"))
         return outcome
+
+    def _remove_paying_credits(self, op: WriteOp, contact_id: str, invoice_id: str) -> None:
+        """Each live prepayment or overpayment of the contact ever allocated to the invoice (its deleted allocations
+        stay listed, so one found again after a crash between the steps is finished): its allocations to the invoice
+        deleted, then the bank transaction that received it (Xero voids the credit, the money leaves the bank)."""
+        for collection, id_field in prepayments.KINDS.values():
+            credits = self._list(collection, {"where": f'Contact.ContactID==Guid("{contact_id}")'})
+            for credit in credits:
+                allocated = [str((a.get("Invoice") or {}).get("InvoiceID")) for a in credit.get("Allocations") or []]
+                if str(credit.get("Status") or "").upper() in GONE_STATUSES or invoice_id not in allocated:
+                    continue
+                self._delete_allocations(op, collection, credit, invoice_id)
+                where = {"where": f'{id_field}==Guid("{credit[id_field]}")'}
+                for receipt in self._list("BankTransactions", where):
+                    if str(receipt.get("Status") or "").upper() not in GONE_STATUSES:
+                        self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
 
     def _refund(self, op: WriteOp, held: list[dict[str, Any]]) -> WriteOutcome:
         """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
@@ -304,7 +383,7 @@ class XeroConnector(ClientConnector):
             note = self.read("CreditNotes", note_id)
             if str(note.get("Status") or "").upper() == "VOIDED":
                 return WriteOutcome(op=op, ref=wire.element_ref(EntityType.CREDIT_NOTE, note))
-            self._delete_allocations(op, note)
+            self._delete_allocations(op, "CreditNotes", note)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -313,15 +392,19 @@ class XeroConnector(ClientConnector):
         ((outcome, _),) = self._send(EntityType.CREDIT_NOTE, [op], [element], idempotency_key([op], "void"))
         return outcome
 
-    def _delete_allocations(self, op: WriteOp, note: dict[str, Any], invoice_id: str | None = None) -> None:
-        """Delete the credit note's live allocations (to `invoice_id` only, when given), each by its own key."""
-        for allocation in note.get("Allocations") or []:
+    def _delete_allocations(
+        self, op: WriteOp, collection: str, credit: dict[str, Any], invoice_id: str | None = None
+    ) -> None:
+        """Delete the live allocations (to `invoice_id` only, when given) of a credit of `collection` (a credit
+        note, prepayment or overpayment: `DELETE /{collection}/{id}/Allocations/{AllocationID}`), each by its own
+        key."""
+        for allocation in credit.get("Allocations") or []:
             allocated_to = str((allocation.get("Invoice") or {}).get("InvoiceID", ""))
             if allocation.get("IsDeleted") or (invoice_id is not None and allocated_to != invoice_id):
                 continue
             allocation_id = str(allocation["AllocationID"])
             key = idempotency_key([op], f"delete-allocation-{allocation_id}")
-            path = f"CreditNotes/{note['CreditNoteID']}/Allocations/{allocation_id}"
+            path = f"{collection}/{credit[CREDITS[collection]]}/Allocations/{allocation_id}"
             self._client.write("DELETE", path, {}, {}, key)
 
     def _allocate(self, op: WriteOp) -> WriteOutcome:
@@ -450,15 +533,25 @@ class XeroConnector(ClientConnector):
     def _credits(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
         """Each payment's prepayments and overpayments, found by the stamp on the bank transactions that made them
         (Xero's Prepayment carries no Reference), read by id, with that stamp as their `Reference`."""
+        found: dict[int, list[dict[str, Any]]] = {}
+        for source_id, receipts in self._credit_receipts(records).items():
+            for transaction in receipts:
+                credit = prepayments.credit_of(transaction)
+                if credit is not None and str(transaction.get("Status")).upper() != "DELETED":
+                    stamp = wire.stamp_of(EntityType.PAYMENT, transaction)
+                    found.setdefault(source_id, []).append({**self.read(*credit), "Reference": stamp})
+        return found
+
+    def _credit_receipts(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
+        """Each payment's RECEIVE-PREPAYMENT / -OVERPAYMENT bank transactions (deleted ones too), by their stamp."""
         stamps = [record.external_id for record in records]
         made = self._where("BankTransactions", "Reference", stamps, also=f"({prepayments.TYPES_WHERE})", starts=True)
-        found: dict[int, list[dict[str, Any]]] = {}
         by_stamp = {record.external_id: record.source_id for record in records}
+        found: dict[int, list[dict[str, Any]]] = {}
         for transaction in made:
             stamp = wire.stamp_of(EntityType.PAYMENT, transaction)
-            credit = prepayments.credit_of(transaction)
-            if stamp in by_stamp and credit is not None and str(transaction.get("Status")).upper() != "DELETED":
-                found.setdefault(by_stamp[stamp], []).append({**self.read(*credit), "Reference": stamp})
+            if stamp in by_stamp and prepayments.credit_of(transaction) is not None:
+                found.setdefault(by_stamp[stamp], []).append(transaction)
         return found
 
     def _contact_named(self, name: str, op: WriteOp) -> str:

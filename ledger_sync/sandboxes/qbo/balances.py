@@ -70,8 +70,9 @@ def _line_source(books: Books, line: dict[str, Any]) -> str | None:
     return ref_id((line.get(DETAIL) or {}).get("AccountRef"))
 
 
-def moved(books: Books, entity: str, saved: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Decimal]:
-    """Each account's new `CurrentBalance`, for the accounts this save moves (nothing for an unchanged amount)."""
+def moved(books: Books, entity: str, saved: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Decimal]:
+    """Each account's new `CurrentBalance`, for the accounts this save (`saved` None: deletion) moves (nothing for an
+    unchanged amount)."""
     change = debits(books, entity, saved)
     for account_id, debit in debits(books, entity, before).items():
         change[account_id] -= debit

@@ -163,16 +163,26 @@ class Company:
             return saved
 
     def remove(self, entity: str, body: object) -> dict[str, Any]:
-        """`operation=delete` of a credit memo (QBO's API voids no CreditMemo; it deletes one): Id and current
-        SyncToken (5010 when stale), not in a closed period. QBO's behaviour for a credit memo a payment still
-        applies is not documented; the sandbox refuses it (6000) until the payment is voided or unlinked."""
-        if entity != "CreditMemo":
+        """`operation=delete` of a credit memo (QBO's API voids no CreditMemo; it deletes one) or of a deposit: Id and
+        current SyncToken (5010 when stale), not in a closed period. QBO's behaviour for a credit memo a payment still
+        applies is not documented; the sandbox refuses it (6000) until the payment is voided or unlinked. A deposit's
+        money leaves its bank account; one that deposits payments is refused (6000), the stricter reading (QBO's UI
+        returns them to Undeposited Funds, which is not modelled)."""
+        if entity not in ("CreditMemo", "Deposit"):
             raise faults.unsupported_operation(f"delete {entity}")
         if not isinstance(body, dict):
             raise faults.invalid_json()
         with self._store.transaction():
             existing = self._current(entity, body)
             self._check_open_period(existing, existing)
+            if entity == "Deposit":
+                if any(line.get("LinkedTxn") for line in existing.get("Line") or []):
+                    raise faults.business(f"Deposit {existing['Id']} deposits payments: it cannot be deleted here.")
+                for account_id, balance in balances.moved(self, entity, None, existing).items():
+                    account = {**self.read("Account", account_id), "CurrentBalance": balance}
+                    self._store.put(self.realm_id, "Account", {**account, "CurrentBalanceWithSubAccounts": balance})
+                self._store.delete(self.realm_id, entity, existing["Id"])
+                return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
             linking = payments.crediting_payment_ids(self, existing["Id"])
             if linking:
                 raise faults.business(

@@ -299,24 +299,26 @@ async def allocate(
     return await _once(request, ledger, keys, produce)
 
 
-@router.delete("/CreditNotes/{key}/Allocations/{allocation_id}", response_model=None)
+@router.delete("/{collection}/{key}/Allocations/{allocation_id}", response_model=None)
 async def deallocate(
+    collection: str,
     key: str,
     allocation_id: str,
     request: Request,
     ledger: Annotated[Books, Depends(books)],
     keys: Annotated[IdempotencyKeys, Depends(_keys)],
 ) -> Response:
-    """Delete an allocation of a credit note: Xero answers the Allocation with `IsDeleted: true`."""
-    if ledger.find("CreditNotes", key) is None:
+    """Delete an allocation of a credit note, prepayment or overpayment: Xero answers the Allocation with
+    `IsDeleted: true`."""
+    if collection not in ("CreditNotes", *prepayments.ID_FIELDS) or ledger.find(collection, key) is None:
         return problem(404, "The resource you're looking for cannot be found")
 
     def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
-        note = ledger.find("CreditNotes", key)
-        assert note is not None  # found above, and credit notes are never deleted
+        credit = ledger.find(collection, key)
+        assert credit is not None  # found above, and credits are never deleted
         try:
             with ledger.store.savepoint():
-                return 200, creditnotes.deallocate(ledger, note, allocation_id)
+                return 200, creditnotes.deallocate(ledger, collection, credit, allocation_id)
         except Invalid as bad:
             return 400, validation_exception([{"AllocationID": allocation_id, **_errors(bad)}])
 

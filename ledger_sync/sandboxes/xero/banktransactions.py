@@ -10,7 +10,8 @@ What Xero refuses, modelled here (the stricter reading where its documentation i
   not bank transactions: refused, stricter).
 - each line posts to an ACTIVE account that is not a BANK account, with an ACTIVE tax rate; a supplied
   `LineAmount` must equal Quantity x UnitAmount; the total must be above zero (stricter).
-- an update (POST by `BankTransactionID`) replaces the lines; a reconciled or deleted one cannot be changed.
+- an update (POST by `BankTransactionID`) replaces the lines; a reconciled or deleted one cannot be changed; a
+  RECEIVE-PREPAYMENT or -OVERPAYMENT can only be deleted, and only as `prepayments.deleted` allows.
 """
 
 from decimal import Decimal
@@ -39,6 +40,8 @@ def existing(books: Books, element: dict[str, Any]) -> dict[str, Any] | None:
 def save(books: Books, element: dict[str, Any], current: dict[str, Any] | None, unitdp: int) -> dict[str, Any]:
     if current is not None and (current["Status"] != "AUTHORISED" or current.get("IsReconciled")):
         raise Invalid("This bank transaction cannot be edited: it is reconciled or deleted.")
+    if current is not None and current["Type"] in prepayments.KINDS:
+        return books.save(COLLECTION, prepayments.deleted(books, current, element))
     if current is not None and current["Type"] not in TYPES:
         raise Invalid(f"A {current['Type']} bank transaction is changed through what made it (its bank transfer).")
     if element.get("Status") == "DELETED" and current is not None:

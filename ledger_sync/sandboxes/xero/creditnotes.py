@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.xero import currencies, invoices, wire
-from ledger_sync.sandboxes.xero.books import Books, Invalid
+from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, number
 
 TYPE = "ACCRECCREDIT"
@@ -194,20 +194,22 @@ def _invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
     return {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice["InvoiceNumber"], "Type": invoice["Type"]}
 
 
-def deallocate(books: Books, note: dict[str, Any], allocation_id: str) -> dict[str, Any]:
-    """Delete one allocation: the credit goes back to the note (AUTHORISED again) and the amount due back onto the
-    invoice (AUTHORISED again); an allocation deleted already is refused as not found."""
-    found = [a for a in note["Allocations"] if a["AllocationID"] == allocation_id and not a["IsDeleted"]]
+def deallocate(books: Books, collection: str, credit: dict[str, Any], allocation_id: str) -> dict[str, Any]:
+    """Delete one allocation of a credit note, prepayment or overpayment (`collection`): the credit goes back to it
+    (AUTHORISED again) and the amount due back onto the invoice (AUTHORISED again); an allocation deleted already is
+    refused as not found."""
+    found = [a for a in credit["Allocations"] if a["AllocationID"] == allocation_id and not a["IsDeleted"]]
     if not found:
         raise Invalid("Allocation could not be found.")
     allocation = found[0]
     allocation["IsDeleted"] = True
     amount = allocation["Amount"]
-    note["AppliedAmount"] -= amount
-    note["RemainingCredit"] = note["Total"] - note["AppliedAmount"]
-    note["Status"] = "AUTHORISED"
-    books.save("CreditNotes", note)
+    credit["AppliedAmount"] -= amount
+    credit["RemainingCredit"] = credit["Total"] - credit["AppliedAmount"]
+    credit["Status"] = "AUTHORISED"
+    books.save(collection, credit)
     invoice = books.find("Invoices", allocation["Invoice"]["InvoiceID"])
     assert invoice is not None  # an allocated invoice cannot be deleted or voided
-    invoices.remove_credit(books, invoice, note, amount)
-    return {**allocation, "CreditNote": {"CreditNoteID": note["CreditNoteID"]}}
+    id_field = ID_FIELDS[collection]
+    invoices.remove_allocation(books, invoice, collection, credit[id_field], amount)
+    return {**allocation, collection[:-1]: {id_field: credit[id_field]}}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_sync.sandboxes.xero import contacts, currencies, wire
-from ledger_sync.sandboxes.xero.books import Books, Invalid
+from ledger_sync.sandboxes.xero.books import ID_FIELDS, Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, line_tax, number, quantity, unit_amount
 from ledger_sync.sandboxes.xero.tracking import line_tracking
 
@@ -370,12 +370,12 @@ def record_allocation(
     books.save("Invoices", invoice)
 
 
-def remove_credit(books: Books, invoice: dict[str, Any], note: dict[str, Any], amount: Decimal) -> None:
-    """Undo one credit note allocation (`record_credit`): AmountCredited down, AmountDue up, AUTHORISED again."""
-    credited = invoice["CreditNotes"]
-    index = next(
-        i for i, c in enumerate(credited) if c["CreditNoteID"] == note["CreditNoteID"] and c["AppliedAmount"] == amount
-    )
+def remove_allocation(books: Books, invoice: dict[str, Any], listed_in: str, credit_id: str, amount: Decimal) -> None:
+    """Undo one allocation of credit (`record_allocation`) from the credit `credit_id` listed under `listed_in`:
+    AmountCredited down, AmountDue up, AUTHORISED again."""
+    id_field = ID_FIELDS[listed_in]
+    credited = invoice[listed_in]
+    index = next(i for i, c in enumerate(credited) if c[id_field] == credit_id and c["AppliedAmount"] == amount)
     del credited[index]
     invoice["AmountCredited"] -= amount
     invoice["AmountDue"] = invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"]

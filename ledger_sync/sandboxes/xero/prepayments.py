@@ -5,7 +5,7 @@ What Xero does and refuses, modelled here (the stricter reading where its docume
 - both are created only through `PUT /BankTransactions` with Type RECEIVE-PREPAYMENT or RECEIVE-OVERPAYMENT (the
   `/Prepayments` and `/Overpayments` endpoints read and allocate; they create nothing); the bank transaction
   carries the PrepaymentID / OverpaymentID of the credit it made, and neither is changed through BankTransactions
-  again (refused, as Xero changes them only by allocation).
+  again, only deleted (below; any other change refused, as Xero changes them only by allocation).
 - their lines carry no tax here (LineAmountTypes NoTax) and post to Accounts Receivable (the DEBTORS system
   account): an overpayment's must (Xero's documentation); a prepayment's may post elsewhere in Xero, but the
   sandbox refuses any other account (?), the stricter reading, so a deposit never reaches revenue before its
@@ -13,7 +13,14 @@ What Xero does and refuses, modelled here (the stricter reading where its docume
 - `PUT /{Prepayments|Overpayments}/{id}/Allocations`: part of the credit applied to an AUTHORISED invoice of the
   same contact, no more than the invoice's AmountDue nor the RemainingCredit (a 400 otherwise); the invoice's
   AmountCredited goes up (the spec: "credit notes, over-payments and pre-payments applied"), PAID at zero; the
-  credit is PAID when none remains.
+  credit is PAID when none remains. `DELETE /{Prepayments|Overpayments}/{id}/Allocations/{AllocationID}` undoes one
+  (`creditnotes.deallocate`).
+- an invoice a prepayment or overpayment is allocated to cannot be voided (`invoices`: its AmountCredited).
+- the bank transaction that made one is deleted by `POST /BankTransactions` `{"BankTransactionID": ...,
+  "Status": "DELETED"}` (other fields sent are ignored, as for any bank transaction's deletion); the credit is then
+  VOIDED (the spec's status for it) and the money leaves the bank account. Refused while any of the credit is
+  allocated or refunded (?): Xero's documentation does not say, its UI asks for allocations and refunds to be
+  removed first, so the stricter reading.
 """
 
 from decimal import Decimal
@@ -89,3 +96,23 @@ def allocate(books: Books, collection: str, credit: dict[str, Any], element: Any
     listed = {id_field: credit[id_field], "AppliedAmount": amount, "Total": credit["Total"]}
     invoices.record_allocation(books, invoice, collection, listed, amount, date_value)
     return {**allocation, "Invoice": summary, collection[:-1]: {id_field: credit[id_field]}}
+
+
+def deleted(books: Books, transaction: dict[str, Any], element: dict[str, Any]) -> dict[str, Any]:
+    """The RECEIVE-PREPAYMENT / -OVERPAYMENT bank transaction deleted (see the module's docstring), its credit
+    VOIDED."""
+    kind = transaction["Type"]
+    if element.get("Status") != "DELETED":
+        raise Invalid(
+            f"A {kind} bank transaction can only be deleted (Status DELETED); its credit changes by allocation."
+        )
+    collection, id_field = KINDS[kind]
+    credit = books.get(collection, transaction[id_field])
+    assert credit is not None  # made with the transaction, never removed
+    if any(not allocation["IsDeleted"] for allocation in credit["Allocations"]) or credit["Payments"]:
+        raise Invalid(
+            f"This {collection[:-1].lower()} cannot be deleted while it is allocated to invoices or refunded: "
+            "remove its allocations and refunds first."
+        )
+    books.save(collection, {**credit, "Status": "VOIDED", "RemainingCredit": Decimal(0)})
+    return {**transaction, "Status": "DELETED"}
