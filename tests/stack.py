@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
 from ledger_sync.settings import Settings
@@ -114,3 +115,15 @@ def open_stack(
             yield Stack(home, ledger, base_url, settings, store, 1, connection.tenant_id)
         finally:
             store.close()
+
+
+@contextmanager
+def small_company_stack(setup: LedgerSetup, home: Path) -> Iterator[Stack]:
+    """`open_stack` on the setup's ledger and company with 12 seeded invoices (seed 5): the small e2e modules'
+    books."""
+
+    def seeded(engine: Engine) -> None:
+        seed(engine, invoices=12, seed=5, country=setup.company.country)
+
+    with open_stack(home, seeded, setup.ledger, setup.company) as opened:
+        yield opened

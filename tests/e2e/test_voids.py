@@ -5,15 +5,13 @@ of an invoice never synced sends nothing; a re-run writes nothing."""
 
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import partial
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
-from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.core.sync_state import RecordState
 from ledger_sync.core.transform import total_due
 from ledger_sync.events.outbox import collect_payment, void_invoice
@@ -22,12 +20,8 @@ from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from ledger_sync.status import VOID_DUE, company_status, listed
 from tests.ledgers import facts
-from tests.stack import LedgerSetup, Stack, ledger_setup_params, open_stack
+from tests.stack import LedgerSetup, Stack, ledger_setup_params, small_company_stack
 from tests.status_invariant import accounting_errors
-
-
-def _seeded(engine: Engine, setup: LedgerSetup) -> None:
-    seed(engine, invoices=12, seed=5, country=setup.company.country)
 
 
 @pytest.fixture(scope="module", params=ledger_setup_params())
@@ -35,8 +29,7 @@ def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefect_server: None
 ) -> Iterator[Stack]:
     setup: LedgerSetup = request.param
-    home = tmp_path_factory.mktemp(f"voids-{setup.id}")
-    with open_stack(home, partial(_seeded, setup=setup), setup.ledger, setup.company) as opened:
+    with small_company_stack(setup, tmp_path_factory.mktemp(f"voids-{setup.id}")) as opened:
         yield opened
 
 
