@@ -10,14 +10,15 @@ Sync), a collection the payments (Automatic Payment Sync).
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from prefect.events import Event, emit_event
-from prefect.events.clients import get_events_client, get_events_subscriber
+from prefect.events.clients import PrefectEventSubscriber, get_events_client, get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter
 
 from ledger_sync.core.records import EntityType
@@ -68,13 +69,17 @@ class OpusEvent:
         if self.event not in EVENT_KINDS:
             raise ValueError(f"unknown Service Opus event {self.event!r}; expected one of {', '.join(EVENT_KINDS)}")
 
+    @property
+    def occurred(self) -> datetime:
+        """`occurred_at`, aware."""
+        return self.occurred_at if self.occurred_at.tzinfo else self.occurred_at.replace(tzinfo=UTC)
+
     def fields(self) -> dict[str, Any]:
         """The Prefect event's fields, as `Event(...)` and `emit_event(...)` take them."""
-        occurred = self.occurred_at if self.occurred_at.tzinfo else self.occurred_at.replace(tzinfo=UTC)
         kind = EVENT_KINDS[self.event].resource
         return {
             "id": self.event_id,
-            "occurred": occurred,
+            "occurred": self.occurred,
             "event": self.event,
             "resource": {
                 "prefect.resource.id": f"service-opus.{kind}.{self.entity_id}",
@@ -99,19 +104,27 @@ async def publish(events: Sequence[OpusEvent], sent: Callable[[OpusEvent], None]
             sent(event)
 
 
-async def follow(seen: Callable[[int, str, datetime], None], since: datetime) -> None:
-    """Call `seen(company_id, event name, occurred)` for each Service Opus event the server receives that occurred
-    from `since` on (an event relayed late, after an outage, still counts); returns or raises only when the
-    subscription gives up. The server replays at most its websocket backfill window
-    (PREFECT_EVENTS_MAXIMUM_WEBSOCKET_BACKFILL, 15 minutes): older events are left to the hourly sync."""
-    subscriber = get_events_subscriber(filter=EventFilter(event=EventNameFilter(name=list(EVENT_KINDS))))
-    # The subscriber asks for the events since a minute before it first connects, then since a minute before the
-    # last one it saw (deduplicated); from `since` on instead, an event that occurred before this subscription (a
-    # lock relayed after an outage) is not filtered out. Prefect 3.8 keeps that moment here.
+@asynccontextmanager
+async def subscription(since: datetime) -> AsyncIterator[AsyncIterator[OpusEvent]]:
+    """Subscribe to the Service Opus events the server receives that occurred from `since` on (an event relayed
+    late, after an outage, still counts); the server first replays those it has stored. The subscription does not
+    reconnect by itself: when the server goes away, iterating raises or ends, and the caller subscribes again
+    (`following`, which also catches up on what the server could not replay). The server replays at most its
+    websocket backfill window (PREFECT_EVENTS_MAXIMUM_WEBSOCKET_BACKFILL, 15 minutes)."""
+    subscriber = get_events_subscriber(
+        filter=EventFilter(event=EventNameFilter(name=list(EVENT_KINDS))), reconnection_attempts=0
+    )
+    # The subscriber asks for the events since a minute before it connects; from `since` on instead, an event that
+    # occurred before this subscription (a lock relayed after an outage) is not filtered out. Prefect 3.8 keeps
+    # that moment here.
     subscriber._backfill_since = since  # type: ignore[assignment]  # a plain aware datetime compares the same
     async with subscriber:
         log.info("following Service Opus events on the Prefect server")
-        async for event in subscriber:
-            company = event.resource.get(COMPANY_LABEL)
-            if company is not None and company.isdigit():
-                seen(int(company), event.event, event.occurred)
+        yield _opus_events(subscriber)
+
+
+async def _opus_events(subscriber: PrefectEventSubscriber) -> AsyncIterator[OpusEvent]:
+    async for event in subscriber:
+        company, entity = event.resource.get(COMPANY_LABEL), event.resource.id.rsplit(".", 1)[-1]
+        if company is not None and company.isdigit() and entity.isdigit():
+            yield OpusEvent(event.event, int(company), int(entity), event.id, event.occurred)

@@ -191,12 +191,29 @@ def ensure_outbox(engine: Engine) -> None:
     OutboxEvent.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _opus_event(row: OutboxEvent) -> OpusEvent:
+    return OpusEvent(row.event, row.company_id, row.entity_id, uuid.UUID(row.event_id), row.occurred_at)
+
+
 def unsent(engine: Engine, limit: int = 500) -> list[OpusEvent]:
     with Session(engine) as session:
         rows = session.scalars(
             select(OutboxEvent).where(OutboxEvent.sent_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
         )
-        return [OpusEvent(r.event, r.company_id, r.entity_id, uuid.UUID(r.event_id), r.occurred_at) for r in rows]
+        return [_opus_event(r) for r in rows]
+
+
+def sent_since(engine: Engine, since: datetime) -> list[OpusEvent]:
+    """The events already sent that occurred from `since` (aware) on, oldest first: what the Prefect server has
+    received, whether or not a subscriber saw it (the live process catches up on them)."""
+    naive = since.astimezone(UTC).replace(tzinfo=None)
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.sent_at.is_not(None), OutboxEvent.occurred_at >= naive)
+            .order_by(OutboxEvent.id)
+        )
+        return [_opus_event(r) for r in rows]
 
 
 def _mark_sent(engine: Engine, event: OpusEvent) -> None:

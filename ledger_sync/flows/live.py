@@ -2,7 +2,8 @@
 failed or charged-back payment, a refund) call for, in the ledger seconds later.
 
 `serve_live` is the long-running process that serves it (`ledger-sync live`, started by `ledger-sync up`). It
-follows the Service Opus events on the Prefect server, gathers each company's events for a short moment
+follows the Service Opus events on the Prefect server (`events.following`: catching up from the outbox on those a
+server restart hid), gathers each company's events for a short moment
 (`events.coalesce`: a burst of 50 locks costs one run, not 50) and runs `live_sync` for the batch in its own warm
 interpreter, a few companies at a time. A run syncs only the entity types its events call for
 (`emitter.EVENT_KINDS`), and only where that type's automatic sync toggle is on: with Automatic Invoice Sync
@@ -13,7 +14,6 @@ every run against it, and it is read again once stale, when the mapping changes,
 when the ledger refuses a write.
 """
 
-import asyncio
 import logging
 import queue
 import threading
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from prefect import flow, get_run_logger
@@ -30,11 +30,14 @@ from ledger_sync.core.ledger import ErrorKind, LedgerChart, LedgerConnector, Led
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunSummary, SkippedSync
 from ledger_sync.events.coalesce import Batch, Coalescer
-from ledger_sync.events.emitter import EVENT_KINDS, follow
+from ledger_sync.events.emitter import EVENT_KINDS
+from ledger_sync.events.following import Follower
+from ledger_sync.events.outbox import sent_since
 from ledger_sync.flows.hourly import RateLimited, toggled_sync
 from ledger_sync.flows.sync import whole
 from ledger_sync.limits import RateLimitedLedger
 from ledger_sync.settings import Settings
+from ledger_sync.state.db import make_engine
 from ledger_sync.state.store import StateStore
 from ledger_sync.tasks.gate import read_ledger_chart
 from ledger_sync.tasks.job import SyncJob
@@ -53,8 +56,6 @@ OpusEventName = Literal[
     "service-opus.payment.applied",
 ]
 
-RESUBSCRIBE_SECONDS = 2.0
-"""Pause before following the events again after the Prefect server went away."""
 CHART_TTL_SECONDS = 60.0
 """How long a connection's ledger chart serves its live runs before it is read again: a chart changed in the
 ledger (an account or tax rate deactivated) shows at the latest this late in the gates, and at once in a write
@@ -160,9 +161,9 @@ def serve_live(stop: threading.Event, options: LiveOptions = LiveOptions()) -> N
         raise ValueError("live sync concurrency must be at least 1")
     inbox: queue.Queue[_Seen | _Finished] = queue.Queue()
     coalescer = Coalescer(options.quiet_seconds, options.max_wait_seconds)
-    follower = threading.Thread(
-        target=_follow_until, args=(stop, lambda company, event: inbox.put(_Seen(company, event))), name="live-events"
-    )
+    outbox = make_engine(Settings().resolved_source_url)
+    events = Follower(partial(sent_since, outbox), lambda event: inbox.put(_Seen(event.company_id, event.event)))
+    follower = threading.Thread(target=events.follow_until, args=(stop,), name="live-events")
     follower.start()
     try:
         with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="live-sync") as pool:
@@ -174,6 +175,7 @@ def serve_live(stop: threading.Event, options: LiveOptions = LiveOptions()) -> N
     finally:
         stop.set()
         follower.join()
+        outbox.dispose()
 
 
 def _take(inbox: "queue.Queue[_Seen | _Finished]", coalescer: Coalescer, wait: float) -> None:
@@ -203,29 +205,3 @@ def _sync_batch(batch: Batch, page_size: int, inbox: "queue.Queue[_Seen | _Finis
         log.exception("live sync of company %s could not run", batch.company_id)
     finally:
         inbox.put(_Finished(batch.company_id))
-
-
-def _follow_until(stop: threading.Event, seen: Callable[[int, str], None]) -> None:
-    """Follow the events until `stop`, subscribing again (from the last event seen) while the server is away."""
-    since = datetime.now(UTC) - timedelta(minutes=1)  # what Prefect's subscriber replays on its first connection
-
-    def note(company_id: int, event: str, occurred: datetime) -> None:
-        nonlocal since
-        since = max(since, occurred)
-        seen(company_id, event)
-
-    while not stop.is_set():
-        try:
-            asyncio.run(_follow_while(stop, note, since))
-        except Exception as exc:  # noqa: BLE001 - outliving outages is this thread's job; the hourly sync catches up
-            log.warning("live sync: Prefect events unreachable, following again (%s: %s)", type(exc).__name__, exc)
-        stop.wait(RESUBSCRIBE_SECONDS)
-
-
-async def _follow_while(stop: threading.Event, seen: Callable[[int, str, datetime], None], since: datetime) -> None:
-    following = asyncio.ensure_future(follow(seen, since))
-    while not following.done() and not stop.is_set():
-        await asyncio.wait({following}, timeout=0.2)
-    following.cancel()
-    if following.done() and not following.cancelled():
-        following.result()  # the subscription's error, if it ended on one
