@@ -19,11 +19,10 @@ from ledger_sync.events.following import REPLAY_MARGIN, Follower
 from ledger_sync.events.outbox import lock_invoice, sent_since
 from ledger_sync.state.db import make_engine
 
-NOW = datetime.now(UTC)
-
 
 def _event(entity_id: int, seconds_ago: float = 0.0) -> OpusEvent:
-    return OpusEvent(INVOICE_LOCKED, 1, entity_id, uuid.uuid4(), NOW - timedelta(seconds=seconds_ago))
+    """An event that occurred `seconds_ago` (the follower reaches back a minute from when it began)."""
+    return OpusEvent(INVOICE_LOCKED, 1, entity_id, uuid.uuid4(), datetime.now(UTC) - timedelta(seconds=seconds_ago))
 
 
 class _Server:
@@ -85,7 +84,8 @@ def test_after_a_drop_it_subscribes_again_from_the_latest_event_and_hands_on_no_
 def test_sent_since_reads_the_sent_events_that_occurred_from_then_on(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'service_opus.db'}")
     seed(engine, invoices=40, seed=3)
-    naive_now = NOW.replace(tzinfo=None)
+    now = datetime.now(UTC)
+    naive_now = now.replace(tzinfo=None)
     with Session(engine) as session, session.begin():
         drafts = session.scalars(
             select(Invoice).where(Invoice.status == InvoiceStatus.DRAFT).order_by(Invoice.id).limit(3)
@@ -97,5 +97,5 @@ def test_sent_since_reads_the_sent_events_that_occurred_from_then_on(tmp_path: P
         recent_id = recent.event_id
     with Session(engine) as session, session.begin():
         session.execute(update(OutboxEvent).where(OutboxEvent.event_id.in_(sent)).values(sent_at=naive_now))
-    assert [str(e.event_id) for e in sent_since(engine, NOW - timedelta(minutes=1))] == [recent_id]
+    assert [str(e.event_id) for e in sent_since(engine, now - timedelta(minutes=1))] == [recent_id]
     engine.dispose()
