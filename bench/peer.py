@@ -26,7 +26,16 @@ os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the SDK's session refuses pla
 from quickbooks import QuickBooks  # type: ignore[import-untyped]
 from quickbooks.exceptions import AuthorizationException, QuickbooksException  # type: ignore[import-untyped]
 
-from bench.harness import CallFigures, connect, emit, request_log, sandbox_process, seed_source, warm_prefect
+from bench.harness import (
+    CallFigures,
+    connect,
+    emit,
+    minimum_calls,
+    request_log,
+    sandbox_process,
+    seed_source,
+    warm_prefect,
+)
 from ledger_sync.connectors.jsonnum import dumps
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.connector import QboConnector, _batch_outcome, _element_failure
@@ -140,7 +149,7 @@ def main() -> None:
             log = request_log(sandbox.base_url)[since:]
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
     written = {name: counts["created"] + counts["updated"] for name, counts in entities.items()}
-    calls = CallFigures.of("qbo", log, written, 1)
+    calls = CallFigures.of("qbo", log, written, minimum_calls(written, 1))
     emit(
         {
             "invoices": args.invoices,

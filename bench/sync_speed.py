@@ -24,8 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (
     CallFigures,
+    XeroBooks,
     connect,
     emit,
+    minimum_calls,
     peak_rss_mb,
     request_log,
     sandbox_process,
@@ -81,11 +83,13 @@ def main() -> None:
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
             log = request_log(sandbox.base_url)[since:]
+            books = XeroBooks.read(sandbox.base_url, log[0]["tenant"]) if args.ledger == "xero" and log else None
     entities: dict[str, dict[str, int]] = summary["entities"]  # type: ignore[assignment]
     tally = ("would_write",) if args.dry_run else ("created", "updated")
     written = {name: sum(counts[t] for t in tally) for name, counts in entities.items()}
     records = sum(written.values())
-    calls = CallFigures.of(args.ledger, log, written, get(args.ledger).max_batch_size)
+    minimum = minimum_calls(written, get(args.ledger).max_batch_size, books)
+    calls = CallFigures.of(args.ledger, log, written, minimum)
     figures = {
         "ledger": args.ledger,
         "invoices": args.invoices,

@@ -16,7 +16,14 @@ from typing import assert_never
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError, LedgerRef, WriteOp, WriteOutcome
 from ledger_sync.core.linking import LINKABLE, name_taken
-from ledger_sync.core.records import EntityType, InvoiceRecord, LedgerRecord, withdrawn
+from ledger_sync.core.records import (
+    EntityType,
+    InvoiceCreditRecord,
+    InvoiceRecord,
+    LedgerRecord,
+    PaymentRecord,
+    withdrawn,
+)
 from ledger_sync.core.reissue import as_written, document_of, invoice_of, reversible
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.core.sync_state import Intent, Parking, ParkingCause, Synced
@@ -177,7 +184,7 @@ class WriteEngine:
         progress = _Progress(handled | before.handled, [*before.candidates, *candidates] if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         resumed = self._begun_reissues(entity_type, ops)
-        ops = [*before.ops, *(op for op in ops if op.record.source_id not in resumed)]
+        ops = sorted([*before.ops, *(op for op in ops if op.record.source_id not in resumed)], key=written_apart)
         self._reissue(list(resumed.values()), progress)
         size = self.ledger.max_batch_size
         for start in range(0, len(ops), size):
@@ -416,6 +423,20 @@ def _synced(record: LedgerRecord, ref: LedgerRef) -> Synced:
     """A record now in the ledger; an invoice a credit note can reverse is kept as written (`core.reissue`)."""
     document = document_of(record) if reversible(record) and isinstance(record, InvoiceRecord) else None
     return Synced(record.source_id, ref.id, ref.sync_token, record.content_hash, document)
+
+
+def written_apart(op: WriteOp) -> tuple[bool, bool, bool]:
+    """What a ledger writes in calls of its own within a batch of the type, as a sort key: those ops go last, together,
+    so they share as few batches as they can (the others fill theirs). A negative invoice is a credit note to both
+    ledgers (`connectors.ledger_kinds`); a payment that leaves credit is a receipt and an allocation to Xero
+    (`connectors.xero.prepayments`); a void is a read and removals first. The sort is stable: order within each
+    group is kept."""
+    record = op.record
+    return (
+        isinstance(record, InvoiceCreditRecord),
+        isinstance(record, PaymentRecord) and record.credit > 0,
+        op.voids,
+    )
 
 
 def deliberate_resend(prior: Parking | None) -> str | None:

@@ -1,12 +1,17 @@
 """Rule (a): the checkpoint never moves past a record whose outcome is unknown (or that waits)."""
 
-from ledger_sync.core.records import EntityType
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from ledger_sync.core.records import EntityType, PaymentRecord
 from ledger_sync.engine.candidates import Candidate, Push, Wait
 from ledger_sync.engine.push import Carried, WriteEngine
 from ledger_sync.engine.stats import Tally
 from tests.engine.fakes import TENANT, Call, MemoryState, ScriptedLedger, cursor, customer, engine_for
 
 C = EntityType.CUSTOMER
+P = EntityType.PAYMENT
 
 
 def _fresh(*ids: int) -> list[Candidate]:
@@ -100,3 +105,20 @@ def test_a_partly_full_last_batch_is_filled_by_the_next_page_and_the_checkpoint_
     assert ledger.sent_ids()[-1] == 7 and state.checkpoints[C] == cursor(7) and not carried
     engine().flush(C)
     assert len(ledger.calls) == 4, "nothing left to flush"
+
+
+def test_payments_that_leave_credit_are_batched_together_after_the_others_and_the_checkpoint_reaches_the_end() -> None:
+    """Xero writes a payment that leaves credit as a receipt and an allocation: batched apart, as few batches hold
+    them as can, whatever the order they come in."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
+
+    def paid(source_id: int, overpaid: bool) -> Push:
+        applied = Decimal("40.00") if overpaid else None
+        record = PaymentRecord(
+            source_id, f"INV-{source_id}", "C-1", Decimal("50.00"), date(2026, 3, 9), "card", "A-090"
+        )
+        return Push(replace(record, applied=applied), cursor(source_id))
+
+    engine_for(state, ledger).push(P, [paid(1, False), paid(2, True), paid(3, False), paid(4, True)])
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[1, 3], [2, 4]]
+    assert state.checkpoints[P] == cursor(4)

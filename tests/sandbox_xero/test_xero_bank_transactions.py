@@ -144,6 +144,15 @@ def test_a_bank_transfer_needs_two_different_bank_accounts_and_an_amount(xero: t
     assert client.get(f"{API}/BankTransfers", headers=session.headers()).json()["BankTransfers"] == []
 
 
+def test_a_request_creates_one_bank_transfer(xero: tuple[TestClient, Session]) -> None:
+    client, session = xero
+    body = {"FromBankAccount": {"Code": "093"}, "ToBankAccount": {"Code": "090"}, "Amount": 10}
+    answer = client.put(f"{API}/BankTransfers", headers=session.headers(), json={"BankTransfers": [body, body]})
+    assert answer.status_code == 400, answer.text
+    assert "one bank transfer" in answer.text
+    assert client.get(f"{API}/BankTransfers", headers=session.headers()).json()["BankTransfers"] == []
+
+
 def _bank_summary(client: TestClient, session: Session) -> dict[str, tuple[str, str, str, str]]:
     """Each bank account's row of the Bank Summary report: (opening, received, spent, closing), by name."""
     answer = client.get(f"{API}/Reports/BankSummary", headers=session.headers())

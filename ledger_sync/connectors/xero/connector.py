@@ -8,6 +8,11 @@ line amount Xero can hold would make its total differ (see `rounding`); the tota
 checked and corrected once more if it still differs. Look-ups include archived records and ignore
 voided and deleted ones. See `wire` for the record <-> JSON mapping and the stamps.
 
+Calls the vendor allows batched are batched: a refund's credit note and payment go with the other refunds' (one
+call for the notes, one for the payments), a deposit's or overpayment's receipt with the others' (one call), the
+fees of payouts likewise. What Xero takes one per call stays so: an allocation of credit (its path names the credit)
+and a bank transfer (documented as "create a bank transfer"; the spec answers "an array of one").
+
 Credit notes go like invoices (ACCRECCREDIT, same lines and totals check). A credit note's credit is applied
 to its invoice by `PUT /CreditNotes/{id}/Allocations`, one call per application with its own key; an
 allocation has no reference field, so it is found again on its credit note by the invoice it goes to (a
@@ -72,6 +77,8 @@ ROUNDING_SYSTEM_ACCOUNT = "ROUNDING"
 RECEIVABLE_SYSTEM_ACCOUNT = "DEBTORS"
 CREDITS = {"CreditNotes": "CreditNoteID", **dict(prepayments.KINDS.values())}
 """The credits Xero allocates to invoices (an invoice lists each under its collection), and their id fields."""
+PER_ELEMENT = {"summarizeErrors": "false"}
+"""Every element answered on its own (REFERENCE: without it, a 400 hides the ids of the elements Xero saved)."""
 TOTALLED = frozenset({EntityType.INVOICE, EntityType.CREDIT_NOTE})
 """Kinds whose total Xero answers is checked against Service Opus's (and corrected once)."""
 
@@ -170,9 +177,10 @@ class XeroConnector(ClientConnector):
         if entity_type is EntityType.PAYOUT:
             return self._pay_out(ops)
         if entity_type is EntityType.REFUND:
-            # Each is written one by one, after one look-up of what an earlier attempt made of all of them.
+            # One look-up of what earlier attempts made of all of them, then their notes in one call, their payments
+            # in another.
             made = self._stamped(entity_type, [op.record for op in ops if op.existing is None])
-            return [self._refund(op, made.get(op.record.source_id, [])) for op in ops]
+            return self._refunds(ops, made)
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
             taking = {index: op for index, op in enumerate(ops) if _takes_credit(op)}
             try:  # what earlier attempts made, for all of them in one look-up
@@ -182,8 +190,9 @@ class XeroConnector(ClientConnector):
                     raise
                 credits = {index: WriteOutcome(op=op, error=error) for index, op in taking.items()}
             else:
-                live = {index: _live(made.get(op.record.source_id, [])) for index, op in taking.items()}
-                credits = {index: self._take_credit(op, live[index]) for index, op in taking.items()}
+                credits = self._take_credits(
+                    taking, {i: _live(made.get(op.record.source_id, [])) for i, op in taking.items()}
+                )
             rest = iter(self._write_kind(entity_type, [op for op in ops if not _takes_credit(op)]))
             return [credits[index] if index in credits else next(rest) for index in range(len(ops))]
         outcomes = self._voids(entity_type, ops)
@@ -334,43 +343,61 @@ class XeroConnector(ClientConnector):
                     if str(receipt.get("Status") or "").upper() not in GONE_STATUSES:
                         self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
 
-    def _refund(self, op: WriteOp, held: list[dict[str, Any]]) -> WriteOutcome:
-        """A refund: an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
-        payment of all of it out of the deposit account (`wire.refund_payment`). The note is looked up by its stamp
-        first (`held`: the notes stamped so) and its `RemainingCredit` read, so a re-run after an unknown outcome (or a
-        crash between the two calls) does only what is left; the outcome is the note. A note whose total Xero made
-        other than the refund's is refused before any money is paid out of it."""
-        record = op.record
-        assert isinstance(record, RefundRecord)
-        if op.existing is not None:
-            return WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once and never changed
-        try:
-            live = [doc for doc in held if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
-            note = live[0] if live else None
-            if note is None:
-                element = self._element(op)
-                ((outcome, note),) = self._send(EntityType.REFUND, [op], [element], idempotency_key([op], "note"))
-                if not outcome.ok or note is None:
-                    return outcome
-            note_id = str(note["CreditNoteID"])
+    def _refunds(self, ops: Sequence[WriteOp], held: dict[int, list[dict[str, Any]]]) -> list[WriteOutcome]:
+        """Refunds: each an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
+        payment of all of it out of the deposit account (`wire.refund_payment`); the notes of all of them go in one
+        call, then their payments in one more. Each note is looked up by its stamp first (`held`: the notes stamped
+        so, by source id) and its `RemainingCredit` read, so a re-run after an unknown outcome (or a crash between
+        the two calls) does only what is left; the outcome is the note. A note whose total Xero made other than the
+        refund's is refused before any money is paid out of it."""
+        outcomes: dict[int, WriteOutcome] = {}
+        notes: dict[int, dict[str, Any]] = {}
+        elements: dict[int, dict[str, Any]] = {}
+        for index, op in enumerate(ops):
+            if op.existing is not None:
+                outcomes[index] = WriteOutcome(op=op, ref=op.existing)  # a refund is paid out once, never changed
+            elif live := [
+                d for d in held.get(op.record.source_id, []) if str(d.get("Status") or "").upper() not in GONE_STATUSES
+            ]:
+                notes[index] = live[0]
+            else:
+                try:
+                    elements[index] = self._element(op)
+                except LedgerError as error:
+                    if error.kind is not ErrorKind.VALIDATION:
+                        raise
+                    outcomes[index] = WriteOutcome(op=op, error=error)
+        if elements:
+            sent = [ops[index] for index in elements]
+            answered = self._send(EntityType.REFUND, sent, list(elements.values()), idempotency_key(sent, "note"))
+            for index, (outcome, note) in zip(elements, answered, strict=True):
+                if outcome.ok and note is not None:
+                    notes[index] = note
+                else:
+                    outcomes[index] = outcome
+        payments: dict[int, dict[str, Any]] = {}
+        for index, note in sorted(notes.items()):
+            record = ops[index].record
+            assert isinstance(record, RefundRecord)
             total = Decimal(str(note.get("Total", 0)))
             if total != record.total:
                 message = f"Xero totals the refund's credit note {total}, Service Opus's refund is {record.total}"
-                return WriteOutcome(op=op, error=LedgerError(ErrorKind.VALIDATION, message))
+                outcomes[index] = WriteOutcome(op=ops[index], error=LedgerError(ErrorKind.VALIDATION, message))
+                continue
+            note_id = str(note["CreditNoteID"])
+            outcomes[index] = WriteOutcome(op=ops[index], ref=LedgerRef(note_id))
             if Decimal(str(note.get("RemainingCredit", total))) > 0:
-                body = {"Payments": [wire.refund_payment(record, note_id)]}
-                key = idempotency_key([op], "refund-payment")
-                answer = self._client.write("PUT", "Payments", body, {"summarizeErrors": "false"}, key)
-                paid = (answer.get("Payments") or [None])[0]
-                if not isinstance(paid, dict):
-                    raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the refund's payment without it")
-                if (error := wire.element_error(paid)) is not None:
-                    return WriteOutcome(op=op, error=error)
-        except LedgerError as error:
-            if error.kind is not ErrorKind.VALIDATION:
-                raise
-            return WriteOutcome(op=op, error=error)
-        return WriteOutcome(op=op, ref=LedgerRef(note_id))
+                payments[index] = wire.refund_payment(record, note_id)
+        if payments:
+            sent = [ops[index] for index in payments]
+            key = idempotency_key(sent, "refund-payment")
+            for index, paid in zip(payments, self._put("Payments", list(payments.values()), key), strict=True):
+                if paid is None:
+                    unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the refund's payment without it")
+                    outcomes[index] = WriteOutcome(op=ops[index], error=unknown)
+                elif (refused := wire.element_error(paid)) is not None:
+                    outcomes[index] = WriteOutcome(op=ops[index], error=refused)
+        return [outcomes[index] for index in range(len(ops))]
 
     def _void_credit_note(self, op: WriteOp) -> WriteOutcome:
         """Void the credit note `op.existing` names. Xero refuses to void one with allocations (modelled so: the
@@ -499,25 +526,61 @@ class XeroConnector(ClientConnector):
             return WriteOutcome(op=op, error=unknown)
         return WriteOutcome(op=op, ref=LedgerRef(str(received)))
 
-    def _take_credit(self, op: WriteOp, credit: dict[str, Any] | None) -> WriteOutcome:
-        """A deposit or an overpayment (`prepayments`), or the deposit's application later (an update): the credit
-        received once, then allocated to the invoice once. The credit is found by its stamp (`credit`: the live one, if
-        any) and its allocations read first, so a re-run after an unknown outcome does only what is left. An update of
-        a payment Xero holds as a payment (not a credit) is refused: Xero cannot change one."""
+    def _take_credits(self, ops: dict[int, WriteOp], held: dict[int, dict[str, Any] | None]) -> dict[int, WriteOutcome]:
+        """Deposits and overpayments (`prepayments`), or a deposit's application later (an update), by their index: each
+        credit received once (the receipts of all of them in one call), then allocated to its invoice once (one call
+        each: Xero allocates a credit by its own path, `PUT /{Prepayments|Overpayments}/{id}/Allocations`). The credit
+        is found by its stamp first (`held`: the live one, if any, read with its allocations), so a re-run after an
+        unknown outcome does only what is left. An update of a payment Xero holds as a payment (not a credit) is
+        refused: Xero cannot change one."""
+        outcomes: dict[int, WriteOutcome] = {}
+        credits: dict[int, dict[str, Any]] = {}
+        receipts: dict[int, dict[str, Any]] = {}
+        for index, op in ops.items():
+            record = op.record
+            assert isinstance(record, PaymentRecord)
+            try:
+                if (credit := held[index]) is not None:
+                    credits[index] = credit
+                elif op.existing is not None:
+                    message = "Xero cannot change a payment; delete it in Xero and it will be entered again"
+                    raise LedgerError(ErrorKind.VALIDATION, message)
+                else:
+                    receipts[index] = prepayments.receipt(record, self._system_code(RECEIVABLE_SYSTEM_ACCOUNT))
+            except LedgerError as error:
+                if error.kind is not ErrorKind.VALIDATION:
+                    raise
+                outcomes[index] = WriteOutcome(op=op, error=error)
+        if receipts:
+            credits |= self._receive(ops, receipts, outcomes)
+        for index, credit in credits.items():
+            outcomes[index] = self._allocate_credit(ops[index], credit)
+        return outcomes
+
+    def _receive(
+        self, ops: dict[int, WriteOp], receipts: dict[int, dict[str, Any]], outcomes: dict[int, WriteOutcome]
+    ) -> dict[int, dict[str, Any]]:
+        """The receipts in one `PUT /BankTransactions`; each receipt's credit as its answer names it (new: nothing is
+        allocated from it yet), by index. A refused or unanswered receipt's outcome goes into `outcomes`."""
+        key = idempotency_key([ops[index] for index in receipts], "credit")
+        credits: dict[int, dict[str, Any]] = {}
+        for index, made in zip(receipts, self._put("BankTransactions", list(receipts.values()), key), strict=True):
+            refused = wire.element_error(made) if made is not None else None
+            credit = prepayments.credit_of(made) if made is not None and refused is None else None
+            if made is None or credit is None:
+                unknown = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the credit without it; outcome unknown")
+                outcomes[index] = WriteOutcome(op=ops[index], error=refused or unknown)
+            else:
+                collection, credit_id = credit
+                credits[index] = {"Type": made["Type"], CREDITS[collection]: credit_id, "Allocations": []}
+        return credits
+
+    def _allocate_credit(self, op: WriteOp, credit: dict[str, Any]) -> WriteOutcome:
+        """The credit allocated to the payment's invoice, unless it is already (or the payment names none)."""
         record = op.record
         assert isinstance(record, PaymentRecord)
+        held = prepayments.credit_of(credit)
         try:
-            if credit is None and op.existing is not None:
-                raise LedgerError(
-                    ErrorKind.VALIDATION, "Xero cannot change a payment; delete it in Xero and it will be entered again"
-                )
-            if credit is None:
-                element = prepayments.receipt(record, self._system_code(RECEIVABLE_SYSTEM_ACCOUNT))
-                made = prepayments.credit_of(self._one("BankTransactions", element, idempotency_key([op], "credit")))
-                if made is None:
-                    raise LedgerError(ErrorKind.UNAVAILABLE, "Xero answered the credit without it; outcome unknown")
-                credit = self.read(*made)
-            held = prepayments.credit_of(credit)
             if held is None:
                 raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered {record.external_id}'s credit without its id")
             if record.invoice_ref and not prepayments.allocated_to(credit, record.invoice_ref):
@@ -569,16 +632,24 @@ class XeroConnector(ClientConnector):
         made = self._one("Contacts", {"Name": name}, idempotency_key([op], f"contact-{name}"))
         return str(made["ContactID"])
 
+    def _put(self, collection: str, elements: list[dict[str, Any]], key: str) -> list[dict[str, Any] | None]:
+        """Create `elements` in one call; what Xero answered for each, in order (None: nothing for it)."""
+        answer = self._client.write("PUT", collection, {collection: elements}, PER_ELEMENT, key)
+        results = answer.get(collection) or []
+        return [
+            results[position] if position < len(results) and isinstance(results[position], dict) else None
+            for position in range(len(elements))
+        ]
+
     def _one(self, collection: str, element: dict[str, Any], key: str) -> dict[str, Any]:
         """Create one element; its refusal raised as a LedgerError (VALIDATION)."""
-        answer = self._client.write("PUT", collection, {collection: [element]}, {"summarizeErrors": "false"}, key)
-        results = [result for result in answer.get(collection) or [] if isinstance(result, dict)]
-        if not results:
+        (made,) = self._put(collection, [element], key)
+        if made is None:
             raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered a create of {collection} without it")
-        error = wire.element_error(results[0])
+        error = wire.element_error(made)
         if error is not None:
             raise error
-        return results[0]
+        return made
 
     def _applications(self, records: Sequence[LedgerRecord]) -> dict[int, list[LedgerSnapshot]]:
         """Each application's allocations as its credit note holds them, read by the notes' ids."""

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from ledger_sync.sandboxes.xero import (
     balances,
+    banktransfers,
     creditnotes,
     currencies,
     organisation,
@@ -189,6 +190,8 @@ async def _write(
 
     def produce(raw: bytes) -> tuple[int, dict[str, Any]]:
         given = elements(resource, parse_body(raw))
+        if collection == banktransfers.COLLECTION:
+            banktransfers.one_per_request(given)
         summarize = request.query_params.get("summarizeErrors", "true").lower() != "false"
         outcome = apply(ledger, resource, given, create_only, summarize, _unitdp(request))
         if outcome.status != 200:

@@ -5,7 +5,8 @@ A transfer is made once and never changed through the API (its Status is read-on
 books it as two bank transactions, SPEND-TRANSFER out of the source and RECEIVE-TRANSFER into the destination,
 named by `FromBankTransactionID` and `ToBankTransactionID`. What it refuses, modelled here (the stricter reading
 where the documentation is silent (?)): both accounts ACTIVE and of Type BANK, not the same one; an amount above
-zero, in whole cents.
+zero, in whole cents; one transfer a request (Xero documents "create a bank transfer", and its spec answers "an
+array of one BankTransfer").
 """
 
 from decimal import Decimal
@@ -18,6 +19,12 @@ from ledger_sync.sandboxes.xero.books import Books, Invalid
 from ledger_sync.sandboxes.xero.taxmath import cents, number
 
 COLLECTION = "BankTransfers"
+
+
+def one_per_request(given: list[Any]) -> None:
+    """The stricter reading: a request of several transfers is refused whole."""
+    if len(given) > 1:
+        raise Invalid(f"A request creates one bank transfer, not {len(given)}.")
 
 
 def existing(books: Books, element: dict[str, Any]) -> None:
