@@ -16,6 +16,7 @@ from ledger_sync.core.linking import customer_party, product_party
 from ledger_sync.core.matching import SourceParty
 from ledger_sync.core.pages import CreditNotePage, CustomerPage, DocumentPage, InvoicePage, PaymentPage, RefundPage
 from ledger_sync.core.records import EntityType
+from ledger_sync.core.snapshots import Extracted
 from ledger_sync.engine.candidates import (
     credit_application_candidates,
     credit_note_candidates,
@@ -34,6 +35,10 @@ from ledger_sync.state.connection_state import StoredConnectionState, VoidRemova
 from ledger_sync.state.links import LinkStore
 from ledger_sync.tasks.job import SyncJob
 from ledger_sync.tasks.voids import void_removals
+
+PAYOUTS_PER_PUSH = 100
+"""Payouts settled per push, their payments read for them alone: a company's payouts are read whole, and a million
+invoices make some 13,000 of them, settling some 340,000 payments (far too many to hold at once)."""
 
 
 def connection_state(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) -> ConnectionState:
@@ -133,10 +138,16 @@ def load_payments(job: SyncJob, page: PaymentPage) -> None:
 @task(name="load-payouts", cache_policy=NO_CACHE)
 def load_payouts(job: SyncJob, chart: LedgerChart) -> None:
     """The card payouts not in the ledger yet, each once its payments are (see `core.payouts`); read whole each run
-    (no checkpoint: a waiting payout is simply read again next time)."""
+    (no checkpoint: a waiting payout is simply read again next time). Their payments are read `PAYOUTS_PER_PUSH`
+    payouts at a time, and each push's last, partly full batch waits for the next push's, as one push's would."""
     engine = write_engine(job)
     payouts = job.source.payouts(job.company_id, skip=job.store.synced_ids(job.connection.id, EntityType.PAYOUT))
-    ids = sorted({payment_id for payout in payouts.records for payment_id in payout.payment_ids})
-    read = job.source.payments(job.company_id, after=None, limit=0, ids=ids).records if ids else []
-    payments = {payment.id: payment for payment in read}
-    engine.push(EntityType.PAYOUT, payout_candidates(engine.state, payouts, payments, mapping=job.mapping, chart=chart))
+    for start in range(0, max(len(payouts.records), 1), PAYOUTS_PER_PUSH):
+        part = payouts.records[start : start + PAYOUTS_PER_PUSH]
+        ids = sorted({payment_id for payout in part for payment_id in payout.payment_ids})
+        read = job.source.payments(job.company_id, after=None, limit=0, ids=ids).records if ids else []
+        payments = {payment.id: payment for payment in read}
+        settling = Extracted(part, payouts.unreadable if start == 0 else [])  # the unreadable ones parked once
+        candidates = payout_candidates(engine.state, settling, payments, mapping=job.mapping, chart=chart)
+        engine.push(EntityType.PAYOUT, candidates, fill=True)
+    engine.flush(EntityType.PAYOUT)
