@@ -42,7 +42,7 @@ test: $(STAMP) lint | $(CHROMIUM)
 check: $(STAMP) lint
 	$(BIN)/pytest -n 2 --dist worksteal -m "not chaos and not e2e and not browser"
 
-# Every figure of issue 16 beside its goal (about 10 minutes on a quiet 2-core machine, far longer on a loaded one;
+# Every figure of issue 16 beside its goal (about 20 minutes on a quiet 2-core machine, far longer on a loaded one;
 # bigger sizes: `$(BIN)/python bench/all.py --help`).
 # The one-call-per-record peer needs the official python-quickbooks SDK, which only the benchmark uses.
 bench: $(STAMP)

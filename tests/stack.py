@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -69,6 +70,20 @@ class Stack:
         owner = facts(self.ledger).shape.owner
         body = httpx.get(f"{self.base_url}/_sandbox/{owner}/{self.tenant_id}/{entity}", timeout=30).json()
         return body[entity] if isinstance(body, dict) else body
+
+    def payouts_held(self) -> list[tuple[str, Decimal]]:
+        """(our stamp, net) of each card payout in the ledger: QBO a Deposit, Xero a transfer's receiving side."""
+        if self.ledger == "qbo":
+            return [
+                (str(d["PrivateNote"]).split()[0], Decimal(str(d["TotalAmt"])))
+                for d in self.ledger_entities("Deposit")
+                if str(d.get("PrivateNote") or "").startswith("SO-O")
+            ]
+        return [
+            (str(t["Reference"]), Decimal(str(t["Total"])))
+            for t in self.ledger_entities("BankTransactions")
+            if t.get("Type") == "RECEIVE-TRANSFER"
+        ]
 
     def _requests(self, since: int = 0) -> list[dict[str, object]]:
         body = httpx.get(f"{self.base_url}/_sandbox/requests", params={"since": since}, timeout=30).json()

@@ -619,6 +619,17 @@ def test_importing_the_gates_does_not_import_gx() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_gx_leaves_the_modules_no_check_uses_unloaded_until_one_is_used() -> None:
+    code = (
+        "import sys; import ledger_sync.expectations, great_expectations\n"
+        "assert 'scipy.stats._stats_py' not in sys.modules and 'altair.vegalite' not in sys.modules, 'loaded'\n"
+        "from scipy import stats; import altair\n"
+        "assert stats.norm.cdf(0) == 0.5 and altair.Chart.__name__ == 'Chart'\n"
+        "assert sys.modules['scipy.stats'].norm is stats.norm and 'altair.vegalite' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_publishing_keeps_each_suites_newest_runs_and_deletes_the_rest(tmp_path: Path) -> None:
     gx_dir = tmp_path / "gx"
     for run in ("run-1", "run-2", "run-3"):

@@ -187,18 +187,7 @@ def test_each_card_payout_is_in_the_ledger_once_for_its_net(stack: Stack, first_
     payouts = source.payouts(stack.company_id).records
     assert payouts, "the seed pays out card payments"
     parked = stack.parked()
-    if stack.ledger == "qbo":
-        held = [
-            (str(d["PrivateNote"]).split()[0], Decimal(str(d["TotalAmt"])))
-            for d in stack.ledger_entities("Deposit")
-            if str(d.get("PrivateNote") or "").startswith("SO-O")
-        ]
-    else:
-        held = [
-            (str(t["Reference"]), Decimal(str(t["Total"])))
-            for t in stack.ledger_entities("BankTransactions")
-            if t.get("Type") == "RECEIVE-TRANSFER"
-        ]
+    held = stack.payouts_held()
     assert held, "no payout reached the ledger"
     assert all(count == 1 for count in Counter(stamp for stamp, _ in held).values()), "a payout was written twice"
     assert dict(held) == {f"SO-O{p.id}": p.net for p in payouts if ("payout", p.id) not in parked}

@@ -5,6 +5,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from ledger_sync.core.ledger import LedgerAccount, LedgerChart
 from ledger_sync.core.mapping import AccountRole, LedgerMapping
 from ledger_sync.core.payouts import SourcePayout
@@ -12,6 +14,7 @@ from ledger_sync.core.records import EntityType, PayoutRecord, SettledPayment
 from ledger_sync.core.snapshots import Extracted, SourcePayment
 from ledger_sync.core.sync_state import Parking, ParkingCause
 from ledger_sync.engine.candidates import Park, Push, Wait, payout_candidates
+from ledger_sync.tasks import load
 from tests.engine.fakes import T0, MemoryState, ScriptedLedger, engine_for
 from tests.engine.test_dependencies import _synced
 
@@ -118,3 +121,11 @@ def test_a_payout_of_payments_in_undeposited_funds_links_them_and_a_missing_fees
     (parked,) = payout_candidates(_all_synced(), Extracted([PAYOUT]), PAYMENTS, mapping=no_fees, chart=CHART)
     assert isinstance(parked, Park)
     assert parked.parking.reason == "Payout carries fees of 5.93, and no Processing Fees account is mapped"
+
+
+def test_payouts_are_read_in_parts_of_a_bounded_number_of_payments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part settles at most `PAYMENTS_PER_PART` payments, but a payout settling more is a part of its own."""
+    monkeypatch.setattr(load, "PAYMENTS_PER_PART", 3)
+    payouts = [replace(PAYOUT, id=n, payment_ids=tuple(range(size))) for n, size in enumerate((1, 2, 1, 5, 2), 1)]
+    assert [[p.id for p in part] for part in load.payout_parts(payouts)] == [[1, 2], [3], [4], [5]]
+    assert list(load.payout_parts([])) == [[]]  # one part even then: it parks the unreadable payouts
