@@ -428,8 +428,8 @@ def _validate(
                     f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
                 )
             failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
-        urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
-        url = urls[0].get("site_url") if urls else None
+        # the kept site builder's URL: GX's `get_docs_sites_urls` builds a new site builder for every result
+        url = _site_builder(context_dir).get_resource_url(resource_identifier=key, only_if_exists=False)
         page = _file_path(url) if url else None
         outcomes.append(
             SuiteOutcome(
