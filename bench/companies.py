@@ -1,12 +1,16 @@
 """Many small companies synced in one warm process as the hourly fan-out runs them (`flows/hourly.py`
 `company_batch`: a `company-sync` run per company, `--concurrency` at a time, each in its company's slot and rate
 limit; the Prefect client, imports and the ledger's sandbox stay up): prints seconds per company and companies per
-hour. Each company has its own ledger (a QBO realm, a Xero organisation) in one sandbox process.
+hour, and the CPU seconds per company of this process (one interpreter: at most one core's worth of companies an
+hour, whatever the machine's load) and of its children (the sandbox and the temporary Prefect server, which stand in
+for the ledger and the Prefect server elsewhere). Each company has its own ledger (a QBO realm, a Xero organisation)
+in one sandbox process.
 
     .venv/bin/python bench/companies.py --companies 20 --invoices-each 10 --concurrency 4
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -14,7 +18,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import automatic_sync_on, connect, emit, peak_rss_mb, sandbox_process, seed_source, warm_prefect
+from bench.harness import (
+    automatic_sync_on,
+    children_cpu_seconds,
+    connect,
+    emit,
+    peak_rss_mb,
+    sandbox_process,
+    seed_source,
+    warm_prefect,
+)
 from ledger_sync.connectors.registry import get, names
 
 
@@ -36,10 +49,11 @@ def main() -> None:
             connect(home, args.ledger, args.companies)
             automatic_sync_on(args.ledger, args.companies)
             warm_prefect()
-            started = time.perf_counter()
+            started, cpu_started, children_started = time.perf_counter(), time.process_time(), children_cpu_seconds()
             companies = [CompanyLedger(company_id=c, ledger=args.ledger) for c in range(1, args.companies + 1)]
             runs = company_batch(companies=companies, concurrency=args.concurrency)
             seconds = time.perf_counter() - started
+            cpu, children_cpu = time.process_time() - cpu_started, children_cpu_seconds() - children_started
     emit(
         {
             "ledger": args.ledger,
@@ -49,6 +63,10 @@ def main() -> None:
             "completed": sum(1 for run in runs if run["state"] == "Completed"),
             "seconds_per_company": seconds / args.companies,
             "companies_per_hour": 3600 * args.companies / seconds,
+            "cpu_seconds_per_company": cpu / args.companies,
+            "companies_per_cpu_hour": 3600 * args.companies / cpu,
+            "children_cpu_seconds_per_company": children_cpu / args.companies,
+            "load_average": os.getloadavg()[0],
             "peak_rss_mb": peak_rss_mb(),
         },
         args.json,

@@ -103,9 +103,8 @@ class SandboxProcess:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """The sandbox process's CPU time so far (user + system), from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The sandbox process's CPU time so far (user + system)."""
+        return _cpu_seconds(self.pid)
 
 
 @contextmanager
@@ -239,6 +238,24 @@ class CallFigures:
         """The pace of the binding limit's calls over the run, in sandbox time, as a fraction of the limit. It means
         something over runs of several sandbox minutes only: a short run fits in one window and may pass 1."""
         return self.limited_per_sandbox_minute / self.limit_per_minute
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """The CPU time so far of this process's running children (the sandbox, the temporary Prefect server)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                total += _cpu_seconds(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended while we looked
+    return total
 
 
 def peak_rss_mb() -> float:

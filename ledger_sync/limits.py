@@ -9,6 +9,7 @@ ones of a company connected since (never changing limits an operator has tuned).
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -96,10 +97,28 @@ def ensure_limits(limits: Iterable[CompanyLimits]) -> None:
                     client.create_global_concurrency_limit(limit)
 
 
+_ensured: ContextVar[frozenset[int]] = ContextVar("limits_ensured", default=frozenset())
+"""Companies whose limits `limits_ensured` made sure of, for the block."""
+
+
+@contextmanager
+def limits_ensured(limits: Sequence[CompanyLimits]) -> Iterator[None]:
+    """Create the companies' missing limits once, with one client; `company_slot` in this block (and in threads
+    started with a copy of its context) does not ask the server for them again (a client and two reads per
+    company in the hourly fan-out)."""
+    ensure_limits(limits)
+    token = _ensured.set(_ensured.get() | {item.company_id for item in limits})
+    try:
+        yield
+    finally:
+        _ensured.reset(token)
+
+
 @contextmanager
 def company_slot(settings: Settings, company_id: int) -> Iterator[None]:
     """Hold the company's only sync slot for the block; waits while another sync of it runs."""
-    ensure_limits([CompanyLimits.from_settings(settings, company_id)])
+    if company_id not in _ensured.get():
+        ensure_limits([CompanyLimits.from_settings(settings, company_id)])
     with concurrency(
         company_slot_name(company_id),
         occupy=1,

@@ -14,6 +14,7 @@ from ledger_sync.expectations import context, records
 from ledger_sync.expectations.context import (
     DOCS_DIR,
     ExpectationRunError,
+    docs_built_together,
     docs_index,
     publish_docs,
     queue_validation,
@@ -584,6 +585,28 @@ def test_record_checks_save_their_suite_once_and_reach_data_docs_when_published(
     assert "customers_qbo" in index.read_text()
     pages = (gx_dir / DOCS_DIR / "validations" / "customers_qbo").rglob("*.html")  # <run name>/<run time>/<batch>
     assert {page.parts[-3] for page in pages} == {"page-1", "page-2"}
+
+
+def test_runs_built_together_are_validated_at_their_publication_and_rendered_at_the_blocks_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(context, "HELD_VALIDATIONS_MAX", 2)
+    gx_dir = tmp_path / "gx"
+    results = gx_dir / "uncommitted" / "validations" / "customers_qbo"
+    pages = gx_dir / DOCS_DIR / "validations" / "customers_qbo"
+    with docs_built_together(gx_dir):
+        assert check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name="run-1")
+        assert publish_docs(gx_dir) == docs_index(gx_dir)
+        assert [run.name for run in results.iterdir()] == ["run-1"], "validated at the run's publication"
+        assert not docs_index(gx_dir).exists(), "rendered before the block's build"
+        assert check_customers([customer(2, " ")], QBO_LIMITS, context_dir=gx_dir, run_name="run-2")
+        publish_docs(gx_dir)
+        assert {run.name for run in pages.iterdir()} == {"run-1", "run-2"}, "built at HELD_VALIDATIONS_MAX"
+        assert check_customers([customer(3, None)], QBO_LIMITS, context_dir=gx_dir, run_name="run-3")
+        publish_docs(gx_dir)
+        assert not (pages / "run-3").exists()
+    assert {run.name for run in pages.iterdir()} == {"run-1", "run-2", "run-3"}, "built at the block's end"
+    assert "run-3" in docs_index(gx_dir).read_text()
 
 
 def test_a_suite_another_process_saved_differently_is_saved_again(tmp_path: Path) -> None:

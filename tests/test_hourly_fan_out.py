@@ -96,7 +96,6 @@ def test_spread_over_workers_the_companies_go_in_that_many_company_batch_runs(
     ]
     store = SimpleNamespace(connected=lambda: connections, close=lambda: None)
     monkeypatch.setattr(hourly.StateStore, "open", lambda settings: store)
-    monkeypatch.setattr(hourly, "ensure_limits", lambda limits: list(limits))
     started: list[tuple[str, dict]] = []
 
     def run_deployment(name: str, parameters: dict, flow_run_name: str, timeout: int) -> FlowRun:

@@ -22,6 +22,7 @@ import httpx
 
 from ledger_sync.connectors.jsonnum import loads
 from ledger_sync.connectors.oauth_client import OAuthError
+from ledger_sync.connectors.tls import tls_context
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.tokens import AuthRejected, TokenProvider
 
@@ -140,7 +141,7 @@ class LedgerHttpClient(ABC):
         self._policy = policy
         self._tokens = tokens
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=policy.timeout_seconds)
+        self._http = http if http is not None else httpx.Client(timeout=policy.timeout_seconds, verify=tls_context())
         self._sleep = sleep
         self._monotonic = monotonic
         self._random = random.Random()

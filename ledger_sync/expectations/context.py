@@ -18,7 +18,9 @@ import html
 import json
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +67,10 @@ _unpublished: dict[Path, list[Any]] = {}
 """Per context root: the validation results and suites validated since Data Docs were last built."""
 _queued: dict[Path, dict[tuple[str, str], "_Queued"]] = {}
 """Per context root and (suite, run name): the record checks' rows waiting for their validation."""
+HELD_VALIDATIONS_MAX = 100
+"""Validations whose Data Docs pages a `docs_built_together` block holds back at most: about 15 small companies'
+runs, so their pages appear minutes after the runs, not at the end of a long batch."""
+_held: ContextVar[bool] = ContextVar("docs_held", default=False)
 
 
 class ExpectationRunError(RuntimeError):
@@ -200,16 +206,33 @@ def _checkpoint(
 def publish_docs(context_dir: Path, *, keep: int = RUNS_KEPT) -> Path:
     """Validate the queued record checks, render every validation since the last publication into Data Docs,
     and the index once; its path. Each suite keeps its newest `keep` runs, in the results and in Data Docs;
-    older ones are deleted."""
+    older ones are deleted. Inside `docs_built_together` the queued checks are validated all the same (a
+    disagreement still fails the run), but the pages wait for the block's next build."""
     with _lock:
         root = context_dir.resolve()
         _validate_queued(context_dir, root)
+        if _held.get() and len(_unpublished.get(root, [])) < 2 * HELD_VALIDATIONS_MAX:  # a key and a suite each
+            return docs_index(context_dir)
         pending = _unpublished.pop(root, [])
         if pending:
             _prune(root / RESULTS_DIR, keep)  # first: the index lists what the results store holds
             _site_builder(context_dir).build(resource_identifiers=pending, build_index=True)
             _prune(root / DOCS_DIR / "validations", keep)  # after: the pages just built count among the newest
     return docs_index(context_dir)
+
+
+@contextmanager
+def docs_built_together(context_dir: Path) -> Iterator[None]:
+    """Runs in this block (and in threads started with a copy of its context) publish their Data Docs together:
+    every `HELD_VALIDATIONS_MAX` validations and at the block's end. Each build reads the newest
+    `DOCS_VALIDATIONS_LISTED` results back for the index, more CPU than a small company's whole sync once the
+    folder is full: the hourly fan-out builds it once per many companies, not once per company."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        publish_docs(context_dir)
 
 
 def queue_validation(
@@ -405,8 +428,8 @@ def _validate(
                     f"{'; '.join(_exception_messages(item.exception_info)) or 'no exception reported'}"
                 )
             failures.append(Unexpected(reason=config.meta["reason"], rows=rows))
-        urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False)
-        url = urls[0].get("site_url") if urls else None
+        # the kept site builder's URL: GX's `get_docs_sites_urls` builds a new site builder for every result
+        url = _site_builder(context_dir).get_resource_url(resource_identifier=key, only_if_exists=False)
         page = _file_path(url) if url else None
         outcomes.append(
             SuiteOutcome(

@@ -20,8 +20,10 @@ from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.runs import RunKind, RunOutcome, RunSummary, SkippedSync
 from ledger_sync.core.scope import SYNCED_TYPES, SyncScope
+from ledger_sync.expectations.context import docs_built_together
+from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.flows.sync import SyncHooks, run_sync
-from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, ensure_limits
+from ledger_sync.limits import CompanyLimits, RateLimitedLedger, company_slot, limits_ensured
 from ledger_sync.settings import Settings
 from ledger_sync.state.store import ConnectionInfo, StateStore
 from ledger_sync.tasks.job import NotConnected, SyncJob
@@ -85,7 +87,9 @@ class CompanyLedger(BaseModel):
 def sync_companies(targets: Sequence[CompanyLedger], concurrency: int, page_size: int) -> list[dict[str, object]]:
     """A `company-sync` run for each connection, `concurrency` at a time in this warm process (threads: a sync
     mostly waits on the ledger, the state store and the Prefect server). Each run still holds its company's slot
-    and rate limit; a run that fails is named in the log and the result, and the others go on."""
+    and rate limit (made sure of once for them all, `limits_ensured`); a run that fails is named in the log and
+    the result, and the others go on. The runs build their Data Docs together (`docs_built_together`), not one
+    build per company."""
     if concurrency < 1:
         raise ValueError("the fan-out's concurrency must be at least 1")
 
@@ -99,7 +103,13 @@ def sync_companies(targets: Sequence[CompanyLedger], concurrency: int, page_size
             "state": state.name,
         }
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="company-sync") as pool:
+    settings = Settings()
+    limits = [CompanyLimits.from_settings(settings, c) for c in sorted({t.company_id for t in targets})]
+    with (
+        limits_ensured(limits),
+        docs_built_together(gx_dir(settings.home)),
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="company-sync") as pool,
+    ):
         # each run gets a copy of this flow run's context, so it is recorded as one of its child runs
         futures = [pool.submit(contextvars.copy_context().run, one, target) for target in targets]
         results = [future.result() for future in futures]
@@ -131,7 +141,6 @@ def hourly_sync(page_size: int = 500, concurrency: int = 4, workers: int = 1) ->
         targets = [CompanyLedger(company_id=c.company_id, ledger=c.ledger) for c in store.connected() if toggled(c)]
     finally:
         store.close()
-    ensure_limits(CompanyLimits.from_settings(settings, c) for c in sorted({t.company_id for t in targets}))
     if workers == 1:
         return sync_companies(targets, concurrency, page_size)
     started = []

@@ -14,6 +14,7 @@ import httpx
 from ledger_sync.connectors.http import raise_for_revocation, token_endpoint_errors
 from ledger_sync.connectors.oauth_client import OAuth2Client
 from ledger_sync.connectors.qbo.config import QboConfig
+from ledger_sync.connectors.tls import tls_context
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.tokens import TokenSet
 
@@ -48,6 +49,7 @@ class QboOAuth:
             redirect_uri=config.redirect_uri,
             timeout=config.timeout_seconds,
             transport=transport,
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:

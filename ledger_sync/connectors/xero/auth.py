@@ -15,6 +15,7 @@ import httpx
 
 from ledger_sync.connectors.http import raise_for_revocation, status_kind, token_endpoint_errors
 from ledger_sync.connectors.oauth_client import OAuth2Client
+from ledger_sync.connectors.tls import tls_context
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.tokens import TokenSet
@@ -51,6 +52,7 @@ class XeroOAuth:
             redirect_uri=config.redirect_uri,
             timeout=config.timeout_seconds,
             transport=transport,
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:
