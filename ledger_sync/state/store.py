@@ -2,14 +2,19 @@
 
 `record_batch` is the heart of exactly-once: the entity map, the parked records and the checkpoint of
 one ledger batch commit together, so a crash leaves either all of it or none of it.
+
+The per-batch calls of the write loop (the entity map, intents, parked records, checkpoints) are plain SQL
+statements on a connection, no ORM session or objects: a sync makes several per ledger batch of 30 to 50
+records, and the ORM's unit of work cost more CPU than the statements themselves.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection as SqlConnection
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_sync.core.batching import chunked
@@ -36,7 +41,61 @@ from ledger_sync.state.models import (
 )
 from ledger_sync.state.tokens import TokenCipher, store_tokens
 
-RowT = TypeVar("RowT", EntityMapEntry, WriteIntent)
+ENTITY_MAP = cast(Table, EntityMapEntry.__table__)
+INTENTS = cast(Table, WriteIntent.__table__)
+PARKED = cast(Table, ParkedRecord.__table__)
+CHECKPOINTS = cast(Table, Checkpoint.__table__)
+
+
+def _records(table: Table) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE clauses of some records' rows in a per-record table; bound at execution (`_bound`)."""
+    c = table.c
+    return (
+        c.connection_id == bindparam("b_connection"),
+        c.entity_type == bindparam("b_kind"),
+        c.source_id.in_(bindparam("b_ids", expanding=True)),
+    )
+
+
+def _bound(connection_id: int, kind: str, source_ids: Sequence[int]) -> dict[str, Any]:
+    return {"b_connection": connection_id, "b_kind": kind, "b_ids": list(source_ids)}
+
+
+# The write loop's statements, built once: building and keying a statement cost more than running it.
+MAPPED = select(
+    ENTITY_MAP.c.source_id,
+    ENTITY_MAP.c.id,
+    ENTITY_MAP.c.ledger_id,
+    ENTITY_MAP.c.sync_token,
+    ENTITY_MAP.c.content_hash,
+    ENTITY_MAP.c.document,
+).where(*_records(ENTITY_MAP))
+INTENDED = select(
+    INTENTS.c.source_id, INTENTS.c.content_hash, INTENTS.c.idempotency_key, INTENTS.c.first_sent_at
+).where(*_records(INTENTS))
+PARKED_ROWS = select(PARKED.c.source_id, PARKED.c.id, PARKED.c.attempts).where(*_records(PARKED))
+PARKED_OF_TYPE = select(
+    PARKED.c.source_id,
+    PARKED.c.cause,
+    PARKED.c.reason,
+    PARKED.c.detail,
+    PARKED.c.fingerprint,
+    PARKED.c.retry_after,
+    PARKED.c.ignored_note,
+).where(PARKED.c.connection_id == bindparam("b_connection"), PARKED.c.entity_type == bindparam("b_kind"))
+DELETE = {table.name: delete(table).where(*_records(table)) for table in (ENTITY_MAP, INTENTS, PARKED)}
+INSERT = {table.name: insert(table) for table in (ENTITY_MAP, INTENTS, PARKED)}
+UPDATE_BY_ID = {table.name: update(table).where(table.c.id == bindparam("row_id")) for table in (ENTITY_MAP, PARKED)}
+CHECKPOINT_OF = (
+    CHECKPOINTS.c.connection_id == bindparam("b_connection"),
+    CHECKPOINTS.c.entity_type == bindparam("b_kind"),
+)
+ADVANCE = (
+    update(CHECKPOINTS)
+    .where(*CHECKPOINT_OF, CHECKPOINTS.c.change_no < bindparam("b_mark"))
+    .values(change_no=bindparam("b_mark"))
+)
+CHECKPOINT_ROW = select(CHECKPOINTS.c.id).where(*CHECKPOINT_OF)
 
 
 @dataclass(frozen=True)
@@ -214,45 +273,26 @@ class StateStore:
     # entity map, parked records and checkpoints
 
     def _rows_for(
-        self,
-        model: type[RowT],
-        columns: Sequence[str],
-        connection_id: int,
-        entity_type: EntityType,
-        source_ids: Iterable[int],
+        self, query: Select[Any], connection_id: int, entity_type: EntityType, source_ids: Iterable[int]
     ) -> list[Row[Any]]:
-        """`columns` of a per-record table's rows for these source ids, in IN lists of bounded size: plain rows, no
-        ORM objects (a page reads hundreds, and building them cost more than the query)."""
+        """`query`'s rows of these records, in IN lists of bounded size."""
         found: list[Row[Any]] = []
-        selected = [getattr(model, name) for name in columns]
-        with self.sessions() as session:
+        with self.engine.connect() as conn:
             for chunk in chunked(sorted(set(source_ids))):
-                found += session.execute(
-                    select(*selected).where(
-                        model.connection_id == connection_id,
-                        model.entity_type == entity_type.value,
-                        model.source_id.in_(chunk),
-                    )
-                )
+                found += conn.execute(query, _bound(connection_id, entity_type.value, chunk))
         return found
 
     def mapped(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, MappedEntity]:
-        columns = ("source_id", "ledger_id", "sync_token", "content_hash", "document")
-        rows = self._rows_for(EntityMapEntry, columns, connection_id, entity_type, source_ids)
+        rows = self._rows_for(MAPPED, connection_id, entity_type, source_ids)
         return {r.source_id: MappedEntity(r.ledger_id, r.sync_token, r.content_hash, r.document) for r in rows}
 
     def parked(self, connection_id: int, entity_type: EntityType) -> dict[int, Parking]:
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(ParkedRecord).where(
-                    ParkedRecord.connection_id == connection_id, ParkedRecord.entity_type == entity_type.value
-                )
-            )
+        with self.engine.connect() as conn:
             return {
                 r.source_id: Parking(
                     r.source_id, ParkingCause(r.cause), r.reason, r.detail, r.fingerprint, r.retry_after, r.ignored_note
                 )
-                for r in rows
+                for r in conn.execute(PARKED_OF_TYPE, {"b_connection": connection_id, "b_kind": entity_type.value})
             }
 
     def record_batch(
@@ -268,88 +308,36 @@ class StateStore:
         """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint, and
         the payments the ledger removed with the invoices voided in this batch (see `requeue`)."""
         kind = entity_type.value
-        with session_scope(self.sessions) as session:
-            self._requeue(session, connection_id, EntityType.PAYMENT.value, removed_payments)
-            touched = [s.source_id for s in synced] + [p.source_id for p in parked]
-            if touched:
-                existing_parked = {
-                    r.source_id: r
-                    for r in session.scalars(
-                        select(ParkedRecord).where(
-                            ParkedRecord.connection_id == connection_id,
-                            ParkedRecord.entity_type == kind,
-                            ParkedRecord.source_id.in_(touched),
-                        )
-                    )
-                }
-            else:
-                existing_parked = {}
+        with self.engine.begin() as conn:
+            _requeue(conn, connection_id, EntityType.PAYMENT.value, removed_payments)
             if synced:
-                entries = {
-                    r.source_id: r
-                    for r in session.scalars(
-                        select(EntityMapEntry).where(
-                            EntityMapEntry.connection_id == connection_id,
-                            EntityMapEntry.entity_type == kind,
-                            EntityMapEntry.source_id.in_([s.source_id for s in synced]),
-                        )
-                    )
-                }
-                new_entries = []
-                for item in synced:
-                    entry = entries.get(item.source_id)
-                    if entry is None:
-                        new_entries.append(
-                            {
-                                "connection_id": connection_id,
-                                "entity_type": kind,
-                                "source_id": item.source_id,
-                                "ledger_id": item.ledger_id,
-                                "sync_token": item.sync_token,
-                                "content_hash": item.content_hash,
-                                "document": item.document,
-                            }
-                        )
-                    else:
-                        entry.ledger_id, entry.sync_token = item.ledger_id, item.sync_token
-                        entry.content_hash, entry.document = item.content_hash, item.document
-                    if (released := existing_parked.pop(item.source_id, None)) is not None:
-                        session.delete(released)
-                if new_entries:  # one bulk insert, no ORM object per record
-                    session.execute(insert(EntityMapEntry), new_entries)
-            for park in parked:
-                row = existing_parked.get(park.source_id)
-                if row is None:
-                    row = ParkedRecord(
-                        connection_id=connection_id, entity_type=kind, source_id=park.source_id, attempts=0
-                    )
-                    session.add(row)
-                row.cause, row.reason, row.detail = park.cause, park.reason, park.detail
-                row.fingerprint, row.retry_after = park.fingerprint, park.retry_after
-                row.attempts = (row.attempts or 0) + 1
-                row.last_attempt_at = utcnow()
-            self._delete_intents(session, connection_id, kind, touched)
+                in_ledger = [s.source_id for s in synced]
+                _map(conn, connection_id, kind, synced)
+                _delete(conn, PARKED, connection_id, kind, in_ledger)  # in the ledger now: parked no more
+            if parked:
+                _park(conn, connection_id, kind, parked)
+            _delete(conn, INTENTS, connection_id, kind, [s.source_id for s in synced] + [p.source_id for p in parked])
             if checkpoint is not None:
-                self._advance(session, connection_id, kind, checkpoint)
+                _advance(conn, connection_id, kind, checkpoint)
 
     def intents(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         """Creates sent earlier whose outcome was never learned, by source id."""
-        columns = ("source_id", "content_hash", "idempotency_key", "first_sent_at")
-        rows = self._rows_for(WriteIntent, columns, connection_id, entity_type, source_ids)
+        rows = self._rows_for(INTENDED, connection_id, entity_type, source_ids)
         return {r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key, r.first_sent_at) for r in rows}
 
     def add_intents(self, connection_id: int, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         """Record creates about to be sent (committed before they go out); a newer intent replaces an older."""
         if not intents:
             return
-        with session_scope(self.sessions) as session:
-            self._delete_intents(session, connection_id, entity_type.value, [i.source_id for i in intents])
-            session.execute(  # one bulk insert, no ORM object per record
-                insert(WriteIntent),
+        kind = entity_type.value
+        with self.engine.begin() as conn:
+            _delete(conn, INTENTS, connection_id, kind, [i.source_id for i in intents])
+            conn.execute(
+                INSERT[INTENTS.name],
                 [
                     {
                         "connection_id": connection_id,
-                        "entity_type": entity_type.value,
+                        "entity_type": kind,
                         "source_id": i.source_id,
                         "content_hash": i.content_hash,
                         "idempotency_key": i.idempotency_key,
@@ -362,83 +350,22 @@ class StateStore:
     def forget_intents(self, connection_id: int, entity_type: EntityType, source_ids: Sequence[int]) -> None:
         """Creates the ledger was found not to hold and that will not be sent again (voided since)."""
         if source_ids:
-            with session_scope(self.sessions) as session:
-                self._delete_intents(session, connection_id, entity_type.value, list(source_ids))
-
-    @staticmethod
-    def _delete_intents(session: Session, connection_id: int, kind: str, source_ids: list[int]) -> None:
-        if source_ids:
-            session.execute(
-                delete(WriteIntent).where(
-                    WriteIntent.connection_id == connection_id,
-                    WriteIntent.entity_type == kind,
-                    WriteIntent.source_id.in_(source_ids),
-                )
-            )
+            with self.engine.begin() as conn:
+                _delete(conn, INTENTS, connection_id, entity_type.value, list(source_ids))
 
     def release(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> None:
         """Forget parked rows whose records no longer need syncing (e.g. an invoice voided since)."""
         ids = list(source_ids)
-        if not ids:
-            return
-        with session_scope(self.sessions) as session:
-            session.execute(
-                delete(ParkedRecord).where(
-                    ParkedRecord.connection_id == connection_id,
-                    ParkedRecord.entity_type == entity_type.value,
-                    ParkedRecord.source_id.in_(ids),
-                )
-            )
+        if ids:
+            with self.engine.begin() as conn:
+                _delete(conn, PARKED, connection_id, entity_type.value, ids)
 
     def requeue(self, connection_id: int, entity_type: EntityType, parkings: Sequence[Parking]) -> None:
         """Records missing from the ledger: their entity map rows and intents go and they are parked (cause
         MISSING), in one transaction, so the next run's retries create them again."""
         if parkings:
-            with session_scope(self.sessions) as session:
-                self._requeue(session, connection_id, entity_type.value, parkings)
-
-    def _requeue(self, session: Session, connection_id: int, kind: str, parkings: Sequence[Parking]) -> None:
-        """Entity map rows and intents of these records go; they are parked as given."""
-        ids = [p.source_id for p in parkings]
-        if ids:
-            session.execute(
-                delete(EntityMapEntry).where(
-                    EntityMapEntry.connection_id == connection_id,
-                    EntityMapEntry.entity_type == kind,
-                    EntityMapEntry.source_id.in_(ids),
-                )
-            )
-            self._delete_intents(session, connection_id, kind, ids)
-            session.execute(
-                delete(ParkedRecord).where(
-                    ParkedRecord.connection_id == connection_id,
-                    ParkedRecord.entity_type == kind,
-                    ParkedRecord.source_id.in_(ids),
-                )
-            )
-            session.add_all(
-                ParkedRecord(
-                    connection_id=connection_id,
-                    entity_type=kind,
-                    source_id=p.source_id,
-                    cause=p.cause,
-                    reason=p.reason,
-                    detail=p.detail,
-                    attempts=0,
-                    last_attempt_at=utcnow(),
-                )
-                for p in parkings
-            )
-
-    @staticmethod
-    def _advance(session: Session, connection_id: int, kind: str, mark: Cursor) -> None:
-        row = session.scalar(
-            select(Checkpoint).where(Checkpoint.connection_id == connection_id, Checkpoint.entity_type == kind)
-        )
-        if row is None:
-            session.add(Checkpoint(connection_id=connection_id, entity_type=kind, change_no=mark))
-        elif row.change_no < mark:
-            row.change_no = mark
+            with self.engine.begin() as conn:
+                _requeue(conn, connection_id, entity_type.value, parkings)
 
     def checkpoint(self, connection_id: int, entity_type: EntityType) -> Cursor | None:
         with self.sessions() as session:
@@ -517,3 +444,92 @@ class StateStore:
                 select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(1)
             )
             return _run_info(row) if row else None
+
+
+def _delete(conn: SqlConnection, table: Table, connection_id: int, kind: str, source_ids: Sequence[int]) -> None:
+    if source_ids:
+        conn.execute(DELETE[table.name], _bound(connection_id, kind, source_ids))
+
+
+def _map(conn: SqlConnection, connection_id: int, kind: str, synced: Sequence[Synced]) -> None:
+    """Entity map rows for records now in the ledger: new ones inserted, known ones updated, each in one statement."""
+    known = {
+        r.source_id: r.id for r in conn.execute(MAPPED, _bound(connection_id, kind, [s.source_id for s in synced]))
+    }
+    new, changed = [], []
+    for item in synced:
+        values = {
+            "ledger_id": item.ledger_id,
+            "sync_token": item.sync_token,
+            "content_hash": item.content_hash,
+            "document": item.document,
+        }
+        if (row_id := known.get(item.source_id)) is None:
+            new.append({"connection_id": connection_id, "entity_type": kind, "source_id": item.source_id, **values})
+        else:
+            changed.append({"row_id": row_id, **values})
+    if new:
+        conn.execute(INSERT[ENTITY_MAP.name], new)
+    if changed:
+        conn.execute(UPDATE_BY_ID[ENTITY_MAP.name], changed)
+
+
+def _park(conn: SqlConnection, connection_id: int, kind: str, parked: Sequence[Parking]) -> None:
+    """Park these records: a new row each, or the existing one updated and its attempts counted."""
+    rows = {
+        r.source_id: (r.id, r.attempts)
+        for r in conn.execute(PARKED_ROWS, _bound(connection_id, kind, [p.source_id for p in parked]))
+    }
+    new, changed = [], []
+    for park in parked:
+        values = {
+            "cause": park.cause,
+            "reason": park.reason,
+            "detail": park.detail,
+            "fingerprint": park.fingerprint,
+            "retry_after": park.retry_after,
+            "last_attempt_at": utcnow(),
+        }
+        if (row := rows.get(park.source_id)) is None:
+            row_of = {"connection_id": connection_id, "entity_type": kind, "source_id": park.source_id}
+            new.append({**row_of, "attempts": 1, **values})
+        else:
+            changed.append({"row_id": row[0], "attempts": (row[1] or 0) + 1, **values})
+    if new:
+        conn.execute(INSERT[PARKED.name], new)
+    if changed:
+        conn.execute(UPDATE_BY_ID[PARKED.name], changed)
+
+
+def _requeue(conn: SqlConnection, connection_id: int, kind: str, parkings: Sequence[Parking]) -> None:
+    """Entity map rows and intents of these records go; they are parked as given."""
+    ids = [p.source_id for p in parkings]
+    if not ids:
+        return
+    for table in (ENTITY_MAP, INTENTS, PARKED):
+        _delete(conn, table, connection_id, kind, ids)
+    conn.execute(
+        INSERT[PARKED.name],
+        [
+            {
+                "connection_id": connection_id,
+                "entity_type": kind,
+                "source_id": p.source_id,
+                "cause": p.cause,
+                "reason": p.reason,
+                "detail": p.detail,
+                "attempts": 0,
+                "last_attempt_at": utcnow(),
+            }
+            for p in parkings
+        ],
+    )
+
+
+def _advance(conn: SqlConnection, connection_id: int, kind: str, mark: Cursor) -> None:
+    """Move the type's checkpoint forward to `mark` (never back): one UPDATE when it moves, as it mostly does."""
+    bound = {"b_connection": connection_id, "b_kind": kind}
+    if conn.execute(ADVANCE, {**bound, "b_mark": mark}).rowcount:
+        return
+    if conn.execute(CHECKPOINT_ROW, bound).first() is None:
+        conn.execute(insert(CHECKPOINTS).values(connection_id=connection_id, entity_type=kind, change_no=mark))
