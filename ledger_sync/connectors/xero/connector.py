@@ -201,12 +201,7 @@ class XeroConnector(ClientConnector):
         for index, op in enumerate(ops):
             if index in outcomes:
                 continue
-            try:
-                elements[index] = self._element(op)
-            except LedgerError as error:
-                if error.kind is not ErrorKind.VALIDATION:
-                    raise
-                outcomes[index] = WriteOutcome(op=op, error=error)
+            self._element_or_refusal(index, op, elements, outcomes)
         creates = [index for index in elements if ops[index].existing is None]
         updates = [index for index in elements if ops[index].existing is not None]
         for indexes in (creates, updates):
@@ -361,12 +356,7 @@ class XeroConnector(ClientConnector):
             ]:
                 notes[index] = live[0]
             else:
-                try:
-                    elements[index] = self._element(op)
-                except LedgerError as error:
-                    if error.kind is not ErrorKind.VALIDATION:
-                        raise
-                    outcomes[index] = WriteOutcome(op=op, error=error)
+                self._element_or_refusal(index, op, elements, outcomes)
         if elements:
             sent = [ops[index] for index in elements]
             answered = self._send(EntityType.REFUND, sent, list(elements.values()), idempotency_key(sent, "note"))
@@ -793,6 +783,17 @@ class XeroConnector(ClientConnector):
             if found := wire.stamp_of(entity_type, doc):
                 by_stamp.setdefault(found, []).append(doc)
         return {record.source_id: by_stamp[record.external_id] for record in records if record.external_id in by_stamp}
+
+    def _element_or_refusal(
+        self, index: int, op: WriteOp, elements: dict[int, dict[str, Any]], outcomes: dict[int, WriteOutcome]
+    ) -> None:
+        """The op's element into `elements`, or (when Xero cannot express it) its refusal into `outcomes`."""
+        try:
+            elements[index] = self._element(op)
+        except LedgerError as error:
+            if error.kind is not ErrorKind.VALIDATION:
+                raise
+            outcomes[index] = WriteOutcome(op=op, error=error)
 
     def _element(self, op: WriteOp) -> dict[str, Any]:
         """The JSON element for one op; LedgerError(VALIDATION) when it cannot be expressed in Xero."""
