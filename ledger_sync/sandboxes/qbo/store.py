@@ -7,8 +7,11 @@ so one failing batch item rolls back alone.
 The uniqueness checks and derived fields of every write look entities up by name, DocNumber or linked
 invoice; scanning the company for them made a sync quadratic. Expression indexes over the JSON bodies (and
 a table of payment-to-invoice links) narrow each lookup to a few candidates, which are then matched in Python
-exactly as before. The SQL keys are supersets by construction: whatever SQL cannot match exactly (non-ASCII
-names, odd JSON types) gets a catch-all key that is always fetched.
+exactly as before. The SQL keys are supersets by construction: whatever SQL cannot match exactly (odd JSON
+types) gets a catch-all key that is always fetched. Names are keyed by `name_key` itself, a deterministic SQL
+function of the store's connection, so a name that is not ASCII is found by its key like any other (SQLite's own
+`lower()` folds ASCII only: a catch-all key for those names made each person write decode all of them, which grew
+with the company).
 """
 
 import sqlite3
@@ -46,10 +49,8 @@ CREATE TABLE IF NOT EXISTS request_log (
 
 _BODY = "CAST(body AS TEXT)"
 """Bodies are stored as JSON bytes; SQLite's JSON functions refuse BLOBs."""
-_ASCII_SPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
-"""What `str.strip()` removes from an ASCII string."""
-ANY_NAME = "·non-ascii·"
-"""The catch-all name key: not ASCII, so no ASCII name's key can equal it."""
+NAME_KEY_SQL = "qbo_name_key"
+"""`name_key` as the SQL function the name indexes are built on (registered on every connection of a Store)."""
 
 
 def _field(field: str) -> str:
@@ -71,14 +72,13 @@ def _is_ascii(value: str) -> str:
     return f"length(CAST({value} AS BLOB)) = length({value})"
 
 
+def _sql_name_key(value: object) -> str | None:
+    return name_key(value) if isinstance(value, str) else None
+
+
 def _name_key_sql(field: str) -> str:
-    """`name_key(field)` for ASCII text (SQLite's lower() and trim() agree with Python there), ANY_NAME for other
-    text, NULL for absent or non-text values."""
-    value = _value(field)
-    return (
-        f"CASE WHEN json_type({_BODY}, {_field(field)}) = 'text' THEN CASE WHEN {_is_ascii(value)} "
-        f"THEN lower(trim({value}, {_ASCII_SPACE})) ELSE '{ANY_NAME}' END END"
-    )
+    """`name_key(field)` for text, NULL for absent or non-text values."""
+    return f"CASE WHEN json_type({_BODY}, {_field(field)}) = 'text' THEN {NAME_KEY_SQL}({_value(field)}) END"
 
 
 def _number_order_sql(field: str) -> str:
@@ -99,11 +99,13 @@ def _number_order_sql(field: str) -> str:
 
 NAME_FIELDS = ("DisplayName", "Name")
 LOOKUP_INDEXES = {
-    **{f"entities_{field.lower()}_key": _name_key_sql(field) for field in NAME_FIELDS},
+    **{f"entities_{field.lower()}_name_key": _name_key_sql(field) for field in NAME_FIELDS},
     "entities_docnumber": _value("DocNumber"),
     "entities_docnumber_order": _number_order_sql("DocNumber"),
 }
 """Expression indexes, created on every open so existing sandbox files get them too."""
+RETIRED_INDEXES = tuple(f"entities_{field.lower()}_key" for field in NAME_FIELDS)
+"""Name indexes of older sandbox files (ASCII folded in SQL, a catch-all key for the rest): dropped on open."""
 
 _LINK = "CASE WHEN link.type = 'object' THEN link.value ELSE '{}' END"
 _TXN_ID = _value("TxnId", _LINK)
@@ -142,10 +144,13 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.create_function(NAME_KEY_SQL, 1, _sql_name_key, deterministic=True)
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
         with self.transaction():
+            for name in RETIRED_INDEXES:
+                self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             for name, key in LOOKUP_INDEXES.items():
                 self._conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON entities (realm_id, entity, {key})")
             if not self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payment_links'"):
@@ -225,11 +230,10 @@ class Store:
         """(entity, body) of each of `entities` whose text `field` has the same `name_key` as `name`, in the
         order of `entities`, then Id."""
         wanted = name_key(name)
-        keys = (wanted, ANY_NAME) if wanted.isascii() else (ANY_NAME,)
         found = self._bodies(
             f"SELECT entity, id, body FROM entities WHERE realm_id = ? AND entity IN ({_marks(entities)}) "
-            f"AND {_name_key_sql(field)} IN ({_marks(keys)})",
-            (realm_id, *entities, *keys),
+            f"AND {_name_key_sql(field)} = ?",
+            (realm_id, *entities, wanted),
         )
         matching = [(e, b) for e, b in found if isinstance(b.get(field), str) and name_key(b[field]) == wanted]
         return sorted(matching, key=lambda pair: entities.index(pair[0]))
