@@ -41,6 +41,29 @@ def _foreign(harness: "suite.LedgerHarness") -> str:
     return "USD" if harness.currency == "CAD" else "CAD"
 
 
+def _paid_by_check(
+    harness: "suite.LedgerHarness",
+    record: InvoiceRecord,
+    invoice_ref: str,
+    customer_ref: str,
+    check_number: str,
+    rate: Decimal,
+) -> PaymentRecord:
+    """The whole of a foreign-currency invoice paid by check into the home-currency bank account at `rate`."""
+    return PaymentRecord(
+        harness.next_id(),
+        invoice_ref,
+        customer_ref,
+        record.total,
+        date(2026, 3, 20),
+        "check",
+        harness.account("bank").id,
+        check_number,
+        currency=record.currency,
+        exchange_rate=rate,
+    )
+
+
 def _invoice(harness: "suite.LedgerHarness", customer_ref: str, item_ref: str, rate: Decimal) -> InvoiceRecord:
     """A foreign-currency invoice at `rate` as the sync builds it, lines whose home amounts round on their own."""
     record = _document(harness, customer_ref, item_ref, rate)
@@ -123,18 +146,7 @@ class ForeignCurrencyScenarios:
 
         bank = harness.account("bank").id
         (before,) = harness.connector.account_balances([bank]).values()
-        payment = PaymentRecord(
-            harness.next_id(),
-            invoice_ref,
-            foreign_customer,
-            record.total,
-            date(2026, 3, 20),
-            "check",
-            bank,
-            "2044",
-            currency=record.currency,
-            exchange_rate=payment_rate,
-        )
+        payment = _paid_by_check(harness, record, invoice_ref, foreign_customer, "2044", payment_rate)
         suite._created(harness, payment)
         (paid,) = harness.connector.read_back(EntityType.INVOICE, [record])[record.source_id]
         assert (paid.balance, paid.home_amount, paid.home_balance) == (Decimal("0.00"), home_total, Decimal("0.00"))
@@ -233,18 +245,7 @@ class ForeignCurrencyScenarios:
         record = _invoice(harness, foreign_customer, parties[1], invoice_rate)
         invoice_ref = suite._created(harness, record)
         bank = harness.account("bank").id
-        payment = PaymentRecord(
-            harness.next_id(),
-            invoice_ref,
-            foreign_customer,
-            record.total,
-            date(2026, 3, 20),
-            "check",
-            bank,
-            "2045",
-            currency=record.currency,
-            exchange_rate=invoice_rate,
-        )
+        payment = _paid_by_check(harness, record, invoice_ref, foreign_customer, "2045", invoice_rate)
         suite._created(harness, payment)
         source = SourceRefund(harness.next_id(), payment.source_id, Decimal("61.19"), date(2026, 3, 27), "Goodwill")
         with pytest.raises(TransformProblem, match="no exchange rate recorded"):
