@@ -451,6 +451,14 @@ def _delete(conn: SqlConnection, table: Table, connection_id: int, kind: str, so
         conn.execute(DELETE[table.name], _bound(connection_id, kind, source_ids))
 
 
+def _write_rows(conn: SqlConnection, table: Table, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    """Insert the `new` rows and update the `changed` ones (by `row_id`), one statement each."""
+    if new:
+        conn.execute(INSERT[table.name], new)
+    if changed:
+        conn.execute(UPDATE_BY_ID[table.name], changed)
+
+
 def _map(conn: SqlConnection, connection_id: int, kind: str, synced: Sequence[Synced]) -> None:
     """Entity map rows for records now in the ledger: new ones inserted, known ones updated, each in one statement."""
     known = {
@@ -468,10 +476,7 @@ def _map(conn: SqlConnection, connection_id: int, kind: str, synced: Sequence[Sy
             new.append({"connection_id": connection_id, "entity_type": kind, "source_id": item.source_id, **values})
         else:
             changed.append({"row_id": row_id, **values})
-    if new:
-        conn.execute(INSERT[ENTITY_MAP.name], new)
-    if changed:
-        conn.execute(UPDATE_BY_ID[ENTITY_MAP.name], changed)
+    _write_rows(conn, ENTITY_MAP, new, changed)
 
 
 def _park(conn: SqlConnection, connection_id: int, kind: str, parked: Sequence[Parking]) -> None:
@@ -495,10 +500,7 @@ def _park(conn: SqlConnection, connection_id: int, kind: str, parked: Sequence[P
             new.append({**row_of, "attempts": 1, **values})
         else:
             changed.append({"row_id": row[0], "attempts": (row[1] or 0) + 1, **values})
-    if new:
-        conn.execute(INSERT[PARKED.name], new)
-    if changed:
-        conn.execute(UPDATE_BY_ID[PARKED.name], changed)
+    _write_rows(conn, PARKED, new, changed)
 
 
 def _requeue(conn: SqlConnection, connection_id: int, kind: str, parkings: Sequence[Parking]) -> None:
