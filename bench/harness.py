@@ -8,16 +8,19 @@ Every benchmark script runs one measurement in its own process and, with `--json
 import json
 import math
 import os
+import re
 import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -238,6 +241,25 @@ class CallFigures:
         """The pace of the binding limit's calls over the run, in sandbox time, as a fraction of the limit. It means
         something over runs of several sandbox minutes only: a short run fits in one window and may pass 1."""
         return self.limited_per_sandbox_minute / self.limit_per_minute
+
+
+_LEDGER_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
+"""A QBO realm or entity id, or a Xero GUID, in a path: one kind of call whatever record it names."""
+_QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
+
+
+def calls_by_kind(log: list[dict[str, Any]]) -> dict[str, int]:
+    """How many calls of each kind a run made, most first: method and path with its ids left out, and for a QBO
+    query the entity it selects (so the calls over the minimum can be told apart)."""
+    kinds: Counter[str] = Counter()
+    for entry in log:
+        path = _LEDGER_ID.sub("/{id}", entry["path"])
+        if path.endswith("/query"):
+            statement = (parse_qs(entry.get("query", "")).get("query") or [""])[0]
+            entity = _QUERIED_ENTITY.search(statement)
+            path += f" {entity.group(1) if entity else '?'}"
+        kinds[f"{entry['method']} {path}"] += 1
+    return dict(kinds.most_common())
 
 
 def _cpu_seconds(pid: int) -> float:

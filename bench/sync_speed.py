@@ -1,7 +1,7 @@
 """How a big sync goes against a ledger sandbox running in a process of its own: seeds N invoices, syncs them and
 their payments (the sync-company flow, or with `--dry-run` a backfill dry run of everything), and prints our own
-CPU per record written, API calls per minimum call, 401s and 429s, the pace of the binding quota in sandbox time,
-peak RSS, and (Xero) the share of the 5,000-call day limit.
+CPU per record written, API calls per minimum call (and the calls by kind), 401s and 429s, the pace of the binding
+quota in sandbox time, peak RSS, and (Xero) the share of the 5,000-call day limit.
 
 The sandbox's clock is time-scaled: fast (the default) so a big run takes minutes, or slow enough that the
 ledger's per-minute limit binds (`bench/all.py` uses 4x for QBO and 2x for Xero) to measure the quota figure.
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     CallFigures,
     XeroBooks,
+    calls_by_kind,
     connect,
     emit,
     minimum_calls,
@@ -108,6 +109,7 @@ def main() -> None:
         "write_calls": calls.writes,
         "minimum_calls": calls.minimum,
         "calls_per_minimum": calls.ratio,
+        "calls_by_kind": calls_by_kind(log),
         "answered_401": calls.unauthorized,
         "answered_429": calls.throttled,
         "sandbox_minutes": calls.sandbox_minutes,
