@@ -296,3 +296,16 @@ def test_lookups_include_archived_records_and_ignore_voided_and_deleted_ones(har
     records = [invoice(1, "INV-1001"), invoice(2, "INV-1002"), invoice(3, "INV-1003")]
     assert harness.connector.find_by_external_id(EntityType.INVOICE, records) == {3: LedgerRef("i-3")}
     assert [r.url.params.get("includeArchived") for r in harness.requests] == ["true", "true"]
+
+
+def test_an_invoice_of_items_the_connector_wrote_reads_no_item_list(harness_for) -> None:
+    """A first sync writes every item before the invoices naming them: Xero's answers say their sales accounts."""
+    fake = FakeXero()
+    fake.items.clear()
+    harness = harness_for(fake)
+    harness.connector.write(EntityType.ITEM, ops(item(11, "Gutters"), item(12, "Windows")))
+    (outcome,) = harness.connector.write(EntityType.INVOICE, ops(invoice()))
+    assert outcome.ok, outcome.error
+    lines = body_of(harness.writes()[-1])["Invoices"][0]["LineItems"]
+    assert [line["AccountCode"] for line in lines] == ["200", "200"]
+    assert [r.url.path.rsplit("/", 1)[-1] for r in harness.requests if r.method == "GET"] == ["Accounts"]

@@ -33,7 +33,7 @@ from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, writ
 from ledger_sync.connectors.xero import fields, prepayments, wire
 from ledger_sync.connectors.xero.client import XeroClient
 from ledger_sync.connectors.xero.config import XeroConfig
-from ledger_sync.connectors.xero.rounding import adjustment, xero_lines
+from ledger_sync.connectors.xero.rounding import XeroLine, adjustment, xero_lines
 from ledger_sync.core.ledger import (
     GONE_STATUSES,
     ErrorKind,
@@ -113,8 +113,10 @@ class XeroConnector(ClientConnector):
         self.tenant_id = tenant_id
         self._client = XeroClient(config, tenant_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
         self._accounts: list[dict[str, Any]] | None = None
-        self._item_accounts: dict[str, str] | None = None
-        """Item Code -> sales AccountCode, for invoice lines (read once, kept current by item writes)."""
+        self._item_accounts: dict[str, str] = {}
+        """Item Code -> sales AccountCode, for invoice lines: as the items this connector wrote, found or read were."""
+        self._items_read = False
+        """Whether the whole item list was read (once, when a line names an item not known so)."""
         self._contacts: dict[str, str] = {}
         """Contact name -> ContactID of the card processors payouts pay fees to, as found or made."""
 
@@ -755,7 +757,7 @@ class XeroConnector(ClientConnector):
             raise LedgerError(ErrorKind.UNAVAILABLE, f"Xero answered the stamp of {ledger_id} without it")
         if (error := wire.element_error(saved)) is not None:
             raise error
-        if entity_type is EntityType.ITEM and self._item_accounts is not None:
+        if entity_type is EntityType.ITEM:
             self._remember_items([saved])
         return ref
 
@@ -776,7 +778,7 @@ class XeroConnector(ClientConnector):
             docs = list({str(doc.get(wire.REF_FIELDS[entity_type])): doc for doc in docs}.values())
             if entity_type is EntityType.PAYMENT:  # a deposit or overpayment is the contact's credit instead
                 docs += [credit for found in self._credits(records).values() for credit in found]
-        if entity_type is EntityType.ITEM and self._item_accounts is not None:
+        if entity_type is EntityType.ITEM:
             self._remember_items(docs)
         by_stamp: dict[str, list[dict[str, Any]]] = {}
         for doc in docs:
@@ -837,9 +839,9 @@ class XeroConnector(ClientConnector):
                 record.total,
             )
         if isinstance(record, CreditNoteRecord):
-            return wire.credit_note(record, lines, self._sales_accounts(), rounding, existing)
+            return wire.credit_note(record, lines, self._sales_accounts(lines), rounding, existing)
         discount_account = self._account_code(record.discounts[0].account_ref) if record.discounts else None
-        return wire.invoice(record, lines, self._sales_accounts(), rounding, existing, discount_account)
+        return wire.invoice(record, lines, self._sales_accounts(lines), rounding, existing, discount_account)
 
     def _send(
         self, entity_type: EntityType, ops: Sequence[WriteOp], elements: list[dict[str, Any]], key: str
@@ -870,7 +872,7 @@ class XeroConnector(ClientConnector):
         ref = wire.element_ref(entity_type, result) if error is None else None
         if error is None and ref is None:
             error = LedgerError(ErrorKind.UNAVAILABLE, "Xero answered without an id for this op; outcome unknown")
-        if ref is not None and entity_type is EntityType.ITEM and self._item_accounts is not None:
+        if ref is not None and entity_type is EntityType.ITEM:
             self._remember_items([result])
         return WriteOutcome(op=op, ref=ref, error=error)
 
@@ -933,15 +935,16 @@ class XeroConnector(ClientConnector):
             self.list_accounts()
         return self._accounts or []
 
-    def _sales_accounts(self) -> dict[str, str]:
-        """Each item's sales account code (read once): invoice lines post where their item says."""
-        if self._item_accounts is None:
-            self._item_accounts = {}
+    def _sales_accounts(self, lines: Sequence[XeroLine]) -> dict[str, str]:
+        """Each item's sales account code: invoice lines post where their item says. The items this connector wrote
+        (a first sync's, all of them) are known from Xero's answers; the whole list is read once, when a line names
+        one not known so."""
+        if not self._items_read and any(line.item_code not in self._item_accounts for line in lines if line.item_code):
+            self._items_read = True
             self._remember_items(self._client.get("Items").get("Items", []))
         return self._item_accounts
 
     def _remember_items(self, items: list[dict[str, Any]]) -> None:
-        assert self._item_accounts is not None
         for doc in items:
             code = (doc.get("SalesDetails") or {}).get("AccountCode")
             if doc.get("Code") and code:
