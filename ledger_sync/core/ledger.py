@@ -117,9 +117,6 @@ class WriteOp:
     record: LedgerRecord
     idempotency_key: str
     existing: LedgerRef | None = None
-    fresh: bool = False
-    """A create no earlier attempt sent (the state store holds no intent for it): nothing of it can be in the ledger,
-    so a connector need not look up what an earlier attempt made before writing its steps. False: it may have."""
 
     @property
     def voids(self) -> bool:

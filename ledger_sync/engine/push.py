@@ -9,7 +9,7 @@ the same idempotency key, after looking them up in the ledger.
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
@@ -255,17 +255,15 @@ class WriteEngine:
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
-                        prior = parked_before.get(candidate.source_id)
-                        key = idempotency_key(self.tenant, record, deliberate_resend(prior))
-                        # Never sent, unless its intent says so (`_recover`) or it was parked (maybe refused midway).
-                        ops.append(WriteOp(record, key, existing, fresh=known is None and prior is None))
+                        resend = deliberate_resend(parked_before.get(candidate.source_id))
+                        key = idempotency_key(self.tenant, record, resend)
+                        ops.append(WriteOp(record, key, existing))
                 case _:
                     assert_never(candidate)
         return handled, parks, ops
 
     def _recover(self, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced], list[int]]:
-        """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent (and
-        are not fresh: `WriteOp.fresh`).
+        """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
 
         Found as sent: it is in the ledger, record it. Found in an older version: update that one.
         Not found: create it (with the same idempotency key), unless it was voided (an invoice) or reversed (a
@@ -295,7 +293,7 @@ class WriteEngine:
             if looked_up and ref is None and withdrawn(record):
                 gone.append(record.source_id)
             elif ref is None:
-                remaining.append(replace(op, fresh=False) if looked_up else op)
+                remaining.append(op)
             elif intents[record.source_id].content_hash == record.content_hash:
                 recovered.append(_synced(record, ref))
             else:
