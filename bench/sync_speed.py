@@ -43,7 +43,9 @@ XERO_DAY_LIMIT = 5000
 
 @contextmanager
 def profiled(path: Path | None) -> Iterator[None]:
-    """pyinstrument over the block (CPU time, every thread), its text report written to `path`; None: nothing."""
+    """pyinstrument over the block, its text report written to `path`; None: nothing. It samples this thread's wall
+    time (a CPU-time timer would be read at every call and triple the run's CPU): on a loaded machine compare the
+    shares, not the seconds."""
     if path is None:
         yield
         return

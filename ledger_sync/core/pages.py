@@ -4,9 +4,12 @@ or edited customers.
 Extraction fills a page, the record-level checks mark what must not be pushed, loading pushes the rest.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from ledger_sync.core.mapping import SourceTaxRate
 from ledger_sync.core.records import EntityType
 from ledger_sync.core.snapshots import (
     Cursor,
@@ -19,6 +22,7 @@ from ledger_sync.core.snapshots import (
     Unreadable,
 )
 from ledger_sync.core.sync_state import Parking
+from ledger_sync.core.transform import total_due
 
 R = TypeVar("R", SourceInvoice, SourceCreditNote, SourcePayment, SourceCustomer, SourceRefund)
 
@@ -94,10 +98,20 @@ class PaymentPage(_SourcePage[SourcePayment]):
     """Payments holding a value the sync cannot read (fresh ones with their cursor): parked."""
     customers: dict[int, SourceCustomer] = field(default_factory=dict)
     """The customers of the page's deposits not applied to an invoice yet (loaded first, as for invoices)."""
+    totals: dict[int, Decimal] = field(default_factory=dict)
+    """Invoice id -> its total (`invoice_total`), filled as they are asked for."""
 
     @property
     def payments(self) -> list[SourcePayment]:
         return self.retries + self.fresh
+
+    def invoice_total(self, invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
+        """`transform.total_due` of one of the page's invoices, worked out once for the page's checks and its loads
+        (each asks it of every payment's invoice); raises `MoneyError` as it does."""
+        total = self.totals.get(invoice.id)
+        if total is None:
+            total = self.totals[invoice.id] = total_due(invoice, tax_rates)
+        return total
 
 
 @dataclass

@@ -117,12 +117,19 @@ def discount_rows(
 
 
 def total_due(invoice: SourceInvoice, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:
-    """The invoice's gross total as Service Opus prints it: its lines, less its discount, with tax."""
+    """The invoice's gross total as Service Opus prints it: its lines, less its discount, with tax. Each line's
+    amounts are worked out once, its extended amount (the discount's base) read from them: the checks and the loads
+    ask for every invoice's total."""
     total = Decimal("0.00")
+    rate_lines = []
     for line in invoice.lines:
         rate = _rate_percent(line.tax_rate_id, tax_rates)
-        total += line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive).gross
-    return total + sum((row.gross for row in discount_rows(invoice, tax_rates).values()), Decimal("0.00"))
+        amounts = line_amounts(line.quantity, line.unit_price, rate, line.tax_inclusive)
+        total += amounts.gross
+        extended = amounts.gross if line.tax_inclusive else amounts.net
+        rate_lines.append(RateLine(line.tax_rate_id, rate, line.tax_inclusive, extended))
+    discounts = invoice_discounts(rate_lines, invoice.discount_percent)
+    return total + sum((row.gross for row in discounts.values()), Decimal("0.00"))
 
 
 def credit_total(note: SourceCreditNote, tax_rates: Mapping[int, SourceTaxRate]) -> Decimal:

@@ -455,7 +455,7 @@ def _applied(
 ) -> Decimal:
     """What the payment pays of its invoice: what was still open when it was applied, at most its amount."""
     try:
-        total = total_due(invoice, tax_rates)
+        total = page.invoice_total(invoice, tax_rates)
     except MoneyError as problem:
         raise TransformProblem(f"Invoice {invoice.number} has no total the sync can compute: {problem}") from problem
     return applied_part(payment, total, page.paid_before.get(invoice.id, []))

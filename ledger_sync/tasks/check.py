@@ -2,11 +2,13 @@
 
 Plain functions: each runs in its page's task (`tasks.page`), before the page's loads."""
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from ledger_sync.connectors.registry import get
 from ledger_sync.core.currency import invoice_currency_problem
 from ledger_sync.core.ledger import LedgerChart
+from ledger_sync.core.mapping import SourceTaxRate
 from ledger_sync.core.money import MoneyError
 from ledger_sync.core.pages import CreditNotePage, DocumentPage, InvoicePage, PaymentPage
 from ledger_sync.core.records import EntityType
@@ -16,6 +18,8 @@ from ledger_sync.core.transform import total_due
 from ledger_sync.expectations.inputs import CustomerRow, InvoiceRow, PaymentRow
 from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.tasks.job import SyncJob
+
+TaxRates = Mapping[int, SourceTaxRate]
 
 
 def _invoice_row(
@@ -53,12 +57,15 @@ def _invoice_row(
     )
 
 
-def _total_or_none(job: SyncJob, invoice: SourceInvoice | None) -> Decimal | None:
-    """The invoice's total, or None when it has none (missing invoice, or non-finite amounts, parked itself)."""
+def _total_or_none(
+    job: SyncJob, invoice: SourceInvoice | None, total_of: Callable[[SourceInvoice, TaxRates], Decimal] = total_due
+) -> Decimal | None:
+    """The invoice's total (by `total_of`), or None when it has none (missing invoice, or non-finite amounts, parked
+    itself)."""
     if invoice is None:
         return None
     try:
-        return total_due(invoice, job.tax_rates)
+        return total_of(invoice, job.tax_rates)
     except MoneyError:
         return None
 
@@ -151,7 +158,7 @@ def check_payments(job: SyncJob, page: PaymentPage) -> PaymentPage:
                 source_id=payment.id,
                 invoice_id=payment.invoice_id,
                 amount=payment.amount,
-                invoice_total=_total_or_none(job, invoice),
+                invoice_total=_total_or_none(job, invoice, page.invoice_total),
                 invoice_status=invoice.status if invoice else None,
                 customer_id=payment.customer_id,
                 invoice_customer_id=invoice.customer_id if invoice else None,
