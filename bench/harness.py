@@ -104,7 +104,7 @@ class SandboxProcess:
 
     def cpu_seconds(self) -> float:
         """The sandbox process's CPU time so far (user + system)."""
-        return _cpu_seconds(self.pid)
+        return process_cpu_seconds(self.pid)
 
 
 @contextmanager
@@ -240,7 +240,7 @@ class CallFigures:
         return self.limited_per_sandbox_minute / self.limit_per_minute
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
     """A process's CPU time so far (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -252,7 +252,7 @@ def children_cpu_seconds() -> float:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                total += _cpu_seconds(int(stat.parent.name))
+                total += process_cpu_seconds(int(stat.parent.name))
         except (FileNotFoundError, ProcessLookupError):
             continue  # it ended while we looked
     return total
