@@ -622,7 +622,7 @@ def test_checks_set_aside_wait_on_disk_for_the_next_publication(tmp_path: Path) 
     assert not results.exists(), "validated in the run's publication"
     assert not docs_index(gx_dir).exists()
     assert len(list((gx_dir / SET_ASIDE_DIR).iterdir())) == 1
-    context._queued.clear()  # what a process that died leaves: the files alone
+    assert not context._queued.get(gx_dir.resolve()), "kept in memory: lost if the process died"
     publish_docs(gx_dir)
     assert [run.name for run in results.iterdir()] == ["r-1"]
     assert "customers_qbo" in docs_index(gx_dir).read_text()
