@@ -107,7 +107,7 @@ class SandboxProcess:
 
     def cpu_seconds(self) -> float:
         """The sandbox process's CPU time so far (user + system)."""
-        return _cpu_seconds(self.pid)
+        return process_cpu_seconds(self.pid)
 
 
 @contextmanager
@@ -243,6 +243,7 @@ class CallFigures:
         return self.limited_per_sandbox_minute / self.limit_per_minute
 
 
+<<<<<<< HEAD
 _LEDGER_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
 """A QBO realm or entity id, or a Xero GUID, in a path: one kind of call whatever record it names."""
 _QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
@@ -263,6 +264,9 @@ def calls_by_kind(log: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _cpu_seconds(pid: int) -> float:
+=======
+def process_cpu_seconds(pid: int) -> float:
+>>>>>>> live16d
     """A process's CPU time so far (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -274,7 +278,7 @@ def children_cpu_seconds() -> float:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                total += _cpu_seconds(int(stat.parent.name))
+                total += process_cpu_seconds(int(stat.parent.name))
         except (FileNotFoundError, ProcessLookupError):
             continue  # it ended while we looked
     return total

@@ -2,8 +2,12 @@
 it. A real Prefect server, the QBO sandbox, the outbox relay (`ledger-sync relay --follow`) and the live sync
 (`ledger-sync live`), each a process of its own; the company is synced once first (its backlog is the hourly
 sync's, not the live sync's), one lock warms the live process, then each of `--locks` drafts is locked alone
-(outbox row in the lock's transaction) and timed until the sandbox holds it. Prints p50 and p95, and the median
-time from the lock to its live-sync run's start (the event's path; the rest is the run itself).
+(outbox row in the lock's transaction) and timed until the sandbox holds it. Prints p50 and p95, the median
+time from the lock to its live-sync run's start (the event's path; the rest is the run itself), the median moment
+of each stage of a lock's path, in seconds after the lock (`stage_*`: the relay marks it sent, the Prefect server
+receives it, the live process creates the run (after the company's previous run ended: `previous_run_ended`),
+the run starts, its gates, its invoice page, its write (`flush_writes`, when the invoice reaches the ledger), its
+report, its end), and the live process's CPU per lock (`live_cpu_seconds_per_lock`: a load-proof figure).
 
     .venv/bin/python bench/live_latency.py --locks 10
 """
@@ -15,14 +19,15 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import automatic_sync_on, connect, emit, sandbox_process, seed_source
+from bench.harness import automatic_sync_on, connect, emit, process_cpu_seconds, sandbox_process, seed_source
 from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus
 from ledger_sync.events.outbox import lock_invoice
 from ledger_sync.sandboxes.serve import free_port
@@ -60,19 +65,24 @@ def main() -> None:
                 api_url = start_prefect_server(children, port, base)
                 with temporary_settings({PREFECT_API_URL: api_url}):
                     sync_company(company_id=COMPANY, ledger="qbo")
-                children.start("live-sync", [str(BIN / "ledger-sync"), "live"], base)
+                live = children.start("live-sync", [str(BIN / "ledger-sync"), "live"], base)
                 _wait_until_following(children)
                 children.start("outbox-relay", [str(BIN / "ledger-sync"), "relay", "--follow"], base)
                 ledger = LedgerInvoices(sandbox.base_url, _realm())
                 drafts = _drafts(args.locks + 1)
                 _lock_and_time(drafts[0], ledger, children)  # the live process's first run, not counted
-                seconds, to_start = [], []
+                locks: list[tuple[datetime, str]] = []
+                seconds = []
+                cpu_before = process_cpu_seconds(live.pid)
                 for draft in drafts[1:]:
                     locked_at = datetime.now(UTC)
-                    seconds.append(_lock_and_time(draft, ledger, children))
-                    with temporary_settings({PREFECT_API_URL: api_url}):
-                        to_start.append(_run_started_after(locked_at))
+                    event_id, took = _lock_and_time(draft, ledger, children)
+                    locks.append((locked_at, event_id))
+                    seconds.append(took)
                     time.sleep(args.pause)
+                live_cpu = process_cpu_seconds(live.pid) - cpu_before
+                with temporary_settings({PREFECT_API_URL: api_url}):
+                    stages = _stages(locks)
         finally:
             children.stop_all()
     ordered = sorted(seconds)
@@ -82,7 +92,9 @@ def main() -> None:
             "p50_seconds": statistics.median(ordered),
             "p95_seconds": ordered[math.ceil(0.95 * len(ordered)) - 1],
             "max_seconds": ordered[-1],
-            "p50_to_run_start_seconds": statistics.median(to_start),
+            "p50_to_run_start_seconds": stages["run_started"],
+            "live_cpu_seconds_per_lock": live_cpu / len(ordered),
+            **{f"stage_{name}": at for name, at in stages.items()},
         },
         args.json,
     )
@@ -100,16 +112,71 @@ def _wait_until_following(children: Children) -> None:
         time.sleep(0.2)
 
 
-def _run_started_after(locked_at: datetime) -> float:
-    """Seconds from the lock to the start of the first live-sync run after it: the event's path (relay, server,
-    live process, the quiet moment); the rest of the latency is the run itself."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+STAGE_TASKS = {
+    "gates": "check-run-gates",
+    "invoice_page": "sync-invoice-page",
+    "flush_writes": "flush-writes",
+    "report_started": "report-run",
+}
+"""The live run's tasks whose end (the report's: start) marks a stage."""
 
+
+def _stages(locks: list[tuple[datetime, str]]) -> dict[str, float]:
+    """Each stage's median moment, in seconds after the lock: the outbox row marked sent (the relay), the event
+    received by the Prefect server, the end of the company's previous live run, the lock's live run created (the
+    live process handed its batch on), started, its tasks (`STAGE_TASKS`) and its end."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.events.filters import EventFilter, EventIDFilter, EventOccurredFilter
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from ledger_sync.connectors.service_opus.models import OutboxEvent
+
+    engine = make_engine(Settings().resolved_source_url)
+    with Session(engine) as session:
+        sent = {
+            row.event_id: row.sent_at.replace(tzinfo=UTC)
+            for row in session.scalars(select(OutboxEvent).where(OutboxEvent.event_id.in_([e for _, e in locks])))
+            if row.sent_at is not None
+        }
+    engine.dispose()
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["live-sync"])))
-    starts = [r.start_time for r in runs if r.start_time is not None and r.start_time >= locked_at]
-    return (min(starts) - locked_at).total_seconds()
+        received = {
+            str(event.id): event.received
+            for event in client.read_events(
+                EventFilter(
+                    occurred=EventOccurredFilter(since=locks[0][0] - timedelta(minutes=1)),
+                    id=EventIDFilter(id=[UUID(e) for _, e in locks]),
+                ),
+                limit=len(locks),
+            ).events
+        }
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["live-sync"])), sort=FlowRunSort.START_TIME_ASC
+        )
+        started = [r for r in runs if r.start_time is not None]
+        moments: dict[str, list[float]] = {}
+
+        def at(name: str, moment: datetime | None, locked_at: datetime) -> None:
+            if moment is not None:
+                moments.setdefault(name, []).append((moment - locked_at).total_seconds())
+
+        for locked_at, event_id in locks:
+            at("relayed", sent.get(event_id), locked_at)
+            at("event_received", received.get(event_id), locked_at)
+            index = next(i for i, r in enumerate(started) if r.start_time is not None and r.start_time >= locked_at)
+            run = started[index]
+            at("previous_run_ended", started[index - 1].end_time if index else None, locked_at)
+            at("run_created", run.created, locked_at)
+            at("run_started", run.start_time, locked_at)
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            for stage, task_name in STAGE_TASKS.items():
+                for task in [t for t in tasks if t.name.startswith(f"{task_name}-")][:1]:
+                    at(stage, task.start_time if stage == "report_started" else task.end_time, locked_at)
+            at("run_ended", run.end_time, locked_at)
+    return {name: statistics.median(values) for name, values in moments.items()}
 
 
 class LedgerInvoices:
@@ -152,14 +219,15 @@ def _drafts(count: int) -> list[int]:
     return ids
 
 
-def _lock_and_time(invoice_id: int, ledger: LedgerInvoices, children: Children) -> float:
-    """Lock the draft as Service Opus does (outbox row in the same transaction); seconds until the ledger has it."""
+def _lock_and_time(invoice_id: int, ledger: LedgerInvoices, children: Children) -> tuple[str, float]:
+    """Lock the draft as Service Opus does (outbox row in the same transaction); its event's id, and the seconds
+    until the ledger has it."""
     from sqlalchemy.orm import Session
 
     engine = make_engine(Settings().resolved_source_url)
     with Session(engine) as session, session.begin():
         invoice = session.get_one(Invoice, invoice_id)
-        lock_invoice(session, invoice)
+        event_id = lock_invoice(session, invoice).event_id
         number = invoice.number
     engine.dispose()
     locked = time.monotonic()
@@ -170,7 +238,7 @@ def _lock_and_time(invoice_id: int, ledger: LedgerInvoices, children: Children) 
             logs = "\n".join(f"{name}:\n{children.log_tail(name)}" for name in ("live-sync", "outbox-relay"))
             raise SystemExit(f"invoice {number} not in the ledger after {CEILING:.0f} s:\n{logs}")
         time.sleep(0.1)
-    return time.monotonic() - locked
+    return event_id, time.monotonic() - locked
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ from ledger_sync.connectors.registry import get
 from ledger_sync.expectations import context, records
 from ledger_sync.expectations.context import (
     DOCS_DIR,
+    SET_ASIDE_DIR,
     ExpectationRunError,
+    checks_set_aside,
     docs_built_together,
     docs_index,
     publish_docs,
@@ -607,6 +609,46 @@ def test_runs_built_together_are_validated_at_their_publication_and_rendered_at_
         assert not (pages / "run-3").exists()
     assert {run.name for run in pages.iterdir()} == {"run-1", "run-2", "run-3"}, "built at the block's end"
     assert "run-3" in docs_index(gx_dir).read_text()
+
+
+def test_checks_set_aside_wait_on_disk_for_the_next_publication(tmp_path: Path) -> None:
+    """A live run's publication only writes its checks down; the next one outside the block (the live process's,
+    or any run's after the process died) validates and renders them, once."""
+    gx_dir = tmp_path / "gx"
+    results = gx_dir / "uncommitted" / "validations" / "customers_qbo"
+    with checks_set_aside():
+        assert check_customers([customer(1, None), customer(2, "Ok")], QBO_LIMITS, context_dir=gx_dir, run_name="r-1")
+        assert publish_docs(gx_dir) == docs_index(gx_dir)
+    assert not results.exists(), "validated in the run's publication"
+    assert not docs_index(gx_dir).exists()
+    assert len(list((gx_dir / SET_ASIDE_DIR).iterdir())) == 1
+    assert not context._queued.get(gx_dir.resolve()), "kept in memory: lost if the process died"
+    publish_docs(gx_dir)
+    assert [run.name for run in results.iterdir()] == ["r-1"]
+    assert "customers_qbo" in docs_index(gx_dir).read_text()
+    assert list((gx_dir / SET_ASIDE_DIR).iterdir()) == []
+    publish_docs(gx_dir)
+    assert len(list((results / "r-1").iterdir())) == 1, "validated twice"
+
+
+def test_a_disagreement_set_aside_is_reported_once_at_its_publication(tmp_path: Path) -> None:
+    import great_expectations.expectations as gxe
+
+    gx_dir = tmp_path / "gx"
+    with checks_set_aside():
+        queue_validation(
+            gx_dir,
+            suite="disagreement",
+            expectations=lambda: [gxe.ExpectColumnValuesToNotBeNull(column="name", meta={"reason": "no_name"})],
+            rows={1: {"id": 1, "name": None}},
+            rejected={1: []},
+            index_column="id",
+            run_name="set-aside",
+        )
+        publish_docs(gx_dir)
+    with pytest.raises(ExpectationRunError, match=r"disagree on 1$"):
+        publish_docs(gx_dir)
+    publish_docs(gx_dir)
 
 
 def test_a_suite_another_process_saved_differently_is_saved_again(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ from the code that ran without paying the saves on every page. Checkpoints only 
 their results; `publish_docs` renders what was validated since the last publication, so a sync run
 builds Data Docs once, at its end, not once per check. The record checks of every page are queued
 (`queue_validation`) and validated there too, once per suite and run. GX is imported only inside these
-functions: it costs seconds to import and the CLI must stay quick.
+functions: it costs seconds to import and the CLI must stay quick. Inside `checks_set_aside` a run's publication
+only writes its queued checks to disk, for the next publication outside such a block (the live process's, when it
+is idle) to validate and render.
 
 GX writes the rejected values into Data Docs as raw HTML, and those values come from Service Opus users
 (a customer named `<script>...`). So the validation results GX keeps, which Data Docs are rendered from,
@@ -15,12 +17,16 @@ hold every data string HTML-escaped (`_escaped`); the checks and our parking rea
 
 import html
 import json
+import pickle
 import shutil
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -66,10 +72,16 @@ _unpublished: dict[Path, list[Any]] = {}
 """Per context root: the validation results and suites validated since Data Docs were last built."""
 _queued: dict[Path, dict[tuple[str, str], "_Queued"]] = {}
 """Per context root and (suite, run name): the record checks' rows waiting for their validation."""
+_queued_lock = threading.Lock()
+"""Guards `_queued` alone, never held while waiting for `_lock`: a run queues its checks (and sets them aside)
+while another thread validates (the live process's publisher)."""
 HELD_VALIDATIONS_MAX = 100
 """Validations whose Data Docs pages a `docs_built_together` block holds back at most: about 15 small companies'
 runs, so their pages appear minutes after the runs, not at the end of a long batch."""
 _held: ContextVar[bool] = ContextVar("docs_held", default=False)
+SET_ASIDE_DIR = Path("uncommitted/checks_set_aside")
+"""The queued checks that runs inside `checks_set_aside` left for a later publication, one file per suite and run."""
+_setting_aside: ContextVar[bool] = ContextVar("checks_set_aside", default=False)
 
 
 class ExpectationRunError(RuntimeError):
@@ -207,9 +219,13 @@ def publish_docs(context_dir: Path, *, keep: int = RUNS_KEPT) -> Path:
     and the index once; its path. Each suite keeps its newest `keep` runs, in the results and in Data Docs;
     older ones are deleted. Inside `docs_built_together` the queued checks are validated all the same (a
     disagreement still fails the run), but the pages wait for the block's next build."""
+    root = context_dir.resolve()
+    if _setting_aside.get():
+        _set_aside(root)
+        return docs_index(context_dir)
     with _lock:
-        root = context_dir.resolve()
         _validate_queued(context_dir, root)
+        _validate_set_aside(context_dir, root)
         if _held.get() and len(_unpublished.get(root, [])) < 2 * HELD_VALIDATIONS_MAX:  # a key and a suite each
             return docs_index(context_dir)
         pending = _unpublished.pop(root, [])
@@ -234,6 +250,52 @@ def docs_built_together(context_dir: Path) -> Iterator[None]:
         publish_docs(context_dir)
 
 
+@contextmanager
+def checks_set_aside() -> Iterator[None]:
+    """Runs in this block (in this thread) do not wait for Great Expectations: their `publish_docs` writes the
+    queued checks to `SET_ASIDE_DIR` and returns, and the next `publish_docs` outside such a block, in this process
+    or another, validates them (a disagreement still raises, there, once) and renders their pages. On disk, so a
+    process that dies first leaves them to the next publication. What parks a record is decided in plain code
+    either way: only Great Expectations' second opinion and the Data Docs pages come later."""
+    token = _setting_aside.set(True)
+    try:
+        yield
+    finally:
+        _setting_aside.reset(token)
+
+
+def _set_aside(root: Path) -> None:
+    """Write each queued suite and run to a file of its own (whole or not at all), named to sort by age."""
+    folder = root / SET_ASIDE_DIR
+    with _queued_lock:
+        runs = _queued.pop(root, {})
+    for (suite, run_name), queued in runs.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = (suite, run_name, queued.index_column, queued.columns, queued.rows, queued.rejected)
+        part = folder / f"{time.time_ns()}-{uuid.uuid4().hex}.pickle"
+        written = part.with_suffix(".partial")
+        written.write_bytes(pickle.dumps((*kept, queued.expectations())))
+        written.replace(part)
+
+
+def _validate_set_aside(context_dir: Path, root: Path) -> None:
+    """Validate what runs set aside, oldest first, removing each file once GX has given its verdict (a file read
+    twice by two processes at once is validated twice: harmless)."""
+    folder = root / SET_ASIDE_DIR
+    for part in sorted(folder.glob("*.pickle")) if folder.is_dir() else []:
+        try:
+            suite, run_name, index_column, columns, rows, rejected, expectations = pickle.loads(part.read_bytes())
+        except FileNotFoundError:
+            continue  # another process validated it meanwhile
+        queued = _Queued(partial(list, expectations), index_column, columns, rows, rejected)
+        try:
+            _validate_rows(context_dir, root, suite, run_name, queued)
+        except ExpectationRunError:
+            part.unlink(missing_ok=True)  # a verdict, reported once
+            raise
+        part.unlink(missing_ok=True)
+
+
 def queue_validation(
     context_dir: Path,
     *,
@@ -248,14 +310,19 @@ def queue_validation(
     which fails unless GX rejects exactly the rows `rejected` names, for those reasons (the `meta["reason"]`
     of the expectations); at `QUEUED_ROWS_MAX` rows they are validated at once. The suite is saved on first use,
     so finance sees its definition at once."""
-    with _lock:
-        root = context_dir.resolve()
-        if (root, suite) not in _checkpoints:
-            _saved_checkpoint(context_dir, root, suite, expectations, index_column)
+    root = context_dir.resolve()
+    if (root, suite) not in _checkpoints:
+        with _lock:
+            if (root, suite) not in _checkpoints:
+                _saved_checkpoint(context_dir, root, suite, expectations, index_column)
+    with _queued_lock:
         queued = _queued.setdefault(root, {}).setdefault((suite, run_name), _Queued(expectations, index_column))
         queued.add(rows, rejected)
-        if len(queued.rows) >= QUEUED_ROWS_MAX:  # a big run's rows are validated in parts: memory stays flat in N
+        full = len(queued.rows) >= QUEUED_ROWS_MAX  # a big run's rows are validated in parts: memory stays flat in N
+        if full:
             del _queued[root][(suite, run_name)]
+    if full:
+        with _lock:
             _validate_rows(context_dir, root, suite, run_name, queued)
 
 
@@ -270,7 +337,9 @@ def _saved_checkpoint(
 
 def _validate_queued(context_dir: Path, root: Path) -> None:
     """Run every queued record check through GX (one validation per suite and run)."""
-    for (suite, run_name), queued in _queued.pop(root, {}).items():
+    with _queued_lock:
+        runs = _queued.pop(root, {})
+    for (suite, run_name), queued in runs.items():
         _validate_rows(context_dir, root, suite, run_name, queued)
 
 

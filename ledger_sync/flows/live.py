@@ -12,14 +12,21 @@ off, an invoice-locked event syncs nothing. Each run holds its company's slot li
 The process keeps each connection's ledger chart warm between its runs (`tasks.warm_chart`): the gates check
 every run against it, and it is read again once stale, when the mapping changes, when the gates fail on it and
 when the ledger refuses a write.
+
+Its runs set their Great Expectations checks aside (`expectations.context.checks_set_aside`: on disk) rather than
+validate them and build Data Docs in their report, most of a live run's CPU: the company's next run no longer waits
+for them. The process validates them and builds the pages together (`DocsPublisher`) once it is idle, or once they
+have waited a minute however busy it is, and when it stops; one that died leaves them on disk to the next
+publication, its own when it starts again or any sync's report.
 """
 
 import logging
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -33,6 +40,8 @@ from ledger_sync.events.coalesce import Batch, Coalescer
 from ledger_sync.events.emitter import EVENT_KINDS
 from ledger_sync.events.following import Follower
 from ledger_sync.events.outbox import sent_since
+from ledger_sync.expectations.context import checks_set_aside, publish_docs
+from ledger_sync.expectations.last_checks import gx_dir
 from ledger_sync.flows.hourly import RateLimited, toggled_sync
 from ledger_sync.flows.sync import whole
 from ledger_sync.limits import RateLimitedLedger
@@ -143,6 +152,55 @@ class LiveOptions:
     page_size: int = 500
 
 
+PUBLISH_WHEN_IDLE_SECONDS = 3.0
+"""The set-aside checks are validated once no run has been going for this long..."""
+PUBLISH_AT_LATEST_SECONDS = 60.0
+"""...or once a run's checks have waited this long, however busy the process is."""
+
+
+class DocsPublisher:
+    """Validates the checks the live runs set aside and builds their Data Docs on a thread of its own, when the
+    process is idle (validating beside a run would slow it: one interpreter), batched across runs; at once when
+    the process starts (one that died may have left some)."""
+
+    def __init__(self, publish: Callable[[], object], idle_seconds: float, at_latest_seconds: float) -> None:
+        self._publish = publish
+        self._idle_seconds, self._at_latest_seconds = idle_seconds, at_latest_seconds
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-docs")
+        self._waiting_since: float | None = -math.inf
+        """When the oldest unpublished run ended (None: nothing waits)."""
+        self._busy_at = -math.inf
+        self._publishing: Future[None] | None = None
+
+    def run_ended(self, now: float) -> None:
+        if self._waiting_since is None:
+            self._waiting_since = now
+
+    def tick(self, now: float, idle: bool) -> "Future[None] | None":
+        """Publish now if something waits and the process has been idle long enough, or it has waited too long;
+        the publication started, if one was."""
+        if not idle:
+            self._busy_at = now
+        if self._waiting_since is None or (self._publishing is not None and not self._publishing.done()):
+            return None
+        if now - self._busy_at < self._idle_seconds and now - self._waiting_since < self._at_latest_seconds:
+            return None
+        self._waiting_since = None
+        self._publishing = self._thread.submit(self._publish_logged)
+        return self._publishing
+
+    def close(self) -> None:
+        """Publish what is left (the runs have ended) and stop the thread."""
+        self._thread.submit(self._publish_logged)
+        self._thread.shutdown(wait=True)
+
+    def _publish_logged(self) -> None:
+        try:
+            self._publish()
+        except Exception:  # a disagreement or a broken GX store: said loudly; the checks not validated stay on disk
+            log.exception("live sync: the set-aside Great Expectations checks could not all be validated")
+
+
 @dataclass(frozen=True)
 class _Seen:
     company_id: int
@@ -161,7 +219,11 @@ def serve_live(stop: threading.Event, options: LiveOptions = LiveOptions()) -> N
         raise ValueError("live sync concurrency must be at least 1")
     inbox: queue.Queue[_Seen | _Finished] = queue.Queue()
     coalescer = Coalescer(options.quiet_seconds, options.max_wait_seconds)
-    outbox = make_engine(Settings().resolved_source_url)
+    settings = Settings()
+    outbox = make_engine(settings.resolved_source_url)
+    docs = DocsPublisher(
+        partial(publish_docs, gx_dir(settings.home)), PUBLISH_WHEN_IDLE_SECONDS, PUBLISH_AT_LATEST_SECONDS
+    )
     events = Follower(partial(sent_since, outbox), lambda event: inbox.put(_Seen(event.company_id, event.event)))
     follower = threading.Thread(target=events.follow_until, args=(stop,), name="live-events")
     follower.start()
@@ -169,16 +231,18 @@ def serve_live(stop: threading.Event, options: LiveOptions = LiveOptions()) -> N
         with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="live-sync") as pool:
             while not stop.is_set():
                 due_in = coalescer.next_due_in(time.monotonic())
-                _take(inbox, coalescer, wait=1.0 if due_in is None else min(due_in, 1.0))
+                _take(inbox, coalescer, docs, wait=1.0 if due_in is None else min(due_in, 1.0))
                 for batch in coalescer.due(time.monotonic()):
                     pool.submit(_sync_batch, batch, options.page_size, inbox)
+                docs.tick(time.monotonic(), idle=coalescer.idle)
     finally:
         stop.set()
         follower.join()
         outbox.dispose()
+        docs.close()
 
 
-def _take(inbox: "queue.Queue[_Seen | _Finished]", coalescer: Coalescer, wait: float) -> None:
+def _take(inbox: "queue.Queue[_Seen | _Finished]", coalescer: Coalescer, docs: DocsPublisher, wait: float) -> None:
     """Everything the inbox holds, waiting up to `wait` seconds for the first item."""
     try:
         item = inbox.get(timeout=max(wait, 0.01))
@@ -187,6 +251,7 @@ def _take(inbox: "queue.Queue[_Seen | _Finished]", coalescer: Coalescer, wait: f
                 coalescer.add(item.company_id, item.event, time.monotonic())
             else:
                 coalescer.finished(item.company_id)
+                docs.run_ended(time.monotonic())
             item = inbox.get_nowait()
     except queue.Empty:
         return
@@ -198,7 +263,10 @@ def _sync_batch(batch: Batch, page_size: int, inbox: "queue.Queue[_Seen | _Finis
     log.info("company %s: %d event(s) -> one live sync", batch.company_id, batch.count)
     try:
         run = live_sync.with_options(flow_run_name=f"live-company-{batch.company_id}")
-        state = run(company_id=batch.company_id, events=sorted(batch.events), page_size=page_size, return_state=True)
+        with checks_set_aside():  # validated by the process's `DocsPublisher`, not in the run's report
+            state = run(
+                company_id=batch.company_id, events=sorted(batch.events), page_size=page_size, return_state=True
+            )
         if not state.is_completed():
             log.error("live sync of company %s ended %s: %s", batch.company_id, state.name, state.message)
     except Exception:  # the run could not even start (Prefect server away): the hourly sync catches up
