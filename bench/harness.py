@@ -243,7 +243,6 @@ class CallFigures:
         return self.limited_per_sandbox_minute / self.limit_per_minute
 
 
-<<<<<<< HEAD
 _LEDGER_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
 """A QBO realm or entity id, or a Xero GUID, in a path: one kind of call whatever record it names."""
 _QUERIED_ENTITY = re.compile(r"\bfrom\s+(\w+)", re.IGNORECASE)
@@ -263,10 +262,7 @@ def calls_by_kind(log: list[dict[str, Any]]) -> dict[str, int]:
     return dict(kinds.most_common())
 
 
-def _cpu_seconds(pid: int) -> float:
-=======
 def process_cpu_seconds(pid: int) -> float:
->>>>>>> live16d
     """A process's CPU time so far (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
