@@ -3,7 +3,8 @@
 limit; the Prefect client, imports and the ledger's sandbox stay up): prints seconds per company and companies per
 hour, and the CPU seconds per company of this process (one interpreter: at most one core's worth of companies an
 hour, whatever the machine's load) and of its children (the sandbox and the temporary Prefect server, which stand in
-for the ledger and the Prefect server elsewhere). Each company has its own ledger (a QBO realm, a Xero organisation)
+for the ledger and the Prefect server elsewhere), and the requests per company this process sent the Prefect server
+(each a round trip a run waits on). Each company has its own ledger (a QBO realm, a Xero organisation)
 in one sandbox process.
 
     .venv/bin/python bench/companies.py --companies 20 --invoices-each 10 --concurrency 4
@@ -13,8 +14,12 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,6 +34,38 @@ from bench.harness import (
     warm_prefect,
 )
 from ledger_sync.connectors.registry import get, names
+
+
+@contextmanager
+def prefect_requests_counted() -> Iterator[list[int]]:
+    """Counts, in the one-item list it yields, the HTTP requests this process sends the Prefect API in the block (the
+    Prefect client is httpx's, sync and async)."""
+    import httpx
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url)
+    counted, lock = [0], threading.Lock()
+    sync_send, async_send = httpx.Client.send, httpx.AsyncClient.send
+
+    def count(request: httpx.Request) -> None:
+        if str(request.url).startswith(api_url):
+            with lock:
+                counted[0] += 1
+
+    def sent(self: httpx.Client, request: httpx.Request, **options: Any) -> httpx.Response:
+        count(request)
+        return sync_send(self, request, **options)
+
+    async def sent_async(self: httpx.AsyncClient, request: httpx.Request, **options: Any) -> httpx.Response:
+        count(request)
+        return await async_send(self, request, **options)
+
+    httpx.Client.send, httpx.AsyncClient.send = sent, sent_async  # type: ignore[method-assign]
+    try:
+        yield counted
+    finally:
+        httpx.Client.send, httpx.AsyncClient.send = sync_send, async_send  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -51,7 +88,8 @@ def main() -> None:
             warm_prefect()
             started, cpu_started, children_started = time.perf_counter(), time.process_time(), children_cpu_seconds()
             companies = [CompanyLedger(company_id=c, ledger=args.ledger) for c in range(1, args.companies + 1)]
-            runs = company_batch(companies=companies, concurrency=args.concurrency)
+            with prefect_requests_counted() as prefect_requests:
+                runs = company_batch(companies=companies, concurrency=args.concurrency)
             seconds = time.perf_counter() - started
             cpu, children_cpu = time.process_time() - cpu_started, children_cpu_seconds() - children_started
     emit(
@@ -66,6 +104,7 @@ def main() -> None:
             "cpu_seconds_per_company": cpu / args.companies,
             "companies_per_cpu_hour": 3600 * args.companies / cpu,
             "children_cpu_seconds_per_company": children_cpu / args.companies,
+            "prefect_requests_per_company": prefect_requests[0] / args.companies,
             "load_average": os.getloadavg()[0],
             "peak_rss_mb": peak_rss_mb(),
         },
