@@ -12,10 +12,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 LINE_BREAKS = re.compile(r"\r\n?")
 INLINE_BREAKS = re.compile(r"\s*[\t\n]+\s*")
 ELLIPSIS = "…"
+NOT_PLAIN_JSON = re.compile(rb"\\[bfr]|\\u00[01]|\xef\xbf[\xbe\xbf]")
+"""In a body's JSON: an escaped C0 control but tab and line feed (or a backslash before b, f, r, which is harmless to
+match), or U+FFFE/U+FFFF; a lone surrogate is not JSON at all."""
 
 
 def xml_safe(text: str) -> str:
@@ -48,14 +53,29 @@ def shorten_text(text: str, limit: int, marker: str) -> str:
 
 
 def xml_safe_strings(value: object) -> Any:
-    """A JSON-shaped body with `xml_safe` applied to every string in it (keys are ours and left as they are)."""
+    """A JSON-shaped body with `xml_safe` applied to every string in it (keys are ours and left as they are).
+    Most bodies hold nothing to change: those go back as they are after one look at their JSON (in C), not a walk
+    rebuilding them in Python (every record's body comes through here: the sync's CPU per record counts)."""
+    try:
+        plain = NOT_PLAIN_JSON.search(orjson.dumps(value, default=_opaque)) is None
+    except orjson.JSONEncodeError:  # a lone surrogate (or a key that is not text): walk it
+        plain = False
+    return value if plain else _xml_safe_walk(value)
+
+
+def _xml_safe_walk(value: object) -> Any:
     if isinstance(value, str):
         return xml_safe(value)
     if isinstance(value, dict):
-        return {key: xml_safe_strings(item) for key, item in value.items()}
+        return {key: _xml_safe_walk(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [xml_safe_strings(item) for item in value]
+        return [_xml_safe_walk(item) for item in value]
     return value
+
+
+def _opaque(value: object) -> None:
+    """What orjson cannot write (a Decimal, say) holds no text: written as null for the look."""
+    return None
 
 
 def led_by_name(text: str, original: str, sent: str) -> str:
