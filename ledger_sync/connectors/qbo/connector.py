@@ -31,6 +31,7 @@ from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
 from ledger_sync.connectors.qbo.query import (
     ALL_ACTIVE_STATES,
+    PAGE_SIZE,
     Queryable,
     queries_in,
     quote,
@@ -38,7 +39,7 @@ from ledger_sync.connectors.qbo.query import (
     select_in,
     select_within,
 )
-from ledger_sync.connectors.qbo.read_ahead import ReadAhead
+from ledger_sync.connectors.qbo.read_ahead import INVOICE_COUNT, ReadAhead
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.tracking import read_tracking_options
 from ledger_sync.connectors.qbo.wire import (
@@ -139,7 +140,8 @@ class QboConnector(ClientConnector):
         self.realm_id = realm_id
         self._tax_model = tax_model
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
-        self._reads: Queryable = ReadAhead(self._client) if read_ahead else self._client
+        self._ahead = ReadAhead(self._client) if read_ahead else None
+        self._reads: Queryable = self._ahead or self._client
         self._methods = PaymentMethods(self._client, realm_id, self._reads)
 
     def __repr__(self) -> str:
@@ -357,8 +359,17 @@ class QboConnector(ClientConnector):
         return found
 
     def invoice_numbers(self, records: Sequence[InvoiceRecord]) -> InvoiceNumbers | None:
-        """`SELECT * FROM Invoice`, 1000 a page, within the queries `numbered(records)` would make."""
-        invoices = select_within(self._client, "Invoice", queries_in(fields.doc_number(r) for r in records))
+        """`SELECT * FROM Invoice`, 1000 a page, within the queries `numbered(records)` would make. How many invoices
+        the books held when the run began, if read ahead, spares the reads: none when there are none, and none when
+        they take more pages than that."""
+        budget = queries_in(fields.doc_number(r) for r in records)
+        counted = self._ahead.take(INVOICE_COUNT) if self._ahead else None
+        held_count = (counted or {}).get("QueryResponse", {}).get("totalCount")
+        if held_count == 0:
+            return InvoiceNumbers({}, fields.doc_number)
+        if isinstance(held_count, int) and -(-held_count // PAGE_SIZE) > budget:
+            return None
+        invoices = select_within(self._client, "Invoice", budget)
         if invoices is None:
             return None
         held: dict[str, list[LedgerSnapshot]] = {}

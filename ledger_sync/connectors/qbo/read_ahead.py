@@ -1,7 +1,7 @@
 """The queries a sync asks first, answered by one `/batch` call instead of one call each.
 
 A run reads the chart (accounts, tax codes and rates, the company's country and preferences), then later its payment
-methods: six calls before, one now (QBO's batch takes `Query` items). An answer
+methods and how many invoices the books hold: seven calls before, one now (QBO's batch takes `Query` items). An answer
 holds for every read before the run's first write, and for the first read of its statement after it (the payment
 methods, read once per connector when the first payment goes, as their list always was); a read after that asks QBO
 again, so whatever the run wrote, or a re-read after a lost answer, is seen.
@@ -13,6 +13,8 @@ from typing import Any
 from ledger_sync.connectors.qbo.client import QboClient
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, page_statement
 
+INVOICE_COUNT = "SELECT COUNT(*) FROM Invoice"
+"""How many invoices the books hold (`totalCount`): none, and no invoice number needs reading."""
 RUN_QUERIES = (
     page_statement("Account", ALL_ACTIVE_STATES),
     page_statement("TaxCode", ALL_ACTIVE_STATES),
@@ -20,6 +22,7 @@ RUN_QUERIES = (
     "SELECT * FROM CompanyInfo",
     "SELECT * FROM Preferences",
     page_statement("PaymentMethod", ALL_ACTIVE_STATES),
+    INVOICE_COUNT,
 )
 """Exactly as their readers ask them (`query.select_all`, `tax_model`, `currencies`, `payment_methods`)."""
 
