@@ -1,8 +1,6 @@
-"""Reads and creates that go in one `/batch` call: a sync's first queries (`read_ahead`: its chart, payment methods
-and invoice count), and the payment methods a batch of payments lacks."""
+"""A sync's first queries go in one `/batch` call (`read_ahead`): its chart, payment methods and invoice count."""
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -11,7 +9,7 @@ from ledger_sync.connectors.qbo import QboConnector
 from ledger_sync.connectors.qbo.read_ahead import INVOICE_COUNT
 from ledger_sync.core.ledger import LedgerAccount, WriteOp
 from ledger_sync.core.records import EntityType
-from tests.connector_qbo.conftest import REALM, Harness, customer, invoice, make_config, payment
+from tests.connector_qbo.conftest import REALM, Harness, customer, invoice, make_config
 
 ACCOUNTS = [{"Id": "1", "Name": "Sales", "AccountType": "Income", "Active": True}]
 PREFERENCES = [{"CurrencyPrefs": {"HomeCurrency": {"value": "CAD"}, "MultiCurrencyEnabled": False}}]
@@ -86,32 +84,3 @@ def test_books_holding_more_invoices_than_the_numbers_take_pages_are_not_read_wh
 
 def _op(source_id: int) -> WriteOp:
     return WriteOp(customer(source_id, f"Customer {source_id}"), f"key-{source_id}")
-
-
-def test_the_payment_methods_a_batch_lacks_are_created_in_one_call(harness_for) -> None:
-    made: dict[str, str] = {}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/query"):
-            return httpx.Response(200, json={"QueryResponse": {"PaymentMethod": [{"Id": "1", "Name": "Cash"}]}})
-        answers = []
-        for item in json.loads(request.content)["BatchItemRequest"]:
-            if "PaymentMethod" in item:
-                made[item["PaymentMethod"]["Name"]] = f"M{len(made) + 2}"
-                answers.append(
-                    {
-                        "bId": item["bId"],
-                        "PaymentMethod": {**item["PaymentMethod"], "Id": made[item["PaymentMethod"]["Name"]]},
-                    }
-                )
-            else:
-                paid_by = item["Payment"]["PaymentMethodRef"]["value"]
-                answers.append({"bId": item["bId"], "Payment": {"Id": f"P{paid_by}", "SyncToken": "0"}})
-        return httpx.Response(200, json={"BatchItemResponse": answers})
-
-    harness = harness_for(handler)
-    paid = [replace(payment(1), method="card"), replace(payment(2), method="ach"), replace(payment(3), method="cash")]
-    outcomes = harness.connector.write(EntityType.PAYMENT, [WriteOp(p, f"key-{p.source_id}") for p in paid])
-    assert [o.ref.id if o.ref else o.error for o in outcomes] == ["PM3", "PM2", "P1"]
-    assert made == {"ACH": "M2", "Credit Card": "M3"}
-    assert _paths(harness) == ["query", "batch", "batch"]

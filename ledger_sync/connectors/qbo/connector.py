@@ -201,7 +201,6 @@ class QboConnector(ClientConnector):
             if index not in settled and (outcome := self._unsendable(op)) is not None
         }
         sendable = [op for index, op in enumerate(ops) if index not in settled]
-        self._methods.ensure(op.record.method for op in sendable if isinstance(op.record, PaymentRecord))
         if len(sendable) == 1:
             op = sendable[0]
             sent = [self._write_one(entity_type, op, op.existing, single_request_id(op.idempotency_key))]
