@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from ledger_sync.connectors.qbo.client import QboClient
-from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, Queryable, select_all
+from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, select_all
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 
 NAMES = {"card": "Credit Card", "cash": "Cash", "check": "Check", "ach": "ACH"}
@@ -22,10 +22,8 @@ NAMES = {"card": "Credit Card", "cash": "Cash", "check": "Check", "ach": "ACH"}
 class PaymentMethods:
     """The company's payment methods by name (case-insensitive, as QBO compares names), read once."""
 
-    def __init__(self, client: QboClient, realm_id: str, reads: Queryable | None = None) -> None:
-        """`reads`: where the list is read (the client itself, or the queries it reads ahead)."""
+    def __init__(self, client: QboClient, realm_id: str) -> None:
         self._client = client
-        self._reads = reads or client
         self._realm_id = realm_id
         self._by_name: dict[str, dict[str, Any]] | None = None
 
@@ -33,7 +31,7 @@ class PaymentMethods:
         """The Id of the active PaymentMethod `method` is recorded as (created when missing); None when the name
         belongs to an inactive one."""
         if self._by_name is None:
-            listed = select_all(self._reads, "PaymentMethod", ALL_ACTIVE_STATES)
+            listed = select_all(self._client, "PaymentMethod", ALL_ACTIVE_STATES)
             self._by_name = {str(found.get("Name", "")).casefold(): found for found in listed}
         name = NAMES[method]
         found = self._by_name.get(name.casefold())
