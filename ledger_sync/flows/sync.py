@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar, cast
 
 from prefect import flow
+from prefect.context import FlowRunContext
 from prefect.utilities.annotations import quote
+from prefect.utilities.collections import visit_collection
 
 from ledger_sync.connectors.registry import LedgerName
 from ledger_sync.core.ledger import LedgerChart
@@ -51,9 +53,19 @@ def pages(extract: Callable[[SyncJob, Cursor | None, int], Page], job: SyncJob, 
     page = extract(whole(job), None, size)
     while page:
         yield page
+        _unlink(page)
         if not page.has_fresh:
             return
         page = extract(whole(job), page.next_after, size)
+
+
+def _unlink(page: object) -> None:
+    """Drop the links Prefect keeps, for the rest of the flow run, from a task's result and each of its fields to
+    the task run's state (to draw the dependencies of tasks it is handed to): about eight a page, some KB each, so
+    a million-invoice run held thousands. Pages reach their tasks quoted (`whole`), so nothing looks those links up."""
+    context = FlowRunContext.get()
+    if context is not None:
+        visit_collection(page, lambda part: context.run_results.pop(id(part), None), max_depth=1)
 
 
 class SyncHooks:
