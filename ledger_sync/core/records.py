@@ -20,6 +20,8 @@ from ledger_sync.core.tracking import TrackingTag, revenue_by_option
 
 SET_ONLY = {"hashed": "when set"}
 """Field metadata: leave the field out of the content hash while it holds its default."""
+NOT_HASHED = {"hashed": "never"}
+"""Field metadata: never in the content hash (an instruction that goes with a write, not what the ledger holds)."""
 
 
 class EntityType(StrEnum):
@@ -48,7 +50,8 @@ _hashed_fields: dict[type, tuple[tuple[str, bool, object], ...]] = {}
 def _fields_of(kind: type) -> tuple[tuple[str, bool, object], ...]:
     plan = _hashed_fields.get(kind)
     if plan is None:
-        plan = tuple((f.name, f.metadata == SET_ONLY, f.default) for f in dataclasses.fields(kind))
+        fields = (f for f in dataclasses.fields(kind) if f.metadata != NOT_HASHED)
+        plan = tuple((f.name, f.metadata == SET_ONLY, f.default) for f in fields)
         _hashed_fields[kind] = plan
     return plan
 
@@ -75,6 +78,11 @@ def _canonical(value: object) -> object:
     return value
 
 
+def external_id_of(entity_type: EntityType, source_id: int) -> str:
+    """The external id a record of this type carries unless its class says otherwise: "SO-P12" for payment 12."""
+    return f"SO-{entity_type.value[0].upper()}{source_id}"
+
+
 class Record:
     """Mixin for the records below: identity, external id and a stable content hash."""
 
@@ -84,7 +92,7 @@ class Record:
     @property
     def external_id(self) -> str:
         """Stamped on the ledger record so it can be found again after an ambiguous failure."""
-        return f"SO-{self.entity_type.value[0].upper()}{self.source_id}"
+        return external_id_of(self.entity_type, self.source_id)
 
     @cached_property
     def content_hash(self) -> str:
@@ -191,6 +199,11 @@ class InvoiceRecord(Record):
     tracking: tuple[TrackingTag, ...] = field(default=(), metadata=SET_ONLY)
     """The tracking options the whole invoice carries (its business unit's, where the ledger tracks it per
     transaction: a QBO department, or class when class tracking is per transaction)."""
+    removes_payments: tuple[int, ...] = field(default=(), metadata=NOT_HASHED)
+    """A void's: the payments Service Opus booked for the invoice that the ledger may hold (synced, or sent with an
+    outcome never learned), by source id. The connector takes each out of the ledger wherever it is, applied to the
+    invoice or not: a deposit whose application was not sent yet, an overpayment whose credit was received but not
+    yet allocated when a run died (`tasks.voids`)."""
     entity_type: EntityType = field(default=EntityType.INVOICE, init=False)
 
     @property

@@ -390,8 +390,10 @@ def payment_candidates(
     what was still open on it (`core.applications`: an overpayment's excess stays the customer's credit). A deposit
     not applied to an invoice yet needs only its customer (`_deposit`). A payment that failed or was charged back
     after it was collected is taken out of the ledger if it was sent there (see `_reversal`), else skipped: nothing
-    is sent."""
+    is sent. One the ledger removed with its voided invoice stays parked so (`tasks.voids`), whatever its checks say
+    when it is read again."""
     fresh = {p.id for p in page.fresh}
+    removed = {i: p for i, p in state.parked(EntityType.PAYMENT).items() if p.cause is ParkingCause.REMOVED}
     invoices = state.mapped(EntityType.INVOICE, page.invoices)
     customers = state.mapped(
         EntityType.CUSTOMER,
@@ -407,6 +409,9 @@ def payment_candidates(
             candidates.append(_reversal(page, payment, payment.id in sent, invoices, customers, mapping, cursor))
             continue
         if payment.status != "collected":
+            continue
+        if (gone := removed.get(payment.id)) is not None:
+            candidates.append(Park(gone, cursor))
             continue
         checked = page.parked.get((EntityType.PAYMENT, payment.id))
         if payment.invoice_id is None:

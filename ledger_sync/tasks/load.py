@@ -35,7 +35,7 @@ from ledger_sync.engine.refund_candidates import refund_candidates
 from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.state.links import LinkStore
 from ledger_sync.tasks.job import SyncJob
-from ledger_sync.tasks.voids import void_removals
+from ledger_sync.tasks.voids import with_void_removals
 
 PAYMENTS_PER_PART = 5_000
 """Payments read at once for the payouts they settle (all were, before): a payout settles some days of a company's card
@@ -95,7 +95,8 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     candidates = invoice_candidates(
         state, page, mapping=job.mapping, tax_rates=job.tax_rates, chart=chart, number_prefix=prefix
     )
-    engine = write_engine(job, void_removals(job, candidates))
+    candidates, removals = with_void_removals(job, candidates)
+    engine = write_engine(job, removals)
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
     engine.push(EntityType.INVOICE, candidates, fill=True)  # nothing needs them before the invoices are flushed
 

@@ -69,6 +69,37 @@ class CreditUndone:
         suite._assert_books_equal(harness, books, "both invoices voided")
         assert harness.connector.find_by_external_id(EntityType.PAYMENT, [applied, over]) == {}
 
+    def test_a_voided_invoice_takes_out_the_payments_it_names_wherever_the_ledger_holds_them(
+        self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
+    ) -> None:
+        """A deposit of 60.00 is in the ledger as the customer's credit; Service Opus applied it to an invoice and
+        voided that invoice before the application was sent. The invoice's void names the deposit
+        (`InvoiceRecord.removes_payments`, as a void names every payment of the invoice the ledger may hold): the
+        void (sent twice) takes the deposit out too, though the ledger never applied it to the invoice. Another
+        deposit of the customer's, which the void does not name, stays as it was."""
+        harness = ledger_harness
+        customer_ref = suite._created(harness, suite._customer(harness, f"Voided Apart {harness.next_id()}"))
+        _, item_ref = parties
+        bank = harness.account("bank").id
+        named, kept = (
+            PaymentRecord(harness.next_id(), "", customer_ref, amount, date(2026, 5, 5), "card", bank, "4242")
+            for amount in (Decimal("60.00"), Decimal("35.00"))
+        )
+        held = {payment.source_id: suite._written(harness, payment) for payment in (named, kept)}
+        invoice = suite._invoice(harness, customer_ref, item_ref, [suite._line("1", "80.00", suite.GST)])
+        invoice_ref = suite._created(harness, invoice)
+        voided = replace(invoice, voided=True, removes_payments=(named.source_id,))
+        for _ in range(2):
+            suite._written(harness, voided, LedgerRef(invoice_ref))
+        connector = harness.connector
+        assert connector.find_by_external_id(EntityType.PAYMENT, [named, kept]) == {
+            kept.source_id: held[kept.source_id]
+        }
+        read = connector.read_back(EntityType.PAYMENT, [named, kept])
+        assert not any(snapshot.present for snapshot in read.get(named.source_id, []))
+        assert [(s.amount, s.balance) for s in read[kept.source_id] if s.present] == [(kept.amount, kept.amount)]
+        assert harness.invoice_amounts(invoice_ref)[1] == Decimal("0.00")
+
     def test_a_deposit_charged_back_before_it_is_applied_leaves_no_credit(
         self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
     ) -> None:

@@ -47,6 +47,7 @@ from ledger_sync.core.records import (
     PayoutRecord,
     RefundRecord,
     TipRecord,
+    external_id_of,
 )
 from ledger_sync.core.tokens import TokenProvider, TokenSet
 from ledger_sync.core.tracking import LedgerTrackingOption, TrackingLevel
@@ -263,7 +264,7 @@ class MemoryConnector:
         if op.voids:
             assert op.existing is not None
             held = entries[op.existing.id]
-            return self._reverse(held) if isinstance(record, PaymentRecord | TipRecord) else self._void(held)
+            return self._reverse(held) if isinstance(record, PaymentRecord | TipRecord) else self._void(held, record)
         _refuse_bad_tracking(record)
         own_id = op.existing.id if op.existing else None
         name = _name(record)
@@ -321,11 +322,17 @@ class MemoryConnector:
         if closed is not None and any(day <= closed for day in dates):
             raise LedgerError(ErrorKind.LOCKED, f"Account Period Closed: the books are closed through {closed}")
 
-    def _void(self, document: Entry) -> LedgerRef:
+    def _void(self, document: Entry, voided: LedgerRecord) -> LedgerRef:
         """Delete the payments and credit applications made to or from the invoice or credit note (each gives
-        back what it applied), then void it (a void of a voided document changes nothing)."""
+        back what it applied), and the payments a voided invoice names wherever they are, then void it (a void of a
+        voided document changes nothing)."""
         if document.status != "VOIDED":
             books = self._books.entries
+            named = voided.removes_payments if isinstance(voided, InvoiceRecord) else ()
+            stamps = {external_id_of(EntityType.PAYMENT, source_id) for source_id in named}
+            for payment in books[EntityType.PAYMENT].values():
+                if payment.stamp in stamps:
+                    self._reverse(payment)
             for applied in [*books[EntityType.PAYMENT].values(), *books[EntityType.CREDIT_APPLICATION].values()]:
                 record = applied.record
                 assert isinstance(record, PaymentRecord | CreditApplicationRecord)

@@ -79,6 +79,7 @@ from ledger_sync.core.records import (
     PayoutRecord,
     RefundRecord,
     TipRecord,
+    external_id_of,
 )
 from ledger_sync.core.tokens import TokenProvider
 from ledger_sync.core.tracking import LedgerTrackingOption
@@ -229,22 +230,39 @@ class QboConnector(ClientConnector):
     def _void_invoice(self, op: WriteOp) -> WriteOutcome:
         """Void the invoice `op.existing` names: re-read it (fresh SyncToken, the payments applied to it), void each
         of those payments (QBO would leave them as unapplied credit; the sandbox refuses the void until they are
-        gone), then void the invoice. Every step is read before it is taken and its `requestid` derives from the op
-        and what was read, so a re-run after an unknown outcome does only what is left; an invoice found voided
-        already is the outcome."""
+        gone), and each of its payments the books hold apart from it (`_payments_apart`), then void the invoice.
+        Every step is read before it is taken and its `requestid` derives from the op and what was read, so a re-run
+        after an unknown outcome does only what is left; an invoice found voided already is the outcome."""
         assert op.existing is not None
         invoice_id = op.existing.id
         try:
             invoice = self.read("Invoice", invoice_id)
             if is_voided(invoice):
                 return WriteOutcome(op=op, ref=ledger_ref(invoice))
-            for payment_id in linked_payment_ids(invoice):
+            linked = linked_payment_ids(invoice)
+            for payment_id in linked + [p for p in self._payments_apart(op, invoice) if p not in linked]:
                 self._voided_payment(op, payment_id)
             invoice = self.read("Invoice", invoice_id)  # voiding its payments changed its SyncToken
             voided = self._void_entity(op, "Invoice", invoice, {"operation": "void"})
         except LedgerError as error:
             return _element_failure(op, error)
         return WriteOutcome(op=op, ref=ledger_ref(voided))
+
+    def _payments_apart(self, op: WriteOp, invoice: Mapping[str, Any]) -> list[str]:
+        """The live payments of the invoice's customer stamped with one of the payments the voided invoice's record
+        names (`InvoiceRecord.removes_payments`): a deposit whose application to the invoice was never sent is held
+        as the customer's unapplied credit. One query, only when the record names any."""
+        record = op.record
+        assert isinstance(record, InvoiceRecord)
+        if not record.removes_payments:
+            return []
+        stamps = [external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments]
+        customer = str((invoice.get("CustomerRef") or {}).get("value", ""))
+        return [
+            str(payment["Id"])
+            for payment in select_in(self._client, "Payment", "CustomerRef", [customer])
+            if not is_voided(payment) and any(is_stamped(EntityType.PAYMENT, payment, s) for s in stamps)
+        ]
 
     def _delete_tip(self, op: WriteOp) -> WriteOutcome:
         """A reversed payment's tip: its Deposit deleted (`operation=delete`; the money leaves the bank account). Read

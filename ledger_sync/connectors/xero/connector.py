@@ -22,7 +22,7 @@ Service Opus credit note credits one invoice).
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, overload
 
@@ -60,6 +60,7 @@ from ledger_sync.core.records import (
     PayoutRecord,
     RefundRecord,
     TipRecord,
+    external_id_of,
 )
 from ledger_sync.core.tokens import TokenProvider
 from ledger_sync.core.tracking import LedgerTrackingOption
@@ -316,6 +317,7 @@ class XeroConnector(ClientConnector):
                 note = self.read("CreditNotes", str(credited["CreditNoteID"]))
                 self._delete_allocations(op, "CreditNotes", note, op.existing.id)
             self._remove_paying_credits(op, str((invoice.get("Contact") or {}).get("ContactID", "")), op.existing.id)
+            self._remove_payments_apart(op)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -339,6 +341,17 @@ class XeroConnector(ClientConnector):
                 for receipt in self._list("BankTransactions", where):
                     if str(receipt.get("Status") or "").upper() not in GONE_STATUSES:
                         self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
+
+    def _remove_payments_apart(self, op: WriteOp) -> None:
+        """The credits of the voided invoice's payments (`InvoiceRecord.removes_payments`) that are not allocated to
+        it: a deposit whose application was never sent, an overpayment received when a run died before allocating
+        it. Each is taken out as a reversed deposit is (`_remove_credit`); one found deleted already is left."""
+        record = op.record
+        assert isinstance(record, InvoiceRecord)
+        stamps = [external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments]
+        for receipts in self._receipts_stamped(stamps).values():
+            for receipt in receipts:
+                self._remove_credit(op, receipt)
 
     def _refunds(self, ops: Sequence[WriteOp], held: dict[int, list[dict[str, Any]]]) -> list[WriteOutcome]:
         """Refunds: each an ACCRECCREDIT credit note (lines and tax as a credit note's, stamped in `Reference`), then a
@@ -598,15 +611,22 @@ class XeroConnector(ClientConnector):
         return found
 
     def _credit_receipts(self, records: Sequence[LedgerRecord]) -> dict[int, list[dict[str, Any]]]:
-        """Each payment's RECEIVE-PREPAYMENT / -OVERPAYMENT bank transactions (deleted ones too), by their stamp."""
-        stamps = [record.external_id for record in records]
+        """Each payment's RECEIVE-PREPAYMENT / -OVERPAYMENT bank transactions (deleted ones too), by source id."""
+        by_stamp = self._receipts_stamped([record.external_id for record in records])
+        return {record.source_id: by_stamp[record.external_id] for record in records if record.external_id in by_stamp}
+
+    def _receipts_stamped(self, stamps: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The RECEIVE-PREPAYMENT / -OVERPAYMENT bank transactions (deleted ones too) stamped with each payment stamp
+        ("SO-P12"), by stamp."""
+        if not stamps:
+            return {}
         made = self._where("BankTransactions", "Reference", stamps, also=f"({prepayments.TYPES_WHERE})", starts=True)
-        by_stamp = {record.external_id: record.source_id for record in records}
-        found: dict[int, list[dict[str, Any]]] = {}
+        wanted = set(stamps)
+        found: dict[str, list[dict[str, Any]]] = {}
         for transaction in made:
             stamp = wire.stamp_of(EntityType.PAYMENT, transaction)
-            if stamp in by_stamp and prepayments.credit_of(transaction) is not None:
-                found.setdefault(by_stamp[stamp], []).append(transaction)
+            if stamp in wanted and prepayments.credit_of(transaction) is not None:
+                found.setdefault(stamp, []).append(transaction)
         return found
 
     def _contact_named(self, name: str, op: WriteOp) -> str:
@@ -670,8 +690,13 @@ class XeroConnector(ClientConnector):
                 sid: LedgerRef(kept[0].ledger_id) for sid, made in payouts if (kept := [m for m in made if m.present])
             }
         found: dict[int, LedgerRef] = {}
+        by_id = {record.source_id: record for record in records}
         for source_id, docs in self._stamped(entity_type, records).items():
-            live = [doc for doc in docs if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
+            live = [
+                doc
+                for doc in docs
+                if str(doc.get("Status") or "").upper() not in GONE_STATUSES and _as_sent(by_id[source_id], doc)
+            ]
             ref = wire.element_ref(entity_type, live[0]) if live else None
             if ref is not None:
                 found[source_id] = ref
@@ -990,6 +1015,15 @@ def _live(credits: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The live prepayment or overpayment among a payment's credits, if Xero holds one."""
     live = [doc for doc in credits if str(doc.get("Status") or "").upper() not in GONE_STATUSES]
     return live[0] if live else None
+
+
+def _as_sent(record: LedgerRecord, doc: Mapping[str, Any]) -> bool:
+    """Whether a live document stamped with the record is the record as sent. A payment's credit (a prepayment or
+    overpayment) counts once it is allocated to the invoice the payment pays: one a run died before allocating is
+    finished by the write (`_take_credits`), not taken for the whole payment. A reversal takes out whatever is held."""
+    if not isinstance(record, PaymentRecord) or record.reversed or not record.invoice_ref:
+        return True
+    return not prepayments.is_credit(doc) or prepayments.allocated_to(doc, record.invoice_ref)
 
 
 def _takes_credit(op: WriteOp) -> bool:

@@ -81,6 +81,11 @@ def allocated_to(credit: Mapping[str, Any], invoice_id: str) -> bool:
     )
 
 
+def is_credit(document: Mapping[str, Any]) -> bool:
+    """A prepayment or overpayment as read from its own collection (not a payment, not its bank transaction)."""
+    return "PrepaymentID" in document or "OverpaymentID" in document
+
+
 def credit_ref(credit: Mapping[str, Any]) -> LedgerRef:
     return LedgerRef(str(credit.get("PrepaymentID") or credit.get("OverpaymentID")))
 
