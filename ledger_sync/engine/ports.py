@@ -35,8 +35,12 @@ class ConnectionState(Protocol):
         synced: Sequence[Synced],
         parked: Sequence[Parking],
         checkpoint: Cursor | None,
+        refused: Sequence[Parking] = (),
     ) -> None:
-        """Commit one batch's results together: synced records, parkings, cleared intents, the checkpoint."""
+        """Commit one batch's results together: synced records, parkings, cleared intents, the checkpoint. `parked`:
+        decided before anything was sent, so an earlier send's unknown outcome stays in doubt (its intent is kept,
+        to be looked up when the record is written again); `refused`: parked because the ledger refused the write
+        just now (its intent is settled)."""
         ...
 
     def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:

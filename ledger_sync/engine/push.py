@@ -328,7 +328,8 @@ class WriteEngine:
                 case Answer.UNKNOWN:
                     self.stats.add(Tally.UNKNOWN, entity_type)
         self.stats.add(Tally.PARKED, entity_type, len(refused))
-        self.state.record_batch(entity_type, synced=synced, parked=refused, checkpoint=progress.checkpoint())
+        mark = progress.checkpoint()
+        self.state.record_batch(entity_type, synced=synced, parked=[], refused=refused, checkpoint=mark)
         self._reissue(locked, progress)
 
     def _reissue_of(self, outcome: WriteOutcome, now: datetime) -> Reissue | None:
@@ -398,7 +399,7 @@ class WriteEngine:
                     self.stats.add(Tally.PARKED, kind)
                 case Answer.UNKNOWN:
                     self.stats.add(Tally.UNKNOWN, kind)
-            self.state.record_batch(kind, synced=synced, parked=parked, checkpoint=progress.checkpoint())
+            self.state.record_batch(kind, synced=synced, parked=[], refused=parked, checkpoint=progress.checkpoint())
             if parked:  # begun: its retry resumes it, never updates the held invoice in place
                 self.state.add_intents(kind, [intent])
 

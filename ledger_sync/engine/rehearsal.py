@@ -113,6 +113,7 @@ class RehearsedState:
         synced: Sequence[Synced],
         parked: Sequence[Parking],
         checkpoint: Cursor | None,
+        refused: Sequence[Parking] = (),
     ) -> None:
         raise AssertionError("a dry run records no batch")
 

@@ -44,6 +44,7 @@ class StoredConnectionState:
         synced: Sequence[Synced],
         parked: Sequence[Parking],
         checkpoint: Cursor | None,
+        refused: Sequence[Parking] = (),
     ) -> None:
         removed = [
             payment
@@ -59,6 +60,7 @@ class StoredConnectionState:
             synced=synced,
             parked=parked,
             checkpoint=checkpoint,
+            refused=refused,
             removed_payments=removed,
         )
 

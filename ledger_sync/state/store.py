@@ -303,10 +303,13 @@ class StateStore:
         synced: Sequence[Synced] = (),
         parked: Sequence[Parking] = (),
         checkpoint: Cursor | None = None,
+        refused: Sequence[Parking] = (),
         removed_payments: Sequence[Parking] = (),
     ) -> None:
         """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint, and
-        the payments the ledger removed with the invoices voided in this batch (see `requeue`)."""
+        the payments the ledger removed with the invoices voided in this batch (see `requeue`). The intents of
+        synced and `refused` records are cleared; those of `parked` ones (parked before anything was sent) are kept:
+        an earlier send's outcome is still unknown, and is looked up when the record is written again."""
         kind = entity_type.value
         with self.engine.begin() as conn:
             _requeue(conn, connection_id, EntityType.PAYMENT.value, removed_payments)
@@ -314,9 +317,9 @@ class StateStore:
                 in_ledger = [s.source_id for s in synced]
                 _map(conn, connection_id, kind, synced)
                 _delete(conn, PARKED, connection_id, kind, in_ledger)  # in the ledger now: parked no more
-            if parked:
-                _park(conn, connection_id, kind, parked)
-            _delete(conn, INTENTS, connection_id, kind, [s.source_id for s in synced] + [p.source_id for p in parked])
+            if parked or refused:
+                _park(conn, connection_id, kind, [*parked, *refused])
+            _delete(conn, INTENTS, connection_id, kind, [s.source_id for s in synced] + [p.source_id for p in refused])
             if checkpoint is not None:
                 _advance(conn, connection_id, kind, checkpoint)
 

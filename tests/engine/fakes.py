@@ -59,6 +59,7 @@ class MemoryState:
         synced: Sequence[Synced],
         parked: Sequence[Parking],
         checkpoint: Cursor | None,
+        refused: Sequence[Parking] = (),
     ) -> None:
         if synced and self.die_on_next_synced_commit:
             self.die_on_next_synced_commit = False
@@ -68,8 +69,8 @@ class MemoryState:
                 item.ledger_id, item.sync_token, item.content_hash, item.document
             )
             self.parkings[entity_type].pop(item.source_id, None)
-        self.parkings[entity_type].update({p.source_id: p for p in parked})
-        for source_id in [s.source_id for s in synced] + [p.source_id for p in parked]:
+        self.parkings[entity_type].update({p.source_id: p for p in [*parked, *refused]})
+        for source_id in [s.source_id for s in synced] + [p.source_id for p in refused]:
             self.pending[entity_type].pop(source_id, None)
         if checkpoint is not None and (
             entity_type not in self.checkpoints or self.checkpoints[entity_type] < checkpoint

@@ -4,7 +4,8 @@ import pytest
 
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 from ledger_sync.core.records import EntityType
-from ledger_sync.engine.candidates import Candidate, Push
+from ledger_sync.core.sync_state import Parking, ParkingCause
+from ledger_sync.engine.candidates import Candidate, Park, Push
 from ledger_sync.engine.push import idempotency_key
 from ledger_sync.engine.stats import Tally
 from tests.engine.fakes import TENANT, Call, MemoryState, ScriptedLedger, WorkerDied, cursor, customer, engine_for
@@ -40,6 +41,27 @@ def test_found_in_an_older_version_is_updated_not_created_again() -> None:
     last = ledger.calls[-1]
     assert len(last) == 1 and last[0].existing is not None and last[0].existing.id == entry.ledger_id
     assert state.entity_map[C][1].content_hash == renamed.content_hash
+
+
+def test_a_record_parked_by_a_check_after_an_unknown_outcome_is_still_looked_up_when_it_comes_back() -> None:
+    """Sent, answer lost; then a check parks it before anything is sent again (the data changed); then it is fixed
+    and comes back changed, with another key. The earlier send is still in doubt, so it is looked up, found and
+    updated: the ledger holds one copy."""
+    state, ledger = MemoryState(), ScriptedLedger(script=[Call.LOST_ANSWER])
+    _push(state, ledger, Push(customer(1, "Old Name"), cursor(1)))
+    _push(state, ledger, Park(Parking(1, ParkingCause.CHECK, "Customer has no name"), cursor(1)))
+    assert set(state.parkings[C]) == {1} and set(state.pending[C]) == {1}, "parked, still in doubt"
+    fixed = customer(1, "New Name")
+    _push(state, ledger, Push(fixed, cursor(1)))
+    [entry] = ledger.records_for(C, 1)
+    assert entry.content_hash == fixed.content_hash
+    assert state.entity_map[C][1].ledger_id == entry.ledger_id and state.parkings[C] == {} and state.pending[C] == {}
+
+
+def test_a_create_the_ledger_refuses_settles_its_intent() -> None:
+    state, ledger = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.VALIDATION})
+    _push(state, ledger, Push(customer(1), cursor(1)))
+    assert set(state.parkings[C]) == {1} and state.pending[C] == {}
 
 
 def test_not_found_is_created_with_the_same_idempotency_key() -> None:
