@@ -8,8 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment
 from ledger_sync.connectors.service_opus.seed import seed
 from ledger_sync.demo import connect_with_auto_consent, ledger_api_paths, sandbox_for
 from ledger_sync.onboarding import apply_suggested_mapping
@@ -142,3 +144,10 @@ def small_company_stack(setup: LedgerSetup, home: Path) -> Iterator[Stack]:
 
     with open_stack(home, seeded, setup.ledger, setup.company) as opened:
         yield opened
+
+
+def unpaid_locked_invoices(session: Session, count: int) -> list[Invoice]:
+    """The first `count` locked invoices no payment names, in id order."""
+    paid = select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))
+    query = select(Invoice).where(Invoice.status == InvoiceStatus.LOCKED, Invoice.id.not_in(paid))
+    return list(session.scalars(query.order_by(Invoice.id).limit(count)))

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.models import (
+    CUSTOMER_DETAILS,
     REVERSED_STATUSES,
     CreditNote,
     CreditNoteStatus,
@@ -94,19 +95,7 @@ def issue_credit_note(session: Session, note: CreditNote, at: datetime | None = 
     return _record(session, CREDIT_NOTE_ISSUED, note.company_id, note.id, note.issued_at)
 
 
-CUSTOMER_FIELDS = frozenset(
-    {
-        "display_name",
-        "email",
-        "phone",
-        "billing_line1",
-        "billing_city",
-        "billing_region",
-        "billing_postal_code",
-        "billing_country",
-        "currency",
-    }
-)
+CUSTOMER_FIELDS = frozenset(CUSTOMER_DETAILS)
 """What an edit of a customer may change."""
 
 

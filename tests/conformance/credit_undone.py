@@ -91,13 +91,7 @@ class CreditUndone:
         voided = replace(invoice, voided=True, removes_payments=(named.source_id,))
         for _ in range(2):
             suite._written(harness, voided, LedgerRef(invoice_ref))
-        connector = harness.connector
-        assert connector.find_by_external_id(EntityType.PAYMENT, [named, kept]) == {
-            kept.source_id: held[kept.source_id]
-        }
-        read = connector.read_back(EntityType.PAYMENT, [named, kept])
-        assert not any(snapshot.present for snapshot in read.get(named.source_id, []))
-        assert [(s.amount, s.balance) for s in read[kept.source_id] if s.present] == [(kept.amount, kept.amount)]
+        _only_kept_deposit_held(harness, named, kept, held[kept.source_id])
         assert harness.invoice_amounts(invoice_ref)[1] == Decimal("0.00")
 
     def test_a_deposit_charged_back_before_it_is_applied_leaves_no_credit(
@@ -115,13 +109,7 @@ class CreditUndone:
         held = {payment.source_id: suite._written(harness, payment) for payment in (charged, kept)}
         for _ in range(2):
             suite._written(harness, replace(charged, reversed=True), held[charged.source_id])
-        connector = harness.connector
-        assert connector.find_by_external_id(EntityType.PAYMENT, [charged, kept]) == {
-            kept.source_id: held[kept.source_id]
-        }
-        read = connector.read_back(EntityType.PAYMENT, [charged, kept])
-        assert not any(snapshot.present for snapshot in read.get(charged.source_id, []))
-        assert [(s.amount, s.balance) for s in read[kept.source_id] if s.present] == [(kept.amount, kept.amount)]
+        _only_kept_deposit_held(harness, charged, kept, held[kept.source_id])
 
     def test_a_charged_back_payment_takes_its_tip_out_and_the_bank_balance_back(
         self, ledger_harness: "suite.LedgerHarness", parties: tuple[str, str]
@@ -188,3 +176,15 @@ class CreditUndone:
         moved = routed([charged_back, refund])[bank]
         assert moved == -refund.total
         assert connector.account_balances([bank])[bank] == before + moved
+
+
+def _only_kept_deposit_held(
+    harness: "suite.LedgerHarness", gone: PaymentRecord, kept: PaymentRecord, kept_ref: LedgerRef
+) -> None:
+    """The ledger no longer holds the `gone` deposit (not found by its stamp, nothing of it present) and still holds
+    the `kept` one, all of it the customer's credit."""
+    connector = harness.connector
+    assert connector.find_by_external_id(EntityType.PAYMENT, [gone, kept]) == {kept.source_id: kept_ref}
+    read = connector.read_back(EntityType.PAYMENT, [gone, kept])
+    assert not any(snapshot.present for snapshot in read.get(gone.source_id, []))
+    assert [(s.amount, s.balance) for s in read[kept.source_id] if s.present] == [(kept.amount, kept.amount)]

@@ -9,17 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
-from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from ledger_sync.connectors.service_opus.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from ledger_sync.connectors.xero.connector import XeroConnector
 from ledger_sync.core.transform import total_due
 from ledger_sync.events.outbox import collect_payment, void_invoice
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
-from tests.stack import LEDGER_SETUPS, Stack, small_company_stack
+from tests.stack import LEDGER_SETUPS, Stack, small_company_stack, unpaid_locked_invoices
 
 EXCESS = Decimal("15.00")
 XERO = next(setup for setup in LEDGER_SETUPS if setup.ledger == "xero")
@@ -42,15 +41,7 @@ def _overpay(stack: Stack) -> tuple[int, int, str]:
     source = ServiceOpusSource(engine)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
     with Session(engine) as session, session.begin():
-        invoice = session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.status == InvoiceStatus.LOCKED,
-                Invoice.id.not_in(select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))),
-            )
-            .order_by(Invoice.id)
-            .limit(1)
-        ).one()
+        (invoice,) = unpaid_locked_invoices(session, 1)
         total = total_due(source.invoices(stack.company_id, after=None, limit=0, ids=[invoice.id]).records[0], rates)
         over = Payment(
             company_id=invoice.company_id,
@@ -87,21 +78,23 @@ def _invoice(stack: Stack, number: str) -> dict[str, Any]:
     return found
 
 
-def _sync_dying(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+def _overpaid_and_interrupted(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, str]:
+    """The books synced, then an overpayment (`_overpay`) whose run dies once Xero received its credit."""
+    assert sync_company(company_id=stack.company_id, ledger=stack.ledger)["outcome"] == "completed"
+    overpaid = _overpay(stack)
     with monkeypatch.context() as patch:
         _die_before_allocating(patch)
         with pytest.raises(WorkerKilled):
             sync_company(company_id=stack.company_id, ledger=stack.ledger)
+    assert len(_credits_of(stack, overpaid[0])) == 1, "Xero holds the credit, not yet allocated"
+    assert Decimal(str(_invoice(stack, overpaid[2])["AmountDue"])) > 0
+    return overpaid
 
 
 def test_a_credit_received_but_not_allocated_is_allocated_by_the_next_run(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert sync_company(company_id=stack.company_id, ledger=stack.ledger)["outcome"] == "completed"
-    payment_id, _, number = _overpay(stack)
-    _sync_dying(stack, monkeypatch)
-    assert len(_credits_of(stack, payment_id)) == 1, "Xero holds the credit, not yet allocated"
-    assert Decimal(str(_invoice(stack, number)["AmountDue"])) > 0
+    payment_id, _, number = _overpaid_and_interrupted(stack, monkeypatch)
 
     assert sync_company(company_id=stack.company_id, ledger=stack.ledger)["outcome"] == "completed"
     assert len(_credits_of(stack, payment_id)) == 1, "the credit is not received twice"
@@ -111,11 +104,7 @@ def test_a_credit_received_but_not_allocated_is_allocated_by_the_next_run(
 def test_a_credit_received_but_not_allocated_leaves_with_its_voided_invoice(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert sync_company(company_id=stack.company_id, ledger=stack.ledger)["outcome"] == "completed"
-    payment_id, invoice_id, number = _overpay(stack)
-    _sync_dying(stack, monkeypatch)
-    assert len(_credits_of(stack, payment_id)) == 1
-
+    payment_id, invoice_id, number = _overpaid_and_interrupted(stack, monkeypatch)
     engine = make_engine(stack.settings.resolved_source_url)
     with Session(engine) as session, session.begin():
         void_invoice(session, session.get_one(Invoice, invoice_id))

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_sync.connectors.service_opus.extract import ServiceOpusSource
-from ledger_sync.connectors.service_opus.models import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
+from ledger_sync.connectors.service_opus.models import Invoice, Payment, PaymentMethod, PaymentStatus
 from ledger_sync.core.applications import applied_parts
 from ledger_sync.core.transform import total_due
 from ledger_sync.events.outbox import apply_deposit, collect_payment
@@ -20,7 +19,7 @@ from ledger_sync.flows.reconcile import reconcile_company
 from ledger_sync.flows.sync import sync_company
 from ledger_sync.state.db import make_engine
 from tests.ledgers import facts
-from tests.stack import LedgerSetup, Stack, ledger_setup_params, small_company_stack
+from tests.stack import LedgerSetup, Stack, ledger_setup_params, small_company_stack, unpaid_locked_invoices
 
 DEPOSIT = Decimal("40.00")
 EXCESS = Decimal("15.00")
@@ -69,15 +68,7 @@ def test_a_deposit_applied_later_and_an_overpayment(stack: Stack) -> None:
     source = ServiceOpusSource(engine)
     rates = {r.id: r for r in source.tax_rates(stack.company_id)}
     with Session(engine) as session, session.begin():
-        later, overpaid = session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.status == InvoiceStatus.LOCKED,
-                Invoice.id.not_in(select(Payment.invoice_id).where(Payment.invoice_id.is_not(None))),
-            )
-            .order_by(Invoice.id)
-            .limit(2)
-        ).all()
+        later, overpaid = unpaid_locked_invoices(session, 2)
         overpaid_total = total_due(
             source.invoices(stack.company_id, after=None, limit=0, ids=[overpaid.id]).records[0], rates
         )

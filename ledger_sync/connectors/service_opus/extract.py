@@ -28,6 +28,7 @@ from ledger_sync.connectors.service_opus.fields import (
     text_value,
 )
 from ledger_sync.connectors.service_opus.models import (
+    CUSTOMER_DETAILS,
     REVERSED_STATUSES,
     BankAccount,
     BusinessUnit,
@@ -82,18 +83,7 @@ CREDIT_LINES: Table = CreditNoteLine.__table__  # type: ignore[assignment]
 REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
 PAYOUTS: Table = Payout.__table__  # type: ignore[assignment]
 
-CUSTOMER_COLUMNS = (
-    "id",
-    "display_name",
-    "email",
-    "phone",
-    "billing_line1",
-    "billing_city",
-    "billing_region",
-    "billing_postal_code",
-    "billing_country",
-    "currency",
-)
+CUSTOMER_COLUMNS = ("id", *CUSTOMER_DETAILS)
 """What `ServiceOpusSource.customers` reads of a customer."""
 
 READ_INVOICES = INVOICES.c.status.in_([InvoiceStatus.LOCKED.value, InvoiceStatus.VOID.value])

@@ -159,6 +159,20 @@ class Customer(SourceBase):
     """Taken on insert and on every edit, in commit order (see the module docstring)."""
 
 
+CUSTOMER_DETAILS = (
+    "display_name",
+    "email",
+    "phone",
+    "billing_line1",
+    "billing_city",
+    "billing_region",
+    "billing_postal_code",
+    "billing_country",
+    "currency",
+)
+"""A customer's own details: what an edit may change and what a sync reads and sends of it."""
+
+
 class ProductCategory(SourceBase):
     __tablename__ = "product_categories"
     id: Mapped[int] = mapped_column(primary_key=True)
