@@ -239,8 +239,8 @@ class QboConnector(ClientConnector):
             invoice = self.read("Invoice", invoice_id)
             if is_voided(invoice):
                 return WriteOutcome(op=op, ref=ledger_ref(invoice))
-            linked = linked_payment_ids(invoice)
-            for payment_id in linked + [p for p in self._payments_apart(op, invoice) if p not in linked]:
+            applied = [self._voided_payment(op, payment_id) for payment_id in linked_payment_ids(invoice)]
+            for payment_id in self._payments_apart(op, invoice, applied):
                 self._voided_payment(op, payment_id)
             invoice = self.read("Invoice", invoice_id)  # voiding its payments changed its SyncToken
             voided = self._void_entity(op, "Invoice", invoice, {"operation": "void"})
@@ -248,15 +248,19 @@ class QboConnector(ClientConnector):
             return _element_failure(op, error)
         return WriteOutcome(op=op, ref=ledger_ref(voided))
 
-    def _payments_apart(self, op: WriteOp, invoice: Mapping[str, Any]) -> list[str]:
+    def _payments_apart(
+        self, op: WriteOp, invoice: Mapping[str, Any], linked: Sequence[Mapping[str, Any]]
+    ) -> list[str]:
         """The live payments of the invoice's customer stamped with one of the payments the voided invoice's record
-        names (`InvoiceRecord.removes_payments`): a deposit whose application to the invoice was never sent is held
-        as the customer's unapplied credit. One query, only when the record names any."""
+        names (`InvoiceRecord.removes_payments`) that is not among those `linked` to it: a deposit whose application
+        to the invoice was never sent is held as the customer's unapplied credit. One query, only when a named
+        payment is not linked (the void of an invoice paid by plain payments costs no call more)."""
         record = op.record
         assert isinstance(record, InvoiceRecord)
-        if not record.removes_payments:
+        named = (external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments)
+        stamps = [s for s in named if not any(is_stamped(EntityType.PAYMENT, payment, s) for payment in linked)]
+        if not stamps:
             return []
-        stamps = [external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments]
         customer = str((invoice.get("CustomerRef") or {}).get("value", ""))
         return [
             str(payment["Id"])

@@ -317,7 +317,7 @@ class XeroConnector(ClientConnector):
                 note = self.read("CreditNotes", str(credited["CreditNoteID"]))
                 self._delete_allocations(op, "CreditNotes", note, op.existing.id)
             self._remove_paying_credits(op, str((invoice.get("Contact") or {}).get("ContactID", "")), op.existing.id)
-            self._remove_payments_apart(op)
+            self._remove_payments_apart(op, invoice)
         except LedgerError as error:
             if error.kind is not ErrorKind.VALIDATION:
                 raise
@@ -342,14 +342,17 @@ class XeroConnector(ClientConnector):
                     if str(receipt.get("Status") or "").upper() not in GONE_STATUSES:
                         self._delete_bank_transaction(op, str(receipt["BankTransactionID"]))
 
-    def _remove_payments_apart(self, op: WriteOp) -> None:
+    def _remove_payments_apart(self, op: WriteOp, invoice: Mapping[str, Any]) -> None:
         """The credits of the voided invoice's payments (`InvoiceRecord.removes_payments`) that are not allocated to
         it: a deposit whose application was never sent, an overpayment received when a run died before allocating
-        it. Each is taken out as a reversed deposit is (`_remove_credit`); one found deleted already is left."""
+        it. Each is taken out as a reversed deposit is (`_remove_credit`); one found deleted already is left. A
+        payment the invoice lists (its `Payments` carry their `Reference`) was deleted with it: only the others are
+        looked up, so the void of an invoice paid by plain payments costs no call more."""
         record = op.record
         assert isinstance(record, InvoiceRecord)
-        stamps = [external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments]
-        for receipts in self._receipts_stamped(stamps).values():
+        paid = {wire.stamp_of(EntityType.PAYMENT, payment) for payment in invoice.get("Payments") or []}
+        named = (external_id_of(EntityType.PAYMENT, source_id) for source_id in record.removes_payments)
+        for receipts in self._receipts_stamped([stamp for stamp in named if stamp not in paid]).values():
             for receipt in receipts:
                 self._remove_credit(op, receipt)
 
