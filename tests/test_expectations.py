@@ -665,6 +665,46 @@ def test_a_suite_another_process_saved_differently_is_saved_again(tmp_path: Path
     }
 
 
+SECOND_PROCESS = """
+import sys
+from pathlib import Path
+from ledger_sync.expectations.records import check_customers
+from tests.test_expectations import QBO_LIMITS, customer
+print(check_customers([customer(3, None)], QBO_LIMITS, context_dir=Path(sys.argv[1]), run_name="second"))
+"""
+
+
+def test_a_second_process_with_the_same_suites_uses_the_saved_ones_and_leaves_the_first_running(
+    tmp_path: Path,
+) -> None:
+    """Two processes share one home (a second worker process, the live service): the second finds the checkpoint
+    saved with the same suites and saves nothing, so the first one's loaded copy stays fresh for GX."""
+    gx_dir = tmp_path / "gx"
+    assert check_customers([customer(1, None)], QBO_LIMITS, context_dir=gx_dir, run_name="first") == {
+        1: "Customer has no name"
+    }
+    definitions = [
+        path
+        for kind in ("expectations", "validation_definitions", "checkpoints")
+        for path in sorted((gx_dir / kind).glob("*.json"))
+    ]
+    saved = {path: path.read_bytes() for path in definitions}
+    assert saved, "the first process saved its checkpoint and validation definitions"
+    second = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, str(gx_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
+    assert "{3: 'Customer has no name'}" in second.stdout, second.stderr[-2000:]
+    assert {path: path.read_bytes() for path in definitions} == saved, "the second process saved nothing again"
+    assert check_customers([customer(2, None)], QBO_LIMITS, context_dir=gx_dir, run_name="again") == {
+        2: "Customer has no name"
+    }
+
+
 def test_empty_inputs_make_no_gx_call(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("GX was called for an empty row list")

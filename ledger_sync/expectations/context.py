@@ -15,6 +15,7 @@ GX writes the rejected values into Data Docs as raw HTML, and those values come 
 hold every data string HTML-escaped (`_escaped`); the checks and our parking read the unescaped results.
 """
 
+import fcntl
 import html
 import json
 import pickle
@@ -63,7 +64,10 @@ SITE: dict[str, Any] = {
 """The `local_site` Data Docs site (GX's `data_docs_sites` entry, less its class)."""
 
 _lock = threading.Lock()
-"""A GX context is not thread-safe; Prefect may run tasks in threads."""
+"""A GX context is not thread-safe; Prefect may run tasks in threads. Taken through `_exclusive`."""
+LOCK_FILE = ".ledger_sync.lock"
+"""In the context directory: held (`fcntl.flock`) with `_lock`, as GX's file stores are not safe for two processes
+writing at once (two worker processes, the live service and a backfill may share the home)."""
 _contexts: dict[Path, "FileDataContext"] = {}
 _checkpoints: dict[tuple[Path, str], tuple[str, Any]] = {}
 """(context root, checkpoint name) -> (definition it was saved with, the saved GX Checkpoint)."""
@@ -75,6 +79,8 @@ _queued: dict[Path, dict[tuple[str, str], "_Queued"]] = {}
 _queued_lock = threading.Lock()
 """Guards `_queued` alone, never held while waiting for `_lock`: a run queues its checks (and sets them aside)
 while another thread validates (the live process's publisher)."""
+FRESHNESS_ATTEMPTS = 5
+"""Runs of a checkpoint GX refused because another process saved its definitions meanwhile, before giving up."""
 HELD_VALIDATIONS_MAX = 100
 """Validations whose Data Docs pages a `docs_built_together` block holds back at most: about 15 small companies'
 runs, so their pages appear minutes after the runs, not at the end of a long batch."""
@@ -132,6 +138,19 @@ class _Queued:
         return pd.DataFrame(list(self.rows.values()), columns=list(self.columns))
 
 
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """This process's `_lock`, then the context directory's `LOCK_FILE`: one writer of the GX stores at a time."""
+    with _lock:
+        root.mkdir(parents=True, exist_ok=True)
+        with (root / LOCK_FILE).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def docs_index(context_dir: Path) -> Path:
     """The Data Docs home page finance opens in a browser."""
     return context_dir / DOCS_DIR / "index.html"
@@ -181,18 +200,58 @@ def _batch_definition(context: "FileDataContext", asset_name: str) -> Any:
     return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
 
 
+def _definition(name: str, index_column: str, suites: list["ExpectationSuite"]) -> str:
+    """What a checkpoint checks, comparable across processes: its suites without the ids GX gives what it saves."""
+    return json.dumps(
+        [name, index_column, *(_without_ids(suite.to_json_dict()) for suite in suites)], sort_keys=True, default=str
+    )
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_ids(item) for key, item in value.items() if key != "id"}
+    if isinstance(value, list):
+        return [_without_ids(item) for item in value]
+    return value
+
+
+def _stored_checkpoint(
+    context: "FileDataContext", name: str, suites: list["ExpectationSuite"], index_column: str, definition: str
+) -> Any:
+    """The checkpoint saved under `name` when it checks exactly `definition` (another process of this deployment,
+    a second worker process or the live service sharing the home, saved it first), else None. Using it rather than
+    saving ours again keeps that process's copy fresh: GX refuses to run a checkpoint whose saved definitions
+    changed since it was loaded (`ResourceFreshnessError`). The saved definitions name their data by the
+    data source, asset and batch definition: this context is given those first, as the other process was."""
+    from great_expectations.exceptions import DataContextError
+
+    for suite in suites:
+        _batch_definition(context, suite.name)
+    try:
+        stored = context.checkpoints.get(name)
+    except DataContextError:
+        return None
+    result_format = stored.result_format if isinstance(stored.result_format, dict) else {}
+    columns = result_format.get("unexpected_index_column_names") or [""]
+    saved = [validation.suite for validation in stored.validation_definitions]
+    return stored if _definition(name, columns[0], saved) == definition and columns == [index_column] else None
+
+
 def _checkpoint(
     context: "FileDataContext", root: Path, name: str, suites: list["ExpectationSuite"], index_column: str
 ) -> Any:
-    """The saved checkpoint over `suites`; saved (with its suites) on first use and when its definition changes."""
+    """The saved checkpoint over `suites`: the one saved already when it checks the same (`_stored_checkpoint`),
+    else saved (with its suites) on first use and when its definition changes."""
     import great_expectations as gx
 
-    definition = json.dumps(
-        [name, index_column, *(suite.to_json_dict() for suite in suites)], sort_keys=True, default=str
-    )
+    definition = _definition(name, index_column, suites)
     cached = _checkpoints.get((root, name))
     if cached is not None and cached[0] == definition:
         return cached[1]
+    stored = _stored_checkpoint(context, name, suites, index_column, definition)
+    if stored is not None:
+        _checkpoints[(root, name)] = (definition, stored)
+        return stored
     definitions = [
         context.validation_definitions.add_or_update(
             gx.ValidationDefinition(
@@ -223,7 +282,7 @@ def publish_docs(context_dir: Path, *, keep: int = RUNS_KEPT) -> Path:
     if _setting_aside.get():
         _set_aside(root)
         return docs_index(context_dir)
-    with _lock:
+    with _exclusive(root):
         _validate_queued(context_dir, root)
         _validate_set_aside(context_dir, root)
         if _held.get() and len(_unpublished.get(root, [])) < 2 * HELD_VALIDATIONS_MAX:  # a key and a suite each
@@ -312,7 +371,7 @@ def queue_validation(
     so finance sees its definition at once."""
     root = context_dir.resolve()
     if (root, suite) not in _checkpoints:
-        with _lock:
+        with _exclusive(root):
             if (root, suite) not in _checkpoints:
                 _saved_checkpoint(context_dir, root, suite, expectations, index_column)
     with _queued_lock:
@@ -322,7 +381,7 @@ def queue_validation(
         if full:
             del _queued[root][(suite, run_name)]
     if full:
-        with _lock:
+        with _exclusive(root):
             _validate_rows(context_dir, root, suite, run_name, queued)
 
 
@@ -432,10 +491,11 @@ def run_checkpoint(
     rows identified by `index_column`. A failure that names no rows (the expectation raised) is an
     error: nobody could say which record to park, and a gate must not pass on a broken check.
     """
-    with _lock:
+    root = context_dir.resolve()
+    with _exclusive(root):
         return _validate(
             context_dir,
-            context_dir.resolve(),
+            root,
             checkpoint=checkpoint,
             suites=suites,
             frame=frame,
@@ -463,16 +523,18 @@ def _validate(
 
     context = _open(context_dir)
     run_id = gx.RunIdentifier(run_name=run_name)
-    try:
-        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
-            batch_parameters={"dataframe": frame}, run_id=run_id
-        )
-    except (ResourceFreshnessError, ResourceFreshnessAggregateError):
-        # Another process saved other definitions under these names (a newer deployment): save ours again.
-        _checkpoints.pop((root, checkpoint))
-        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
-            batch_parameters={"dataframe": frame}, run_id=run_id
-        )
+    for attempt in range(1, FRESHNESS_ATTEMPTS + 1):
+        try:
+            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+                batch_parameters={"dataframe": frame}, run_id=run_id
+            )
+            break
+        except (ResourceFreshnessError, ResourceFreshnessAggregateError):
+            # Another process saved these names since we loaded them: ours again, or the same definitions (a second
+            # worker process sharing the home saved them first), which are then used as they are.
+            if attempt == FRESHNESS_ATTEMPTS:
+                raise
+            _checkpoints.pop((root, checkpoint), None)
     outcomes = []
     try:
         for key, validation in result.run_results.items():
