@@ -56,6 +56,10 @@ class InvoicePage(_SourcePage[SourceInvoice]):
     """Filled by extraction (unreadable products) and the record-level checks: what must not be pushed, and why."""
     unreadable: list[Unreadable] = field(default_factory=list)
     """Invoices holding a value the sync cannot read (fresh ones with their cursor): parked."""
+    last: bool = False
+    """The source held fewer invoices past the checkpoint than a page takes when this one was read: its partly full
+    batch is written at once, not held back for a next page (a live run's invoice reaches the ledger two seconds
+    sooner); one that comes after all the same only misses sharing that batch."""
 
     @property
     def invoices(self) -> list[SourceInvoice]:

@@ -88,6 +88,7 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
         products={p.id: p for p in products.records},
         next_after=_next_after(after, fresh.records, fresh.unreadable),
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
+        last=len(fresh.records) + len(fresh.unreadable) < page_size,
     )
     for product in products.unreadable:
         page.parked[(EntityType.ITEM, product.id)] = Parking(product.id, ParkingCause.CHECK, product.problem)

@@ -98,7 +98,8 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
     candidates, removals = with_void_removals(job, candidates)
     engine = write_engine(job, removals)
     engine.release(EntityType.INVOICE, [i.id for i in page.retries if i.status not in ("locked", "void")])
-    engine.push(EntityType.INVOICE, candidates, fill=True)  # nothing needs them before the invoices are flushed
+    # Nothing needs them before the invoices are flushed; a last page has nothing to share its batch with.
+    engine.push(EntityType.INVOICE, candidates, fill=not page.last)
 
 
 @task(name="flush-writes", cache_policy=NO_CACHE)
