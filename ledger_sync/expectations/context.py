@@ -79,8 +79,6 @@ _queued: dict[Path, dict[tuple[str, str], "_Queued"]] = {}
 _queued_lock = threading.Lock()
 """Guards `_queued` alone, never held while waiting for `_lock`: a run queues its checks (and sets them aside)
 while another thread validates (the live process's publisher)."""
-FRESHNESS_ATTEMPTS = 5
-"""Runs of a checkpoint GX refused because another process saved its definitions meanwhile, before giving up."""
 HELD_VALIDATIONS_MAX = 100
 """Validations whose Data Docs pages a `docs_built_together` block holds back at most: about 15 small companies'
 runs, so their pages appear minutes after the runs, not at the end of a long batch."""
@@ -523,18 +521,18 @@ def _validate(
 
     context = _open(context_dir)
     run_id = gx.RunIdentifier(run_name=run_name)
-    for attempt in range(1, FRESHNESS_ATTEMPTS + 1):
-        try:
-            result = _checkpoint(context, root, checkpoint, suites, index_column).run(
-                batch_parameters={"dataframe": frame}, run_id=run_id
-            )
-            break
-        except (ResourceFreshnessError, ResourceFreshnessAggregateError):
-            # Another process saved these names since we loaded them: ours again, or the same definitions (a second
-            # worker process sharing the home saved them first), which are then used as they are.
-            if attempt == FRESHNESS_ATTEMPTS:
-                raise
-            _checkpoints.pop((root, checkpoint), None)
+    try:
+        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+            batch_parameters={"dataframe": frame}, run_id=run_id
+        )
+    except (ResourceFreshnessError, ResourceFreshnessAggregateError):
+        # Another process saved these names since we loaded them (a newer deployment, or the same definitions under
+        # new ids): ours are saved again, or the saved ones used as they are. Once: the lock file (`_exclusive`, held
+        # by the callers) keeps any other process from saving between that and the run.
+        _checkpoints.pop((root, checkpoint), None)
+        result = _checkpoint(context, root, checkpoint, suites, index_column).run(
+            batch_parameters={"dataframe": frame}, run_id=run_id
+        )
     outcomes = []
     try:
         for key, validation in result.run_results.items():

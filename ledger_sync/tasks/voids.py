@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from ledger_sync.core.records import EntityType, InvoiceRecord
 from ledger_sync.core.sync_state import Parking, ParkingCause
-from ledger_sync.engine.candidates import Candidate, Push
-from ledger_sync.state.connection_state import VoidRemovals
+from ledger_sync.engine.candidates import Candidate, Push, sent_to_ledger
+from ledger_sync.state.connection_state import StoredConnectionState, VoidRemovals
 from ledger_sync.tasks.job import SyncJob
 
 
@@ -41,8 +41,7 @@ def with_void_removals(
         return list(candidates), {}
     paid = job.source.collected_before(sorted(voided))
     ids = [p.id for ps in paid.values() for p in ps]
-    sent = set(job.store.mapped(job.connection.id, EntityType.PAYMENT, ids))
-    sent |= set(job.store.intents(job.connection.id, EntityType.PAYMENT, ids))
+    sent = sent_to_ledger(StoredConnectionState(job.store, job.connection.id), ids, EntityType.PAYMENT)
     removals: dict[int, VoidRemovals] = {}
     records: dict[int, InvoiceRecord] = {}
     for invoice_id, record in voided.items():
