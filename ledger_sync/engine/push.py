@@ -156,10 +156,18 @@ class WriteEngine:
     """Partly full batches held back for the type's next push (share one across a run's pushes; see `Carried`)."""
     clock: Callable[[], datetime] = _utcnow
 
-    def push(self, entity_type: EntityType, candidates: Sequence[Candidate], *, fill: bool = False) -> None:
+    def push(
+        self,
+        entity_type: EntityType,
+        candidates: Sequence[Candidate],
+        *,
+        fill: bool = False,
+        needed: frozenset[int] = frozenset(),
+    ) -> None:
         """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now. A batch held
         back by the type's last push goes first; with `fill`, this push's last batch, if partly full, is held back
-        in turn (nothing may need the type's records written before the type's next push or `flush`)."""
+        in turn (nothing may need the type's records written before the type's next push or `flush`, but those of
+        `needed`: they are written first, and never held back)."""
         handled, parks, ops = self._plan(entity_type, candidates)
         self.stats.add(Tally.PARKED, entity_type, len(parks))
         skipped = [c.source_id for c in candidates if isinstance(c, Skip)]
@@ -184,12 +192,16 @@ class WriteEngine:
         progress = _Progress(handled | before.handled, [*before.candidates, *candidates] if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         resumed = self._begun_reissues(entity_type, ops)
-        ops = sorted([*before.ops, *(op for op in ops if op.record.source_id not in resumed)], key=written_apart)
+        ops = sorted(
+            [*before.ops, *(op for op in ops if op.record.source_id not in resumed)],
+            key=lambda op: (op.record.source_id not in needed, written_apart(op)),
+        )
         self._reissue(list(resumed.values()), progress)
         size = self.ledger.max_batch_size
         for start in range(0, len(ops), size):
             chunk = ops[start : start + size]
-            if fill and len(chunk) < size and not any(op.voids for op in chunk):  # a void's removals go with its page
+            # A void's removals go with its page.
+            if fill and len(chunk) < size and not any(op.voids or op.record.source_id in needed for op in chunk):
                 self.carried[entity_type] = progress.carry(chunk)
                 break
             self._write(entity_type, chunk, progress)

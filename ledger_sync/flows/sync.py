@@ -152,7 +152,7 @@ def _sync(
             for page in pages(extract_invoices, job, page_size):
                 sync_invoice_page(whole(job), chart, whole(page))  # checks, customers, items, invoices
                 hooks.page_done(job, EntityType.INVOICE, len(page))
-            flush_writes(whole(job), EntityType.INVOICE)  # the last batch, held back to be filled: before what needs it
+            flush_writes(whole(job), [EntityType.INVOICE])  # the last batch, held back to be filled, first
             # Credit notes go with invoices (the same toggle and events): after them, before payments.
             for notes in pages(extract_credit_notes, job, page_size):
                 sync_credit_note_page(whole(job), chart, whole(notes))  # checks, customers, items, notes
@@ -162,6 +162,7 @@ def _sync(
             for payments in pages(extract_payments, job, page_size):
                 sync_payment_page(whole(job), whole(payments))  # checks, deposits' customers, payments, tips
                 hooks.page_done(job, EntityType.PAYMENT, len(payments))
+            flush_writes(whole(job), [EntityType.PAYMENT, EntityType.TIP])  # held back as invoices are: before refunds
             # Refunds go with payments (their toggle and events), after them: each waits for the payment it pays back.
             for refunds in pages(extract_refunds, job, page_size):
                 load_refunds(whole(job), chart, whole(refunds))

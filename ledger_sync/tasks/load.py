@@ -103,9 +103,12 @@ def load_invoices(job: SyncJob, chart: LedgerChart, page: InvoicePage) -> None:
 
 
 @task(name="flush-writes", cache_policy=NO_CACHE)
-def flush_writes(job: SyncJob, entity_type: EntityType) -> None:
-    """The last, partly full batch of the type, held back to be filled by its next page (`engine.push.Carried`)."""
-    write_engine(job).flush(entity_type)
+def flush_writes(job: SyncJob, entity_types: Sequence[EntityType]) -> None:
+    """The last, partly full batch of each type, in order, held back to be filled by its next page
+    (`engine.push.Carried`)."""
+    engine = write_engine(job)
+    for entity_type in entity_types:
+        engine.flush(entity_type)
 
 
 def load_credit_notes(job: SyncJob, chart: LedgerChart, page: CreditNotePage) -> None:
@@ -127,15 +130,17 @@ def load_refunds(job: SyncJob, chart: LedgerChart, page: RefundPage) -> None:
 
 
 def load_payments(job: SyncJob, page: PaymentPage) -> None:
-    """The payments, then the tip of each tipped one (its own document: see `core.tips`)."""
+    """The payments, then the tip of each tipped one (its own document: see `core.tips`); the last, partly full batch
+    of each waits for the next page's (`flush_writes`)."""
     engine = write_engine(job)
     engine.release(EntityType.PAYMENT, [p.id for p in page.retries if p.status != "collected"])
     tips = engine.state.parked(EntityType.TIP)
     untipped = [p.id for p in page.retries if p.id in tips and (p.status != "collected" or not p.tip)]
     engine.release(EntityType.TIP, untipped)
     payments = payment_candidates(engine.state, page, mapping=job.mapping, tax_rates=job.tax_rates)
-    engine.push(EntityType.PAYMENT, payments)
-    engine.push(EntityType.TIP, tip_candidates(engine.state, page, payments, mapping=job.mapping))
+    tipped = frozenset(payment.id for payment in page.payments if payment.tip)  # each tip goes once its payment is in
+    engine.push(EntityType.PAYMENT, payments, fill=True, needed=tipped)  # refunds and payouts need them: flushed
+    engine.push(EntityType.TIP, tip_candidates(engine.state, page, payments, mapping=job.mapping), fill=True)
 
 
 @task(name="load-payouts", cache_policy=NO_CACHE)

@@ -107,6 +107,22 @@ def test_a_partly_full_last_batch_is_filled_by_the_next_page_and_the_checkpoint_
     assert len(ledger.calls) == 4, "nothing left to flush"
 
 
+def test_records_something_of_the_page_needs_go_first_and_are_never_held_back() -> None:
+    """A tipped payment's tip goes right after it (`needed`): it is written in this push, the others fill the batch and
+    the last, partly full one waits for the next page; the checkpoint stays behind the first held back."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
+    carried: dict[EntityType, Carried] = {}
+    engine = WriteEngine(state=state, ledger=ledger, tenant=TENANT, carried=carried)
+    engine.push(C, _fresh(1, 2, 3), fill=True, needed=frozenset({3}))
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[3, 1]]
+    assert state.checkpoints[C] == cursor(1), "2 is held back, unwritten"
+    engine.push(C, _fresh(4, 5), fill=True)
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[3, 1], [2, 4]]
+    assert state.checkpoints[C] == cursor(4), "5 is held back"
+    engine.flush(C)
+    assert ledger.sent_ids()[-1] == 5 and state.checkpoints[C] == cursor(5) and not carried
+
+
 def test_payments_that_leave_credit_are_batched_together_after_the_others_and_the_checkpoint_reaches_the_end() -> None:
     """Xero writes a payment that leaves credit as a receipt and an allocation: batched apart, as few batches hold
     them as can, whatever the order they come in."""
