@@ -111,3 +111,14 @@ def test_request_log_marks_writes_and_admin_lists_entities(client: TestClient, q
     assert [c["DisplayName"] for c in listed] == ["Logged Co"]
     now = client.post("/_sandbox/clock/advance", json={"seconds": 10}).json()["now"]
     assert now.endswith(("-07:00", "-08:00"))
+
+
+def test_request_log_marks_a_batch_of_queries_as_a_read_and_any_other_batch_as_a_write(
+    client: TestClient, qbo: Qbo
+) -> None:
+    since = client.get("/_sandbox/requests").json()[-1]["id"]
+    qbo.batch([{"bId": "0", "Query": "SELECT * FROM Account"}, {"bId": "1", "Query": "SELECT * FROM CompanyInfo"}])
+    made = {"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batched Co"}}
+    qbo.batch([{"bId": "0", "Query": "SELECT * FROM Customer"}, made])
+    entries = client.get("/_sandbox/requests", params={"since": since}).json()
+    assert [(e["path"].rsplit("/", 1)[1], e["write"]) for e in entries] == [("batch", False), ("batch", True)]

@@ -8,7 +8,7 @@ is unknown is not resent (see `connectors.http`).
 """
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -21,6 +21,9 @@ from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import response_error
 from ledger_sync.core.ledger import LedgerError
 from ledger_sync.core.tokens import TokenProvider
+
+BATCH_LIMIT = 30
+"""Operations per `/batch` call (Intuit's limit)."""
 
 
 class QboClient(LedgerHttpClient):
@@ -37,6 +40,8 @@ class QboClient(LedgerHttpClient):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(config, tokens, http, sleep, monotonic)
+        self.writes_sent = 0
+        """Writes posted so far (see `read_ahead.ReadAhead`)."""
         self._config = config
         self._base = f"{config.api_base.rstrip('/')}/v3/company/{realm_id}"
         minute = config.minute_seconds
@@ -62,11 +67,26 @@ class QboClient(LedgerHttpClient):
     ) -> dict[str, Any]:
         """A write (an entity or a `batch`); `params` such as `operation=void`."""
         query = {**(params or {}), **({"requestid": request_id} if request_id else {})}
+        self.writes_sent += 1
         return self._call("POST", path, query, dumps(body).encode(), JSON_TYPE, write=True)
 
     def query(self, statement: str) -> dict[str, Any]:
         """POST rather than GET so long `IN (...)` lists never hit URL length limits."""
         return self._call("POST", "query", {}, statement.encode(), "application/text; charset=utf-8", write=False)
+
+    def queries(self, statements: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Several queries in one `/batch` call (a batch item may be a `Query`: `BatchItemRequest` in
+        IntuitRestServiceDef.xsd), sent as a read (nothing is written: retried like one); each one's answer in order,
+        shaped as `query`'s, or None where QBO answered that item with a Fault of its own."""
+        if len(statements) > BATCH_LIMIT:
+            raise ValueError(f"{len(statements)} queries exceed QBO's batch limit of {BATCH_LIMIT}")
+        items = [{"bId": str(index), "Query": statement} for index, statement in enumerate(statements)]
+        body = dumps({"BatchItemRequest": items}).encode()
+        answer = self._call("POST", "batch", {}, body, JSON_TYPE, write=False)
+        items = [item for item in answer.get("BatchItemResponse") or [] if isinstance(item, dict)]
+        by_bid = {str(item.get("bId")): item for item in items}
+        found = [by_bid.get(str(index), {}).get("QueryResponse") for index in range(len(statements))]
+        return [{"QueryResponse": response} if isinstance(response, dict) else None for response in found]
 
     def _call(
         self,

@@ -24,19 +24,21 @@ import httpx
 from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.qbo import fields
-from ledger_sync.connectors.qbo.client import QboClient
+from ledger_sync.connectors.qbo.client import BATCH_LIMIT, QboClient
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.currencies import read_currencies
 from ledger_sync.connectors.qbo.faults import fault_error
 from ledger_sync.connectors.qbo.payment_methods import PaymentMethods
 from ledger_sync.connectors.qbo.query import (
     ALL_ACTIVE_STATES,
+    Queryable,
     queries_in,
     quote,
     select_all,
     select_in,
     select_within,
 )
+from ledger_sync.connectors.qbo.read_ahead import ReadAhead
 from ledger_sync.connectors.qbo.tax_model import QboTaxModel, read_tax_model
 from ledger_sync.connectors.qbo.tracking import read_tracking_options
 from ledger_sync.connectors.qbo.wire import (
@@ -118,7 +120,7 @@ def stale_retry_request_id(key: str, sync_token: str) -> str:
 
 class QboConnector(ClientConnector):
     ledger: ClassVar[str] = "qbo"
-    max_batch_size: ClassVar[int] = 30
+    max_batch_size: ClassVar[int] = BATCH_LIMIT
     _client: QboClient
 
     def __init__(
@@ -131,24 +133,27 @@ class QboConnector(ClientConnector):
         sleep: Callable[[float], None] = time.sleep,
         tax_model: QboTaxModel | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        read_ahead: bool = False,
     ) -> None:
-        """`tax_model` None: read it from the company when first needed."""
+        """`tax_model` None: read it from the company when first needed. `read_ahead`: a sync's first queries go in
+        one call (`read_ahead.ReadAhead`); without it, each is a call of its own."""
         self.realm_id = realm_id
         self._tax_model = tax_model
         self._client = QboClient(config, realm_id, tokens, http=http, sleep=sleep, monotonic=monotonic)
-        self._methods = PaymentMethods(self._client, realm_id)
+        self._reads: Queryable = ReadAhead(self._client) if read_ahead else self._client
+        self._methods = PaymentMethods(self._client, realm_id, self._reads)
 
     def __repr__(self) -> str:
         return f"QboConnector(realm_id={self.realm_id!r}, calls={self.calls})"
 
     def list_accounts(self) -> list[LedgerAccount]:
-        return [to_account(account) for account in select_all(self._client, "Account", ALL_ACTIVE_STATES)]
+        return [to_account(account) for account in select_all(self._reads, "Account", ALL_ACTIVE_STATES)]
 
     @property
     def tax_model(self) -> QboTaxModel:
         """The company's sales tax model (`CompanyInfo.Country`, `Preferences.TaxPrefs`), read once."""
         if self._tax_model is None:
-            self._tax_model = read_tax_model(self._client)
+            self._tax_model = read_tax_model(self._reads)
         return self._tax_model
 
     def account_balances(self, account_ids: Sequence[str]) -> dict[str, Decimal]:
@@ -157,15 +162,15 @@ class QboConnector(ClientConnector):
         return {str(account["Id"]): Decimal(str(account.get("CurrentBalance", 0))) for account in found}
 
     def currencies(self) -> LedgerCurrencies:
-        return read_currencies(self._client)
+        return read_currencies(self._reads)
 
     def list_tax_rates(self) -> list[LedgerTaxRate]:
-        codes = select_all(self._client, "TaxCode", ALL_ACTIVE_STATES)
-        rates = select_all(self._client, "TaxRate", ALL_ACTIVE_STATES)
+        codes = select_all(self._reads, "TaxCode", ALL_ACTIVE_STATES)
+        rates = select_all(self._reads, "TaxRate", ALL_ACTIVE_STATES)
         return to_tax_rates(codes, rates, self.tax_model)
 
     def list_tracking_options(self) -> list[LedgerTrackingOption]:
-        return read_tracking_options(self._client)
+        return read_tracking_options(self._reads)
 
     def read(self, entity: str, ledger_id: str) -> dict[str, Any]:
         """The raw QBO JSON of one entity; `entity` is a QBO name ("Invoice") or an EntityType."""
@@ -195,6 +200,7 @@ class QboConnector(ClientConnector):
             if index not in settled and (outcome := self._unsendable(op)) is not None
         }
         sendable = [op for index, op in enumerate(ops) if index not in settled]
+        self._methods.ensure(op.record.method for op in sendable if isinstance(op.record, PaymentRecord))
         if len(sendable) == 1:
             op = sendable[0]
             sent = [self._write_one(entity_type, op, op.existing, single_request_id(op.idempotency_key))]

@@ -42,7 +42,7 @@ def open_oauth(settings: Settings) -> LedgerOAuth:
 
 
 def open_connector(settings: Settings, realm_id: str, tokens: TokenProvider) -> LedgerConnector:
-    return QboConnector(QboConfig.from_settings(settings), realm_id, tokens)
+    return QboConnector(QboConfig.from_settings(settings), realm_id, tokens, read_ahead=True)
 
 
 PLUGIN = register(

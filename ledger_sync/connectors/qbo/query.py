@@ -52,13 +52,17 @@ def select_within(client: Queryable, entity: str, calls: int, where: str | None 
     return results
 
 
+def page_statement(entity: str, where: str | None = None, start: int = 1) -> str:
+    """The query of one page of `entity` matching `where` (STARTPOSITION is 1-based)."""
+    condition = f" WHERE {where}" if where else ""
+    return f"SELECT * FROM {entity}{condition} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+
+
 def _pages(client: Queryable, entity: str, where: str | None) -> Iterator[list[dict[str, Any]]]:
     """The query's pages, the last one short (or empty)."""
     start = 1
-    condition = f" WHERE {where}" if where else ""
     while True:
-        statement = f"SELECT * FROM {entity}{condition} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
-        page = client.query(statement).get("QueryResponse", {}).get(entity, [])
+        page = client.query(page_statement(entity, where, start)).get("QueryResponse", {}).get(entity, [])
         yield page
         if len(page) < PAGE_SIZE:
             return

@@ -1,0 +1,73 @@
+"""A sync's first queries go in one `/batch` call (`read_ahead`): its chart and payment methods."""
+
+import json
+from typing import Any
+
+import httpx
+
+from ledger_sync.connectors.qbo import QboConnector
+from ledger_sync.core.ledger import LedgerAccount, WriteOp
+from ledger_sync.core.records import EntityType
+from tests.connector_qbo.conftest import REALM, Harness, customer, make_config
+
+ACCOUNTS = [{"Id": "1", "Name": "Sales", "AccountType": "Income", "Active": True}]
+PREFERENCES = [{"CurrencyPrefs": {"HomeCurrency": {"value": "CAD"}, "MultiCurrencyEnabled": False}}]
+
+
+def _answer(statement: str) -> dict[str, Any]:
+    entity = statement.split(" FROM ")[1].split()[0]
+    rows = {"Account": ACCOUNTS, "Preferences": PREFERENCES, "CompanyInfo": [{"Country": "CA"}]}
+    return {entity: rows.get(entity, [])}
+
+
+def _handler() -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/query"):
+            return httpx.Response(200, json={"QueryResponse": _answer(request.content.decode())})
+        items = json.loads(request.content)["BatchItemRequest"]
+        if all("Query" in item for item in items):
+            answers = [{"bId": item["bId"], "QueryResponse": _answer(item["Query"])} for item in items]
+            return httpx.Response(200, json={"BatchItemResponse": answers})
+        saved = [{"bId": item["bId"], "Customer": {"Id": f"7{item['bId']}", "SyncToken": "0"}} for item in items]
+        return httpx.Response(200, json={"BatchItemResponse": saved})
+
+    return handler
+
+
+def _reading_ahead(harness: Harness) -> QboConnector:
+    return QboConnector(
+        make_config(),
+        REALM,
+        harness.tokens,
+        http=harness.http,
+        sleep=harness.sleep,
+        monotonic=harness.monotonic,
+        read_ahead=True,
+    )
+
+
+def _paths(harness: Harness) -> list[str]:
+    return [request.url.path.rsplit("/", 1)[1] for request in harness.requests]
+
+
+def test_the_chart_and_the_payment_methods_are_read_in_one_call(harness_for) -> None:
+    harness = harness_for(_handler())
+    connector = _reading_ahead(harness)
+    assert connector.list_accounts() == [LedgerAccount("1", "Sales", "income", True)]
+    connector.list_tax_rates()
+    assert connector.currencies().home == "CAD"
+    assert _paths(harness) == ["batch"]
+
+
+def test_after_a_write_a_read_is_asked_again(harness_for) -> None:
+    harness = harness_for(_handler())
+    connector = _reading_ahead(harness)
+    connector.list_accounts()
+    connector.write(EntityType.CUSTOMER, [_op(1), _op(2)])
+    connector.list_accounts()  # the run may have changed it: read again
+    assert _paths(harness) == ["batch", "batch", "query"]
+
+
+def _op(source_id: int) -> WriteOp:
+    return WriteOp(customer(source_id, f"Customer {source_id}"), f"key-{source_id}")
