@@ -10,6 +10,7 @@ so adding a field does not resend every record.
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -57,25 +58,59 @@ def _fields_of(kind: type) -> tuple[tuple[str, bool, object], ...]:
 
 
 def _canonical(value: object) -> object:
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, str):  # an enum's member as it is, asked first: enums answer `is_dataclass` slowly
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_canonical(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in sorted(value.items())}
-    if type(value) in _hashed_fields or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+    """`value` as plain JSON data: what the content hash is taken of. Converted by its type's converter, worked out
+    the first time the type is met (`_converter_for`): a record holds thousands of values of a handful of types."""
+    kind = type(value)
+    convert = _converters.get(kind)
+    if convert is None:
+        convert = _converters[kind] = _converter_for(kind)
+    return convert(value)
+
+
+def _as_is(value: object) -> object:
+    return value
+
+
+def _as_list(value: object) -> object:
+    return [_canonical(v) for v in value]  # type: ignore[attr-defined]
+
+
+def _as_sorted_dict(value: object) -> object:
+    return {k: _canonical(v) for k, v in sorted(value.items())}  # type: ignore[attr-defined]
+
+
+def _as_fields(plan: tuple[tuple[str, bool, object], ...]) -> Callable[[object], object]:
+    def convert(value: object) -> object:
         return {
             name: _canonical(getattr(value, name))
-            for name, set_only, default in _fields_of(type(value))
+            for name, set_only, default in plan
             if not set_only or getattr(value, name) != default
         }
-    return value
+
+    return convert
+
+
+def _converter_for(kind: type) -> Callable[[object], object]:
+    """How a value of `kind` is made plain: as it is (text, numbers, booleans, None and enum members of text), a
+    Decimal as its digits, a date in ISO form, a sequence as a list, a mapping with sorted keys, a dataclass as its
+    hashed fields (`_fields_of`); anything else as it is."""
+    if kind in _PLAIN or issubclass(kind, str):
+        return _as_is
+    if issubclass(kind, Decimal):
+        return str
+    if issubclass(kind, date):
+        return kind.isoformat  # type: ignore[return-value]
+    if issubclass(kind, tuple | list):
+        return _as_list
+    if issubclass(kind, dict):
+        return _as_sorted_dict
+    if dataclasses.is_dataclass(kind):
+        return _as_fields(_fields_of(kind))
+    return _as_is
+
+
+_converters: dict[type, Callable[[object], object]] = {}
+"""Per type met: its `_converter_for`."""
 
 
 def external_id_of(entity_type: EntityType, source_id: int) -> str:
