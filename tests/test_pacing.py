@@ -1,6 +1,6 @@
 """Client-side pacing: never more than the limit in any window, and never a negative wait."""
 
-from ledger_sync.connectors.pacing import Pacer, RateLimit
+from ledger_sync.connectors.pacing import Pacer, RateLimit, shared_pacer
 
 
 class TickingClock:
@@ -41,3 +41,12 @@ def test_no_window_holds_more_calls_than_the_limit() -> None:
         done.append(clock.monotonic())
         pacer.done()
     assert all(later - earlier >= 1.0 for earlier, later in zip(done, done[3:], strict=False))
+
+
+def test_clients_of_one_company_on_one_clock_share_a_pacer() -> None:
+    clock, other_clock = TickingClock(tick=0.001), TickingClock(tick=0.001)
+    limit = RateLimit(calls=1, seconds=1.0)
+    pacer = shared_pacer(("https://api.test", "realm-1"), limit, clock.monotonic, clock.sleep)
+    assert shared_pacer(("https://api.test", "realm-1"), limit, clock.monotonic, clock.sleep) is pacer
+    assert shared_pacer(("https://api.test", "realm-2"), limit, clock.monotonic, clock.sleep) is not pacer
+    assert shared_pacer(("https://api.test", "realm-1"), limit, other_clock.monotonic, other_clock.sleep) is not pacer

@@ -35,10 +35,10 @@ def _handler() -> Any:
     return handler
 
 
-def _reading_ahead(harness: Harness) -> QboConnector:
+def _reading_ahead(harness: Harness, realm: str = REALM, **config: object) -> QboConnector:
     return QboConnector(
-        make_config(),
-        REALM,
+        make_config(**config),
+        realm,
         harness.tokens,
         http=harness.http,
         sleep=harness.sleep,
@@ -67,6 +67,17 @@ def test_after_a_write_a_read_is_asked_again(harness_for) -> None:
     connector.write(EntityType.CUSTOMER, [_op(1), _op(2)])
     connector.list_accounts()  # the run may have changed it: read again
     assert _paths(harness) == ["batch", "batch", "query"]
+
+
+def test_a_connector_opened_after_another_counts_the_realms_batch_calls_it_made(harness_for) -> None:
+    """QBO counts a realm's batch calls whoever sends them (40 a minute): the chart read when the admin maps the
+    ledger, then the run's own read ahead, in one process, must not make 41 in a minute."""
+    harness = harness_for(_handler())
+    _reading_ahead(harness, batch_calls_per_minute=1).list_accounts()
+    _reading_ahead(harness, realm="4620", batch_calls_per_minute=1).list_accounts()
+    assert harness.sleeps == [], "another realm's limit is its own"
+    _reading_ahead(harness, batch_calls_per_minute=1).list_accounts()
+    assert _paths(harness) == ["batch"] * 3 and harness.sleeps == [60.0], "the first call's minute waited out"
 
 
 def _op(source_id: int) -> WriteOp:

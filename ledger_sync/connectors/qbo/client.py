@@ -2,9 +2,9 @@
 
 Every call goes to `{api_base}/v3/company/{realm}` with `minorversion`. A 401 refreshes the token once
 through the provider. Calls are paced under QBO's per-realm limits (10/s, 500/min, 40 batch calls/min),
-so a backfill rarely meets a 429; a 429 (QBO sends no Retry-After) is waited out for a minute, as Intuit
-asks, and re-sent with the SAME `requestid`. Read outages are retried with backoff; a write whose outcome
-is unknown is not resent (see `connectors.http`).
+shared by all of the process's clients of the realm, so a backfill rarely meets a 429; a 429 (QBO sends
+no Retry-After) is waited out for a minute, as Intuit asks, and re-sent with the SAME `requestid`. Read
+outages are retried with backoff; a write whose outcome is unknown is not resent (see `connectors.http`).
 """
 
 import time
@@ -16,7 +16,7 @@ import httpx
 
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
-from ledger_sync.connectors.pacing import Pacer, RateLimit
+from ledger_sync.connectors.pacing import RateLimit, shared_pacer
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.faults import response_error
 from ledger_sync.core.ledger import LedgerError
@@ -45,11 +45,12 @@ class QboClient(LedgerHttpClient):
         self._config = config
         self._base = f"{config.api_base.rstrip('/')}/v3/company/{realm_id}"
         minute = config.minute_seconds
+        realm = (config.api_base, realm_id)  # QBO's limits are per realm: its clients in this process share them
         self._pacers = [
-            Pacer(RateLimit(config.calls_per_second, minute / 60), monotonic, sleep),
-            Pacer(RateLimit(config.calls_per_minute, minute), monotonic, sleep),
+            shared_pacer(realm, RateLimit(config.calls_per_second, minute / 60), monotonic, sleep),
+            shared_pacer(realm, RateLimit(config.calls_per_minute, minute), monotonic, sleep),
         ]
-        self._batch_pacer = Pacer(RateLimit(config.batch_calls_per_minute, minute), monotonic, sleep)
+        self._batch_pacer = shared_pacer(realm, RateLimit(config.batch_calls_per_minute, minute), monotonic, sleep)
 
     def __repr__(self) -> str:
         return f"QboClient({self._base!r}, calls={self._calls})"

@@ -1,8 +1,8 @@
 """The HTTP client for one Xero organisation: auth, tenant header, Xero's limits and patient retries.
 
 Every call sends `xero-tenant-id`. A 401 refreshes the token once through the provider. Limits:
-at most `max_concurrent` calls in flight per tenant from this process; its own calls are paced under
-60 a minute (counted from their answers, `connectors.pacing`), and `X-MinLimit-Remaining` is watched
+at most `max_concurrent` calls in flight per tenant from this process; the process's calls to the tenant
+are paced under 60 a minute (counted from their answers, `connectors.pacing`), and `X-MinLimit-Remaining` is watched
 (other clients of the tenant count too) so the client waits for the minute window to free a call
 instead of tripping the limit;
 a 429 is retried after its `Retry-After`, except the DAY limit, which is raised at once (waiting
@@ -22,7 +22,7 @@ import httpx
 
 from ledger_sync.connectors.http import JSON_TYPE, LedgerHttpClient
 from ledger_sync.connectors.jsonnum import dumps
-from ledger_sync.connectors.pacing import Pacer, RateLimit
+from ledger_sync.connectors.pacing import RateLimit, shared_pacer
 from ledger_sync.connectors.xero.config import XeroConfig
 from ledger_sync.connectors.xero.errors import DAY_LIMIT, response_error
 from ledger_sync.core.ledger import LedgerError
@@ -59,8 +59,10 @@ class XeroClient(LedgerHttpClient):
         self._tenant_id = tenant_id
         self._slots = _tenant_slots(config.api_base, tenant_id, config.max_concurrent)
         self._sent: deque[float] = deque()
-        self._pacer = Pacer(RateLimit(config.calls_per_minute, config.minute_window_seconds), monotonic, sleep)
-        """Our own calls, kept under the per-minute limit before Xero says so (the header only tells after)."""
+        minute = RateLimit(config.calls_per_minute, config.minute_window_seconds)
+        self._pacer = shared_pacer((config.api_base, tenant_id), minute, monotonic, sleep)
+        """Our own calls (every client of the tenant in this process), kept under the per-minute limit before Xero
+        says so (the header only tells after)."""
         self._minute_remaining: int | None = None
         self.day_remaining: int | None = None
         """The last `X-DayLimit-Remaining` Xero reported (None until the first answer)."""
