@@ -26,6 +26,19 @@ BATCH_LIMIT = 30
 """Operations per `/batch` call (Intuit's limit)."""
 
 
+def batch_request(operations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A `/batch` body: each operation an item, its `bId` its place in `operations`."""
+    return {"BatchItemRequest": [{"bId": str(index), **operation} for index, operation in enumerate(operations)]}
+
+
+def batch_answers(response: Mapping[str, Any], count: int) -> list[dict[str, Any] | None]:
+    """The answers to a `batch_request` of `count` operations, in their order (matched by `bId`, as QBO may answer
+    in any order); None where QBO answered none."""
+    items = [item for item in response.get("BatchItemResponse") or [] if isinstance(item, dict)]
+    by_bid = {str(item.get("bId")): item for item in items}
+    return [by_bid.get(str(index)) for index in range(count)]
+
+
 class QboClient(LedgerHttpClient):
     vendor = "QBO"
 
@@ -81,12 +94,9 @@ class QboClient(LedgerHttpClient):
         shaped as `query`'s, or None where QBO answered that item with a Fault of its own."""
         if len(statements) > BATCH_LIMIT:
             raise ValueError(f"{len(statements)} queries exceed QBO's batch limit of {BATCH_LIMIT}")
-        items = [{"bId": str(index), "Query": statement} for index, statement in enumerate(statements)]
-        body = dumps({"BatchItemRequest": items}).encode()
+        body = dumps(batch_request([{"Query": statement} for statement in statements])).encode()
         answer = self._call("POST", "batch", {}, body, JSON_TYPE, write=False)
-        items = [item for item in answer.get("BatchItemResponse") or [] if isinstance(item, dict)]
-        by_bid = {str(item.get("bId")): item for item in items}
-        found = [by_bid.get(str(index), {}).get("QueryResponse") for index in range(len(statements))]
+        found = [(item or {}).get("QueryResponse") for item in batch_answers(answer, len(statements))]
         return [{"QueryResponse": response} if isinstance(response, dict) else None for response in found]
 
     def _call(

@@ -24,7 +24,7 @@ import httpx
 from ledger_sync.connectors.http import ClientConnector
 from ledger_sync.connectors.ledger_kinds import by_kind, read_back_by_kind, write_by_kind
 from ledger_sync.connectors.qbo import fields
-from ledger_sync.connectors.qbo.client import BATCH_LIMIT, QboClient
+from ledger_sync.connectors.qbo.client import BATCH_LIMIT, QboClient, batch_answers, batch_request
 from ledger_sync.connectors.qbo.config import QboConfig
 from ledger_sync.connectors.qbo.currencies import read_currencies
 from ledger_sync.connectors.qbo.faults import fault_error
@@ -473,17 +473,11 @@ class QboConnector(ClientConnector):
 
     def _write_batch(self, entity_type: EntityType, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         name = QBO_ENTITY[entity_type]
-        items = [
-            {
-                "bId": str(index),
-                "operation": "update" if op.existing else "create",
-                name: self._body(op, op.existing),
-            }
-            for index, op in enumerate(ops)
+        operations = [
+            {"operation": "update" if op.existing else "create", name: self._body(op, op.existing)} for op in ops
         ]
-        response = self._client.post("batch", {"BatchItemRequest": items}, request_id=batch_request_id(ops))
-        by_bid = {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
-        return [_batch_outcome(op, name, by_bid.get(str(index))) for index, op in enumerate(ops)]
+        response = self._client.post("batch", batch_request(operations), request_id=batch_request_id(ops))
+        return [_batch_outcome(op, name, item) for op, item in zip(ops, batch_answers(response, len(ops)), strict=True)]
 
     def _adopt_own_duplicates(self, entity_type: EntityType, outcomes: list[WriteOutcome]) -> list[WriteOutcome]:
         """Invoice creates refused as a duplicate (DocNumber, 6140) whose clash is our own invoice, stamped with

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ledger_sync.connectors.qbo.client import QboClient
+from ledger_sync.connectors.qbo.client import QboClient, batch_answers, batch_request
 from ledger_sync.connectors.qbo.query import ALL_ACTIVE_STATES, Queryable, select_all
 from ledger_sync.core.ledger import ErrorKind, LedgerError
 
@@ -41,15 +41,10 @@ class PaymentMethods:
         missing = sorted(name for name in wanted if name.casefold() not in by_name)
         if len(missing) < 2:
             return
-        items = [
-            {"bId": str(index), "operation": "create", "PaymentMethod": _body(name)}
-            for index, name in enumerate(missing)
-        ]
-        answer = self._created(
-            lambda: self._client.post("batch", {"BatchItemRequest": items}, request_id=_key(self._realm_id, *missing))
-        )
-        for item in answer.get("BatchItemResponse") or []:
-            made = item.get("PaymentMethod") if isinstance(item, dict) else None
+        request = batch_request([{"operation": "create", "PaymentMethod": _body(name)} for name in missing])
+        answer = self._created(lambda: self._client.post("batch", request, request_id=_key(self._realm_id, *missing)))
+        for item in batch_answers(answer, len(missing)):
+            made = (item or {}).get("PaymentMethod")
             if isinstance(made, dict):
                 by_name[str(made.get("Name", "")).casefold()] = made
 

@@ -37,9 +37,9 @@ class ReadAhead:
         if statement in self._statements and self._answers is None and self._client.writes_sent == 0:
             answered = self._client.queries(self._statements)
             self._answers = {s: answer for s, answer in zip(self._statements, answered, strict=True) if answer}
-        return self.take(statement) or self._client.query(statement)
+        return self._take(statement) or self._client.query(statement)
 
-    def take(self, statement: str) -> dict[str, Any] | None:
+    def _take(self, statement: str) -> dict[str, Any] | None:
         """The answer read ahead for `statement` if it still holds (see the module), without a call; else None."""
         answer = (self._answers or {}).get(statement)
         if answer is None or (statement in self._served and self._client.writes_sent > 0):
