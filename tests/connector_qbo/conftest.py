@@ -49,14 +49,21 @@ class Harness(RecordingHarness):
     def __init__(self, handler: Handler, tax_model: QboTaxModel | None = QboTaxModel.NON_US, **config: object) -> None:
         """`tax_model` None: the connector reads it from `handler`'s CompanyInfo and Preferences."""
         super().__init__(handler)
-        self.connector = QboConnector(
+        self.connector = self.open(tax_model=tax_model, **config)
+
+    def open(
+        self, realm: str = REALM, *, tax_model: QboTaxModel | None = None, read_ahead: bool = False, **config: object
+    ) -> QboConnector:
+        """A connector on this harness's transport and clock (`connector` is one; a test may open more)."""
+        return QboConnector(
             make_config(**config),
-            REALM,
+            realm,
             self.tokens,
             http=self.http,
             sleep=self.sleep,
             monotonic=self.monotonic,
             tax_model=tax_model,
+            read_ahead=read_ahead,
         )
 
 

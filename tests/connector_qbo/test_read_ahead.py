@@ -8,7 +8,7 @@ import httpx
 from ledger_sync.connectors.qbo import QboConnector
 from ledger_sync.core.ledger import LedgerAccount, WriteOp
 from ledger_sync.core.records import EntityType
-from tests.connector_qbo.conftest import REALM, Harness, customer, make_config
+from tests.connector_qbo.conftest import REALM, Harness, customer
 
 ACCOUNTS = [{"Id": "1", "Name": "Sales", "AccountType": "Income", "Active": True}]
 PREFERENCES = [{"CurrencyPrefs": {"HomeCurrency": {"value": "CAD"}, "MultiCurrencyEnabled": False}}]
@@ -36,15 +36,7 @@ def _handler() -> Any:
 
 
 def _reading_ahead(harness: Harness, realm: str = REALM, **config: object) -> QboConnector:
-    return QboConnector(
-        make_config(**config),
-        realm,
-        harness.tokens,
-        http=harness.http,
-        sleep=harness.sleep,
-        monotonic=harness.monotonic,
-        read_ahead=True,
-    )
+    return harness.open(realm, read_ahead=True, **config)
 
 
 def _paths(harness: Harness) -> list[str]:
