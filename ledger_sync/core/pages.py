@@ -50,6 +50,8 @@ class InvoicePage(_SourcePage[SourceInvoice]):
     retries: list[SourceInvoice]
     """Parked earlier, any status now."""
     customers: dict[int, SourceCustomer]
+    """The invoices' customers, and those the next page's locked invoices bring (unless this page is the last):
+    written with these, they fill the page's last batch of customers (`tasks.load.load_customers`)."""
     products: dict[int, SourceProduct]
     next_after: Cursor | None
     parked: dict[tuple[EntityType, int], Parking] = field(default_factory=dict)

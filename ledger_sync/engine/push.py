@@ -165,9 +165,10 @@ class WriteEngine:
         needed: frozenset[int] = frozenset(),
     ) -> None:
         """Settle every candidate: parked, unchanged, recovered from an earlier attempt, or written now. A batch held
-        back by the type's last push goes first; with `fill`, this push's last batch, if partly full, is held back
-        in turn (nothing may need the type's records written before the type's next push or `flush`, but those of
-        `needed`: they are written first, and never held back)."""
+        back by the type's last push goes first (a record this push plans again goes as planned now, once); with
+        `fill`, this push's last batch, if partly full, is held back in turn (nothing may need the type's records
+        written before the type's next push or `flush`, but those of `needed`: they are written first, and never held
+        back)."""
         handled, parks, ops = self._plan(entity_type, candidates)
         self.stats.add(Tally.PARKED, entity_type, len(parks))
         skipped = [c.source_id for c in candidates if isinstance(c, Skip)]
@@ -192,8 +193,12 @@ class WriteEngine:
         progress = _Progress(handled | before.handled, [*before.candidates, *candidates] if moves else None)
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         resumed = self._begun_reissues(entity_type, ops)
+        planned = {op.record.source_id for op in ops}
         ops = sorted(
-            [*before.ops, *(op for op in ops if op.record.source_id not in resumed)],
+            [
+                *(op for op in before.ops if op.record.source_id not in planned),  # planned again: as it is now
+                *(op for op in ops if op.record.source_id not in resumed),
+            ],
             key=lambda op: (op.record.source_id not in needed, written_apart(op)),
         )
         self._reissue(list(resumed.values()), progress)

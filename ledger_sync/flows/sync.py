@@ -152,7 +152,7 @@ def _sync(
             for page in pages(extract_invoices, job, page_size):
                 sync_invoice_page(whole(job), chart, whole(page))  # checks, customers, items, invoices
                 hooks.page_done(job, EntityType.INVOICE, len(page))
-            flush_writes(whole(job), [EntityType.INVOICE])  # the last batch, held back to be filled, first
+            flush_writes(whole(job), [EntityType.CUSTOMER, EntityType.INVOICE])  # last batches held back to be filled
             # Credit notes go with invoices (the same toggle and events): after them, before payments.
             for notes in pages(extract_credit_notes, job, page_size):
                 sync_credit_note_page(whole(job), chart, whole(notes))  # checks, customers, items, notes

@@ -81,14 +81,23 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
     product_ids = {line.product_id for i in invoices for line in i.lines}
     product_ids |= set(job.store.parked(job.connection.id, EntityType.ITEM)) if retry_ids else set()
     products = job.source.products(product_ids)
+    next_after = _next_after(after, fresh.records, fresh.unreadable)
+    last = len(fresh.records) + len(fresh.unreadable) < page_size
+    # The next page's customers come along, to be written with this page's in full batches (`tasks.load`).
+    ahead = set()
+    if not last:
+        since, until = job.scope.since, job.scope.until
+        ahead = job.source.customers_of_next_invoices(
+            job.company_id, after=next_after, limit=page_size, since=since, until=until
+        )
     page = InvoicePage(
         fresh=fresh.records,
         retries=retries.records if retries else [],
-        customers=job.source.customers(customer_ids),
+        customers=job.source.customers(customer_ids | ahead),
         products={p.id: p for p in products.records},
-        next_after=_next_after(after, fresh.records, fresh.unreadable),
+        next_after=next_after,
         unreadable=fresh.unreadable + (_retried(retries.unreadable) if retries else []),
-        last=len(fresh.records) + len(fresh.unreadable) < page_size,
+        last=last,
     )
     for product in products.unreadable:
         page.parked[(EntityType.ITEM, product.id)] = Parking(product.id, ParkingCause.CHECK, product.problem)

@@ -65,8 +65,15 @@ def write_engine(job: SyncJob, voids: Mapping[int, VoidRemovals] | None = None) 
 
 
 def load_customers(job: SyncJob, page: DocumentPage | PaymentPage) -> None:
-    """The customers a page's invoices, credit notes or deposits need, before them."""
-    write_engine(job).push(EntityType.CUSTOMER, customer_candidates(page))
+    """The customers a page's invoices, credit notes or deposits need, before them. An invoice page also brings the
+    next page's: those fill its batches, and the last one, if none of its customers is needed yet, waits for the
+    next page's (one call fewer a page)."""
+    candidates = customer_candidates(page)
+    if isinstance(page, InvoicePage):
+        needed = frozenset(i.customer_id for i in page.invoices if i.customer_id is not None)
+        write_engine(job).push(EntityType.CUSTOMER, candidates, fill=not page.last, needed=needed)
+    else:
+        write_engine(job).push(EntityType.CUSTOMER, candidates)
     _propose_for_collisions(job, EntityType.CUSTOMER, {c.id: customer_party(c) for c in page.customers.values()})
 
 

@@ -30,3 +30,22 @@ def test_a_page_shorter_than_the_page_size_is_the_last(stack: Stack) -> None:
         assert not extract_invoices.fn(job, everything.next_after, 1000).fresh, "nothing past the last page"
     finally:
         job.close()
+
+
+def test_a_page_that_is_not_the_last_brings_the_next_pages_customers(stack: Stack) -> None:
+    """To fill its batches of customers (`tasks.load.load_customers`): those of the next page's locked invoices, and
+    only those; the last page brings none."""
+    job = open_job.fn(stack.settings, stack.company_id, stack.ledger, RunKind.SYNC)
+    try:
+        pages = [extract_invoices.fn(job, None, 2)]
+        while not pages[-1].last:
+            pages.append(extract_invoices.fn(job, pages[-1].next_after, 2))
+        brought = 0
+        for page, following in zip(pages, [*pages[1:], None], strict=True):
+            own = {i.customer_id for i in page.invoices}
+            ahead = {i.customer_id for i in following.invoices if i.status == "locked"} if following else set()
+            assert set(page.customers) == own | ahead
+            brought += len(ahead - own)
+        assert len(pages) > 3 and brought > 0, "the seeded books' pages bring customers of their own"
+    finally:
+        job.close()

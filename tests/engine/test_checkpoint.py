@@ -123,6 +123,21 @@ def test_records_something_of_the_page_needs_go_first_and_are_never_held_back() 
     assert ledger.sent_ids()[-1] == 5 and state.checkpoints[C] == cursor(5) and not carried
 
 
+def test_a_held_back_record_the_next_push_plans_again_is_written_once_as_planned_then() -> None:
+    """An invoice page brings the next page's customers to fill its batch (`tasks.load.load_customers`): those held
+    back are planned again by the next page's push, and go once, in their newer version."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
+    carried: dict[EntityType, Carried] = {}
+    engine = WriteEngine(state=state, ledger=ledger, tenant=TENANT, carried=carried)
+    engine.push(C, [Push(customer(i)) for i in (1, 2, 3)], fill=True, needed=frozenset({1}))
+    assert ledger.sent_ids() == [1, 2], "3 is held back"
+    renamed = customer(3, "Customer 3 (renamed)")
+    engine.push(C, [Push(renamed), Push(customer(4))], fill=True, needed=frozenset({3, 4}))
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[1, 2], [3, 4]]
+    assert ledger.calls[1][0].record == renamed and not carried
+    assert all(len(ledger.records_for(C, i)) == 1 for i in (1, 2, 3, 4))
+
+
 def test_payments_that_leave_credit_are_batched_together_after_the_others_and_the_checkpoint_reaches_the_end() -> None:
     """Xero writes a payment that leaves credit as a receipt and an allocation: batched apart, as few batches hold
     them as can, whatever the order they come in."""

@@ -399,6 +399,27 @@ class ServiceOpusSource:
             lines = _lines_of(conn, LINES, "invoice_id", [i["id"] for i in invoices])
         return _read(invoices, lambda row: _invoice(row, lines.get(row["id"], [])), "invoice")
 
+    def customers_of_next_invoices(
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> set[int]:
+        """The customers of the locked invoices among those `invoices` would read next (the same arguments), without
+        reading the invoices: a void one needs no customer it does not have already."""
+        query = _selection(
+            INVOICES, READ_INVOICES, _issued(since, until), company_id=company_id, after=after, limit=limit, ids=()
+        ).with_only_columns(INVOICES.c.customer_id, INVOICES.c.status)
+        with self.engine.connect() as conn:
+            return {
+                customer
+                for customer, status in conn.execute(query)
+                if customer is not None and status == InvoiceStatus.LOCKED.value
+            }
+
     def credit_notes(
         self,
         company_id: int,
