@@ -21,6 +21,7 @@ from ledger_sync.core.scope import SyncScope
 from ledger_sync.core.snapshots import Cursor
 from ledger_sync.expectations.context import publish_docs
 from ledger_sync.expectations.last_checks import gx_dir
+from ledger_sync.long_lived import set_aside_imports
 from ledger_sync.settings import Settings
 from ledger_sync.state.activity import set_progress
 from ledger_sync.state.slots import company_lock
@@ -117,6 +118,7 @@ def run_sync(
     company_id: int, ledger: str, kind: RunKind, scope: SyncScope, page_size: int, hooks: SyncHooks = NO_HOOKS
 ) -> RunSummary:
     """The sync itself, shared by every flow that syncs (hourly, backfill, live), in the company's slot."""
+    set_aside_imports()
     settings = Settings()
     with company_lock(settings.home, company_id, settings.company_lock_wait_seconds):
         return _sync(settings, company_id, ledger, kind, scope, page_size, _Progress(hooks))
