@@ -63,6 +63,36 @@ def test_requeue_forgets_the_ledger_counterpart_and_parks_it_in_one_step(state_u
     store.close()
 
 
+def test_a_record_refused_or_lost_by_the_ledger_stays_sent_before_once_released(state_url: str) -> None:
+    """The ledger may hold some steps of a create it refused, or of a record it lost: the mark outlives the parked
+    row, and a second refusal keeps one mark."""
+    store = _store(state_url)
+    cid = _connected(store)
+    kind = EntityType.PAYOUT
+    store.record_batch(cid, kind, synced=[Synced(1, "L1", "0", "h1")])
+    store.record_batch(cid, kind, parked=[Parking(2, ParkingCause.CHECK, "no fees account")])
+    for _ in range(2):
+        store.record_batch(cid, kind, refused=[Parking(3, ParkingCause.LEDGER, "Xero refused the transfer")])
+    store.requeue(cid, kind, [Parking(1, ParkingCause.MISSING, "Missing from Xero: re-queued")])
+    store.release(cid, kind, [1, 2, 3])
+    assert store.parked(cid, kind) == {}
+    assert store.sent_before(cid, kind, [1, 2, 3, 4]) == {1, 3}
+    assert store.sent_before(cid, EntityType.REFUND, [1, 3]) == set()
+    store.close()
+
+
+def test_the_records_refused_before_the_mark_existed_are_marked_by_its_migration(state_url: str) -> None:
+    store = _store(state_url)
+    cid = _connected(store)
+    store.record_batch(cid, EntityType.PAYOUT, refused=[Parking(3, ParkingCause.LEDGER, "refused")])
+    store.record_batch(cid, EntityType.PAYOUT, parked=[Parking(2, ParkingCause.CHECK, "no fees account")])
+    config = alembic_config(state_url)
+    command.downgrade(config, "0009")
+    upgrade_state(state_url)
+    assert store.sent_before(cid, EntityType.PAYOUT, [2, 3]) == {3}
+    store.close()
+
+
 def test_a_void_recorded_parks_its_payments_as_removed_in_the_same_commit(state_url: str) -> None:
     """Only the invoice's voided version (its hash) carries the removal: another write of it leaves them synced."""
     store = _store(state_url)

@@ -117,6 +117,10 @@ class WriteOp:
     record: LedgerRecord
     idempotency_key: str
     existing: LedgerRef | None = None
+    fresh: bool = False
+    """A create no earlier attempt sent, as far as the state store knows (no intent, not sent before, not parked):
+    nothing of it can be in the ledger, so a connector need not look up what an earlier attempt made before
+    writing its steps. False: something of it may be there."""
 
     @property
     def voids(self) -> bool:

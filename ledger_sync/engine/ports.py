@@ -24,6 +24,11 @@ class ConnectionState(Protocol):
         """Creates sent earlier whose outcome was never learned."""
         ...
 
+    def sent_before(self, entity_type: EntityType, source_ids: Iterable[int]) -> set[int]:
+        """Those of these records whose create was sent and refused, or that the ledger lost after it held them: it
+        may hold some of their steps."""
+        ...
+
     def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         """Record creates about to be sent; committed before they go out."""
         ...
@@ -40,7 +45,7 @@ class ConnectionState(Protocol):
         """Commit one batch's results together: synced records, parkings, cleared intents, the checkpoint. `parked`:
         decided before anything was sent, so an earlier send's unknown outcome stays in doubt (its intent is kept,
         to be looked up when the record is written again); `refused`: parked because the ledger refused the write
-        just now (its intent is settled)."""
+        just now (its intent is settled, and it is sent before)."""
         ...
 
     def release(self, entity_type: EntityType, source_ids: Iterable[int]) -> None:

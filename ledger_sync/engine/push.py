@@ -9,7 +9,7 @@ the same idempotency key, after looking them up in the ledger.
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
@@ -260,15 +260,17 @@ class WriteEngine:
                         handled.add(candidate.source_id)
                     else:
                         existing = LedgerRef(known.ledger_id, known.sync_token) if known else None
-                        resend = deliberate_resend(parked_before.get(candidate.source_id))
-                        key = idempotency_key(self.tenant, record, resend)
-                        ops.append(WriteOp(record, key, existing))
+                        prior = parked_before.get(candidate.source_id)
+                        key = idempotency_key(self.tenant, record, deliberate_resend(prior))
+                        # A parked record may have been refused midway; `_recover` rules out the rest.
+                        ops.append(WriteOp(record, key, existing, fresh=known is None and prior is None))
                 case _:
                     assert_never(candidate)
         return handled, parks, ops
 
     def _recover(self, entity_type: EntityType, ops: list[WriteOp]) -> tuple[list[WriteOp], list[Synced], list[int]]:
         """Creates whose earlier attempt has an unknown outcome are looked up by external id before being resent.
+        Those, and those sent before (refused, or lost by the ledger since), are not fresh (`WriteOp.fresh`).
 
         Found as sent: it is in the ledger, record it. Found in an older version: update that one.
         Not found: create it (with the same idempotency key), unless it was voided (an invoice) or reversed (a
@@ -277,6 +279,8 @@ class WriteEngine:
         pending this run.
         """
         creates = {op.record.source_id: op for op in ops if op.existing is None}
+        sent = self.state.sent_before(entity_type, [i for i, op in creates.items() if op.fresh])
+        ops = [replace(op, fresh=False) if op.record.source_id in sent else op for op in ops]
         intents = self.state.intents(entity_type, creates)
         if not intents:
             return ops, [], []
@@ -298,7 +302,7 @@ class WriteEngine:
             if looked_up and ref is None and withdrawn(record):
                 gone.append(record.source_id)
             elif ref is None:
-                remaining.append(op)
+                remaining.append(replace(op, fresh=False) if looked_up else op)
             elif intents[record.source_id].content_hash == record.content_hash:
                 recovered.append(_synced(record, ref))
             else:

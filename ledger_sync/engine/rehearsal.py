@@ -103,6 +103,9 @@ class RehearsedState:
     def intents(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         return self.stored.intents(entity_type, source_ids)
 
+    def sent_before(self, entity_type: EntityType, source_ids: Iterable[int]) -> set[int]:
+        return self.stored.sent_before(entity_type, source_ids)
+
     def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         raise AssertionError("a dry run records no intent")
 

@@ -34,6 +34,9 @@ class StoredConnectionState:
     def intents(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         return self.store.intents(self.connection_id, entity_type, source_ids)
 
+    def sent_before(self, entity_type: EntityType, source_ids: Iterable[int]) -> set[int]:
+        return self.store.sent_before(self.connection_id, entity_type, source_ids)
+
     def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         self.store.add_intents(self.connection_id, entity_type, intents)
 

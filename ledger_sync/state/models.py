@@ -133,6 +133,23 @@ class WriteIntent(StateBase):
     first_sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SentBefore(StateBase):
+    """A record whose create was sent and refused, or that went missing from the ledger after it was written.
+
+    The ledger may hold some of its steps (a Xero payout's fees spent, its transfer refused), so its next create is
+    never handed to a connector as fresh (`WriteOp.fresh`): the connector looks up what the earlier attempt made.
+    Kept while its connection is: a parked row is released when its record no longer needs a sync, and the record
+    may need one again later.
+    """
+
+    __tablename__ = "sent_before"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(ENTITY_TYPE_LENGTH))
+    source_id: Mapped[int]
+
+
 class Checkpoint(StateBase):
     """How far extraction has got for one entity type: every change number up to `change_no` is done."""
 

@@ -35,6 +35,7 @@ from ledger_sync.state.models import (
     Mapping,
     MappingKind,
     ParkedRecord,
+    SentBefore,
     SyncRun,
     WriteIntent,
     utcnow,
@@ -44,6 +45,7 @@ from ledger_sync.state.tokens import TokenCipher, store_tokens
 ENTITY_MAP = cast(Table, EntityMapEntry.__table__)
 INTENTS = cast(Table, WriteIntent.__table__)
 PARKED = cast(Table, ParkedRecord.__table__)
+SENT = cast(Table, SentBefore.__table__)
 CHECKPOINTS = cast(Table, Checkpoint.__table__)
 
 
@@ -83,8 +85,9 @@ PARKED_OF_TYPE = select(
     PARKED.c.retry_after,
     PARKED.c.ignored_note,
 ).where(PARKED.c.connection_id == bindparam("b_connection"), PARKED.c.entity_type == bindparam("b_kind"))
-DELETE = {table.name: delete(table).where(*_records(table)) for table in (ENTITY_MAP, INTENTS, PARKED)}
-INSERT = {table.name: insert(table) for table in (ENTITY_MAP, INTENTS, PARKED)}
+SENT_ROWS = select(SENT.c.source_id).where(*_records(SENT))
+DELETE = {table.name: delete(table).where(*_records(table)) for table in (ENTITY_MAP, INTENTS, PARKED, SENT)}
+INSERT = {table.name: insert(table) for table in (ENTITY_MAP, INTENTS, PARKED, SENT)}
 UPDATE_BY_ID = {table.name: update(table).where(table.c.id == bindparam("row_id")) for table in (ENTITY_MAP, PARKED)}
 CHECKPOINT_OF = (
     CHECKPOINTS.c.connection_id == bindparam("b_connection"),
@@ -309,7 +312,8 @@ class StateStore:
         """Commit one batch's results together: entity map rows, parked rows, cleared intents, the checkpoint, and
         the payments the ledger removed with the invoices voided in this batch (see `requeue`). The intents of
         synced and `refused` records are cleared; those of `parked` ones (parked before anything was sent) are kept:
-        an earlier send's outcome is still unknown, and is looked up when the record is written again."""
+        an earlier send's outcome is still unknown, and is looked up when the record is written again. `refused`
+        records are marked as sent before (`sent_before`)."""
         kind = entity_type.value
         with self.engine.begin() as conn:
             _requeue(conn, connection_id, EntityType.PAYMENT.value, removed_payments)
@@ -320,6 +324,7 @@ class StateStore:
             if parked or refused:
                 _park(conn, connection_id, kind, [*parked, *refused])
             _delete(conn, INTENTS, connection_id, kind, [s.source_id for s in synced] + [p.source_id for p in refused])
+            _mark_sent(conn, connection_id, kind, [p.source_id for p in refused])
             if checkpoint is not None:
                 _advance(conn, connection_id, kind, checkpoint)
 
@@ -327,6 +332,10 @@ class StateStore:
         """Creates sent earlier whose outcome was never learned, by source id."""
         rows = self._rows_for(INTENDED, connection_id, entity_type, source_ids)
         return {r.source_id: Intent(r.source_id, r.content_hash, r.idempotency_key, r.first_sent_at) for r in rows}
+
+    def sent_before(self, connection_id: int, entity_type: EntityType, source_ids: Iterable[int]) -> set[int]:
+        """Those of these records the ledger was sent before and refused, or lost after it held them (`SentBefore`)."""
+        return {r.source_id for r in self._rows_for(SENT_ROWS, connection_id, entity_type, source_ids)}
 
     def add_intents(self, connection_id: int, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         """Record creates about to be sent (committed before they go out); a newer intent replaces an older."""
@@ -364,8 +373,8 @@ class StateStore:
                 _delete(conn, PARKED, connection_id, entity_type.value, ids)
 
     def requeue(self, connection_id: int, entity_type: EntityType, parkings: Sequence[Parking]) -> None:
-        """Records missing from the ledger: their entity map rows and intents go and they are parked (cause
-        MISSING), in one transaction, so the next run's retries create them again."""
+        """Records missing from the ledger: their entity map rows and intents go, they are marked as sent before and
+        parked (cause MISSING), in one transaction, so the next run's retries create them again."""
         if parkings:
             with self.engine.begin() as conn:
                 _requeue(conn, connection_id, entity_type.value, parkings)
@@ -506,11 +515,22 @@ def _park(conn: SqlConnection, connection_id: int, kind: str, parked: Sequence[P
     _write_rows(conn, PARKED, new, changed)
 
 
+def _mark_sent(conn: SqlConnection, connection_id: int, kind: str, source_ids: Sequence[int]) -> None:
+    """These records were sent before (`SentBefore`): a mark each, once."""
+    if source_ids:
+        _delete(conn, SENT, connection_id, kind, source_ids)
+        conn.execute(
+            INSERT[SENT.name],
+            [{"connection_id": connection_id, "entity_type": kind, "source_id": i} for i in sorted(set(source_ids))],
+        )
+
+
 def _requeue(conn: SqlConnection, connection_id: int, kind: str, parkings: Sequence[Parking]) -> None:
-    """Entity map rows and intents of these records go; they are parked as given."""
+    """Entity map rows and intents of these records go, marked as sent before; they are parked as given."""
     ids = [p.source_id for p in parkings]
     if not ids:
         return
+    _mark_sent(conn, connection_id, kind, ids)
     for table in (ENTITY_MAP, INTENTS, PARKED):
         _delete(conn, table, connection_id, kind, ids)
     conn.execute(

@@ -35,6 +35,7 @@ class MemoryState:
         self.entity_map: dict[EntityType, dict[int, MappedEntity]] = defaultdict(dict)
         self.parkings: dict[EntityType, dict[int, Parking]] = defaultdict(dict)
         self.pending: dict[EntityType, dict[int, Intent]] = defaultdict(dict)
+        self.sent: dict[EntityType, set[int]] = defaultdict(set)
         self.checkpoints: dict[EntityType, Cursor] = {}
         self.die_on_next_synced_commit = False
 
@@ -48,6 +49,9 @@ class MemoryState:
     def intents(self, entity_type: EntityType, source_ids: Iterable[int]) -> dict[int, Intent]:
         pending = self.pending[entity_type]
         return {i: pending[i] for i in source_ids if i in pending}
+
+    def sent_before(self, entity_type: EntityType, source_ids: Iterable[int]) -> set[int]:
+        return self.sent[entity_type] & set(source_ids)
 
     def add_intents(self, entity_type: EntityType, intents: Sequence[Intent]) -> None:
         self.pending[entity_type].update({i.source_id: i for i in intents})
@@ -72,6 +76,7 @@ class MemoryState:
         self.parkings[entity_type].update({p.source_id: p for p in [*parked, *refused]})
         for source_id in [s.source_id for s in synced] + [p.source_id for p in refused]:
             self.pending[entity_type].pop(source_id, None)
+        self.sent[entity_type].update(p.source_id for p in refused)
         if checkpoint is not None and (
             entity_type not in self.checkpoints or self.checkpoints[entity_type] < checkpoint
         ):

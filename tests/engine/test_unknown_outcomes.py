@@ -114,3 +114,31 @@ def test_a_crash_between_the_ledger_commit_and_ours_writes_nothing_twice() -> No
     assert all(len(ledger.records_for(C, i)) == 1 for i in (1, 2, 3))
     assert engine.stats.count(Tally.RECOVERED, C) == 2
     assert state.checkpoints[C] == cursor(3)
+
+
+def test_only_a_create_no_earlier_attempt_sent_is_handed_over_fresh() -> None:
+    """A connector looks up what an earlier attempt made before writing a record's steps only when one was sent
+    (`WriteOp.fresh` False): the state store holds its intent."""
+    state, ledger = MemoryState(), ScriptedLedger(script=[Call.UNAVAILABLE])
+    _push(state, ledger, Push(customer(1)))
+    _push(state, ledger, Push(customer(1)), Push(customer(2)))
+    [first], [again, new] = ledger.calls
+    assert first.fresh and not again.fresh and new.fresh
+    assert (again.record.source_id, new.record.source_id) == (1, 2)
+
+
+def test_a_create_refused_is_never_handed_over_fresh_again_even_once_released() -> None:
+    """A refusal may come after some of a record's steps were made (a Xero payout's fees spent, its transfer
+    refused): parked, then released when it no longer needs a sync, it may need one again later, and that attempt
+    must still look up what the first made."""
+    state, ledger = MemoryState(), ScriptedLedger(refuse={1: ErrorKind.VALIDATION})
+    _push(state, ledger, Push(customer(1)))
+    assert 1 in state.parkings[C] and state.pending[C] == {}
+    _push(state, ledger, Push(customer(1, "Fixed Name")))
+    engine_for(state, ledger).release(C, [1])
+    assert state.parkings[C] == {}
+    ledger.refuse.clear()
+    _push(state, ledger, Push(customer(1, "Needed Again")))
+    [first], [parked_again], [released_again] = ledger.calls
+    assert first.fresh and not parked_again.fresh and not released_again.fresh
+    assert state.entity_map[C][1].ledger_id == ledger.records_for(C, 1)[0].ledger_id

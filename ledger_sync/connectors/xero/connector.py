@@ -180,14 +180,14 @@ class XeroConnector(ClientConnector):
         if entity_type is EntityType.PAYOUT:
             return self._pay_out(ops)
         if entity_type is EntityType.REFUND:
-            # One look-up of what earlier attempts made of all of them, then their notes in one call, their payments
-            # in another.
-            made = self._stamped(entity_type, [op.record for op in ops if op.existing is None])
+            # One look-up of what earlier attempts made of all of them (none for a fresh create), then their notes in
+            # one call, their payments in another.
+            made = self._stamped(entity_type, [op.record for op in ops if op.existing is None and not op.fresh])
             return self._refunds(ops, made)
         if entity_type is EntityType.PAYMENT and any(_takes_credit(op) for op in ops):
             taking = {index: op for index, op in enumerate(ops) if _takes_credit(op)}
-            try:  # what earlier attempts made, for all of them in one look-up
-                made = self._credits([op.record for op in taking.values()])
+            try:  # what earlier attempts made, for all of them in one look-up (a fresh create made nothing yet)
+                made = self._credits([op.record for op in taking.values() if not op.fresh])
             except LedgerError as error:
                 if error.kind is not ErrorKind.VALIDATION:
                     raise
@@ -465,11 +465,11 @@ class XeroConnector(ClientConnector):
     def _pay_out(self, ops: Sequence[WriteOp]) -> list[WriteOutcome]:
         """Payouts: each one's fees spent from the clearing account (SPEND), then its net transferred to the operating
         account (BankTransfer), both stamped with its Reference. What earlier attempts made is read first, for all of
-        them in one look-up, so a re-run after an unknown outcome does only what is left (fees spent already are not
-        spent again). The fees of all of them go in one call; the transfers one per call (Xero documents one transfer
-        per request (?): the stricter reading). A payout whose fees Xero refuses, or answers without, is not
-        transferred."""
-        made = self._stamped(EntityType.PAYOUT, [op.record for op in ops if op.existing is None])
+        them in one look-up (none for a fresh create: `WriteOp.fresh`), so a re-run after an unknown outcome or a
+        refusal does only what is left (fees spent already are not spent again). The fees of all of them go in one
+        call; the transfers one per call (Xero documents one transfer per request (?): the stricter reading). A payout
+        whose fees Xero refuses, or answers without, is not transferred."""
+        made = self._stamped(EntityType.PAYOUT, [op.record for op in ops if op.existing is None and not op.fresh])
         outcomes: dict[int, WriteOutcome] = {}
         fees: dict[int, dict[str, Any]] = {}
         for index, op in enumerate(ops):
