@@ -6,6 +6,7 @@ known to be in the ledger or parked. Writes whose outcome is unknown stay pendin
 the same idempotency key, after looking them up in the ledger.
 """
 
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -194,22 +195,16 @@ class WriteEngine:
         self.state.record_batch(entity_type, synced=recovered, parked=parks, checkpoint=progress.checkpoint())
         resumed = self._begun_reissues(entity_type, ops)
         planned = {op.record.source_id for op in ops}
-        ops = sorted(
-            [
-                *(op for op in before.ops if op.record.source_id not in planned),  # planned again: as it is now
-                *(op for op in ops if op.record.source_id not in resumed),
-            ],
-            key=lambda op: (op.record.source_id not in needed, written_apart(op)),
-        )
+        ops = [
+            *(op for op in before.ops if op.record.source_id not in planned),  # planned again: as it is now
+            *(op for op in ops if op.record.source_id not in resumed),
+        ]
         self._reissue(list(resumed.values()), progress)
-        size = self.ledger.max_batch_size
-        for start in range(0, len(ops), size):
-            chunk = ops[start : start + size]
-            # A void's removals go with its page.
-            if fill and len(chunk) < size and not any(op.voids or op.record.source_id in needed for op in chunk):
-                self.carried[entity_type] = progress.carry(chunk)
-                break
+        now, later = batches(ops, self.ledger.max_batch_size, needed, fill=fill)
+        for chunk in now:
             self._write(entity_type, chunk, progress)
+        if later:
+            self.carried[entity_type] = progress.carry(later)
         held_back = self.carried.get(entity_type, Carried([], [], set())).ops
         if progress.unsettled({op.record.source_id for op in held_back}):
             self.held.add(entity_type)
@@ -445,6 +440,30 @@ def _synced(record: LedgerRecord, ref: LedgerRef) -> Synced:
     """A record now in the ledger; an invoice a credit note can reverse is kept as written (`core.reissue`)."""
     document = document_of(record) if reversible(record) and isinstance(record, InvoiceRecord) else None
     return Synced(record.source_id, ref.id, ref.sync_token, record.content_hash, document)
+
+
+def batches(
+    ops: Sequence[WriteOp], size: int, needed: frozenset[int], *, fill: bool
+) -> tuple[list[list[WriteOp]], list[WriteOp]]:
+    """`ops` in batches of `size` to write now, those a ledger writes apart last (`written_apart`), those of `needed`
+    first within each kind; and, with `fill`, those held back for the next push of their type (`Carried`): the last,
+    partly full batch of each kind, so a kind's calls are as full as in a run of one page (a Xero batch of payments
+    and credit receipts is a call for each). A void (its removals go with its page) or a needed record is never
+    held back. Without `fill` the kinds share batches: nothing is left to fill them."""
+    ordered = sorted(ops, key=lambda op: (written_apart(op), op.record.source_id not in needed))
+    if not fill:
+        return [ordered[start : start + size] for start in range(0, len(ordered), size)], []
+    now: list[list[WriteOp]] = []
+    later: list[WriteOp] = []
+    for _, kind in itertools.groupby(ordered, key=written_apart):
+        group = list(kind)
+        for start in range(0, len(group), size):
+            chunk = group[start : start + size]
+            if len(chunk) < size and not any(op.voids or op.record.source_id in needed for op in chunk):
+                later += chunk
+            else:
+                now.append(chunk)
+    return now, later
 
 
 def written_apart(op: WriteOp) -> tuple[bool, bool, bool]:

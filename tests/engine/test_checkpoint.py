@@ -138,18 +138,37 @@ def test_a_held_back_record_the_next_push_plans_again_is_written_once_as_planned
     assert all(len(ledger.records_for(C, i)) == 1 for i in (1, 2, 3, 4))
 
 
+def _paid(source_id: int, overpaid: bool) -> Push:
+    """A payment (of 50.00 on a 40.00 balance: `overpaid`, it leaves credit)."""
+    applied = Decimal("40.00") if overpaid else None
+    record = PaymentRecord(source_id, f"INV-{source_id}", "C-1", Decimal("50.00"), date(2026, 3, 9), "card", "A-090")
+    return Push(replace(record, applied=applied), cursor(source_id))
+
+
 def test_payments_that_leave_credit_are_batched_together_after_the_others_and_the_checkpoint_reaches_the_end() -> None:
     """Xero writes a payment that leaves credit as a receipt and an allocation: batched apart, as few batches hold
     them as can, whatever the order they come in."""
     state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
-
-    def paid(source_id: int, overpaid: bool) -> Push:
-        applied = Decimal("40.00") if overpaid else None
-        record = PaymentRecord(
-            source_id, f"INV-{source_id}", "C-1", Decimal("50.00"), date(2026, 3, 9), "card", "A-090"
-        )
-        return Push(replace(record, applied=applied), cursor(source_id))
-
-    engine_for(state, ledger).push(P, [paid(1, False), paid(2, True), paid(3, False), paid(4, True)])
+    engine_for(state, ledger).push(P, [_paid(1, False), _paid(2, True), _paid(3, False), _paid(4, True)])
     assert [[op.record.source_id for op in call] for call in ledger.calls] == [[1, 3], [2, 4]]
     assert state.checkpoints[P] == cursor(4)
+
+
+def test_each_kind_written_apart_fills_its_batches_across_pages_on_its_own() -> None:
+    """A page's last, partly full batch of payments and of payments that leave credit both wait for the next page's:
+    no call mixes the two (to Xero each kind in a batch is a call), and the checkpoint stays behind the first held
+    back; the last page (or a flush) writes what is left together."""
+    state, ledger = MemoryState(), ScriptedLedger(max_batch_size=2)
+    carried: dict[EntityType, Carried] = {}
+
+    def engine() -> WriteEngine:
+        return WriteEngine(state=state, ledger=ledger, tenant=TENANT, carried=carried)
+
+    engine().push(P, [_paid(1, False), _paid(2, True), _paid(3, False)], fill=True)
+    assert ledger.sent_ids() == [1, 3] and state.checkpoints[P] == cursor(1), "2 is held back"
+    engine().push(P, [_paid(4, True), _paid(5, False), _paid(6, True)], fill=True)
+    assert [[op.record.source_id for op in call] for call in ledger.calls] == [[1, 3], [2, 4]]
+    assert state.checkpoints[P] == cursor(4), "5 and 6 are held back"
+    engine().push(P, [_paid(7, False)])
+    assert [[op.record.source_id for op in call] for call in ledger.calls][2:] == [[5, 7], [6]]
+    assert state.checkpoints[P] == cursor(7) and not carried
