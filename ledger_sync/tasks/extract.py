@@ -83,13 +83,20 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
     products = job.source.products(product_ids)
     next_after = _next_after(after, fresh.records, fresh.unreadable)
     last = len(fresh.records) + len(fresh.unreadable) < page_size
-    # The next page's customers come along, to be written with this page's in full batches (`tasks.load`).
-    ahead = set()
+    # The next page's customers come along, to be written with this page's in full batches (`tasks.load`); the last
+    # page brings the customers of the payments' first deposits (each would take a call of its own on its page).
+    since, until = job.scope.since, job.scope.until
     if not last:
-        since, until = job.scope.since, job.scope.until
         ahead = job.source.customers_of_next_invoices(
             job.company_id, after=next_after, limit=page_size, since=since, until=until
         )
+    elif job.scope.covers(EntityType.PAYMENT):
+        payments_start, _ = _resume_point(job, EntityType.PAYMENT, None, EntityType.TIP)
+        ahead = job.source.customers_of_next_deposits(
+            job.company_id, after=payments_start, limit=page_size, since=since, until=until
+        )
+    else:
+        ahead = set()
     page = InvoicePage(
         fresh=fresh.records,
         retries=retries.records if retries else [],

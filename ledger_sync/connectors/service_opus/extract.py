@@ -420,6 +420,33 @@ class ServiceOpusSource:
                 if customer is not None and status == InvoiceStatus.LOCKED.value
             }
 
+    def customers_of_next_deposits(
+        self,
+        company_id: int,
+        *,
+        after: Cursor | None,
+        limit: int,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> set[int]:
+        """The customers of the first `limit` deposits (payments applied to no invoice) among the payments `payments`
+        would read past `after` (the same window), without reading the payments."""
+        query = (
+            _selection(
+                PAYMENTS,
+                READ_PAYMENTS,
+                _collected(since, until),
+                company_id=company_id,
+                after=after,
+                limit=limit,
+                ids=(),
+            )
+            .where(PAYMENTS.c.invoice_id.is_(None), PAYMENTS.c.customer_id.is_not(None))
+            .with_only_columns(PAYMENTS.c.customer_id)
+        )
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
     def credit_notes(
         self,
         company_id: int,
