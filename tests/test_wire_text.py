@@ -26,6 +26,23 @@ def test_dumps_refuses_a_decimal_that_is_not_a_json_number(number: Decimal) -> N
         dumps({"Amount": number})
 
 
+def test_loads_reads_every_number_with_a_fraction_or_an_exponent_as_its_exact_decimal() -> None:
+    answer = b'\xef\xbb\xbf{"TotalAmt": 1234.10, "Rate": 1e-7, "Big": 123456789012345678901234567890, "Qty": 3}'
+    assert loads(answer) == {
+        "TotalAmt": Decimal("1234.10"),
+        "Rate": Decimal("1E-7"),
+        "Big": 123456789012345678901234567890,
+        "Qty": 3,
+    }
+    assert str(loads('{"Amount": 0.10}')["Amount"]) == "0.10", "a str too, digit for digit"
+
+
+@pytest.mark.parametrize("text", [b'{"Amount": NaN}', b'{"Amount": Infinity}', b'{"Amount": 1.0', b"<html>busy</html>"])
+def test_loads_refuses_what_is_not_json(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        loads(text)
+
+
 def test_a_body_with_nothing_to_change_comes_back_as_it_is() -> None:
     body = {"Line": [{"Description": "Tab\there, line\nthere, a backslash \\ and ü", "Amount": Decimal("1.00")}]}
     assert xml_safe_strings(body) is body
