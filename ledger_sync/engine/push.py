@@ -123,9 +123,10 @@ class _Progress:
 
 @dataclass
 class Carried:
-    """A push's last, partly full batch, held back to be filled with the next page's writes of the type (one call
-    fewer per page), and written by the next push of the type or by `WriteEngine.flush`. Nothing of it was sent;
-    the checkpoint never moves past it until it is written, so a run that dies before leaves it to be read again."""
+    """A push's last, partly full batch (of each kind written apart: `batches`), held back to be filled with the next
+    page's writes of the type (one call fewer per page), and written by the next push of the type or by
+    `WriteEngine.flush`. Nothing of it was sent; the checkpoint never moves past it until it is written, so a run
+    that dies before leaves it to be read again."""
 
     ops: list[WriteOp]
     candidates: list[Candidate]
