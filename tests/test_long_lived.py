@@ -1,5 +1,5 @@
 """A sync process's long-lived objects are set aside from the cyclic garbage collector (`ledger_sync.long_lived`):
-once per batch of new imports, and only once garbage is collected, so no cycle that was already garbage is kept."""
+once per batch of new imports, and only once young garbage is collected, so no cycle just made garbage is kept."""
 
 import gc
 import sys
