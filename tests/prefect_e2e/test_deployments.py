@@ -231,12 +231,22 @@ def test_ops_launch_a_backfill_from_the_prefect_ui_form(
         created = page.get_by_role("button", name="View run")
         failed = page.locator(".p-toast-container__toast", has=page.locator(".p-toast__icon--error"))
         expect(created.or_(failed).first).to_be_visible()
-        # A refusal names itself: the toasts' texts and what the server logged about it.
-        assert failed.count() == 0, (
-            failed.all_inner_texts(),
-            seen,
-            deployed.prefect.children.log_tail("prefect-server"),
-        )
+        # A refusal names itself: the toasts' texts, what the browser saw and what the server logged about it, in
+        # full (an assertion's message would be cut short in its middle).
+        if failed.count():
+            pytest.fail(
+                "\n".join(
+                    [
+                        "the form's run was refused:",
+                        *failed.all_inner_texts(),
+                        "the browser saw:",
+                        *seen,
+                        "the server logged:",
+                        deployed.prefect.children.log_tail("prefect-server"),
+                    ]
+                ),
+                pytrace=False,
+            )
         (run_id,) = set(_runs_of(deployed, "backfill/backfill")) - before
         run = wait_for_run(run_id)
         page.goto(f"{deployed.prefect.ui_url}/runs/flow-run/{run_id}")
