@@ -29,16 +29,24 @@ from ledger_sync.state.connection_state import StoredConnectionState
 from ledger_sync.tasks.job import SyncJob
 
 
+def _first_page_start(job: SyncJob, entity_type: EntityType, *also: EntityType) -> Cursor | None:
+    """Where a run's first page of these records starts: a ranged run reads its range from the beginning (None), an
+    incremental one past the checkpoint of the type or of `also` (types read from the same records, a credit note's
+    application), whichever is further behind."""
+    if job.scope.ranged:
+        return None
+    marks = [job.store.checkpoint(job.connection.id, kind) for kind in (entity_type, *also)]
+    return None if None in marks else min(mark for mark in marks if mark is not None)
+
+
 def _resume_point(
     job: SyncJob, entity_type: EntityType, after: Cursor | None, *also: EntityType
 ) -> tuple[Cursor | None, set[int]]:
-    """Where this page starts, and which parked ids to retry (first page of an incremental run only). `also`:
-    types read from the same records (a credit note's application), whose checkpoint may be further behind. A
-    payment removed with its voided invoice is settled, not retried."""
+    """Where this page starts, and which parked ids to retry (first page of an incremental run only: see
+    `_first_page_start`). A payment removed with its voided invoice is settled, not retried."""
     if after is not None or job.scope.ranged:
         return after, set()
-    marks = [job.store.checkpoint(job.connection.id, kind) for kind in (entity_type, *also)]
-    start = None if None in marks else min(mark for mark in marks if mark is not None)
+    start = _first_page_start(job, entity_type, *also)
     retry: set[int] = set()
     for kind in (entity_type, *also):
         parked = job.store.parked(job.connection.id, kind)
@@ -91,9 +99,12 @@ def extract_invoices(job: SyncJob, after: Cursor | None, page_size: int) -> Invo
             job.company_id, after=next_after, limit=page_size, since=since, until=until
         )
     elif job.scope.covers(EntityType.PAYMENT):
-        payments_start, _ = _resume_point(job, EntityType.PAYMENT, None, EntityType.TIP)
         ahead = job.source.customers_of_next_deposits(
-            job.company_id, after=payments_start, limit=page_size, since=since, until=until
+            job.company_id,
+            after=_first_page_start(job, EntityType.PAYMENT, EntityType.TIP),
+            limit=page_size,
+            since=since,
+            until=until,
         )
     else:
         ahead = set()
